@@ -1,0 +1,3 @@
+module redgo
+
+go 1.26.8

@@ -1,0 +1,212 @@
+package commands
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"redgo/internal/keyspace"
+	"redgo/internal/resp"
+)
+
+// Ctx is one command execution. The dispatcher holds the locks of the
+// shards of every key the command declares (all shards for LockAll
+// commands) for as long as the handler runs.
+type Ctx struct {
+	Args [][]byte // Args[0] is the command name as sent
+	Cmd  *Command
+	W    *resp.Writer
+	DB   *keyspace.DB
+	KS   *keyspace.Keyspace
+	Now  int64 // unix ms, fixed for the whole command
+
+	// Dirty counts the changes the command made. The dispatcher touches
+	// watched keys, wakes blocked clients and propagates the command when
+	// it is non-zero. Handlers add to it.
+	Dirty int
+
+	// NoBlock is set inside MULTI/EXEC and scripts, and when a blocked
+	// client is being served: a blocking command that finds nothing must
+	// reply as if it timed out (or, when Serving, call Block again).
+	NoBlock bool
+	// Serving is set when the dispatcher re-runs a blocked command because
+	// one of its keys changed.
+	Serving bool
+
+	Client any // the server's client state (server-level handlers)
+	Srv    any // the server (server-level handlers)
+
+	// Block request, set by Block.
+	BlockKeys     [][]byte
+	BlockTimeout  int64 // absolute unix ms deadline, 0 = forever
+	BlockNullBulk bool  // on timeout reply a null bulk instead of a null array
+	Blocked       bool
+}
+
+// Block asks the dispatcher to park the client until one of keys changes
+// or the deadline (unix ms, 0 = never) passes. The handler must not write
+// a reply. When the client is woken, the handler runs again with Serving
+// set; on timeout the dispatcher replies a null array (or a null bulk when
+// nullBulk).
+func (c *Ctx) Block(keys [][]byte, deadline int64, nullBulk bool) {
+	c.BlockKeys, c.BlockTimeout, c.BlockNullBulk, c.Blocked = keys, deadline, nullBulk, true
+}
+
+// Error writes an error reply.
+func (c *Ctx) Error(msg string) { c.W.Error(msg) }
+
+// WrongArgs writes the arity error for the running command.
+func (c *Ctx) WrongArgs() { c.W.Error(WrongArgs(c.Cmd.Name)) }
+
+// Arg returns argument i as a string (copy).
+func (c *Ctx) Arg(i int) string { return string(c.Args[i]) }
+
+// ArgIs reports whether argument i equals s, case-insensitively.
+func (c *Ctx) ArgIs(i int, s string) bool {
+	return i < len(c.Args) && EqualFold(c.Args[i], s)
+}
+
+// EqualFold compares b with the ASCII string s case-insensitively.
+func EqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Upper returns b upper-cased as a string.
+func Upper(b []byte) string { return strings.ToUpper(string(b)) }
+
+// ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
+// spaces, no leading zeros, fits in int64.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	p := b
+	if p[0] == '-' {
+		neg = true
+		p = p[1:]
+		if len(p) == 0 {
+			return 0, false
+		}
+	}
+	if p[0] < '1' || p[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range p {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(ch-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// ParseFloat parses b as Redis's strtod-based parsing does: no spaces, no
+// NaN; "inf", "+inf", "-inf" are accepted.
+func ParseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+		return 0, false
+	}
+	for _, ch := range b {
+		if ch == '_' {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !math.IsInf(f, 0) {
+			return f, true // underflow to 0 is accepted by strtod
+		}
+		return 0, false
+	}
+	return f, true
+}
+
+func isSpace(ch byte) bool {
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'
+}
+
+// IntArg parses argument i as an integer or replies ErrNotInt.
+func (c *Ctx) IntArg(i int) (int64, bool) {
+	v, ok := ParseInt(c.Args[i])
+	if !ok {
+		c.W.Error(ErrNotInt)
+	}
+	return v, ok
+}
+
+// FloatArg parses argument i as a float or replies ErrNotFloat.
+func (c *Ctx) FloatArg(i int) (float64, bool) {
+	v, ok := ParseFloat(c.Args[i])
+	if !ok {
+		c.W.Error(ErrNotFloat)
+	}
+	return v, ok
+}
+
+// FormatFloat formats f as Redis does for values stored as strings
+// (INCRBYFLOAT, HINCRBYFLOAT): up to 17 significant digits, no exponent,
+// trailing zeros removed.
+func FormatFloat(f float64) string {
+	if math.IsInf(f, 1) {
+		return "inf"
+	}
+	if math.IsInf(f, -1) {
+		return "-inf"
+	}
+	return string(resp.AppendG17(nil, f))
+}
+
+// ParseTimeout parses a blocking command's timeout (seconds, float) into
+// an absolute unix ms deadline (0 = forever), replying the error if bad.
+func (c *Ctx) ParseTimeout(i int) (int64, bool) {
+	f, ok := ParseFloat(c.Args[i])
+	if !ok || math.IsInf(f, 0) {
+		c.W.Error(ErrTimeout)
+		return 0, false
+	}
+	if f < 0 {
+		c.W.Error(ErrTimeoutNeg)
+		return 0, false
+	}
+	ms := int64(f * 1000)
+	if f*1000 > float64(math.MaxInt64/2) {
+		c.W.Error(ErrTimeout)
+		return 0, false
+	}
+	if ms == 0 {
+		return 0, true
+	}
+	return c.Now + ms, true
+}

@@ -1,0 +1,498 @@
+// Package keyspace stores the databases: key -> *Object, with expiry, split
+// into shards by hash slot so commands on different shards run in parallel.
+//
+// Locking contract (the caller's duties):
+//  1. Every DB method that takes a key requires the lock of that key's shard
+//     (Keyspace.ShardOf) to be held by the caller.
+//  2. Methods that span the whole database (Len, ForEach, Flush, Scan,
+//     RandomKey, Swap) require every shard lock (LockAll).
+//  3. Shard locks are always taken in ascending shard index (Lock does this).
+//
+// Inside a shard, each database keeps one map per hash slot, so counting or
+// listing the keys of a slot (cluster GETKEYSINSLOT) and SCAN's cursor work
+// without a full scan.
+package keyspace
+
+import (
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/slot"
+)
+
+// NShards is the number of lock shards. Slot s lives in shard s % NShards.
+const NShards = 64
+
+const slotsPerShard = slot.Count / NShards
+
+// Keyspace holds all databases.
+type Keyspace struct {
+	shards []*Shard
+	ndb    int
+
+	// Now returns the current unix time in milliseconds. Tests may replace it.
+	Now func() int64
+
+	// Replica, when true, makes lookups treat expired keys as missing without
+	// deleting them (a replica waits for the master's DEL), as Redis.
+	Replica atomic.Bool
+
+	Hits, Misses, ExpiredKeys atomic.Int64
+
+	// watchers counts registered WATCHes so Touch can skip the map lookup.
+	watchers atomic.Int64
+}
+
+// Shard owns the keys of NShards-th of the slots, in every database.
+type Shard struct {
+	mu    sync.Mutex
+	index int
+	dbs   []shardDB
+
+	// watched: key -> flags of the clients watching it (WATCH).
+	watched map[KeyRef][]*atomic.Bool
+	// blocked: key -> clients blocked on it (BLPOP...), FIFO.
+	blocked map[KeyRef][]*Waiter
+}
+
+type shardDB struct {
+	slots    [slotsPerShard]map[string]*Object
+	count    int
+	volatile map[string]*Object // keys with an expiry
+}
+
+// KeyRef names a key in a database.
+type KeyRef struct {
+	DB  int
+	Key string
+}
+
+// New returns an empty keyspace with ndb databases.
+func New(ndb int) *Keyspace {
+	ks := &Keyspace{ndb: ndb, Now: func() int64 { return time.Now().UnixMilli() }}
+	ks.shards = make([]*Shard, NShards)
+	for i := range ks.shards {
+		ks.shards[i] = &Shard{index: i, dbs: make([]shardDB, ndb)}
+	}
+	return ks
+}
+
+// NumDB returns the number of databases.
+func (ks *Keyspace) NumDB() int { return ks.ndb }
+
+// ShardOf returns the shard index of key.
+func ShardOf(key []byte) int { return slot.Of(key) % NShards }
+
+// Shard returns shard i.
+func (ks *Keyspace) Shard(i int) *Shard { return ks.shards[i] }
+
+// Lock locks the given shards in ascending order. idx must be sorted and
+// free of duplicates (see SortShards).
+func (ks *Keyspace) Lock(idx []int) {
+	for _, i := range idx {
+		ks.shards[i].mu.Lock()
+	}
+}
+
+// Unlock unlocks the given shards.
+func (ks *Keyspace) Unlock(idx []int) {
+	for j := len(idx) - 1; j >= 0; j-- {
+		ks.shards[idx[j]].mu.Unlock()
+	}
+}
+
+// LockAll locks every shard.
+func (ks *Keyspace) LockAll() {
+	for _, s := range ks.shards {
+		s.mu.Lock()
+	}
+}
+
+// UnlockAll unlocks every shard.
+func (ks *Keyspace) UnlockAll() {
+	for j := len(ks.shards) - 1; j >= 0; j-- {
+		ks.shards[j].mu.Unlock()
+	}
+}
+
+// SortShards sorts and deduplicates shard indexes in place.
+func SortShards(idx []int) []int {
+	if len(idx) < 2 {
+		return idx
+	}
+	sort.Ints(idx)
+	out := idx[:1]
+	for _, v := range idx[1:] {
+		if v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// DB returns a view of database i.
+func (ks *Keyspace) DB(i int) *DB { return &DB{ks: ks, idx: i} }
+
+// LRUClock returns the current LRU clock in seconds.
+func (ks *Keyspace) LRUClock() uint32 { return uint32(ks.Now() / 1000) }
+
+// DB is a view of one database. See the package doc for locking.
+type DB struct {
+	ks  *Keyspace
+	idx int
+}
+
+// Index returns the database number.
+func (db *DB) Index() int { return db.idx }
+
+// Keyspace returns the keyspace the DB belongs to.
+func (db *DB) Keyspace() *Keyspace { return db.ks }
+
+func (db *DB) loc(key []byte) (*shardDB, *Shard, int) {
+	s := slot.Of(key)
+	sh := db.ks.shards[s%NShards]
+	return &sh.dbs[db.idx], sh, s / NShards
+}
+
+// Lookup returns the live value at key, or nil. An expired key is deleted
+// (on a master) and reported missing. It updates the access time and the
+// keyspace hit/miss counters; use Peek to avoid that.
+func (db *DB) Lookup(key []byte) *Object {
+	o := db.lookup(key)
+	if o == nil {
+		db.ks.Misses.Add(1)
+		return nil
+	}
+	db.ks.Hits.Add(1)
+	o.lru = db.ks.LRUClock()
+	return o
+}
+
+// LookupWrite is Lookup for a key about to be modified: no hit/miss stats.
+func (db *DB) LookupWrite(key []byte) *Object {
+	o := db.lookup(key)
+	if o != nil {
+		o.lru = db.ks.LRUClock()
+	}
+	return o
+}
+
+// Peek is Lookup without side effects other than expiring the key.
+func (db *DB) Peek(key []byte) *Object { return db.lookup(key) }
+
+func (db *DB) lookup(key []byte) *Object {
+	d, sh, si := db.loc(key)
+	m := d.slots[si]
+	if m == nil {
+		return nil
+	}
+	o := m[string(key)]
+	if o == nil {
+		return nil
+	}
+	if o.expire != 0 && o.expire <= db.ks.Now() {
+		if db.ks.Replica.Load() {
+			return nil
+		}
+		db.deleteIn(d, sh, si, string(key), o)
+		db.ks.ExpiredKeys.Add(1)
+		return nil
+	}
+	return o
+}
+
+// Exists reports whether key holds a live value (no stats, no LRU update).
+func (db *DB) Exists(key []byte) bool { return db.lookup(key) != nil }
+
+// Set stores o at key, replacing any value. The new value has no expiry
+// unless o.expire was set with SetExpireAt before, or keepTTL is true and
+// the old value had one.
+func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
+	d, sh, si := db.loc(key)
+	m := d.slots[si]
+	if m == nil {
+		m = make(map[string]*Object)
+		d.slots[si] = m
+	}
+	o.lru = db.ks.LRUClock()
+	k := string(key)
+	old, had := m[k]
+	if had {
+		if old.expire != 0 && old.expire <= db.ks.Now() && !db.ks.Replica.Load() {
+			old.expire = 0 // logically gone: do not keep its TTL
+			delete(d.volatile, k)
+		}
+		if keepTTL && old.expire != 0 {
+			o.expire = old.expire
+		}
+		if old.expire != 0 && o.expire == 0 {
+			delete(d.volatile, k)
+		}
+	} else {
+		d.count++
+	}
+	m[k] = o
+	if o.expire != 0 {
+		if d.volatile == nil {
+			d.volatile = make(map[string]*Object)
+		}
+		d.volatile[k] = o
+	}
+	_ = sh
+}
+
+// Delete removes key. It reports whether a live value was removed.
+func (db *DB) Delete(key []byte) bool {
+	d, sh, si := db.loc(key)
+	m := d.slots[si]
+	if m == nil {
+		return false
+	}
+	o, ok := m[string(key)]
+	if !ok {
+		return false
+	}
+	live := o.expire == 0 || o.expire > db.ks.Now()
+	db.deleteIn(d, sh, si, string(key), o)
+	return live
+}
+
+func (db *DB) deleteIn(d *shardDB, sh *Shard, si int, key string, o *Object) {
+	m := d.slots[si]
+	delete(m, key)
+	if len(m) == 0 {
+		d.slots[si] = nil
+	}
+	if o.expire != 0 {
+		delete(d.volatile, key)
+	}
+	d.count--
+	db.ks.touch(sh, db.idx, key)
+}
+
+// SetExpireAt sets the absolute expiry (unix ms) of the value at key, which
+// must exist (o is the object returned by a lookup). at == 0 removes it.
+func (db *DB) SetExpireAt(key []byte, o *Object, at int64) {
+	d, _, _ := db.loc(key)
+	o.expire = at
+	if at == 0 {
+		delete(d.volatile, string(key))
+		return
+	}
+	if d.volatile == nil {
+		d.volatile = make(map[string]*Object)
+	}
+	d.volatile[string(key)] = o
+}
+
+// SetExpire sets the expiry of a new object before it is stored with Set.
+func (o *Object) SetExpire(at int64) { o.expire = at }
+
+// Len returns the number of keys (including not yet reclaimed expired
+// ones, as Redis's DBSIZE). Requires all shards locked, or tolerates a
+// racy count when called without (INFO keyspace).
+func (db *DB) Len() int {
+	n := 0
+	for _, sh := range db.ks.shards {
+		n += sh.dbs[db.idx].count
+	}
+	return n
+}
+
+// Expires returns the number of keys with an expiry.
+func (db *DB) Expires() int {
+	n := 0
+	for _, sh := range db.ks.shards {
+		n += len(sh.dbs[db.idx].volatile)
+	}
+	return n
+}
+
+// ForEach calls fn for every live key until fn returns false. Requires all
+// shards locked. fn must not add or delete keys.
+func (db *DB) ForEach(fn func(key string, o *Object) bool) {
+	now := db.ks.Now()
+	for s := 0; s < slot.Count; s++ {
+		if !db.forSlot(s, now, fn) {
+			return
+		}
+	}
+}
+
+func (db *DB) forSlot(s int, now int64, fn func(string, *Object) bool) bool {
+	m := db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards]
+	for k, o := range m {
+		if o.expire != 0 && o.expire <= now {
+			continue
+		}
+		if !fn(k, o) {
+			return false
+		}
+	}
+	return true
+}
+
+// SlotLen returns the number of keys in hash slot s (shard of s locked).
+func (db *DB) SlotLen(s int) int {
+	return len(db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards])
+}
+
+// SlotKeys returns up to count live keys of slot s (shard of s locked).
+func (db *DB) SlotKeys(s int, count int) []string {
+	var out []string
+	db.forSlot(s, db.ks.Now(), func(k string, _ *Object) bool {
+		if len(out) >= count {
+			return false
+		}
+		out = append(out, k)
+		return true
+	})
+	return out
+}
+
+// Scan visits whole hash slots starting at cursor (a slot number, stored
+// bit-reversed as Redis does not need, but kept plain here) until at least
+// count keys were visited or the slots run out. It returns the next cursor,
+// 0 when done. Requires all shards locked.
+func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uint64 {
+	if cursor >= slot.Count {
+		return 0
+	}
+	now := db.ks.Now()
+	seen := 0
+	s := int(cursor)
+	for ; s < slot.Count && seen < count; s++ {
+		db.forSlot(s, now, func(k string, o *Object) bool {
+			fn(k, o)
+			seen++
+			return true
+		})
+	}
+	if s >= slot.Count {
+		return 0
+	}
+	return uint64(s)
+}
+
+// RandomKey returns a random live key, or "" and false. Requires all shards locked.
+func (db *DB) RandomKey() (string, bool) {
+	total := db.Len()
+	if total == 0 {
+		return "", false
+	}
+	now := db.ks.Now()
+	for tries := 0; tries < 100; tries++ {
+		s := rand.IntN(slot.Count)
+		m := db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards]
+		if len(m) == 0 {
+			if total < 1000 {
+				break // sparse: fall back to a walk
+			}
+			continue
+		}
+		for k, o := range m {
+			if o.expire != 0 && o.expire <= now {
+				continue
+			}
+			return k, true
+		}
+	}
+	// Walk from a random slot.
+	start := rand.IntN(slot.Count)
+	for i := 0; i < slot.Count; i++ {
+		s := (start + i) % slot.Count
+		for k, o := range db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards] {
+			if o.expire != 0 && o.expire <= now {
+				continue
+			}
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Flush removes every key. Requires all shards locked. Watched keys that
+// existed are touched, as Redis's FLUSHDB.
+func (db *DB) Flush() int {
+	removed := 0
+	for _, sh := range db.ks.shards {
+		d := &sh.dbs[db.idx]
+		if db.ks.watchers.Load() > 0 {
+			for ref := range sh.watched {
+				if ref.DB == db.idx && db.existsIn(d, ref.Key) {
+					db.ks.touch(sh, db.idx, ref.Key)
+				}
+			}
+		}
+		removed += d.count
+		*d = shardDB{}
+	}
+	return removed
+}
+
+func (db *DB) existsIn(d *shardDB, key string) bool {
+	s := slot.OfString(key)
+	m := d.slots[s/NShards]
+	o := m[key]
+	return o != nil && (o.expire == 0 || o.expire > db.ks.Now())
+}
+
+// Swap exchanges the contents of databases a and b. Requires all shards
+// locked. Watchers of keys in either database are touched.
+func (ks *Keyspace) Swap(a, b int) {
+	for _, sh := range ks.shards {
+		if ks.watchers.Load() > 0 {
+			for ref := range sh.watched {
+				if ref.DB == a || ref.DB == b {
+					ks.touch(sh, ref.DB, ref.Key)
+				}
+			}
+		}
+		sh.dbs[a], sh.dbs[b] = sh.dbs[b], sh.dbs[a]
+	}
+}
+
+// ActiveExpire samples keys with an expiry in each shard, deleting expired
+// ones, Redis's active expire cycle in small form. It locks one shard at a
+// time and returns the number of keys deleted. Call it ~10 times a second.
+func (ks *Keyspace) ActiveExpire(budget int) int {
+	if ks.Replica.Load() {
+		return 0
+	}
+	total := 0
+	for _, sh := range ks.shards {
+		sh.mu.Lock()
+		now := ks.Now()
+		for dbi := range sh.dbs {
+			d := &sh.dbs[dbi]
+			if len(d.volatile) == 0 {
+				continue
+			}
+			for round := 0; round < 16; round++ {
+				sampled, expired := 0, 0
+				for k, o := range d.volatile {
+					if sampled >= 20 {
+						break
+					}
+					sampled++
+					if o.expire <= now {
+						s := slot.OfString(k)
+						ks.DB(dbi).deleteIn(d, sh, s/NShards, k, o)
+						ks.ExpiredKeys.Add(1)
+						expired++
+					}
+				}
+				total += expired
+				// Keep going only while more than a quarter of the sample was stale.
+				if expired*4 <= sampled || total > budget {
+					break
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return total
+}
