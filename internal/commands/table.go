@@ -60,17 +60,17 @@ type Handler func(c *Ctx)
 
 // Command is one entry of the command table.
 type Command struct {
-	Name               string // lower case; "config|get" for a subcommand
-	Arity              int    // >0 exact, <0 at least -Arity (counting the name)
-	Flags              Flags
-	First, Last, Step  int
-	Handler            Handler
-	KeysFn             func(args [][]byte) []int // key positions, for movable-key commands
-	LockAll            bool                      // needs every shard locked (KEYS, FLUSHDB...)
-	Info               resp.Value                // COMMAND INFO entry
-	Docs               resp.Value                // COMMAND DOCS value
-	Sub                map[string]*Command       // subcommands by lower-case name
-	Parent             *Command
+	Name              string // lower case; "config|get" for a subcommand
+	Arity             int    // >0 exact, <0 at least -Arity (counting the name)
+	Flags             Flags
+	First, Last, Step int
+	Handler           Handler
+	KeysFn            func(args [][]byte) []int // key positions, for movable-key commands
+	LockAll           bool                      // needs every shard locked (KEYS, FLUSHDB...)
+	Info              resp.Value                // COMMAND INFO entry
+	Docs              resp.Value                // COMMAND DOCS value
+	Sub               map[string]*Command       // subcommands by lower-case name
+	Parent            *Command
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 }

@@ -11,11 +11,11 @@ import (
 
 // Default limits, as Redis.
 const (
-	DefaultMaxBulkLen      = 512 << 20 // proto-max-bulk-len
-	DefaultMaxQueryBuffer  = 1 << 30   // client-query-buffer-limit
-	MaxMultibulkLen        = 1024 * 1024 * 1024
-	MaxInlineLen           = 64 * 1024 // PROTO_INLINE_MAX_SIZE
-	bigArgThreshold        = 32 * 1024
+	DefaultMaxBulkLen     = 512 << 20 // proto-max-bulk-len
+	DefaultMaxQueryBuffer = 1 << 30   // client-query-buffer-limit
+	MaxMultibulkLen       = 1024 * 1024 * 1024
+	MaxInlineLen          = 64 * 1024 // PROTO_INLINE_MAX_SIZE
+	bigArgThreshold       = 32 * 1024
 )
 
 // ProtocolError is a malformed request. The server replies

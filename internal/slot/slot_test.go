@@ -11,13 +11,13 @@ func TestCRC16(t *testing.T) {
 
 func TestOf(t *testing.T) {
 	cases := map[string]int{
-		"foo":                 12182,
-		"bar":                 5061,
+		"foo":                  12182,
+		"bar":                  5061,
 		"{user1000}.following": Of([]byte("user1000")),
-		"foo{}{bar}":          Of([]byte("foo{}{bar}")),
-		"foo{{bar}}zap":       Of([]byte("{bar")),
-		"foo{bar}{zap}":       Of([]byte("bar")),
-		"{":                   Of([]byte("{")),
+		"foo{}{bar}":           Of([]byte("foo{}{bar}")),
+		"foo{{bar}}zap":        Of([]byte("{bar")),
+		"foo{bar}{zap}":        Of([]byte("bar")),
+		"{":                    Of([]byte("{")),
 	}
 	for k, want := range cases {
 		if got := Of([]byte(k)); got != want {

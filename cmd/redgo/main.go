@@ -1,0 +1,44 @@
+// Command redgo is the one binary of the project. Subcommands:
+//
+//	redgo server [config-file] [--directive value ...]   run a node (same arguments as redis-server)
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func usage() {
+	fmt.Fprintf(os.Stderr, `Usage: redgo <command> [arguments]
+
+Commands:
+  server [config-file] [--directive value ...]   run a node (arguments as redis-server)
+  version                                        print the version
+`)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(1)
+	}
+	var code int
+	switch os.Args[1] {
+	case "server":
+		code = runServer(os.Args[2:])
+	case "version", "--version", "-v":
+		fmt.Println(versionString())
+	case "help", "-h", "--help":
+		usage()
+	default:
+		if strings.HasPrefix(os.Args[1], "-") || strings.HasSuffix(os.Args[1], ".conf") {
+			code = runServer(os.Args[1:]) // redis-server style invocation
+		} else {
+			fmt.Fprintf(os.Stderr, "redgo: unknown command %q\n", os.Args[1])
+			usage()
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"redgo/internal/config"
+	"redgo/internal/server"
+)
+
+func versionString() string {
+	return "redgo server v=" + config.Version + " (Redis " + config.Version + " compatible)"
+}
+
+// runServer parses redis-server style arguments, starts the node and
+// runs until SIGINT/SIGTERM or SHUTDOWN.
+func runServer(args []string) int {
+	path := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		path, args = args[0], args[1:]
+	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+		fmt.Println(versionString())
+		return 0
+	}
+	cfg, err := config.Load(path, args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cfg.Bool("daemonize") && os.Getenv("REDGO_DAEMON_CHILD") == "" {
+		return daemonize()
+	}
+	if dir := cfg.Get("dir"); dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "Can't chdir to '%s': %v\n", dir, err)
+			return 1
+		}
+	}
+	s, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := s.OpenLog(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := s.Listen(); err != nil {
+		s.Log.Printf("# %v", err)
+		return 1
+	}
+	pidfile := cfg.Get("pidfile")
+	if pidfile == "" && cfg.Bool("daemonize") {
+		pidfile = "/var/run/redis_" + cfg.Get("port") + ".pid"
+	}
+	if pidfile != "" {
+		os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+		defer os.Remove(pidfile)
+	}
+	s.Log.Printf("redgo %s, pid=%d, just started", config.Version, os.Getpid())
+	s.Log.Printf("Running mode=standalone, port=%d.", s.Port())
+	done := make(chan struct{})
+	s.OnShutdown(func() { close(done) })
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		select {
+		case got := <-sig:
+			s.Log.Printf("# Received %s scheduling shutdown...", sigName(got))
+			s.Shutdown(false)
+		case <-done:
+		}
+	}()
+	s.Log.Printf("Ready to accept connections tcp")
+	if err := s.Serve(); err != nil {
+		s.Log.Printf("# %v", err)
+		return 1
+	}
+	<-done
+	s.Log.Printf("# redgo is now ready to exit, bye bye...")
+	return 0
+}
+
+func sigName(s os.Signal) string {
+	if s == syscall.SIGINT {
+		return "SIGINT"
+	}
+	return "SIGTERM"
+}
+
+// daemonize re-runs this process detached from the terminal and returns.
+func daemonize() int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), "REDGO_DAEMON_CHILD=1")
+	devnull, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,515 @@
+// Package config reads redis.conf-syntax configuration (a file, then
+// "--name value" arguments) and serves CONFIG GET/SET/REWRITE. Values are
+// validated against the directive table in params.go; errors name the
+// file line, as Redis does.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"redgo/internal/resp"
+)
+
+// Version is the Redis version redgo reports being compatible with.
+const Version = "7.0.15"
+
+// Config holds the current value of every directive.
+type Config struct {
+	mu     sync.RWMutex
+	vals   map[string]string // canonical name -> canonical value
+	params map[string]*Param // by name and alias
+	File   string            // absolute path of the config file, "" if none
+	hooks  map[string]func(value string) error
+
+	seenNames map[string]bool // directives given while loading
+}
+
+// New returns a config holding the defaults.
+func New() *Config {
+	c := &Config{vals: map[string]string{}, params: map[string]*Param{}, hooks: map[string]func(string) error{}}
+	for k := range Params {
+		p := &Params[k]
+		c.params[p.Name] = p
+		if p.Alias != "" {
+			c.params[p.Alias] = p
+		}
+		c.vals[p.Name] = p.Default
+	}
+	return c
+}
+
+// FileError is a bad line in a config file (or in the arguments).
+type FileError struct {
+	Line int
+	Text string
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
+		Version, e.Line, e.Text, e.Msg)
+}
+
+// Load builds a config from a file path ("" for none, "-" for stdin) and
+// command-line style arguments ("--port", "7000", ...).
+func Load(path string, args []string) (*Config, error) {
+	c := New()
+	var text strings.Builder
+	if path != "" {
+		var data []byte
+		var err error
+		if path == "-" {
+			data, err = readAllStdin()
+		} else {
+			data, err = os.ReadFile(path)
+			if abs, e := filepath.Abs(path); e == nil {
+				c.File = abs
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Fatal error, can't open config file '%s': %v", path, err)
+		}
+		text.Write(data)
+		text.WriteByte('\n')
+	}
+	argText, err := ArgsToLines(args)
+	if err != nil {
+		return nil, err
+	}
+	text.WriteString(argText)
+	if err := c.parse(text.String()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func readAllStdin() ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := os.Stdin.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return out, nil
+		}
+	}
+}
+
+// ArgsToLines turns "--port 7000 --save ” " style arguments into config
+// lines, as redis-server does.
+func ArgsToLines(args []string) (string, error) {
+	var b strings.Builder
+	first := true
+	for _, a := range args {
+		if strings.HasPrefix(a, "--") && len(a) > 2 {
+			if !first {
+				b.WriteByte('\n')
+			}
+			first = false
+			b.WriteString(a[2:])
+			continue
+		}
+		if first {
+			return "", fmt.Errorf("Invalid argument '%s': options must start with --", a)
+		}
+		b.WriteByte(' ')
+		b.WriteString(quote(a))
+	}
+	if !first {
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
+}
+
+// quote renders s as one argument for SplitArgs.
+func quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\r\n\"'\\") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if c < 32 || c > 126 {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func (c *Config) parse(text string) error {
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fe := func(msg string) error { return &FileError{Line: n + 1, Text: line, Msg: msg} }
+		bargs, ok := resp.SplitArgs([]byte(line), nil)
+		if !ok {
+			return fe("Unbalanced quotes in configuration line")
+		}
+		if len(bargs) == 0 {
+			continue
+		}
+		name := strings.ToLower(string(bargs[0]))
+		vals := make([]string, len(bargs)-1)
+		for k, a := range bargs[1:] {
+			vals[k] = string(a)
+		}
+		if name == "include" {
+			if len(vals) != 1 {
+				return fe("Bad directive or wrong number of arguments")
+			}
+			data, err := os.ReadFile(vals[0])
+			if err != nil {
+				return fe(fmt.Sprintf("Can't open included file: %v", err))
+			}
+			if err := c.parse(string(data)); err != nil {
+				return err
+			}
+			continue
+		}
+		if name == "rename-command" || name == "loadmodule" || name == "user" {
+			if name == "loadmodule" {
+				return fe("Modules are not supported by redgo")
+			}
+			continue
+		}
+		p := c.params[name]
+		if p == nil {
+			return fe("Bad directive or wrong number of arguments")
+		}
+		if p.Kind != Multi && len(vals) != 1 {
+			return fe("wrong number of arguments")
+		}
+		v, err := p.normalize(vals)
+		if err != nil {
+			return fe(err.Error())
+		}
+		if p.Name == "save" && c.vals["save"] != p.Default && v != "" && c.seen(p.Name) {
+			// several save lines accumulate, as Redis
+			v = c.vals["save"] + " " + v
+		}
+		c.vals[p.Name] = v
+		c.markSeen(p.Name)
+	}
+	return nil
+}
+
+func (c *Config) seen(name string) bool { return c.seenNames[name] }
+
+func (c *Config) markSeen(name string) {
+	if c.seenNames == nil {
+		c.seenNames = map[string]bool{}
+	}
+	c.seenNames[name] = true
+}
+
+// normalize validates vals and returns the canonical value.
+func (p *Param) normalize(vals []string) (string, error) {
+	if p.Kind == Multi {
+		if p.Name == "save" {
+			return normalizeSave(vals)
+		}
+		return strings.Join(vals, " "), nil
+	}
+	v := vals[0]
+	switch p.Kind {
+	case Bool:
+		switch strings.ToLower(v) {
+		case "yes":
+			return "yes", nil
+		case "no":
+			return "no", nil
+		}
+		return "", errors.New("argument must be 'yes' or 'no'")
+	case Int:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", errors.New("argument couldn't be parsed into an integer")
+		}
+		if n < p.Min || n > p.Max {
+			return "", fmt.Errorf("argument must be between %d and %d inclusive", p.Min, p.Max)
+		}
+		return strconv.FormatInt(n, 10), nil
+	case Memory:
+		n, ok := ParseMemory(v)
+		if !ok {
+			return "", errors.New("argument must be a memory value")
+		}
+		if n < p.Min || n > p.Max {
+			return "", fmt.Errorf("argument must be between %d and %d inclusive", p.Min, p.Max)
+		}
+		return strconv.FormatInt(n, 10), nil
+	case Enum:
+		lv := strings.ToLower(v)
+		for _, x := range p.Enum {
+			if x == lv {
+				return x, nil
+			}
+		}
+		return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(p.Enum, ", "))
+	}
+	return v, nil
+}
+
+func normalizeSave(vals []string) (string, error) {
+	if len(vals) == 1 && vals[0] == "" {
+		return "", nil
+	}
+	if len(vals)%2 != 0 {
+		return "", errors.New("Invalid save parameters")
+	}
+	for _, v := range vals {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+			return "", errors.New("Invalid save parameters")
+		}
+	}
+	return strings.Join(vals, " "), nil
+}
+
+// ParseMemory parses "100", "1k", "1kb", "2mb", "1gb" (k = 1000, kb = 1024).
+func ParseMemory(v string) (int64, bool) {
+	l := strings.ToLower(v)
+	mul := int64(1)
+	for _, suf := range []struct {
+		s string
+		m int64
+	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}} {
+		if strings.HasSuffix(l, suf.s) {
+			l, mul = l[:len(l)-len(suf.s)], suf.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(l, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n * mul, true
+}
+
+// Get returns the value of a directive (by name or alias).
+func (c *Config) Get(name string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if p := c.params[name]; p != nil {
+		return c.vals[p.Name]
+	}
+	return ""
+}
+
+// Int returns an integer directive's value.
+func (c *Config) Int(name string) int64 {
+	n, _ := strconv.ParseInt(c.Get(name), 10, 64)
+	return n
+}
+
+// Bool returns a yes/no directive's value.
+func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
+
+// OnSet registers fn to apply a new value of name at run time; it runs
+// under CONFIG SET before the value is stored and may refuse it.
+func (c *Config) OnSet(name string, fn func(value string) error) { c.hooks[name] = fn }
+
+// Match returns name/value pairs of the directives matching any pattern,
+// sorted by name. Aliases are reported under their own name when the
+// pattern names them exactly, as Redis.
+func (c *Config) Match(patterns []string, match func(pattern, name string) bool) [][2]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	seen := map[string]bool{}
+	var out [][2]string
+	for _, p := range Params {
+		for _, name := range []string{p.Name, p.Alias} {
+			if name == "" || seen[name] {
+				continue
+			}
+			for _, pat := range patterns {
+				if match(strings.ToLower(pat), name) {
+					seen[name] = true
+					out = append(out, [2]string{name, c.vals[p.Name]})
+					break
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// SetError is a refused CONFIG SET; Error() is the full reply text.
+type SetError struct{ Msg string }
+
+func (e *SetError) Error() string { return e.Msg }
+
+// Set applies CONFIG SET name value [name value ...] atomically: every
+// pair is validated first, then hooks run and values are stored.
+func (c *Config) Set(pairs [][2]string) error {
+	type change struct {
+		p *Param
+		v string
+	}
+	var changes []change
+	for _, kv := range pairs {
+		p := c.params[strings.ToLower(kv[0])]
+		if p == nil {
+			return &SetError{fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", kv[0])}
+		}
+		if !p.Mutable {
+			return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", kv[0])}
+		}
+		var vals []string
+		if p.Kind == Multi {
+			parts, ok := resp.SplitArgs([]byte(kv[1]), nil)
+			if !ok {
+				return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - Invalid argument", kv[0])}
+			}
+			for _, x := range parts {
+				vals = append(vals, string(x))
+			}
+			if len(vals) == 0 {
+				vals = []string{""}
+			}
+		} else {
+			vals = []string{kv[1]}
+		}
+		v, err := p.normalize(vals)
+		if err != nil {
+			return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", kv[0], err)}
+		}
+		for _, ch := range changes {
+			if ch.p == p {
+				return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", kv[0])}
+			}
+		}
+		changes = append(changes, change{p, v})
+	}
+	for _, ch := range changes {
+		if h := c.hooks[ch.p.Name]; h != nil {
+			if err := h(ch.v); err != nil {
+				return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", ch.p.Name, err)}
+			}
+		}
+	}
+	c.mu.Lock()
+	for _, ch := range changes {
+		c.vals[ch.p.Name] = ch.v
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Rewrite writes the current configuration back to the file it was
+// loaded from: known directives are updated in place (duplicates dropped),
+// unknown lines and comments are kept, and directives that differ from
+// their defaults and are not in the file are appended.
+func (c *Config) Rewrite() error {
+	if c.File == "" {
+		return errors.New("ERR The server is running without a config file")
+	}
+	data, err := os.ReadFile(c.File)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("ERR Rewriting config file: %v", err)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	done := map[string]bool{}
+	var out []string
+	const marker = "# Generated by CONFIG REWRITE"
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		if t == marker {
+			continue
+		}
+		if t == "" || t[0] == '#' {
+			out = append(out, line)
+			continue
+		}
+		args, ok := resp.SplitArgs([]byte(t), nil)
+		if !ok || len(args) == 0 {
+			out = append(out, line)
+			continue
+		}
+		p := c.params[strings.ToLower(string(args[0]))]
+		if p == nil {
+			out = append(out, line)
+			continue
+		}
+		if done[p.Name] {
+			continue
+		}
+		done[p.Name] = true
+		out = append(out, c.lines(p)...)
+	}
+	var extra []string
+	for k := range Params {
+		p := &Params[k]
+		if done[p.Name] || c.vals[p.Name] == p.Default {
+			continue
+		}
+		extra = append(extra, c.lines(p)...)
+	}
+	if len(extra) > 0 {
+		out = append(out, marker)
+		out = append(out, extra...)
+	}
+	tmp := c.File + ".tmp-rewrite"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("ERR Rewriting config file: %v", err)
+	}
+	_, err = f.WriteString(strings.Join(out, "\n") + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	f.Close()
+	if err == nil {
+		err = os.Rename(tmp, c.File)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ERR Rewriting config file: %v", err)
+	}
+	return nil
+}
+
+func (c *Config) lines(p *Param) []string {
+	v := c.vals[p.Name]
+	if p.Kind == Multi {
+		if p.Name == "save" {
+			if v == "" {
+				return []string{`save ""`}
+			}
+			f := strings.Fields(v)
+			var out []string
+			for k := 0; k+1 < len(f); k += 2 {
+				out = append(out, "save "+f[k]+" "+f[k+1])
+			}
+			return out
+		}
+		return []string{p.Name + " " + v}
+	}
+	return []string{p.Name + " " + quote(v)}
+}

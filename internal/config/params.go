@@ -1,0 +1,175 @@
+package config
+
+// Kind is how a directive's value is parsed.
+type Kind int
+
+const (
+	Bool   Kind = iota // yes|no
+	Int                // integer within [Min, Max]
+	Memory             // integer with optional k kb m mb g gb suffix
+	Enum               // one of Enum
+	String             // any single string
+	Multi              // any number of arguments, kept as one space-joined string (save, bind)
+)
+
+// Param describes one directive.
+type Param struct {
+	Name     string
+	Alias    string
+	Kind     Kind
+	Default  string
+	Mutable  bool
+	Enum     []string
+	Min, Max int64
+}
+
+const maxInt = 1<<63 - 1
+
+func b(name, def string, mutable bool) Param {
+	return Param{Name: name, Kind: Bool, Default: def, Mutable: mutable}
+}
+func i(name, def string, min, max int64, mutable bool) Param {
+	return Param{Name: name, Kind: Int, Default: def, Min: min, Max: max, Mutable: mutable}
+}
+func m(name, def string, min, max int64, mutable bool) Param {
+	return Param{Name: name, Kind: Memory, Default: def, Min: min, Max: max, Mutable: mutable}
+}
+func s(name, def string, mutable bool) Param {
+	return Param{Name: name, Kind: String, Default: def, Mutable: mutable}
+}
+func e(name, def string, mutable bool, vals ...string) Param {
+	return Param{Name: name, Kind: Enum, Default: def, Mutable: mutable, Enum: vals}
+}
+func alias(p Param, a string) Param { p.Alias = a; return p }
+
+// Params is every directive redgo accepts, with Redis 7.0's defaults.
+var Params = []Param{
+	// network and process
+	i("port", "6379", 0, 65535, true),
+	{Name: "bind", Kind: Multi, Default: "* -::*", Mutable: true},
+	b("protected-mode", "yes", true),
+	i("tcp-backlog", "511", 0, maxInt, false),
+	i("timeout", "0", 0, maxInt, true),
+	i("tcp-keepalive", "300", 0, maxInt, true),
+	b("daemonize", "no", false),
+	s("pidfile", "", false),
+	e("loglevel", "notice", true, "debug", "verbose", "notice", "warning"),
+	s("logfile", "", false),
+	i("databases", "16", 1, 1<<20, false),
+	i("maxclients", "10000", 1, maxInt, true),
+	s("requirepass", "", true),
+	s("masterauth", "", true),
+	s("masteruser", "", true),
+	s("dir", ".", true),
+	s("unixsocket", "", false),
+	b("always-show-logo", "no", false),
+	b("set-proc-title", "yes", false),
+	s("proc-title-template", "{title} {listen-addr} {server-mode}", true),
+	i("hz", "10", 0, 500, true),
+	b("dynamic-hz", "yes", true),
+	i("io-threads", "1", 1, 128, false),
+	b("io-threads-do-reads", "no", false),
+	e("enable-debug-command", "no", false, "no", "yes", "local"),
+	e("enable-protected-configs", "no", false, "no", "yes", "local"),
+	e("enable-module-command", "no", false, "no", "yes", "local"),
+	b("syslog-enabled", "no", false),
+	s("syslog-ident", "redis", false),
+	b("crash-log-enabled", "yes", true),
+	// persistence
+	b("appendonly", "no", true),
+	s("appendfilename", "appendonly.aof", false),
+	s("appenddirname", "appendonlydir", false),
+	e("appendfsync", "everysec", true, "always", "everysec", "no"),
+	b("no-appendfsync-on-rewrite", "no", true),
+	i("auto-aof-rewrite-percentage", "100", 0, maxInt, true),
+	m("auto-aof-rewrite-min-size", "67108864", 0, maxInt, true),
+	b("aof-load-truncated", "yes", true),
+	b("aof-use-rdb-preamble", "yes", true),
+	b("aof-timestamp-enabled", "no", true),
+	b("aof-rewrite-incremental-fsync", "yes", true),
+	{Name: "save", Kind: Multi, Default: "3600 1 300 100 60 10000", Mutable: true},
+	s("dbfilename", "dump.rdb", true),
+	b("rdbcompression", "yes", true),
+	b("rdbchecksum", "yes", true),
+	b("stop-writes-on-bgsave-error", "yes", true),
+	b("rdb-del-sync-files", "no", true),
+	b("rdb-save-incremental-fsync", "yes", true),
+	// limits
+	m("proto-max-bulk-len", "536870912", 1024*1024, maxInt, true),
+	m("client-query-buffer-limit", "1073741824", 1024*1024, maxInt, true),
+	m("maxmemory", "0", 0, maxInt, true),
+	e("maxmemory-policy", "noeviction", true, "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+		"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
+	i("maxmemory-samples", "5", 1, 64, true),
+	i("maxmemory-eviction-tenacity", "10", 0, 100, true),
+	i("lfu-log-factor", "10", 0, maxInt, true),
+	i("lfu-decay-time", "1", 0, maxInt, true),
+	{Name: "client-output-buffer-limit", Kind: Multi, Default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Mutable: true},
+	b("lazyfree-lazy-eviction", "no", true),
+	b("lazyfree-lazy-expire", "no", true),
+	b("lazyfree-lazy-server-del", "no", true),
+	b("lazyfree-lazy-user-del", "no", true),
+	b("lazyfree-lazy-user-flush", "no", true),
+	b("replica-lazy-flush", "no", true),
+	b("activerehashing", "yes", true),
+	b("activedefrag", "no", true),
+	i("active-expire-effort", "1", 1, 10, true),
+	// encodings
+	i("hash-max-listpack-entries", "128", 0, maxInt, true),
+	m("hash-max-listpack-value", "64", 0, maxInt, true),
+	i("set-max-intset-entries", "512", 0, maxInt, true),
+	i("zset-max-listpack-entries", "128", 0, maxInt, true),
+	m("zset-max-listpack-value", "64", 0, maxInt, true),
+	i("list-max-listpack-size", "-2", -5, maxInt, true),
+	i("list-compress-depth", "0", 0, maxInt, true),
+	m("hll-sparse-max-bytes", "3000", 0, maxInt, true),
+	i("stream-node-max-bytes", "4096", 0, maxInt, true),
+	i("stream-node-max-entries", "100", 0, maxInt, true),
+	// diagnostics
+	i("slowlog-log-slower-than", "10000", -1, maxInt, true),
+	i("slowlog-max-len", "128", 0, maxInt, true),
+	i("latency-monitor-threshold", "0", 0, maxInt, true),
+	s("notify-keyspace-events", "", true),
+	b("latency-tracking", "yes", true),
+	// replication
+	s("replicaof", "", true),
+	alias(b("replica-read-only", "yes", true), "slave-read-only"),
+	alias(b("replica-serve-stale-data", "yes", true), "slave-serve-stale-data"),
+	m("repl-backlog-size", "1048576", 1, maxInt, true),
+	i("repl-backlog-ttl", "3600", 0, maxInt, true),
+	i("repl-timeout", "60", 1, maxInt, true),
+	i("repl-ping-replica-period", "10", 1, maxInt, true),
+	b("repl-diskless-sync", "yes", true),
+	i("repl-diskless-sync-delay", "5", 0, maxInt, true),
+	i("repl-diskless-sync-max-replicas", "0", 0, maxInt, true),
+	e("repl-diskless-load", "disabled", true, "disabled", "on-empty-db", "swapdb"),
+	b("repl-disable-tcp-nodelay", "no", true),
+	alias(i("replica-priority", "100", 0, maxInt, true), "slave-priority"),
+	i("min-replicas-to-write", "0", 0, maxInt, true),
+	i("min-replicas-max-lag", "10", 0, maxInt, true),
+	s("replica-announce-ip", "", true),
+	i("replica-announce-port", "0", 0, 65535, true),
+	b("replica-announce", "yes", true),
+	b("replica-ignore-maxmemory", "yes", true),
+	// cluster
+	b("cluster-enabled", "no", false),
+	s("cluster-config-file", "nodes.conf", false),
+	i("cluster-node-timeout", "15000", 0, maxInt, true),
+	i("cluster-port", "0", 0, 65535, false),
+	alias(i("cluster-replica-validity-factor", "10", 0, maxInt, true), "cluster-slave-validity-factor"),
+	i("cluster-migration-barrier", "1", 0, maxInt, true),
+	b("cluster-allow-replica-migration", "yes", true),
+	b("cluster-require-full-coverage", "yes", true),
+	alias(b("cluster-replica-no-failover", "no", true), "cluster-slave-no-failover"),
+	b("cluster-allow-reads-when-down", "no", true),
+	b("cluster-allow-pubsubshard-when-down", "yes", true),
+	s("cluster-announce-ip", "", true),
+	i("cluster-announce-port", "0", 0, 65535, true),
+	i("cluster-announce-tls-port", "0", 0, 65535, true),
+	i("cluster-announce-bus-port", "0", 0, 65535, true),
+	s("cluster-announce-hostname", "", true),
+	s("cluster-announce-human-nodename", "", true),
+	e("cluster-preferred-endpoint-type", "ip", true, "ip", "hostname", "unknown-endpoint"),
+	m("cluster-link-sendbuf-limit", "0", 0, maxInt, true),
+	b("tls-cluster", "no", false),
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/keyspace"
+	"redgo/internal/resp"
+)
+
+// How a blocked client was woken.
+type wakeReason int
+
+const (
+	wakeServed         wakeReason = iota // reply is ready
+	wakeRetry                            // run the command again (its shards were not held by the writer)
+	wakeKilled                           // connection closed
+	wakeUnblockTimeout                   // CLIENT UNBLOCK [TIMEOUT]
+	wakeUnblockError                     // CLIENT UNBLOCK ERROR
+)
+
+// blockState is a client parked by a blocking command (BLPOP...). The
+// waiter is registered on each key in its shard; a writer that holds the
+// shard serves it by re-running the command on its behalf.
+type blockState struct {
+	mu       sync.Mutex // held while serving or cancelling; guards reply
+	w        keyspace.Waiter
+	client   *Client
+	cmd      *commands.Command
+	args     [][]byte // private copy
+	db       int
+	deadline int64
+	nullBulk bool
+	reply    []byte
+	ch       chan wakeReason
+}
+
+// cancel finishes the wait for reason unless it already finished.
+func (st *blockState) cancel(reason wakeReason) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.w.Done.Load() {
+		return false
+	}
+	st.w.Done.Store(true)
+	st.ch <- reason
+	return true
+}
+
+// registerBlock parks the client on ctx.BlockKeys. The keys' shards are
+// locked by the caller.
+func (c *Client) registerBlock(ctx *commands.Ctx) *blockState {
+	args := make([][]byte, len(ctx.Args))
+	for i, a := range ctx.Args {
+		args[i] = append([]byte(nil), a...)
+	}
+	st := &blockState{client: c, cmd: ctx.Cmd, args: args, db: c.db, deadline: ctx.BlockTimeout,
+		nullBulk: ctx.BlockNullBulk, ch: make(chan wakeReason, 1)}
+	st.w.Client = st
+	for _, k := range ctx.BlockKeys {
+		st.w.Keys = append(st.w.Keys, keyspace.KeyRef{DB: c.db, Key: string(k)})
+		ctx.DB.Block(k, &st.w)
+	}
+	c.blocked.Store(st)
+	c.srv.stats.BlockedClients.Add(1)
+	return st
+}
+
+// waitBlocked waits until st is served, times out, is unblocked or the
+// connection drops, then writes the outcome.
+func (c *Client) waitBlocked(st *blockState) {
+	c.flush()
+	stopWatch := c.watchDisconnect(st)
+	var timer <-chan time.Time
+	if st.deadline > 0 {
+		d := time.Until(time.UnixMilli(st.deadline))
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	var reason wakeReason
+	select {
+	case reason = <-st.ch:
+	case <-timer:
+		if st.cancel(wakeUnblockTimeout) {
+			reason = <-st.ch
+		} else {
+			reason = <-st.ch // served or cancelled meanwhile
+		}
+	}
+	stopWatch()
+	c.blocked.Store(nil)
+	c.srv.stats.BlockedClients.Add(-1)
+	for _, ref := range st.w.Keys {
+		c.srv.KS.Unblock(ref, &st.w)
+	}
+	switch reason {
+	case wakeServed:
+		c.w.Buf = append(c.w.Buf, st.reply...)
+	case wakeRetry:
+		c.call(st.cmd, st.args, false)
+	case wakeUnblockTimeout:
+		if st.nullBulk {
+			c.w.Null()
+		} else {
+			c.w.NullArray()
+		}
+	case wakeUnblockError:
+		c.replyError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	case wakeKilled:
+	}
+}
+
+// watchDisconnect reads ahead on the connection while the client is
+// blocked, so a client that goes away is noticed (and its wait cancelled
+// before it could be served data it would never receive). Pipelined input
+// is kept in the query buffer. The returned func stops the reader.
+func (c *Client) watchDisconnect(st *blockState) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if len(c.qbuf) == cap(c.qbuf) {
+				if int64(cap(c.qbuf)) > c.srv.maxQuery.Load() {
+					return
+				}
+				c.grow(cap(c.qbuf) + 1)
+			}
+			n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
+			if n > 0 {
+				c.qbuf = c.qbuf[:len(c.qbuf)+n]
+				c.srv.stats.NetIn.Add(int64(n))
+			}
+			if err != nil {
+				var ne net.Error
+				if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+					return
+				}
+				c.closeErr.Store(true)
+				st.cancel(wakeKilled)
+				return
+			}
+		}
+	}()
+	return func() {
+		c.conn.SetReadDeadline(time.Now())
+		<-done
+		c.conn.SetReadDeadline(time.Time{})
+	}
+}
+
+// serveReady serves clients blocked on keys that a write just changed.
+// The writer holds shards (all when allLocked). Waiters whose command
+// needs a shard that is not held are told to retry on their own.
+func (s *Server) serveReady(db *keyspace.DB, ready [][]byte, shards []int, allLocked bool) {
+	for len(ready) > 0 {
+		key := ready[0]
+		ready = ready[1:]
+		waiters := append([]*keyspace.Waiter(nil), db.Waiters(key)...)
+		for _, w := range waiters {
+			if !db.Exists(key) {
+				break
+			}
+			st := w.Client.(*blockState)
+			more := s.serveOne(st, shards, allLocked)
+			ready = append(ready, more...)
+		}
+	}
+}
+
+// serveOne tries to serve one blocked client; it returns keys that its
+// command wrote and that have waiters of their own.
+func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.w.Done.Load() {
+		return nil
+	}
+	var posBuf [8]int
+	pos := st.cmd.KeyPositions(st.args, posBuf[:0])
+	keys := make([][]byte, len(pos))
+	for i, p := range pos {
+		keys[i] = st.args[p]
+	}
+	if !held(keys, shards, allLocked) {
+		st.w.Done.Store(true)
+		st.ch <- wakeRetry
+		return nil
+	}
+	w := resp.Writer{Proto: int(st.client.proto.Load())}
+	db := s.KS.DB(st.db)
+	ctx := commands.Ctx{Args: st.args, Cmd: st.cmd, W: &w, DB: db, KS: s.KS, Now: time.Now().UnixMilli(),
+		NoBlock: true, Serving: true, Client: st.client, Srv: s}
+	st.cmd.Handler(&ctx)
+	if ctx.Blocked {
+		return nil // nothing for it after all: keep waiting
+	}
+	st.w.Done.Store(true)
+	st.reply = w.Buf
+	st.ch <- wakeServed
+	st.cmd.Calls.Add(1)
+	var more [][]byte
+	if ctx.Dirty > 0 {
+		s.dirty.Add(int64(ctx.Dirty))
+		for _, k := range keys {
+			db.Touch(k)
+			if db.HasWaiters(k) {
+				more = append(more, k)
+			}
+		}
+	}
+	return more
+}

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/keyspace"
+	"redgo/internal/resp"
+)
+
+// Client is one connection's state. The connection's goroutine owns every
+// field not marked otherwise.
+type Client struct {
+	srv  *Server
+	conn net.Conn
+	id   int64
+
+	w     resp.Writer // replies of the running batch (conn goroutine only)
+	qbuf  []byte      // query buffer
+	qr    int         // read position in qbuf
+	args  [][]byte
+	ctx   commands.Ctx
+	db    int
+	proto atomic.Int32
+
+	authed bool
+	multi  *multiState
+	watch  watchState
+
+	// mu guards out, name, lastCmd and flag updates read by other goroutines.
+	mu       sync.Mutex
+	out      []byte // replies and pushes waiting to be written (pub/sub, monitor)
+	wmu      sync.Mutex
+	pushSig  chan struct{} // wakes the pusher goroutine
+	pusherOn bool
+	name     string
+	libName  string
+	libVer   string
+	lastCmd  string
+
+	subs     map[string]struct{} // channels (pubsub.mu guards writes)
+	psubs    map[string]struct{}
+	ssubs    map[string]struct{}
+	nsubs    atomic.Int32
+	monitor  atomic.Bool
+	killed   atomic.Bool
+	closeErr atomic.Bool
+	blocked  atomic.Pointer[blockState]
+
+	replyMode int // 0 on, 1 off, 2 skip next
+	noEvict   bool
+	noTouch   bool
+
+	createdAt       time.Time
+	lastInteraction atomic.Int64 // unix seconds
+	addr, laddr     string
+}
+
+func newClient(s *Server, conn net.Conn) *Client {
+	c := &Client{srv: s, conn: conn, id: s.nextID.Add(1), createdAt: time.Now()}
+	c.proto.Store(2)
+	c.w.Proto = 2
+	c.qbuf = make([]byte, 0, 16*1024)
+	c.lastInteraction.Store(time.Now().Unix())
+	c.addr = conn.RemoteAddr().String()
+	c.laddr = conn.LocalAddr().String()
+	p := s.requirePass.Load()
+	c.authed = p == nil || *p == ""
+	return c
+}
+
+func (c *Client) isIdleExempt() bool {
+	return c.blocked.Load() != nil || c.nsubs.Load() > 0 || c.monitor.Load()
+}
+
+// kill closes the connection from any goroutine; the read loop ends.
+func (c *Client) kill() {
+	if c.killed.CompareAndSwap(false, true) {
+		c.conn.Close()
+		if st := c.blocked.Load(); st != nil {
+			st.cancel(wakeKilled)
+		}
+	}
+}
+
+// serve is the connection's read-execute-flush loop: every complete
+// command in the buffer runs, then the replies go out in one write.
+func (c *Client) serve() {
+	defer c.cleanup()
+	for {
+		if !c.processBuffer() {
+			c.flush()
+			return
+		}
+		if !c.flush() {
+			return
+		}
+		if !c.readMore(0) {
+			return
+		}
+	}
+}
+
+// processBuffer runs every complete command in the query buffer. It
+// returns false when the connection must close.
+func (c *Client) processBuffer() bool {
+	s := c.srv
+	for c.qr < len(c.qbuf) {
+		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load()})
+		if err == resp.ErrIncomplete {
+			if need > 0 && c.qr+need > cap(c.qbuf) {
+				c.grow(need)
+			}
+			if int64(len(c.qbuf)-c.qr) > s.maxQuery.Load() {
+				c.w.Error("ERR Protocol error: query buffer limit exceeded")
+				s.Log.Printf("Closing client that reached max query buffer length: id=%d addr=%s", c.id, c.addr)
+				return false
+			}
+			return true
+		}
+		if err != nil {
+			c.w.Error("ERR " + err.Error())
+			s.Log.Printf("Protocol error (%s) from client: id=%d addr=%s", err.Error(), c.id, c.addr)
+			return false
+		}
+		c.args = args
+		c.qr += n
+		if len(args) == 0 {
+			continue
+		}
+		c.execute(args)
+		if c.killed.Load() || c.closeErr.Load() {
+			return false
+		}
+	}
+	// All consumed: reset the buffer, shrinking it after a big request.
+	if cap(c.qbuf) > 1<<20 {
+		c.qbuf = make([]byte, 0, 16*1024)
+	} else {
+		c.qbuf = c.qbuf[:0]
+	}
+	c.qr = 0
+	return true
+}
+
+// grow makes room for a request of need bytes from the read position.
+func (c *Client) grow(need int) {
+	size := cap(c.qbuf) * 2
+	for size < need {
+		size *= 2
+	}
+	nb := make([]byte, len(c.qbuf)-c.qr, size)
+	copy(nb, c.qbuf[c.qr:])
+	c.qbuf, c.qr = nb, 0
+}
+
+// readMore reads at least one more chunk into the query buffer.
+func (c *Client) readMore(_ int) bool {
+	if c.qr > 0 && c.qr == len(c.qbuf) {
+		c.qbuf, c.qr = c.qbuf[:0], 0
+	}
+	if len(c.qbuf) == cap(c.qbuf) {
+		if c.qr > 0 {
+			n := copy(c.qbuf, c.qbuf[c.qr:])
+			c.qbuf, c.qr = c.qbuf[:n], 0
+		} else {
+			c.grow(cap(c.qbuf) + 1)
+		}
+	}
+	n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
+	if n > 0 {
+		c.qbuf = c.qbuf[:len(c.qbuf)+n]
+		c.srv.stats.NetIn.Add(int64(n))
+		c.lastInteraction.Store(time.Now().Unix())
+	}
+	return err == nil || n > 0
+}
+
+// flush writes the batch's replies (after anything queued by pushes).
+func (c *Client) flush() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	var buf []byte
+	if len(c.out) > 0 {
+		buf = append(c.out, c.w.Buf...)
+		c.out = nil
+	} else {
+		buf = c.w.Buf
+	}
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		return true
+	}
+	_, err := c.conn.Write(buf)
+	c.srv.stats.NetOut.Add(int64(len(buf)))
+	if cap(c.w.Buf) > 1<<20 {
+		c.w.Buf = nil
+	} else {
+		c.w.Buf = c.w.Buf[:0]
+	}
+	return err == nil
+}
+
+// mergeOut moves the batch's pending replies into the shared output so
+// that pushes appended later by other goroutines come after them.
+// Callers hold c.mu.
+func (c *Client) mergeOutLocked() {
+	if len(c.w.Buf) > 0 {
+		c.out = append(c.out, c.w.Buf...)
+		c.w.Buf = c.w.Buf[:0]
+	}
+}
+
+// push appends an out-of-band message (pub/sub, monitor) from any
+// goroutine and schedules its write.
+func (c *Client) push(msg []byte) {
+	c.mu.Lock()
+	if c.killed.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.out = append(c.out, msg...)
+	over := len(c.out) > 32<<20
+	if !c.pusherOn {
+		c.pusherOn = true
+		c.pushSig = make(chan struct{}, 1)
+		c.srv.goTracked(c.pusher)
+	}
+	sig := c.pushSig
+	c.mu.Unlock()
+	if over {
+		c.srv.Log.Printf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.id, c.addr)
+		c.kill()
+		return
+	}
+	select {
+	case sig <- struct{}{}:
+	default:
+	}
+}
+
+// pusher writes pushed messages while the connection goroutine may be
+// waiting for input.
+func (c *Client) pusher() {
+	for {
+		select {
+		case <-c.pushSig:
+		case <-c.srv.quit:
+			return
+		}
+		if c.killed.Load() {
+			return
+		}
+		c.wmu.Lock()
+		c.mu.Lock()
+		buf := c.out
+		c.out = nil
+		c.mu.Unlock()
+		if len(buf) > 0 {
+			if _, err := c.conn.Write(buf); err != nil {
+				c.wmu.Unlock()
+				c.kill()
+				return
+			}
+			c.srv.stats.NetOut.Add(int64(len(buf)))
+		}
+		c.wmu.Unlock()
+	}
+}
+
+func (c *Client) cleanup() {
+	c.kill()
+	if c.nsubs.Load() > 0 {
+		c.srv.pubsub.unsubscribeAll(c)
+	}
+	if c.monitor.Load() {
+		c.srv.monitors.remove(c)
+	}
+	c.unwatchAll()
+	c.srv.removeClient(c)
+	if c.pusherOn {
+		c.mu.Lock()
+		sig := c.pushSig
+		c.mu.Unlock()
+		select {
+		case sig <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// watchState is the client's WATCHed keys.
+type watchState struct {
+	keys  []watchedKey
+	dirty atomic.Bool
+}
+
+type watchedKey struct {
+	ref          keyspace.KeyRef
+	expiredAtSet bool
+}
+
+func (c *Client) unwatchAll() {
+	for _, k := range c.watch.keys {
+		c.srv.KS.Unwatch(k.ref, &c.watch.dirty)
+	}
+	if len(c.watch.keys) > 0 {
+		c.srv.stats.WatchingClients.Add(-1)
+	}
+	c.watch.keys = nil
+	c.watch.dirty.Store(false)
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"crypto/subtle"
+	"strings"
+
+	"redgo/internal/commands"
+	"redgo/internal/config"
+)
+
+func init() {
+	commands.Register("ping", cmdPing)
+	commands.Register("echo", cmdEcho)
+	commands.Register("quit", cmdQuit)
+	commands.Register("auth", cmdAuth)
+	commands.Register("select", cmdSelect)
+	commands.Register("hello", cmdHello)
+	commands.Register("reset", cmdReset)
+}
+
+func cmdPing(c *commands.Ctx) {
+	if len(c.Args) > 2 {
+		c.WrongArgs()
+		return
+	}
+	cc := cl(c)
+	if cc.nsubs.Load() > 0 && cc.proto.Load() == 2 {
+		c.W.Array(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.Bulk(c.Args[1])
+		} else {
+			c.W.BulkString("")
+		}
+		return
+	}
+	if len(c.Args) == 2 {
+		c.W.Bulk(c.Args[1])
+		return
+	}
+	c.W.Simple("PONG")
+}
+
+func cmdEcho(c *commands.Ctx) { c.W.Bulk(c.Args[1]) }
+
+func cmdQuit(c *commands.Ctx) {
+	c.W.OK()
+	cl(c).closeErr.Store(true)
+}
+
+const (
+	errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+	errNoPass    = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+)
+
+// checkAuth verifies user/pass against requirepass (the default user).
+func (s *Server) checkAuth(user, pass []byte) bool {
+	p := s.requirePass.Load()
+	want := ""
+	if p != nil {
+		want = *p
+	}
+	if user != nil && string(user) != "default" {
+		return false
+	}
+	if want == "" {
+		return true // nopass default user accepts any password
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
+func cmdAuth(c *commands.Ctx) {
+	s, cc := c.Srv.(*Server), cl(c)
+	if len(c.Args) > 3 {
+		c.Error(commands.ErrSyntax)
+		return
+	}
+	var user, pass []byte
+	if len(c.Args) == 3 {
+		user, pass = c.Args[1], c.Args[2]
+	} else {
+		pass = c.Args[1]
+		if p := s.requirePass.Load(); p == nil || *p == "" {
+			c.Error(errNoPass)
+			return
+		}
+	}
+	if !s.checkAuth(user, pass) {
+		c.Error(errWrongPass)
+		return
+	}
+	cc.authed = true
+	c.W.OK()
+}
+
+func cmdSelect(c *commands.Ctx) {
+	n, ok := commands.ParseInt(c.Args[1])
+	if !ok {
+		c.Error(commands.ErrNotInt)
+		return
+	}
+	if n < 0 || n >= int64(c.KS.NumDB()) {
+		c.Error(commands.ErrDBIndex)
+		return
+	}
+	cl(c).db = int(n)
+	c.DB = c.KS.DB(int(n))
+	c.W.OK()
+}
+
+func cmdHello(c *commands.Ctx) {
+	s, cc := c.Srv.(*Server), cl(c)
+	proto := int64(0)
+	i := 1
+	if len(c.Args) > 1 {
+		v, ok := commands.ParseInt(c.Args[1])
+		if !ok {
+			c.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		proto = v
+		i = 2
+		if proto < 2 || proto > 3 {
+			c.Error("NOPROTO unsupported protocol version")
+			return
+		}
+	}
+	var setName []byte
+	haveName := false
+	for ; i < len(c.Args); i++ {
+		more := len(c.Args) - i - 1
+		switch {
+		case commands.EqualFold(c.Args[i], "AUTH") && more >= 2:
+			if !s.checkAuth(c.Args[i+1], c.Args[i+2]) {
+				c.Error(errWrongPass)
+				return
+			}
+			cc.authed = true
+			i += 2
+		case commands.EqualFold(c.Args[i], "SETNAME") && more >= 1:
+			setName, haveName = c.Args[i+1], true
+			i++
+		default:
+			c.Error("ERR Syntax error in HELLO option '" + string(c.Args[i]) + "'")
+			return
+		}
+	}
+	if !cc.authed {
+		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if haveName {
+		if !validClientName(setName) {
+			c.Error(errClientName)
+			return
+		}
+		cc.mu.Lock()
+		cc.name = string(setName)
+		cc.mu.Unlock()
+	}
+	if proto != 0 {
+		cc.proto.Store(int32(proto))
+		c.W.Proto = int(proto)
+	}
+	c.W.Map(7)
+	c.W.BulkString("server")
+	c.W.BulkString("redis")
+	c.W.BulkString("version")
+	c.W.BulkString(config.Version)
+	c.W.BulkString("proto")
+	c.W.Int(int64(cc.proto.Load()))
+	c.W.BulkString("id")
+	c.W.Int(cc.id)
+	c.W.BulkString("mode")
+	c.W.BulkString("standalone")
+	c.W.BulkString("role")
+	c.W.BulkString("master")
+	c.W.BulkString("modules")
+	c.W.Array(0)
+}
+
+const errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+
+func validClientName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmdReset(c *commands.Ctx) {
+	s, cc := c.Srv.(*Server), cl(c)
+	cc.multi = nil
+	cc.unwatchAll()
+	if cc.nsubs.Load() > 0 {
+		s.pubsub.unsubscribeAll(cc)
+	}
+	if cc.monitor.Load() {
+		s.monitors.remove(cc)
+		cc.monitor.Store(false)
+	}
+	cc.db = 0
+	cc.proto.Store(2)
+	c.W.Proto = 2
+	cc.mu.Lock()
+	cc.name = ""
+	cc.mu.Unlock()
+	cc.replyMode = 0
+	cc.noEvict, cc.noTouch = false, false
+	p := s.requirePass.Load()
+	cc.authed = p == nil || *p == ""
+	c.W.Simple("RESET")
+}
+
+var _ = strings.ToLower

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// redisLogWriter prefixes each line as Redis does:
+// "1234:M 21 Nov 2026 23:35:15.123 * message".
+type redisLogWriter struct {
+	mu  sync.Mutex
+	out io.Writer
+	pid int
+}
+
+func (w *redisLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msg := strings.TrimRight(string(p), "\n")
+	level := "*"
+	if strings.HasPrefix(msg, "# ") || strings.HasPrefix(msg, "- ") || strings.HasPrefix(msg, ". ") {
+		level, msg = msg[:1], msg[2:]
+	}
+	now := time.Now()
+	_, err := fmt.Fprintf(w.out, "%d:M %s.%03d %s %s\n", w.pid, now.Format("02 Jan 2006 15:04:05"),
+		now.Nanosecond()/1e6, level, msg)
+	return len(p), err
+}
+
+// OpenLog points the server's log at the configured logfile (stderr when
+// empty). Lines starting "# " are warnings, as Redis's "#" level.
+func (s *Server) OpenLog() error {
+	var out io.Writer = os.Stdout
+	if f := s.Cfg.Get("logfile"); f != "" {
+		file, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("Can't open the log file: %v", err)
+		}
+		out = file
+	}
+	s.Log = log.New(&redisLogWriter{out: out, pid: os.Getpid()}, "", 0)
+	return nil
+}

@@ -1,0 +1,293 @@
+// Package server wires a redgo node together: listeners, one goroutine per
+// connection, client state (MULTI, WATCH, pub/sub, blocking, RESP3), the
+// dispatcher that routes each command through the command table to the
+// keyspace shards, and the server-level commands (INFO, CLIENT, CONFIG...).
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/config"
+	"redgo/internal/keyspace"
+)
+
+// Server is one redgo node.
+type Server struct {
+	Cfg *config.Config
+	KS  *keyspace.Keyspace
+	Log *log.Logger
+
+	ln      net.Listener
+	wg      sync.WaitGroup // every goroutine the server starts
+	quit    chan struct{}
+	closing atomic.Bool
+
+	mu      sync.Mutex // guards clients
+	clients map[int64]*Client
+	nextID  atomic.Int64
+
+	pubsub   *pubsub
+	monitors monitorSet
+
+	// settings cached from the config for the hot path
+	requirePass atomic.Pointer[string]
+	maxBulk     atomic.Int64
+	maxQuery    atomic.Int64
+	maxClients  atomic.Int64
+	idleTimeout atomic.Int64 // seconds
+
+	pause pauseState
+
+	stats     Stats
+	slowlog   slowlog
+	startTime time.Time
+	runID     string
+	dirty     atomic.Int64 // changes since the last save
+	lastSave  atomic.Int64 // unix seconds
+
+	shutdownFn     func()                // set by Run: stops the process after SHUTDOWN
+	beforeShutdown func(save bool) error // persistence: final save / AOF flush
+}
+
+// Stats are the counters INFO stats reports.
+type Stats struct {
+	Connections, Commands, Rejected            atomic.Int64
+	NetIn, NetOut                              atomic.Int64
+	ExpiredKeys                                atomic.Int64
+	PubsubMessages                             atomic.Int64
+	ErrorReplies                               atomic.Int64
+	UnexpectedErrReplies                       atomic.Int64
+	errMu                                      sync.Mutex
+	errCounts                                  map[string]int64
+	IOReadsProcessed, IOWritesProcessed        atomic.Int64
+	BlockedClients, WatchingClients, PubsubCli atomic.Int64
+}
+
+// New builds a server from a loaded config. It does not listen yet.
+func New(cfg *config.Config) (*Server, error) {
+	s := &Server{
+		Cfg:       cfg,
+		KS:        keyspace.New(int(cfg.Int("databases"))),
+		Log:       log.New(os.Stderr, "", 0),
+		quit:      make(chan struct{}),
+		clients:   map[int64]*Client{},
+		pubsub:    newPubsub(),
+		startTime: time.Now(),
+		runID:     randomHex(40),
+	}
+	s.lastSave.Store(time.Now().Unix())
+	s.slowlog.init()
+	s.stats.errCounts = map[string]int64{}
+	s.applyConfig()
+	return s, nil
+}
+
+// applyConfig caches hot settings and registers CONFIG SET hooks.
+func (s *Server) applyConfig() {
+	cfg := s.Cfg
+	pass := cfg.Get("requirepass")
+	s.requirePass.Store(&pass)
+	s.maxBulk.Store(cfg.Int("proto-max-bulk-len"))
+	s.maxQuery.Store(cfg.Int("client-query-buffer-limit"))
+	s.maxClients.Store(cfg.Int("maxclients"))
+	s.idleTimeout.Store(cfg.Int("timeout"))
+	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
+	cfg.OnSet("proto-max-bulk-len", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxBulk.Store(n); return nil })
+	cfg.OnSet("client-query-buffer-limit", func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		s.maxQuery.Store(n)
+		return nil
+	})
+	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
+	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
+	applyEncodingConfig(cfg)
+}
+
+// Listen opens the client listener on the configured bind address and
+// port (port 0 picks a free port; see Addr).
+func (s *Server) Listen() error {
+	bind := s.Cfg.Get("bind")
+	host := "0.0.0.0"
+	if bind != "" {
+		first := splitFields(bind)[0]
+		switch first {
+		case "*", "-::*", "::*":
+			host = ""
+		default:
+			host = first
+			if host[0] == '-' {
+				host = host[1:]
+			}
+		}
+	}
+	addr := net.JoinHostPort(host, s.Cfg.Get("port"))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("Could not create server TCP listening socket %s: %v", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Port returns the port the server listens on.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// Serve accepts connections until Close. Background jobs (active expiry,
+// idle timeouts) run alongside.
+func (s *Server) Serve() error {
+	s.goTracked(s.cron)
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.stats.Connections.Add(1)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+			if ka := s.Cfg.Int("tcp-keepalive"); ka > 0 {
+				tc.SetKeepAlive(true)
+				tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
+			}
+		}
+		s.mu.Lock()
+		n := int64(len(s.clients))
+		s.mu.Unlock()
+		if n >= s.maxClients.Load() {
+			s.stats.Rejected.Add(1)
+			io.WriteString(conn, "-ERR max number of clients reached\r\n")
+			conn.Close()
+			continue
+		}
+		c := newClient(s, conn)
+		s.mu.Lock()
+		s.clients[c.id] = c
+		s.mu.Unlock()
+		s.goTracked(c.serve)
+	}
+}
+
+func (s *Server) goTracked(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops accepting, disconnects every client and waits for every
+// goroutine the server started.
+func (s *Server) Close() error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(s.quit)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	for _, c := range s.clients {
+		c.kill()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) removeClient(c *Client) {
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+}
+
+// cron runs periodic work: active expiry and idle client timeouts.
+func (s *Server) cron() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	tick := 0
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		tick++
+		if activeExpire.Load() {
+			s.KS.ActiveExpire(10000)
+		}
+		if tick%10 == 0 {
+			s.closeIdleClients()
+		}
+	}
+}
+
+var activeExpire atomic.Bool
+
+func init() { activeExpire.Store(true) }
+
+func (s *Server) closeIdleClients() {
+	to := s.idleTimeout.Load()
+	if to <= 0 {
+		return
+	}
+	now := time.Now().Unix()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		if c.isIdleExempt() {
+			continue
+		}
+		if now-c.lastInteraction.Load() > to {
+			c.kill()
+		}
+	}
+}
+
+// Stop is SHUTDOWN's effect: it closes the server and calls the process's
+// exit hook.
+func (s *Server) Stop() {
+	go func() {
+		s.Close()
+		if s.shutdownFn != nil {
+			s.shutdownFn()
+		}
+	}()
+}
+
+// OnShutdown sets what SHUTDOWN does after the server closed (exit the process).
+func (s *Server) OnShutdown(fn func()) { s.shutdownFn = fn }
+
+// ensure commands is linked (handlers register in init).
+var _ = commands.Lookup
+
+// Shutdown stops the server; with save, persistence is flushed first
+// (the persistence layer hooks in here).
+func (s *Server) Shutdown(save bool) error {
+	if s.beforeShutdown != nil {
+		if err := s.beforeShutdown(save); err != nil {
+			return err
+		}
+	}
+	s.Stop()
+	return nil
+}

@@ -1,0 +1,250 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/config"
+	"redgo/internal/resp"
+)
+
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+func splitFields(s string) []string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return []string{""}
+	}
+	return f
+}
+
+// applyEncodingConfig is set by the data type packages' config glue.
+var applyEncodingConfig = func(cfg *config.Config) {}
+
+// pauseState is CLIENT PAUSE: until a deadline, commands (all, or only
+// writes) wait before running.
+type pauseState struct {
+	mu       sync.Mutex
+	until    time.Time
+	all      bool
+	on       atomic.Bool
+	released chan struct{}
+}
+
+func (p *pauseState) active() bool { return p.on.Load() }
+
+// set pauses clients until the deadline; all selects ALL vs WRITE.
+func (p *pauseState) set(until time.Time, all bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on.Load() {
+		// Redis keeps the later deadline and the stricter mode.
+		if until.After(p.until) {
+			p.until = until
+		}
+		p.all = p.all || all
+		return
+	}
+	p.until, p.all = until, all
+	p.released = make(chan struct{})
+	p.on.Store(true)
+}
+
+func (p *pauseState) unpause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on.Load() {
+		p.on.Store(false)
+		close(p.released)
+	}
+}
+
+// wait blocks the calling client while the pause applies to cmd.
+func (p *pauseState) wait(cmd *commands.Command, c *Client) {
+	for {
+		p.mu.Lock()
+		if !p.on.Load() {
+			p.mu.Unlock()
+			return
+		}
+		applies := p.all || cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate) ||
+			cmd.Name == "publish" || cmd.Name == "spublish"
+		if !applies {
+			p.mu.Unlock()
+			return
+		}
+		d := time.Until(p.until)
+		ch := p.released
+		p.mu.Unlock()
+		if d <= 0 {
+			p.unpause()
+			return
+		}
+		c.flush()
+		t := time.NewTimer(d)
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-c.srv.quit:
+			t.Stop()
+			return
+		}
+		t.Stop()
+	}
+}
+
+// monitorSet is the clients in MONITOR mode.
+type monitorSet struct {
+	mu sync.Mutex
+	m  map[*Client]struct{}
+	n  atomic.Int32
+}
+
+func (ms *monitorSet) add(c *Client) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.m == nil {
+		ms.m = map[*Client]struct{}{}
+	}
+	if _, ok := ms.m[c]; !ok {
+		ms.m[c] = struct{}{}
+		ms.n.Add(1)
+	}
+}
+
+func (ms *monitorSet) remove(c *Client) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if _, ok := ms.m[c]; ok {
+		delete(ms.m, c)
+		ms.n.Add(-1)
+	}
+}
+
+// feed sends one executed command to every monitor, formatted as Redis:
+// +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
+func (ms *monitorSet) feed(c *Client, args [][]byte) {
+	now := time.Now()
+	var b []byte
+	b = append(b, '+')
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, '.')
+	us := strconv.Itoa(now.Nanosecond() / 1000)
+	b = append(b, strings.Repeat("0", 6-len(us))...)
+	b = append(b, us...)
+	b = append(b, " ["...)
+	b = strconv.AppendInt(b, int64(c.db), 10)
+	b = append(b, ' ')
+	b = append(b, c.addr...)
+	b = append(b, ']')
+	for _, a := range args {
+		b = append(b, ' ')
+		b = appendRepr(b, a)
+	}
+	b = append(b, '\r', '\n')
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for m := range ms.m {
+		m.push(b)
+	}
+}
+
+// appendRepr quotes a as Redis's sdscatrepr does.
+func appendRepr(b, a []byte) []byte {
+	b = append(b, '"')
+	for _, ch := range a {
+		switch ch {
+		case '\\', '"':
+			b = append(b, '\\', ch)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\a':
+			b = append(b, '\\', 'a')
+		case '\b':
+			b = append(b, '\\', 'b')
+		default:
+			if ch >= 32 && ch < 127 {
+				b = append(b, ch)
+			} else {
+				b = append(b, '\\', 'x')
+				b = append(b, "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
+			}
+		}
+	}
+	return append(b, '"')
+}
+
+// slowlog keeps the slowest commands, as SLOWLOG.
+type slowlog struct {
+	mu      sync.Mutex
+	entries []slowEntry // newest first
+	nextID  int64
+	thresh  atomic.Int64 // microseconds; <0 disables
+	maxLen  atomic.Int64
+}
+
+type slowEntry struct {
+	id   int64
+	at   int64 // unix seconds
+	dur  int64 // microseconds
+	args []string
+	addr string
+	name string
+}
+
+func (sl *slowlog) init() {
+	sl.thresh.Store(10000)
+	sl.maxLen.Store(128)
+}
+
+func (sl *slowlog) maybeAdd(c *Client, args [][]byte, dur time.Duration) {
+	t := sl.thresh.Load()
+	us := dur.Microseconds()
+	if t < 0 || us < t {
+		return
+	}
+	e := slowEntry{at: time.Now().Unix(), dur: us, addr: c.addr}
+	c.mu.Lock()
+	e.name = c.name
+	c.mu.Unlock()
+	n := len(args)
+	if n > 32 {
+		n = 32
+	}
+	for i := 0; i < n; i++ {
+		a := args[i]
+		if i == 31 && len(args) > 32 {
+			e.args = append(e.args, "... ("+strconv.Itoa(len(args)-31)+" more arguments)")
+			break
+		}
+		if len(a) > 128 {
+			e.args = append(e.args, string(a[:128])+"... ("+strconv.Itoa(len(a)-128)+" more bytes)")
+		} else {
+			e.args = append(e.args, string(a))
+		}
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	e.id = sl.nextID
+	sl.nextID++
+	sl.entries = append([]slowEntry{e}, sl.entries...)
+	if max := int(sl.maxLen.Load()); len(sl.entries) > max {
+		sl.entries = sl.entries[:max]
+	}
+}
+
+var _ = resp.Writer{}
