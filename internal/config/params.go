@@ -79,7 +79,7 @@ var Params = []Param{
 	b("appendonly", "no", true),
 	s("appendfilename", "appendonly.aof", false),
 	s("appenddirname", "appendonlydir", false),
-	e("appendfsync", "everysec", true, "always", "everysec", "no"),
+	e("appendfsync", "everysec", true, "everysec", "always", "no"),
 	b("no-appendfsync-on-rewrite", "no", true),
 	i("auto-aof-rewrite-percentage", "100", 0, maxInt, true),
 	m("auto-aof-rewrite-min-size", "67108864", 0, maxInt, true),

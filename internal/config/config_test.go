@@ -1,0 +1,145 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFileAndArgs(t *testing.T) {
+	p := write(t, "# comment\nport 7000\nappendonly yes\nsave 900 1\nsave 300 10\nmaxmemory 1mb\ncluster-enabled yes\n")
+	c, err := Load(p, []string{"--port", "7001", "--appendfsync", "always", "--dir", "/tmp/x y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]string{
+		"port": "7001", "appendonly": "yes", "save": "900 1 300 10", "maxmemory": "1048576",
+		"appendfsync": "always", "dir": "/tmp/x y", "cluster-enabled": "yes", "databases": "16",
+		"slave-read-only": "yes",
+	}
+	for k, want := range checks {
+		if got := c.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestSaveEmpty(t *testing.T) {
+	c, err := Load("", []string{"--save", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("save") != "" {
+		t.Fatalf("save = %q", c.Get("save"))
+	}
+}
+
+func TestBadLines(t *testing.T) {
+	cases := []struct{ text, line, msg string }{
+		{"port 7000\nfoo bar\n", "at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments", ""},
+		{"port abc\n", "at line 1\n>>> 'port abc'\nargument couldn't be parsed into an integer", ""},
+		{"port 70000\n", ">>> 'port 70000'\nargument must be between 0 and 65535 inclusive", ""},
+		{"appendonly maybe\n", ">>> 'appendonly maybe'\nargument must be 'yes' or 'no'", ""},
+		{"appendfsync sometimes\n", "argument(s) must be one of the following: everysec, always, no", ""},
+		{"maxmemory lots\n", "argument must be a memory value", ""},
+		{"\n\nport \"7000\n", "at line 3\n>>> 'port \"7000'\nUnbalanced quotes in configuration line", ""},
+		{"save 10\n", "Invalid save parameters", ""},
+		{"port 1 2\n", "wrong number of arguments", ""},
+	}
+	for _, tc := range cases {
+		_, err := Load(write(t, tc.text), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.line) {
+			t.Errorf("%q: err = %v, want it to contain %q", tc.text, err, tc.line)
+		}
+		if err != nil && !strings.Contains(err.Error(), "*** FATAL CONFIG FILE ERROR") {
+			t.Errorf("%q: err lacks the FATAL banner: %v", tc.text, err)
+		}
+	}
+	if _, err := Load("/nonexistent/redis.conf", nil); err == nil || !strings.Contains(err.Error(), "can't open config file") {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := Load("", []string{"port", "1"}); err == nil {
+		t.Errorf("argument without -- accepted")
+	}
+}
+
+func TestSetAndMatch(t *testing.T) {
+	c := New()
+	if err := c.Set([][2]string{{"maxmemory", "2mb"}, {"appendfsync", "ALWAYS"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("maxmemory") != "2097152" || c.Get("appendfsync") != "always" {
+		t.Fatalf("set failed: %s %s", c.Get("maxmemory"), c.Get("appendfsync"))
+	}
+	err := c.Set([][2]string{{"maxmemory", "1mb"}, {"port", "x"}})
+	if err == nil || err.Error() != "ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer" {
+		t.Fatalf("err = %v", err)
+	}
+	if c.Get("maxmemory") != "2097152" {
+		t.Fatalf("failed CONFIG SET was not atomic")
+	}
+	if err := c.Set([][2]string{{"daemonize", "yes"}}); err == nil || !strings.Contains(err.Error(), "can't set immutable config") {
+		t.Fatalf("immutable: %v", err)
+	}
+	if err := c.Set([][2]string{{"nosuch", "1"}}); err == nil || err.Error() != "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'" {
+		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestRewrite(t *testing.T) {
+	p := write(t, "# keep me\nport 7000\nport 7001\nunknown-but-kept-not\n")
+	os.WriteFile(p, []byte("# keep me\nport 7000\nport 7001\n"), 0o644)
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Set([][2]string{{"maxmemory", "1gb"}, {"save", ""}})
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(p)
+	got := string(data)
+	for _, want := range []string{"# keep me\n", "port 7001\n", "maxmemory 1073741824\n", "save \"\"\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rewritten file lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "port ") != 1 {
+		t.Errorf("duplicate port lines:\n%s", got)
+	}
+	c2, err := Load(p, nil)
+	if err != nil || c2.Get("maxmemory") != "1073741824" || c2.Get("save") != "" {
+		t.Fatalf("reload: %v %s %q", err, c2.Get("maxmemory"), c2.Get("save"))
+	}
+}
+
+// FuzzParse checks that no config text crashes the parser and that an
+// error always names a line.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"port 7000\n", "save \"\"\n", "bind 127.0.0.1 ::1\n", "port 'x\n",
+		"include /nonexistent\n", "appendonly yes\nappendfsync always\n", "maxmemory 10gb\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if strings.Contains(text, "include") {
+			return // would read arbitrary files
+		}
+		c := New()
+		err := c.parse(text)
+		if err != nil {
+			if fe, ok := err.(*FileError); !ok || fe.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+		}
+	})
+}
