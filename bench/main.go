@@ -1,0 +1,259 @@
+// Command bench runs redgo and redis-server side by side with the same
+// settings and drives both with redis-benchmark, then prints (and writes to
+// docs/benchmarks.md) a table of redgo/redis ratios. Both servers run in
+// the same run on the same machine, alternately per test, so machine noise
+// affects both alike; the ratio is what counts.
+//
+//	go run ./bench                 # full run, writes docs/benchmarks.md
+//	go run ./bench -quick          # fewer requests, no file written
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	quick   = flag.Bool("quick", false, "fewer requests; do not write docs/benchmarks.md")
+	out     = flag.String("out", "docs/benchmarks.md", "markdown report path")
+	repeat  = flag.Int("repeat", 2, "runs per case; the best of each server is kept")
+	keysN   = flag.Int("keys", 1000000, "keys for the memory test")
+	clients = flag.Int("c", 50, "redis-benchmark clients")
+	only    = flag.String("t", "get,set,incr,lpush,lrange_100,hset,zadd,mset", "redis-benchmark tests")
+)
+
+// server is one running server process.
+type server struct {
+	name string
+	cmd  *exec.Cmd
+	port int
+	dir  string
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func start(name, bin string, extra ...string) *server {
+	dir, _ := os.MkdirTemp("", "bench-"+name)
+	port := freePort()
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "log")}
+	args = append(args, extra...)
+	if name == "redgo" {
+		args = append([]string{"server"}, args...)
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		fail("start %s: %v", name, err)
+	}
+	s := &server{name: name, cmd: cmd, port: port, dir: dir}
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", s.addr()); err == nil {
+			c.Close()
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fail("%s did not start", name)
+	return nil
+}
+
+func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
+
+func (s *server) stop() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	os.RemoveAll(s.dir)
+}
+
+func (s *server) cli(args ...string) string {
+	a := append([]string{"-p", strconv.Itoa(s.port)}, args...)
+	b, err := exec.Command("redis-cli", a...).CombinedOutput()
+	if err != nil {
+		fail("redis-cli %v: %v %s", args, err, b)
+	}
+	return string(b)
+}
+
+func (s *server) info(field string) int64 {
+	for _, l := range strings.Split(s.cli("INFO", "memory"), "\n") {
+		if strings.HasPrefix(l, field+":") {
+			v, _ := strconv.ParseInt(strings.TrimSpace(l[len(field)+1:]), 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// rss reads the resident set size of the process from /proc.
+func (s *server) rss() int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "VmRSS:") {
+			f := strings.Fields(sc.Text())
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func fail(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+// runBench runs redis-benchmark and returns requests/s per test.
+func runBench(s *server, tests string, n, pipeline, size int) map[string]float64 {
+	args := []string{"-p", strconv.Itoa(s.port), "-c", strconv.Itoa(*clients), "-n", strconv.Itoa(n),
+		"-P", strconv.Itoa(pipeline), "-d", strconv.Itoa(size), "-t", tests, "-r", "100000", "--csv"}
+	cmd := exec.Command("redis-benchmark", args...)
+	b, err := cmd.Output()
+	if err != nil {
+		fail("redis-benchmark against %s: %v\n%s", s.name, err, b)
+	}
+	res := map[string]float64{}
+	r := csv.NewReader(strings.NewReader(string(b)))
+	recs, err := r.ReadAll()
+	if err != nil {
+		fail("parse csv: %v\n%s", err, b)
+	}
+	for _, rec := range recs {
+		if len(rec) < 2 || rec[0] == "test" {
+			continue
+		}
+		v, err := strconv.ParseFloat(rec[1], 64)
+		if err == nil {
+			res[rec[0]] = v
+		}
+	}
+	return res
+}
+
+type row struct {
+	test         string
+	pipeline     int
+	size         int
+	redgo, redis float64
+}
+
+func main() {
+	flag.Parse()
+	for _, tool := range []string{"redis-server", "redis-benchmark", "redis-cli"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			fail("%s not found: apt-get install -y redis-server redis-tools", tool)
+		}
+	}
+	bin := filepath.Join(os.TempDir(), "redgo-bench-bin")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/redgo")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fail("go build: %v", err)
+	}
+	rg := start("redgo", bin)
+	defer rg.stop()
+	rd := start("redis", "redis-server")
+	defer rd.stop()
+
+	var rows []row
+	type cfg struct{ pipeline, size, n int }
+	cfgs := []cfg{{1, 16, 200000}, {16, 16, 2000000}, {1, 1024, 200000}, {16, 1024, 1000000}}
+	if *quick {
+		cfgs = []cfg{{1, 16, 50000}, {16, 16, 300000}}
+	}
+	for _, c := range cfgs {
+		best := map[string]map[string]float64{"redgo": {}, "redis": {}}
+		for r := 0; r < *repeat; r++ {
+			for _, s := range []*server{rg, rd} {
+				s.cli("FLUSHALL")
+				for k, v := range runBench(s, *only, c.n, c.pipeline, c.size) {
+					if v > best[s.name][k] {
+						best[s.name][k] = v
+					}
+				}
+			}
+		}
+		for k := range best["redis"] {
+			rows = append(rows, row{test: k, pipeline: c.pipeline, size: c.size, redgo: best["redgo"][k], redis: best["redis"][k]})
+		}
+		fmt.Fprintf(os.Stderr, "done: -P %d -d %d\n", c.pipeline, c.size)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].pipeline != rows[j].pipeline {
+			return rows[i].pipeline < rows[j].pipeline
+		}
+		if rows[i].size != rows[j].size {
+			return rows[i].size < rows[j].size
+		}
+		return rows[i].test < rows[j].test
+	})
+
+	// Memory: the same 1,000,000 small keys in both (DEBUG POPULATE: key:N -> value:N).
+	mem := map[string][3]int64{}
+	for _, s := range []*server{rg, rd} {
+		s.cli("FLUSHALL")
+		time.Sleep(500 * time.Millisecond)
+		base := s.rss()
+		s.cli("DEBUG", "POPULATE", strconv.Itoa(*keysN))
+		time.Sleep(2 * time.Second)
+		mem[s.name] = [3]int64{s.info("used_memory"), s.rss(), base}
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks: redgo vs redis-server\n\n")
+	fmt.Fprintf(&b, "Produced by `go run ./bench` on %s (%s, %d cores, %s). redis-server: %s\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
+		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
+	fmt.Fprintf(&b, "redis-benchmark -c %d -r 100000, best of %d alternating runs per server. Same settings for both\n", *clients, *repeat)
+	fmt.Fprintf(&b, "(no persistence). The machine is shared and noisy: read the ratios, not the absolute numbers.\n\n")
+	fmt.Fprintf(&b, "## Throughput (requests/s)\n\n| test | pipeline | value size | redgo | redis | redgo/redis |\n|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		ratio := 0.0
+		if r.redis > 0 {
+			ratio = r.redgo / r.redis
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d B | %.0f | %.0f | **%.2f** |\n", r.test, r.pipeline, r.size, r.redgo, r.redis, ratio)
+	}
+	fmt.Fprintf(&b, "\n## Memory after DEBUG POPULATE %d (keys `key:N`, values `value:N`)\n\n", *keysN)
+	fmt.Fprintf(&b, "| | used_memory | RSS | RSS growth per key |\n|---|---|---|---|\n")
+	for _, name := range []string{"redgo", "redis"} {
+		m := mem[name]
+		fmt.Fprintf(&b, "| %s | %d MB | %d MB | %.1f B |\n", name, m[0]>>20, m[1]>>20, float64(m[1]-m[2])/float64(*keysN))
+	}
+	g, r := mem["redgo"], mem["redis"]
+	fmt.Fprintf(&b, "| **redgo/redis** | **%.2f** | **%.2f** | **%.2f** |\n", float64(g[0])/float64(r[0]), float64(g[1])/float64(r[1]),
+		float64(g[1]-g[2])/float64(r[1]-r[2]))
+	fmt.Print(b.String())
+	if !*quick {
+		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+			fail("write %s: %v", *out, err)
+		}
+	}
+}
+
+func mustOut(name string, args ...string) []byte {
+	b, _ := exec.Command(name, args...).Output()
+	return b
+}
