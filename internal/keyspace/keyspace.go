@@ -44,6 +44,8 @@ type Keyspace struct {
 
 	// watchers counts registered WATCHes so Touch can skip the map lookup.
 	watchers atomic.Int64
+
+	views []*DB // DB(i) without an allocation per command
 }
 
 // Shard owns the keys of NShards-th of the slots, in every database.
@@ -76,6 +78,10 @@ func New(ndb int) *Keyspace {
 	ks.shards = make([]*Shard, NShards)
 	for i := range ks.shards {
 		ks.shards[i] = &Shard{index: i, dbs: make([]shardDB, ndb)}
+	}
+	ks.views = make([]*DB, ndb)
+	for i := range ks.views {
+		ks.views[i] = &DB{ks: ks, idx: i}
 	}
 	return ks
 }
@@ -134,7 +140,7 @@ func SortShards(idx []int) []int {
 }
 
 // DB returns a view of database i.
-func (ks *Keyspace) DB(i int) *DB { return &DB{ks: ks, idx: i} }
+func (ks *Keyspace) DB(i int) *DB { return ks.views[i] }
 
 // LRUClock returns the current LRU clock in seconds.
 func (ks *Keyspace) LRUClock() uint32 { return uint32(ks.Now() / 1000) }
