@@ -1,0 +1,356 @@
+package datatype
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestListEntryEncoding(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 127, 128, 129, 16380, 16381, 16382, 16383, 16384, 1 << 21} {
+		v := bytes.Repeat([]byte{'x'}, n)
+		b := make([]byte, entrySize(n)+2)
+		putEntry(b[1:len(b)-1], v)
+		got, next := entryAt(b, 1)
+		if !bytes.Equal(got, v) || next != len(b)-1 {
+			t.Fatalf("len %d: decoded %d bytes, next %d of %d", n, len(got), next, len(b))
+		}
+		if p := entryBefore(b, len(b)-1); p != 1 {
+			t.Fatalf("len %d: entryBefore = %d, want 1", n, p)
+		}
+	}
+}
+
+func TestListBasics(t *testing.T) {
+	l := NewList()
+	if l.PopFront() != nil || l.PopBack() != nil || l.Len() != 0 {
+		t.Fatal("empty list not empty")
+	}
+	l.PushBack([]byte("b"))
+	l.PushFront([]byte("a"))
+	l.PushBack([]byte("c"))
+	if got := collect(l.All()); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("All = %v", got)
+	}
+	if got := collect(l.Backward()); !slices.Equal(got, []string{"c", "b", "a"}) {
+		t.Fatalf("Backward = %v", got)
+	}
+	if string(l.Index(1)) != "b" || l.Encoding() != "quicklist" {
+		t.Fatal("Index/Encoding")
+	}
+	l.Set(1, []byte("longer value"))
+	if !l.InsertPivot([]byte("c"), []byte("x"), true) || l.InsertPivot([]byte("nope"), nil, false) {
+		t.Fatal("InsertPivot")
+	}
+	if got := collect(l.All()); !slices.Equal(got, []string{"a", "longer value", "c", "x"}) {
+		t.Fatalf("All = %v", got)
+	}
+	if string(l.PopBack()) != "x" || string(l.PopFront()) != "a" || l.Len() != 2 {
+		t.Fatal("pops")
+	}
+}
+
+func collect(seq func(func([]byte) bool)) []string {
+	var out []string
+	for v := range seq {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// TestListModel runs random operations against a slice model, under node
+// limits small and large, with values small and large.
+func TestListModel(t *testing.T) {
+	defer func(f int) { ListMaxListpackSize = f }(ListMaxListpackSize)
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("REDGO_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	for _, fill := range []int{-2, -1, 1, 2, 5, 128} {
+		ListMaxListpackSize = fill
+		for round := 0; round < 6; round++ {
+			runModel(t, rng, fill, 400)
+		}
+	}
+}
+
+func randValue(rng *rand.Rand) []byte {
+	var n int
+	switch rng.Intn(10) {
+	case 0:
+		n = 100 + rng.Intn(300)
+	case 1:
+		if rng.Intn(10) == 0 {
+			n = 5000 + rng.Intn(12000)
+		}
+	default:
+		n = rng.Intn(4)
+	}
+	v := make([]byte, n)
+	for i := range v {
+		v[i] = byte('a' + rng.Intn(3))
+	}
+	return v
+}
+
+func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
+	t.Helper()
+	l := NewList()
+	var m [][]byte
+	for step := 0; step < steps; step++ {
+		op := rng.Intn(14)
+		what := ""
+		switch op {
+		case 0, 1:
+			v := randValue(rng)
+			l.PushFront(v)
+			m = append([][]byte{v}, m...)
+			what = "pushfront"
+		case 2, 3:
+			v := randValue(rng)
+			l.PushBack(v)
+			m = append(m, v)
+			what = "pushback"
+		case 4:
+			got := l.PopFront()
+			if len(m) == 0 {
+				if got != nil {
+					t.Fatalf("fill %d: PopFront of empty = %q", fill, got)
+				}
+				break
+			}
+			if !bytes.Equal(got, m[0]) {
+				t.Fatalf("fill %d step %d: PopFront = %q, want %q", fill, step, got, m[0])
+			}
+			m = m[1:]
+			what = "popfront"
+		case 5:
+			got := l.PopBack()
+			if len(m) == 0 {
+				break
+			}
+			if !bytes.Equal(got, m[len(m)-1]) {
+				t.Fatalf("fill %d step %d: PopBack = %q, want %q", fill, step, got, m[len(m)-1])
+			}
+			m = m[:len(m)-1]
+			what = "popback"
+		case 6:
+			if len(m) == 0 {
+				break
+			}
+			i := rng.Intn(len(m))
+			v := randValue(rng)
+			l.Set(i, v)
+			m[i] = v
+			what = fmt.Sprintf("set %d %d", i, len(v))
+		case 7:
+			i := rng.Intn(len(m) + 1)
+			v := randValue(rng)
+			l.Insert(i, v)
+			m = slices.Insert(m, i, v)
+			what = fmt.Sprintf("insert %d", i)
+		case 8:
+			pivot, v := randValue(rng), randValue(rng)
+			after := rng.Intn(2) == 0
+			found := l.InsertPivot(pivot, v, after)
+			j := slices.IndexFunc(m, func(e []byte) bool { return bytes.Equal(e, pivot) })
+			if found != (j >= 0) {
+				t.Fatalf("InsertPivot found %v, model %d", found, j)
+			}
+			if j >= 0 {
+				if after {
+					j++
+				}
+				m = slices.Insert(m, j, v)
+			}
+			what = "insertpivot"
+		case 9:
+			v := randValue(rng)
+			count := rng.Intn(7) - 3
+			got := l.Remove(v, count)
+			want := modelRemove(&m, v, count)
+			if got != want {
+				t.Fatalf("Remove(%q, %d) = %d, want %d", v, count, got, want)
+			}
+			what = "remove"
+		case 10:
+			if len(m) == 0 {
+				break
+			}
+			start := rng.Intn(len(m))
+			stop := start + rng.Intn(len(m)-start)
+			l.Trim(start, stop)
+			m = m[start : stop+1]
+			what = fmt.Sprintf("trim %d %d", start, stop)
+		case 11:
+			if len(m) == 0 {
+				break
+			}
+			start := rng.Intn(len(m))
+			n := rng.Intn(len(m) - start + 1)
+			l.DeleteRange(start, n)
+			m = slices.Delete(m, start, start+n)
+			what = fmt.Sprintf("delrange %d %d", start, n)
+		case 12:
+			c := l.Clone()
+			l = c
+			what = "clone"
+		case 13:
+			// bulk pushes to build several nodes
+			for k := rng.Intn(120); k > 0; k-- {
+				v := randValue(rng)
+				if rng.Intn(2) == 0 {
+					l.PushBack(v)
+					m = append(m, v)
+				} else {
+					l.PushFront(v)
+					m = append([][]byte{v}, m...)
+				}
+			}
+			what = "bulk"
+		}
+		checkModel(t, l, m, fill, step, what)
+	}
+}
+
+func modelRemove(m *[][]byte, v []byte, count int) int {
+	s := *m
+	removed := 0
+	if count >= 0 {
+		out := s[:0:0]
+		for _, e := range s {
+			if bytes.Equal(e, v) && (count == 0 || removed < count) {
+				removed++
+				continue
+			}
+			out = append(out, e)
+		}
+		*m = out
+		return removed
+	}
+	var out [][]byte
+	for i := len(s) - 1; i >= 0; i-- {
+		if bytes.Equal(s[i], v) && removed < -count {
+			removed++
+			continue
+		}
+		out = append(out, s[i])
+	}
+	slices.Reverse(out)
+	*m = out
+	return removed
+}
+
+func checkModel(t *testing.T, l *List, m [][]byte, fill, step int, what string) {
+	t.Helper()
+	fail := func(format string, a ...any) {
+		t.Helper()
+		t.Fatalf("fill %d step %d after %s: %s", fill, step, what, fmt.Sprintf(format, a...))
+	}
+	if l.Len() != len(m) {
+		fail("Len = %d, want %d", l.Len(), len(m))
+	}
+	total := 0
+	maxBytes, maxEntries := nodeLimits()
+	for i := 0; i < l.cnt; i++ {
+		nd := l.node(i)
+		if nd.n == 0 {
+			fail("node %d empty", i)
+		}
+		if nd.n > 1 && (nd.n > maxEntries || nd.used() > maxBytes) {
+			fail("node %d over limits: %d entries, %d bytes", i, nd.n, nd.used())
+		}
+		k := 0
+		for off := nd.h; off < len(nd.b); k++ {
+			_, off = entryAt(nd.b, off)
+		}
+		if k != nd.n {
+			fail("node %d counts %d entries, holds %d", i, nd.n, k)
+		}
+		total += nd.n
+	}
+	if total != len(m) {
+		fail("nodes hold %d, want %d", total, len(m))
+	}
+	i := 0
+	for v := range l.All() {
+		if !bytes.Equal(v, m[i]) {
+			fail("element %d = %q, want %q", i, v, m[i])
+		}
+		i++
+	}
+	i = len(m) - 1
+	for v := range l.Backward() {
+		if !bytes.Equal(v, m[i]) {
+			fail("backward element %d = %q, want %q", i, v, m[i])
+		}
+		i--
+	}
+	if len(m) > 0 {
+		j := len(m) / 3
+		if !bytes.Equal(l.Index(j), m[j]) {
+			fail("Index(%d)", j)
+		}
+		a, b := j, j+(len(m)-j)/2
+		got := collect(l.Range(a, b))
+		if len(got) != b-a+1 || got[0] != string(m[a]) || got[len(got)-1] != string(m[b]) {
+			fail("Range(%d, %d) = %d elements", a, b, len(got))
+		}
+		got = collect(l.RangeRev(b, a))
+		if len(got) != b-a+1 || got[0] != string(m[b]) || got[len(got)-1] != string(m[a]) {
+			fail("RangeRev(%d, %d) = %d elements", b, a, len(got))
+		}
+	}
+}
+
+func TestListQueueMemory(t *testing.T) {
+	// A list used as a queue must not grow without bound.
+	l := NewList()
+	v := []byte("0123456789abcdef")
+	for i := 0; i < 100000; i++ {
+		l.PushBack(v)
+		if i >= 10 {
+			l.PopFront()
+		}
+	}
+	if l.Len() != 10 || l.MemoryUsage() > 4096 {
+		t.Fatalf("len %d, memory %d", l.Len(), l.MemoryUsage())
+	}
+	for i := 0; i < 100000; i++ {
+		l.PushFront(v)
+	}
+	if mu := l.MemoryUsage(); mu > 100000*20*5/4 {
+		t.Fatalf("100k 16-byte elements take %d bytes", mu)
+	}
+}
+
+func BenchmarkListPushPop(b *testing.B) {
+	l := NewList()
+	v := []byte("0123456789abcdef")
+	for i := 0; i < b.N; i++ {
+		l.PushFront(v)
+		if l.Len() > 1000 {
+			l.PopBack()
+		}
+	}
+}
+
+func BenchmarkListRange100(b *testing.B) {
+	l := NewList()
+	for i := 0; i < 600; i++ {
+		l.PushBack([]byte("0123456789abcdef"))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for v := range l.Range(0, 99) {
+			_ = v
+		}
+	}
+}
