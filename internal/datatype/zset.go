@@ -1,6 +1,885 @@
 package datatype
 
-// ZSet is a Redis zset. (Placeholder: the zset implementation replaces this file.)
+import (
+	"cmp"
+	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+)
+
+// ZSet is a Redis sorted set: members ordered by (score, member bytes).
+//
+// Like Redis it has two encodings. A small set ("listpack") is a sorted
+// slice searched linearly, as Redis searches its listpack. Once it holds
+// more than ZSetMaxListpackEntries members or a member longer than
+// ZSetMaxListpackValue bytes it becomes a "skiplist": a skiplist with span
+// counts (O(log n) rank operations) plus a hash table from member to node
+// that SCAN can walk with a reverse-binary cursor. A set never converts
+// back, as in Redis; the STORE commands pick the encoding of the result
+// from its final size (NewZSetSized, BuildZSet).
+//
+// Ranks are 0-based, ascending. A ZSet is not safe for concurrent use.
 type ZSet struct {
-	_ int
+	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
+	sl   *skiplist // skiplist encoding
+	dict zdict     // member -> node, skiplist encoding only
+}
+
+// ZEntry is one member with its score.
+type ZEntry struct {
+	Member string
+	Score  float64
+}
+
+// Less orders entries as a sorted set does.
+func (e ZEntry) Less(o ZEntry) bool {
+	return e.Score < o.Score || (e.Score == o.Score && e.Member < o.Member)
+}
+
+func cmpEntry(a, b ZEntry) int {
+	if a.Score < b.Score {
+		return -1
+	}
+	if a.Score > b.Score {
+		return 1
+	}
+	return cmp.Compare(a.Member, b.Member)
+}
+
+// NewZSet returns an empty sorted set in the listpack encoding (the
+// skiplist encoding when the listpack is disabled by a zero entry limit).
+func NewZSet() *ZSet { return NewZSetSized(0, 0) }
+
+// NewZSetSized returns an empty sorted set in the encoding Redis picks for
+// a set that will hold n members, the longest maxlen bytes long.
+func NewZSetSized(n, maxlen int) *ZSet {
+	z := &ZSet{}
+	if n > ZSetMaxListpackEntries || maxlen > ZSetMaxListpackValue || ZSetMaxListpackEntries == 0 {
+		z.toSkiplist()
+	}
+	return z
+}
+
+// BuildZSet returns a sorted set holding entries (unique members, any
+// order; the slice is reordered), encoded by its final size.
+func BuildZSet(entries []ZEntry) *ZSet {
+	slices.SortFunc(entries, cmpEntry)
+	maxlen := 0
+	for _, e := range entries {
+		maxlen = max(maxlen, len(e.Member))
+	}
+	z := NewZSetSized(len(entries), maxlen)
+	if z.sl == nil {
+		for i := range entries {
+			entries[i].Score = lpScore(entries[i].Score)
+		}
+		z.lp = entries
+		return z
+	}
+	for _, e := range entries {
+		n := z.sl.insert(e.Score, e.Member)
+		z.dict.add(n)
+	}
+	return z
+}
+
+// Len returns the number of members.
+func (z *ZSet) Len() int {
+	if z.sl == nil {
+		return len(z.lp)
+	}
+	return z.sl.length
+}
+
+// Encoding returns "listpack" or "skiplist", as OBJECT ENCODING.
+func (z *ZSet) Encoding() string {
+	if z.sl == nil {
+		return "listpack"
+	}
+	return "skiplist"
+}
+
+// Clone returns a deep copy (same encoding).
+func (z *ZSet) Clone() *ZSet {
+	if z.sl == nil {
+		return &ZSet{lp: slices.Clone(z.lp)}
+	}
+	c := &ZSet{}
+	c.toSkiplist()
+	c.dict.resize(z.dict.count)
+	for n := z.sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
+		c.dict.add(c.sl.insert(n.score, n.member))
+	}
+	return c
+}
+
+// MemoryUsage estimates the bytes the set holds (MEMORY USAGE).
+func (z *ZSet) MemoryUsage() int {
+	n := 0
+	if z.sl == nil {
+		n = 24 * cap(z.lp)
+		for _, e := range z.lp {
+			n += len(e.Member)
+		}
+		return n
+	}
+	// A node is 64 bytes plus 16 per level (4/3 levels on average); the
+	// hash table adds a bucket pointer per slot.
+	// Member lengths are sampled from the first nodes, as Redis samples.
+	sampled, bytes := 0, 0
+	for x := z.sl.head.lv[0].fwd; x != nil && sampled < 64; x = x.lv[0].fwd {
+		sampled++
+		bytes += len(x.member)
+	}
+	n = 8*len(z.dict.b) + zslMaxLevel*16 + z.sl.length*(64+21)
+	if sampled > 0 {
+		n += bytes * z.sl.length / sampled
+	}
+	return n
+}
+
+// toSkiplist converts the listpack encoding to the skiplist encoding.
+func (z *ZSet) toSkiplist() {
+	z.sl = newSkiplist()
+	z.dict.resize(len(z.lp))
+	for _, e := range z.lp {
+		z.dict.add(z.sl.insert(e.Score, e.Member))
+	}
+	z.lp = nil
+}
+
+// lpScore is a score as Redis's listpack stores it: as text, where -0
+// becomes 0 (the skiplist keeps -0).
+func lpScore(f float64) float64 {
+	if f == 0 {
+		return 0
+	}
+	return f
+}
+
+func (z *ZSet) lpFind(member string) int {
+	for i := range z.lp {
+		if z.lp[i].Member == member {
+			return i
+		}
+	}
+	return -1
+}
+
+// Score returns a member's score.
+func (z *ZSet) Score(member string) (float64, bool) {
+	if z.sl == nil {
+		if i := z.lpFind(member); i >= 0 {
+			return z.lp[i].Score, true
+		}
+		return 0, false
+	}
+	if n := z.dict.find(member); n != nil {
+		return n.score, true
+	}
+	return 0, false
+}
+
+// Insert adds a member that is not in the set. It converts a listpack
+// that would grow past the limits first, as Redis's zsetAdd.
+func (z *ZSet) Insert(member string, score float64) {
+	if z.sl == nil {
+		if len(z.lp)+1 > ZSetMaxListpackEntries || len(member) > ZSetMaxListpackValue {
+			z.toSkiplist()
+		} else {
+			e := ZEntry{member, lpScore(score)}
+			i, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
+			z.lp = slices.Insert(z.lp, i, e)
+			return
+		}
+	}
+	z.dict.add(z.sl.insert(score, member))
+}
+
+// Update changes the score of a member that is in the set. It does not
+// keep member (the stored copy is reused).
+func (z *ZSet) Update(member string, score float64) {
+	if z.sl == nil {
+		i := z.lpFind(member)
+		if i < 0 {
+			return
+		}
+		e := ZEntry{z.lp[i].Member, lpScore(score)}
+		z.lp = slices.Delete(z.lp, i, i+1)
+		j, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
+		z.lp = slices.Insert(z.lp, j, e)
+		return
+	}
+	n := z.dict.find(member)
+	if n == nil {
+		return
+	}
+	nn := z.sl.updateScore(n, score)
+	if nn != n {
+		z.dict.remove(member)
+		z.dict.add(nn)
+	}
+}
+
+// Delete removes a member, reporting whether it was there. Score, Rank,
+// Update and Delete do not keep member, so it may alias a request buffer.
+func (z *ZSet) Delete(member string) bool {
+	if z.sl == nil {
+		i := z.lpFind(member)
+		if i < 0 {
+			return false
+		}
+		z.lp = slices.Delete(z.lp, i, i+1)
+		return true
+	}
+	n := z.dict.remove(member)
+	if n == nil {
+		return false
+	}
+	z.sl.delete(n.score, n.member)
+	z.dict.shrinkIfSparse()
+	return true
+}
+
+// Rank returns a member's ascending 0-based rank.
+func (z *ZSet) Rank(member string) (int, bool) {
+	if z.sl == nil {
+		i := z.lpFind(member)
+		return i, i >= 0
+	}
+	n := z.dict.find(member)
+	if n == nil {
+		return 0, false
+	}
+	return z.sl.rank(n.score, n.member) - 1, true
+}
+
+// At returns the entry at a 0-based rank (0 <= rank < Len).
+func (z *ZSet) At(rank int) ZEntry {
+	if z.sl == nil {
+		return z.lp[rank]
+	}
+	n := z.sl.byRank(rank + 1)
+	return ZEntry{n.member, n.score}
+}
+
+// ZIter walks a sorted set from a rank, forward or backward. The set must
+// not be modified while an iterator is in use.
+type ZIter struct {
+	z   *ZSet
+	i   int    // rank of the next entry (listpack)
+	n   *znode // next node (skiplist)
+	rev bool
+}
+
+// IterAt returns an iterator positioned at rank (0 <= rank < Len, or the
+// iterator is empty), moving toward lower ranks when rev.
+func (z *ZSet) IterAt(rank int, rev bool) ZIter {
+	it := ZIter{z: z, i: rank, rev: rev}
+	if z.sl != nil && rank >= 0 && rank < z.sl.length {
+		it.n = z.sl.byRank(rank + 1)
+	}
+	return it
+}
+
+// Next returns the current entry and advances.
+func (it *ZIter) Next() (ZEntry, bool) {
+	if it.z.sl == nil {
+		if it.i < 0 || it.i >= len(it.z.lp) {
+			return ZEntry{}, false
+		}
+		e := it.z.lp[it.i]
+		if it.rev {
+			it.i--
+		} else {
+			it.i++
+		}
+		return e, true
+	}
+	n := it.n
+	if n == nil {
+		return ZEntry{}, false
+	}
+	if it.rev {
+		it.n = n.back
+	} else {
+		it.n = n.lv[0].fwd
+	}
+	return ZEntry{n.member, n.score}, true
+}
+
+// ForEach calls fn for every entry in ascending order until it returns false.
+func (z *ZSet) ForEach(fn func(e ZEntry) bool) {
+	it := z.IterAt(0, false)
+	for e, ok := it.Next(); ok; e, ok = it.Next() {
+		if !fn(e) {
+			return
+		}
+	}
+}
+
+// ScoreRange is a score interval as ZRANGEBYSCORE takes it.
+type ScoreRange struct {
+	Min, Max     float64
+	MinEx, MaxEx bool // exclusive bounds
+}
+
+// GteMin reports whether s is above the lower bound.
+func (r *ScoreRange) GteMin(s float64) bool {
+	if r.MinEx {
+		return s > r.Min
+	}
+	return s >= r.Min
+}
+
+// LteMax reports whether s is below the upper bound.
+func (r *ScoreRange) LteMax(s float64) bool {
+	if r.MaxEx {
+		return s < r.Max
+	}
+	return s <= r.Max
+}
+
+func (r *ScoreRange) empty() bool {
+	return r.Min > r.Max || (r.Min == r.Max && (r.MinEx || r.MaxEx))
+}
+
+// LexBound is one end of a lexicographic range: a string, or the special
+// "-" (Inf < 0: below everything) or "+" (Inf > 0: above everything).
+type LexBound struct {
+	Inf int
+	Val string
+	Ex  bool
+}
+
+// cmpLex compares a member with a bound (the bound as a value: "-" is
+// smaller and "+" larger than every string).
+func cmpLex(m string, b *LexBound) int {
+	if b.Inf != 0 {
+		return -b.Inf
+	}
+	return cmp.Compare(m, b.Val)
+}
+
+// LexRange is a member interval as ZRANGEBYLEX takes it.
+type LexRange struct{ Min, Max LexBound }
+
+// GteMin reports whether m is above the lower bound.
+func (r *LexRange) GteMin(m string) bool {
+	c := cmpLex(m, &r.Min)
+	if r.Min.Ex {
+		return c > 0
+	}
+	return c >= 0
+}
+
+// LteMax reports whether m is below the upper bound.
+func (r *LexRange) LteMax(m string) bool {
+	c := cmpLex(m, &r.Max)
+	if r.Max.Ex {
+		return c < 0
+	}
+	return c <= 0
+}
+
+func (r *LexRange) empty() bool {
+	var c int
+	if r.Min.Inf != 0 || r.Max.Inf != 0 {
+		c = cmp.Compare(r.Min.Inf, r.Max.Inf)
+	} else {
+		c = cmp.Compare(r.Min.Val, r.Max.Val)
+	}
+	return c > 0 || (c == 0 && (r.Min.Ex || r.Max.Ex))
+}
+
+// FirstInScore returns the rank of the first member inside r, or -1.
+func (z *ZSet) FirstInScore(r *ScoreRange) int {
+	n := z.Len()
+	if n == 0 || r.empty() || !r.GteMin(z.At(n-1).Score) || !r.LteMax(z.At(0).Score) {
+		return -1
+	}
+	var rank int
+	if z.sl == nil {
+		rank, _ = slices.BinarySearchFunc(z.lp, 0, func(e ZEntry, _ int) int {
+			if r.GteMin(e.Score) {
+				return 1
+			}
+			return -1
+		})
+	} else {
+		_, rank = z.sl.first(func(x *znode) bool { return r.GteMin(x.score) })
+	}
+	if rank >= n || !r.LteMax(z.At(rank).Score) {
+		return -1
+	}
+	return rank
+}
+
+// LastInScore returns the rank of the last member inside r, or -1.
+func (z *ZSet) LastInScore(r *ScoreRange) int {
+	n := z.Len()
+	if n == 0 || r.empty() || !r.GteMin(z.At(n-1).Score) || !r.LteMax(z.At(0).Score) {
+		return -1
+	}
+	var rank int
+	if z.sl == nil {
+		i, _ := slices.BinarySearchFunc(z.lp, 0, func(e ZEntry, _ int) int {
+			if r.LteMax(e.Score) {
+				return -1
+			}
+			return 1
+		})
+		rank = i - 1
+	} else {
+		rank = z.sl.last(func(x *znode) bool { return r.LteMax(x.score) })
+	}
+	if rank < 0 || !r.GteMin(z.At(rank).Score) {
+		return -1
+	}
+	return rank
+}
+
+// FirstInLex returns the rank of the first member inside r, or -1. Like
+// Redis it assumes all scores are equal; otherwise the answer is what
+// Redis's own search would find.
+func (z *ZSet) FirstInLex(r *LexRange) int {
+	n := z.Len()
+	if n == 0 || r.empty() || !r.GteMin(z.At(n-1).Member) || !r.LteMax(z.At(0).Member) {
+		return -1
+	}
+	rank := -1
+	if z.sl == nil {
+		for i := range z.lp {
+			if r.GteMin(z.lp[i].Member) {
+				rank = i
+				break
+			}
+		}
+	} else {
+		_, rank = z.sl.first(func(x *znode) bool { return r.GteMin(x.member) })
+	}
+	if rank < 0 || rank >= n || !r.LteMax(z.At(rank).Member) {
+		return -1
+	}
+	return rank
+}
+
+// LastInLex returns the rank of the last member inside r, or -1.
+func (z *ZSet) LastInLex(r *LexRange) int {
+	n := z.Len()
+	if n == 0 || r.empty() || !r.GteMin(z.At(n-1).Member) || !r.LteMax(z.At(0).Member) {
+		return -1
+	}
+	rank := -1
+	if z.sl == nil {
+		for i := len(z.lp) - 1; i >= 0; i-- {
+			if r.LteMax(z.lp[i].Member) {
+				rank = i
+				break
+			}
+		}
+	} else {
+		rank = z.sl.last(func(x *znode) bool { return r.LteMax(x.member) })
+	}
+	if rank < 0 || !r.GteMin(z.At(rank).Member) {
+		return -1
+	}
+	return rank
+}
+
+// DeleteRange removes the members of ranks start..end (inclusive,
+// 0 <= start <= end < Len) and returns how many it removed.
+func (z *ZSet) DeleteRange(start, end int) int {
+	if z.sl == nil {
+		z.lp = slices.Delete(z.lp, start, end+1)
+		return end - start + 1
+	}
+	removed := z.sl.deleteRankRange(start+1, end+1, func(n *znode) { z.dict.remove(n.member) })
+	z.dict.shrinkIfSparse()
+	return removed
+}
+
+// Pop removes and returns the lowest (or, when max, highest) entry.
+func (z *ZSet) Pop(max bool) (ZEntry, bool) {
+	n := z.Len()
+	if n == 0 {
+		return ZEntry{}, false
+	}
+	rank := 0
+	if max {
+		rank = n - 1
+	}
+	e := z.At(rank)
+	z.DeleteRange(rank, rank)
+	return e, true
+}
+
+// Random returns a uniformly chosen entry (the set must not be empty).
+func (z *ZSet) Random() ZEntry { return z.At(rand.IntN(z.Len())) }
+
+// Scan walks the set as ZSCAN: a listpack is returned whole with cursor
+// 0; a skiplist's hash table is walked bucket by bucket from cursor until
+// about count entries were seen (at most 10*count buckets). It returns the
+// next cursor (0 when done).
+func (z *ZSet) Scan(cursor uint64, count int, fn func(e ZEntry)) uint64 {
+	if z.sl == nil {
+		for _, e := range z.lp {
+			fn(e)
+		}
+		return 0
+	}
+	seen := 0
+	maxIter := count * 10
+	for {
+		cursor = z.dict.scan(cursor, func(n *znode) {
+			seen++
+			fn(ZEntry{n.member, n.score})
+		})
+		maxIter--
+		if cursor == 0 || maxIter <= 0 || seen >= count {
+			return cursor
+		}
+	}
+}
+
+// ---- skiplist ----
+
+const (
+	zslMaxLevel = 32
+)
+
+type zlevel struct {
+	fwd  *znode
+	span int
+}
+
+type znode struct {
+	member string
+	score  float64
+	back   *znode
+	hnext  *znode // next in the hash chain
+	lv     []zlevel
+}
+
+type skiplist struct {
+	head, tail *znode
+	length     int
+	level      int
+}
+
+func newSkiplist() *skiplist {
+	return &skiplist{head: &znode{lv: make([]zlevel, zslMaxLevel)}, level: 1}
+}
+
+// randomLevel returns 1 with probability 3/4, 2 with 3/16, ... (p = 1/4).
+func randomLevel() int {
+	l := 1 + bits.TrailingZeros64(rand.Uint64()|1<<62)/2
+	return min(l, zslMaxLevel)
+}
+
+// newNode allocates a node and its levels together for small heights.
+func newNode(level int, score float64, member string) *znode {
+	switch level {
+	case 1:
+		x := &struct {
+			n znode
+			l [1]zlevel
+		}{}
+		x.n.lv = x.l[:]
+		x.n.score, x.n.member = score, member
+		return &x.n
+	case 2:
+		x := &struct {
+			n znode
+			l [2]zlevel
+		}{}
+		x.n.lv = x.l[:]
+		x.n.score, x.n.member = score, member
+		return &x.n
+	}
+	return &znode{score: score, member: member, lv: make([]zlevel, level)}
+}
+
+func nodeLess(x *znode, score float64, member string) bool {
+	return x.score < score || (x.score == score && x.member < member)
+}
+
+func (sl *skiplist) insert(score float64, member string) *znode {
+	var update [zslMaxLevel]*znode
+	var rank [zslMaxLevel]int
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		if i != sl.level-1 {
+			rank[i] = rank[i+1]
+		}
+		for x.lv[i].fwd != nil && nodeLess(x.lv[i].fwd, score, member) {
+			rank[i] += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+		update[i] = x
+	}
+	level := randomLevel()
+	if level > sl.level {
+		for i := sl.level; i < level; i++ {
+			rank[i] = 0
+			update[i] = sl.head
+			update[i].lv[i].span = sl.length
+		}
+		sl.level = level
+	}
+	x = newNode(level, score, member)
+	for i := 0; i < level; i++ {
+		x.lv[i].fwd = update[i].lv[i].fwd
+		update[i].lv[i].fwd = x
+		x.lv[i].span = update[i].lv[i].span - (rank[0] - rank[i])
+		update[i].lv[i].span = (rank[0] - rank[i]) + 1
+	}
+	for i := level; i < sl.level; i++ {
+		update[i].lv[i].span++
+	}
+	if update[0] != sl.head {
+		x.back = update[0]
+	}
+	if x.lv[0].fwd != nil {
+		x.lv[0].fwd.back = x
+	} else {
+		sl.tail = x
+	}
+	sl.length++
+	return x
+}
+
+func (sl *skiplist) unlink(x *znode, update *[zslMaxLevel]*znode) {
+	for i := 0; i < sl.level; i++ {
+		if update[i].lv[i].fwd == x {
+			update[i].lv[i].span += x.lv[i].span - 1
+			update[i].lv[i].fwd = x.lv[i].fwd
+		} else {
+			update[i].lv[i].span--
+		}
+	}
+	if x.lv[0].fwd != nil {
+		x.lv[0].fwd.back = x.back
+	} else {
+		sl.tail = x.back
+	}
+	for sl.level > 1 && sl.head.lv[sl.level-1].fwd == nil {
+		sl.level--
+	}
+	sl.length--
+}
+
+func (sl *skiplist) delete(score float64, member string) bool {
+	var update [zslMaxLevel]*znode
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && nodeLess(x.lv[i].fwd, score, member) {
+			x = x.lv[i].fwd
+		}
+		update[i] = x
+	}
+	x = x.lv[0].fwd
+	if x != nil && x.score == score && x.member == member {
+		sl.unlink(x, &update)
+		return true
+	}
+	return false
+}
+
+// updateScore moves node n to a new score, reusing it when its position
+// does not change. It returns the node now holding the member.
+func (sl *skiplist) updateScore(n *znode, score float64) *znode {
+	if (n.back == nil || n.back.score < score || (n.back.score == score && n.back.member < n.member)) &&
+		(n.lv[0].fwd == nil || n.lv[0].fwd.score > score || (n.lv[0].fwd.score == score && n.lv[0].fwd.member > n.member)) {
+		n.score = score
+		return n
+	}
+	sl.delete(n.score, n.member)
+	return sl.insert(score, n.member)
+}
+
+// rank returns the 1-based rank of (score, member), 0 if absent.
+func (sl *skiplist) rank(score float64, member string) int {
+	r := 0
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && (nodeLess(x.lv[i].fwd, score, member) ||
+			(x.lv[i].fwd.score == score && x.lv[i].fwd.member == member)) {
+			r += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+		if x != sl.head && x.member == member && x.score == score {
+			return r
+		}
+	}
+	return 0
+}
+
+// byRank returns the node of 1-based rank r.
+func (sl *skiplist) byRank(r int) *znode {
+	t := 0
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && t+x.lv[i].span <= r {
+			t += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+		if t == r {
+			return x
+		}
+	}
+	return nil
+}
+
+// first descends to the first node for which ok holds (assuming ok is
+// false then true along the list) and returns it with its 0-based rank.
+func (sl *skiplist) first(ok func(*znode) bool) (*znode, int) {
+	r := 0
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && !ok(x.lv[i].fwd) {
+			r += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+	}
+	return x.lv[0].fwd, r
+}
+
+// last descends to the last node for which ok holds (assuming ok is true
+// then false) and returns its 0-based rank, -1 if none.
+func (sl *skiplist) last(ok func(*znode) bool) int {
+	r := 0
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && ok(x.lv[i].fwd) {
+			r += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+	}
+	return r - 1
+}
+
+// deleteRankRange removes nodes of 1-based ranks start..end, calling fn
+// for each.
+func (sl *skiplist) deleteRankRange(start, end int, fn func(*znode)) int {
+	var update [zslMaxLevel]*znode
+	traversed := 0
+	x := sl.head
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.lv[i].fwd != nil && traversed+x.lv[i].span < start {
+			traversed += x.lv[i].span
+			x = x.lv[i].fwd
+		}
+		update[i] = x
+	}
+	traversed++
+	x = x.lv[0].fwd
+	removed := 0
+	for x != nil && traversed <= end {
+		next := x.lv[0].fwd
+		sl.unlink(x, &update)
+		fn(x)
+		removed++
+		traversed++
+		x = next
+	}
+	return removed
+}
+
+// ---- hash table (member -> node) with SCAN support ----
+
+var zseed = maphash.MakeSeed()
+
+type zdict struct {
+	b     []*znode // power-of-two buckets
+	count int
+}
+
+func (d *zdict) bucket(m string) int {
+	return int(maphash.String(zseed, m) & uint64(len(d.b)-1))
+}
+
+func (d *zdict) find(m string) *znode {
+	if d.count == 0 {
+		return nil
+	}
+	for n := d.b[d.bucket(m)]; n != nil; n = n.hnext {
+		if n.member == m {
+			return n
+		}
+	}
+	return nil
+}
+
+// add inserts a node whose member is not present.
+func (d *zdict) add(n *znode) {
+	if d.count >= len(d.b) {
+		d.resize(d.count + 1)
+	}
+	i := d.bucket(n.member)
+	n.hnext = d.b[i]
+	d.b[i] = n
+	d.count++
+}
+
+func (d *zdict) remove(m string) *znode {
+	if d.count == 0 {
+		return nil
+	}
+	i := d.bucket(m)
+	for p := &d.b[i]; *p != nil; p = &(*p).hnext {
+		if n := *p; n.member == m {
+			*p = n.hnext
+			n.hnext = nil
+			d.count--
+			return n
+		}
+	}
+	return nil
+}
+
+// resize rehashes into the smallest power of two >= n (at least 4).
+func (d *zdict) resize(n int) {
+	size := 4
+	for size < n {
+		size *= 2
+	}
+	if size == len(d.b) {
+		return
+	}
+	old := d.b
+	d.b = make([]*znode, size)
+	for _, n := range old {
+		for n != nil {
+			next := n.hnext
+			i := d.bucket(n.member)
+			n.hnext = d.b[i]
+			d.b[i] = n
+			n = next
+		}
+	}
+}
+
+// shrinkIfSparse shrinks a table less than 10% full, as Redis.
+func (d *zdict) shrinkIfSparse() {
+	if len(d.b) > 4 && d.count*10 < len(d.b) {
+		d.resize(d.count)
+	}
+}
+
+// scan visits one bucket (Redis's dictScan cursor: reverse-binary
+// increment, so a scan survives resizes) and returns the next cursor.
+func (d *zdict) scan(cursor uint64, fn func(*znode)) uint64 {
+	if len(d.b) == 0 {
+		return 0
+	}
+	mask := uint64(len(d.b) - 1)
+	for n := d.b[cursor&mask]; n != nil; n = n.hnext {
+		fn(n)
+	}
+	cursor |= ^mask
+	cursor = bits.Reverse64(cursor)
+	cursor++
+	return bits.Reverse64(cursor)
 }

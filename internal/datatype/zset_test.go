@@ -1,0 +1,241 @@
+package datatype
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// check verifies a ZSet against a sorted model: order, ranks, scores,
+// spans and the hash table.
+func (z *ZSet) check(t *testing.T, model []ZEntry) {
+	t.Helper()
+	if z.Len() != len(model) {
+		t.Fatalf("len %d, model %d", z.Len(), len(model))
+	}
+	i := 0
+	z.ForEach(func(e ZEntry) bool {
+		if e != model[i] {
+			t.Fatalf("rank %d: %v, model %v", i, e, model[i])
+		}
+		i++
+		return true
+	})
+	for r, e := range model {
+		if got, ok := z.Rank(e.Member); !ok || got != r {
+			t.Fatalf("Rank(%s) = %d %v, want %d", e.Member, got, ok, r)
+		}
+		if got := z.At(r); got != e {
+			t.Fatalf("At(%d) = %v, want %v", r, got, e)
+		}
+		if s, ok := z.Score(e.Member); !ok || s != e.Score {
+			t.Fatalf("Score(%s) = %v", e.Member, s)
+		}
+	}
+	if z.sl == nil {
+		return
+	}
+	if z.dict.count != len(model) {
+		t.Fatalf("dict count %d", z.dict.count)
+	}
+	// Every level's spans add up to the rank of each node it reaches.
+	for lv := 0; lv < z.sl.level; lv++ {
+		rank := 0
+		for x := z.sl.head; x.lv[lv].fwd != nil; x = x.lv[lv].fwd {
+			rank += x.lv[lv].span
+			n := x.lv[lv].fwd
+			if want, _ := z.Rank(n.member); want+1 != rank {
+				t.Fatalf("level %d: span rank %d for %s, want %d", lv, rank, n.member, want+1)
+			}
+		}
+	}
+	back := 0
+	for x := z.sl.tail; x != nil; x = x.back {
+		back++
+	}
+	if back != len(model) {
+		t.Fatalf("backward walk %d nodes", back)
+	}
+}
+
+func modelInsert(m []ZEntry, e ZEntry) []ZEntry {
+	i, _ := slices.BinarySearchFunc(m, e, cmpEntry)
+	return slices.Insert(m, i, e)
+}
+
+func modelDelete(m []ZEntry, member string) []ZEntry {
+	return slices.DeleteFunc(m, func(e ZEntry) bool { return e.Member == member })
+}
+
+func TestZSetModel(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for _, members := range []int{20, 100, 600} {
+		z := NewZSet()
+		var model []ZEntry
+		peak := 0
+		for step := 0; step < 20000; step++ {
+			m := fmt.Sprintf("m%d", rng.IntN(members))
+			s := float64(rng.IntN(20))
+			cur, ok := z.Score(m)
+			switch op := rng.IntN(10); {
+			case op < 5:
+				if ok {
+					if cur != s {
+						z.Update(m, s)
+						model = modelInsert(modelDelete(model, m), ZEntry{m, s})
+					}
+				} else {
+					z.Insert(m, s)
+					model = modelInsert(model, ZEntry{m, s})
+				}
+			case op < 6:
+				if z.Delete(m) != ok {
+					t.Fatalf("Delete(%s) disagrees", m)
+				}
+				model = modelDelete(model, m)
+			case op < 8 && len(model) > 0:
+				a, b := rng.IntN(len(model)), rng.IntN(len(model))
+				a, b = min(a, b), max(a, b)
+				if n := z.DeleteRange(a, b); n != b-a+1 {
+					t.Fatalf("DeleteRange = %d", n)
+				}
+				model = slices.Delete(model, a, b+1)
+			case op < 9 && len(model) > 0:
+				e, _ := z.Pop(rng.IntN(2) == 0)
+				model = modelDelete(model, e.Member)
+			default:
+				r := ScoreRange{Min: float64(rng.IntN(22) - 1), Max: float64(rng.IntN(22) - 1), MinEx: rng.IntN(2) == 0, MaxEx: rng.IntN(2) == 0}
+				first, last := -1, -1
+				for i, e := range model {
+					if r.GteMin(e.Score) && r.LteMax(e.Score) {
+						if first < 0 {
+							first = i
+						}
+						last = i
+					}
+				}
+				if got := z.FirstInScore(&r); got != first {
+					t.Fatalf("FirstInScore(%+v) = %d, want %d", r, got, first)
+				}
+				if got := z.LastInScore(&r); got != last {
+					t.Fatalf("LastInScore(%+v) = %d, want %d", r, got, last)
+				}
+			}
+			peak = max(peak, len(model))
+			if step%97 == 0 {
+				z.check(t, model)
+			}
+		}
+		z.check(t, model)
+		if (peak > ZSetMaxListpackEntries) != (z.Encoding() == "skiplist") {
+			t.Fatalf("encoding %s with %d members", z.Encoding(), z.Len())
+		}
+		c := z.Clone()
+		c.check(t, model)
+	}
+}
+
+func TestZSetLex(t *testing.T) {
+	for _, n := range []int{26, 500} {
+		z := NewZSet()
+		var model []string
+		for i := 0; i < n; i++ {
+			m := fmt.Sprintf("%c%03d", 'a'+i%26, i)
+			z.Insert(m, 0)
+			model = append(model, m)
+		}
+		slices.Sort(model)
+		bounds := []LexBound{{Inf: -1, Ex: true}, {Inf: 1, Ex: true}, {Val: "c"}, {Val: "c", Ex: true}, {Val: "m010"}, {Val: "m010", Ex: true}, {Val: "zz"}}
+		for _, lo := range bounds {
+			for _, hi := range bounds {
+				r := LexRange{lo, hi}
+				first, last := -1, -1
+				for i, m := range model {
+					if r.GteMin(m) && r.LteMax(m) {
+						if first < 0 {
+							first = i
+						}
+						last = i
+					}
+				}
+				if got := z.FirstInLex(&r); got != first {
+					t.Fatalf("n=%d FirstInLex(%+v) = %d, want %d", n, r, got, first)
+				}
+				if got := z.LastInLex(&r); got != last {
+					t.Fatalf("n=%d LastInLex(%+v) = %d, want %d", n, r, got, last)
+				}
+			}
+		}
+	}
+}
+
+func TestZSetEncoding(t *testing.T) {
+	z := NewZSet()
+	for i := 0; i < ZSetMaxListpackEntries; i++ {
+		z.Insert(fmt.Sprint(i), 1)
+	}
+	if z.Encoding() != "listpack" {
+		t.Fatal("converted too early")
+	}
+	z.Insert("x", 1)
+	if z.Encoding() != "skiplist" {
+		t.Fatal("not converted past the entry limit")
+	}
+	z.DeleteRange(0, 100)
+	if z.Encoding() != "skiplist" {
+		t.Fatal("converted back")
+	}
+	z = NewZSet()
+	z.Insert(string(make([]byte, ZSetMaxListpackValue+1)), 1)
+	if z.Encoding() != "skiplist" {
+		t.Fatal("long member kept in listpack")
+	}
+	if BuildZSet([]ZEntry{{"a", 1}}).Encoding() != "listpack" {
+		t.Fatal("BuildZSet of one")
+	}
+	// -0 is kept by the skiplist and stored as 0 by the listpack.
+	z = NewZSet()
+	z.Insert("a", negZero())
+	if s, _ := z.Score("a"); 1/s < 0 {
+		t.Fatal("listpack kept -0")
+	}
+}
+
+func negZero() float64 {
+	z := 0.0
+	return -z
+}
+
+func TestZSetScan(t *testing.T) {
+	z := NewZSetSized(1000, 0)
+	for i := 0; i < 1000; i++ {
+		z.Insert(fmt.Sprint(i), float64(i))
+	}
+	seen := map[string]bool{}
+	var cursor uint64
+	for {
+		cursor = z.Scan(cursor, 10, func(e ZEntry) { seen[e.Member] = true })
+		if cursor == 0 {
+			break
+		}
+	}
+	if len(seen) != 1000 {
+		t.Fatalf("scan saw %d", len(seen))
+	}
+}
+
+func BenchmarkZSetInsert(b *testing.B) {
+	z := NewZSetSized(b.N, 0)
+	ms := make([]string, b.N)
+	for i := range ms {
+		ms[i] = fmt.Sprintf("member:%d", i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.Insert(ms[i], float64(i*7919%100003))
+	}
+}
