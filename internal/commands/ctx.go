@@ -190,23 +190,22 @@ func FormatFloat(f float64) string {
 
 // ParseTimeout parses a blocking command's timeout (seconds, float) into
 // an absolute unix ms deadline (0 = forever), replying the error if bad.
+// As Redis 7.0: the value is rounded up to whole milliseconds (so -0.0001
+// means forever and 0.0001 one millisecond), and a value too large to
+// represent counts as negative.
 func (c *Ctx) ParseTimeout(i int) (int64, bool) {
 	f, ok := ParseFloat(c.Args[i])
-	if !ok || math.IsInf(f, 0) {
+	if !ok {
 		c.W.Error(ErrTimeout)
 		return 0, false
 	}
-	if f < 0 {
+	ms := math.Ceil(f * 1000)
+	if ms < 0 || math.IsInf(f, 0) || ms > float64(math.MaxInt64/2) {
 		c.W.Error(ErrTimeoutNeg)
-		return 0, false
-	}
-	ms := int64(f * 1000)
-	if f*1000 > float64(math.MaxInt64/2) {
-		c.W.Error(ErrTimeout)
 		return 0, false
 	}
 	if ms == 0 {
 		return 0, true
 	}
-	return c.Now + ms, true
+	return c.Now + int64(ms), true
 }

@@ -60,6 +60,9 @@ func (c *Client) registerBlock(ctx *commands.Ctx) *blockState {
 	}
 	st := &blockState{client: c, cmd: ctx.Cmd, args: args, db: c.db, deadline: ctx.BlockTimeout,
 		nullBulk: ctx.BlockNullBulk, ch: make(chan wakeReason, 1)}
+	if c.retryDeadline != 0 {
+		st.deadline = c.retryDeadline // a retried command keeps its first deadline
+	}
 	st.w.Client = st
 	for _, k := range ctx.BlockKeys {
 		st.w.Keys = append(st.w.Keys, keyspace.KeyRef{DB: c.db, Key: string(k)})
@@ -102,7 +105,12 @@ func (c *Client) waitBlocked(st *blockState) {
 	case wakeServed:
 		c.w.Buf = append(c.w.Buf, st.reply...)
 	case wakeRetry:
+		c.retryDeadline = st.deadline
+		if st.deadline == 0 {
+			c.retryDeadline = 0
+		}
 		c.call(st.cmd, st.args, false)
+		c.retryDeadline = 0
 	case wakeUnblockTimeout:
 		if st.nullBulk {
 			c.w.Null()

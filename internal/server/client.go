@@ -50,6 +50,8 @@ type Client struct {
 	closeErr atomic.Bool
 	blocked  atomic.Pointer[blockState]
 
+	retryDeadline int64 // deadline kept when a blocked command is retried
+
 	replyMode int // 0 on, 1 off, 2 skip next
 	noEvict   bool
 	noTouch   bool
@@ -57,6 +59,9 @@ type Client struct {
 	createdAt       time.Time
 	lastInteraction atomic.Int64 // unix seconds
 	addr, laddr     string
+
+	snap    clientSnap // state published for CLIENT LIST (cmd_client.go)
+	flushes int        // flush count: lets CLIENT REPLY tell what was already sent
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -132,6 +137,7 @@ func (c *Client) processBuffer() bool {
 			continue
 		}
 		c.execute(args)
+		c.publishSnap()
 		if c.killed.Load() || c.closeErr.Load() {
 			return false
 		}
@@ -174,6 +180,7 @@ func (c *Client) readMore(_ int) bool {
 	if n > 0 {
 		c.qbuf = c.qbuf[:len(c.qbuf)+n]
 		c.srv.stats.NetIn.Add(int64(n))
+		c.srv.stats.IOReadsProcessed.Add(1)
 		c.lastInteraction.Store(time.Now().Unix())
 	}
 	return err == nil || n > 0
@@ -196,7 +203,9 @@ func (c *Client) flush() bool {
 		return true
 	}
 	_, err := c.conn.Write(buf)
+	c.flushes++
 	c.srv.stats.NetOut.Add(int64(len(buf)))
+	c.srv.stats.IOWritesProcessed.Add(1)
 	if cap(c.w.Buf) > 1<<20 {
 		c.w.Buf = nil
 	} else {

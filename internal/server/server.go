@@ -57,6 +57,8 @@ type Server struct {
 
 	shutdownFn     func()                // set by Run: stops the process after SHUTDOWN
 	beforeShutdown func(save bool) error // persistence: final save / AOF flush
+
+	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
 }
 
 // Stats are the counters INFO stats reports.
@@ -102,7 +104,13 @@ func (s *Server) applyConfig() {
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
 	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
-	cfg.OnSet("proto-max-bulk-len", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxBulk.Store(n); return nil })
+	commands.SetProtoMaxBulkLen(cfg.Int("proto-max-bulk-len"))
+	cfg.OnSet("proto-max-bulk-len", func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		s.maxBulk.Store(n)
+		commands.SetProtoMaxBulkLen(n)
+		return nil
+	})
 	cfg.OnSet("client-query-buffer-limit", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.maxQuery.Store(n)
@@ -111,6 +119,7 @@ func (s *Server) applyConfig() {
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
 	applyEncodingConfig(cfg)
+	s.initAdmin()
 }
 
 // Listen opens the client listener on the configured bind address and
@@ -231,7 +240,11 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
+		if s.admin.cronPaused.Load() {
+			continue
+		}
 		tick++
+		s.admin.sample(s)
 		if activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
 		}
