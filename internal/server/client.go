@@ -98,6 +98,7 @@ func (c *Client) serve() {
 	for {
 		if !c.processBuffer() {
 			c.flush()
+			c.lingerClose()
 			return
 		}
 		if !c.flush() {
@@ -150,6 +151,26 @@ func (c *Client) processBuffer() bool {
 	}
 	c.qr = 0
 	return true
+}
+
+// lingerClose half-closes the connection after a final reply (protocol
+// error, QUIT) and drains input briefly, so the peer reads the reply
+// instead of a reset caused by unread input.
+func (c *Client) lingerClose() {
+	tc, ok := c.conn.(*net.TCPConn)
+	if !ok || c.killed.Load() {
+		return
+	}
+	tc.CloseWrite()
+	tc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var buf [4096]byte
+	for total := 0; total < 1<<20; {
+		n, err := tc.Read(buf[:])
+		total += n
+		if err != nil {
+			return
+		}
+	}
 }
 
 // grow makes room for a request of need bytes from the read position.
