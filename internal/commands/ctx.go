@@ -41,6 +41,31 @@ type Ctx struct {
 	BlockTimeout  int64 // absolute unix ms deadline, 0 = forever
 	BlockNullBulk bool  // on timeout reply a null bulk instead of a null array
 	Blocked       bool
+
+	// Props, when set by Propagate, replaces the command in what is sent to
+	// the AOF and replicas (BLPOP -> LPOP, SPOP -> SREM, relative expiry ->
+	// absolute...). Nil means "the command as received" when Dirty > 0.
+	Props [][][]byte
+}
+
+// Propagate records a command to send to the AOF and replicas instead of
+// the one being run; call it once per command to send, in order. The
+// arguments are copied.
+func (c *Ctx) Propagate(args ...[]byte) {
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = append([]byte(nil), a...)
+	}
+	c.Props = append(c.Props, cp)
+}
+
+// PropagateStrings is Propagate for string arguments.
+func (c *Ctx) PropagateStrings(args ...string) {
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = []byte(a)
+	}
+	c.Props = append(c.Props, cp)
 }
 
 // Block asks the dispatcher to park the client until one of keys changes

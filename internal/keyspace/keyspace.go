@@ -42,6 +42,11 @@ type Keyspace struct {
 
 	Hits, Misses, ExpiredKeys atomic.Int64
 
+	// OnExpire, if set, is called when a key is deleted because it expired
+	// (lazily or by the active cycle), with its shard locked, so the
+	// deletion can be propagated as a DEL to the AOF and replicas.
+	OnExpire func(db int, key string)
+
 	// watchers counts registered WATCHes so Touch can skip the map lookup.
 	watchers atomic.Int64
 
@@ -205,6 +210,9 @@ func (db *DB) lookup(key []byte) *Object {
 		}
 		db.deleteIn(d, sh, si, string(key), o)
 		db.ks.ExpiredKeys.Add(1)
+		if db.ks.OnExpire != nil {
+			db.ks.OnExpire(db.idx, string(key))
+		}
 		return nil
 	}
 	return o
@@ -488,6 +496,9 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 						s := slot.OfString(k)
 						ks.DB(dbi).deleteIn(d, sh, s/NShards, k, o)
 						ks.ExpiredKeys.Add(1)
+						if ks.OnExpire != nil {
+							ks.OnExpire(dbi, k)
+						}
 						expired++
 					}
 				}

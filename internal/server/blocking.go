@@ -213,6 +213,7 @@ func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte
 	st.cmd.Calls.Add(1)
 	var more [][]byte
 	if ctx.Dirty > 0 {
+		s.propagateCmd(nil, &ctx)
 		s.dirty.Add(int64(ctx.Dirty))
 		for _, k := range keys {
 			db.Touch(k)

@@ -52,6 +52,15 @@ type Client struct {
 
 	retryDeadline int64 // deadline kept when a blocked command is retried
 
+	// Durability of the batch's writes (propagate.go).
+	durable             []int64 // per propagator: sequence of the last write
+	execProps           [][][]byte
+	execDB              int
+	batchWrote          bool
+	batchWriteStart     int // offset in w.Buf of the first write's reply
+	replyStart          int // offset in w.Buf where the running command's reply starts
+	batchCmdsSinceWrite int // replies from that offset on
+
 	replyMode int // 0 on, 1 off, 2 skip next
 	noEvict   bool
 	noTouch   bool
@@ -138,6 +147,9 @@ func (c *Client) processBuffer() bool {
 			continue
 		}
 		c.execute(args)
+		if c.batchWrote {
+			c.batchCmdsSinceWrite++
+		}
 		c.publishSnap()
 		if c.killed.Load() || c.closeErr.Load() {
 			return false
@@ -207,8 +219,10 @@ func (c *Client) readMore(_ int) bool {
 	return err == nil || n > 0
 }
 
-// flush writes the batch's replies (after anything queued by pushes).
+// flush writes the batch's replies (after anything queued by pushes),
+// once the batch's writes are durable.
 func (c *Client) flush() bool {
+	c.waitDurable()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()

@@ -19,6 +19,9 @@ const (
 // MULTI queueing, then call.
 func (c *Client) execute(args [][]byte) {
 	s := c.srv
+	if c.replyMode != replyOn {
+		defer c.silence(args, len(c.w.Buf), c.flushes)()
+	}
 	s.stats.Commands.Add(1)
 	cmd := commands.Lookup(args[0])
 	if cmd == nil {
@@ -147,8 +150,14 @@ func (c *Client) call(cmd *commands.Command, args [][]byte, inExec bool) {
 	start := time.Now()
 	ctx.Now = start.UnixMilli()
 	before := len(c.w.Buf)
+	if !inExec {
+		c.replyStart = before
+	}
 	cmd.Handler(ctx)
 	if ctx.Dirty > 0 {
+		if !inExec {
+			s.propagateCmd(c, ctx)
+		}
 		s.afterWrite(ctx, args, pos, shards, cmd.LockAll || inExec)
 	}
 	var st *blockState

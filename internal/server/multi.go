@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strconv"
+
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 )
@@ -148,8 +150,16 @@ func cmdExec(c *commands.Ctx) {
 		return
 	}
 	c.W.Array(len(m.cmds))
+	cc.execProps = cc.execProps[:0]
 	for _, q := range m.cmds {
 		cc.runQueued(q, shards, all)
+	}
+	if len(cc.execProps) > 0 {
+		// The transaction reaches the AOF and replicas whole, as Redis.
+		cmds := append([][][]byte{{[]byte("MULTI")}}, cc.execProps...)
+		cmds = append(cmds, [][]byte{[]byte("EXEC")})
+		s.feed(cc, cc.execDB, cmds)
+		cc.execProps = nil
 	}
 	unlockFor(s, shards, all)
 	cc.unwatchAll()
@@ -182,6 +192,20 @@ func (cc *Client) runQueued(q queued, shards []int, all bool) {
 	}
 	if ctx.Blocked { // cannot happen with NoBlock, but never leave a hole
 		cc.w.NullArray()
+	}
+	if ctx.Dirty > 0 && s.hasProps.Load() {
+		if len(cc.execProps) == 0 {
+			cc.execDB = ctx.DB.Index()
+		} else if ctx.DB.Index() != cc.execDB {
+			// SELECT inside the transaction: carry it into the stream.
+			cc.execProps = append(cc.execProps, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(ctx.DB.Index()))})
+			cc.execDB = ctx.DB.Index()
+		}
+		if ctx.Props != nil {
+			cc.execProps = append(cc.execProps, ctx.Props...)
+		} else {
+			cc.execProps = append(cc.execProps, q.args)
+		}
 	}
 	if ctx.Dirty > 0 {
 		pos := q.cmd.KeyPositions(q.args, nil)

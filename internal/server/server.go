@@ -37,6 +37,8 @@ type Server struct {
 	nextID  atomic.Int64
 
 	pubsub   *pubsub
+	props    propagators
+	hasProps atomic.Bool
 	monitors monitorSet
 
 	// settings cached from the config for the hot path
@@ -88,6 +90,7 @@ func New(cfg *config.Config) (*Server, error) {
 		runID:     randomHex(40),
 	}
 	s.lastSave.Store(time.Now().Unix())
+	s.KS.OnExpire = s.propagateExpired
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+
+	"redgo/internal/commands"
+)
+
+// Propagator receives every write, in the order the writes took effect:
+// the AOF and (later) the replication backlog.
+type Propagator interface {
+	// Feed is called with the written keys' shards still locked, so the
+	// feeds of conflicting writes arrive in the order they took effect. It
+	// must only append to a buffer. The commands run in database db; a
+	// SELECT among them (a transaction that selects) changes the database
+	// for the rest, and the propagator must track it. It returns a sequence
+	// number for WaitDurable.
+	Feed(db int, cmds [][][]byte) int64
+	// WaitDurable blocks until the write with sequence seq is as durable as
+	// the policy demands (appendfsync always: fsynced). An error means it
+	// cannot be: the client gets an error instead of its reply.
+	WaitDurable(seq int64) error
+}
+
+type propagators struct {
+	mu   sync.RWMutex
+	list []Propagator
+}
+
+// AddPropagator registers p to receive every write from now on.
+func (s *Server) AddPropagator(p Propagator) {
+	s.props.mu.Lock()
+	s.props.list = append(s.props.list, p)
+	s.props.mu.Unlock()
+	s.hasProps.Store(true)
+}
+
+// feed sends a write to every propagator and remembers, for the client,
+// the sequence to wait for before its replies go out.
+func (s *Server) feed(c *Client, db int, cmds [][][]byte) {
+	s.props.mu.RLock()
+	defer s.props.mu.RUnlock()
+	for i, p := range s.props.list {
+		seq := p.Feed(db, cmds)
+		if c != nil && i < len(c.durable) {
+			c.durable[i] = seq
+		} else if c != nil {
+			c.durable = append(c.durable, seq)
+		}
+	}
+	if c != nil && !c.batchWrote {
+		c.batchWrote = true
+		c.batchWriteStart = c.replyStart
+		c.batchCmdsSinceWrite = 0
+	}
+}
+
+// propagateCmd feeds the effect of one executed write command.
+func (s *Server) propagateCmd(c *Client, ctx *commands.Ctx) {
+	if !s.hasProps.Load() {
+		return
+	}
+	cmds := ctx.Props
+	if cmds == nil {
+		cmds = [][][]byte{ctx.Args}
+	}
+	s.feed(c, ctx.DB.Index(), cmds)
+}
+
+// propagateExpired feeds the DEL of a key that expired (shard locked).
+func (s *Server) propagateExpired(db int, key string) {
+	if !s.hasProps.Load() {
+		return
+	}
+	s.feed(nil, db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+}
+
+// waitDurable runs before a batch's replies are written: if the batch
+// wrote, it waits until its writes are durable. When they cannot be, every
+// reply from the first write on is replaced by an error: nothing that is
+// not durable is acknowledged.
+func (c *Client) waitDurable() {
+	if !c.batchWrote {
+		return
+	}
+	c.batchWrote = false
+	var err error
+	c.srv.props.mu.RLock()
+	for i, p := range c.srv.props.list {
+		if i < len(c.durable) && c.durable[i] > 0 {
+			if e := p.WaitDurable(c.durable[i]); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	c.srv.props.mu.RUnlock()
+	if err == nil {
+		return
+	}
+	c.w.Buf = c.w.Buf[:c.batchWriteStart]
+	msg := "MISCONF Errors writing to the AOF file: " + err.Error()
+	for i := 0; i < c.batchCmdsSinceWrite; i++ {
+		c.replyError(msg)
+	}
+	c.srv.Log.Printf("# Write not acknowledged (%d replies replaced): %v", c.batchCmdsSinceWrite, err)
+}
+
+var _ = strconv.Itoa

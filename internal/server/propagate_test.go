@@ -1,0 +1,79 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// propRecorder is a Propagator that keeps what it is fed.
+type propRecorder struct {
+	mu   sync.Mutex
+	log  []string
+	fail error
+}
+
+func (r *propRecorder) Feed(db int, cmds [][][]byte) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cmds {
+		var parts []string
+		for _, a := range c {
+			parts = append(parts, string(a))
+		}
+		r.log = append(r.log, fmt.Sprintf("%d %s", db, strings.Join(parts, " ")))
+	}
+	return int64(len(r.log))
+}
+
+func (r *propRecorder) WaitDurable(seq int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fail
+}
+
+func (r *propRecorder) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.log...)
+}
+
+func TestPropagation(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.Set(ctx, "a", "1", 0)
+	rc.Get(ctx, "a")      // read: not propagated
+	rc.Del(ctx, "nosuch") // no change: not propagated
+	pipe := rc.TxPipeline()
+	pipe.Incr(ctx, "a")
+	pipe.Get(ctx, "a")
+	pipe.Exec(ctx)
+	rc.Do(ctx, "SET", "e", "v", "PX", "1")
+	time.Sleep(20 * time.Millisecond)
+	rc.Get(ctx, "e") // lazily expired: DEL propagated
+	got := strings.Join(rec.lines(), "\n")
+	want := "0 set a 1\n0 MULTI\n0 incr a\n0 EXEC\n0 SET e v PX 1\n0 DEL e"
+	if !strings.EqualFold(got, want) {
+		// Handlers may rewrite (e.g. relative expiry to absolute): compare loosely on the first lines.
+		if !strings.HasPrefix(strings.ToLower(got), strings.ToLower("0 set a 1\n0 MULTI\n0 incr a\n0 EXEC")) || !strings.HasSuffix(got, "0 DEL e") {
+			t.Fatalf("propagated:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}
+
+func TestWriteNotDurableIsRefused(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{fail: errors.New("disk full")}
+	s.AddPropagator(rec)
+	err := rc.Set(ctx, "a", "1", 0).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the AOF file: disk full") {
+		t.Fatalf("SET err = %v", err)
+	}
+	if v, err := rc.Ping(ctx).Result(); err != nil || v != "PONG" {
+		t.Fatalf("read after failure: %v %v", v, err)
+	}
+}
