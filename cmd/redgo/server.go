@@ -51,6 +51,10 @@ func runServer(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if err := s.LoadData(); err != nil {
+		s.Log.Printf("# %v", err)
+		return 1
+	}
 	if err := s.Listen(); err != nil {
 		s.Log.Printf("# %v", err)
 		return 1
