@@ -78,6 +78,9 @@ func start(name, bin string, extra ...string) *server {
 func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
 func (s *server) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
 	os.RemoveAll(s.dir)
@@ -173,9 +176,7 @@ func main() {
 		fail("go build: %v", err)
 	}
 	rg := start("redgo", bin)
-	defer rg.stop()
 	rd := start("redis", "redis-server")
-	defer rd.stop()
 
 	var rows []row
 	type cfg struct{ pipeline, size, n int }
@@ -210,15 +211,23 @@ func main() {
 		return rows[i].test < rows[j].test
 	})
 
-	// Memory: the same 1,000,000 small keys in both (DEBUG POPULATE: key:N -> value:N).
+	// Memory: the same 1,000,000 small keys (DEBUG POPULATE: key:N -> value:N),
+	// each server started fresh so the baseline RSS is an empty server's.
+	rg.stop()
+	rd.stop()
 	mem := map[string][3]int64{}
-	for _, s := range []*server{rg, rd} {
-		s.cli("FLUSHALL")
+	for _, name := range []string{"redgo", "redis"} {
+		b := bin
+		if name == "redis" {
+			b = "redis-server"
+		}
+		s := start(name, b)
 		time.Sleep(500 * time.Millisecond)
 		base := s.rss()
 		s.cli("DEBUG", "POPULATE", strconv.Itoa(*keysN))
 		time.Sleep(2 * time.Second)
-		mem[s.name] = [3]int64{s.info("used_memory"), s.rss(), base}
+		mem[name] = [3]int64{s.info("used_memory"), s.rss(), base}
+		s.stop()
 	}
 
 	var b strings.Builder

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -66,6 +67,13 @@ func runServer(args []string) int {
 	if pidfile != "" {
 		os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 		defer os.Remove(pidfile)
+	}
+	if path := os.Getenv("REDGO_CPUPROFILE"); path != "" {
+		// Developer aid: a CPU profile of the whole run, written at shutdown.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	s.Log.Printf("redgo %s, pid=%d, just started", config.Version, os.Getpid())
 	s.Log.Printf("Running mode=standalone, port=%d.", s.Port())
