@@ -243,7 +243,9 @@ func Resolve(c *Command, args [][]byte) (*Command, string) {
 	if !arityOK(c.Arity, len(args)) {
 		return c, WrongArgs(c.Name)
 	}
-	if c.Sub != nil && c.Handler == nil {
+	// A container runs its own handler only when called without a
+	// subcommand (COMMAND alone).
+	if c.Sub != nil && (c.Handler == nil || len(args) >= 2) {
 		if len(args) < 2 {
 			return c, WrongArgs(c.Name)
 		}

@@ -115,7 +115,7 @@ var Params = []Param{
 	b("activedefrag", "no", true),
 	i("active-expire-effort", "1", 1, 10, true),
 	// encodings
-	i("hash-max-listpack-entries", "128", 0, maxInt, true),
+	i("hash-max-listpack-entries", "512", 0, maxInt, true), // redis-server 7.0 built-in default (redis.conf says 128)
 	m("hash-max-listpack-value", "64", 0, maxInt, true),
 	i("set-max-intset-entries", "512", 0, maxInt, true),
 	i("zset-max-listpack-entries", "128", 0, maxInt, true),

@@ -322,7 +322,7 @@ func cmdPubsubHelp(c *commands.Ctx) {
 
 // help writes a HELP reply the way Redis's addReplyHelp does.
 func help(c *commands.Ctx, name string, lines ...string) {
-	c.W.Array(len(lines) + 2)
+	c.W.Array(len(lines) + 3)
 	c.W.Simple(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		c.W.Simple(l)
