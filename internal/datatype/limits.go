@@ -18,9 +18,10 @@ var (
 )
 
 // Hash and set encoding thresholds (hash-max-listpack-entries,
-// hash-max-listpack-value, set-max-intset-entries).
+// hash-max-listpack-value, set-max-intset-entries), with the defaults
+// redis-server 7.0 reports (its hash entry limit is 512, not 128).
 var (
-	HashMaxListpackEntries = 128
+	HashMaxListpackEntries = 512
 	HashMaxListpackValue   = 64
 	SetMaxIntsetEntries    = 512
 )
