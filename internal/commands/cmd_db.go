@@ -1,0 +1,91 @@
+package commands
+
+// Whole-database commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB. They see
+// every shard, so they are registered with LockAll.
+
+func init() {
+	Register("dbsize", cmdDBSize, LockAll())
+	Register("flushdb", cmdFlushDB, LockAll())
+	Register("flushall", cmdFlushAll, LockAll())
+	Register("swapdb", cmdSwapDB, LockAll())
+}
+
+const (
+	errSwapFirst  = "ERR invalid first DB index"
+	errSwapSecond = "ERR invalid second DB index"
+)
+
+func cmdDBSize(c *Ctx) { c.W.Int(int64(c.DB.Len())) }
+
+// flushArgs checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Freeing is
+// always synchronous here: the Go collector reclaims memory either way.
+func flushArgs(c *Ctx) bool {
+	if len(c.Args) == 1 || (len(c.Args) == 2 && (EqualFold(c.Args[1], "sync") || EqualFold(c.Args[1], "async"))) {
+		return true
+	}
+	c.Error(ErrSyntax)
+	return false
+}
+
+func cmdFlushDB(c *Ctx) {
+	if !flushArgs(c) {
+		return
+	}
+	// Propagated even when the database was already empty, as Redis.
+	c.Dirty += max(c.DB.Flush(), 1)
+	c.W.OK()
+}
+
+func cmdFlushAll(c *Ctx) {
+	if !flushArgs(c) {
+		return
+	}
+	removed := 0
+	for i := 0; i < c.KS.NumDB(); i++ {
+		removed += c.KS.DB(i).Flush()
+	}
+	c.Dirty += removed + 1
+	c.W.OK()
+}
+
+// parseInt32Arg parses an int-sized argument, replying msg (or Redis's
+// generic errors when msg is empty) if it is not one.
+func parseInt32Arg(c *Ctx, arg []byte, msg string) (int, bool) {
+	v, ok := ParseInt(arg)
+	if ok && (v < -1<<31 || v > 1<<31-1) {
+		ok = false
+		if msg == "" {
+			msg = errIntRange
+		}
+	}
+	if !ok {
+		if msg == "" {
+			msg = ErrNotInt
+		}
+		c.Error(msg)
+		return 0, false
+	}
+	return int(v), true
+}
+
+// SWAPDB index1 index2
+func cmdSwapDB(c *Ctx) {
+	a, ok := parseInt32Arg(c, c.Args[1], errSwapFirst)
+	if !ok {
+		return
+	}
+	b, ok := parseInt32Arg(c, c.Args[2], errSwapSecond)
+	if !ok {
+		return
+	}
+	n := c.KS.NumDB()
+	if a < 0 || a >= n || b < 0 || b >= n {
+		c.Error(ErrDBIndex)
+		return
+	}
+	if a != b {
+		c.KS.Swap(a, b)
+	}
+	c.Dirty++
+	c.W.OK()
+}
