@@ -18,6 +18,7 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/resp"
 )
 
 // adminState is the server-level state of the admin commands: INFO's
@@ -326,6 +327,11 @@ func cmdShutdown(c *commands.Ctx) {
 
 // ---- DEBUG ----
 
+// debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush and
+// load back. The persistence code sets it; it runs with every shard
+// locked (DEBUG is LockAll) and returns the error reply text.
+var debugReload func(s *Server, opts [][]byte) error
+
 const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
 	"you can run it from a local connection, otherwise you need to set this option in the configuration file, " +
 	"and then restart the server."
@@ -366,8 +372,14 @@ func cmdDebug(c *commands.Ctx) {
 		}
 		c.W.OK()
 	case sub == "reload":
-		// Persistence does not exist yet: there is nothing to save and
-		// reload, so the dataset is unchanged and RELOAD just succeeds.
+		// Until persistence sets debugReload there is nothing to save and
+		// load back: the dataset stays as it is and RELOAD just succeeds.
+		if debugReload != nil {
+			if err := debugReload(s, c.Args[2:]); err != nil {
+				c.Error(err.Error())
+				return
+			}
+		}
 		c.W.OK()
 	case sub == "object" && n == 3:
 		debugObject(c)
@@ -633,10 +645,8 @@ func forEachItem(o *keyspace.Object, fn func(parts ...[]byte) bool) {
 	}
 }
 
-// formatScore formats a score as Redis's fpconv_dtoa (shortest repr).
-func formatScore(b []byte, f float64) []byte {
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
-}
+// formatScore formats a score as Redis 7.0's digest does (%.17g).
+func formatScore(b []byte, f float64) []byte { return resp.AppendG17(b, f) }
 
 func debugPopulate(c *commands.Ctx) {
 	count, ok := commands.ParseInt(c.Args[2])

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestDebugMatchesRedis(t *testing.T) {
@@ -351,5 +353,93 @@ func TestRedisCli(t *testing.T) {
 	// redis-cli -3 speaks RESP3 (HELLO 3) and prints maps.
 	if out := redisCli(t, addr, "", "-3", "CONFIG", "GET", "port"); !strings.Contains(out, "port") {
 		t.Errorf("redis-cli -3 CONFIG GET:\n%s", out)
+	}
+}
+
+// TestDebugDigestAllTypes checks that DEBUG DIGEST and DIGEST-VALUE give
+// Redis's own values for every data type redgo has.
+func TestDebugDigestAllTypes(t *testing.T) {
+	s, _ := startServer(t, "--enable-debug-command", "yes")
+	ra := startRedis(t)
+	var script [][]string
+	add := func(cmd ...string) {
+		if registered(cmd[0]) {
+			script = append(script, cmd)
+		}
+	}
+	add("RPUSH", "list", "a", "b", "1", "c")
+	add("RPUSH", "biglist", strings.Repeat("x", 100), "y")
+	add("HSET", "hash", "f1", "v1", "f2", "2")
+	add("HSET", "bighash", "f", strings.Repeat("v", 100))
+	add("SADD", "intset", "1", "2", "-3")
+	add("SADD", "set", "a", "b", "c")
+	add("ZADD", "zset", "1", "a", "0.1", "b", "-2.5", "c", "1e20", "d")
+	add("ZADD", "bigzset", "1", strings.Repeat("m", 100), "3.75", "n", "0.1", "o", "1e20", "p")
+	add("SET", "str", "v")
+	add("PEXPIRE", "list", "100000")
+	script = append(script,
+		[]string{"DEBUG", "DIGEST-VALUE", "list", "biglist", "hash", "bighash", "intset", "set", "zset", "bigzset", "str"},
+		[]string{"DEBUG", "DIGEST"})
+	oracle(t, s.Addr().String(), ra, script)
+}
+
+// TestGoRedisParsers drives the server commands through go-redis's typed
+// helpers, which parse the replies (CLIENT INFO fields, COMMAND entries,
+// SLOWLOG entries, INFO maps).
+func TestGoRedisParsers(t *testing.T) {
+	_, rc := startServer(t, "--enable-debug-command", "yes")
+	rc.Do(ctx, "CLIENT", "SETNAME", "gr")
+	ci, err := rc.ClientInfo(ctx).Result()
+	if err != nil || ci.Name != "gr" || ci.ID <= 0 || ci.LastCmd != "client|info" || ci.Resp != 3 {
+		t.Errorf("ClientInfo = %+v %v", ci, err)
+	}
+	cmds, err := rc.Command(ctx).Result()
+	if err != nil || cmds["get"] == nil || cmds["get"].Arity != 2 || cmds["get"].FirstKeyPos != 1 || !cmds["get"].ReadOnly {
+		t.Errorf("Command = %v %v", cmds["get"], err)
+	}
+	if n, err := rc.CommandList(ctx, &redis.FilterBy{Pattern: "client*"}).Result(); err != nil || len(n) < 10 {
+		t.Errorf("CommandList = %v %v", n, err)
+	}
+	if keys, err := rc.CommandGetKeys(ctx, "mset", "a", "1", "b", "2").Result(); err != nil || strings.Join(keys, ",") != "a,b" {
+		t.Errorf("CommandGetKeys = %v %v", keys, err)
+	}
+	if kf, err := rc.CommandGetKeysAndFlags(ctx, "set", "a", "b").Result(); err != nil || len(kf) != 1 ||
+		kf[0].Key != "a" || strings.Join(kf[0].Flags, ",") != "OW,update" {
+		t.Errorf("CommandGetKeysAndFlags = %v %v", kf, err)
+	}
+	rc.ConfigSet(ctx, "slowlog-log-slower-than", "0")
+	rc.Echo(ctx, "hi")
+	sl, err := rc.SlowLogGet(ctx, 2).Result()
+	if err != nil || len(sl) != 2 || sl[0].Args[0] != "echo" || sl[0].ClientName != "gr" {
+		t.Errorf("SlowLogGet = %+v %v", sl, err)
+	}
+	if tm, err := rc.Time(ctx).Result(); err != nil || time.Since(tm) > time.Minute {
+		t.Errorf("Time = %v %v", tm, err)
+	}
+	m, err := rc.InfoMap(ctx, "server", "keyspace").Result()
+	if err != nil || m["Server"]["redis_version"] != "7.0.15" {
+		t.Errorf("InfoMap = %v %v", m, err)
+	}
+	rc.Set(ctx, "k", "v", 0)
+	if s, err := rc.DebugObject(ctx, "k").Result(); err != nil || !strings.Contains(s, "encoding:embstr") {
+		t.Errorf("DebugObject = %q %v", s, err)
+	}
+	if n, err := rc.ClientKillByFilter(ctx, "TYPE", "pubsub").Result(); err != nil || n != 0 {
+		t.Errorf("ClientKillByFilter = %d %v", n, err)
+	}
+	if err := rc.ClientPause(ctx, time.Millisecond).Err(); err != nil {
+		t.Error(err)
+	}
+	if ok, err := rc.ClientUnpause(ctx).Result(); err != nil || !ok {
+		t.Errorf("ClientUnpause = %v %v", ok, err)
+	}
+	if n, err := rc.ClientUnblockWithError(ctx, 99999).Result(); err != nil || n != 0 {
+		t.Errorf("ClientUnblock = %d %v", n, err)
+	}
+	if ts, err := rc.LastSave(ctx).Result(); err != nil || ts <= 0 {
+		t.Errorf("LastSave = %d %v", ts, err)
+	}
+	if n, err := rc.Wait(ctx, 0, time.Second).Result(); err != nil || n != 0 {
+		t.Errorf("Wait = %d %v", n, err)
 	}
 }

@@ -83,7 +83,7 @@ func registerExtraSub(parent, name string, arity int, h commands.Handler, summar
 // command.
 type clientSnap struct {
 	db       atomic.Int32
-	multi    atomic.Int32 // queued commands, -1 outside MULTI
+	multi    atomic.Int32 // queued commands + 1; 0 outside MULTI (the zero value)
 	multiMem atomic.Int64
 	qbuf     atomic.Int64 // unprocessed query buffer bytes
 	qbufCap  atomic.Int64
@@ -95,17 +95,21 @@ const (
 	snapNoTouch
 )
 
+// publishSnap runs after every command; it only stores what changed, so
+// the common case is a handful of plain loads.
 func (c *Client) publishSnap() {
 	sn := &c.snap
-	sn.db.Store(int32(c.db))
+	if db := int32(c.db); sn.db.Load() != db {
+		sn.db.Store(db)
+	}
 	if c.multi == nil {
-		if sn.multi.Load() != -1 {
-			sn.multi.Store(-1)
+		if sn.multi.Load() != 0 {
+			sn.multi.Store(0)
 			sn.multiMem.Store(0)
 		}
 	} else {
 		n := int32(len(c.multi.cmds))
-		prev := sn.multi.Load()
+		prev := sn.multi.Load() - 1
 		mem := sn.multiMem.Load()
 		if prev < 0 || prev > n {
 			prev, mem = 0, 0
@@ -113,11 +117,15 @@ func (c *Client) publishSnap() {
 		for _, q := range c.multi.cmds[prev:n] {
 			mem += argvMem(q.args)
 		}
-		sn.multi.Store(n)
+		sn.multi.Store(n + 1)
 		sn.multiMem.Store(mem)
 	}
-	sn.qbuf.Store(int64(len(c.qbuf) - c.qr))
-	sn.qbufCap.Store(int64(cap(c.qbuf)))
+	if q := int64(len(c.qbuf) - c.qr); sn.qbuf.Load() != q {
+		sn.qbuf.Store(q)
+	}
+	if q := int64(cap(c.qbuf)); sn.qbufCap.Load() != q {
+		sn.qbufCap.Store(q)
+	}
 	var f uint32
 	if c.noEvict {
 		f |= snapNoEvict
@@ -125,7 +133,9 @@ func (c *Client) publishSnap() {
 	if c.noTouch {
 		f |= snapNoTouch
 	}
-	sn.flags.Store(f)
+	if sn.flags.Load() != f {
+		sn.flags.Store(f)
+	}
 }
 
 func argvMem(args [][]byte) int64 {
@@ -451,7 +461,7 @@ func (s *Server) clientInfoLine(c *Client, self *Client, selfArgs [][]byte) stri
 	sub, psub, ssub := len(c.subs), len(c.psubs), len(c.ssubs)
 	s.pubsub.mu.RUnlock()
 	sn := &c.snap
-	multi := sn.multi.Load()
+	multi := sn.multi.Load() - 1
 	snapFlags := sn.flags.Load()
 	var flags []byte
 	if c.monitor.Load() {

@@ -98,6 +98,20 @@ func TestClientListFormat(t *testing.T) {
 		t.Errorf("CLIENT LIST TYPE master = %q", n.Str)
 	}
 	other.do("EXEC")
+	// A connection that sent nothing yet.
+	dialRaw(t, s.Addr().String())
+	eventually(t, 5*time.Second, func() error {
+		v, _ := a.do("CLIENT", "LIST")
+		for _, l := range strings.Split(strings.TrimSuffix(v.Str, "\n"), "\n") {
+			if clientField(l, "cmd") == "NULL" {
+				if clientField(l, "multi") != "-1" || clientField(l, "flags") != "N" || !clientLineRE.MatchString(l) {
+					t.Errorf("fresh client line %q", l)
+				}
+				return nil
+			}
+		}
+		return errorf("fresh client not listed")
+	})
 	a.do("CLIENT", "NO-EVICT", "on")
 	if v, _ := a.do("CLIENT", "INFO"); clientField(v.Str, "flags") != "e" {
 		t.Errorf("no-evict flags = %q", v.Str)

@@ -12,6 +12,8 @@ import (
 func init() {
 	commands.Register("config|get", cmdConfigGet)
 	// LockAll: hooks change limits that handlers read under shard locks.
+	// So a Config.OnSet hook runs with every shard held and must not take
+	// shard locks itself (start background work in a goroutine instead).
 	commands.Register("config|set", cmdConfigSet, commands.LockAll())
 	commands.Register("config|rewrite", cmdConfigRewrite)
 	commands.Register("config|resetstat", cmdConfigResetstat)
