@@ -1,0 +1,451 @@
+package aof
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Policy is appendfsync.
+type Policy int32
+
+const (
+	EverySec Policy = iota // fsync once a second in the background
+	Always                 // a write is acknowledged after the fsync covering it
+	No                     // never fsync; the OS flushes when it likes
+)
+
+// ParsePolicy maps an appendfsync value to a Policy (everysec if unknown).
+func ParsePolicy(s string) Policy {
+	switch s {
+	case "always":
+		return Always
+	case "no":
+		return No
+	}
+	return EverySec
+}
+
+// ErrClosed is returned by WaitDurable when the writer has no file left to
+// make a write durable in.
+var ErrClosed = errors.New("the AOF is closed")
+
+// Writer is the AOF's append path. Feed appends encoded commands to an
+// in-memory buffer under one short mutex and returns a sequence number; a
+// flusher goroutine writes the buffer to the current file and fsyncs it as
+// the policy says. Under Always, WaitDurable(seq) returns once an fsync
+// covered seq: every write appended while one fsync runs is covered by the
+// next, so one fsync acknowledges many clients (group commit).
+//
+// A failed write or fsync keeps the data and is retried (rewriting from the
+// last durable offset, since after a failed fsync the kernel may have
+// dropped the pages); the waiters of the failed attempt get the error.
+type Writer struct {
+	log func(format string, args ...any)
+
+	mu      sync.Mutex
+	on      bool   // Feed appends; off, Feed returns 0
+	buf     []byte // fed, not yet taken by the flusher
+	db      int    // database the stream is in; -1: the next write selects
+	seq     int64  // sequence of the last write fed
+	synced  int64  // every write <= synced is durable as the policy demands
+	failed  int64  // writes <= failed were in an attempt that failed
+	lastErr error
+	done    chan struct{} // closed (and replaced) after each flush attempt
+	stopped bool          // no flusher: waiters flush themselves
+	lastTS  int64         // last #TS annotation (seconds)
+
+	wake       chan struct{}
+	quit       chan struct{}
+	exited     chan struct{}
+	policy     atomic.Int32
+	Timestamps atomic.Bool // write "#TS:<unix>" annotations (aof-timestamp-enabled)
+
+	// Owned by whoever holds fileMu (the flusher, Switch, Flush).
+	fileMu   sync.Mutex
+	f        File
+	off      int64  // file offset where pending starts (everything before is durable)
+	pending  []byte // taken from buf, not yet durable
+	written  int    // bytes of pending already written at off
+	lastSync time.Time
+	lastLog  time.Time
+
+	size    atomic.Int64 // bytes in the current file, durable or not
+	writeOK atomic.Bool
+	errText atomic.Pointer[string]
+	started atomic.Bool
+}
+
+// NewWriter returns a writer that is off and has no file.
+func NewWriter(p Policy, logf func(format string, args ...any)) *Writer {
+	w := &Writer{log: logf, db: -1, done: make(chan struct{}), wake: make(chan struct{}, 1),
+		quit: make(chan struct{}), exited: make(chan struct{})}
+	w.policy.Store(int32(p))
+	w.writeOK.Store(true)
+	if w.log == nil {
+		w.log = func(string, ...any) {}
+	}
+	return w
+}
+
+// SetPolicy changes appendfsync.
+func (w *Writer) SetPolicy(p Policy) { w.policy.Store(int32(p)); w.kick() }
+
+// Policy returns appendfsync.
+func (w *Writer) Policy() Policy { return Policy(w.policy.Load()) }
+
+// SetOn turns feeding on or off. Turning it on forces a SELECT before the
+// next write.
+func (w *Writer) SetOn(on bool) {
+	w.mu.Lock()
+	w.on = on
+	w.db = -1
+	w.mu.Unlock()
+}
+
+// On reports whether Feed appends.
+func (w *Writer) On() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.on
+}
+
+// Attach makes f (holding size bytes) the file the writer appends to.
+func (w *Writer) Attach(f File, size int64) {
+	w.fileMu.Lock()
+	w.f, w.off, w.written = f, size, 0
+	w.size.Store(size)
+	w.fileMu.Unlock()
+	w.kick()
+}
+
+// Detach writes and fsyncs what was fed, then returns the file (the caller
+// closes it); the writer keeps buffering without a file.
+func (w *Writer) Detach() (File, error) {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	_, err := w.flushLocked(true)
+	f := w.f
+	if err == nil {
+		w.f = nil
+	}
+	return f, err
+}
+
+// Feed appends a write (its commands, run in database db; a SELECT among
+// them changes the database for the rest) and returns its sequence, or 0
+// when the writer is off. It implements server.Propagator.
+func (w *Writer) Feed(db int, cmds [][][]byte) int64 {
+	w.mu.Lock()
+	if !w.on {
+		w.mu.Unlock()
+		return 0
+	}
+	if w.Timestamps.Load() {
+		if now := time.Now().Unix(); now > w.lastTS {
+			w.lastTS = now
+			w.buf = append(w.buf, "#TS:"...)
+			w.buf = strconv.AppendInt(w.buf, now, 10)
+			w.buf = append(w.buf, '\r', '\n')
+		}
+	}
+	if db != w.db {
+		w.buf = appendSelect(w.buf, db)
+		w.db = db
+	}
+	for _, c := range cmds {
+		w.buf = AppendCommand(w.buf, c...)
+		if len(c) == 2 && isSelect(c[0]) {
+			if n, err := strconv.Atoi(string(c[1])); err == nil {
+				w.db = n
+			}
+		}
+	}
+	w.seq++
+	seq := w.seq
+	w.mu.Unlock()
+	w.kick()
+	return seq
+}
+
+func appendSelect(b []byte, db int) []byte {
+	s := strconv.Itoa(db)
+	b = append(b, "*2\r\n$6\r\nSELECT\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, s...)
+	return append(b, '\r', '\n')
+}
+
+func isSelect(b []byte) bool {
+	return len(b) == 6 && (b[0]|0x20) == 's' && (b[1]|0x20) == 'e' && (b[2]|0x20) == 'l' &&
+		(b[3]|0x20) == 'e' && (b[4]|0x20) == 'c' && (b[5]|0x20) == 't'
+}
+
+func (w *Writer) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WaitDurable blocks, under Always, until write seq is fsynced, and
+// returns the error of the attempt that failed to make it so. Under the
+// other policies it returns at once. It implements server.Propagator.
+func (w *Writer) WaitDurable(seq int64) error {
+	if seq <= 0 {
+		return nil
+	}
+	if w.Policy() != Always {
+		w.mu.Lock()
+		stopped := w.stopped
+		w.mu.Unlock()
+		if stopped { // shutting down: what is acknowledged now must reach the disk
+			return w.Flush(true)
+		}
+		return nil
+	}
+	for {
+		w.mu.Lock()
+		if w.synced >= seq {
+			w.mu.Unlock()
+			return nil
+		}
+		if w.failed >= seq {
+			err := w.lastErr
+			w.mu.Unlock()
+			return err
+		}
+		if w.stopped {
+			w.mu.Unlock()
+			if err := w.Flush(true); err != nil {
+				return err
+			}
+			continue
+		}
+		ch := w.done
+		w.mu.Unlock()
+		<-ch
+	}
+}
+
+// Start runs the flusher goroutine until Stop.
+func (w *Writer) Start() {
+	if w.started.Swap(true) {
+		return
+	}
+	go w.run()
+}
+
+// Stop ends the flusher after a last write and fsync. Writes fed later are
+// flushed by their own WaitDurable.
+func (w *Writer) Stop() {
+	if !w.started.Load() {
+		w.mu.Lock()
+		w.stopped = true
+		w.mu.Unlock()
+		return
+	}
+	select {
+	case <-w.quit:
+	default:
+		close(w.quit)
+	}
+	<-w.exited
+}
+
+func (w *Writer) run() {
+	defer close(w.exited)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.wake:
+		case <-t.C:
+		case <-w.quit:
+			w.fileMu.Lock()
+			w.flushLocked(true)
+			w.mu.Lock()
+			w.stopped = true
+			w.mu.Unlock()
+			w.fileMu.Unlock()
+			return
+		}
+		w.fileMu.Lock()
+		w.flushLocked(false)
+		w.fileMu.Unlock()
+	}
+}
+
+// Flush writes everything fed so far and, if sync (or the policy says
+// so), fsyncs it.
+func (w *Writer) Flush(sync bool) error {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	_, err := w.flushLocked(sync)
+	return err
+}
+
+// flushLocked is one attempt: take the buffer, write it, fsync as needed.
+// fileMu is held.
+func (w *Writer) flushLocked(forceSync bool) (int64, error) {
+	w.mu.Lock()
+	if len(w.buf) > 0 {
+		if len(w.pending) == 0 {
+			w.pending, w.buf = w.buf, w.pending[:0]
+		} else {
+			w.pending = append(w.pending, w.buf...)
+			w.buf = w.buf[:0]
+		}
+	}
+	upto := w.seq
+	stopped := w.stopped
+	w.mu.Unlock()
+	if w.f == nil {
+		if stopped && len(w.pending) > 0 {
+			w.fail(upto, ErrClosed, "")
+			return upto, ErrClosed
+		}
+		return upto, nil
+	}
+	if w.written < len(w.pending) {
+		if _, err := w.f.WriteAt(w.pending[w.written:], w.off+int64(w.written)); err != nil {
+			// Cut a short write off so the file never ends in a torn record
+			// if we crash before the retry.
+			w.f.Truncate(w.off + int64(w.written))
+			w.fail(upto, err, "Error writing to the AOF file")
+			return upto, err
+		}
+		w.written = len(w.pending)
+		w.size.Store(w.off + int64(w.written))
+	}
+	p := w.Policy()
+	sync := forceSync || p == Always || p == EverySec && time.Since(w.lastSync) >= time.Second
+	if p == No && !forceSync {
+		w.off += int64(w.written)
+		w.pending, w.written = w.pending[:0], 0
+		w.markSynced(upto)
+		return upto, nil
+	}
+	if !sync {
+		return upto, nil
+	}
+	if w.written > 0 {
+		if err := w.f.Sync(); err != nil {
+			w.written = 0 // the pages may be gone: write it all again
+			w.fail(upto, err, "Can't persist AOF for fsync error")
+			return upto, err
+		}
+		w.lastSync = time.Now()
+		w.off += int64(w.written)
+		w.pending, w.written = w.pending[:0], 0
+	}
+	w.markSynced(upto)
+	return upto, nil
+}
+
+func (w *Writer) markSynced(upto int64) {
+	w.mu.Lock()
+	if upto > w.synced {
+		w.synced = upto
+	}
+	close(w.done)
+	w.done = make(chan struct{})
+	w.mu.Unlock()
+	if !w.writeOK.Load() {
+		w.writeOK.Store(true)
+		w.log("AOF write error looks solved, Redis can write again.")
+	}
+}
+
+func (w *Writer) fail(upto int64, err error, what string) {
+	w.mu.Lock()
+	if upto > w.failed {
+		w.failed = upto
+	}
+	w.lastErr = err
+	close(w.done)
+	w.done = make(chan struct{})
+	w.mu.Unlock()
+	msg := err.Error()
+	w.errText.Store(&msg)
+	w.writeOK.Store(false)
+	if what != "" && time.Since(w.lastLog) > 30*time.Second {
+		w.lastLog = time.Now()
+		w.log("# %s: %v", what, err)
+	}
+}
+
+// Switch is the cut of a rewrite: everything fed so far is written and
+// fsynced to the current file, which is closed; later writes go to nf
+// (which holds size bytes), starting with a SELECT. If the old file cannot
+// be completed, nothing switches and the error is returned.
+func (w *Writer) Switch(nf File, size int64) error {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	w.mu.Lock()
+	if len(w.buf) > 0 {
+		w.pending = append(w.pending, w.buf...)
+		w.buf = w.buf[:0]
+	}
+	w.db = -1
+	upto := w.seq // writes fed from now on are after the cut
+	w.mu.Unlock()
+	// Only what was taken above is before the cut: flushLocked would take
+	// the buffer again, so write the old file's tail here.
+	if w.f != nil {
+		if w.written < len(w.pending) {
+			if _, err := w.f.WriteAt(w.pending[w.written:], w.off+int64(w.written)); err != nil {
+				w.f.Truncate(w.off + int64(w.written))
+				w.fail(upto, err, "Error writing to the AOF file")
+				return err
+			}
+			w.written = len(w.pending)
+		}
+		if err := w.f.Sync(); err != nil {
+			w.written = 0
+			w.fail(upto, err, "Can't persist AOF for fsync error")
+			return err
+		}
+		w.f.Close()
+		w.lastSync = time.Now()
+		w.markSynced(upto)
+		w.pending, w.written = w.pending[:0], 0
+	}
+	// Without a file, what is pending simply goes to the new one.
+	w.f, w.off = nf, size
+	w.size.Store(size)
+	return nil
+}
+
+// Size returns the bytes in the current file, durable or not.
+func (w *Writer) Size() int64 { return w.size.Load() }
+
+// WriteOK reports whether the last write and fsync succeeded
+// (aof_last_write_status).
+func (w *Writer) WriteOK() bool { return w.writeOK.Load() }
+
+// LastError returns the text of the last write or fsync error.
+func (w *Writer) LastError() string {
+	if p := w.errText.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Buffered returns the bytes fed and not yet taken by the flusher
+// (aof_buffer_length).
+func (w *Writer) Buffered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.buf)
+}
+
+// Seq returns the sequence of the last write fed.
+func (w *Writer) Seq() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq
+}
