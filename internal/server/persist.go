@@ -5,6 +5,9 @@ package server
 // dir). The persistence code (persist_aof.go, persist_rdb.go) fills in
 // loadAOF and loadRDB.
 func (s *Server) LoadData() error {
+	for _, fn := range persistSetup {
+		fn(s)
+	}
 	if s.Cfg.Bool("appendonly") {
 		if loadAOF != nil {
 			return loadAOF(s)
@@ -17,8 +20,10 @@ func (s *Server) LoadData() error {
 	return nil
 }
 
-// Set by the persistence files in their init().
+// Set by the persistence files in their init(). persistSetup runs first,
+// whatever appendonly says (CONFIG SET hooks, background jobs).
 var (
-	loadAOF func(s *Server) error
-	loadRDB func(s *Server) error
+	loadAOF      func(s *Server) error
+	loadRDB      func(s *Server) error
+	persistSetup []func(s *Server)
 )
