@@ -178,7 +178,7 @@ func (c *Client) call(cmd *commands.Command, args [][]byte, inExec bool) {
 		cmd.FailedCalls.Add(1)
 		s.countErrorFromReply(c.w.Buf[before:])
 	}
-	if dur >= 0 {
+	if !cmd.Has(commands.FSkipSlowlog) {
 		s.slowlog.maybeAdd(c, args, dur)
 	}
 	if st != nil {

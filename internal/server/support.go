@@ -147,8 +147,24 @@ func (ms *monitorSet) feed(c *Client, args [][]byte) {
 	b = append(b, ' ')
 	b = append(b, c.addr...)
 	b = append(b, ']')
-	for _, a := range args {
+	redactFrom := len(args)
+	switch {
+	case commands.EqualFold(args[0], "auth"):
+		redactFrom = 1
+	case commands.EqualFold(args[0], "hello"):
+		for i, a := range args {
+			if commands.EqualFold(a, "auth") {
+				redactFrom = i + 1
+				break
+			}
+		}
+	}
+	for i, a := range args {
 		b = append(b, ' ')
+		if i >= redactFrom && !(args[0][0]|0x20 == 'h' && i >= redactFrom+2) {
+			b = append(b, "\"(redacted)\""...)
+			continue
+		}
 		b = appendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
