@@ -47,14 +47,19 @@ func New() *Config {
 
 // FileError is a bad line in a config file (or in the arguments).
 type FileError struct {
+	File string // "" when the line came from the command line
 	Line int
 	Text string
 	Msg  string
 }
 
 func (e *FileError) Error() string {
-	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
-		Version, e.Line, e.Text, e.Msg)
+	where := "the configuration file"
+	if e.File != "" {
+		where = "the configuration file '" + e.File + "'"
+	}
+	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading %s, at line %d\n>>> '%s'\n%s",
+		Version, where, e.Line, e.Text, e.Msg)
 }
 
 // Load builds a config from a file path ("" for none, "-" for stdin) and
@@ -85,6 +90,16 @@ func Load(path string, args []string) (*Config, error) {
 	}
 	text.WriteString(argText)
 	if err := c.parse(text.String()); err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) && fe.File == "" && path != "" && path != "-" {
+			fileLines := strings.Count(text.String(), "\n") - strings.Count(argText, "\n")
+			if fe.Line <= fileLines {
+				fe.File = path
+			} else {
+				fe.Line -= fileLines // report the position among the arguments
+				fe.File = ""
+			}
+		}
 		return nil, err
 	}
 	return c, nil
@@ -187,6 +202,10 @@ func (c *Config) parse(text string) error {
 				return fe(fmt.Sprintf("Can't open included file: %v", err))
 			}
 			if err := c.parse(string(data)); err != nil {
+				var fe *FileError
+				if errors.As(err, &fe) && fe.File == "" {
+					fe.File = vals[0]
+				}
 				return err
 			}
 			continue

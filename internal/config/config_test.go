@@ -143,3 +143,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestErrorNamesFile(t *testing.T) {
+	p := write(t, "port 7000\nbogus x\n")
+	_, err := Load(p, nil)
+	if err == nil || !strings.Contains(err.Error(), "Reading the configuration file '"+p+"', at line 2\n>>> 'bogus x'") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Load(p[:0], []string{"--port", "1", "--appendonly", "maybe"})
+	if err == nil || !strings.Contains(err.Error(), "Reading the configuration file, at line 2\n>>> 'appendonly maybe'") {
+		t.Fatalf("args err = %v", err)
+	}
+	good := write(t, "port 7000\n")
+	_, err = Load(good, []string{"--port", "abc"})
+	if err == nil || !strings.Contains(err.Error(), "at line 1\n>>> 'port abc'") || strings.Contains(err.Error(), good) {
+		t.Fatalf("arg after file err = %v", err)
+	}
+}
