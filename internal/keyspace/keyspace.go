@@ -51,6 +51,8 @@ type Keyspace struct {
 	watchers atomic.Int64
 
 	views []*DB // DB(i) without an allocation per command
+
+	lruClock atomic.Uint32 // cached LRUClock, see TickClock
 }
 
 // Shard owns the keys of NShards-th of the slots, in every database.
@@ -147,8 +149,19 @@ func SortShards(idx []int) []int {
 // DB returns a view of database i.
 func (ks *Keyspace) DB(i int) *DB { return ks.views[i] }
 
-// LRUClock returns the current LRU clock in seconds.
-func (ks *Keyspace) LRUClock() uint32 { return uint32(ks.Now() / 1000) }
+// LRUClock returns the current LRU clock in seconds. It is a cached value
+// refreshed by TickClock (the server's cron, 10 times a second), as Redis
+// caches its LRU clock, so lookups do not read the system clock.
+func (ks *Keyspace) LRUClock() uint32 {
+	if v := ks.lruClock.Load(); v != 0 {
+		return v
+	}
+	return uint32(ks.Now() / 1000)
+}
+
+// TickClock refreshes the cached LRU clock; until it is first called,
+// LRUClock reads Now.
+func (ks *Keyspace) TickClock() { ks.lruClock.Store(uint32(ks.Now() / 1000)) }
 
 // DB is a view of one database. See the package doc for locking.
 type DB struct {

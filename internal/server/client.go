@@ -214,7 +214,9 @@ func (c *Client) readMore(_ int) bool {
 		c.qbuf = c.qbuf[:len(c.qbuf)+n]
 		c.srv.stats.NetIn.Add(int64(n))
 		c.srv.stats.IOReadsProcessed.Add(1)
-		c.lastInteraction.Store(time.Now().Unix())
+		if now := c.srv.clockSec.Load(); c.lastInteraction.Load() != now {
+			c.lastInteraction.Store(now)
+		}
 	}
 	return err == nil || n > 0
 }

@@ -39,6 +39,7 @@ type Server struct {
 	pubsub   *pubsub
 	props    propagators
 	hasProps atomic.Bool
+	clockSec atomic.Int64 // unix seconds, refreshed by cron (idle times)
 	monitors monitorSet
 
 	// settings cached from the config for the hot path
@@ -90,6 +91,7 @@ func New(cfg *config.Config) (*Server, error) {
 		runID:     randomHex(40),
 	}
 	s.lastSave.Store(time.Now().Unix())
+	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateExpired
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
@@ -247,6 +249,8 @@ func (s *Server) cron() {
 			continue
 		}
 		tick++
+		s.KS.TickClock()
+		s.clockSec.Store(time.Now().Unix())
 		s.admin.sample(s)
 		if activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
