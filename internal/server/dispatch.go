@@ -204,9 +204,10 @@ func (s *Server) afterWrite(ctx *commands.Ctx, args [][]byte, pos []int, shards 
 	s.dirty.Add(int64(ctx.Dirty))
 	db := ctx.DB
 	var ready [][]byte
+	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		db.Touch(args[p])
-		if db.HasWaiters(args[p]) {
+		if anyBlocked && db.HasWaiters(args[p]) {
 			ready = append(ready, args[p])
 		}
 	}
