@@ -151,14 +151,18 @@ func cmdExec(c *commands.Ctx) {
 	}
 	c.W.Array(len(m.cmds))
 	cc.execProps = cc.execProps[:0]
+	startDB := -1 // database of the first write: the stream starts there
 	for _, q := range m.cmds {
 		cc.runQueued(q, shards, all)
+		if startDB < 0 && len(cc.execProps) > 0 {
+			startDB = cc.execDB
+		}
 	}
 	if len(cc.execProps) > 0 {
 		// The transaction reaches the AOF and replicas whole, as Redis.
 		cmds := append([][][]byte{{[]byte("MULTI")}}, cc.execProps...)
 		cmds = append(cmds, [][]byte{[]byte("EXEC")})
-		s.feed(cc, cc.execDB, cmds)
+		s.feed(cc, startDB, cmds)
 		cc.execProps = nil
 	}
 	unlockFor(s, shards, all)
