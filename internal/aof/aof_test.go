@@ -254,7 +254,7 @@ func TestSwitchCutsBetweenFiles(t *testing.T) {
 	w.WaitDurable(w.Feed(3, [][][]byte{cmd("SET", "a", "1")}))
 	nf, _ := fs.Create("d/b.aof")
 	fed := w.Feed(3, [][][]byte{cmd("SET", "b", "2")})
-	if err := w.Switch(nf, 0); err != nil {
+	if _, err := w.Switch(nf, 0); err != nil {
 		t.Fatal(err)
 	}
 	w.WaitDurable(fed)

@@ -122,9 +122,15 @@ func (w *Writer) Attach(f File, size int64) {
 }
 
 // Detach writes and fsyncs what was fed, then returns the file (the caller
-// closes it); the writer keeps buffering without a file.
+// closes it); the writer keeps buffering without a file. Without a file,
+// what was fed is dropped and its waiters released (see Discard).
 func (w *Writer) Detach() (File, error) {
 	w.fileMu.Lock()
+	if w.f == nil {
+		w.fileMu.Unlock()
+		w.Discard(nil)
+		return nil, nil
+	}
 	defer w.fileMu.Unlock()
 	_, err := w.flushLocked(true)
 	f := w.f
@@ -382,7 +388,7 @@ func (w *Writer) fail(upto int64, err error, what string) {
 // fsynced to the current file, which is closed; later writes go to nf
 // (which holds size bytes), starting with a SELECT. If the old file cannot
 // be completed, nothing switches and the error is returned.
-func (w *Writer) Switch(nf File, size int64) error {
+func (w *Writer) Switch(nf File, size int64) (oldSize int64, err error) {
 	w.fileMu.Lock()
 	defer w.fileMu.Unlock()
 	w.mu.Lock()
@@ -400,15 +406,16 @@ func (w *Writer) Switch(nf File, size int64) error {
 			if _, err := w.f.WriteAt(w.pending[w.written:], w.off+int64(w.written)); err != nil {
 				w.f.Truncate(w.off + int64(w.written))
 				w.fail(upto, err, "Error writing to the AOF file")
-				return err
+				return 0, err
 			}
 			w.written = len(w.pending)
 		}
 		if err := w.f.Sync(); err != nil {
 			w.written = 0
 			w.fail(upto, err, "Can't persist AOF for fsync error")
-			return err
+			return 0, err
 		}
+		oldSize = w.off + int64(w.written)
 		w.f.Close()
 		w.lastSync = time.Now()
 		w.markSynced(upto)
@@ -417,7 +424,25 @@ func (w *Writer) Switch(nf File, size int64) error {
 	// Without a file, what is pending simply goes to the new one.
 	w.f, w.off = nf, size
 	w.size.Store(size)
-	return nil
+	return oldSize, nil
+}
+
+// Discard drops everything fed and not yet durable and releases its
+// waiters: as durable when err is nil (the AOF is going off, or a snapshot
+// being written covers those writes), else with err.
+func (w *Writer) Discard(err error) {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	w.mu.Lock()
+	w.buf = w.buf[:0]
+	upto := w.seq
+	w.mu.Unlock()
+	w.pending, w.written = w.pending[:0], 0
+	if err != nil {
+		w.fail(upto, err, "")
+	} else {
+		w.markSynced(upto)
+	}
 }
 
 // Size returns the bytes in the current file, durable or not.
@@ -448,4 +473,11 @@ func (w *Writer) Seq() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.seq
+}
+
+// HasFile reports whether the writer has a file to append to.
+func (w *Writer) HasFile() bool {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+	return w.f != nil
 }

@@ -1,0 +1,567 @@
+package server
+
+// AOF rewrites: BGREWRITEAOF, the automatic rewrite and the base written
+// when the AOF is turned on at run time.
+//
+// With the AOF on, a rewrite does what Redis 7 does with a fork, without
+// one: it opens a new incremental file and switches the writer to it (the
+// cut: every write fed before is in the old files, every later one in the
+// new file), then builds the new base by replaying the old base and
+// incremental files into a private keyspace and serializing that. The
+// base is therefore exactly the state at the cut, and the live keyspace is
+// never locked. (Reading the live keyspace shard by shard instead would
+// mix states: a write between the cut and its shard's turn would be both
+// in the base and in the new incremental file, and replayed twice.)
+// Then the manifest is switched atomically and the old files deleted.
+//
+// With the AOF off (BGREWRITEAOF) or being turned on, there is no log to
+// replay: the base is serialized from the live keyspace under every shard
+// lock (a pause as long as the serialization), and when turning on, the
+// writer starts feeding at that same instant.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/aof"
+	"redgo/internal/commands"
+	"redgo/internal/datatype"
+	"redgo/internal/keyspace"
+)
+
+func init() {
+	commands.Register("bgrewriteaof", cmdBgrewriteaof)
+}
+
+const (
+	errRewriteRunning = "ERR Background append only file rewriting already in progress"
+	errRewriteFailed  = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+	itemsPerCmd       = 64 // AOF_REWRITE_ITEMS_PER_CMD
+)
+
+var errRewriteInProgress = errors.New(errRewriteRunning)
+
+func cmdBgrewriteaof(c *commands.Ctx) {
+	st := aofOf(c.Srv.(*Server))
+	st.mu.Lock()
+	mode := rwLive
+	if st.on {
+		mode = rwReplay
+	}
+	err := st.startRewriteLocked(mode)
+	st.mu.Unlock()
+	switch {
+	case err == errRewriteInProgress:
+		c.Error(errRewriteRunning)
+	case err != nil:
+		st.s.Log.Printf("# %v", err)
+		c.Error(errRewriteFailed)
+	default:
+		c.W.Simple("Background append only file rewriting started")
+	}
+}
+
+type rwMode int
+
+const (
+	rwReplay rwMode = iota // AOF on: cut, then replay the old files into a new base
+	rwLive                 // AOF off: base from the live keyspace
+	rwEnable               // turning the AOF on: base from the live keyspace, feeding starts at the snapshot
+)
+
+// rewriteState is the rewrite in progress and the INFO counters.
+type rewriteState struct {
+	running   atomic.Bool
+	abort     atomic.Bool
+	startNano atomic.Int64
+	lastTime  atomic.Int64 // aof_last_rewrite_time_sec (-1: none yet)
+	lastOK    atomic.Bool
+	count     atomic.Int64
+	failures  atomic.Int64 // consecutive
+
+	mu        sync.Mutex
+	done      chan struct{} // closed when the running rewrite ends
+	nextAuto  time.Time     // automatic rewrites wait until then after failures
+	autoDelay time.Duration
+}
+
+// abortAndWait stops the running rewrite, if any, and waits for it.
+func (rw *rewriteState) abortAndWait() {
+	rw.mu.Lock()
+	done := rw.done
+	rw.mu.Unlock()
+	if done == nil {
+		return
+	}
+	rw.abort.Store(true)
+	<-done
+}
+
+// startRewriteLocked begins a rewrite (st.mu held).
+func (st *aofState) startRewriteLocked(mode rwMode) error {
+	rw := &st.rw
+	if !rw.running.CompareAndSwap(false, true) {
+		return errRewriteInProgress
+	}
+	st.paths()
+	if st.man == nil {
+		if err := st.loadManifest(); err != nil {
+			rw.running.Store(false)
+			return err
+		}
+	}
+	if err := st.fs.MkdirAll(st.dir); err != nil {
+		rw.running.Store(false)
+		return fmt.Errorf("Can't open or create append-only dir %s: %v", st.dir, err)
+	}
+	var sources []aof.Info
+	var newIncr string
+	if mode == rwReplay {
+		var err error
+		if sources, newIncr, err = st.cut(); err != nil {
+			rw.running.Store(false)
+			return err
+		}
+	}
+	rw.abort.Store(false)
+	rw.startNano.Store(time.Now().UnixNano())
+	done := make(chan struct{})
+	rw.mu.Lock()
+	rw.done = done
+	rw.mu.Unlock()
+	st.s.Log.Printf("Background append only file rewriting started")
+	st.s.goTracked(func() {
+		err := st.rewrite(mode, sources, newIncr)
+		st.finishRewrite(mode, err)
+		rw.mu.Lock()
+		rw.done = nil
+		rw.mu.Unlock()
+		rw.running.Store(false)
+		close(done)
+	})
+	return nil
+}
+
+// cut opens a new incremental file, lists it in the manifest and switches
+// the writer to it. It returns the files the new base must cover.
+func (st *aofState) cut() ([]aof.Info, string, error) {
+	m := st.man.Clone()
+	name := m.NewIncr(st.prefix)
+	f, err := st.fs.Create(st.path(name))
+	if err != nil {
+		return nil, "", fmt.Errorf("Can't open the append-only file %s: %v", name, err)
+	}
+	if err := st.persistManifest(m); err != nil {
+		f.Close()
+		st.fs.Remove(st.path(name))
+		return nil, "", err
+	}
+	oldSize, err := st.w.Switch(f, 0)
+	if err != nil {
+		f.Close()
+		st.persistManifest(st.man) // best effort: the new file stays empty either way
+		st.fs.Remove(st.path(name))
+		return nil, "", fmt.Errorf("Can't complete the AOF file before the rewrite: %v", err)
+	}
+	st.man = m
+	st.incrSizes += oldSize
+	st.s.Log.Printf("Creating AOF incr file %s on background rewrite", name)
+	files := m.Files()
+	return files[:len(files)-1], name, nil
+}
+
+// rewrite builds the new base and commits it.
+func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) error {
+	tmp := st.path(fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()))
+	var size int64
+	var err error
+	if mode == rwReplay {
+		size, err = st.baseFromLog(sources, tmp)
+	} else {
+		size, err = st.baseFromLive(mode == rwEnable, tmp)
+	}
+	if err == nil && st.rw.abort.Load() {
+		err = errors.New("rewrite aborted")
+	}
+	if err != nil {
+		st.fs.Remove(tmp)
+		return err
+	}
+	return st.commit(mode, tmp, size, newIncr)
+}
+
+// baseFromLog replays the files before the cut into a private keyspace
+// and writes its serialization to tmp.
+func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
+	ks := keyspace.New(st.s.KS.NumDB())
+	r := newReplayer(ks)
+	for _, info := range sources {
+		if st.rw.abort.Load() {
+			return 0, errors.New("rewrite aborted")
+		}
+		if err := st.replayFile(r, ks, info.Name); err != nil {
+			return 0, err
+		}
+	}
+	ks.LockAll()
+	defer ks.UnlockAll()
+	return st.writeBase(ks, tmp)
+}
+
+// replayFile applies one whole file to ks.
+func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) error {
+	f, err := st.fs.Open(st.path(name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil || size == 0 {
+		return err
+	}
+	head := make([]byte, 5)
+	n, _ := io.ReadFull(f, head)
+	var base int64
+	var in io.Reader
+	if n == 5 && string(head) == "REDIS" {
+		if loadRDBPreamble == nil {
+			return fmt.Errorf("the AOF file %s is in RDB format, which this build cannot load", name)
+		}
+		g, err := st.fs.Open(st.path(name))
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		if base, err = loadRDBPreamble(ks, g); err != nil {
+			return err
+		}
+		h, err := st.fs.Open(st.path(name))
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		if _, err := io.CopyN(io.Discard, h, base); err != nil {
+			return err
+		}
+		in = h
+	} else {
+		in = io.MultiReader(bytes.NewReader(head[:n]), f)
+	}
+	if _, err := r.replay(in, base, size-base); err != nil {
+		return fmt.Errorf("replaying %s: %v", name, err)
+	}
+	return nil
+}
+
+// baseFromLive serializes the live keyspace under every shard lock; when
+// enabling, the writer starts feeding at that instant.
+func (st *aofState) baseFromLive(enable bool, tmp string) (int64, error) {
+	ks := st.s.KS
+	ks.LockAll()
+	var chunks [][]byte
+	err := serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+		chunks = append(chunks, append([]byte(nil), b...))
+		return nil
+	})
+	if enable {
+		st.w.Discard(nil) // anything buffered is older than the snapshot
+		st.w.SetOn(true)
+	}
+	ks.UnlockAll()
+	if err != nil {
+		return 0, err
+	}
+	f, err := st.fs.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	var off int64
+	for _, c := range chunks {
+		if _, err := f.WriteAt(c, off); err != nil {
+			f.Close()
+			return 0, err
+		}
+		off += int64(len(c))
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return off, f.Close()
+}
+
+// writeBase serializes ks (locked) into tmp, fsynced.
+func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) {
+	f, err := st.fs.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	var off int64
+	err = serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+		if st.rw.abort.Load() {
+			return errors.New("rewrite aborted")
+		}
+		_, err := f.WriteAt(b, off)
+		off += int64(len(b))
+		return err
+	})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return off, err
+}
+
+// commit installs the new base: rename it into place, switch the manifest
+// (the covered files become history), then delete the history.
+func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.rw.abort.Load() {
+		st.fs.Remove(tmp)
+		return errors.New("rewrite aborted")
+	}
+	m := st.man.Clone()
+	baseName := m.NewBase(st.prefix, false)
+	var f aof.File
+	switch mode {
+	case rwReplay:
+		keep := 0
+		for i, info := range m.Incr {
+			if info.Name == newIncr {
+				keep = len(m.Incr) - i
+			}
+		}
+		m.IncrsToHistory(keep)
+	case rwEnable:
+		name := m.NewIncr(st.prefix)
+		var err error
+		if f, err = st.fs.Create(st.path(name)); err != nil {
+			st.fs.Remove(tmp)
+			return err
+		}
+		m.IncrsToHistory(1)
+	case rwLive:
+		m.IncrsToHistory(0)
+	}
+	fail := func(err error) error {
+		if f != nil {
+			f.Close()
+		}
+		st.fs.Remove(tmp)
+		return err
+	}
+	if err := st.fs.Rename(tmp, st.path(baseName)); err != nil {
+		return fail(err)
+	}
+	if err := st.persistManifest(m); err != nil {
+		st.fs.Remove(st.path(baseName))
+		return fail(err)
+	}
+	st.s.Log.Printf("Successfully renamed the temporary AOF base file %s into %s", tmp, baseName)
+	st.man = m
+	st.baseSize, st.incrSizes = size, 0
+	if f != nil {
+		st.w.Attach(f, 0)
+	}
+	st.rwBaseSize = st.baseSize + st.w.Size()
+	if len(m.History) > 0 {
+		for _, h := range m.History {
+			st.s.Log.Printf("Removing the history file %s in the background", h.Name)
+			st.fs.Remove(st.path(h.Name))
+		}
+		clean := m.Clone()
+		clean.History = nil
+		if st.persistManifest(clean) == nil {
+			st.man = clean
+		}
+	}
+	return nil
+}
+
+// finishRewrite records the outcome.
+func (st *aofState) finishRewrite(mode rwMode, err error) {
+	rw := &st.rw
+	rw.lastTime.Store(int64(time.Since(time.Unix(0, rw.startNano.Load())).Seconds()))
+	if err == nil {
+		rw.lastOK.Store(true)
+		rw.count.Add(1)
+		rw.failures.Store(0)
+		rw.mu.Lock()
+		rw.autoDelay = 0
+		rw.mu.Unlock()
+		st.s.Log.Printf("Background AOF rewrite finished successfully")
+		return
+	}
+	rw.lastOK.Store(false)
+	rw.failures.Add(1)
+	rw.mu.Lock()
+	if rw.failures.Load() >= 3 { // as Redis's aofRewriteLimited: 1, 2, 4... 60 minutes
+		if rw.autoDelay == 0 {
+			rw.autoDelay = time.Minute
+		} else if rw.autoDelay < time.Hour {
+			rw.autoDelay *= 2
+		}
+		rw.nextAuto = time.Now().Add(rw.autoDelay)
+	}
+	rw.mu.Unlock()
+	st.s.Log.Printf("# Background AOF rewrite failed: %v", err)
+	if mode == rwEnable {
+		// The AOF could not be turned on: writes fed since the snapshot
+		// were never made durable.
+		st.mu.Lock()
+		if st.on && !st.w.HasFile() {
+			st.w.SetOn(false)
+			st.w.Discard(fmt.Errorf("AOF could not be turned on: %v", err))
+			st.on = false
+		}
+		st.mu.Unlock()
+	}
+}
+
+// autoRewrite starts a rewrite when the AOF grew by
+// auto-aof-rewrite-percentage over its size after the last rewrite.
+func (st *aofState) autoRewrite() {
+	cfg := st.s.Cfg
+	perc, min := cfg.Int("auto-aof-rewrite-percentage"), cfg.Int("auto-aof-rewrite-min-size")
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.on || perc == 0 || st.rw.running.Load() || !st.w.HasFile() {
+		return
+	}
+	cur := st.baseSize + st.incrSizes + st.w.Size()
+	if cur <= min {
+		return
+	}
+	base := st.rwBaseSize
+	if base == 0 {
+		base = 1
+	}
+	growth := cur*100/base - 100
+	if growth < perc {
+		return
+	}
+	st.rw.mu.Lock()
+	limited := time.Now().Before(st.rw.nextAuto)
+	st.rw.mu.Unlock()
+	if limited {
+		return
+	}
+	st.s.Log.Printf("Starting automatic rewriting of AOF on %d%% growth", growth)
+	if err := st.startRewriteLocked(rwReplay); err != nil && err != errRewriteInProgress {
+		st.s.Log.Printf("# %v", err)
+	}
+}
+
+// serializeKeyspace emits, database by database, the commands that
+// rebuild every live key (ks fully locked), in chunks of about 1 MB.
+func serializeKeyspace(ks *keyspace.Keyspace, timestamp bool, emit func([]byte) error) error {
+	var b []byte
+	if timestamp {
+		b = append(b, "#TS:"...)
+		b = strconv.AppendInt(b, time.Now().Unix(), 10)
+		b = append(b, '\r', '\n')
+	}
+	var err error
+	for i := 0; i < ks.NumDB() && err == nil; i++ {
+		db := ks.DB(i)
+		first := true
+		db.ForEach(func(key string, o *keyspace.Object) bool {
+			if first {
+				b = aof.AppendCommandStrings(b, "SELECT", strconv.Itoa(i))
+				first = false
+			}
+			b = appendKeyCommands(b, key, o)
+			if len(b) >= 1<<20 {
+				if err = emit(b); err != nil {
+					return false
+				}
+				b = b[:0]
+			}
+			return true
+		})
+	}
+	if err == nil && len(b) > 0 {
+		err = emit(b)
+	}
+	return err
+}
+
+// appendKeyCommands appends the commands that rebuild one key, as Redis's
+// rewriteAppendOnlyFileRio: SET, RPUSH, SADD, ZADD or HMSET (64 items per
+// command), then PEXPIREAT if the key has a TTL.
+func appendKeyCommands(b []byte, key string, o *keyspace.Object) []byte {
+	k := []byte(key)
+	switch o.Type() {
+	case keyspace.TString:
+		b = aof.AppendCommand(b, []byte("SET"), k, o.Bytes())
+	case keyspace.TList:
+		b = appendBatched(b, "RPUSH", k, o.List().Len(), 1, func(yield func(...[]byte)) {
+			for v := range o.List().All() {
+				yield(v)
+			}
+		})
+	case keyspace.TSet:
+		b = appendBatched(b, "SADD", k, o.Set().Len(), 1, func(yield func(...[]byte)) {
+			o.Set().ForEach(func(m []byte) bool { yield(m); return true })
+		})
+	case keyspace.TZSet:
+		b = appendBatched(b, "ZADD", k, o.ZSet().Len(), 2, func(yield func(...[]byte)) {
+			o.ZSet().ForEach(func(e datatype.ZEntry) bool {
+				yield([]byte(commands.FormatFloat(e.Score)), []byte(e.Member))
+				return true
+			})
+		})
+	case keyspace.THash:
+		b = appendBatched(b, "HMSET", k, o.Hash().Len(), 2, func(yield func(...[]byte)) {
+			o.Hash().ForEach(func(f, v []byte) bool { yield(f, v); return true })
+		})
+	default:
+		return b // streams: not stored by redgo yet
+	}
+	if at := o.Expire(); at != 0 {
+		b = aof.AppendCommand(b, []byte("PEXPIREAT"), k, strconv.AppendInt(nil, at, 10))
+	}
+	return b
+}
+
+// appendBatched writes name key item... commands of at most itemsPerCmd
+// items (each item is width arguments).
+func appendBatched(b []byte, name string, key []byte, n, width int, each func(yield func(...[]byte))) []byte {
+	left, inCmd := n, 0
+	each(func(item ...[]byte) {
+		if inCmd == 0 {
+			cnt := min(left, itemsPerCmd)
+			b = append(b, '*')
+			b = strconv.AppendInt(b, int64(2+cnt*width), 10)
+			b = append(b, '\r', '\n')
+			b = appendBulk(b, []byte(name))
+			b = appendBulk(b, key)
+		}
+		for _, a := range item {
+			b = appendBulk(b, a)
+		}
+		left--
+		if inCmd++; inCmd == itemsPerCmd {
+			inCmd = 0
+		}
+	})
+	return b
+}
+
+func appendBulk(b, a []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, a...)
+	return append(b, '\r', '\n')
+}

@@ -1,0 +1,637 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"redgo/internal/aof"
+	"redgo/internal/config"
+)
+
+// startAOF starts a server with appendonly yes in dir (loading what is
+// there). It returns the server and a client, or the LoadData error.
+func startAOF(t *testing.T, dir string, args ...string) (*Server, *redis.Client, error) {
+	t.Helper()
+	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--enable-debug-command", "yes"}, args...)
+	cfg, err := config.Load("", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf syncBuffer
+	s.Log.SetOutput(&logBuf)
+	aofLogs.Store(s, &logBuf)
+	if err := s.LoadData(); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	return s, goRedis(t, s.Addr().String()), nil
+}
+
+var aofLogs sync.Map // *Server -> *syncBuffer
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func serverLog(s *Server) string {
+	if v, ok := aofLogs.Load(s); ok {
+		return v.(*syncBuffer).String()
+	}
+	return ""
+}
+
+func mustStartAOF(t *testing.T, dir string, args ...string) (*Server, *redis.Client) {
+	t.Helper()
+	s, rc, err := startAOF(t, dir, args...)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return s, rc
+}
+
+func digest(t *testing.T, rc *redis.Client) string {
+	t.Helper()
+	v, err := rc.Do(ctx, "DEBUG", "DIGEST").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func do(t *testing.T, rc *redis.Client, args ...any) any {
+	t.Helper()
+	v, err := rc.Do(ctx, args...).Result()
+	if err != nil && err != redis.Nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return v
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// fillTypes writes keys of every type, with TTLs, transactions and
+// several databases.
+func fillTypes(t *testing.T, rc *redis.Client) {
+	t.Helper()
+	do(t, rc, "SET", "s", "v")
+	do(t, rc, "SET", "n", "10")
+	do(t, rc, "INCRBY", "n", "5")
+	do(t, rc, "APPEND", "s", "more")
+	do(t, rc, "RPUSH", "l", "a", "b", "c")
+	do(t, rc, "LPUSH", "l", "z")
+	do(t, rc, "HSET", "h", "f1", "v1", "f2", "v2")
+	do(t, rc, "SADD", "set", "m1", "m2", "3")
+	do(t, rc, "SADD", "iset", "1", "2", "3")
+	do(t, rc, "ZADD", "z", "1.5", "a", "-2", "b", "0.1", "c")
+	// Absolute expiry: DEBUG DIGEST includes the TTLs, to the millisecond.
+	do(t, rc, "SET", "ttl", "x", "PXAT", fmt.Sprint(time.Now().UnixMilli()+1000000))
+	do(t, rc, "PEXPIREAT", "l", fmt.Sprint(time.Now().UnixMilli()+5000000))
+	for i := 0; i < 200; i++ {
+		do(t, rc, "RPUSH", "biglist", fmt.Sprint(i))
+		do(t, rc, "HSET", "bighash", fmt.Sprint("f", i), fmt.Sprint(i))
+		do(t, rc, "ZADD", "bigz", fmt.Sprint(i), fmt.Sprint("m", i))
+		do(t, rc, "SADD", "bigset", fmt.Sprint("m", i))
+	}
+	pipe := rc.TxPipeline()
+	pipe.Incr(ctx, "n")
+	pipe.Do(ctx, "SELECT", "3")
+	pipe.Set(ctx, "indb3", "yes", 0)
+	pipe.Exec(ctx)
+	do(t, rc, "DEL", "nosuch")
+	do(t, rc, "SET", "gone", "1")
+	do(t, rc, "DEL", "gone")
+}
+
+func TestAOFRestartKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	fillTypes(t, rc)
+	want := digest(t, rc)
+	s.Close()
+	man := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+	if man != "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {
+		t.Fatalf("manifest:\n%s", man)
+	}
+	_, rc2 := mustStartAOF(t, dir)
+	if got := digest(t, rc2); got != want {
+		t.Fatalf("digest after restart %s, want %s", got, want)
+	}
+	if v := do(t, rc2, "GET", "indb3"); v != nil {
+		t.Fatalf("indb3 leaked into db 0: %v", v)
+	}
+	rc2.Do(ctx, "SELECT", "3")
+	if ttl := rc2.TTL(ctx, "ttl").Val(); ttl <= 0 {
+		// TTL is per connection db; check in db 0 with a fresh conn below
+	}
+	c0 := goRedis(t, rc2.Options().Addr)
+	if ttl := c0.TTL(ctx, "ttl").Val(); ttl < 900*time.Second || ttl > 1000*time.Second {
+		t.Fatalf("ttl = %v", ttl)
+	}
+}
+
+func TestAOFRewrite(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	fillTypes(t, rc)
+	for i := 0; i < 100; i++ {
+		do(t, rc, "INCR", "counter")
+	}
+	want := digest(t, rc)
+	if v := do(t, rc, "BGREWRITEAOF"); v != "Background append only file rewriting started" {
+		t.Fatalf("BGREWRITEAOF: %v", v)
+	}
+	waitRewrite(t, s)
+	do(t, rc, "SET", "after", "1")
+	want2 := digest(t, rc)
+	if want2 == want {
+		t.Fatal("digest did not change")
+	}
+	adir := filepath.Join(dir, "appendonlydir")
+	man := readFile(t, filepath.Join(adir, "appendonly.aof.manifest"))
+	if man != "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n" {
+		t.Fatalf("manifest:\n%s", man)
+	}
+	ents, _ := os.ReadDir(adir)
+	if len(ents) != 3 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("files left: %v", names)
+	}
+	base := readFile(t, filepath.Join(adir, "appendonly.aof.2.base.aof"))
+	if strings.Contains(base, "INCR") || !strings.Contains(base, "$7\r\ncounter\r\n$3\r\n100\r\n") {
+		t.Fatalf("base is not compacted:\n%.300q", base)
+	}
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if got := digest(t, rc2); got != want2 {
+		t.Fatalf("digest after rewrite+restart %s, want %s", got, want2)
+	}
+}
+
+func waitRewrite(t *testing.T, s *Server) {
+	t.Helper()
+	st := aofOf(s)
+	deadline := time.Now().Add(10 * time.Second)
+	for st.rw.running.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("rewrite did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !st.rw.lastOK.Load() {
+		t.Fatalf("rewrite failed:\n%s", serverLog(s))
+	}
+}
+
+func aofInfoMap(s *Server) map[string]string {
+	m := map[string]string{}
+	add := func(k, v string) { m[k] = v }
+	aofInfo(s, add)
+	aofInfoSizes(s, add)
+	return m
+}
+
+// Writes that arrive while a rewrite runs are all kept, exactly once.
+func TestAOFRewriteUnderConcurrentWrites(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir, "--appendfsync", "everysec")
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	const clients = 8
+	counts := make([]int64, clients)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			cl := goRedis(t, s.Addr().String())
+			for !stop.Load() {
+				// Multi-shard writes too: MSET spans shards, a transaction moves data.
+				if err := cl.Incr(ctx, fmt.Sprint("ctr", c)).Err(); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := cl.RPush(ctx, fmt.Sprint("list", c), counts[c]).Err(); err != nil {
+					t.Error(err)
+					return
+				}
+				pipe := cl.TxPipeline()
+				pipe.Incr(ctx, "total")
+				pipe.MSet(ctx, fmt.Sprint("a", c), counts[c], fmt.Sprint("b", c), counts[c])
+				if _, err := pipe.Exec(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				counts[c]++
+			}
+		}(c)
+	}
+	for i := 0; i < 5; i++ {
+		time.Sleep(30 * time.Millisecond)
+		for {
+			err := rc.Do(ctx, "BGREWRITEAOF").Err()
+			if err == nil {
+				break
+			}
+			if !strings.Contains(err.Error(), "already in progress") {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		waitRewrite(t, s)
+	}
+	stop.Store(true)
+	wg.Wait()
+	want := digest(t, rc)
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	if got, _ := rc.Get(ctx, "total").Int64(); got != total {
+		t.Fatalf("total %d, want %d", got, total)
+	}
+	if n := aofOf(s).rw.count.Load(); n != 5 {
+		t.Fatalf("%d rewrites", n)
+	}
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if got := digest(t, rc2); got != want {
+		t.Fatalf("after restart digest %s, want %s", got, want)
+	}
+	for c := 0; c < clients; c++ {
+		if n, _ := rc2.Get(ctx, fmt.Sprint("ctr", c)).Int64(); n != counts[c] {
+			t.Fatalf("ctr%d = %d, want %d", c, n, counts[c])
+		}
+	}
+	t.Logf("%d transactions across 5 rewrites", total)
+}
+
+func TestAOFBgrewriteaofErrors(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	st := aofOf(s)
+	st.rw.running.Store(true) // pretend one runs
+	err := rc.Do(ctx, "BGREWRITEAOF").Err()
+	st.rw.running.Store(false)
+	if err == nil || err.Error() != "ERR Background append only file rewriting already in progress" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func appendFile(t *testing.T, path, data string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(data)
+	f.Close()
+}
+
+func TestAOFTruncatedTail(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "SET", "a", "1")
+	do(t, rc, "SET", "b", "2")
+	s.Close()
+	incr := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	whole := int64(len(readFile(t, incr)))
+	appendFile(t, incr, "*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nhel")
+
+	// aof-load-truncated no: refuse, and say how to repair.
+	_, _, err := startAOF(t, dir, "--aof-load-truncated", "no")
+	if err == nil || !strings.Contains(err.Error(), "redgo check-aof --fix") ||
+		!strings.Contains(err.Error(), "appendonly.aof.1.incr.aof") || !strings.Contains(err.Error(), fmt.Sprint(whole)) {
+		t.Fatalf("err = %v", err)
+	}
+	// yes: load up to the last whole command, warn with the offset, cut the file.
+	s2, rc2 := mustStartAOF(t, dir)
+	if v := do(t, rc2, "MGET", "a", "b", "c"); fmt.Sprint(v) != "[1 2 <nil>]" {
+		t.Fatalf("MGET = %v", v)
+	}
+	log := serverLog(s2)
+	if !strings.Contains(log, "!!! Warning: short read while loading the AOF file appendonly.aof.1.incr.aof!!!") ||
+		!strings.Contains(log, fmt.Sprintf("Truncating the AOF appendonly.aof.1.incr.aof at offset %d", whole)) {
+		t.Fatalf("log:\n%s", log)
+	}
+	do(t, rc2, "SET", "d", "4")
+	s2.Close()
+	if size := int64(len(readFile(t, incr))); size <= whole {
+		t.Fatalf("size %d", size)
+	}
+	_, rc3 := mustStartAOF(t, dir, "--aof-load-truncated", "no")
+	if v := do(t, rc3, "MGET", "a", "b", "c", "d"); fmt.Sprint(v) != "[1 2 <nil> 4]" {
+		t.Fatalf("MGET after repair = %v", v)
+	}
+}
+
+func TestAOFIncompleteTransactionDropped(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "SET", "a", "1")
+	s.Close()
+	incr := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	appendFile(t, incr, string(aof.AppendCommandStrings(nil, "MULTI"))+string(aof.AppendCommandStrings(nil, "SET", "a", "2")))
+	s2, rc2 := mustStartAOF(t, dir)
+	if v := do(t, rc2, "GET", "a"); v != "1" {
+		t.Fatalf("a = %v: half a transaction applied", v)
+	}
+	if !strings.Contains(serverLog(s2), "Truncating the AOF") {
+		t.Fatalf("log:\n%s", serverLog(s2))
+	}
+}
+
+func TestAOFCorruptMiddleRefuses(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "SET", "a", "1")
+	do(t, rc, "SET", "b", "2")
+	s.Close()
+	incr := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	data := readFile(t, incr)
+	i := strings.Index(data, "$1\r\nb")
+	bad := data[:i] + "?" + data[i+1:]
+	os.WriteFile(incr, []byte(bad), 0o644)
+	_, _, err := startAOF(t, dir)
+	if err == nil || !strings.Contains(err.Error(), "Bad file format reading the append only file appendonly.aof.1.incr.aof at offset "+fmt.Sprint(i)) {
+		t.Fatalf("err = %v", err)
+	}
+	if got := readFile(t, incr); got != bad {
+		t.Fatal("a corrupt file was modified")
+	}
+}
+
+func TestAOFUnknownCommandRefuses(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := mustStartAOF(t, dir)
+	s.Close()
+	appendFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"), string(aof.AppendCommandStrings(nil, "NOSUCHCMD", "x")))
+	_, _, err := startAOF(t, dir)
+	if err == nil || !strings.Contains(err.Error(), "Unknown command 'NOSUCHCMD'") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAOFEnableAtRunTime(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := startServer(t, "--dir", dir, "--appendfsync", "always", "--enable-debug-command", "yes")
+	if err := s.LoadData(); err != nil {
+		t.Fatal(err)
+	}
+	fillTypes(t, rc)
+	if err := rc.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	do(t, rc, "SET", "after-enable", "1")
+	waitRewrite(t, s)
+	do(t, rc, "SET", "after-base", "2")
+	if m := aofInfoMap(s); m["aof_enabled"] != "1" || m["aof_rewrites"] != "1" || m["aof_last_bgrewrite_status"] != "ok" {
+		t.Fatalf("info %v", m)
+	}
+	want := digest(t, rc)
+	// Off: nothing more is written.
+	if err := rc.ConfigSet(ctx, "appendonly", "no").Err(); err != nil {
+		t.Fatal(err)
+	}
+	do(t, rc, "SET", "while-off", "3")
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if v := do(t, rc2, "EXISTS", "after-enable", "after-base", "while-off"); v != int64(2) {
+		t.Fatalf("EXISTS = %v", v)
+	}
+	do(t, rc2, "DEL", "nosuch")
+	_ = want
+}
+
+func TestAOFEnableThenRewriteDigest(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := startServer(t, "--dir", dir, "--enable-debug-command", "yes")
+	s.LoadData()
+	fillTypes(t, rc)
+	rc.ConfigSet(ctx, "appendonly", "yes")
+	waitRewrite(t, s)
+	do(t, rc, "INCR", "n")
+	want := digest(t, rc)
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if got := digest(t, rc2); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+}
+
+// Infinite scores survive a rewrite (DEBUG DIGEST cannot be used: it
+// does not handle them yet).
+func TestAOFRewriteInfScores(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "ZADD", "z", "+inf", "a", "-inf", "b", "1e300", "c")
+	do(t, rc, "BGREWRITEAOF")
+	waitRewrite(t, s)
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if v := fmt.Sprint(do(t, rc2, "ZRANGE", "z", "0", "-1", "WITHSCORES")); v != "[[b -Inf] [c 1e+300] [a +Inf]]" {
+		t.Fatalf("ZRANGE = %s", v)
+	}
+}
+
+// Relative TTLs reach the AOF as absolute times: a restart does not
+// extend them.
+func TestAOFRelativeExpiryBecomesAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "SET", "a", "1", "EX", "100")
+	do(t, rc, "SETEX", "b", "100", "1")
+	do(t, rc, "PSETEX", "c", "100000", "1")
+	do(t, rc, "SET", "d", "1")
+	do(t, rc, "GETEX", "d", "PX", "100000")
+	do(t, rc, "EXPIRE", "d", "100")
+	do(t, rc, "SET", "e", "1", "PX", "100000", "GET")
+	do(t, rc, "SET", "f", "1", "EX", "100")
+	do(t, rc, "GETEX", "f", "PERSIST")
+	s.Close()
+	incr := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+	for _, bad := range []string{"$2\r\nEX\r\n", "SETEX", "PSETEX", "GETEX", "$2\r\nPX\r\n"} {
+		if strings.Contains(incr, strings.ReplaceAll(bad, "\\r\\n", "\r\n")) {
+			t.Errorf("relative form %q in the AOF", bad)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond)
+	_, rc2 := mustStartAOF(t, dir)
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		if ttl := rc2.PTTL(ctx, k).Val(); ttl > 99*time.Second || ttl < 90*time.Second {
+			t.Errorf("%s: ttl %v after restart", k, ttl)
+		}
+	}
+	if ttl := rc2.TTL(ctx, "f").Val(); ttl != -1 {
+		t.Errorf("f: ttl %v", ttl)
+	}
+}
+
+func TestAOFOldStyleFileUpgraded(t *testing.T) {
+	dir := t.TempDir()
+	old := string(aof.AppendCommandStrings(nil, "SELECT", "0")) + string(aof.AppendCommandStrings(nil, "SET", "old", "style"))
+	os.WriteFile(filepath.Join(dir, "appendonly.aof"), []byte(old), 0o644)
+	_, rc := mustStartAOF(t, dir)
+	if v := do(t, rc, "GET", "old"); v != "style" {
+		t.Fatalf("GET old = %v", v)
+	}
+	man := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+	if man != "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {
+		t.Fatalf("manifest:\n%s", man)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "appendonly.aof")); !os.IsNotExist(err) {
+		t.Fatal("old file still in dir")
+	}
+}
+
+func TestAOFAutoRewrite(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir, "--auto-aof-rewrite-min-size", "4096", "--auto-aof-rewrite-percentage", "100",
+		"--appendfsync", "no")
+	for i := 0; i < 2000; i++ {
+		do(t, rc, "SET", "k", fmt.Sprint(i))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for aofOf(s).rw.count.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no automatic rewrite; info %v", aofInfoMap(s))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitRewrite(t, s)
+	if !strings.Contains(serverLog(s), "Starting automatic rewriting of AOF on") {
+		t.Fatal("no log line")
+	}
+	m := aofInfoMap(s)
+	if m["aof_base_size"] == "0" || m["aof_current_size"] == "" {
+		t.Fatalf("info %v", m)
+	}
+}
+
+// A write that cannot be made durable is refused, INFO says so, and the
+// server recovers when the disk does.
+func TestAOFWriteErrorRefused(t *testing.T) {
+	mem := aof.NewMemFS()
+	var broken atomic.Bool
+	mem.Fail = func(op, name string) error {
+		if broken.Load() && (op == "write" || op == "sync") {
+			return errors.New("No space left on device")
+		}
+		return nil
+	}
+	aofFS = mem
+	defer func() { aofFS = aof.OS }()
+	dir := "/mem"
+	s, rc := mustStartAOF(t, dir)
+	do(t, rc, "SET", "a", "1")
+	broken.Store(true)
+	err := rc.Set(ctx, "b", "2", 0).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the AOF file: No space left on device") {
+		t.Fatalf("SET under a full disk: %v", err)
+	}
+	if m := aofInfoMap(s); m["aof_last_write_status"] != "err" {
+		t.Fatalf("info %v", m)
+	}
+	broken.Store(false)
+	if err := rc.Set(ctx, "c", "3", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if m := aofInfoMap(s); m["aof_last_write_status"] != "ok" {
+		t.Fatalf("info %v", m)
+	}
+}
+
+// Power loss: a MemFS crash clone keeps only fsynced data. Every write
+// acknowledged under appendfsync always is there after a restart.
+func TestAOFCrashKeepsAcknowledged(t *testing.T) {
+	mem := aof.NewMemFS()
+	aofFS = mem
+	defer func() { aofFS = aof.OS }()
+	dir := "/mem"
+	s, _ := mustStartAOF(t, dir)
+	var acked sync.Map
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for c := 0; c < 10; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			cl := goRedis(t, s.Addr().String())
+			for i := 0; !stop.Load(); i++ {
+				k := fmt.Sprintf("k%d:%d", c, i)
+				if cl.Set(ctx, k, i, 0).Err() != nil {
+					return
+				}
+				if !stop.Load() {
+					acked.Store(k, i)
+				}
+			}
+		}(c)
+	}
+	// Crash in the middle of a rewrite too.
+	time.Sleep(100 * time.Millisecond)
+	goRedis(t, s.Addr().String()).Do(ctx, "BGREWRITEAOF")
+	time.Sleep(50 * time.Millisecond)
+	stop.Store(true)
+	crashed := mem.CrashClone()
+	wg.Wait()
+	s.Close()
+	aofFS = crashed
+	_, rc := mustStartAOF(t, dir)
+	n := 0
+	acked.Range(func(k, v any) bool {
+		n++
+		if got, err := rc.Get(ctx, k.(string)).Int(); err != nil || got != v.(int) {
+			t.Errorf("acknowledged %s lost (%v %v)", k, got, err)
+			return false
+		}
+		return true
+	})
+	if n < 50 {
+		t.Fatalf("only %d acknowledged", n)
+	}
+	t.Logf("%d acknowledged writes survived", n)
+}
+
+var _ = io.Discard
