@@ -717,4 +717,3 @@ func okErr(ok bool) string {
 	}
 	return "err"
 }
-
