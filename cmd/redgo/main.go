@@ -1,6 +1,7 @@
 // Command redgo is the one binary of the project. Subcommands:
 //
 //	redgo server [config-file] [--directive value ...]   run a node (same arguments as redis-server)
+//	redgo check-aof [--fix] <file.manifest|file.aof>     check an AOF, as redis-check-aof
 package main
 
 import (
@@ -14,6 +15,7 @@ func usage() {
 
 Commands:
   server [config-file] [--directive value ...]   run a node (arguments as redis-server)
+  check-aof [--fix] <file.manifest|file.aof>     check (and repair) an append-only file
   version                                        print the version
 `)
 }
@@ -27,6 +29,8 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		code = runServer(os.Args[2:])
+	case "check-aof":
+		code = runCheckAOF(os.Args[2:], os.Stdin, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println(versionString())
 	case "help", "-h", "--help":

@@ -23,8 +23,9 @@ func (r CheckResult) Valid() bool { return r.OKUpTo == r.Size }
 // Check analyses one AOF file as redis-check-aof does: commands must be
 // whole, and MULTI ... EXEC must pair up; a transaction without its EXEC
 // at the end makes the file valid only up to its MULTI. line is the line
-// counter to start from (1 for a single file).
-func Check(r io.Reader, size, line int64) CheckResult {
+// counter to start from (1 for a single file); path names the file in
+// messages.
+func Check(r io.Reader, size, line int64, path string) CheckResult {
 	s := NewScanner(r, 0, size)
 	s.Line = line
 	res := CheckResult{Size: size}
@@ -38,7 +39,7 @@ func Check(r io.Reader, size, line int64) CheckResult {
 		args, err := s.Next()
 		if err == io.EOF {
 			if multi {
-				res.Problem = at(s.Offset(), "Reached EOF before reading EXEC for MULTI")
+				res.Problem = at(s.LastRead, "Reached EOF before reading EXEC for MULTI")
 			}
 			break
 		}
@@ -51,16 +52,19 @@ func Check(r io.Reader, size, line int64) CheckResult {
 			}
 			break
 		}
+		if len(args) == 0 {
+			continue
+		}
 		name := strings.ToLower(string(args[0]))
 		if name == "multi" {
 			if multi {
-				res.Problem = at(s.Start, "Unexpected MULTI")
+				res.Problem = at(s.Arg0, "Unexpected MULTI in AOF "+path)
 				break
 			}
 			multi = true
 		} else if name == "exec" {
 			if !multi {
-				res.Problem = at(s.Start, "Unexpected EXEC")
+				res.Problem = at(s.Arg0, "Unexpected EXEC in AOF "+path)
 				pos = s.Start
 				break
 			}

@@ -55,7 +55,7 @@ func FuzzScanner(f *testing.F) {
 				t.Fatalf("command %d differs", i)
 			}
 		}
-		Check(bytes.NewReader(data), int64(len(data)), 1)
+		Check(bytes.NewReader(data), int64(len(data)), 1, "fuzz")
 		ParseManifest(data)
 	})
 }

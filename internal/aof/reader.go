@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -72,6 +73,10 @@ type Scanner struct {
 	// Line counts lines consumed, as redis-check-aof does (starts at 1,
 	// one per header line and one per argument).
 	Line int64
+	// LastRead is where the last header or argument read began (the
+	// position redis-check-aof reports); Arg0 is where the first
+	// argument's bytes of the last command are.
+	LastRead, Arg0 int64
 
 	args  [][]byte
 	arena []byte
@@ -111,15 +116,13 @@ func (s *Scanner) Next() ([][]byte, error) {
 			}
 			continue
 		case '*':
+			s.LastRead = s.Start
 		default:
 			return nil, s.fmtErr(s.Start, fmt.Sprintf("Expected prefix '*', got: '%c'", c))
 		}
 		argc, err := s.number(s.Start, '*')
 		if err != nil {
 			return nil, err
-		}
-		if argc < 1 {
-			return nil, s.fmtErr(s.Start, "Invalid number of arguments: "+strconv.FormatInt(argc, 10))
 		}
 		s.args = s.args[:0]
 		s.arena = s.arena[:0]
@@ -132,42 +135,77 @@ func (s *Scanner) Next() ([][]byte, error) {
 	}
 }
 
-// number reads the digits and CRLF after a '*' or '$' prefix.
+// number reads the rest of a "*N\r\n" or "$N\r\n" line (the prefix at
+// offset at is consumed) as redis-check-aof does: the line up to its
+// '\n', a number as strtol reads it, then "\r\n" where the number ends.
+// End of file before the '\n' is a truncation.
 func (s *Scanner) number(at int64, prefix byte) (int64, error) {
 	s.hdr = s.hdr[:0]
-	for {
+	eof := false
+	for len(s.hdr) < 126 {
 		c, err := s.r.ReadByte()
 		if err != nil {
-			return 0, s.truncErr(at, "Expected \\r\\n, got end of file")
-		}
-		s.off++
-		if c == '\r' {
+			eof = true
 			break
 		}
-		if len(s.hdr) > 20 || !(c >= '0' && c <= '9' || c == '-' && len(s.hdr) == 0) {
-			return 0, s.fmtErr(at, fmt.Sprintf("Expected \\r\\n, got: %02x", c))
-		}
+		s.off++
 		s.hdr = append(s.hdr, c)
+		if c == '\n' {
+			break
+		}
 	}
-	c, err := s.r.ReadByte()
-	if err != nil {
-		return 0, s.truncErr(at, "Expected \\r\\n, got end of file")
+	h := s.hdr
+	i := 0
+	for i < len(h) && (h[i] == ' ' || h[i] >= '\t' && h[i] <= '\r') {
+		i++
 	}
-	s.off++
-	if c != '\n' {
-		return 0, s.fmtErr(at, fmt.Sprintf("Expected \\r\\n, got: 0d%02x", c))
+	neg := false
+	if i < len(h) && (h[i] == '-' || h[i] == '+') {
+		neg = h[i] == '-'
+		i++
 	}
-	n, err := strconv.ParseInt(string(s.hdr), 10, 64)
-	if err != nil {
-		return 0, s.fmtErr(at, fmt.Sprintf("Expected a number after '%c'", prefix))
+	digits := i
+	var n int64
+	for ; i < len(h) && h[i] >= '0' && h[i] <= '9'; i++ {
+		d := int64(h[i] - '0')
+		if n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64 // strtol clamps
+		} else if n != math.MaxInt64 {
+			n = n*10 + d
+		}
 	}
-	s.Line++
-	return n, nil
+	end := i
+	if end == digits { // no digits: strtol leaves the pointer at the start
+		end, n = 0, 0
+	}
+	if neg {
+		n = -n
+	}
+	if end+1 < len(h) && h[end] == '\r' && h[end+1] == '\n' {
+		s.Line++
+		return n, nil
+	}
+	if eof {
+		return 0, s.truncErr(at, "Expected \\r\\n, got: "+hex2(h, end))
+	}
+	return 0, s.fmtErr(at, "Expected \\r\\n, got: "+hex2(h, end))
+}
+
+// hex2 prints the two bytes at i as %02x%02x (zero past the end).
+func hex2(h []byte, i int) string {
+	b := [2]byte{}
+	for k := 0; k < 2; k++ {
+		if i+k < len(h) {
+			b[k] = h[i+k]
+		}
+	}
+	return fmt.Sprintf("%02x%02x", b[0], b[1])
 }
 
 // arg reads one "$len\r\n<bytes>\r\n" argument.
 func (s *Scanner) arg() error {
 	at := s.off
+	s.LastRead = at
 	c, err := s.r.ReadByte()
 	if err != nil {
 		return s.truncErr(at, "Expected prefix '$', got end of file")
@@ -180,10 +218,14 @@ func (s *Scanner) arg() error {
 	if err != nil {
 		return err
 	}
-	if n < 0 {
+	if n < 0 || n > math.MaxInt64-2 {
 		return s.fmtErr(at, fmt.Sprintf("Expected to read string of %d bytes, which is not in the suitable range", n))
 	}
 	at = s.off
+	s.LastRead = at
+	if len(s.args) == 0 {
+		s.Arg0 = at
+	}
 	if rest := s.size - s.off; n+2 > rest {
 		// Never allocate more than the file holds: this is a cut tail.
 		if rest < 0 {
@@ -216,7 +258,7 @@ func (s *Scanner) arg() error {
 		return s.truncErr(at, fmt.Sprintf("Expected to read %d bytes, got %d bytes", n+2, int(n)+k))
 	}
 	if crlf != [2]byte{'\r', '\n'} {
-		return s.fmtErr(at+n, fmt.Sprintf("Expected \\r\\n, got: %02x%02x", crlf[0], crlf[1]))
+		return s.fmtErr(at, fmt.Sprintf("Expected \\r\\n, got: %02x%02x", crlf[0], crlf[1]))
 	}
 	s.Line++
 	s.args = append(s.args, buf)

@@ -591,6 +591,9 @@ func (r *replayer) replay(in io.Reader, base, size int64) (int64, error) {
 			}
 			return sc.Offset(), nil
 		}
+		if err == nil && len(args) == 0 {
+			err = &aof.Error{ValidUpTo: sc.Start, At: sc.Start, Msg: "Invalid number of arguments"}
+		}
 		if err != nil {
 			if e := aof.AsError(err); e != nil && r.inMulti {
 				e.ValidUpTo = beforeMulti
