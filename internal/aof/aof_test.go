@@ -89,6 +89,13 @@ func TestFeedOffReturnsZero(t *testing.T) {
 // system (only fsynced data is kept), with many concurrent writers.
 func TestAlwaysAcknowledgedSurvivesCrash(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
+	// A slow disk: there is always written but unsynced data to lose.
+	fs.Fail = func(op, name string) error {
+		if op == "sync" {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
 	var acked sync.Map
 	var wg sync.WaitGroup
 	var stop atomic.Bool

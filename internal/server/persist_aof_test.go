@@ -586,6 +586,13 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 // acknowledged under appendfsync always is there after a restart.
 func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 	mem := aof.NewMemFS()
+	// A slow disk: there is always written but unsynced data to lose.
+	mem.Fail = func(op, name string) error {
+		if op == "sync" {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
 	aofFS = mem
 	defer func() { aofFS = aof.OS }()
 	dir := "/mem"
