@@ -379,4 +379,3 @@ func TestCorruptAOFRefusesThenCheckAOFFixes(t *testing.T) {
 		t.Fatalf("DBSIZE %d after the cut at key5", n)
 	}
 }
-
