@@ -30,6 +30,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
@@ -161,8 +162,9 @@ func appendLZF(b, s []byte) ([]byte, bool) {
 	return out[:start+n+len(data)], true
 }
 
+// appendStr is AppendString for a string (read through, not copied).
 func appendStr(b []byte, s string, compress bool) []byte {
-	return AppendString(b, []byte(s), compress)
+	return AppendString(b, unsafe.Slice(unsafe.StringData(s), len(s)), compress)
 }
 
 // AppendDouble appends a score in binary form (ZSET_2): IEEE 754 LE.
@@ -365,7 +367,7 @@ type EntryOptions struct {
 }
 
 // AppendEntry appends one key of a file: expiry, LRU/LFU, type, key, value.
-func AppendEntry(b []byte, key []byte, o *keyspace.Object, opt EntryOptions) ([]byte, error) {
+func AppendEntry(b []byte, key string, o *keyspace.Object, opt EntryOptions) ([]byte, error) {
 	t, err := ObjectType(o)
 	if err != nil {
 		return b, err
@@ -382,7 +384,7 @@ func AppendEntry(b []byte, key []byte, o *keyspace.Object, opt EntryOptions) ([]
 		b = append(b, opFreq, byte(opt.Freq))
 	}
 	b = append(b, t)
-	b = AppendString(b, key, opt.Compress)
+	b = appendStr(b, key, opt.Compress)
 	return AppendValue(b, t, o, opt.Compress), nil
 }
 

@@ -137,7 +137,7 @@ func TestRedisFileBothWays(t *testing.T) {
 		b = AppendResizeDB(b, len(got[db]), 0)
 		for k, o := range got[db] {
 			var err error
-			if b, err = AppendEntry(b, []byte(k), o, EntryOptions{Compress: true, Idle: -1, Freq: -1}); err != nil {
+			if b, err = AppendEntry(b, k, o, EntryOptions{Compress: true, Idle: -1, Freq: -1}); err != nil {
 				t.Fatal(err)
 			}
 		}

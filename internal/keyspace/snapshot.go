@@ -1,0 +1,203 @@
+package keyspace
+
+import "redgo/internal/slot"
+
+// Snapshot is a point-in-time view of the keyspace read while writes go
+// on, for BGSAVE (and later full syncs): "serialize before first write".
+//
+// The instant is when BeginSnapshot runs (all shards locked). A reader
+// then walks the slots with TakeSlot. Before any command writes a key, the
+// dispatcher calls BeforeWrite (with the key's shard held): if the key's
+// slot was not taken yet and the key was not seen yet, its value as of
+// the instant is handed to the capture function first and the key is
+// remembered, so TakeSlot skips it later. A key that did not exist at the
+// instant is remembered too (a later write creates it after the instant).
+// So a writer pauses for at most one value's serialization, never for a
+// slot's or the dataset's.
+//
+// A flush (FLUSHDB/FLUSHALL) detaches the maps of the untaken slots for
+// the reader (BeforeFlush: constant work per slot, values are not
+// copied). Writes that move whole databases (SWAPDB) call CaptureDB,
+// which hands out every remaining value at once.
+//
+// Keys deleted by expiry after the instant are not captured: they are
+// expired by the time the snapshot is complete anyway.
+//
+// All methods require the lock of the shard involved (BeginSnapshot,
+// BeforeFlush and CaptureDB: every shard).
+type Snapshot struct {
+	ks      *Keyspace
+	at      int64
+	ndb     int
+	shards  [NShards]snapShard
+	capture func(shard, db int, key string, o *Object)
+}
+
+// Slot states.
+const (
+	snapPending uint8 = iota
+	snapFrozen        // detached by a flush: read from frozen
+	snapDone
+)
+
+// snapShard is the snapshot's state for one shard, guarded by its lock.
+type snapShard struct {
+	state  []uint8               // [db*slotsPerShard + si]
+	early  []map[string]struct{} // keys captured (or absent) before their first write
+	frozen []map[string]*Object  // slot maps detached by a flush
+}
+
+// BeginSnapshot starts a snapshot of the keyspace as it is now. Every
+// shard must be locked. capture receives, with the key's shard locked, the
+// values handed out before their first write; it must not keep o past the
+// call (o is about to change) and must not call back into the keyspace.
+func (ks *Keyspace) BeginSnapshot(capture func(shard, db int, key string, o *Object)) *Snapshot {
+	sn := &Snapshot{ks: ks, at: ks.Now(), ndb: ks.ndb, capture: capture}
+	for i, sh := range ks.shards {
+		st := make([]uint8, ks.ndb*slotsPerShard)
+		for db := range sh.dbs {
+			for si, m := range sh.dbs[db].slots {
+				if len(m) == 0 {
+					st[db*slotsPerShard+si] = snapDone
+				}
+			}
+		}
+		sn.shards[i].state = st
+	}
+	return sn
+}
+
+// At returns the snapshot's instant (unix ms). Keys expired at that
+// instant are not part of it.
+func (sn *Snapshot) At() int64 { return sn.at }
+
+func (sn *Snapshot) live(o *Object) bool { return o.expire == 0 || o.expire > sn.at }
+
+// BeforeWrite is called before a command writes key in database db, with
+// the key's shard locked.
+func (sn *Snapshot) BeforeWrite(db int, key []byte) {
+	if db < 0 || db >= sn.ndb {
+		return
+	}
+	s := slot.Of(key)
+	sh, si := s%NShards, s/NShards
+	ss := &sn.shards[sh]
+	i := db*slotsPerShard + si
+	if ss.state[i] != snapPending {
+		return
+	}
+	if ss.early == nil {
+		ss.early = make([]map[string]struct{}, len(ss.state))
+	}
+	seen := ss.early[i]
+	if seen == nil {
+		seen = map[string]struct{}{}
+		ss.early[i] = seen
+	}
+	if _, ok := seen[string(key)]; ok {
+		return
+	}
+	k := string(key)
+	seen[k] = struct{}{}
+	if o := sn.ks.shards[sh].dbs[db].slots[si][k]; o != nil && sn.live(o) {
+		sn.capture(sh, db, k, o)
+	}
+}
+
+// BeforeFlush is called before database db (every database when db < 0)
+// is emptied, with every shard locked.
+func (sn *Snapshot) BeforeFlush(db int) {
+	for i, sh := range sn.ks.shards {
+		ss := &sn.shards[i]
+		for d := range sh.dbs {
+			if db >= 0 && d != db {
+				continue
+			}
+			for si, m := range sh.dbs[d].slots {
+				j := d*slotsPerShard + si
+				if ss.state[j] != snapPending {
+					continue
+				}
+				if ss.frozen == nil {
+					ss.frozen = make([]map[string]*Object, len(ss.state))
+				}
+				ss.frozen[j] = m
+				ss.state[j] = snapFrozen
+			}
+		}
+	}
+}
+
+// CaptureDB hands every value of database db not yet taken to the
+// capture function (every database when db < 0). Every shard locked.
+func (sn *Snapshot) CaptureDB(db int) {
+	for i := range sn.ks.shards {
+		for d := 0; d < sn.ndb; d++ {
+			if db >= 0 && d != db {
+				continue
+			}
+			for si := 0; si < slotsPerShard; si++ {
+				sn.take(i, d, si, func(k string, o *Object) { sn.capture(i, d, k, o) })
+			}
+		}
+	}
+}
+
+// TakeSlot calls fn with every key of hash slot s in database db that the
+// snapshot holds and that was not handed out before, then marks the slot
+// taken. The slot's shard must be locked. It returns the number of keys.
+func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object)) int {
+	return sn.take(s%NShards, db, s/NShards, fn)
+}
+
+func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
+	ss := &sn.shards[sh]
+	i := db*slotsPerShard + si
+	var m map[string]*Object
+	switch ss.state[i] {
+	case snapDone:
+		return 0
+	case snapFrozen:
+		m = ss.frozen[i]
+		ss.frozen[i] = nil
+	default:
+		m = sn.ks.shards[sh].dbs[db].slots[si]
+	}
+	var seen map[string]struct{}
+	if ss.early != nil {
+		seen = ss.early[i]
+		ss.early[i] = nil
+	}
+	ss.state[i] = snapDone
+	n := 0
+	for k, o := range m {
+		if !sn.live(o) {
+			continue
+		}
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		fn(k, o)
+		n++
+	}
+	return n
+}
+
+// SlotTaken reports whether slot s of database db needs no more work
+// (taken, or empty at the instant). The slot's shard must be locked.
+func (sn *Snapshot) SlotTaken(db, s int) bool {
+	return sn.shards[s%NShards].state[db*slotsPerShard+s/NShards] == snapDone
+}
+
+// ShardLock locks shard i alone (a snapshot reader taking one slot).
+func (ks *Keyspace) ShardLock(i int) { ks.shards[i].mu.Lock() }
+
+// ShardUnlock unlocks shard i.
+func (ks *Keyspace) ShardUnlock(i int) { ks.shards[i].mu.Unlock() }
+
+// RawGet returns the object stored at key, expired or not, without any
+// side effect (no expiry, no stats). The key's shard must be locked.
+func (db *DB) RawGet(key []byte) *Object {
+	d, _, si := db.loc(key)
+	return d.slots[si][string(key)]
+}
