@@ -153,6 +153,9 @@ func (c *Client) call(cmd *commands.Command, args [][]byte, inExec bool) {
 	if !inExec {
 		c.replyStart = before
 	}
+	if snapshotsActive.Load() > 0 {
+		s.snapshotBeforeWrite(ctx, pos) // persist_rdb.go: capture keys before a BGSAVE reaches them
+	}
 	cmd.Handler(ctx)
 	if ctx.Dirty > 0 {
 		if !inExec {

@@ -1,0 +1,190 @@
+package server
+
+// SAVE, BGSAVE, DUMP and RESTORE (LASTSAVE is in cmd_admin.go). The
+// snapshot machinery is in persist_rdb.go, the formats in internal/rdb.
+
+import (
+	"errors"
+	"strconv"
+
+	"redgo/internal/commands"
+	"redgo/internal/rdb"
+)
+
+func init() {
+	commands.Register("save", cmdSave)
+	commands.Register("bgsave", cmdBgsave)
+	commands.Register("dump", cmdDump)
+	commands.Register("restore", cmdRestore)
+}
+
+const (
+	errBgsaveRunning = "ERR Background save already in progress"
+	errBusyKey       = "BUSYKEY Target key name already exists."
+	errBadPayload    = "ERR DUMP payload version or checksum are wrong"
+	errBadFormat     = "ERR Bad data format"
+)
+
+// cmdSave: SAVE writes a snapshot and replies when it is on disk. Unlike
+// Redis's, it does not stop other clients meanwhile.
+func cmdSave(c *commands.Ctx) {
+	err := rdbOf(c.Srv.(*Server)).save()
+	switch {
+	case errors.Is(err, errSaveInProgress):
+		c.Error(errBgsaveRunning)
+	case err != nil:
+		c.Error("ERR")
+	default:
+		c.W.OK()
+	}
+}
+
+// cmdBgsave: BGSAVE [SCHEDULE]. Inside a transaction the save is
+// scheduled (it starts right after EXEC releases its keys).
+func cmdBgsave(c *commands.Ctx) {
+	if len(c.Args) > 1 && !(len(c.Args) == 2 && c.ArgIs(1, "schedule")) {
+		c.Error(commands.ErrSyntax)
+		return
+	}
+	st := rdbOf(c.Srv.(*Server))
+	st.mu.Lock()
+	running := st.job != nil && st.job.bg
+	busy := st.job != nil
+	if !running && (busy || c.NoBlock) {
+		st.scheduled = true
+	}
+	st.mu.Unlock()
+	switch {
+	case running:
+		c.Error(errBgsaveRunning)
+	case busy || c.NoBlock:
+		c.W.Simple("Background saving scheduled")
+	default:
+		if _, err := st.startSave(true); errors.Is(err, errSaveInProgress) {
+			c.Error(errBgsaveRunning)
+			return
+		}
+		c.W.Simple("Background saving started")
+	}
+}
+
+// cmdDump: DUMP key -> the value serialized as RESTORE takes it.
+func cmdDump(c *commands.Ctx) {
+	o := c.DB.Lookup(c.Args[1])
+	if o == nil {
+		c.W.Null()
+		return
+	}
+	p, err := rdb.Dump(o, c.Srv.(*Server).Cfg.Bool("rdbcompression"))
+	if err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	c.W.Bulk(p)
+}
+
+// cmdRestore: RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s]
+// [FREQ f], checked in Redis's order: options, existing key, TTL, payload.
+func cmdRestore(c *commands.Ctx) {
+	var replace, absttl bool
+	idle, freq := int64(-1), int64(-1)
+	for j := 4; j < len(c.Args); j++ {
+		more := len(c.Args) - j - 1
+		switch {
+		case c.ArgIs(j, "replace"):
+			replace = true
+		case c.ArgIs(j, "absttl"):
+			absttl = true
+		case c.ArgIs(j, "idletime") && more >= 1 && freq == -1:
+			v, ok := c.IntArg(j + 1)
+			if !ok {
+				return
+			}
+			if v < 0 {
+				c.Error("ERR Invalid IDLETIME value, must be >= 0")
+				return
+			}
+			idle = v
+			j++
+		case c.ArgIs(j, "freq") && more >= 1 && idle == -1:
+			v, ok := c.IntArg(j + 1)
+			if !ok {
+				return
+			}
+			if v < 0 || v > 255 {
+				c.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				return
+			}
+			freq = v
+			j++
+		default:
+			c.Error(commands.ErrSyntax)
+			return
+		}
+	}
+	key := c.Args[1]
+	if !replace && c.DB.LookupWrite(key) != nil {
+		c.Error(errBusyKey)
+		return
+	}
+	ttl, ok := c.IntArg(2)
+	if !ok {
+		return
+	}
+	if ttl < 0 {
+		c.Error("ERR Invalid TTL value, must be >= 0")
+		return
+	}
+	payload := c.Args[3]
+	if rdb.VerifyDump(payload) != nil {
+		c.Error(errBadPayload)
+		return
+	}
+	o, err := rdb.Restore(payload)
+	if err != nil {
+		c.Error(errBadFormat)
+		return
+	}
+	deleted := false
+	if replace {
+		deleted = c.DB.Delete(key)
+	}
+	if ttl != 0 && !absttl {
+		ttl += c.Now
+	}
+	if ttl != 0 && ttl <= c.Now && !c.KS.Replica.Load() {
+		// Already expired: nothing is stored (an old value was deleted).
+		if deleted {
+			c.PropagateStrings("DEL", string(key))
+			c.Dirty++
+		}
+		c.W.OK()
+		return
+	}
+	if ttl != 0 {
+		o.SetExpire(ttl)
+	}
+	c.DB.Set(key, o, false)
+	if idle >= 0 && !lfuPolicy(c) {
+		now := c.KS.LRUClock()
+		if uint32(idle) > now || idle > int64(now) {
+			o.SetLRU(0)
+		} else {
+			o.SetLRU(now - uint32(idle))
+		}
+	}
+	if ttl != 0 && !absttl {
+		// Propagate the TTL as an absolute time.
+		args := append([][]byte{}, c.Args...)
+		args[2] = strconv.AppendInt(nil, ttl, 10)
+		args = append(args, []byte("ABSTTL"))
+		c.Propagate(args...)
+	}
+	c.Dirty++
+	c.W.OK()
+}
+
+func lfuPolicy(c *commands.Ctx) bool {
+	p := c.Srv.(*Server).Cfg.Get("maxmemory-policy")
+	return len(p) > 3 && p[len(p)-3:] == "lfu"
+}

@@ -1,0 +1,714 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"redgo/internal/config"
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
+	"redgo/internal/rdb/rdbtest"
+)
+
+// startRDB starts a server with its files in dir, loading dbfilename
+// (appendonly no). It returns the server, or the LoadData error.
+func startRDB(t testing.TB, dir string, args ...string) (*Server, error) {
+	t.Helper()
+	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--appendonly", "no", "--enable-debug-command", "yes"}, args...)
+	cfg, err := config.Load("", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf syncBuffer
+	s.Log.SetOutput(&logBuf)
+	rdbLogs.Store(s, &logBuf)
+	if err := s.LoadData(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	return s, nil
+}
+
+var rdbLogs sync.Map // *Server -> *syncBuffer
+
+func mustStartRDB(t testing.TB, dir string, args ...string) *Server {
+	t.Helper()
+	s, err := startRDB(t, dir, args...)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return s
+}
+
+func rdbDo(t testing.TB, rc *redis.Client, args ...any) any {
+	t.Helper()
+	v, err := rc.Do(ctx, args...).Result()
+	if err != nil && err != redis.Nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return v
+}
+
+func copyFile(t testing.TB, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stringsOff(m map[string]rdbtest.Key) map[string]rdbtest.Key {
+	out := map[string]rdbtest.Key{}
+	for k, v := range m {
+		if v.Type == "string" {
+			v.Encoding = ""
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func diffDBs(t *testing.T, what string, wantAddr, gotAddr string, encodings bool) {
+	t.Helper()
+	for _, db := range []int{0, 5} {
+		want, got := rdbtest.Capture(t, wantAddr, db), rdbtest.Capture(t, gotAddr, db)
+		if !encodings {
+			want, got = stringsOff(want), stringsOff(got)
+		}
+		if d := rdbtest.Diff(want, got, true); len(d) > 0 {
+			t.Fatalf("%s, db %d:\n%s", what, db, strings.Join(d, "\n"))
+		}
+		if len(want) == 0 {
+			t.Fatalf("%s: db %d empty", what, db)
+		}
+	}
+}
+
+// TestRDBFromRedis: a dump.rdb saved by redis-server 7.0 (every type in
+// every encoding, TTLs, two databases) loads in redgo with every key,
+// value, TTL and encoding as redis-server itself loads it.
+func TestRDBFromRedis(t *testing.T) {
+	dir := t.TempDir()
+	r := rdbtest.StartRedis(t, dir)
+	rdbtest.Populate(t, r.Addr)
+	rc := rdbtest.Client(t, r.Addr, 0)
+	if err := rc.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	r.Stop()
+	// The reference: redis-server loading its own file.
+	r2 := rdbtest.StartRedis(t, dir)
+	dir2 := t.TempDir()
+	copyFile(t, filepath.Join(dir, "dump.rdb"), filepath.Join(dir2, "dump.rdb"))
+	s := mustStartRDB(t, dir2)
+	diffDBs(t, "redgo loading redis's dump.rdb", r2.Addr, s.Addr().String(), true)
+	if !strings.Contains(rdbLog(s), "Done loading RDB, keys loaded:") {
+		t.Fatalf("log: %s", rdbLog(s))
+	}
+	if st := s.rdbStatus(); st.LoadedKeys == 0 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func rdbLog(s *Server) string {
+	if v, ok := rdbLogs.Load(s); ok {
+		return v.(*syncBuffer).String()
+	}
+	return ""
+}
+
+// TestRDBToRedis: the same dataset written into redgo and saved with SAVE,
+// then with BGSAVE, loads in redis-server 7.0 identically and passes
+// redis-check-rdb.
+func TestRDBToRedis(t *testing.T) {
+	rdbtest.SkipWithoutRedis(t)
+	for _, cmd := range []string{"SAVE", "BGSAVE"} {
+		t.Run(cmd, func(t *testing.T) {
+			dir := t.TempDir()
+			s := mustStartRDB(t, dir)
+			addr := s.Addr().String()
+			rdbtest.Populate(t, addr)
+			rc := rdbtest.Client(t, addr, 0)
+			defer rc.Close()
+			if cmd == "SAVE" {
+				if v := rdbDo(t, rc, "SAVE"); v != "OK" {
+					t.Fatal(v)
+				}
+			} else {
+				if v := rdbDo(t, rc, "BGSAVE"); v != "Background saving started" {
+					t.Fatal(v)
+				}
+				waitSave(t, s)
+			}
+			path := filepath.Join(dir, "dump.rdb")
+			if bin, err := exec.LookPath("redis-check-rdb"); err == nil {
+				out, err := exec.Command(bin, path).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "RDB looks OK!") {
+					t.Fatalf("redis-check-rdb: %v\n%s", err, out)
+				}
+			}
+			r := rdbtest.StartRedis(t, dir)
+			// Encodings are Redis's own choice at load; they must agree
+			// with redgo's for the same data.
+			diffDBs(t, "redis-server loading redgo's dump.rdb", addr, r.Addr, false)
+			if d := s.dirty.Load(); d != 0 {
+				t.Fatalf("dirty %d after save", d)
+			}
+		})
+	}
+}
+
+func waitSave(t testing.TB, s *Server) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st := rdbOf(s)
+		st.mu.Lock()
+		busy := st.job != nil || st.scheduled
+		st.mu.Unlock()
+		if !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("save did not finish: %+v", s.rdbStatus())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDumpRestoreWithRedis: DUMP payloads move both ways between redgo and
+// redis-server 7.0 for every key of every type and encoding.
+func TestDumpRestoreWithRedis(t *testing.T) {
+	dir := t.TempDir()
+	r := rdbtest.StartRedis(t, dir)
+	rdbtest.Populate(t, r.Addr)
+	s := mustStartRDB(t, t.TempDir())
+	addr := s.Addr().String()
+	for _, db := range []int{0, 5} {
+		rr, gr := rdbtest.Client(t, r.Addr, db), rdbtest.Client(t, addr, db)
+		want := rdbtest.Capture(t, r.Addr, db)
+		for k := range want {
+			p, err := rr.Dump(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pttl := rr.PExpireTime(ctx, k).Val()
+			args := []any{"RESTORE", k, "0", p}
+			if pttl > 0 {
+				args = []any{"RESTORE", k, int64(pttl / time.Millisecond), p, "ABSTTL"}
+			}
+			if err := gr.Do(ctx, args...).Err(); err != nil {
+				t.Fatalf("redgo RESTORE of %q: %v", k, err)
+			}
+		}
+		if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, addr, db)), true); len(d) > 0 {
+			t.Fatalf("redis -> redgo, db %d:\n%s", db, strings.Join(d, "\n"))
+		}
+		// And back: redgo's payloads into a flushed redis.
+		rr.FlushDB(ctx)
+		for k, w := range want {
+			p, err := gr.Dump(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []any{"RESTORE", k, "0", p}
+			if w.ExpireAt > 0 {
+				args = []any{"RESTORE", k, w.ExpireAt, p, "ABSTTL"}
+			}
+			if err := rr.Do(ctx, args...).Err(); err != nil {
+				t.Fatalf("redis RESTORE of %q: %v", k, err)
+			}
+		}
+		if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, r.Addr, db)), true); len(d) > 0 {
+			t.Fatalf("redgo -> redis, db %d:\n%s", db, strings.Join(d, "\n"))
+		}
+		rr.Close()
+		gr.Close()
+	}
+}
+
+// TestRestoreErrorsMatchRedis compares RESTORE and DUMP replies, errors
+// included, with redis-server.
+func TestRestoreErrorsMatchRedis(t *testing.T) {
+	raddr := startRedis(t)
+	s := mustStartRDB(t, t.TempDir())
+	rc := goRedis(t, raddr)
+	payload, err := rc.Dump(ctx, "nothing").Result()
+	if err != redis.Nil {
+		t.Fatal(payload, err)
+	}
+	rc.Set(ctx, "src", "value", 0)
+	p := rc.Dump(ctx, "src").Val()
+	rc.Del(ctx, "src")
+	bad := []byte(p)
+	bad[1] ^= 0xff
+	newer := []byte(p)
+	newer[len(newer)-10] = 11
+	// A value whose type byte is unknown, with a valid footer.
+	junk := []byte{0x42, 0x01, 'x'}
+	junk = append(junk, 10, 0)
+	sum := rdb.CRC64(0, junk)
+	for i := 0; i < 8; i++ {
+		junk = append(junk, byte(sum>>(8*i)))
+	}
+	script := [][]string{
+		{"DEL", "k"},
+		{"DUMP", "k"},
+		{"RESTORE", "k", "0", p},
+		{"GET", "k"},
+		{"RESTORE", "k", "0", p},
+		{"RESTORE", "k", "0", p, "REPLACE"},
+		{"RESTORE", "k", "-1", p, "REPLACE"},
+		{"RESTORE", "k", "abc", p, "REPLACE"},
+		{"RESTORE", "k2", "0", string(bad)},
+		{"RESTORE", "k2", "0", string(newer)},
+		{"RESTORE", "k2", "0", "short"},
+		{"RESTORE", "k2", "0", string(junk)},
+		{"RESTORE", "k2", "0", p, "FOO"},
+		{"RESTORE", "k2", "0", p, "IDLETIME", "-1"},
+		{"RESTORE", "k2", "0", p, "IDLETIME", "x"},
+		{"RESTORE", "k2", "0", p, "FREQ", "256"},
+		{"RESTORE", "k2", "0", p, "FREQ", "1", "IDLETIME", "1"},
+		{"RESTORE", "k2", "0", p, "IDLETIME"},
+		{"RESTORE", "k2", "0", p, "IDLETIME", "100"},
+		{"OBJECT", "IDLETIME", "k2"},
+		{"RESTORE", "k3", "1", p, "ABSTTL"},
+		{"EXISTS", "k3"},
+		{"RESTORE", "k", "1", p, "ABSTTL", "REPLACE"},
+		{"EXISTS", "k"},
+		{"RESTORE", "k4", "100000", p},
+		{"TTL", "k4"},
+		{"RESTORE", "k5", "99999999999999", p, "ABSTTL"},
+		{"PEXPIRETIME", "k5"},
+		{"SET", "n", "123"},
+		{"DUMP", "n"},
+		{"RESTORE"},
+		{"DEL", "k", "k2", "k3", "k4", "k5", "n"},
+	}
+	oracle(t, s.Addr().String(), raddr, script)
+}
+
+// TestRestorePropagation: RESTORE with a relative TTL reaches the
+// propagators with an absolute one; an expired REPLACE becomes a DEL.
+func TestRestorePropagation(t *testing.T) {
+	s := mustStartRDB(t, t.TempDir())
+	rec := &recordProp{}
+	s.AddPropagator(rec)
+	rc := goRedis(t, s.Addr().String())
+	rc.Set(ctx, "src", "v", 0)
+	p := rc.Dump(ctx, "src").Val()
+	before := time.Now().UnixMilli()
+	rdbDo(t, rc, "RESTORE", "a", "100000", p)
+	rdbDo(t, rc, "RESTORE", "b", "0", p)
+	rdbDo(t, rc, "RESTORE", "b", "1", p, "ABSTTL", "REPLACE")
+	got := rec.all()
+	if len(got) != 4 {
+		t.Fatalf("%q", got)
+	}
+	a := got[1]
+	if len(a) != 5 || a[0] != "RESTORE" || a[4] != "ABSTTL" {
+		t.Fatalf("%q", a)
+	}
+	if at, _ := strconv.ParseInt(a[2], 10, 64); at < before+100000 || at > time.Now().UnixMilli()+100000 {
+		t.Fatalf("ttl %s", a[2])
+	}
+	if strings.Join(got[2], " ") != "RESTORE b 0 "+p || strings.Join(got[3], " ") != "DEL b" {
+		t.Fatalf("%q", got[2:])
+	}
+}
+
+type recordProp struct {
+	mu   sync.Mutex
+	cmds [][]string
+}
+
+func (r *recordProp) Feed(db int, cmds [][][]byte) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cmds {
+		var s []string
+		for _, a := range c {
+			s = append(s, string(a))
+		}
+		r.cmds = append(r.cmds, s)
+	}
+	return 0
+}
+
+func (r *recordProp) WaitDurable(int64) error { return nil }
+
+func (r *recordProp) all() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]string(nil), r.cmds...)
+}
+
+// TestBgsaveReplies covers BGSAVE's replies and INFO-level status.
+func TestBgsaveReplies(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	rc := goRedis(t, s.Addr().String())
+	if err := rc.Do(ctx, "BGSAVE", "FOO").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Fatal(err)
+	}
+	rdbDo(t, rc, "SET", "k", "v")
+	if v := rdbDo(t, rc, "BGSAVE", "SCHEDULE"); v != "Background saving started" {
+		t.Fatal(v)
+	}
+	waitSave(t, s)
+	// Inside a transaction it is scheduled.
+	rdbDo(t, rc, "MULTI")
+	rdbDo(t, rc, "BGSAVE")
+	v := rdbDo(t, rc, "EXEC").([]any)
+	if v[0] != "Background saving scheduled" {
+		t.Fatal(v)
+	}
+	time.Sleep(50 * time.Millisecond)
+	waitSave(t, s)
+	st := s.rdbStatus()
+	if !st.LastOK || st.Saves != 2 || st.BgsaveInProgress {
+		t.Fatalf("%+v", st)
+	}
+	m := map[string]string{}
+	rdbInfo(s, func(k, v string) { m[k] = v })
+	if m["rdb_saves"] != "2" || m["rdb_last_bgsave_status"] != "ok" || m["rdb_changes_since_last_save"] != "0" ||
+		m["rdb_bgsave_in_progress"] != "0" {
+		t.Fatalf("%v", m)
+	}
+	if lastsave := rdbDo(t, rc, "LASTSAVE").(int64); time.Now().Unix()-lastsave > 5 {
+		t.Fatal(lastsave)
+	}
+	// An unwritable dir fails the save and is reported.
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	if os.Geteuid() != 0 {
+		if err := rc.Do(ctx, "SAVE").Err(); err == nil || err.Error() != "ERR" {
+			t.Fatalf("SAVE in a read-only dir: %v", err)
+		}
+		rdbDo(t, rc, "BGSAVE")
+		waitSave(t, s)
+		if s.rdbStatus().LastOK {
+			t.Fatal("failed BGSAVE reported ok")
+		}
+	}
+}
+
+// TestSaveRulesAndShutdown: a save rule fires a BGSAVE; SHUTDOWN saves;
+// the next start loads what was saved, TTLs included.
+func TestSaveRulesAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir, "--save", "1", "2")
+	rc := goRedis(t, s.Addr().String())
+	rdbDo(t, rc, "SET", "a", "1")
+	rdbDo(t, rc, "SET", "b", "2", "PX", "100000")
+	eventually(t, 5*time.Second, func() error {
+		if s.rdbStatus().Saves == 0 {
+			return fmt.Errorf("no save yet")
+		}
+		return nil
+	})
+	if !strings.Contains(rdbLog(s), "changes in 1 seconds. Saving...") {
+		t.Fatalf("log: %s", rdbLog(s))
+	}
+	rdbDo(t, rc, "SET", "c", "3")
+	if err := rc.Do(ctx, "SHUTDOWN").Err(); err == nil || !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "closed") {
+		// SHUTDOWN closes the connection without a reply.
+		if err != nil {
+			t.Logf("shutdown: %v", err)
+		}
+	}
+	eventually(t, 5*time.Second, func() error {
+		if !s.closing.Load() {
+			return fmt.Errorf("still running")
+		}
+		return nil
+	})
+	s.Close()
+	s2 := mustStartRDB(t, dir)
+	rc2 := goRedis(t, s2.Addr().String())
+	if v := rdbDo(t, rc2, "MGET", "a", "b", "c"); fmt.Sprint(v) != "[1 2 3]" {
+		t.Fatal(v)
+	}
+	if ttl := rdbDo(t, rc2, "PTTL", "b").(int64); ttl < 90000 || ttl > 100000 {
+		t.Fatal(ttl)
+	}
+}
+
+// TestCorruptFileRefused: a damaged dump.rdb stops the start with an
+// error naming the offset; it never panics.
+func TestCorruptFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	rc := goRedis(t, s.Addr().String())
+	for i := 0; i < 100; i++ {
+		rdbDo(t, rc, "RPUSH", "l"+strconv.Itoa(i%5), strings.Repeat("x", i))
+		rdbDo(t, rc, "HSET", "h", "f"+strconv.Itoa(i), i)
+	}
+	rdbDo(t, rc, "SAVE")
+	s.Close()
+	path := filepath.Join(dir, "dump.rdb")
+	good, _ := os.ReadFile(path)
+	r := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 40; i++ {
+		b := append([]byte(nil), good...)
+		if i%2 == 0 {
+			b = b[:r.IntN(len(b))]
+		} else {
+			b[9+r.IntN(len(b)-9)] ^= byte(1 + r.IntN(255))
+		}
+		os.WriteFile(path, b, 0o644)
+		_, err := startRDB(t, dir)
+		if err == nil {
+			t.Fatalf("case %d: corrupt file accepted", i)
+		}
+		if !strings.Contains(err.Error(), "offset") {
+			t.Fatalf("case %d: %v", i, err)
+		}
+	}
+}
+
+// TestDebugReload saves, flushes and reloads.
+func TestDebugReload(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	rc := goRedis(t, s.Addr().String())
+	rdbtest.Populate(t, s.Addr().String())
+	want := rdbtest.Capture(t, s.Addr().String(), 0)
+	s.KS.LockAll()
+	err := s.DebugReload(false, false, false)
+	s.KS.UnlockAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, s.Addr().String(), 0)), true); len(d) > 0 {
+		t.Fatalf("%s", strings.Join(d, "\n"))
+	}
+	_ = rc
+}
+
+// TestBgsavePointInTime: while a BGSAVE of a dataset runs, one client
+// applies a deterministic sequence of writes (SET, DEL, HSET, LPUSH,
+// RENAME, FLUSHDB in db 1, SWAPDB...) spread over all slots and another
+// client reads. The file must equal the dataset after exactly some prefix
+// of that sequence: a single instant.
+func TestBgsavePointInTime(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	addr := s.Addr().String()
+	rc := goRedis(t, addr)
+	// Filler so the walk takes a while.
+	rdbDo(t, rc, "DEBUG", "POPULATE", "300000", "filler", "50")
+	const nkeys = 3000
+	type op struct{ args []any }
+	rnd := rand.New(rand.NewPCG(9, 9))
+	var ops []op
+	for i := 1; i <= 60000; i++ {
+		k := "k:" + strconv.Itoa(rnd.IntN(nkeys))
+		switch i % 10 {
+		case 3:
+			ops = append(ops, op{[]any{"DEL", k}})
+		case 5:
+			ops = append(ops, op{[]any{"HSET", "h" + k, "f" + strconv.Itoa(i%7), i}})
+		case 7:
+			ops = append(ops, op{[]any{"LPUSH", "l" + k, i}})
+		case 9:
+			ops = append(ops, op{[]any{"RENAME", "{" + k + "}a", "{" + k + "}b"}})
+		default:
+			ops = append(ops, op{[]any{"SET", k, i}})
+		}
+	}
+	// Seed the RENAME sources.
+	for i := 0; i < nkeys; i++ {
+		rdbDo(t, rc, "SET", "{k:"+strconv.Itoa(i)+"}a", "r"+strconv.Itoa(i))
+	}
+	var applied atomic.Int64
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wc := goRedis(t, addr)
+		p := wc.Pipeline()
+		for i, o := range ops {
+			if i == 200 {
+				close(started)
+			}
+			p.Do(ctx, o.args...)
+			if p.Len() == 20 || i == len(ops)-1 {
+				p.Exec(ctx) // RENAME of a missing key errors: fine
+				applied.Store(int64(i + 1))
+			}
+		}
+	}()
+	<-started
+	if v := rdbDo(t, rc, "BGSAVE"); v != "Background saving started" {
+		t.Fatal(v)
+	}
+	waitSave(t, s)
+	duringSave := applied.Load()
+	<-done
+	t.Logf("%d writes were applied when the save finished", duringSave)
+	if applied.Load() != int64(len(ops)) {
+		t.Fatal("writer stopped early")
+	}
+	// Read the file.
+	f, err := os.Open(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file := map[string]string{}
+	fillers := 0
+	d := rdb.NewDecoder(bufio.NewReader(f))
+	if _, err := d.Load(rdb.Handler{Entry: func(e *rdb.Entry) error {
+		k := string(e.Key)
+		if strings.HasPrefix(k, "filler:") {
+			fillers++
+			return nil
+		}
+		if _, dup := file[k]; dup {
+			return fmt.Errorf("key %q twice", k)
+		}
+		file[k] = describeObj(e.Obj)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if fillers != 300000 {
+		t.Fatalf("%d filler keys", fillers)
+	}
+	// Replay the writes into a model, keeping count of the keys on which
+	// model and file differ, until they agree.
+	lists := map[string][]string{}
+	hashes := map[string]map[string]string{}
+	model := map[string]string{}
+	for i := 0; i < nkeys; i++ {
+		model["{k:"+strconv.Itoa(i)+"}a"] = "string:r" + strconv.Itoa(i)
+	}
+	bad := map[string]bool{}
+	check := func(k string) {
+		if model[k] != file[k] {
+			bad[k] = true
+		} else {
+			delete(bad, k)
+		}
+	}
+	for k := range model {
+		check(k)
+	}
+	for k := range file {
+		check(k)
+	}
+	set := func(k, v string) {
+		if v == "" {
+			delete(model, k)
+		} else {
+			model[k] = v
+		}
+		check(k)
+	}
+	for i := 0; i <= len(ops); i++ {
+		if len(bad) == 0 {
+			t.Logf("the file is the state after %d of %d writes", i, len(ops))
+			return
+		}
+		if i == len(ops) {
+			break
+		}
+		a := ops[i].args
+		k := a[1].(string)
+		switch a[0] {
+		case "SET":
+			set(k, "string:"+strconv.Itoa(a[2].(int)))
+		case "DEL":
+			delete(lists, k)
+			delete(hashes, k)
+			set(k, "")
+		case "HSET":
+			if hashes[k] == nil {
+				hashes[k] = map[string]string{}
+			}
+			hashes[k][a[2].(string)] = strconv.Itoa(a[3].(int))
+			var parts []string
+			for f, v := range hashes[k] {
+				parts = append(parts, f+"="+v)
+			}
+			sortStr(parts)
+			set(k, "hash:"+strings.Join(parts, ","))
+		case "LPUSH":
+			lists[k] = append([]string{strconv.Itoa(a[2].(int))}, lists[k]...)
+			set(k, "list:"+strings.Join(lists[k], ","))
+		case "RENAME":
+			if v, ok := model[k]; ok {
+				set(k, "")
+				set(a[2].(string), v)
+			}
+		}
+	}
+	var sample []string
+	for k := range bad {
+		if len(sample) < 5 {
+			sample = append(sample, fmt.Sprintf("%s: model %q file %q", k, model[k], file[k]))
+		}
+	}
+	t.Fatalf("the file matches no prefix of the writes (%d keys in file):\n%s", len(file), strings.Join(sample, "\n"))
+}
+
+func sortStr(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func describeObj(o *keyspace.Object) string {
+	switch o.Type() {
+	case keyspace.TString:
+		return "string:" + string(o.Bytes())
+	case keyspace.TList:
+		var parts []string
+		for v := range o.List().All() {
+			parts = append(parts, string(v))
+		}
+		return "list:" + strings.Join(parts, ",")
+	case keyspace.THash:
+		var parts []string
+		o.Hash().ForEach(func(f, v []byte) bool {
+			parts = append(parts, string(f)+"="+string(v))
+			return true
+		})
+		sortStr(parts)
+		return "hash:" + strings.Join(parts, ",")
+	}
+	return "?"
+}
+
+var _ = io.EOF
+var _ = bytes.Equal
