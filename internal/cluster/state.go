@@ -95,7 +95,8 @@ type State struct {
 
 	todo        Todo
 	ok          bool  // cluster_state:ok
-	size        int   // masters serving at least one slot
+	size        int   // masters serving at least one slot, once UpdateState computed it
+	sizeKnown   bool  // size computed; before, Size reports 1 as Redis's clusterInit
 	firstUpdate int64 // ms of the first UpdateState
 	updated     bool  // UpdateState ran at least once
 	minorityAt  int64 // ms when we last saw ourselves in a minority
@@ -122,8 +123,78 @@ func (s *State) Todo() Todo {
 	return t
 }
 
+// Pending returns the pending work without clearing it.
+func (s *State) Pending() Todo { return s.todo }
+
 // Do adds pending work (clusterDoBeforeSleep).
 func (s *State) Do(t Todo) { s.todo |= t }
+
+// --- nodes.conf ---
+
+// StateFromConf builds the state a node had when it wrote c, as Redis's
+// clusterLoadConfig leaves it: ping and pong times that were set become
+// now, failed nodes failed now, a replica's own configEpoch is 0, and a
+// master with replicas is a replica-migration target.
+func StateFromConf(c *NodesConf, opts Options, now int64) *State {
+	s := &State{Nodes: map[string]*Node{}, Opts: opts, Blacklist: map[string]int64{},
+		Myself: c.Myself, CurrentEpoch: c.CurrentEpoch, LastVoteEpoch: c.LastVoteEpoch}
+	for _, n := range c.Nodes {
+		n.CreatedAt = now
+		if n.PingSent != 0 {
+			n.PingSent = now
+		}
+		if n.PongReceived != 0 {
+			n.PongReceived = now
+		}
+		if n.Flags&FlagFail != 0 {
+			n.FailTime = now
+		}
+		if n.Flags&FlagSlave != 0 && n.ReplicaOf != nil {
+			n.ConfigEpoch = 0
+		}
+		if len(n.Replicas) > 0 {
+			n.Flags |= FlagMigrateTo
+		}
+		s.AddNode(n)
+		for j := 0; j < slot.Count; j++ {
+			if n.Slots.Has(j) && s.Owner[j] == nil {
+				s.Owner[j] = n
+			}
+		}
+	}
+	for _, m := range c.Migrations {
+		n := s.Nodes[m.Node]
+		if m.Importing {
+			s.Importing[m.Slot] = n
+		} else {
+			s.Migrating[m.Slot] = n
+		}
+	}
+	s.CurrentEpoch = max(s.CurrentEpoch, s.MaxEpoch())
+	return s
+}
+
+// Conf returns what nodes.conf must hold for the state (nodes by name).
+func (s *State) Conf() *NodesConf {
+	return &NodesConf{Nodes: s.SortedNodes(), Myself: s.Myself, CurrentEpoch: s.CurrentEpoch,
+		LastVoteEpoch: s.LastVoteEpoch, Migrations: s.Migrations()}
+}
+
+// Migrations lists myself's open slots, ascending, a migrating entry
+// before an importing one for the same slot (the order CLUSTER NODES
+// shows them in).
+func (s *State) Migrations() []SlotMigration {
+	var out []SlotMigration
+	for j := 0; j < slot.Count; j++ {
+		if n := s.Migrating[j]; n != nil {
+			out = append(out, SlotMigration{Slot: j, Node: n.Name})
+		}
+		if n := s.Importing[j]; n != nil {
+			out = append(out, SlotMigration{Slot: j, Node: n.Name, Importing: true})
+		}
+	}
+	return out
+}
 
 // --- nodes ---
 
@@ -570,8 +641,14 @@ func (s *State) FailureReports(n *Node, now int64) int {
 // OK reports cluster_state:ok.
 func (s *State) OK() bool { return s.ok }
 
-// Size is the number of masters serving at least one slot.
-func (s *State) Size() int { return s.size }
+// Size is the number of masters serving at least one slot (cluster_size).
+// Until the first full evaluation (the writable delay) it is 1, as Redis.
+func (s *State) Size() int {
+	if !s.sizeKnown {
+		return 1
+	}
+	return s.size
+}
 
 // UpdateState recomputes cluster_state (clusterUpdateState): fail when a
 // slot is unassigned or on a failed node (with require-full-coverage) or
@@ -608,7 +685,7 @@ func (s *State) UpdateState(now int64) {
 			}
 		}
 	}
-	s.size = size
+	s.size, s.sizeKnown = size, true
 	if reachable < size/2+1 {
 		ok = false
 		s.minorityAt = now
@@ -656,7 +733,7 @@ func (s *State) InfoText() string {
 	field("cluster_slots_pfail", uint64(pfail))
 	field("cluster_slots_fail", uint64(fail))
 	field("cluster_known_nodes", uint64(len(s.Nodes)))
-	field("cluster_size", uint64(s.size))
+	field("cluster_size", uint64(s.Size()))
 	field("cluster_current_epoch", s.CurrentEpoch)
 	field("cluster_my_epoch", s.MyEpoch())
 	var sent, recv uint64
@@ -800,11 +877,17 @@ func (s *State) Routes() *Routes {
 	r := &Routes{ok: s.ok, allowReads: s.Opts.AllowReadsWhenDown,
 		allowShardDown: s.Opts.AllowPubsubShardDown, preferred: s.Opts.PreferredEndpoint}
 	idx := map[*Node]uint16{}
+	var last *Node
+	var lastIdx uint16
 	ref := func(n *Node) uint16 {
 		if n == nil {
 			return 0
 		}
+		if n == last {
+			return lastIdx
+		}
 		if i, ok := idx[n]; ok {
+			last, lastIdx = n, i
 			return i
 		}
 		r.eps = append(r.eps, Endpoint{Name: n.Name, IP: n.IP, Hostname: n.Hostname, Port: n.Port, PPort: n.PPort})

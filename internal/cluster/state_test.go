@@ -41,6 +41,9 @@ func TestStateFresh(t *testing.T) {
 		t.Fatalf("fresh state: %+v", s.Myself)
 	}
 	s.UpdateState(0)
+	if s.Size() != 1 {
+		t.Fatal("cluster_size starts at 1, as Redis")
+	}
 	s.UpdateState(3000)
 	if s.OK() {
 		t.Fatal("a node without slots must be in fail state")
@@ -477,5 +480,40 @@ func TestValidMeetAddr(t *testing.T) {
 	}
 	if !ValidName(name('a')) || ValidName("abc") || ValidName(strings.Repeat("A", 40)) {
 		t.Fatal("ValidName")
+	}
+}
+
+func TestStateConfRoundTrip(t *testing.T) {
+	s := newTest()
+	b := addPeer(s, 'b', "10.0.0.2", 7001)
+	r := NewNode(name('c'), FlagSlave, 0)
+	r.IP, r.Port, r.CPort, r.ReplicaOf = "10.0.0.3", 7002, 17002, b
+	AddReplica(b, r)
+	s.AddNode(r)
+	var m SlotMark
+	s.CheckSlots(&m, false, 0, 200)
+	s.UpdateSlots(&m, false)
+	s.SetSlotNode(200, b.Name, 0)
+	s.SetSlotMigrating(7, b.Name)
+	s.SetSlotImporting(300, b.Name)
+	s.BumpEpoch()
+	b.ConfigEpoch = 4
+	s.CurrentEpoch, s.LastVoteEpoch = 5, 3
+	data := s.Conf().Append(nil)
+	c, err := ParseNodesConf(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	l := StateFromConf(c, s.Opts, 99)
+	if got := l.Conf().Append(nil); string(got) != string(data) {
+		t.Fatalf("round trip:\n%s\n%s", data, got)
+	}
+	if l.Myself.Name != s.Myself.Name || l.Owner[200].Name != b.Name || l.Owner[5] != l.Myself ||
+		l.Migrating[7].Name != b.Name || l.Importing[300].Name != b.Name || l.CurrentEpoch != 5 || l.LastVoteEpoch != 3 {
+		t.Fatal("state not restored")
+	}
+	lb := l.Lookup(b.Name)
+	if len(lb.Replicas) != 1 || lb.Replicas[0].ReplicaOf != lb || lb.Flags&FlagMigrateTo == 0 || lb.CreatedAt != 99 {
+		t.Fatal("replica links not restored")
 	}
 }
