@@ -56,6 +56,10 @@ func runServer(args []string) int {
 		s.Log.Printf("# %v", err)
 		return 1
 	}
+	if err := s.ClusterVerifyData(); err != nil {
+		s.Log.Printf("# %v", err)
+		return 1
+	}
 	if err := s.Listen(); err != nil {
 		s.Log.Printf("# %v", err)
 		return 1
@@ -76,7 +80,11 @@ func runServer(args []string) int {
 		}
 	}
 	s.Log.Printf("redgo %s, pid=%d, just started", config.Version, os.Getpid())
-	s.Log.Printf("Running mode=standalone, port=%d.", s.Port())
+	mode := "standalone"
+	if cfg.Bool("cluster-enabled") {
+		mode = "cluster"
+	}
+	s.Log.Printf("Running mode=%s, port=%d.", mode, s.Port())
 	done := make(chan struct{})
 	s.OnShutdown(func() { close(done) })
 	sig := make(chan os.Signal, 2)

@@ -69,8 +69,9 @@ type Client struct {
 	lastInteraction atomic.Int64 // unix seconds
 	addr, laddr     string
 
-	snap    clientSnap // state published for CLIENT LIST (cmd_client.go)
-	flushes int        // flush count: lets CLIENT REPLY tell what was already sent
+	snap    clientSnap    // state published for CLIENT LIST (cmd_client.go)
+	cl      clusterClient // READONLY, ASKING (cluster.go)
+	flushes int           // flush count: lets CLIENT REPLY tell what was already sent
 }
 
 func newClient(s *Server, conn net.Conn) *Client {

@@ -99,6 +99,10 @@ func cmdSelect(c *commands.Ctx) {
 		c.Error(commands.ErrNotInt)
 		return
 	}
+	if n != 0 && c.Srv.(*Server).cluster != nil {
+		c.Error("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	if n < 0 || n >= int64(c.KS.NumDB()) {
 		c.Error(commands.ErrDBIndex)
 		return
@@ -172,7 +176,11 @@ func cmdHello(c *commands.Ctx) {
 	c.W.BulkString("id")
 	c.W.Int(cc.id)
 	c.W.BulkString("mode")
-	c.W.BulkString("standalone")
+	if s.cluster != nil {
+		c.W.BulkString("cluster")
+	} else {
+		c.W.BulkString("standalone")
+	}
 	c.W.BulkString("role")
 	c.W.BulkString("master")
 	c.W.BulkString("modules")

@@ -49,6 +49,9 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.setLastCmd(cmd)
+	if s.cluster != nil && !c.clusterRoute(cmd, args) {
+		return // redirected (cluster.go)
+	}
 	if c.multi != nil && !isMultiControl(cmd) {
 		if cmd.Has(commands.FNoMulti) {
 			c.replyError(errNotInMulti)

@@ -62,6 +62,8 @@ type Server struct {
 	beforeShutdown func(save bool) error // persistence: final save / AOF flush
 
 	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
+
+	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
 }
 
 // Stats are the counters INFO stats reports.
@@ -96,6 +98,9 @@ func New(cfg *config.Config) (*Server, error) {
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
+	if err := s.initCluster(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -150,7 +155,7 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("Could not create server TCP listening socket %s: %v", addr, err)
 	}
 	s.ln = ln
-	return nil
+	return s.clusterListen()
 }
 
 // Addr returns the listener's address.
@@ -225,6 +230,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.closeCluster()
 	return nil
 }
 

@@ -1,0 +1,535 @@
+package server
+
+// Cluster mode (cluster-enabled yes): the node's cluster.State, its
+// nodes.conf, and the routing check the dispatcher runs on every command
+// before it locks anything (processCommand's getNodeByQuery call):
+// -MOVED, -ASK, -CROSSSLOT, -TRYAGAIN, -CLUSTERDOWN. The CLUSTER command
+// itself is in cmd_cluster.go. The bus (gossip, failure detection,
+// failover) drives the same state later.
+//
+// Locking: clusterMode.mu guards the state and nodes.conf. The dispatcher
+// never takes it: it reads an immutable cluster.Routes snapshot that is
+// republished after every change. clusterMode.mu may be taken while shard
+// locks are held (CLUSTER commands registered LockAll), never the reverse.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"redgo/internal/cluster"
+	"redgo/internal/commands"
+	"redgo/internal/keyspace"
+)
+
+// clusterMode is a server's cluster side; nil when cluster-enabled is no.
+type clusterMode struct {
+	s      *Server
+	mu     sync.Mutex
+	st     *cluster.State
+	path   string   // cluster-config-file
+	lock   *os.File // nodes.conf, flock'ed for the life of the process
+	routes atomic.Pointer[cluster.Routes]
+	// missing is s.countMissing, bound once (a method value per command
+	// would allocate).
+	missing func(slot int, keys [][]byte) (int, int)
+	// notes are start-up log lines, written once the log file is open.
+	notes []string
+}
+
+// clusterClient is a connection's cluster flags.
+type clusterClient struct {
+	readonly bool     // READONLY: reads of our master's slots are served here (replicas)
+	asking   bool     // ASKING: the next command may use an importing slot
+	keys     [][]byte // reused buffer of the keys being routed
+}
+
+// clusterWritableDelay is the delay before a restarted master turns its
+// cluster state ok (Redis: 2 s). Tests shorten it.
+var clusterWritableDelay int64 = cluster.WritableDelay
+
+// Texts of Redis 7.0 (cluster.c).
+const (
+	errClusterDisabled = "ERR This instance has cluster support disabled"
+	errConfigLocked    = "Sorry, the cluster configuration file %s is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files."
+)
+
+// initCluster sets up cluster mode at start: lock nodes.conf, load it or
+// create a new node ID, and keep the state in sync with the config.
+func (s *Server) initCluster() error {
+	if !s.Cfg.Bool("cluster-enabled") {
+		return nil
+	}
+	cm := &clusterMode{s: s, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing}
+	if err := cm.lockConfig(); err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	st, err := cm.load(now)
+	if err != nil {
+		cm.lock.Close()
+		return err
+	}
+	fresh := st == nil
+	if fresh {
+		st = cluster.NewState(randomHex(cluster.NameLen), cm.options(), now)
+		cm.notes = append(cm.notes, "No cluster configuration found, I'm "+st.Myself.Name)
+	} else {
+		cm.notes = append(cm.notes, "Node configuration loaded, I'm "+st.Myself.Name)
+	}
+	cm.st = st
+	cm.applyAnnounce()
+	if fresh {
+		if err := cm.save(); err != nil {
+			cm.lock.Close()
+			return fmt.Errorf("Fatal: can't update cluster config file: %v", err)
+		}
+	}
+	cm.updateStateLocked()
+	cm.routes.Store(st.Routes())
+	cm.hookConfig()
+	s.cluster = cm
+	s.goTracked(cm.cron)
+	return nil
+}
+
+// options reads the cluster-* directives the state uses.
+func (cm *clusterMode) options() cluster.Options {
+	cfg := cm.s.Cfg
+	return cluster.Options{
+		NodeTimeout:           cfg.Int("cluster-node-timeout"),
+		RequireFullCoverage:   cfg.Bool("cluster-require-full-coverage"),
+		AllowReplicaMigration: cfg.Bool("cluster-allow-replica-migration"),
+		AllowReadsWhenDown:    cfg.Bool("cluster-allow-reads-when-down"),
+		AllowPubsubShardDown:  cfg.Bool("cluster-allow-pubsubshard-when-down"),
+		PreferredEndpoint:     cfg.Get("cluster-preferred-endpoint-type"),
+		WritableDelay:         clusterWritableDelay,
+	}
+}
+
+// lockConfig opens (creating it) and flocks nodes.conf, as
+// clusterLockConfig: a second process on the same file refuses to start.
+func (cm *clusterMode) lockConfig() error {
+	f, err := os.OpenFile(cm.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("Can't open %s in order to acquire a lock: %v", cm.path, errText(err))
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf(errConfigLocked, cm.path)
+		}
+		return fmt.Errorf("Impossible to lock %s: %v", cm.path, errText(err))
+	}
+	cm.lock = f
+	return nil
+}
+
+// errText is the bare strerror text of a file error.
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// load reads nodes.conf; nil state when it is empty (a new node).
+func (cm *clusterMode) load(now int64) (*cluster.State, error) {
+	if _, err := cm.lock.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(cm.lock)
+	if err != nil {
+		return nil, fmt.Errorf("Loading the cluster node config from %s: %v", cm.path, errText(err))
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	conf, err := cluster.ParseNodesConf(data)
+	if err != nil {
+		return nil, fmt.Errorf("Unrecoverable error: corrupted cluster config file %s: %v", cm.path, err)
+	}
+	return cluster.StateFromConf(conf, cm.options(), now), nil
+}
+
+// save rewrites nodes.conf: a temp file in the same directory, written,
+// fsynced and flocked, renamed over the old one (the lock moves with it),
+// then the directory is fsynced.
+func (cm *clusterMode) save() error {
+	data := cm.st.Conf().Append(nil)
+	dir := filepath.Dir(cm.path)
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", cm.path, os.Getpid(), time.Now().UnixNano())
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, cm.path); err != nil {
+		return fail(err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	cm.lock.Close()
+	cm.lock = f
+	return nil
+}
+
+// commitLocked does what the state asked for after a change: recompute
+// the cluster state, save nodes.conf, republish the routes. A failed save
+// is fatal, as in Redis (clusterSaveConfigOrDie). Callers hold cm.mu.
+func (cm *clusterMode) commitLocked() {
+	todo := cm.st.Todo()
+	if todo&cluster.TodoUpdateState != 0 {
+		cm.updateStateLocked()
+	}
+	if todo&(cluster.TodoSaveConfig|cluster.TodoFsyncConfig) != 0 {
+		if err := cm.save(); err != nil {
+			cm.s.Log.Printf("# Fatal: can't update cluster config file: %v", err)
+			cm.s.Stop()
+		}
+	}
+	if todo&cluster.TodoReplicate != 0 {
+		cm.s.Log.Printf("# Configured as a replica of %.40s, but this node cannot replicate yet", cm.st.Myself.ReplicaOf.Name)
+	}
+	cm.routes.Store(cm.st.Routes())
+}
+
+// updateStateLocked recomputes cluster_state and logs a change.
+func (cm *clusterMode) updateStateLocked() {
+	was := cm.st.OK()
+	cm.st.UpdateState(time.Now().UnixMilli())
+	if ok := cm.st.OK(); ok != was {
+		state := "fail"
+		if ok {
+			state = "ok"
+		}
+		cm.s.Log.Printf("# Cluster state changed: %s", state)
+	}
+}
+
+// cron re-evaluates the cluster state ten times a second while it is
+// fail (the writable and rejoin delays end with time), as clusterCron.
+func (cm *clusterMode) cron() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-cm.s.quit:
+			return
+		case <-t.C:
+		}
+		cm.mu.Lock()
+		if !cm.st.OK() {
+			cm.updateStateLocked()
+			if cm.st.OK() {
+				cm.commitLocked()
+			}
+		}
+		cm.mu.Unlock()
+	}
+}
+
+// closeCluster releases nodes.conf's lock (Server.Close).
+func (s *Server) closeCluster() {
+	if cm := s.cluster; cm != nil {
+		cm.mu.Lock()
+		cm.lock.Close()
+		cm.mu.Unlock()
+	}
+}
+
+// clusterListen runs once the client port is known: myself's announced
+// ports follow it (deriveAnnouncedPorts).
+func (s *Server) clusterListen() error {
+	cm := s.cluster
+	if cm == nil {
+		return nil
+	}
+	if s.Cfg.Int("port") > 65535-10000 && s.Cfg.Int("cluster-port") == 0 {
+		return errors.New("Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.")
+	}
+	for _, n := range cm.notes {
+		s.Log.Print(n)
+	}
+	cm.notes = nil
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	cm.applyAnnounce()
+	cm.st.Do(cluster.TodoSaveConfig)
+	cm.commitLocked()
+	return nil
+}
+
+// applyAnnounce sets myself's address from the listener and the
+// cluster-announce-* directives. Callers hold cm.mu (or own cm alone).
+func (cm *clusterMode) applyAnnounce() {
+	cfg := cm.s.Cfg
+	me := cm.st.Myself
+	port := int(cfg.Int("port"))
+	if cm.s.ln != nil {
+		port = cm.s.Port()
+	}
+	cport := int(cfg.Int("cluster-port"))
+	if cport == 0 {
+		cport = port + 10000
+		if cport > 65535 {
+			cport = 0 // an ephemeral client port (tests): no room for the bus offset
+		}
+	}
+	if p := int(cfg.Int("cluster-announce-port")); p != 0 {
+		port = p
+	}
+	if p := int(cfg.Int("cluster-announce-bus-port")); p != 0 {
+		cport = p
+	}
+	me.Port, me.PPort, me.CPort = port, 0, cport
+	if ip := cfg.Get("cluster-announce-ip"); ip != "" {
+		me.IP = ip
+	}
+	me.Hostname = cfg.Get("cluster-announce-hostname")
+	if cfg.Bool("cluster-replica-no-failover") {
+		me.Flags |= cluster.FlagNoFailover
+	} else {
+		me.Flags &^= cluster.FlagNoFailover
+	}
+}
+
+// hookConfig keeps the state in step with CONFIG SET of cluster-*
+// directives. Hooks run before the value is stored, so each one sets the
+// new value itself.
+func (cm *clusterMode) hookConfig() {
+	cfg := cm.s.Cfg
+	update := func(fn func(v string)) func(string) error {
+		return func(v string) error {
+			cm.mu.Lock()
+			defer cm.mu.Unlock()
+			fn(v)
+			cm.st.Do(cluster.TodoUpdateState)
+			cm.commitLocked()
+			return nil
+		}
+	}
+	num := func(v string) int { n, _ := strconv.Atoi(v); return n }
+	yes := func(v string) bool { return v == "yes" }
+	me := func() *cluster.Node { return cm.st.Myself }
+	saveToo := func() { cm.st.Do(cluster.TodoSaveConfig) }
+	cfg.OnSet("cluster-node-timeout", update(func(v string) { cm.st.Opts.NodeTimeout = int64(num(v)) }))
+	cfg.OnSet("cluster-require-full-coverage", update(func(v string) { cm.st.Opts.RequireFullCoverage = yes(v) }))
+	cfg.OnSet("cluster-allow-replica-migration", update(func(v string) { cm.st.Opts.AllowReplicaMigration = yes(v) }))
+	cfg.OnSet("cluster-allow-reads-when-down", update(func(v string) { cm.st.Opts.AllowReadsWhenDown = yes(v) }))
+	cfg.OnSet("cluster-allow-pubsubshard-when-down", update(func(v string) { cm.st.Opts.AllowPubsubShardDown = yes(v) }))
+	cfg.OnSet("cluster-preferred-endpoint-type", update(func(v string) { cm.st.Opts.PreferredEndpoint = v }))
+	cfg.OnSet("cluster-announce-ip", update(func(v string) {
+		if v != "" {
+			me().IP = v
+		}
+		saveToo()
+	}))
+	cfg.OnSet("cluster-announce-hostname", update(func(v string) { me().Hostname = v; saveToo() }))
+	cfg.OnSet("cluster-announce-port", update(func(v string) {
+		p := num(v)
+		if p == 0 {
+			p = cm.s.Port()
+		}
+		me().Port = p
+		saveToo()
+	}))
+	cfg.OnSet("cluster-announce-bus-port", update(func(v string) {
+		p := num(v)
+		if p == 0 {
+			if p = int(cfg.Int("cluster-port")); p == 0 {
+				p = cm.s.Port() + 10000
+			}
+		}
+		me().CPort = p
+		saveToo()
+	}))
+	cfg.OnSet("cluster-replica-no-failover", update(func(v string) {
+		if yes(v) {
+			me().Flags |= cluster.FlagNoFailover
+		} else {
+			me().Flags &^= cluster.FlagNoFailover
+		}
+		saveToo()
+	}))
+}
+
+// --- routing ---
+
+// clusterRoute is the cluster check of the dispatcher, run for every
+// resolved command before MULTI queueing and before any lock. It replies
+// the redirection and returns false when the command must not run here.
+// EXEC is judged on its whole transaction; a rejected EXEC discards it,
+// and any other rejected command inside MULTI makes EXEC abort.
+func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
+	asking := c.cl.asking
+	// ASKING lasts for one command, or until the transaction it was sent
+	// before or in ends (resetClient). Commands refused before this check
+	// (unknown, wrong arity) do not end it here, unlike Redis.
+	if cmd.Name != "asking" && !c.inMultiAfter(cmd) {
+		c.cl.asking = false
+	}
+	q := cluster.Query{Keys: c.cl.keys[:0], Write: cmd.Has(commands.FWrite),
+		Asking: asking || cmd.Has(commands.FAsking), ReadOnly: c.cl.readonly}
+	if cmd.Name == "exec" {
+		if c.multi == nil {
+			return true
+		}
+		for _, qd := range c.multi.cmds {
+			for _, p := range qd.cmd.KeyPositions(qd.args, nil) {
+				q.Keys = append(q.Keys, qd.args[p])
+			}
+			if qd.cmd.Has(commands.FWrite) {
+				q.QueuedWrite = true
+			}
+		}
+	} else {
+		var buf [16]int
+		for _, p := range cmd.KeyPositions(args, buf[:0]) {
+			q.Keys = append(q.Keys, args[p])
+		}
+	}
+	if len(q.Keys) == 0 {
+		return true
+	}
+	switch cmd.Name {
+	case "ssubscribe", "sunsubscribe", "spublish":
+		q.PubsubShard = true
+	case "migrate":
+		q.Migrate = true
+	}
+	s := c.srv
+	q.Missing = s.cluster.missing
+	red, ep, sl := s.cluster.routes.Load().Route(&q)
+	clear(q.Keys) // drop references to the request buffer
+	c.cl.keys = q.Keys[:0]
+	if red == cluster.RouteHere {
+		return true
+	}
+	c.replyError(s.cluster.redirectText(red, ep, sl))
+	cmd.RejectedCalls.Add(1)
+	if cmd.Name == "exec" {
+		c.multi = nil
+		c.unwatchAll()
+	} else if c.multi != nil {
+		c.multi.err = true
+	}
+	return false
+}
+
+// inMultiAfter reports whether the client is still in a transaction after
+// cmd runs.
+func (c *Client) inMultiAfter(cmd *commands.Command) bool {
+	switch cmd.Name {
+	case "multi":
+		return true
+	case "exec", "discard", "reset":
+		return false
+	}
+	return c.multi != nil
+}
+
+// redirectText is the error reply of a redirection (clusterRedirectClient).
+func (cm *clusterMode) redirectText(red cluster.Redirect, ep *cluster.Endpoint, sl int) string {
+	switch red {
+	case cluster.RouteCrossSlot:
+		return "CROSSSLOT Keys in request don't hash to the same slot"
+	case cluster.RouteTryAgain:
+		return "TRYAGAIN Multiple keys request during rehashing of slot"
+	case cluster.RouteDown:
+		return "CLUSTERDOWN The cluster is down"
+	case cluster.RouteDownRO:
+		return "CLUSTERDOWN The cluster is down and only accepts read commands"
+	case cluster.RouteUnbound:
+		return "CLUSTERDOWN Hash slot not served"
+	}
+	kind := "MOVED "
+	if red == cluster.RouteAsk {
+		kind = "ASK "
+	}
+	return kind + strconv.Itoa(sl) + " " + cm.routes.Load().Preferred(ep) + ":" + strconv.Itoa(ep.Port)
+}
+
+// countMissing counts which of keys (all in slot sl) are missing from
+// db 0, under the slot's shard lock (the dispatcher holds no lock yet).
+func (s *Server) countMissing(sl int, keys [][]byte) (missing, existing int) {
+	sh := []int{sl % keyspace.NShards}
+	s.KS.Lock(sh)
+	db := s.KS.DB(0)
+	for _, k := range keys {
+		if db.Exists(k) {
+			existing++
+		} else {
+			missing++
+		}
+	}
+	s.KS.Unlock(sh)
+	return missing, existing
+}
+
+// ClusterVerifyData checks the loaded dataset against the cluster
+// configuration, as Redis does after loading (verifyClusterConfigWithData):
+// keys outside db 0 refuse the start; keys in slots nobody serves are
+// claimed; keys in slots served elsewhere mark the slot importing.
+func (s *Server) ClusterVerifyData() error {
+	cm := s.cluster
+	if cm == nil {
+		return nil
+	}
+	s.KS.LockAll()
+	defer s.KS.UnlockAll()
+	for i := 1; i < s.KS.NumDB(); i++ {
+		if s.KS.DB(i).Len() > 0 {
+			return errors.New("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.")
+		}
+	}
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	st := cm.st
+	if st.IsReplica() {
+		return nil
+	}
+	db := s.KS.DB(0)
+	changed := false
+	for j := 0; j < len(st.Owner); j++ {
+		if db.SlotLen(j) == 0 || st.Owner[j] == st.Myself || st.Importing[j] != nil {
+			continue
+		}
+		changed = true
+		if st.Owner[j] == nil {
+			s.Log.Printf("# I have keys for unassigned slot %d. Taking responsibility for it.", j)
+			st.AddSlot(st.Myself, j)
+		} else {
+			s.Log.Printf("# I have keys for slot %d, but the slot is assigned to another node. Setting it to importing state.", j)
+			st.Importing[j] = st.Owner[j]
+		}
+	}
+	if changed {
+		st.Do(cluster.TodoSaveConfig | cluster.TodoFsyncConfig | cluster.TodoUpdateState)
+		cm.commitLocked()
+	}
+	return nil
+}
