@@ -364,6 +364,9 @@ func TestClusterReadonlyReplica(t *testing.T) {
 		{"EXEC", "[]"},
 		{"READWRITE", "OK"},
 		{"GET " + k, "MOVED 1 10.1.2.4:7010"},
+		{"READONLY", "OK"},
+		{"RESET", "RESET"},
+		{"GET " + k, "MOVED 1 10.1.2.4:7010"},
 		{"CLUSTER SETSLOT 1 STABLE", "ERR Please use SETSLOT only with masters."},
 	} {
 		if got := c.str(strings.Fields(st.cmd)...); got != st.want {
@@ -502,6 +505,7 @@ func TestClusterErrorsVsRedis(t *testing.T) {
 		{"READONLY"}, {"READWRITE"}, {"ASKING"},
 		{"SELECT", "1"}, {"SELECT", "0"}, {"SELECT", "abc"}, {"SELECT", "100"},
 		{"GET", "foo"}, {"MSET", "a", "1", "b", "2"}, {"MSET", "{a}1", "1", "{a}2", "2"}, {"PING"},
+
 		{"CLUSTER", "BUMPEPOCH"}, {"CLUSTER", "BUMPEPOCH"}, {"CLUSTER", "SET-CONFIG-EPOCH", "5"},
 		{"CLUSTER", "ADDSLOTSRANGE", "0", "99"}, {"CLUSTER", "ADDSLOTS", "99"},
 		{"CLUSTER", "SETSLOT", "0", "importing", unknown}, {"CLUSTER", "SETSLOT", "100", "migrating", unknown},
@@ -557,6 +561,23 @@ func TestClusterShapeVsRedis(t *testing.T) {
 			}
 		}
 	}
+	// Data commands once the cluster is ok, byte for byte.
+	oracle(t, addr, raddr, [][]string{
+		{"SET", "foo", "1"}, {"GET", "foo"}, {"MSET", "a", "1", "b", "2"}, {"MSET", "{a}1", "1", "{a}2", "2"},
+		{"MGET", "{a}1", "{a}2", "{a}3"}, {"EXISTS", "a", "b"}, {"DEL", "{a}1", "{a}2"},
+		{"MOVE", "foo", "1"}, {"MOVE", "foo", "0"}, {"SWAPDB", "0", "1"}, {"SWAPDB", "0", "0"},
+		{"SET", "{a}1", "x"},
+		{"COPY", "{a}1", "{a}2", "DB", "1"}, {"COPY", "{a}1", "{a}2", "DB", "abc"}, {"COPY", "{a}1", "{a}2", "DB", "99"},
+		{"COPY", "{a}1", "{a}2", "DB", "1", "FOO"}, {"COPY", "{a}1", "{a}2", "DB", "0"}, {"COPY", "{a}1", "b"},
+		{"MULTI"}, {"MOVE", "foo", "1"}, {"COPY", "{a}1", "{a}3", "DB", "1"}, {"SELECT", "2"}, {"GET", "foo"}, {"EXEC"},
+		{"MULTI"}, {"GET", "a"}, {"GET", "b"}, {"EXEC"},
+		{"MULTI"}, {"GET", "a"}, {"MGET", "a", "b"}, {"EXEC"},
+		{"WATCH", "a", "b"}, {"SUBSCRIBE", "x"}, {"PING"}, {"UNSUBSCRIBE"},
+		{"SSUBSCRIBE", "a", "b"}, {"SSUBSCRIBE", "{a}x", "{a}y"}, {"SUNSUBSCRIBE", "{a}x"}, {"SUNSUBSCRIBE", "{a}y"},
+		{"SPUBLISH", "a", "m"},
+		{"BLPOP", "a", "b", "1"}, {"OBJECT", "ENCODING", "foo"},
+		{"FLUSHALL"},
+	})
 	// INFO: cluster_enabled and no db0 line while empty, as Redis.
 	for _, sec := range []string{"cluster", "keyspace"} {
 		ia, ib := a.str("INFO", sec), b.str("INFO", sec)
@@ -723,5 +744,53 @@ func TestClusterNodesConfWithRedis(t *testing.T) {
 	}
 	if info := r.str("CLUSTER", "INFO"); !strings.Contains(info, "cluster_current_epoch:1\r\n") || !strings.Contains(info, "cluster_my_epoch:1\r\n") {
 		t.Fatalf("redis INFO:\n%s", info)
+	}
+}
+
+// TestClusterAnnounceVsRedis: cluster-announce-* and
+// cluster-preferred-endpoint-type shape NODES, SLOTS and SHARDS as in
+// redis-server (same announced addresses, so only node IDs differ).
+func TestClusterAnnounceVsRedis(t *testing.T) {
+	args := []string{"--cluster-announce-ip", "10.9.9.9", "--cluster-announce-port", "7777",
+		"--cluster-announce-bus-port", "17777", "--cluster-announce-hostname", "node1.example"}
+	_, addr := startCluster(t, "", args...)
+	raddr := startRedisCluster(t, args...)
+	a, b := dialRaw(t, addr), dialRaw(t, raddr)
+	ida, idb := a.str("CLUSTER", "MYID"), b.str("CLUSTER", "MYID")
+	for _, c := range []*rawConn{a, b} {
+		c.do("CLUSTER", "ADDSLOTSRANGE", "0", "100", "5000", "16383")
+	}
+	compare := func(step string) {
+		t.Helper()
+		for _, proto := range []string{"2", "3"} {
+			a.do("HELLO", proto)
+			b.do("HELLO", proto)
+			for _, cmd := range []string{"NODES", "SLOTS", "SHARDS"} {
+				_, ra := a.do("CLUSTER", cmd)
+				_, rb := b.do("CLUSTER", cmd)
+				if ga, gb := strings.ReplaceAll(string(ra), ida, "<ID>"), strings.ReplaceAll(string(rb), idb, "<ID>"); ga != gb {
+					t.Errorf("%s, RESP%s, CLUSTER %s:\n redgo: %q\n redis: %q", step, proto, cmd, ga, gb)
+				}
+			}
+		}
+	}
+	compare("announce")
+	for _, set := range [][]string{
+		{"cluster-preferred-endpoint-type", "hostname"},
+		{"cluster-preferred-endpoint-type", "unknown-endpoint"},
+		{"cluster-announce-hostname", ""},
+		{"cluster-preferred-endpoint-type", "hostname"},
+		{"cluster-announce-port", "7778"},
+		{"cluster-announce-bus-port", "17778"},
+		{"cluster-announce-ip", "10.9.9.10"},
+	} {
+		for _, c := range []*rawConn{a, b} {
+			if got := c.str("CONFIG", "SET", set[0], set[1]); got != "OK" {
+				t.Fatal(set, got)
+			}
+		}
+		// Redis applies announce-ip in its cron (100 ms).
+		time.Sleep(150 * time.Millisecond)
+		compare(strings.Join(set, " "))
 	}
 }

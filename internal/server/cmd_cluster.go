@@ -54,6 +54,50 @@ func init() {
 	commands.Register("readonly", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly = true; c.W.OK() }))
 	commands.Register("readwrite", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly = false; c.W.OK() }))
 	commands.Register("asking", clusterOnly(func(c *commands.Ctx) { cl(c).cl.asking = true; c.W.OK() }))
+	refuseInCluster()
+}
+
+// refuseInCluster layers Redis's cluster-mode refusals over data commands
+// of other databases (registered by package commands, already initialized):
+// MOVE and SWAPDB, and COPY to a database other than 0.
+func refuseInCluster() {
+	wrap := func(name string, refuse func(c *commands.Ctx) string) {
+		cmd := commands.Lookup([]byte(name))
+		h := cmd.Handler
+		cmd.Handler = func(c *commands.Ctx) {
+			if c.Srv.(*Server).cluster != nil {
+				if msg := refuse(c); msg != "" {
+					c.Error(msg)
+					return
+				}
+			}
+			h(c)
+		}
+	}
+	wrap("move", func(*commands.Ctx) string { return "ERR MOVE is not allowed in cluster mode" })
+	wrap("swapdb", func(*commands.Ctx) string { return "ERR SWAPDB is not allowed in cluster mode" })
+	wrap("copy", func(c *commands.Ctx) string {
+		// Only once every option parsed (else COPY's own error comes first).
+		db := int64(c.DB.Index())
+		for j := 3; j < len(c.Args); j++ {
+			switch {
+			case strings.EqualFold(string(c.Args[j]), "replace"):
+			case strings.EqualFold(string(c.Args[j]), "db") && j+1 < len(c.Args):
+				n, ok := commands.ParseInt(c.Args[j+1])
+				if !ok || n < 0 || n >= int64(c.KS.NumDB()) {
+					return ""
+				}
+				db = n
+				j++
+			default:
+				return ""
+			}
+		}
+		if db != 0 || c.DB.Index() != 0 {
+			return "ERR Copying to another database is not allowed in cluster mode"
+		}
+		return ""
+	})
 }
 
 // clusterOnly refuses h outside cluster mode.

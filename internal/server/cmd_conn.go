@@ -217,6 +217,7 @@ func cmdReset(c *commands.Ctx) {
 	cc.mu.Unlock()
 	cc.replyMode = 0
 	cc.noEvict, cc.noTouch = false, false
+	cc.cl.readonly, cc.cl.asking = false, false // cluster.go
 	p := s.requirePass.Load()
 	cc.authed = p == nil || *p == ""
 	c.W.Simple("RESET")
