@@ -11,6 +11,12 @@ package server
 // never takes it: it reads an immutable cluster.Routes snapshot that is
 // republished after every change. clusterMode.mu may be taken while shard
 // locks are held (CLUSTER commands registered LockAll), never the reverse.
+//
+// Known gap: the check runs before the command locks its shard, so a
+// routing change between the check and the lock (SETSLOT from another
+// client, or a MIGRATE moving the key of a migrating slot away) is not
+// seen by that command; Redis, single-threaded, has no such window.
+// Slot migration (MIGRATE) should recheck under the lock.
 
 import (
 	"errors"

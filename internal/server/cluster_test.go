@@ -20,6 +20,7 @@ import (
 
 	"redgo/internal/cluster"
 	"redgo/internal/config"
+	"redgo/internal/keyspace"
 	"redgo/internal/resp"
 	"redgo/internal/slot"
 )
@@ -792,5 +793,35 @@ func TestClusterAnnounceVsRedis(t *testing.T) {
 		// Redis applies announce-ip in its cron (100 ms).
 		time.Sleep(150 * time.Millisecond)
 		compare(strings.Join(set, " "))
+	}
+}
+
+// TestClusterVerifyData: keys loaded at start claim unassigned slots, mark
+// slots served elsewhere importing, and keys outside db 0 refuse the start.
+func TestClusterVerifyData(t *testing.T) {
+	s, addr := startCluster(t, "")
+	other := strings.Repeat("9", 40)
+	addFakeNode(s, other, "10.0.0.9", 7000)
+	c := dialRaw(t, addr)
+	c.str("CLUSTER", "ADDSLOTS", "7", "100")
+	c.str("CLUSTER", "SETSLOT", "7", "NODE", other)
+	put := func(db int, key string) {
+		sh := []int{slot.OfString(key) % 64}
+		s.KS.Lock(sh)
+		s.KS.DB(db).Set([]byte(key), keyspace.NewString([]byte("v")), false)
+		s.KS.Unlock(sh)
+	}
+	put(0, keyIn(3, "a"))
+	put(0, keyIn(7, "b"))
+	if err := s.ClusterVerifyData(); err != nil {
+		t.Fatal(err)
+	}
+	nodes := c.str("CLUSTER", "NODES")
+	if !strings.Contains(nodes, "myself,master - 0 0 0 connected 3 100 [7-<-"+other+"]") {
+		t.Fatalf("NODES after verify:\n%s", nodes)
+	}
+	put(1, "x")
+	if err := s.ClusterVerifyData(); err == nil || err.Error() != "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting." {
+		t.Fatal(err)
 	}
 }
