@@ -925,6 +925,28 @@ func (r *Routes) ep(i uint16) *Endpoint {
 	return &r.eps[i-1]
 }
 
+// RouteBlocked decides whether a client blocked on a key of slot j
+// (BLPOP...) must be woken with a redirection because the slot moved,
+// the cluster went down, or nobody serves it
+// (clusterRedirectBlockedClientIfNeeded). readOnly is the client's
+// READONLY flag, write whether its command writes.
+func (r *Routes) RouteBlocked(j int, readOnly, write bool) (Redirect, *Endpoint) {
+	if !r.ok {
+		return RouteDown, nil
+	}
+	owner := r.owner[j]
+	if readOnly && !write && r.myMaster != 0 && r.myMaster == owner {
+		owner = r.myself
+	}
+	if owner == r.myself || r.importing[j] != 0 {
+		return RouteHere, nil
+	}
+	if owner == 0 {
+		return RouteUnbound, nil
+	}
+	return RouteMoved, r.ep(owner)
+}
+
 // Query describes a command (or, for EXEC, a whole transaction) to route.
 type Query struct {
 	Keys [][]byte // every key (and shard channel), in order

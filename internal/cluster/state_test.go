@@ -431,6 +431,39 @@ func TestRoute(t *testing.T) {
 	}
 }
 
+func TestRouteBlocked(t *testing.T) {
+	s := newTest()
+	s.Opts.WritableDelay = 1
+	b := addPeer(s, 'b', "10.0.0.2", 7001)
+	addAll(t, s)
+	s.UpdateState(0)
+	s.UpdateState(600)
+	s.SetSlotNode(5, b.Name, 0)
+	s.SetSlotImporting(5, b.Name)
+	s.SetSlotNode(6, b.Name, 0)
+	r := s.Routes()
+	if red, _ := r.RouteBlocked(1, false, true); red != RouteHere {
+		t.Fatal("own slot")
+	}
+	if red, _ := r.RouteBlocked(5, false, true); red != RouteHere {
+		t.Fatal("importing slot keeps its blocked clients")
+	}
+	if red, e := r.RouteBlocked(6, false, true); red != RouteMoved || e.Name != b.Name {
+		t.Fatal("moved slot")
+	}
+	s.DelSlot(7)
+	s.UpdateState(700)
+	r = s.Routes()
+	if red, _ := r.RouteBlocked(1, false, false); red != RouteDown {
+		t.Fatal("cluster down wakes every blocked client")
+	}
+	s.Opts.RequireFullCoverage = false
+	s.UpdateState(800)
+	if red, _ := s.Routes().RouteBlocked(7, false, false); red != RouteUnbound {
+		t.Fatal("unassigned slot")
+	}
+}
+
 func TestRouteReplicaReadOnly(t *testing.T) {
 	s := newTest()
 	s.Opts.WritableDelay = 1

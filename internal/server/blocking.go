@@ -21,6 +21,7 @@ const (
 	wakeKilled                           // connection closed
 	wakeUnblockTimeout                   // CLIENT UNBLOCK [TIMEOUT]
 	wakeUnblockError                     // CLIENT UNBLOCK ERROR
+	wakeRedirect                         // cluster: the slot moved or the cluster is down (cluster.go)
 )
 
 // blockState is a client parked by a blocking command (BLPOP...). The
@@ -36,6 +37,7 @@ type blockState struct {
 	deadline int64
 	nullBulk bool
 	reply    []byte
+	redirect string // wakeRedirect's error reply
 	ch       chan wakeReason
 }
 
@@ -119,6 +121,8 @@ func (c *Client) waitBlocked(st *blockState) {
 		}
 	case wakeUnblockError:
 		c.replyError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	case wakeRedirect:
+		c.replyError(st.redirect)
 	case wakeKilled:
 	}
 }

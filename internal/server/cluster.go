@@ -33,6 +33,7 @@ import (
 	"redgo/internal/cluster"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/slot"
 )
 
 // clusterMode is a server's cluster side; nil when cluster-enabled is no.
@@ -48,11 +49,16 @@ type clusterMode struct {
 	missing func(slot int, keys [][]byte) (int, int)
 	// notes are start-up log lines, written once the log file is open.
 	notes []string
+	// blockChecked is the routes blocked clients were last checked
+	// against (cron goroutine only).
+	blockChecked *cluster.Routes
 }
 
 // clusterClient is a connection's cluster flags.
 type clusterClient struct {
-	readonly bool     // READONLY: reads of our master's slots are served here (replicas)
+	// readonly is READONLY: reads of our master's slots are served here
+	// (replicas). Atomic: the cron reads it for blocked clients.
+	readonly atomic.Bool
 	asking   bool     // ASKING: the next command may use an importing slot
 	keys     [][]byte // reused buffer of the keys being routed
 }
@@ -255,6 +261,41 @@ func (cm *clusterMode) cron() {
 			}
 		}
 		cm.mu.Unlock()
+		cm.redirectBlocked()
+	}
+}
+
+// redirectBlocked wakes clients blocked on keys of a slot this node no
+// longer serves, or on any key while the cluster is down, with the
+// redirection (clusterRedirectBlockedClientIfNeeded). It scans only after
+// the routes changed, or while the cluster is down.
+func (cm *clusterMode) redirectBlocked() {
+	r := cm.routes.Load()
+	if r == cm.blockChecked && r.OK() {
+		return
+	}
+	cm.blockChecked = r
+	if cm.s.stats.BlockedClients.Load() == 0 {
+		return
+	}
+	for _, c := range cm.s.clientList() {
+		st := c.blocked.Load()
+		if st == nil || len(st.w.Keys) == 0 {
+			continue
+		}
+		j := slot.OfString(st.w.Keys[0].Key)
+		red, ep := r.RouteBlocked(j, c.cl.readonly.Load(), st.cmd.Has(commands.FWrite))
+		if red == cluster.RouteHere {
+			continue
+		}
+		msg := cm.redirectText(red, ep, j)
+		st.mu.Lock()
+		if !st.w.Done.Load() {
+			st.w.Done.Store(true)
+			st.redirect = msg
+			st.ch <- wakeRedirect
+		}
+		st.mu.Unlock()
 	}
 }
 
@@ -399,7 +440,7 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 		c.cl.asking = false
 	}
 	q := cluster.Query{Keys: c.cl.keys[:0], Write: cmd.Has(commands.FWrite),
-		Asking: asking || cmd.Has(commands.FAsking), ReadOnly: c.cl.readonly}
+		Asking: asking || cmd.Has(commands.FAsking), ReadOnly: c.cl.readonly.Load()}
 	if cmd.Name == "exec" {
 		if c.multi == nil {
 			return true

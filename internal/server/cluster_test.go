@@ -825,3 +825,40 @@ func TestClusterVerifyData(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClusterBlockedRedirect: a client blocked on a key whose slot moves
+// away is woken with MOVED; when the cluster goes down, with CLUSTERDOWN
+// (as redis-server does, from its cron).
+func TestClusterBlockedRedirect(t *testing.T) {
+	s, addr := startCluster(t, "")
+	coverAll(t, addr)
+	other := strings.Repeat("7", 40)
+	addFakeNode(s, other, "10.0.0.7", 7007)
+	c, admin := dialRaw(t, addr), dialRaw(t, addr)
+	k := keyIn(42, "blk")
+	c.send("BLPOP", k, "10")
+	eventually(t, 2*time.Second, func() error {
+		if s.stats.BlockedClients.Load() != 1 {
+			return errors.New("not blocked yet")
+		}
+		return nil
+	})
+	if got := admin.str("CLUSTER", "SETSLOT", "42", "NODE", other); got != "OK" {
+		t.Fatal(got)
+	}
+	if v, _ := c.read(); valueString(v) != "MOVED 42 10.0.0.7:7007" {
+		t.Fatalf("blocked client: %q", valueString(v))
+	}
+	k = keyIn(43, "blk")
+	c.send("BRPOP", k, "10")
+	eventually(t, 2*time.Second, func() error {
+		if s.stats.BlockedClients.Load() != 1 {
+			return errors.New("not blocked yet")
+		}
+		return nil
+	})
+	admin.str("CLUSTER", "DELSLOTS", "100")
+	if v, _ := c.read(); valueString(v) != "CLUSTERDOWN The cluster is down" {
+		t.Fatalf("blocked client: %q", valueString(v))
+	}
+}

@@ -51,8 +51,8 @@ func init() {
 	reg("forget", cmdClusterForget)
 	reg("replicate", cmdClusterReplicate, commands.LockAll())
 	reg("failover", cmdClusterFailover)
-	commands.Register("readonly", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly = true; c.W.OK() }))
-	commands.Register("readwrite", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly = false; c.W.OK() }))
+	commands.Register("readonly", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly.Store(true); c.W.OK() }))
+	commands.Register("readwrite", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly.Store(false); c.W.OK() }))
 	commands.Register("asking", clusterOnly(func(c *commands.Ctx) { cl(c).cl.asking = true; c.W.OK() }))
 	refuseInCluster()
 }

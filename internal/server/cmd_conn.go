@@ -217,7 +217,8 @@ func cmdReset(c *commands.Ctx) {
 	cc.mu.Unlock()
 	cc.replyMode = 0
 	cc.noEvict, cc.noTouch = false, false
-	cc.cl.readonly, cc.cl.asking = false, false // cluster.go
+	cc.cl.readonly.Store(false) // cluster.go
+	cc.cl.asking = false
 	p := s.requirePass.Load()
 	cc.authed = p == nil || *p == ""
 	c.W.Simple("RESET")
