@@ -1,0 +1,255 @@
+package cluster
+
+// An in-memory bus for Membership: nodes, links, a clock in ms, and cuts
+// between nodes. Everything runs in the test goroutine and every random
+// choice comes from one seed, so a run is repeatable.
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+)
+
+type memNode struct {
+	ip  string
+	m   *Membership
+	out map[string]*memLink // outbound links by the name Membership knows the node by
+}
+
+type memLink struct {
+	id       LinkID
+	from, to *memNode
+	name     string
+	closed   bool
+}
+
+type delivery struct {
+	l        *memLink
+	toDialer bool // a reply on the link, back to who opened it
+	msg      *Msg
+}
+
+type memNet struct {
+	t      testing.TB
+	now    int64
+	nodes  []*memNode
+	byIP   map[string]*memNode
+	links  map[LinkID]*memLink
+	nextID LinkID
+	cut    map[[2]string]bool
+	queue  []delivery
+	logs   bool
+	seed   int64
+}
+
+const testCPort = 17000
+
+// newMemNet makes n nodes at 10.0.0.1..n, port 7000, bus 17000. Node i
+// is named with byte 'a'+i repeated unless names overrides it.
+func newMemNet(t testing.TB, seed int64, n int, timeout int64) *memNet {
+	net := &memNet{t: t, now: 1_000_000, byIP: map[string]*memNode{}, links: map[LinkID]*memLink{},
+		cut: map[[2]string]bool{}, seed: seed}
+	r := rand.New(rand.NewSource(seed))
+	for i := range n {
+		opts := DefaultOptions()
+		opts.NodeTimeout = timeout
+		opts.WritableDelay = 1
+		st := NewState(RandomName(r), opts, net.now)
+		st.Myself.Port, st.Myself.CPort = 7000, testCPort
+		mn := &memNode{ip: fmt.Sprintf("10.0.0.%d", i+1), out: map[string]*memLink{},
+			m: NewMembership(st, rand.New(rand.NewSource(r.Int63())))}
+		net.nodes = append(net.nodes, mn)
+		net.byIP[mn.ip] = mn
+	}
+	t.Logf("memnet seed %d", seed)
+	return net
+}
+
+func (net *memNet) cutOff(a, b *memNode) bool {
+	return net.cut[[2]string{a.ip, b.ip}] || net.cut[[2]string{b.ip, a.ip}]
+}
+
+// isolate cuts node i from every other node (or heals it).
+func (net *memNet) isolate(i int, on bool) {
+	for _, o := range net.nodes {
+		if o != net.nodes[i] {
+			if on {
+				net.cut[[2]string{net.nodes[i].ip, o.ip}] = true
+			} else {
+				delete(net.cut, [2]string{net.nodes[i].ip, o.ip})
+				delete(net.cut, [2]string{o.ip, net.nodes[i].ip})
+			}
+		}
+	}
+}
+
+// flush carries out what node x's Membership asks for.
+func (net *memNet) flush(x *memNode) {
+	outs, logs := x.m.Ready()
+	// The driver's part of the Todo: cluster_state (nodes.conf is not kept).
+	st := x.m.S
+	if t := st.Todo(); t&TodoUpdateState != 0 {
+		st.UpdateState(net.now)
+		st.Do(t & TodoBroadcastPong)
+	} else {
+		st.Do(t & TodoBroadcastPong)
+	}
+	if net.logs {
+		for _, l := range logs {
+			net.t.Logf("%d %s: %s", net.now, x.ip, l)
+		}
+	}
+	for _, o := range outs {
+		switch o.Kind {
+		case OutSend:
+			if o.Link != 0 {
+				if l := net.links[o.Link]; l != nil && l.to == x && !l.closed {
+					net.queue = append(net.queue, delivery{l, true, o.Msg})
+				}
+			} else if l := x.out[o.Node]; l != nil && !l.closed {
+				net.queue = append(net.queue, delivery{l, false, o.Msg})
+			}
+		case OutDial:
+			to := net.byIP[o.IP]
+			if to == nil || o.CPort != testCPort || net.cutOff(x, to) {
+				x.m.LinkDown(o.Node, net.now)
+				continue
+			}
+			if old := x.out[o.Node]; old != nil {
+				old.closed = true
+			}
+			net.nextID++
+			l := &memLink{id: net.nextID, from: x, to: to, name: o.Node}
+			net.links[l.id] = l
+			x.out[o.Node] = l
+			x.m.LinkUp(o.Node, net.now)
+			net.flush(x)
+		case OutClose:
+			if l := x.out[o.Node]; l != nil {
+				l.closed = true
+				delete(x.out, o.Node)
+			}
+		case OutRename:
+			if l := x.out[o.Node]; l != nil {
+				delete(x.out, o.Node)
+				l.name = o.NewName
+				x.out[o.NewName] = l
+			}
+		}
+	}
+}
+
+// deliver runs the queue until it is empty.
+func (net *memNet) deliver() {
+	for steps := 0; len(net.queue) > 0; steps++ {
+		if steps > 1_000_000 {
+			net.t.Fatal("message storm")
+		}
+		d := net.queue[0]
+		net.queue = net.queue[1:]
+		if d.l.closed || net.cutOff(d.l.from, d.l.to) {
+			continue
+		}
+		if d.toDialer {
+			d.l.from.m.Step(Link{ID: d.l.id, Node: d.l.name, IP: d.l.to.ip, LocalIP: d.l.from.ip}, d.msg, net.now)
+			net.flush(d.l.from)
+		} else {
+			d.l.to.m.Step(Link{ID: d.l.id, IP: d.l.from.ip, LocalIP: d.l.to.ip}, d.msg, net.now)
+			net.flush(d.l.to)
+		}
+	}
+}
+
+// run advances the clock by ms in ticks, delivering every message.
+func (net *memNet) run(ms int64) {
+	for end := net.now + ms; net.now < end; {
+		net.now += TickMs
+		for _, x := range net.nodes {
+			x.m.Tick(net.now)
+			net.flush(x)
+		}
+		net.deliver()
+	}
+}
+
+// meet has node i CLUSTER MEET node j.
+func (net *memNet) meet(i, j int) {
+	x, y := net.nodes[i], net.nodes[j]
+	if err := x.m.Meet(y.ip, 7000, testCPort, net.now); err != nil {
+		net.t.Fatal(err)
+	}
+}
+
+func (net *memNet) st(i int) *State { return net.nodes[i].m.S }
+
+// converged reports why the nodes do not agree yet, or "".
+func (net *memNet) converged() string {
+	names := map[string]bool{}
+	for _, x := range net.nodes {
+		names[x.m.S.Myself.Name] = true
+	}
+	ref := net.st(0)
+	for i, x := range net.nodes {
+		s := x.m.S
+		if len(s.Nodes) != len(names) {
+			return fmt.Sprintf("node %d knows %d nodes: %s", i, len(s.Nodes), nodeList(s))
+		}
+		for name, n := range s.Nodes {
+			if !names[name] {
+				return fmt.Sprintf("node %d knows stray %s", i, name)
+			}
+			if n.Flags&(FlagHandshake|FlagPFail|FlagFail|FlagNoAddr) != 0 {
+				return fmt.Sprintf("node %d sees %s with flags %b", i, name, n.Flags)
+			}
+			if n.ConfigEpoch != ref.Nodes[name].ConfigEpoch {
+				return fmt.Sprintf("node %d sees %s at epoch %d, node 0 at %d", i, name, n.ConfigEpoch, ref.Nodes[name].ConfigEpoch)
+			}
+		}
+		if s.CurrentEpoch != ref.CurrentEpoch {
+			return fmt.Sprintf("node %d currentEpoch %d, node 0 %d", i, s.CurrentEpoch, ref.CurrentEpoch)
+		}
+		for j := range s.Owner {
+			a, b := s.Owner[j], ref.Owner[j]
+			if (a == nil) != (b == nil) || a != nil && a.Name != b.Name {
+				return fmt.Sprintf("node %d and node 0 disagree on slot %d", i, j)
+			}
+		}
+	}
+	return ""
+}
+
+// distinctEpochs reports two masters with one configEpoch.
+func (net *memNet) distinctEpochs() string {
+	seen := map[uint64]int{}
+	for i := range net.nodes {
+		e := net.st(i).Myself.ConfigEpoch
+		if j, ok := seen[e]; ok {
+			return fmt.Sprintf("nodes %d and %d both at configEpoch %d", j, i, e)
+		}
+		seen[e] = i
+	}
+	return ""
+}
+
+// runUntil runs until cond returns "" or max ms passed.
+func (net *memNet) runUntil(max int64, cond func() string) {
+	net.t.Helper()
+	why := cond()
+	for waited := int64(0); why != "" && waited < max; waited += TickMs {
+		net.run(TickMs)
+		why = cond()
+	}
+	if why != "" {
+		net.t.Fatalf("seed %d: after %d ms: %s", net.seed, max, why)
+	}
+}
+
+func nodeList(s *State) string {
+	var out []string
+	for _, n := range s.SortedNodes() {
+		out = append(out, fmt.Sprintf("%s(%b)", n.Name[:6], n.Flags))
+	}
+	sort.Strings(out)
+	return fmt.Sprint(out)
+}
