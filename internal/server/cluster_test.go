@@ -746,6 +746,10 @@ func TestClusterNodesConfWithRedis(t *testing.T) {
 	if info := r.str("CLUSTER", "INFO"); !strings.Contains(info, "cluster_current_epoch:1\r\n") || !strings.Contains(info, "cluster_my_epoch:1\r\n") {
 		t.Fatalf("redis INFO:\n%s", info)
 	}
+	// The file is now redis-server's: redgo refuses to share it.
+	if _, err := newClusterServer(t, filepath.Join(gdir, "nodes.conf")); err == nil || !strings.Contains(err.Error(), "is already used by a different Redis Cluster node") {
+		t.Fatalf("nodes.conf locked by redis-server: %v", err)
+	}
 }
 
 // TestClusterAnnounceVsRedis: cluster-announce-* and
@@ -860,5 +864,31 @@ func TestClusterBlockedRedirect(t *testing.T) {
 	admin.str("CLUSTER", "DELSLOTS", "100")
 	if v, _ := c.read(); valueString(v) != "CLUSTERDOWN The cluster is down" {
 		t.Fatalf("blocked client: %q", valueString(v))
+	}
+}
+
+// TestClusterLockSeenByRedis: the flock moves with each rewrite of
+// nodes.conf, so redis-server refuses a file a redgo node uses.
+func TestClusterLockSeenByRedis(t *testing.T) {
+	needTool(t, "redis-server")
+	dir := t.TempDir()
+	_, addr := startCluster(t, filepath.Join(dir, "nodes.conf"))
+	c := dialRaw(t, addr)
+	c.str("CLUSTER", "ADDSLOTS", "1") // a rewrite: the file is a new inode now
+	c.str("CLUSTER", "SAVECONFIG")
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(freePort(t)), "--bind", "127.0.0.1", "--save", "",
+		"--dir", dir, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(freePort(t)))
+	done := make(chan struct{})
+	var out []byte
+	go func() { out, _ = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("redis-server started on a nodes.conf redgo holds")
+	}
+	if !bytes.Contains(out, []byte("is already used by a different Redis Cluster node")) {
+		t.Fatalf("redis-server output:\n%s", out)
 	}
 }
