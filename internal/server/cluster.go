@@ -390,9 +390,7 @@ func (cm *clusterMode) hookConfig() {
 	cfg.OnSet("cluster-allow-pubsubshard-when-down", update(func(v string) { cm.st.Opts.AllowPubsubShardDown = yes(v) }))
 	cfg.OnSet("cluster-preferred-endpoint-type", update(func(v string) { cm.st.Opts.PreferredEndpoint = v }))
 	cfg.OnSet("cluster-announce-ip", update(func(v string) {
-		if v != "" {
-			me().IP = v
-		}
+		me().IP = v // "" until the bus learns our address again, as Redis
 		saveToo()
 	}))
 	cfg.OnSet("cluster-announce-hostname", update(func(v string) { me().Hostname = v; saveToo() }))

@@ -788,6 +788,7 @@ func TestClusterAnnounceVsRedis(t *testing.T) {
 		{"cluster-announce-port", "7778"},
 		{"cluster-announce-bus-port", "17778"},
 		{"cluster-announce-ip", "10.9.9.10"},
+		{"cluster-announce-ip", ""},
 	} {
 		for _, c := range []*rawConn{a, b} {
 			if got := c.str("CONFIG", "SET", set[0], set[1]); got != "OK" {

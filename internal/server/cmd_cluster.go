@@ -551,9 +551,10 @@ func cmdClusterReset(c *commands.Ctx) {
 		}
 		st.Reset(hard, randomHex(cluster.NameLen))
 		if replica {
-			// A replica turned master drops the data it replicated.
+			// A replica turned master drops the data it replicated (not
+			// propagated: Redis's emptyData).
 			for i := 0; i < c.KS.NumDB(); i++ {
-				c.Dirty += c.KS.DB(i).Flush()
+				c.KS.DB(i).Flush()
 			}
 		}
 		c.W.OK()
