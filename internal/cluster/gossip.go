@@ -559,7 +559,7 @@ func (g *Membership) epochCollision(sender *Node) {
 	s.CurrentEpoch++
 	me.ConfigEpoch = s.CurrentEpoch
 	s.Do(TodoSaveConfig | TodoFsyncConfig)
-	g.logf("WARNING: configEpoch collision with node %s (). configEpoch set to %d", sender.Name, me.ConfigEpoch)
+	g.logf("WARNING: configEpoch collision with node %s. configEpoch set to %d", sender.Name, me.ConfigEpoch)
 }
 
 // gossipSection reads what the sender knows about other nodes

@@ -1,0 +1,428 @@
+package clusterbus
+
+// The TCP side of the cluster bus: a listener on the bus port, one
+// reader and one writer goroutine per link, outbound links by node name,
+// and one drive loop that feeds cluster.Membership (Step for each
+// message, Tick every 100 ms) and carries out what it returns. The loop
+// is the only goroutine that calls Membership, always under Config.Mu.
+//
+// A link that sends something that does not decode is closed (Redis
+// frees the link on an invalid packet). A link whose send queue fills up
+// is closed too (cluster-link-sendbuf-limit, counted in
+// State.LinksBufferLimitExceeded).
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/cluster"
+)
+
+// Config is what a Transport needs.
+type Config struct {
+	// Addr is the address to listen on ("host:port"; port 0 picks one).
+	Addr string
+	// M is the membership machine to drive.
+	M *cluster.Membership
+	// Mu guards M and its State; the server passes its cluster mutex.
+	// nil: the Transport uses its own.
+	Mu sync.Locker
+	// After runs under Mu after each batch of Step/Tick calls, once
+	// their outputs went out: the place to act on M.S.Todo() (save
+	// nodes.conf, UpdateState, publish routes). nil: UpdateState only.
+	After func(now int64)
+	// Logf receives Membership's log lines and link errors; nil drops them.
+	Logf func(format string, args ...any)
+	// MaxMsgLen bounds an incoming message (0: 64 MB).
+	MaxMsgLen int
+	// SendQueue is how many messages may wait on one link (0: 4096).
+	SendQueue int
+	// Now returns the time in ms (nil: the wall clock).
+	Now func() int64
+}
+
+// Transport runs the bus of one node.
+type Transport struct {
+	cfg    Config
+	ln     net.Listener
+	events chan event
+	done   chan struct{}
+	wg     sync.WaitGroup
+	nextID atomic.Uint64
+
+	// Owned by the drive loop.
+	links map[cluster.LinkID]*conn // every open link
+	out   map[string]*conn         // outbound links by node name
+}
+
+// conn is one bus link.
+type conn struct {
+	id       cluster.LinkID
+	c        net.Conn // nil while dialing
+	name     string   // outbound: the node it goes to (drive loop only)
+	outbound bool
+	sendq    chan []byte
+	quit     chan struct{}
+	once     sync.Once
+	ip, lip  string // remote and local IP
+}
+
+func (c *conn) close() {
+	c.once.Do(func() {
+		close(c.quit)
+		if c.c != nil {
+			c.c.Close()
+		}
+	})
+}
+
+type eventKind uint8
+
+const (
+	evMsg    eventKind = iota // msg arrived on c
+	evClosed                  // c broke
+	evDialed                  // dial of c finished (err set on failure)
+)
+
+type event struct {
+	kind eventKind
+	c    *conn
+	msg  *cluster.Msg
+	nc   net.Conn // evDialed of an outbound link: the new connection
+	err  error
+}
+
+// Listen starts the bus: the listener and the drive loop.
+func Listen(cfg Config) (*Transport, error) {
+	if cfg.Mu == nil {
+		cfg.Mu = new(sync.Mutex)
+	}
+	if cfg.MaxMsgLen == 0 {
+		cfg.MaxMsgLen = 64 << 20
+	}
+	if cfg.SendQueue == 0 {
+		cfg.SendQueue = 4096
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return time.Now().UnixMilli() }
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transport{cfg: cfg, ln: ln, events: make(chan event, 256), done: make(chan struct{}),
+		links: map[cluster.LinkID]*conn{}, out: map[string]*conn{}}
+	t.wg.Add(2)
+	go t.accept()
+	go t.loop()
+	return t, nil
+}
+
+// Addr is the address the bus listens on.
+func (t *Transport) Addr() net.Addr { return t.ln.Addr() }
+
+// Port is the bus port.
+func (t *Transport) Port() int { return t.ln.Addr().(*net.TCPAddr).Port }
+
+// Close stops the bus and waits for its goroutines.
+func (t *Transport) Close() error {
+	close(t.done)
+	err := t.ln.Close()
+	t.wg.Wait()
+	return err
+}
+
+func (t *Transport) logf(format string, args ...any) {
+	if t.cfg.Logf != nil {
+		t.cfg.Logf(format, args...)
+	}
+}
+
+// post hands an event to the loop unless the transport is closing.
+func (t *Transport) post(ev event) {
+	select {
+	case t.events <- ev:
+	case <-t.done:
+	}
+}
+
+func (t *Transport) newConn(outbound bool) *conn {
+	return &conn{id: cluster.LinkID(t.nextID.Add(1)), outbound: outbound,
+		sendq: make(chan []byte, t.cfg.SendQueue), quit: make(chan struct{})}
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, _ := net.SplitHostPort(a.String())
+	return h
+}
+
+func (t *Transport) accept() {
+	defer t.wg.Done()
+	for {
+		nc, err := t.ln.Accept()
+		if err != nil {
+			select {
+			case <-t.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			t.logf("Error accepting cluster node: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		c := t.newConn(false)
+		c.c, c.ip, c.lip = nc, hostOf(nc.RemoteAddr()), hostOf(nc.LocalAddr())
+		select {
+		case t.events <- event{kind: evDialed, c: c}:
+			t.start(c)
+		case <-t.done:
+			nc.Close()
+			return
+		}
+	}
+}
+
+// start runs the reader and the writer of a connected link.
+func (t *Transport) start(c *conn) {
+	t.wg.Add(2)
+	go t.reader(c)
+	go t.writer(c)
+}
+
+func (t *Transport) reader(c *conn) {
+	defer t.wg.Done()
+	r := bufio.NewReaderSize(c.c, 64<<10)
+	var buf []byte
+	for {
+		b, err := ReadMsg(r, buf, t.cfg.MaxMsgLen)
+		buf = b
+		var m *cluster.Msg
+		if err == nil {
+			m, err = Decode(b)
+		}
+		if err != nil {
+			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
+				select {
+				case <-c.quit:
+				default:
+					t.logf("Closing cluster link from %s: %v", c.ip, err)
+				}
+			}
+			c.close()
+			t.post(event{kind: evClosed, c: c})
+			return
+		}
+		t.post(event{kind: evMsg, c: c, msg: m})
+	}
+}
+
+func (t *Transport) writer(c *conn) {
+	defer t.wg.Done()
+	for {
+		select {
+		case b := <-c.sendq:
+			c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.c.Write(b); err != nil {
+				c.close()
+				return
+			}
+		case <-c.quit:
+			return
+		case <-t.done:
+			return
+		}
+	}
+}
+
+func (t *Transport) dial(c *conn, ip string, cport int) {
+	defer t.wg.Done()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	nc, err := d.Dial("tcp", net.JoinHostPort(ip, strconv.Itoa(cport)))
+	select {
+	case t.events <- event{kind: evDialed, c: c, nc: nc, err: err}:
+	case <-t.done:
+		if nc != nil {
+			nc.Close()
+		}
+	}
+}
+
+// loop is the drive loop: the only caller of Membership.
+func (t *Transport) loop() {
+	defer t.wg.Done()
+	tick := time.NewTicker(cluster.TickMs * time.Millisecond)
+	defer tick.Stop()
+	defer func() {
+		for _, c := range t.links {
+			c.close()
+		}
+	}()
+	mu := t.cfg.Mu
+	for {
+		select {
+		case <-t.done:
+			return
+		case ev := <-t.events:
+			mu.Lock()
+			now := t.cfg.Now()
+			t.handle(ev, now)
+			// Take whatever else is queued under the same lock.
+			for more := true; more; {
+				select {
+				case ev := <-t.events:
+					t.handle(ev, now)
+				default:
+					more = false
+				}
+			}
+			t.after(now)
+			mu.Unlock()
+		case <-tick.C:
+			mu.Lock()
+			now := t.cfg.Now()
+			t.cfg.M.Tick(now)
+			t.flush(now)
+			t.after(now)
+			mu.Unlock()
+		}
+	}
+}
+
+func (t *Transport) after(now int64) {
+	if t.cfg.After != nil {
+		t.cfg.After(now)
+		t.flush(now)
+		return
+	}
+	s := t.cfg.M.S
+	todo := s.Todo()
+	if todo&cluster.TodoUpdateState != 0 {
+		s.UpdateState(now)
+	}
+	s.Do(todo & cluster.TodoBroadcastPong)
+}
+
+func (t *Transport) handle(ev event, now int64) {
+	m, c := t.cfg.M, ev.c
+	switch ev.kind {
+	case evMsg:
+		if t.links[c.id] != c {
+			return
+		}
+		l := cluster.Link{ID: c.id, IP: c.ip, LocalIP: c.lip}
+		if c.outbound {
+			l.Node = c.name
+		}
+		m.Step(l, ev.msg, now)
+	case evClosed:
+		if t.links[c.id] != c {
+			return
+		}
+		delete(t.links, c.id)
+		if c.outbound && t.out[c.name] == c {
+			delete(t.out, c.name)
+			m.LinkDown(c.name, now)
+		}
+	case evDialed:
+		if !c.outbound {
+			t.links[c.id] = c
+			return
+		}
+		if t.out[c.name] != c {
+			// Replaced or closed while dialing.
+			if ev.nc != nil {
+				ev.nc.Close()
+			}
+			return
+		}
+		if ev.err != nil {
+			delete(t.out, c.name)
+			t.logf("Connection with Node %s failed: %v", c.name, ev.err)
+			m.LinkDown(c.name, now)
+			break
+		}
+		c.c, c.ip, c.lip = ev.nc, hostOf(ev.nc.RemoteAddr()), hostOf(ev.nc.LocalAddr())
+		t.links[c.id] = c
+		t.start(c)
+		m.LinkUp(c.name, now)
+	}
+	t.flush(now)
+}
+
+// flush carries out the Membership's outputs.
+func (t *Transport) flush(now int64) {
+	outs, logs := t.cfg.M.Ready()
+	for _, l := range logs {
+		t.logf("%s", l)
+	}
+	for _, o := range outs {
+		switch o.Kind {
+		case cluster.OutSend:
+			c := t.links[o.Link]
+			if o.Link == 0 {
+				c = t.out[o.Node]
+			}
+			if c == nil || c.c == nil {
+				continue
+			}
+			b, err := Encode(o.Msg)
+			if err != nil {
+				t.logf("Cannot encode a %s message: %v", o.Msg.Type, err)
+				continue
+			}
+			select {
+			case c.sendq <- b:
+			default:
+				t.cfg.M.S.LinksBufferLimitExceeded++
+				t.logf("Freeing cluster link to %s: send queue full", c.ip)
+				t.drop(c, now)
+			}
+		case cluster.OutDial:
+			if old := t.out[o.Node]; old != nil {
+				delete(t.links, old.id)
+				old.close()
+			}
+			c := t.newConn(true)
+			c.name = o.Node
+			t.out[o.Node] = c
+			t.wg.Add(1)
+			go t.dial(c, o.IP, o.CPort)
+		case cluster.OutClose:
+			if c := t.out[o.Node]; c != nil {
+				delete(t.out, o.Node)
+				delete(t.links, c.id)
+				c.close()
+			}
+		case cluster.OutRename:
+			if c := t.out[o.Node]; c != nil {
+				delete(t.out, o.Node)
+				c.name = o.NewName
+				t.out[o.NewName] = c
+			}
+		}
+	}
+}
+
+// drop closes c at our initiative and tells Membership when it was the
+// outbound link of a node.
+func (t *Transport) drop(c *conn, now int64) {
+	delete(t.links, c.id)
+	c.close()
+	if c.outbound && t.out[c.name] == c {
+		delete(t.out, c.name)
+		t.cfg.M.LinkDown(c.name, now)
+	}
+}
