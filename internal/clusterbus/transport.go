@@ -53,12 +53,15 @@ type Transport struct {
 	ln     net.Listener
 	events chan event
 	done   chan struct{}
+	closed sync.Once
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
 
 	// Owned by the drive loop.
 	links map[cluster.LinkID]*conn // every open link
 	out   map[string]*conn         // outbound links by node name
+	// unreachable: nodes whose last dial failed (logged once per outage).
+	unreachable map[string]bool
 }
 
 // conn is one bus link.
@@ -117,7 +120,7 @@ func Listen(cfg Config) (*Transport, error) {
 		return nil, err
 	}
 	t := &Transport{cfg: cfg, ln: ln, events: make(chan event, 256), done: make(chan struct{}),
-		links: map[cluster.LinkID]*conn{}, out: map[string]*conn{}}
+		links: map[cluster.LinkID]*conn{}, out: map[string]*conn{}, unreachable: map[string]bool{}}
 	t.wg.Add(2)
 	go t.accept()
 	go t.loop()
@@ -130,11 +133,15 @@ func (t *Transport) Addr() net.Addr { return t.ln.Addr() }
 // Port is the bus port.
 func (t *Transport) Port() int { return t.ln.Addr().(*net.TCPAddr).Port }
 
-// Close stops the bus and waits for its goroutines.
+// Close stops the bus and waits for its goroutines. Only the first call
+// does anything.
 func (t *Transport) Close() error {
-	close(t.done)
-	err := t.ln.Close()
-	t.wg.Wait()
+	var err error
+	t.closed.Do(func() {
+		close(t.done)
+		err = t.ln.Close()
+		t.wg.Wait()
+	})
 	return err
 }
 
@@ -350,10 +357,14 @@ func (t *Transport) handle(ev event, now int64) {
 		}
 		if ev.err != nil {
 			delete(t.out, c.name)
-			t.logf("Connection with Node %s failed: %v", c.name, ev.err)
+			if !t.unreachable[c.name] {
+				t.unreachable[c.name] = true
+				t.logf("Connection with Node %s failed: %v", c.name, ev.err)
+			}
 			m.LinkDown(c.name, now)
 			break
 		}
+		delete(t.unreachable, c.name)
 		c.c, c.ip, c.lip = ev.nc, hostOf(ev.nc.RemoteAddr()), hostOf(ev.nc.LocalAddr())
 		t.links[c.id] = c
 		t.start(c)

@@ -154,3 +154,84 @@ func TestTransportRedis(t *testing.T) {
 		})
 	}
 }
+
+// addSlots gives n the slots lo..hi as CLUSTER ADDSLOTSRANGE.
+func (n *busNode) addSlots(t *testing.T, lo, hi int) {
+	t.Helper()
+	n.view(func(s *cluster.State) error {
+		var m cluster.SlotMark
+		if err := s.CheckSlots(&m, false, lo, hi); err != nil {
+			t.Fatal(err)
+		}
+		s.UpdateSlots(&m, false)
+		return nil
+	})
+}
+
+// Two redgo nodes and a redis-server form one cluster: everyone agrees
+// on the slots and epochs, redis reaches cluster_state:ok, and a redgo
+// node that goes away is marked FAIL by both the others.
+func TestTransportMixed(t *testing.T) {
+	r := startClusterRedis(t)
+	a := startBus(t, 6, 7006)
+	b := startBus(t, 7, 7007)
+	a.meet(t, r.port, r.port+10000)
+	b.meet(t, r.port, r.port+10000)
+	r.do(t, "CLUSTER", "ADDSLOTSRANGE", 0, 5000)
+	a.addSlots(t, 5001, 10000)
+	b.addSlots(t, 10001, 16383)
+	rname, an, bn := r.do(t, "CLUSTER", "MYID"), a.name(), b.name()
+	eventually(t, 15*time.Second, func() error {
+		if got := r.info(t, "cluster_state"); got != "ok" {
+			return fmt.Errorf("redis cluster_state %s", got)
+		}
+		epochs := map[string]uint64{}
+		for _, n := range []*busNode{a, b} {
+			err := n.view(func(s *cluster.State) error {
+				if len(s.Nodes) != 3 {
+					return fmt.Errorf("%d nodes", len(s.Nodes))
+				}
+				for _, j := range []int{0, 5001, 16383} {
+					if s.Owner[j] == nil {
+						return fmt.Errorf("slot %d unassigned", j)
+					}
+				}
+				for name, o := range s.Nodes {
+					epochs[name+fmt.Sprint(o.ConfigEpoch)] = o.ConfigEpoch
+				}
+				if s.Owner[0].Name != rname || s.Owner[5001].Name != an || s.Owner[16383].Name != bn {
+					return fmt.Errorf("slot owners wrong")
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, name := range []string{rname, an, bn} {
+			f := strings.Fields(r.nodesLine(t, name))
+			if len(f) < 8 || f[7] != "connected" {
+				return fmt.Errorf("redis line of %s: %v", name, f)
+			}
+			if _, ok := epochs[name+f[6]]; !ok {
+				return fmt.Errorf("redis has %s at epoch %s, redgo nodes disagree", name, f[6])
+			}
+		}
+		if len(epochs) != 3 {
+			return fmt.Errorf("epochs %v", epochs)
+		}
+		return nil
+	})
+	b.t.Close()
+	eventually(t, 15*time.Second, func() error {
+		if l := r.nodesLine(t, bn); !strings.Contains(l, " master,fail ") {
+			return fmt.Errorf("redis sees %q", l)
+		}
+		return a.view(func(s *cluster.State) error {
+			if s.Nodes[bn].Flags&cluster.FlagFail == 0 {
+				return fmt.Errorf("redgo sees flags %b", s.Nodes[bn].Flags)
+			}
+			return nil
+		})
+	})
+}
