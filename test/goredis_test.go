@@ -278,3 +278,30 @@ func TestPubSub(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveWakesBlockedInOtherDB: a BLPOP in db 1 is served by MOVE from db 0.
+func TestMoveWakesBlockedInOtherDB(t *testing.T) {
+	s := startRedgo(t)
+	a := client(t, s.Port(), 2)
+	b := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.Port()), DB: 1,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}})
+	t.Cleanup(func() { b.Close() })
+	done := make(chan string, 1)
+	go func() {
+		r, err := b.BLPop(bg, 5*time.Second, "l").Result()
+		done <- fmt.Sprint(r, err)
+	}()
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(a.Info(bg, "clients").Val(), "blocked_clients:1") {
+			return errors.New("not blocked")
+		}
+		return nil
+	})
+	a.RPush(bg, "l", "x")
+	if n, err := a.Move(bg, "l", 1).Result(); err != nil || !n {
+		t.Fatalf("move: %v %v", n, err)
+	}
+	if got := <-done; got != "[l x] <nil>" {
+		t.Fatalf("blocked client got %q", got)
+	}
+}

@@ -216,6 +216,7 @@ func cmdCopy(c *Ctx) {
 	ddb.Set(dst, n, false)
 	if ddb.Index() != c.DB.Index() {
 		ddb.Touch(dst)
+		c.ReadyInDB(ddb.Index(), dst)
 	}
 	c.Dirty++
 	c.W.Int(1)
@@ -244,6 +245,7 @@ func cmdMove(c *Ctx) {
 	}
 	moveObject(c.DB, key, ddb, key, o)
 	ddb.Touch(key)
+	c.ReadyInDB(dbid, key)
 	c.Dirty++
 	c.W.Int(1)
 }

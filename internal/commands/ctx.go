@@ -46,6 +46,15 @@ type Ctx struct {
 	// the AOF and replicas (BLPOP -> LPOP, SPOP -> SREM, relative expiry ->
 	// absolute...). Nil means "the command as received" when Dirty > 0.
 	Props [][][]byte
+
+	// OtherDB lists keys written in another database than DB (MOVE, COPY
+	// ... DB n), so clients blocked on them there are served too.
+	OtherDB []keyspace.KeyRef
+}
+
+// ReadyInDB records that key in database db was written by this command.
+func (c *Ctx) ReadyInDB(db int, key []byte) {
+	c.OtherDB = append(c.OtherDB, keyspace.KeyRef{DB: db, Key: string(key)})
 }
 
 // Propagate records a command to send to the AOF and replicas instead of

@@ -220,6 +220,12 @@ func (s *Server) afterWrite(ctx *commands.Ctx, args [][]byte, pos []int, shards 
 	if len(ready) > 0 {
 		s.serveReady(db, ready, shards, allLocked)
 	}
+	for _, ref := range ctx.OtherDB {
+		other := s.KS.DB(ref.DB)
+		if k := []byte(ref.Key); anyBlocked && other.HasWaiters(k) {
+			s.serveReady(other, [][]byte{k}, shards, allLocked)
+		}
+	}
 }
 
 // held reports whether every shard of keys is among the locked shards.
