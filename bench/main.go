@@ -6,6 +6,7 @@
 //
 //	go run ./bench                 # full run, writes docs/benchmarks.md
 //	go run ./bench -quick          # fewer requests, no file written
+//	go run ./bench -aof            # appendfsync always writes only (its section of the report)
 package main
 
 import (
@@ -175,6 +176,16 @@ func main() {
 	if err := build.Run(); err != nil {
 		fail("go build: %v", err)
 	}
+	if *aofOnly {
+		sec := aofSection(bin)
+		fmt.Print(sec)
+		if !*quick {
+			if err := spliceAOFSection(*out, sec); err != nil {
+				fail("write %s: %v", *out, err)
+			}
+		}
+		return
+	}
 	rg := start("redgo", bin)
 	rd := start("redis", "redis-server")
 
@@ -256,6 +267,7 @@ func main() {
 		float64(g[1]-g[2])/float64(r[1]-r[2]))
 	fmt.Print(b.String())
 	if !*quick {
+		b.WriteString(keptAOFSection(*out)) // `go run ./bench -aof` owns that part
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			fail("write %s: %v", *out, err)
 		}

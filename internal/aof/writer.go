@@ -50,8 +50,8 @@ type Writer struct {
 	buf     []byte // fed, not yet taken by the flusher
 	db      int    // database the stream is in; -1: the next write selects
 	seq     int64  // sequence of the last write fed
-	synced  int64  // every write <= synced is durable as the policy demands
 	failed  int64  // writes <= failed were in an attempt that failed
+	wakeAt  int64  // Feed wakes the flusher once this many writes wait (1, or gather's target)
 	lastErr error
 	done    chan struct{} // closed (and replaced) after each flush attempt
 	stopped bool          // no flusher: waiters flush themselves
@@ -75,9 +75,11 @@ type Writer struct {
 	// take, the clients waiting when the last fsync ended, its duration.
 	taken   int64
 	target  int64
+	reached int // targets reached in a row
 	syncDur time.Duration
 	timer   *time.Timer
 
+	synced  atomic.Int64 // every write <= synced is durable as the policy demands (set under mu)
 	waiters atomic.Int64 // clients blocked in WaitDurable
 	syncs   atomic.Int64 // fsyncs done
 	size    atomic.Int64 // bytes in the current file, durable or not
@@ -88,7 +90,7 @@ type Writer struct {
 
 // NewWriter returns a writer that is off and has no file.
 func NewWriter(p Policy, logf func(format string, args ...any)) *Writer {
-	w := &Writer{log: logf, db: -1, done: make(chan struct{}), wake: make(chan struct{}, 1),
+	w := &Writer{log: logf, db: -1, wakeAt: 1, done: make(chan struct{}), wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), exited: make(chan struct{})}
 	w.policy.Store(int32(p))
 	w.writeOK.Store(true)
@@ -179,8 +181,11 @@ func (w *Writer) Feed(db int, cmds [][][]byte) int64 {
 	}
 	w.seq++
 	seq := w.seq
+	wake := seq-w.taken >= w.wakeAt
 	w.mu.Unlock()
-	w.kick()
+	if wake {
+		w.kick()
+	}
 	return seq
 }
 
@@ -221,11 +226,14 @@ func (w *Writer) WaitDurable(seq int64) error {
 		}
 		return nil
 	}
+	if w.synced.Load() >= seq {
+		return nil
+	}
 	w.waiters.Add(1)
 	defer w.waiters.Add(-1)
 	for {
 		w.mu.Lock()
-		if w.synced >= seq {
+		if w.synced.Load() >= seq {
 			w.mu.Unlock()
 			return nil
 		}
@@ -299,7 +307,7 @@ func (w *Writer) run() {
 }
 
 // gather waits, before an fsync, until there are target new writes, but
-// never longer than the last fsync took. The target follows the load: it
+// never longer than half the last fsync (at most 300µs). The target follows the load: it
 // grows while it is reached in time and falls to what arrived when not,
 // and is at least the number of clients waiting when an fsync ends. The clients that an fsync releases send their next
 // writes within a round trip; an fsync started at once would cover only
@@ -312,39 +320,55 @@ func (w *Writer) gather() {
 	if target <= 1 {
 		return
 	}
-	delay := w.syncDur
-	if delay > time.Millisecond {
-		delay = time.Millisecond
+	delay := w.syncDur / 2
+	if delay > 300*time.Microsecond {
+		delay = 300 * time.Microsecond
 	}
 	if delay < 20*time.Microsecond {
 		return
 	}
-	deadline := time.Now().Add(delay)
-	for {
-		w.mu.Lock()
-		n := w.seq - w.taken
-		w.mu.Unlock()
-		if n >= target {
-			w.target += 1 + target/8 // more may come: aim higher next time
-			return
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			w.target = n // that is what one fsync's wait brings
-			return
+	// Feed wakes us only when the target is reached.
+	w.mu.Lock()
+	n := w.seq - w.taken
+	if n < target {
+		w.wakeAt = target
+	}
+	w.mu.Unlock()
+	if n < target {
+		select { // drop a wake-up from before the target was set
+		case <-w.wake:
+		default:
 		}
 		if w.timer == nil {
-			w.timer = time.NewTimer(left)
+			w.timer = time.NewTimer(delay)
 		} else {
-			w.timer.Reset(left)
+			w.timer.Reset(delay)
 		}
-		select {
-		case <-w.wake:
-			w.timer.Stop()
-		case <-w.timer.C:
-		case <-w.quit:
-			return
+		w.mu.Lock()
+		n = w.seq - w.taken
+		w.mu.Unlock()
+		if n < target {
+			select {
+			case <-w.wake:
+			case <-w.timer.C:
+			case <-w.quit:
+			}
 		}
+		w.timer.Stop()
+		w.mu.Lock()
+		w.wakeAt = 1
+		n = w.seq - w.taken
+		w.mu.Unlock()
+	}
+	if n >= target {
+		// Reached: after a few in a row, probe whether more would come.
+		if w.reached++; w.reached >= 4 {
+			w.target += 1 + target/8
+			w.reached = 0
+		}
+	} else {
+		w.target = n // that is what one wait brings
+		w.reached = 0
 	}
 }
 
@@ -422,8 +446,8 @@ func (w *Writer) flushLocked(forceSync bool) (int64, error) {
 
 func (w *Writer) markSynced(upto int64) {
 	w.mu.Lock()
-	if upto > w.synced {
-		w.synced = upto
+	if upto > w.synced.Load() {
+		w.synced.Store(upto)
 	}
 	close(w.done)
 	w.done = make(chan struct{})
