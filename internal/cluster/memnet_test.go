@@ -209,10 +209,9 @@ func (net *memNet) converged() string {
 		if s.CurrentEpoch != ref.CurrentEpoch {
 			return fmt.Sprintf("node %d currentEpoch %d, node 0 %d", i, s.CurrentEpoch, ref.CurrentEpoch)
 		}
-		for j := range s.Owner {
-			a, b := s.Owner[j], ref.Owner[j]
-			if (a == nil) != (b == nil) || a != nil && a.Name != b.Name {
-				return fmt.Sprintf("node %d and node 0 disagree on slot %d", i, j)
+		for name, n := range s.Nodes {
+			if n.Slots != ref.Nodes[name].Slots {
+				return fmt.Sprintf("node %d and node 0 disagree on the slots of %s", i, name)
 			}
 		}
 	}
