@@ -768,6 +768,15 @@ func (g *Membership) Tick(now int64) {
 	handshakeTimeout := max(timeout, minHandshakeTimeout)
 	nodes := s.SortedNodes()
 
+	// Nodes removed behind our back (CLUSTER RESET, State.Forget) lose
+	// their links.
+	for n := range g.links {
+		if s.Nodes[n.Name] != n {
+			delete(g.links, n)
+			g.out = append(g.out, Out{Kind: OutClose, Node: n.Name})
+		}
+	}
+
 	if s.Pending()&TodoBroadcastPong != 0 {
 		t := s.Todo()
 		s.Do(t &^ TodoBroadcastPong)

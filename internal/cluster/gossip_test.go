@@ -250,6 +250,15 @@ func TestGossipForget(t *testing.T) {
 		t.Fatal("forgotten node back within the ban")
 	}
 	net.runUntil(20_000, net.converged)
+
+	// Removed by the State directly (CLUSTER RESET): the link goes too.
+	if err := net.st(1).Forget(f, net.now/1000); err != nil {
+		t.Fatal(err)
+	}
+	net.run(TickMs)
+	if net.nodes[1].out[f] != nil || len(net.nodes[1].m.links) != 2 {
+		t.Fatal("link of a removed node kept")
+	}
 }
 
 // Hostnames travel in the ping extension and are cleared when dropped.
