@@ -201,7 +201,7 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) err
 // and writes its serialization to tmp.
 func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
 	ks := keyspace.New(st.s.KS.NumDB())
-	r := newReplayer(ks)
+	r := newReplayer(st.s, ks)
 	for _, info := range sources {
 		if st.rw.abort.Load() {
 			return 0, errors.New("rewrite aborted")

@@ -349,7 +349,7 @@ func (st *aofState) persistManifest(m *aof.Manifest) error {
 // loadFiles replays the base and incremental files into the keyspace.
 func (st *aofState) loadFiles() error {
 	files := st.man.Files()
-	r := newReplayer(st.s.KS)
+	r := newReplayer(st.s, st.s.KS)
 	st.baseSize, st.incrSizes = 0, 0
 	for i, info := range files {
 		last := i == len(files)-1
@@ -567,13 +567,14 @@ func (st *aofState) disable() {
 // replies (including errors) are dropped.
 type replayer struct {
 	ks      *keyspace.Keyspace
+	srv     *Server // handed to handlers as Ctx.Srv (no Client: there is none)
 	db      int
 	inMulti bool
 	queue   [][][]byte
 	w       resp.Writer
 }
 
-func newReplayer(ks *keyspace.Keyspace) *replayer { return &replayer{ks: ks} }
+func newReplayer(s *Server, ks *keyspace.Keyspace) *replayer { return &replayer{ks: ks, srv: s} }
 
 // replay reads commands from r (size bytes, starting at file offset base)
 // and applies them. It returns the offset up to which the file was whole:
@@ -666,8 +667,34 @@ func (r *replayer) run(args [][]byte) (err error) {
 		}
 	}()
 	r.w.Buf = r.w.Buf[:0]
-	commands.Exec(r.ks, r.db, &r.w, args)
+	r.exec(args)
 	return nil
+}
+
+// exec runs one command as commands.Exec does (lookup, arity, locks,
+// handler; a command that would block replies as if timed out), with the
+// server in Ctx.Srv as the dispatcher gives it.
+func (r *replayer) exec(args [][]byte) {
+	cmd := commands.Lookup(args[0])
+	if cmd == nil {
+		return
+	}
+	cmd, errText := commands.Resolve(cmd, args)
+	if errText != "" || cmd.Handler == nil {
+		return
+	}
+	c := &commands.Ctx{Args: args, Cmd: cmd, W: &r.w, DB: r.ks.DB(r.db), KS: r.ks, Now: r.ks.Now(),
+		NoBlock: true, Srv: r.srv}
+	var posBuf, shardBuf [8]int
+	if cmd.LockAll {
+		r.ks.LockAll()
+		defer r.ks.UnlockAll()
+	} else {
+		shards := commands.Shards(args, cmd.KeyPositions(args, posBuf[:0]), shardBuf[:0])
+		r.ks.Lock(shards)
+		defer r.ks.Unlock(shards)
+	}
+	cmd.Handler(c)
 }
 
 // aofInfo adds the aof_* fields of INFO persistence that Redis prints

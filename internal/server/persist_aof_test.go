@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -140,6 +141,15 @@ func fillTypes(t *testing.T, rc *redis.Client) {
 	do(t, rc, "DEL", "nosuch")
 	do(t, rc, "SET", "gone", "1")
 	do(t, rc, "DEL", "gone")
+	// Whole-database commands.
+	do(t, rc, "SET", "moved", "1")
+	do(t, rc, "MOVE", "moved", "5")
+	do(t, rc, "SWAPDB", "5", "6")
+	do(t, rc, "SET", "flushed", "1")
+	do(t, rc, "SWAPDB", "0", "7")
+	do(t, rc, "FLUSHDB")
+	do(t, rc, "SWAPDB", "0", "7")
+	do(t, rc, "COPY", "s", "s-copy")
 }
 
 func TestAOFRestartKeepsEverything(t *testing.T) {
@@ -642,3 +652,53 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 }
 
 var _ = io.Discard
+
+// An AOF directory written by redis-server 7.0 (RESP base) loads in redgo
+// with the same dataset (DEBUG DIGEST, which redgo computes as Redis).
+func TestAOFFromRedisLoads(t *testing.T) {
+	dir := t.TempDir()
+	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no")
+	rr := goRedis(t, raddr)
+	fillTypes(t, rr)
+	do(t, rr, "BGREWRITEAOF") // a RESP base from Redis's own rewrite, then more writes
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")), "appendonly.aof.2.base.aof") {
+		if time.Now().After(deadline) {
+			t.Fatal("redis did not rewrite")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	do(t, rr, "SET", "after-rewrite", "1")
+	do(t, rr, "RPUSH", "biglist", "tail")
+	want := digest(t, rr)
+	rr.Do(ctx, "SHUTDOWN", "NOSAVE")
+	time.Sleep(100 * time.Millisecond)
+	_, rc := mustStartAOF(t, dir)
+	if got := digest(t, rc); got != want {
+		t.Fatalf("digest %s, redis had %s", got, want)
+	}
+}
+
+// redgo's AOF directory (base from a rewrite, then incremental writes)
+// loads in redis-server 7.0 with the same dataset.
+func TestAOFLoadsInRedis(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	fillTypes(t, rc)
+	do(t, rc, "BGREWRITEAOF")
+	waitRewrite(t, s)
+	do(t, rc, "SET", "after-rewrite", "1")
+	pipe := rc.TxPipeline()
+	pipe.Incr(ctx, "n")
+	pipe.LPush(ctx, "l", "head")
+	pipe.Exec(ctx)
+	want := digest(t, rc)
+	s.Close()
+	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes")
+	if got := digest(t, goRedis(t, raddr)); got != want {
+		t.Fatalf("redis digest %s, redgo had %s", got, want)
+	}
+}
