@@ -120,6 +120,39 @@ func AppendLen(b []byte, n uint64) []byte {
 // when compress is set, s is longer than 20 bytes and compression saves
 // at least 4 bytes; else as is.
 func AppendString(b, s []byte, compress bool) []byte {
+	return appendString(b, s, Comp{On: compress})
+}
+
+// Comp says how strings longer than 20 bytes are written: plain (On
+// false), LZF-compressed now, or, when Spans is set, plain but recorded in
+// Spans so that CompressDeferred compresses them later (a snapshot encodes
+// under a shard lock and compresses after releasing it).
+type Comp struct {
+	On    bool
+	Spans *[]Span
+}
+
+// Span locates a deferred string in an encoded buffer: its length prefix
+// at Start, its bytes from Data to End.
+type Span struct{ Start, Data, End int }
+
+// CompressDeferred appends src to dst with the strings of spans (from a
+// Comp with Spans, in order) LZF-compressed where Redis would compress.
+func CompressDeferred(dst, src []byte, spans []Span) []byte {
+	last := 0
+	for _, sp := range spans {
+		dst = append(dst, src[last:sp.Start]...)
+		if out, ok := appendLZF(dst, src[sp.Data:sp.End]); ok {
+			dst = out
+		} else {
+			dst = append(dst, src[sp.Start:sp.End]...)
+		}
+		last = sp.End
+	}
+	return append(dst, src[last:]...)
+}
+
+func appendString(b, s []byte, c Comp) []byte {
 	if len(s) <= 11 {
 		if v, ok := parseInt(s); ok {
 			switch {
@@ -132,7 +165,15 @@ func AppendString(b, s []byte, compress bool) []byte {
 			}
 		}
 	}
-	if compress && len(s) > 20 {
+	if c.On && len(s) > 20 {
+		if c.Spans != nil {
+			start := len(b)
+			b = AppendLen(b, uint64(len(s)))
+			data := len(b)
+			b = append(b, s...)
+			*c.Spans = append(*c.Spans, Span{start, data, len(b)})
+			return b
+		}
 		if out, ok := appendLZF(b, s); ok {
 			return out
 		}
@@ -163,8 +204,8 @@ func appendLZF(b, s []byte) ([]byte, bool) {
 }
 
 // appendStr is AppendString for a string (read through, not copied).
-func appendStr(b []byte, s string, compress bool) []byte {
-	return AppendString(b, unsafe.Slice(unsafe.StringData(s), len(s)), compress)
+func appendStr(b []byte, s string, c Comp) []byte {
+	return appendString(b, unsafe.Slice(unsafe.StringData(s), len(s)), c)
 }
 
 // AppendDouble appends a score in binary form (ZSET_2): IEEE 754 LE.
@@ -226,16 +267,20 @@ func AppendObject(b []byte, o *keyspace.Object, compress bool) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, t)
-	return AppendValue(b, t, o, compress), nil
+	return appendValue(b, t, o, Comp{On: compress}), nil
 }
 
 // AppendValue appends o's value in encoding t (from ObjectType).
 func AppendValue(b []byte, t byte, o *keyspace.Object, compress bool) []byte {
+	return appendValue(b, t, o, Comp{On: compress})
+}
+
+func appendValue(b []byte, t byte, o *keyspace.Object, c Comp) []byte {
 	switch t {
 	case TypeString:
-		return AppendString(b, o.Bytes(), compress)
+		return appendString(b, o.Bytes(), c)
 	case TypeListQuicklist2:
-		return appendQuicklist(b, o.List(), compress)
+		return appendQuicklist(b, o.List(), c)
 	case TypeHashListpack:
 		lp := newListpack(make([]byte, 0, 64))
 		o.Hash().ForEach(func(f, v []byte) bool {
@@ -243,13 +288,13 @@ func AppendValue(b []byte, t byte, o *keyspace.Object, compress bool) []byte {
 			lp.add(v)
 			return true
 		})
-		return AppendString(b, lp.finish(), compress)
+		return appendString(b, lp.finish(), c)
 	case TypeHash:
 		h := o.Hash()
 		b = AppendLen(b, uint64(h.Len()))
 		h.ForEach(func(f, v []byte) bool {
-			b = AppendString(b, f, compress)
-			b = AppendString(b, v, compress)
+			b = appendString(b, f, c)
+			b = appendString(b, v, c)
 			return true
 		})
 		return b
@@ -261,12 +306,12 @@ func AppendValue(b []byte, t byte, o *keyspace.Object, compress bool) []byte {
 			vals = append(vals, v)
 			return true
 		})
-		return AppendString(b, appendIntset(nil, vals), compress)
+		return appendString(b, appendIntset(nil, vals), c)
 	case TypeSet:
 		s := o.Set()
 		b = AppendLen(b, uint64(s.Len()))
 		s.ForEach(func(m []byte) bool {
-			b = AppendString(b, m, compress)
+			b = appendString(b, m, c)
 			return true
 		})
 		return b
@@ -278,14 +323,14 @@ func AppendValue(b []byte, t byte, o *keyspace.Object, compress bool) []byte {
 			lp.add(FormatScore(sb[:0], e.Score))
 			return true
 		})
-		return AppendString(b, lp.finish(), compress)
+		return appendString(b, lp.finish(), c)
 	case TypeZSet2:
 		z := o.ZSet()
 		b = AppendLen(b, uint64(z.Len()))
 		// Greatest first, as Redis writes them (cheaper to load).
 		it := z.IterAt(z.Len()-1, true)
 		for e, ok := it.Next(); ok; e, ok = it.Next() {
-			b = appendStr(b, e.Member, compress)
+			b = appendStr(b, e.Member, c)
 			b = appendBinaryDouble(b, e.Score)
 		}
 		return b
@@ -296,7 +341,7 @@ func AppendValue(b []byte, t byte, o *keyspace.Object, compress bool) []byte {
 // appendQuicklist writes a list as QUICKLIST_2: the node count, then per
 // node its container and a listpack (or, for a huge element, the element
 // itself), nodes filled as Redis fills them under list-max-listpack-size.
-func appendQuicklist(b []byte, l *datatype.List, compress bool) []byte {
+func appendQuicklist(b []byte, l *datatype.List, c Comp) []byte {
 	maxBytes, maxEntries := 8192, 1<<31-1
 	if f := datatype.ListMaxListpackSize; f < 0 {
 		if f < -5 {
@@ -350,11 +395,11 @@ func appendQuicklist(b []byte, l *datatype.List, compress bool) []byte {
 	for _, nd := range nodes {
 		if nd.plain != nil {
 			b = AppendLen(b, qlPlain)
-			b = AppendString(b, nd.plain, compress)
+			b = appendString(b, nd.plain, c)
 			continue
 		}
 		b = AppendLen(b, qlPacked)
-		b = AppendString(b, nd.lp, compress)
+		b = appendString(b, nd.lp, c)
 	}
 	return b
 }
@@ -362,8 +407,9 @@ func appendQuicklist(b []byte, l *datatype.List, compress bool) []byte {
 // EntryOptions are the per-key extras of a file entry.
 type EntryOptions struct {
 	Compress bool
-	Idle     int64 // seconds since last access, written when >= 0 (LRU policies)
-	Freq     int   // LFU counter, written when >= 0 (LFU policies)
+	Deferred *[]Span // with Compress: record strings to compress later (see Comp)
+	Idle     int64   // seconds since last access, written when >= 0 (LRU policies)
+	Freq     int     // LFU counter, written when >= 0 (LFU policies)
 }
 
 // AppendEntry appends one key of a file: expiry, LRU/LFU, type, key, value.
@@ -383,9 +429,10 @@ func AppendEntry(b []byte, key string, o *keyspace.Object, opt EntryOptions) ([]
 	if opt.Freq >= 0 {
 		b = append(b, opFreq, byte(opt.Freq))
 	}
+	c := Comp{On: opt.Compress, Spans: opt.Deferred}
 	b = append(b, t)
-	b = appendStr(b, key, opt.Compress)
-	return AppendValue(b, t, o, opt.Compress), nil
+	b = appendStr(b, key, c)
+	return appendValue(b, t, o, c), nil
 }
 
 // AppendSelectDB appends SELECTDB db.
@@ -401,7 +448,7 @@ func AppendResizeDB(b []byte, size, expires int) []byte {
 
 // AppendFunction appends a function library (FUNCTION2 opcode).
 func AppendFunction(b []byte, code []byte, compress bool) []byte {
-	return AppendString(append(b, opFunction2), code, compress)
+	return appendString(append(b, opFunction2), code, Comp{On: compress})
 }
 
 // Aux is one auxiliary field of a file header.
@@ -429,8 +476,8 @@ func (w *Writer) Header(aux []Aux, compress bool) error {
 	b := append(w.buf, fmt.Sprintf("REDIS%04d", Version)...)
 	for _, a := range aux {
 		b = append(b, opAux)
-		b = appendStr(b, a.Key, compress)
-		b = appendStr(b, a.Val, compress)
+		b = appendStr(b, a.Key, Comp{On: compress})
+		b = appendStr(b, a.Val, Comp{On: compress})
 	}
 	w.buf = b
 	return w.flushIf()

@@ -1,6 +1,9 @@
 package rdb
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // LZF, the compression Redis applies to strings longer than 20 bytes in
 // RDB files. A compressed stream is a sequence of chunks, each led by a
@@ -23,6 +26,8 @@ const (
 
 var errLZF = errors.New("invalid LZF data")
 
+var lzfTables = sync.Pool{New: func() any { return new([1 << lzfHLog]int32) }}
+
 // lzfCompress appends the compression of src to dst and returns it, or
 // returns nil when the result would be longer than limit bytes.
 func lzfCompress(dst, src []byte, limit int) []byte {
@@ -30,7 +35,11 @@ func lzfCompress(dst, src []byte, limit int) []byte {
 	if n == 0 {
 		return nil
 	}
-	var htab [1 << lzfHLog]int32 // position+1 of the last 3-byte sequence with this hash
+	// position+1 of the last 3-byte sequence with each hash. The table is
+	// reused without clearing: an entry left by an earlier input is only a
+	// candidate, kept when it points before ip and its bytes match.
+	htab := lzfTables.Get().(*[1 << lzfHLog]int32)
+	defer lzfTables.Put(htab)
 	start := len(dst)
 	over := func() bool { return len(dst)-start > limit }
 	lit := 0 // length of the pending literal run, which ends at ip
@@ -48,7 +57,7 @@ func lzfCompress(dst, src []byte, limit int) []byte {
 		ref := int(htab[h]) - 1
 		htab[h] = int32(ip + 1)
 		off := ip - ref - 1
-		if ref >= 0 && off < lzfMaxOff && src[ref] == src[ip] && src[ref+1] == src[ip+1] && src[ref+2] == src[ip+2] {
+		if ref >= 0 && ref < ip && off < lzfMaxOff && src[ref] == src[ip] && src[ref+1] == src[ip+1] && src[ref+2] == src[ip+2] {
 			l := 3
 			maxl := min(lzfMaxRef, n-ip)
 			for l < maxl && src[ref+l] == src[ip+l] {

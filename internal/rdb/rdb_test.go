@@ -371,3 +371,25 @@ func TestCorruptNeverPanics(t *testing.T) {
 		try(b)
 	}
 }
+
+// TestDeferredCompression: entries written with compression deferred and
+// then compressed are byte for byte the entries compressed at once.
+func TestDeferredCompression(t *testing.T) {
+	var now, plain []byte
+	var spans []Span
+	for k, o := range sampleObjects() {
+		var err error
+		now, err = AppendEntry(now, k+strings.Repeat("-long-key", 3), o, EntryOptions{Compress: true, Idle: -1, Freq: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ = AppendEntry(plain, k+strings.Repeat("-long-key", 3), o,
+			EntryOptions{Compress: true, Deferred: &spans, Idle: -1, Freq: -1})
+	}
+	if len(spans) == 0 {
+		t.Fatal("nothing deferred")
+	}
+	if got := CompressDeferred(nil, plain, spans); !bytes.Equal(got, now) {
+		t.Fatalf("deferred compression differs (%d vs %d bytes)", len(got), len(now))
+	}
+}
