@@ -1,6 +1,10 @@
 package keyspace
 
-import "redgo/internal/slot"
+import (
+	"sync/atomic"
+
+	"redgo/internal/slot"
+)
 
 // Snapshot is a point-in-time view of the keyspace read while writes go
 // on, for BGSAVE (and later full syncs): "serialize before first write".
@@ -31,6 +35,9 @@ type Snapshot struct {
 	ndb     int
 	shards  [NShards]snapShard
 	capture func(shard, db int, key string, o *Object)
+
+	marked   atomic.Int64 // keys remembered by BeforeWrite
+	captured atomic.Int64 // of which values handed to capture
 }
 
 // Slot states.
@@ -99,9 +106,17 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	}
 	k := string(key)
 	seen[k] = struct{}{}
+	sn.marked.Add(1)
 	if o := sn.ks.shards[sh].dbs[db].slots[si][k]; o != nil && sn.live(o) {
+		sn.captured.Add(1)
 		sn.capture(sh, db, k, o)
 	}
+}
+
+// EarlyKeys returns how many keys were remembered before their first
+// write, and how many of those had a value to capture.
+func (sn *Snapshot) EarlyKeys() (marked, captured int64) {
+	return sn.marked.Load(), sn.captured.Load()
 }
 
 // BeforeFlush is called before database db (every database when db < 0)

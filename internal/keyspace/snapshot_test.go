@@ -1,0 +1,136 @@
+package keyspace
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"redgo/internal/slot"
+)
+
+// snapHarness drives a Snapshot by hand: writes call BeforeWrite first,
+// as the dispatcher does; take walks all slots.
+type snapHarness struct {
+	ks   *Keyspace
+	sn   *Snapshot
+	got  map[string]string // "db/key" -> value, from captures and the walk
+	dups []string
+}
+
+func newSnapHarness(t *testing.T, ks *Keyspace) *snapHarness {
+	h := &snapHarness{ks: ks, got: map[string]string{}}
+	ks.LockAll()
+	h.sn = ks.BeginSnapshot(func(shard, db int, key string, o *Object) {
+		if shard != ShardOf([]byte(key)) {
+			t.Errorf("capture of %q with shard %d", key, shard)
+		}
+		h.put(db, key, o)
+	})
+	ks.UnlockAll()
+	return h
+}
+
+func (h *snapHarness) put(db int, key string, o *Object) {
+	k := fmt.Sprintf("%d/%s", db, key)
+	if _, ok := h.got[k]; ok {
+		h.dups = append(h.dups, k)
+	}
+	h.got[k] = string(o.Bytes())
+}
+
+func (h *snapHarness) set(db int, key, val string) {
+	h.ks.LockAll()
+	defer h.ks.UnlockAll()
+	h.sn.BeforeWrite(db, []byte(key))
+	h.ks.DB(db).Set([]byte(key), NewString([]byte(val)), false)
+}
+
+func (h *snapHarness) del(db int, key string) {
+	h.ks.LockAll()
+	defer h.ks.UnlockAll()
+	h.sn.BeforeWrite(db, []byte(key))
+	h.ks.DB(db).Delete([]byte(key))
+}
+
+func (h *snapHarness) takeSlots(db int, from, to int) {
+	for s := from; s < to; s++ {
+		sh := s % NShards
+		h.ks.ShardLock(sh)
+		h.sn.TakeSlot(db, s, func(k string, o *Object) { h.put(db, k, o) })
+		h.ks.ShardUnlock(sh)
+	}
+}
+
+func dump(m map[string]string) string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+func TestSnapshotPointInTime(t *testing.T) {
+	ks := New(4)
+	now := int64(1_000_000)
+	ks.Now = func() int64 { return now }
+	want := map[string]string{}
+	lockedSet := func(db int, k, v string, exp int64) {
+		ks.LockAll()
+		o := NewString([]byte(v))
+		o.SetExpire(exp)
+		ks.DB(db).Set([]byte(k), o, false)
+		ks.UnlockAll()
+	}
+	for i := 0; i < 2000; i++ {
+		k := fmt.Sprintf("key:%d", i)
+		lockedSet(0, k, "v0-"+k, 0)
+		want["0/"+k] = "v0-" + k
+		if i%3 == 0 {
+			lockedSet(1, k, "v1-"+k, 0)
+			want["1/"+k] = "v1-" + k
+		}
+	}
+	lockedSet(0, "expired", "x", now-1) // expired at the instant: not in it
+	lockedSet(2, "gone", "g", 0)        // flushed below
+	want["2/gone"] = "g"
+	h := newSnapHarness(t, ks)
+	now += 10
+	// Walk half of db 0, then write everywhere, then finish.
+	h.takeSlots(0, 0, slot.Count/2)
+	for i := 0; i < 2000; i += 7 {
+		k := fmt.Sprintf("key:%d", i)
+		h.set(0, k, "new")
+		h.set(0, k, "newer")
+		h.del(1, k)
+		h.set(1, "fresh:"+k, "fresh") // created after the instant
+	}
+	ks.LockAll()
+	h.sn.BeforeFlush(2)
+	ks.DB(2).Flush()
+	ks.UnlockAll()
+	h.set(2, "gone", "recreated")
+	ks.LockAll()
+	h.sn.CaptureDB(3) // empty at the instant: nothing
+	ks.UnlockAll()
+	h.takeSlots(0, slot.Count/2, slot.Count)
+	for db := 1; db < 4; db++ {
+		h.takeSlots(db, 0, slot.Count)
+	}
+	if len(h.dups) > 0 {
+		t.Fatalf("keys handed out twice: %v", h.dups[:min(5, len(h.dups))])
+	}
+	if g, w := dump(h.got), dump(want); g != w {
+		t.Fatalf("snapshot differs from the instant:\n got %d keys\nwant %d keys", len(h.got), len(want))
+	}
+	// Once everything is taken, writes capture nothing.
+	n := len(h.got)
+	h.set(0, "key:1", "later")
+	if len(h.got) != n {
+		t.Fatal("capture after the walk")
+	}
+	if m, c := h.sn.EarlyKeys(); m == 0 || c == 0 || c > m {
+		t.Fatalf("early keys %d/%d", m, c)
+	}
+}
