@@ -147,6 +147,7 @@ type saveJob struct {
 	processed atomic.Int64
 	total     int64
 	abort     atomic.Bool
+	holds     holdStats // how long the walk held each shard lock
 
 	errMu sync.Mutex
 	err   error // first encoding failure in a capture
@@ -155,10 +156,49 @@ type saveJob struct {
 	result error
 }
 
-// capSeg is encoded entries of one database.
+// holdStats is a log2 histogram of lock hold times (microseconds).
+type holdStats struct {
+	n    int64
+	max  time.Duration
+	hist [32]int64
+}
+
+func (h *holdStats) add(d time.Duration) {
+	h.n++
+	h.max = max(h.max, d)
+	us := d.Microseconds()
+	b := 0
+	for us > 0 && b < len(h.hist)-1 {
+		us >>= 1
+		b++
+	}
+	h.hist[b]++
+}
+
+// quantile returns an upper bound of the q-quantile.
+func (h *holdStats) quantile(q float64) time.Duration {
+	want := int64(float64(h.n) * q)
+	var seen int64
+	for b, c := range h.hist {
+		seen += c
+		if seen > want {
+			return time.Duration(1<<b) * time.Microsecond
+		}
+	}
+	return h.max
+}
+
+func (h *holdStats) String() string {
+	return fmt.Sprintf("p50<=%v p99<=%v p99.9<=%v max %v", h.quantile(0.5), h.quantile(0.99), h.quantile(0.999),
+		h.max.Round(time.Microsecond))
+}
+
+// capSeg is encoded entries of one database, their long strings not
+// compressed yet (spans).
 type capSeg struct {
-	db int
-	b  []byte
+	db    int
+	b     []byte
+	spans []rdb.Span
 }
 
 func (j *saveJob) setErr(err error) {
@@ -179,18 +219,20 @@ func (j *saveJob) firstErr() error {
 // to be written into its shard's buffer (the shard is locked).
 func (j *saveJob) capture(shard, db int, key string, o *keyspace.Object) {
 	segs := j.bufs[shard]
-	var b []byte
-	if n := len(segs); n > 0 && segs[n-1].db == db {
-		b = segs[n-1].b
-		segs = segs[:n-1]
+	if n := len(segs); n == 0 || segs[n-1].db != db {
+		segs = append(segs, capSeg{db: db})
+		j.bufs[shard] = segs
 	}
-	before := len(b)
-	b, err := rdb.AppendEntry(b, key, o, j.entryOpts(o))
+	sg := &segs[len(segs)-1]
+	before := len(sg.b)
+	opt := j.entryOpts(o)
+	opt.Deferred = &sg.spans // compressed by the walk, outside the lock
+	b, err := rdb.AppendEntry(sg.b, key, o, opt)
 	if err != nil {
 		j.setErr(fmt.Errorf("key %q: %w", key, err))
 		return
 	}
-	j.bufs[shard] = append(segs, capSeg{db, b})
+	sg.b = b
 	if n := j.capBytes.Add(int64(len(b) - before)); n > j.peakBytes.Load() {
 		j.peakBytes.Store(n)
 	}
@@ -310,22 +352,31 @@ func (dw *dbWriter) write(db int, b []byte) error {
 	return err
 }
 
-// run walks the snapshot and writes it to out.
-func (j *saveJob) run(out io.Writer) error {
+// run walks the snapshot and writes it to f.
+func (j *saveJob) run(f io.Writer) error {
 	s := j.st.s
 	ks := s.KS
-	w := rdb.NewWriter(out)
+	w := rdb.NewWriter(f)
 	w.Checksum = s.Cfg.Bool("rdbchecksum")
 	if err := w.Header(s.rdbAux(false), j.opt.Compress); err != nil {
 		return err
 	}
 	dw := newDBWriter(w, j.sizes)
-	var buf []byte
+	var buf, out []byte
+	var spans []rdb.Span
 	var encErr error
+	// finish compresses what was encoded under a lock (spans), then writes.
+	finish := func(db int, b []byte, spans []rdb.Span) error {
+		if len(spans) > 0 {
+			out = rdb.CompressDeferred(out[:0], b, spans)
+			b = out
+		}
+		return dw.write(db, b)
+	}
 	drain := func(segs []capSeg) error {
 		for _, sg := range segs {
 			j.capBytes.Add(-int64(len(sg.b)))
-			if err := dw.write(sg.db, sg.b); err != nil {
+			if err := finish(sg.db, sg.b, sg.spans); err != nil {
 				return err
 			}
 		}
@@ -341,16 +392,20 @@ func (j *saveJob) run(out io.Writer) error {
 			}
 			sh := sl % keyspace.NShards
 			ks.ShardLock(sh)
+			held := time.Now()
 			segs := j.bufs[sh]
 			j.bufs[sh] = nil
-			buf = buf[:0]
+			buf, spans = buf[:0], spans[:0]
 			n := j.snap.TakeSlot(db, sl, func(k string, o *keyspace.Object) {
 				if encErr != nil {
 					return
 				}
-				buf, encErr = rdb.AppendEntry(buf, k, o, j.entryOpts(o))
+				opt := j.entryOpts(o)
+				opt.Deferred = &spans
+				buf, encErr = rdb.AppendEntry(buf, k, o, opt)
 			})
 			ks.ShardUnlock(sh)
+			j.holds.add(time.Since(held))
 			if encErr != nil {
 				return encErr
 			}
@@ -358,11 +413,11 @@ func (j *saveJob) run(out io.Writer) error {
 			if err := drain(segs); err != nil {
 				return err
 			}
-			if err := dw.write(db, buf); err != nil {
+			if err := finish(db, buf, spans); err != nil {
 				return err
 			}
 			if cap(buf) > 4<<20 {
-				buf = nil
+				buf, out = nil, nil
 			}
 		}
 	}
@@ -456,6 +511,9 @@ func (st *rdbState) finish(j *saveJob, err error) {
 		s.lastSave.Store(time.Now().Unix())
 		st.saves.Add(1)
 		st.lastOK.Store(true)
+		marked, captured := j.snap.EarlyKeys()
+		s.Log.Printf("RDB: %d KB of memory used by values captured before their first write (peak; %d keys captured, %d remembered) in %.3f seconds; shard lock held per slot %s",
+			j.peakBytes.Load()>>10, captured, marked, time.Since(j.start).Seconds(), j.holds.String())
 		if j.bg {
 			st.lastBgsaveSecs.Store(int64(time.Since(j.start).Seconds()))
 			s.Log.Printf("Background saving terminated with success")
