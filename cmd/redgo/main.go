@@ -1,6 +1,7 @@
 // Command redgo is the one binary of the project. Subcommands:
 //
 //	redgo server [config-file] [--directive value ...]   run a node (same arguments as redis-server)
+//	redgo cluster up [--dir DIR] [--port-base P]         run a local 6-node cluster
 //	redgo check-rdb FILE                                 verify an RDB file
 //	redgo check-aof [--fix] <file.manifest|file.aof>     check an AOF, as redis-check-aof
 package main
@@ -16,6 +17,7 @@ func usage() {
 
 Commands:
   server [config-file] [--directive value ...]   run a node (arguments as redis-server)
+  cluster up [--dir DIR] [--port-base PORT]      start a local 6-node cluster (ports 30001-30006)
   check-aof [--fix] <file.manifest|file.aof>     check (and repair) an append-only file
   check-rdb FILE                                 verify an RDB file (as redis-check-rdb)
   version                                        print the version
@@ -31,6 +33,8 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		code = runServer(os.Args[2:])
+	case "cluster":
+		code = runCluster(os.Args[2:], os.Stdout, os.Stderr)
 	case "check-aof":
 		code = runCheckAOF(os.Args[2:], os.Stdin, os.Stdout)
 	case "check-rdb":

@@ -52,6 +52,8 @@ type clusterMode struct {
 	// blockChecked is the routes blocked clients were last checked
 	// against (cron goroutine only).
 	blockChecked *cluster.Routes
+	// bus is the cluster bus (clusterbus.go); nil until Listen.
+	bus *clusterBus
 }
 
 // clusterClient is a connection's cluster flags.
@@ -223,6 +225,9 @@ func (cm *clusterMode) commitLocked() {
 			cm.s.Stop()
 		}
 	}
+	if todo&cluster.TodoBroadcastPong != 0 && cm.bus != nil {
+		cm.st.Do(cluster.TodoBroadcastPong) // the bus's next tick sends it
+	}
 	if todo&cluster.TodoReplicate != 0 {
 		cm.s.Log.Printf("# Configured as a replica of %.40s, but this node cannot replicate yet", cm.st.Myself.ReplicaOf.Name)
 	}
@@ -302,6 +307,7 @@ func (cm *clusterMode) redirectBlocked() {
 // closeCluster releases nodes.conf's lock (Server.Close).
 func (s *Server) closeCluster() {
 	if cm := s.cluster; cm != nil {
+		cm.closeBus()
 		cm.mu.Lock()
 		cm.lock.Close()
 		cm.mu.Unlock()
@@ -323,11 +329,11 @@ func (s *Server) clusterListen() error {
 	}
 	cm.notes = nil
 	cm.mu.Lock()
-	defer cm.mu.Unlock()
 	cm.applyAnnounce()
 	cm.st.Do(cluster.TodoSaveConfig)
 	cm.commitLocked()
-	return nil
+	cm.mu.Unlock()
+	return cm.startBus()
 }
 
 // applyAnnounce sets myself's address from the listener and the

@@ -3,8 +3,9 @@ package server
 // CLUSTER subcommands, READONLY, READWRITE and ASKING, with Redis 7.0's
 // replies and error texts (cluster.c clusterCommand). The state changes
 // are cluster.State's; these handlers parse, lock, reply and commit.
-// MEET, REPLICATE and FAILOVER check their arguments as Redis does, then
-// refuse: the bus and replication are not there yet.
+// MEET and FORGET go through the bus (clusterbus.go); REPLICATE and
+// FAILOVER check their arguments as Redis does, then refuse: replication
+// is not there yet.
 
 import (
 	"fmt"
@@ -616,12 +617,22 @@ func cmdClusterMeet(c *commands.Ctx) {
 		c.Error("ERR Invalid node address specified: " + string(c.Args[2]) + ":" + string(c.Args[3]))
 		return
 	}
-	c.Error(errNoBus)
+	withState(c, func(cm *clusterMode, _ *cluster.State) {
+		if err := cm.meet(string(c.Args[2]), int(port), int(cport)); err != nil {
+			if _, ok := err.(busErr); ok {
+				c.Error(err.Error())
+			} else {
+				c.Error("ERR Invalid node address specified: " + string(c.Args[2]) + ":" + string(c.Args[3]))
+			}
+			return
+		}
+		c.W.OK()
+	})
 }
 
 func cmdClusterForget(c *commands.Ctx) {
-	withState(c, func(_ *clusterMode, st *cluster.State) {
-		if err := st.Forget(string(c.Args[2]), time.Now().Unix()); err != nil {
+	withState(c, func(cm *clusterMode, _ *cluster.State) {
+		if err := cm.forget(string(c.Args[2])); err != nil {
 			c.Error(err.Error())
 			return
 		}
