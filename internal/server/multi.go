@@ -188,6 +188,9 @@ func (cc *Client) runQueued(q queued, shards []int, all bool) {
 		s.monitors.feed(cc, q.args)
 	}
 	before := len(cc.w.Buf)
+	if snapshotsActive.Load() > 0 {
+		s.snapshotBeforeWrite(&ctx, q.cmd.KeyPositions(q.args, nil)) // persist_rdb.go
+	}
 	q.cmd.Handler(&ctx)
 	q.cmd.Calls.Add(1)
 	if len(cc.w.Buf) > before && cc.w.Buf[before] == '-' {

@@ -50,6 +50,9 @@ func init() {
 	persistSetup = append(persistSetup, func(s *Server) { rdbOf(s) })
 }
 
+// testWalkHook, set by tests, runs before the walk takes each slot.
+var testWalkHook func(db, slot int)
+
 // snapshotsActive counts the snapshots being written in this process: the
 // dispatcher calls snapshotBeforeWrite only while it is non-zero.
 var snapshotsActive atomic.Int32
@@ -389,6 +392,9 @@ func (j *saveJob) run(f io.Writer) error {
 		for sl := 0; sl < slot.Count; sl++ {
 			if j.abort.Load() {
 				return errSaveAborted
+			}
+			if testWalkHook != nil {
+				testWalkHook(db, sl)
 			}
 			sh := sl % keyspace.NShards
 			ks.ShardLock(sh)

@@ -712,3 +712,99 @@ func describeObj(o *keyspace.Object) string {
 
 var _ = io.EOF
 var _ = bytes.Equal
+
+// TestBgsaveSpecialWrites: with the walk stopped halfway through database
+// 0, writes that reach keys in other ways (FLUSHDB, FLUSHALL-free SWAPDB,
+// MOVE, COPY ... DB, MULTI/EXEC, a BLMOVE served by a push, RENAME,
+// DEBUG POPULATE) all leave the file equal to the dataset at BGSAVE.
+func TestBgsaveSpecialWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	addr := s.Addr().String()
+	c := func(db int) *redis.Client { return rdbtest.Client(t, addr, db) }
+	for db := 0; db < 5; db++ {
+		rc := c(db)
+		for i := 0; i < 2000; i++ {
+			k := fmt.Sprintf("k%d:%d", db, i)
+			rdbDo(t, rc, "SET", k, "v"+k)
+			if i%50 == 0 {
+				rdbDo(t, rc, "RPUSH", "l"+k, "a", "b")
+			}
+		}
+		rc.Close()
+	}
+	want := map[int]map[string]rdbtest.Key{}
+	for db := 0; db < 5; db++ {
+		want[db] = rdbtest.Capture(t, addr, db)
+	}
+	stop := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	testWalkHook = func(db, sl int) {
+		if db == 0 && sl == slot8000 {
+			once.Do(func() { close(stop); <-release })
+		}
+	}
+	defer func() { testWalkHook = nil }()
+	c0, c1, c2 := c(0), c(1), c(2)
+	defer c0.Close()
+	defer c1.Close()
+	defer c2.Close()
+	// A client blocked on BLMOVE, to be served while the walk is stopped.
+	blocked := make(chan error, 1)
+	go func() {
+		bc := c(0)
+		defer bc.Close()
+		blocked <- bc.Do(ctx, "BLMOVE", "empty-src", "k0:1999", "LEFT", "RIGHT", "10").Err()
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if v := rdbDo(t, c0, "BGSAVE"); v != "Background saving started" {
+		t.Fatal(v)
+	}
+	<-stop
+	for i := 0; i < 2000; i += 3 {
+		k := fmt.Sprintf("k0:%d", i)
+		switch i % 4 {
+		case 0:
+			rdbDo(t, c0, "SET", k, "changed")
+		case 1:
+			rdbDo(t, c0, "MOVE", k, "4")
+		case 2:
+			rdbDo(t, c0, "COPY", k, fmt.Sprintf("k2:%d", i), "DB", "2", "REPLACE")
+		case 3:
+			rdbDo(t, c0, "RENAME", k, "renamed:"+k)
+		}
+	}
+	rdbDo(t, c0, "DEL", "k0:1999")
+	rdbDo(t, c0, "LPUSH", "empty-src", "x") // serves BLMOVE: writes k0:1999
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	pipe := c1.TxPipeline()
+	for i := 0; i < 100; i++ {
+		pipe.Set(ctx, fmt.Sprintf("k1:%d", i), "in-multi", 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rdbDo(t, c1, "FLUSHDB")
+	rdbDo(t, c1, "SET", "after-flush", "x")
+	rdbDo(t, c2, "SWAPDB", "2", "3")
+	rdbDo(t, c2, "DEBUG", "POPULATE", "100", "pop")
+	close(release)
+	waitSave(t, s)
+	// Load the file into a fresh server and compare with the instant.
+	dir2 := t.TempDir()
+	copyFile(t, filepath.Join(dir, "dump.rdb"), filepath.Join(dir2, "dump.rdb"))
+	s2 := mustStartRDB(t, dir2)
+	for db := 0; db < 5; db++ {
+		got := rdbtest.Capture(t, s2.Addr().String(), db)
+		if d := rdbtest.Diff(stringsOff(want[db]), stringsOff(got), true); len(d) > 0 {
+			t.Fatalf("db %d differs from the instant of BGSAVE (%d differences):\n%s", db, len(d),
+				strings.Join(d[:min(10, len(d))], "\n"))
+		}
+	}
+}
+
+// slot8000 stops the walk in the middle of the slots.
+const slot8000 = 8000
