@@ -1,0 +1,362 @@
+package test
+
+// Clusters of redgo processes (and redis-server 7.0 processes) joined by
+// the real redis-cli --cluster create, checked with redis-cli --cluster
+// check and used with redis-cli -c; and `redgo cluster up` as a user runs it.
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// busPorts returns n client ports p (consecutive when consecutive is set)
+// such that p and p+10000 are free.
+func busPorts(t *testing.T, n int, consecutive bool) []int {
+	t.Helper()
+	free := func(p int) bool {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	}
+	for range 200 {
+		base := 20000 + rand.Intn(9000)
+		var ports []int
+		for p := base; len(ports) < n && p < base+n*20; p++ {
+			if free(p) && free(p+10000) {
+				ports = append(ports, p)
+			} else if consecutive {
+				break
+			}
+		}
+		if len(ports) == n {
+			return ports
+		}
+	}
+	t.Fatal("no free ports")
+	return nil
+}
+
+// clusterNode is one node process of a test cluster.
+type clusterNode struct {
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// startClusterNode runs a redgo (or, with redis set, a redis-server)
+// node with the tutorial's cluster config on port.
+func startClusterNode(t *testing.T, port int, redis bool) *clusterNode {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3000",
+		"--appendonly", "yes", "--logfile", "log"}
+	var cmd *exec.Cmd
+	if redis {
+		cmd = exec.Command(need(t, "redis-server"), args...)
+	} else {
+		cmd = exec.Command(redgoBinary(t), append([]string{"server"}, args...)...)
+	}
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &clusterNode{port: port, dir: dir, cmd: cmd}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Logf("log of node %d:\n%s", port, tail(string(log), 40))
+		}
+	})
+	eventually(t, 10*time.Second, func() error {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	return n
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// redisCli runs redis-cli with args (no stdin) and returns its output.
+func redisCli(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(need(t, "redis-cli"), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		<-done
+		return out.String(), fmt.Errorf("redis-cli %v timed out", args)
+	}
+}
+
+func infoValue(info, name string) string {
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// createCluster joins ports with redis-cli --cluster create and waits
+// for cluster_state:ok on every node.
+func createCluster(t *testing.T, ports []int) {
+	t.Helper()
+	args := []string{"--cluster", "create"}
+	for _, p := range ports {
+		args = append(args, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	out, err := redisCli(t, 90*time.Second, args...)
+	if err != nil || !strings.Contains(out, "[OK] All 16384 slots covered") {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	eventually(t, 30*time.Second, func() error {
+		for _, p := range ports {
+			info, _ := redisCli(t, 10*time.Second, "-p", strconv.Itoa(p), "CLUSTER", "INFO")
+			if s := infoValue(info, "cluster_state"); s != "ok" {
+				return fmt.Errorf("node %d: cluster_state:%s", p, s)
+			}
+			if k := infoValue(info, "cluster_known_nodes"); k != strconv.Itoa(len(ports)) {
+				return fmt.Errorf("node %d knows %s nodes", p, k)
+			}
+		}
+		return nil
+	})
+}
+
+// checkCluster runs redis-cli --cluster check on port and wants it clean.
+func checkCluster(t *testing.T, port int) {
+	t.Helper()
+	out, err := redisCli(t, 30*time.Second, "--cluster", "check", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil || !strings.Contains(out, "[OK] All 16384 slots covered") ||
+		!strings.Contains(out, "[OK] All nodes agree about slots configuration") ||
+		strings.Contains(out, "[ERR]") || strings.Contains(out, "[WARNING]") {
+		t.Fatalf("redis-cli --cluster check: %v\n%s", err, out)
+	}
+}
+
+// useCluster writes keys through one node and reads them through another
+// with redis-cli -c, and wants keys on every master.
+func useCluster(t *testing.T, ports []int) {
+	t.Helper()
+	const n = 60
+	var script strings.Builder
+	for i := range n {
+		fmt.Fprintf(&script, "SET key:%d value:%d\n", i, i)
+	}
+	if out := cli(t, ports[0], script.String(), "-c"); strings.Count(out, "OK") != n {
+		t.Fatalf("SET through -c:\n%s", out)
+	}
+	script.Reset()
+	for i := range n {
+		fmt.Fprintf(&script, "GET key:%d\n", i)
+	}
+	out := cli(t, ports[len(ports)-1], script.String(), "-c")
+	for i := range n {
+		if !strings.Contains(out, fmt.Sprintf("value:%d\n", i)) {
+			t.Fatalf("GET key:%d through -c:\n%s", i, out)
+		}
+	}
+	total := 0
+	for _, p := range ports {
+		c, err := strconv.Atoi(strings.TrimSpace(cli(t, p, "DBSIZE\n")))
+		if err != nil || c == 0 {
+			t.Fatalf("node %d holds %d keys (%v)", p, c, err)
+		}
+		total += c
+	}
+	if total != n {
+		t.Fatalf("%d keys over the masters, want %d", total, n)
+	}
+}
+
+// A cluster of three redgo nodes created, checked and used with the real
+// redis-cli, as the cluster tutorial does.
+func TestClusterRedisCliCreate(t *testing.T) {
+	need(t, "redis-cli")
+	ports := busPorts(t, 3, false)
+	for _, p := range ports {
+		startClusterNode(t, p, false)
+	}
+	createCluster(t, ports)
+	checkCluster(t, ports[0])
+	useCluster(t, ports)
+	// Still healthy a node timeout later (no false failure detection).
+	time.Sleep(4 * time.Second)
+	checkCluster(t, ports[1])
+	for _, p := range ports {
+		if out := cli(t, p, "CLUSTER NODES\n"); strings.Contains(out, "fail") {
+			t.Fatalf("node %d:\n%s", p, out)
+		}
+	}
+}
+
+// nodesView is one node's CLUSTER NODES without its own point of view:
+// id -> "addr role epoch slots".
+func nodesView(t *testing.T, port int) map[string]string {
+	t.Helper()
+	out := cli(t, port, "CLUSTER NODES\n")
+	v := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 8 {
+			continue
+		}
+		flags := strings.ReplaceAll(f[2], "myself,", "")
+		v[f[0]] = strings.Join(append([]string{f[1], flags, f[3], f[6], f[7]}, f[8:]...), " ")
+	}
+	return v
+}
+
+// Three redis-server 7.0 nodes and three redgo nodes created as one
+// cluster by redis-cli: everyone ok, everyone's CLUSTER NODES agrees.
+func TestClusterMixedRedisCliCreate(t *testing.T) {
+	need(t, "redis-cli")
+	need(t, "redis-server")
+	ports := busPorts(t, 6, false)
+	for i, p := range ports {
+		startClusterNode(t, p, i%2 == 0)
+	}
+	createCluster(t, ports)
+	checkCluster(t, ports[1])
+	eventually(t, 30*time.Second, func() error {
+		want := nodesView(t, ports[0])
+		if len(want) != 6 {
+			return fmt.Errorf("node %d lists %d nodes", ports[0], len(want))
+		}
+		for _, p := range ports[1:] {
+			got := nodesView(t, p)
+			for id, l := range want {
+				if got[id] != l {
+					return fmt.Errorf("node %d sees %s as %q, node %d as %q", p, id, got[id], ports[0], l)
+				}
+			}
+		}
+		return nil
+	})
+	useCluster(t, ports)
+}
+
+// `redgo cluster up` as a user runs it: a clean cluster, and SIGTERM
+// stops every node.
+func TestClusterUp(t *testing.T) {
+	need(t, "redis-cli")
+	bin := redgoBinary(t)
+	ports := busPorts(t, 6, true)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "cluster", "up", "--dir", dir, "--port-base", strconv.Itoa(ports[0]))
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+	})
+	lines := make(chan string, 100)
+	var output strings.Builder
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(90 * time.Second)
+	for ready := false; !ready; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("cluster up ended:\n%s", output.String())
+			}
+			output.WriteString(l + "\n")
+			ready = strings.Contains(l, fmt.Sprintf("redis-cli -c -p %d", ports[0]))
+		case <-deadline:
+			t.Fatalf("cluster up not ready:\n%s", output.String())
+		}
+	}
+	checkCluster(t, ports[0])
+	useCluster(t, ports)
+	var pids []int
+	for _, p := range ports {
+		pid, err := strconv.Atoi(infoValue(cli(t, p, "INFO server\n"), "process_id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+		if _, err := os.Stat(filepath.Join(dir, strconv.Itoa(p), "nodes.conf")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("cluster up exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("cluster up did not stop on SIGTERM")
+	}
+	for l := range lines {
+		output.WriteString(l + "\n")
+	}
+	if !strings.Contains(output.String(), "All nodes stopped.") {
+		t.Fatalf("output:\n%s", output.String())
+	}
+	sort.Ints(pids)
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Fatalf("node pid %d still running after cluster up stopped", pid)
+		}
+	}
+}
