@@ -22,6 +22,7 @@ import (
 	"redgo/internal/keyspace"
 	"redgo/internal/rdb"
 	"redgo/internal/rdb/rdbtest"
+	"redgo/internal/slot"
 )
 
 // startRDB starts a server with its files in dir, loading dbfilename
@@ -750,12 +751,29 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 	defer c0.Close()
 	defer c1.Close()
 	defer c2.Close()
-	// A client blocked on BLMOVE, to be served while the walk is stopped.
+	// A client blocked on BLMOVE, to be served while the walk is stopped:
+	// its destination is a list the walk has not reached, written only by
+	// the served command (blocking.go's hook).
+	dest := ""
+	for i := 0; i < 2000; i += 50 {
+		if k := fmt.Sprintf("lk0:%d", i); slot.OfString(k) > slot8000+100 {
+			dest = k
+			break
+		}
+	}
+	// The source shares dest's shard, so the pushing client serves the
+	// waiter itself (without it the waiter would retry on its own).
+	src := ""
+	for i := 0; src == ""; i++ {
+		if k := fmt.Sprintf("src:%d", i); slot.OfString(k)%64 == slot.OfString(dest)%64 {
+			src = k
+		}
+	}
 	blocked := make(chan error, 1)
 	go func() {
 		bc := c(0)
 		defer bc.Close()
-		blocked <- bc.Do(ctx, "BLMOVE", "empty-src", "k0:1999", "LEFT", "RIGHT", "10").Err()
+		blocked <- bc.Do(ctx, "BLMOVE", src, dest, "LEFT", "RIGHT", "10").Err()
 	}()
 	time.Sleep(50 * time.Millisecond)
 	if v := rdbDo(t, c0, "BGSAVE"); v != "Background saving started" {
@@ -775,8 +793,10 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 			rdbDo(t, c0, "RENAME", k, "renamed:"+k)
 		}
 	}
-	rdbDo(t, c0, "DEL", "k0:1999")
-	rdbDo(t, c0, "LPUSH", "empty-src", "x") // serves BLMOVE: writes k0:1999
+	rdbDo(t, c0, "LPUSH", src, "x") // serves BLMOVE: writes dest
+	if n := rdbDo(t, c0, "LLEN", dest); n != int64(3) {
+		t.Fatalf("BLMOVE not served: %v", n)
+	}
 	if err := <-blocked; err != nil {
 		t.Fatal(err)
 	}
