@@ -95,8 +95,9 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		cmd := exec.Command(exe, "server", "redis.conf")
 		cmd.Dir = nd
 		cmd.Stdout, cmd.Stderr = u.errw, u.errw
-		// The node dies with us even if we are killed outright.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+		// Ctrl-C at a terminal reaches only us (we stop the nodes in
+		// order); a node dies with us even if we are killed outright.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		if err := cmd.Start(); err != nil {
 			fmt.Fprintf(u.errw, "starting node %d: %v\n", p, err)
 			return 1
