@@ -48,6 +48,22 @@ func init() {
 		return n, err
 	}
 	persistSetup = append(persistSetup, func(s *Server) { rdbOf(s) })
+	debugReload = func(s *Server, opts [][]byte) error {
+		var merge, noflush, nosave bool
+		for _, o := range opts {
+			switch {
+			case commands.EqualFold(o, "merge"):
+				merge = true
+			case commands.EqualFold(o, "noflush"):
+				noflush = true
+			case commands.EqualFold(o, "nosave"):
+				nosave = true
+			default:
+				return errors.New("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			}
+		}
+		return s.DebugReload(merge, noflush, nosave)
+	}
 }
 
 // testWalkHook, set by tests, runs before the walk takes each slot.
@@ -943,4 +959,23 @@ func rdbInfo(s *Server, add func(k, v string)) {
 	add("rdb_last_cow_size", itoa(r.LastCow))
 	add("rdb_last_load_keys_expired", itoa(r.LoadedExpired))
 	add("rdb_last_load_keys_loaded", itoa(r.LoadedKeys))
+}
+
+// errMisconfRDB is Redis's reply to writes refused after a failed BGSAVE.
+const errMisconfRDB = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
+	"Commands that may modify the data set are disabled, because this instance is configured to report errors " +
+	"during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs " +
+	"for details about the RDB error."
+
+// rdbWritesDenied returns the error a write command (and PING) must get
+// instead of running when the last BGSAVE failed, save rules are set and
+// stop-writes-on-bgsave-error is yes (Redis's writeCommandsDeniedByDiskError),
+// or "" when writes are allowed. For the dispatcher.
+func (s *Server) rdbWritesDenied() string {
+	st := rdbLookup(s)
+	if st == nil || st.lastOK.Load() || !s.Cfg.Bool("stop-writes-on-bgsave-error") ||
+		len(parseSaveRules(s.Cfg.Get("save"))) == 0 {
+		return ""
+	}
+	return errMisconfRDB
 }

@@ -397,8 +397,7 @@ func TestBgsaveReplies(t *testing.T) {
 	if !st.LastOK || st.Saves != 2 || st.BgsaveInProgress {
 		t.Fatalf("%+v", st)
 	}
-	m := map[string]string{}
-	rdbInfo(s, func(k, v string) { m[k] = v })
+	m := infoMap(s)
 	if m["rdb_saves"] != "2" || m["rdb_last_bgsave_status"] != "ok" || m["rdb_changes_since_last_save"] != "0" ||
 		m["rdb_bgsave_in_progress"] != "0" {
 		t.Fatalf("%v", m)
@@ -406,19 +405,43 @@ func TestBgsaveReplies(t *testing.T) {
 	if lastsave := rdbDo(t, rc, "LASTSAVE").(int64); time.Now().Unix()-lastsave > 5 {
 		t.Fatal(lastsave)
 	}
-	// An unwritable dir fails the save and is reported.
-	os.Chmod(dir, 0o500)
-	defer os.Chmod(dir, 0o700)
-	if os.Geteuid() != 0 {
-		if err := rc.Do(ctx, "SAVE").Err(); err == nil || err.Error() != "ERR" {
-			t.Fatalf("SAVE in a read-only dir: %v", err)
-		}
-		rdbDo(t, rc, "BGSAVE")
-		waitSave(t, s)
-		if s.rdbStatus().LastOK {
-			t.Fatal("failed BGSAVE reported ok")
-		}
+	// A failed save (dump.rdb is a directory: the rename fails) is
+	// reported, and writes are refused per stop-writes-on-bgsave-error.
+	os.Remove(filepath.Join(dir, "dump.rdb"))
+	os.MkdirAll(filepath.Join(dir, "dump.rdb", "x"), 0o755)
+	if err := rc.Do(ctx, "SAVE").Err(); err == nil || err.Error() != "ERR" {
+		t.Fatalf("failing SAVE: %v", err)
 	}
+	rdbDo(t, rc, "BGSAVE")
+	waitSave(t, s)
+	if s.rdbStatus().LastOK {
+		t.Fatal("failed BGSAVE reported ok")
+	}
+	if m := infoMap(s); m["rdb_last_bgsave_status"] != "err" {
+		t.Fatalf("%v", m)
+	}
+	if s.rdbWritesDenied() != "" {
+		t.Fatal("writes denied without save rules")
+	}
+	s.Cfg.Set([][2]string{{"save", "3600 1"}})
+	if !strings.HasPrefix(s.rdbWritesDenied(), "MISCONF ") {
+		t.Fatal("writes allowed after a failed BGSAVE")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("temp files left behind: %v", ents)
+	}
+	os.RemoveAll(filepath.Join(dir, "dump.rdb"))
+	rdbDo(t, rc, "BGSAVE")
+	waitSave(t, s)
+	if !s.rdbStatus().LastOK || s.rdbWritesDenied() != "" {
+		t.Fatal("a good BGSAVE did not clear the error")
+	}
+}
+
+func infoMap(s *Server) map[string]string {
+	m := map[string]string{}
+	rdbInfo(s, func(k, v string) { m[k] = v })
+	return m
 }
 
 // TestSaveRulesAndShutdown: a save rule fires a BGSAVE; SHUTDOWN saves;
@@ -495,23 +518,43 @@ func TestCorruptFileRefused(t *testing.T) {
 	}
 }
 
-// TestDebugReload saves, flushes and reloads.
+// TestDebugReload: DEBUG RELOAD saves, flushes and reloads; its options
+// and errors are Redis's.
 func TestDebugReload(t *testing.T) {
 	dir := t.TempDir()
 	s := mustStartRDB(t, dir)
-	rc := goRedis(t, s.Addr().String())
-	rdbtest.Populate(t, s.Addr().String())
-	want := rdbtest.Capture(t, s.Addr().String(), 0)
-	s.KS.LockAll()
-	err := s.DebugReload(false, false, false)
-	s.KS.UnlockAll()
-	if err != nil {
-		t.Fatal(err)
+	addr := s.Addr().String()
+	rc := goRedis(t, addr)
+	rdbtest.Populate(t, addr)
+	want := rdbtest.Capture(t, addr, 0)
+	if v := rdbDo(t, rc, "DEBUG", "RELOAD"); v != "OK" {
+		t.Fatal(v)
 	}
-	if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, s.Addr().String(), 0)), true); len(d) > 0 {
+	if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, addr, 0)), true); len(d) > 0 {
 		t.Fatalf("%s", strings.Join(d, "\n"))
 	}
-	_ = rc
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	// NOSAVE reloads the file as it is: later writes are gone.
+	rdbDo(t, rc, "SET", "later", "x")
+	rdbDo(t, rc, "DEBUG", "RELOAD", "NOSAVE")
+	if v := rdbDo(t, rc, "EXISTS", "later"); v != int64(0) {
+		t.Fatal("NOSAVE kept a write made after the save")
+	}
+	// NOFLUSH without MERGE finds the keys already there.
+	err := rc.Do(ctx, "DEBUG", "RELOAD", "NOFLUSH", "NOSAVE").Err()
+	if err == nil || err.Error() != "ERR Error trying to load the RDB dump, check server logs." {
+		t.Fatal(err)
+	}
+	rdbDo(t, rc, "DEBUG", "RELOAD", "NOFLUSH", "NOSAVE", "MERGE")
+	err = rc.Do(ctx, "DEBUG", "RELOAD", "FOO").Err()
+	if err == nil || err.Error() != "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options." {
+		t.Fatal(err)
+	}
+	if d := rdbtest.Diff(stringsOff(want), stringsOff(rdbtest.Capture(t, addr, 0)), true); len(d) > 0 {
+		t.Fatalf("%s", strings.Join(d, "\n"))
+	}
 }
 
 // TestBgsavePointInTime: while a BGSAVE of a dataset runs, one client
