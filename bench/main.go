@@ -17,11 +17,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -65,6 +68,9 @@ func start(name, bin string, extra ...string) *server {
 		fail("start %s: %v", name, err)
 	}
 	s := &server{name: name, cmd: cmd, port: port, dir: dir}
+	runningMu.Lock()
+	running = append(running, s)
+	runningMu.Unlock()
 	for i := 0; i < 200; i++ {
 		if c, err := net.Dial("tcp", s.addr()); err == nil {
 			c.Close()
@@ -124,8 +130,23 @@ func (s *server) rss() int64 {
 	return 0
 }
 
+// running is every server started, so an error or a signal stops them all.
+var (
+	runningMu sync.Mutex
+	running   []*server
+)
+
+func stopAll() {
+	runningMu.Lock()
+	defer runningMu.Unlock()
+	for _, s := range running {
+		s.stop()
+	}
+}
+
 func fail(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	stopAll()
 	os.Exit(1)
 }
 
@@ -165,6 +186,12 @@ type row struct {
 
 func main() {
 	flag.Parse()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fail("interrupted")
+	}()
 	for _, tool := range []string{"redis-server", "redis-benchmark", "redis-cli"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fail("%s not found: apt-get install -y redis-server redis-tools", tool)
@@ -191,7 +218,7 @@ func main() {
 
 	var rows []row
 	type cfg struct{ pipeline, size, n int }
-	cfgs := []cfg{{1, 16, 200000}, {16, 16, 2000000}, {1, 1024, 200000}, {16, 1024, 1000000}}
+	cfgs := []cfg{{1, 16, 100000}, {16, 16, 1000000}, {1, 1024, 100000}, {16, 1024, 500000}}
 	if *quick {
 		cfgs = []cfg{{1, 16, 50000}, {16, 16, 300000}}
 	}
