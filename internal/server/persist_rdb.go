@@ -44,7 +44,7 @@ import (
 func init() {
 	loadRDB = func(s *Server) error { return rdbOf(s).loadAtStart() }
 	loadRDBPreamble = func(ks *keyspace.Keyspace, r io.Reader) (int64, error) {
-		n, _, err := loadRDBInto(ks, r, false, false, nil)
+		n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true})
 		return n, err
 	}
 	persistSetup = append(persistSetup, func(s *Server) { rdbOf(s) })
@@ -702,7 +702,7 @@ func (st *rdbState) loadAtStart() error {
 	}
 	defer f.Close()
 	start := time.Now()
-	_, info, err := loadRDBInto(s.KS, f, false, false, s)
+	_, info, err := loadRDBInto(s.KS, f, loadOpts{log: s})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %v. Exiting.", st.path(), err)
 	}
@@ -715,12 +715,19 @@ func (st *rdbState) loadAtStart() error {
 
 type loadInfo struct{ loaded, expired, empty int64 }
 
+// loadOpts qualify a load.
+type loadOpts struct {
+	locked      bool    // the caller holds every shard lock
+	merge       bool    // a key already present is replaced (DEBUG RELOAD MERGE) instead of failing the load
+	keepExpired bool    // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
+	log         *Server // gets the log lines
+}
+
 // loadRDBInto reads an RDB image from r into ks and returns the bytes it
-// used. locked: the caller holds every shard lock. merge: a key already
-// present is replaced (DEBUG RELOAD MERGE) instead of failing the load.
-// Keys already expired are skipped. s, when set, gets log lines.
-func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, locked, merge bool, s *Server) (int64, loadInfo, error) {
-	if !locked {
+// used. Keys already expired are skipped unless opt.keepExpired.
+func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadInfo, error) {
+	s, merge := opt.log, opt.merge
+	if !opt.locked {
 		ks.LockAll()
 		defer ks.UnlockAll()
 	}
@@ -758,7 +765,7 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, locked, merge bool, s *Serv
 			if e.DB >= ks.NumDB() {
 				return fmt.Errorf("database %d out of range", e.DB)
 			}
-			if e.Expire != 0 && e.Expire < now {
+			if e.Expire != 0 && e.Expire < now && !opt.keepExpired {
 				info.expired++
 				return nil
 			}
@@ -816,7 +823,7 @@ func (s *Server) DebugReload(merge, noflush, nosave bool) error {
 		return errors.New("ERR Error trying to load the RDB dump, check server logs.")
 	}
 	defer f.Close()
-	if _, _, err := loadRDBInto(s.KS, f, true, merge, nil); err != nil {
+	if _, _, err := loadRDBInto(s.KS, f, loadOpts{locked: true, merge: merge}); err != nil {
 		s.Log.Printf("# Error loading the RDB dump: %v", err)
 		return errors.New("ERR Error trying to load the RDB dump, check server logs.")
 	}
