@@ -56,14 +56,21 @@ type clusterNode struct {
 	port int
 	dir  string
 	cmd  *exec.Cmd
+	done chan struct{} // closed when the process ended
 }
 
 // startClusterNode runs a redgo (or, with redis set, a redis-server)
-// node with the tutorial's cluster config on port.
-func startClusterNode(t *testing.T, port int, redis bool) *clusterNode {
+// node with the tutorial's cluster config on port, in dir ("": a new
+// temporary directory).
+func startClusterNode(t *testing.T, port int, redis bool, dir ...string) *clusterNode {
 	t.Helper()
-	dir := t.TempDir()
-	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+	d := ""
+	if len(dir) > 0 {
+		d = dir[0]
+	} else {
+		d = t.TempDir()
+	}
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", d,
 		"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3000",
 		"--appendonly", "yes", "--logfile", "log"}
 	var cmd *exec.Cmd
@@ -72,23 +79,16 @@ func startClusterNode(t *testing.T, port int, redis bool) *clusterNode {
 	} else {
 		cmd = exec.Command(redgoBinary(t), append([]string{"server"}, args...)...)
 	}
-	cmd.Dir = dir
+	cmd.Dir = d
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	n := &clusterNode{port: port, dir: dir, cmd: cmd}
+	n := &clusterNode{port: port, dir: d, cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(n.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		n.stop()
 		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			log, _ := os.ReadFile(filepath.Join(d, "log"))
 			t.Logf("log of node %d:\n%s", port, tail(string(log), 40))
 		}
 	})
@@ -100,6 +100,17 @@ func startClusterNode(t *testing.T, port int, redis bool) *clusterNode {
 		return err
 	})
 	return n
+}
+
+// stop ends the node with SIGTERM (SIGKILL after 10 s) and waits.
+func (n *clusterNode) stop() {
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.done:
+	case <-time.After(10 * time.Second):
+		n.cmd.Process.Kill()
+		<-n.done
+	}
 }
 
 func tail(s string, n int) string {
@@ -218,8 +229,9 @@ func useCluster(t *testing.T, ports []int) {
 func TestClusterRedisCliCreate(t *testing.T) {
 	need(t, "redis-cli")
 	ports := busPorts(t, 3, false)
+	var nodes []*clusterNode
 	for _, p := range ports {
-		startClusterNode(t, p, false)
+		nodes = append(nodes, startClusterNode(t, p, false))
 	}
 	createCluster(t, ports)
 	checkCluster(t, ports[0])
@@ -227,10 +239,40 @@ func TestClusterRedisCliCreate(t *testing.T) {
 	// Still healthy a node timeout later (no false failure detection).
 	time.Sleep(4 * time.Second)
 	checkCluster(t, ports[1])
+	var views []map[string]string
 	for _, p := range ports {
 		if out := cli(t, p, "CLUSTER NODES\n"); strings.Contains(out, "fail") {
 			t.Fatalf("node %d:\n%s", p, out)
 		}
+		views = append(views, nodesView(t, p))
+	}
+
+	// Restarting every node keeps the IDs, epochs and slots (nodes.conf)
+	// and the data (AOF).
+	for _, n := range nodes {
+		n.stop()
+	}
+	for _, n := range nodes {
+		startClusterNode(t, n.port, false, n.dir)
+	}
+	eventually(t, 30*time.Second, func() error {
+		for i, p := range ports {
+			if s := infoValue(cli(t, p, "CLUSTER INFO\n"), "cluster_state"); s != "ok" {
+				return fmt.Errorf("node %d: cluster_state:%s", p, s)
+			}
+			got := nodesView(t, p)
+			for id, l := range views[i] {
+				if got[id] != l {
+					return fmt.Errorf("node %d sees %s as %q after the restart, was %q", p, id, got[id], l)
+				}
+			}
+		}
+		return nil
+	})
+	checkCluster(t, ports[2])
+	out := cli(t, ports[1], "GET key:7\nGET key:42\n", "-c")
+	if !strings.Contains(out, "value:7\n") || !strings.Contains(out, "value:42\n") {
+		t.Fatalf("after the restart: %q", out)
 	}
 }
 

@@ -397,6 +397,9 @@ func (cm *clusterMode) hookConfig() {
 	cfg.OnSet("cluster-preferred-endpoint-type", update(func(v string) { cm.st.Opts.PreferredEndpoint = v }))
 	cfg.OnSet("cluster-announce-ip", update(func(v string) {
 		me().IP = v // "" until the bus learns our address again, as Redis
+		if cm.bus != nil {
+			cm.bus.m.AnnounceIP = v
+		}
 		saveToo()
 	}))
 	cfg.OnSet("cluster-announce-hostname", update(func(v string) { me().Hostname = v; saveToo() }))
