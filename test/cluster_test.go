@@ -245,6 +245,9 @@ func TestClusterRedisCliCreate(t *testing.T) {
 			t.Fatalf("node %d:\n%s", p, out)
 		}
 		views = append(views, nodesView(t, p))
+		if out := cli(t, p, "CLUSTER LINKS\n"); strings.Count(out, "direction\nto\n") != len(ports)-1 {
+			t.Fatalf("node %d CLUSTER LINKS:\n%s", p, out)
+		}
 	}
 
 	// Restarting every node keeps the IDs, epochs and slots (nodes.conf)
