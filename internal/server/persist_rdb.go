@@ -920,7 +920,10 @@ type rdbStatus struct {
 }
 
 func (s *Server) rdbStatus() rdbStatus {
-	st := rdbOf(s)
+	st := rdbLookup(s)
+	if st == nil { // no save or load ever ran
+		return rdbStatus{CurrentSecs: -1, LastOK: true, LastBgsaveSecs: -1}
+	}
 	out := rdbStatus{CurrentSecs: -1, LastOK: st.lastOK.Load(), LastBgsaveSecs: st.lastBgsaveSecs.Load(),
 		Saves: st.saves.Load(), LastCow: st.lastCow.Load(), LoadedKeys: st.loadedKeys.Load(),
 		LoadedExpired: st.loadedExpired.Load()}
