@@ -7,6 +7,7 @@ package test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand"
 	"net"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // busPorts returns n client ports p (consecutive when consecutive is set)
@@ -250,6 +253,8 @@ func TestClusterRedisCliCreate(t *testing.T) {
 		}
 	}
 
+	goRedisCluster(t, ports)
+
 	// Restarting every node keeps the IDs, epochs and slots (nodes.conf)
 	// and the data (AOF).
 	for _, n := range nodes {
@@ -403,5 +408,56 @@ func TestClusterUp(t *testing.T) {
 		if syscall.Kill(pid, 0) == nil {
 			t.Fatalf("node pid %d still running after cluster up stopped", pid)
 		}
+	}
+}
+
+// goRedisCluster runs a mixed workload through go-redis's ClusterClient.
+func goRedisCluster(t *testing.T, ports []int) {
+	t.Helper()
+	var addrs []string
+	for _, p := range ports {
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer c.Close()
+	for i := range 200 {
+		k := fmt.Sprintf("gr:%d", i)
+		if err := c.Set(bg, k, i, 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+		if err := c.HSet(bg, "{h"+k+"}", "f", i).Err(); err != nil {
+			t.Fatalf("HSET: %v", err)
+		}
+		if err := c.LPush(bg, "{h"+k+"}:l", i, i+1).Err(); err != nil {
+			t.Fatalf("LPUSH: %v", err)
+		}
+	}
+	for i := range 200 {
+		k := fmt.Sprintf("gr:%d", i)
+		if v, err := c.Incr(bg, k).Result(); err != nil || v != int64(i+1) {
+			t.Fatalf("INCR %s: %d %v", k, v, err)
+		}
+	}
+	vals, err := c.MGet(bg, "{t}a", "{t}b").Result()
+	if err != nil || len(vals) != 2 {
+		t.Fatalf("MGET: %v %v", vals, err)
+	}
+	pipe := c.Pipeline()
+	cmds := make([]*redis.StringCmd, 50)
+	for i := range cmds {
+		cmds[i] = pipe.Get(bg, fmt.Sprintf("gr:%d", i))
+	}
+	if _, err := pipe.Exec(bg); err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	for i, cmd := range cmds {
+		if cmd.Val() != strconv.Itoa(i+1) {
+			t.Fatalf("pipelined GET gr:%d = %q", i, cmd.Val())
+		}
+	}
+	if err := c.ForEachMaster(bg, func(ctx context.Context, m *redis.Client) error {
+		return m.Ping(ctx).Err()
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
