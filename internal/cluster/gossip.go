@@ -90,6 +90,9 @@ type Membership struct {
 	// configuration (clusterUpdateSlotsConfigWith's dirty slots): the
 	// driver deletes their keys and clears the list.
 	DirtySlots []int
+	// OnPublish receives the PUBLISH and PUBLISHSHARD messages of known
+	// nodes (publish.go); nil drops them.
+	OnPublish func(shard bool, channel, message []byte)
 
 	links     map[*Node]*link
 	out       []Out
@@ -370,6 +373,8 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 		g.stepFail(m, sender, now)
 	case MsgUpdate:
 		g.stepUpdate(m, sender)
+	case MsgPublish, MsgPublishShard:
+		g.stepPublish(m, sender)
 	}
 }
 

@@ -45,6 +45,7 @@ func (cm *clusterMode) startBus() error {
 	seed := time.Now().UnixNano()
 	m := cluster.NewMembership(cm.st, rand.New(rand.NewSource(seed)))
 	m.AnnounceIP = cfg.Get("cluster-announce-ip")
+	m.OnPublish = cm.s.busPublish // cluster_pubsub.go
 	b := &clusterBus{m: m, handshake: map[*cluster.Node]bool{}}
 	tr, err := clusterbus.Listen(clusterbus.Config{
 		Addr:  net.JoinHostPort(host, strconv.Itoa(port)),

@@ -247,11 +247,15 @@ func cmdPunsubscribe(c *commands.Ctx) { cl(c).unsubscribe(kPattern, c.Args[1:], 
 func cmdSunsubscribe(c *commands.Ctx) { cl(c).unsubscribe(kShard, c.Args[1:], true, c.NoBlock) }
 
 func cmdPublish(c *commands.Ctx) {
-	c.W.Int(int64(c.Srv.(*Server).publish(kChannel, c.Args[1], c.Args[2])))
+	s := c.Srv.(*Server)
+	c.W.Int(int64(s.publish(kChannel, c.Args[1], c.Args[2])))
+	s.propagatePublish(kChannel, c.Args[1], c.Args[2])
 }
 
 func cmdSpublish(c *commands.Ctx) {
-	c.W.Int(int64(c.Srv.(*Server).publish(kShard, c.Args[1], c.Args[2])))
+	s := c.Srv.(*Server)
+	c.W.Int(int64(s.publish(kShard, c.Args[1], c.Args[2])))
+	s.propagatePublish(kShard, c.Args[1], c.Args[2])
 }
 
 func (s *Server) channelNames(k subKind, pattern []byte) []string {
