@@ -304,12 +304,20 @@ func nodesView(t *testing.T, port int) map[string]string {
 
 // Three redis-server 7.0 nodes and three redgo nodes created as one
 // cluster by redis-cli: everyone ok, everyone's CLUSTER NODES agrees.
+// redis-cli sends the MEETs from the first node: a redis-server in one
+// run, a redgo node in the other.
 func TestClusterMixedRedisCliCreate(t *testing.T) {
 	need(t, "redis-cli")
 	need(t, "redis-server")
+	for _, first := range []string{"redis", "redgo"} {
+		t.Run(first+" meets", func(t *testing.T) { mixedCluster(t, first == "redis") })
+	}
+}
+
+func mixedCluster(t *testing.T, redisFirst bool) {
 	ports := busPorts(t, 6, false)
 	for i, p := range ports {
-		startClusterNode(t, p, i%2 == 0)
+		startClusterNode(t, p, (i%2 == 0) == redisFirst)
 	}
 	createCluster(t, ports)
 	checkCluster(t, ports[1])
