@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,7 @@ func TestClusterPublish(t *testing.T) {
 	}
 	createCluster(t, ports)
 	clusterPubSub(t, ports)
+	clusterLinks(t, ports)
 
 	// SPUBLISH: MOVED away from the owner, delivered on the owner.
 	owner, other := -1, -1
@@ -119,4 +121,50 @@ func TestClusterPublishMixed(t *testing.T) {
 	}
 	createCluster(t, ports)
 	clusterPubSub(t, ports)
+	clusterLinks(t, ports)
+}
+
+// clusterLinks wants CLUSTER LINKS on every node to show one link to and
+// one link from each other node, idle, created in the last minute.
+func clusterLinks(t *testing.T, ports []int) {
+	t.Helper()
+	ids := map[int]string{}
+	for _, p := range ports {
+		id, err := client(t, p, 2).ClusterMyID(bg).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[p] = id
+	}
+	eventually(t, 10*time.Second, func() error {
+		for _, p := range ports {
+			for _, proto := range []int{2, 3} {
+				links, err := client(t, p, proto).ClusterLinks(bg).Result()
+				if err != nil {
+					return fmt.Errorf("node %d: %v", p, err)
+				}
+				var got, want []string
+				for _, l := range links {
+					if l.Events != "r" || l.SendBufferUsed != 0 || l.SendBufferAllocated != 0 {
+						return fmt.Errorf("node %d: link %+v", p, l)
+					}
+					if d := time.Now().UnixMilli() - l.CreateTime; d < 0 || d > 60_000 {
+						return fmt.Errorf("node %d: link %+v created %d ms ago", p, l, d)
+					}
+					got = append(got, l.Direction+" "+l.Node)
+				}
+				for _, q := range ports {
+					if q != p {
+						want = append(want, "to "+ids[q], "from "+ids[q])
+					}
+				}
+				sort.Strings(got)
+				sort.Strings(want)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					return fmt.Errorf("node %d RESP%d: links %v, want %v", p, proto, got, want)
+				}
+			}
+		}
+		return nil
+	})
 }

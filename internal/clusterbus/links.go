@@ -4,6 +4,8 @@ package clusterbus
 // messages on the Membership itself (PUBLISH), and the links as CLUSTER
 // LINKS reports them.
 
+import "redgo/internal/cluster"
+
 // evKick wakes the loop: handle does nothing for it but flush.
 const evKick eventKind = 255
 
@@ -15,4 +17,66 @@ func (t *Transport) Kick() {
 	case t.events <- event{kind: evKick}:
 	default:
 	}
+}
+
+// notePeer ties an inbound link to the node its messages come from, on
+// the first message from a known node (getNodeFromLinkAndMsg's
+// setClusterNodeToInboundClusterLink).
+func (t *Transport) notePeer(c *conn, m *cluster.Msg) {
+	if c.outbound || c.peer != "" || m == nil {
+		return
+	}
+	if n := t.cfg.M.S.Lookup(m.Sender); n != nil && n.Flags&cluster.FlagHandshake == 0 {
+		c.peer = n.Name
+	}
+}
+
+// LinkInfo is one link as CLUSTER LINKS shows it.
+type LinkInfo struct {
+	// To: our outbound link to Node ("to"); else Node's inbound link
+	// ("from").
+	To   bool
+	Node string
+	// Created is when the link was created, in ms.
+	Created int64
+	// Events: "r", or "rw" while messages wait to be written.
+	Events string
+	// SendBufAllocated and SendBufUsed are 0: messages wait in a queue
+	// of encoded messages, not in one send buffer (Redis shows 0 for an
+	// idle link too).
+	SendBufAllocated, SendBufUsed int64
+}
+
+// Links returns the connected links that belong to a node: for each node
+// (in no particular order) its outbound link and its newest inbound link.
+// The caller holds Config.Mu.
+func (t *Transport) Links() []LinkInfo {
+	var out []LinkInfo
+	from := map[string]*conn{}
+	for _, c := range t.links {
+		if c.c == nil {
+			continue
+		}
+		if c.outbound {
+			if t.out[c.name] == c {
+				out = append(out, info(c, true, c.name))
+			}
+		} else if c.peer != "" {
+			if o := from[c.peer]; o == nil || o.ctime < c.ctime || (o.ctime == c.ctime && o.id < c.id) {
+				from[c.peer] = c
+			}
+		}
+	}
+	for name, c := range from {
+		out = append(out, info(c, false, name))
+	}
+	return out
+}
+
+func info(c *conn, to bool, name string) LinkInfo {
+	l := LinkInfo{To: to, Node: name, Created: c.ctime, Events: "r"}
+	if len(c.sendq) > 0 {
+		l.Events = "rw"
+	}
+	return l
 }

@@ -74,6 +74,9 @@ type conn struct {
 	quit     chan struct{}
 	once     sync.Once
 	ip, lip  string // remote and local IP
+	ctime    int64  // ms, when the link was created (CLUSTER LINKS)
+	// peer: the node an inbound link comes from, once known (links.go).
+	peer string
 }
 
 func (c *conn) close() {
@@ -160,7 +163,7 @@ func (t *Transport) post(ev event) {
 }
 
 func (t *Transport) newConn(outbound bool) *conn {
-	return &conn{id: cluster.LinkID(t.nextID.Add(1)), outbound: outbound,
+	return &conn{id: cluster.LinkID(t.nextID.Add(1)), outbound: outbound, ctime: t.cfg.Now(),
 		sendq: make(chan []byte, t.cfg.SendQueue), quit: make(chan struct{})}
 }
 
@@ -334,6 +337,7 @@ func (t *Transport) handle(ev event, now int64) {
 			l.Node = c.name
 		}
 		m.Step(l, ev.msg, now)
+		t.notePeer(c, ev.msg)
 	case evClosed:
 		if t.links[c.id] != c {
 			return

@@ -573,43 +573,9 @@ func cmdClusterFailureReports(c *commands.Ctx) {
 	})
 }
 
-// cmdClusterLinks lists the bus links (clusterGenNodesSlotsInfo's
-// sibling addReplyClusterLinksDescription). Only our outbound links are
-// listed: the transport does not tell which node an inbound link
-// belongs to.
+// cmdClusterLinks lists the bus links (cluster_links.go).
 func cmdClusterLinks(c *commands.Ctx) {
-	withState(c, func(cm *clusterMode, st *cluster.State) {
-		if cm.bus == nil {
-			c.W.Array(0)
-			return
-		}
-		type link struct {
-			n       *cluster.Node
-			created int64
-		}
-		var links []link
-		for _, n := range st.SortedNodes() {
-			if created, ok := cm.bus.m.OutLink(n); ok && n != st.Myself {
-				links = append(links, link{n, created})
-			}
-		}
-		c.W.Array(len(links))
-		for _, l := range links {
-			c.W.Map(6)
-			c.W.BulkString("direction")
-			c.W.BulkString("to")
-			c.W.BulkString("node")
-			c.W.BulkString(l.n.Name)
-			c.W.BulkString("create-time")
-			c.W.Int(l.created)
-			c.W.BulkString("events")
-			c.W.BulkString("r")
-			c.W.BulkString("send-buffer-allocated")
-			c.W.Int(0)
-			c.W.BulkString("send-buffer-used")
-			c.W.Int(0)
-		}
-	})
+	withState(c, func(cm *clusterMode, st *cluster.State) { cm.writeLinks(c, st) })
 }
 
 func cmdClusterReplicas(c *commands.Ctx) {
