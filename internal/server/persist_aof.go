@@ -120,6 +120,7 @@ func (st *aofState) cron() {
 		case <-st.s.quit:
 			st.rw.abortAndWait()
 			st.w.Stop()
+			aofStates.Delete(st.s) // late WaitDurable calls hold the writer itself
 			return
 		case <-t.C:
 			st.autoRewrite()
@@ -700,7 +701,22 @@ func (r *replayer) exec(args [][]byte) {
 // aofInfo adds the aof_* fields of INFO persistence that Redis prints
 // between rdb_last_load_keys_loaded and module_fork_in_progress.
 func aofInfo(s *Server, add func(k, v string)) {
-	st := aofOf(s)
+	v, ok := aofStates.Load(s)
+	if !ok { // LoadData never ran (tests): nothing happened
+		add("aof_enabled", "0")
+		for _, k := range []string{"aof_rewrite_in_progress", "aof_rewrite_scheduled"} {
+			add(k, "0")
+		}
+		add("aof_last_rewrite_time_sec", "-1")
+		add("aof_current_rewrite_time_sec", "-1")
+		add("aof_last_bgrewrite_status", "ok")
+		add("aof_rewrites", "0")
+		add("aof_rewrites_consecutive_failures", "0")
+		add("aof_last_write_status", "ok")
+		add("aof_last_cow_size", "0")
+		return
+	}
+	st := v.(*aofState)
 	st.mu.Lock()
 	on := st.on
 	st.mu.Unlock()
@@ -724,7 +740,11 @@ func aofInfo(s *Server, add func(k, v string)) {
 // aofInfoSizes adds the fields Redis prints after module_fork_last_cow_size
 // when appendonly is on.
 func aofInfoSizes(s *Server, add func(k, v string)) {
-	st := aofOf(s)
+	v, ok := aofStates.Load(s)
+	if !ok {
+		return
+	}
+	st := v.(*aofState)
 	st.mu.Lock()
 	on := st.on
 	cur := st.baseSize + st.incrSizes + st.w.Size()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -670,12 +671,15 @@ func TestAOFFromRedisLoads(t *testing.T) {
 	}
 	do(t, rr, "SET", "after-rewrite", "1")
 	do(t, rr, "RPUSH", "biglist", "tail")
-	want := digest(t, rr)
+	want, wantDigest := dataset(t, raddr), digest(t, rr)
 	rr.Do(ctx, "SHUTDOWN", "NOSAVE")
 	time.Sleep(100 * time.Millisecond)
-	_, rc := mustStartAOF(t, dir)
-	if got := digest(t, rc); got != want {
-		t.Fatalf("digest %s, redis had %s", got, want)
+	s, rc := mustStartAOF(t, dir)
+	if got := dataset(t, s.Addr().String()); got != want {
+		t.Fatalf("redgo loaded:\n%s\nredis had:\n%s", got, want)
+	}
+	if got := digest(t, rc); got != wantDigest {
+		t.Errorf("DEBUG DIGEST %s, redis had %s", got, wantDigest)
 	}
 }
 
@@ -695,10 +699,101 @@ func TestAOFLoadsInRedis(t *testing.T) {
 	pipe.Incr(ctx, "n")
 	pipe.LPush(ctx, "l", "head")
 	pipe.Exec(ctx)
-	want := digest(t, rc)
+	want, wantDigest := dataset(t, s.Addr().String()), digest(t, rc)
 	s.Close()
 	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes")
-	if got := digest(t, goRedis(t, raddr)); got != want {
-		t.Fatalf("redis digest %s, redgo had %s", got, want)
+	waitLoaded(t, raddr)
+	if got := dataset(t, raddr); got != want {
+		t.Fatalf("redis loaded:\n%s\nredgo had:\n%s", got, want)
+	}
+	if got := digest(t, goRedis(t, raddr)); got != wantDigest {
+		t.Fatalf("redis DEBUG DIGEST %s, redgo had %s", got, wantDigest)
 	}
 }
+
+// waitLoaded waits until redis-server has loaded its data (it accepts
+// connections while loading and answers -LOADING).
+func waitLoaded(t *testing.T, addr string) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.HasPrefix(c.str("PING"), "LOADING") {
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server still loading")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// dataset lists every key of every database with its type, DEBUG
+// DIGEST-VALUE and PEXPIRETIME, sorted: what DEBUG DIGEST summarizes,
+// readable when it differs.
+func dataset(t *testing.T, addr string) string {
+	t.Helper()
+	c := dialRaw(t, addr)
+	var out []string
+	for db := 0; db < 16; db++ {
+		c.do("SELECT", fmt.Sprint(db))
+		keys, _ := c.do("KEYS", "*")
+		for _, k := range keys.Elems {
+			out = append(out, fmt.Sprintf("%d %s %s %s %s", db, k.Str, c.str("TYPE", k.Str),
+				c.str("DEBUG", "DIGEST-VALUE", k.Str), c.str("PEXPIRETIME", k.Str)))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// BGREWRITEAOF with the AOF off writes a base and a manifest without an
+// incremental file, as Redis; turning the AOF on at the next start loads it.
+func TestAOFRewriteWhileOff(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := startServer(t, "--dir", dir, "--enable-debug-command", "yes")
+	if err := s.LoadData(); err != nil {
+		t.Fatal(err)
+	}
+	fillTypes(t, rc)
+	want := digest(t, rc)
+	if v := do(t, rc, "BGREWRITEAOF"); v != "Background append only file rewriting started" {
+		t.Fatalf("BGREWRITEAOF: %v", v)
+	}
+	waitRewrite(t, s)
+	man := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+	if man != "file appendonly.aof.1.base.aof seq 1 type b\n" {
+		t.Fatalf("manifest:\n%s", man)
+	}
+	if m := aofInfoMap(s); m["aof_enabled"] != "0" || m["aof_rewrites"] != "1" {
+		t.Fatalf("info %v", m)
+	}
+	s.Close()
+	_, rc2 := mustStartAOF(t, dir)
+	if got := digest(t, rc2); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+}
+
+// SHUTDOWN with appendfsync everysec leaves everything on disk.
+func TestAOFShutdownFlushes(t *testing.T) {
+	mem := aof.NewMemFS()
+	aofFS = mem
+	defer func() { aofFS = aof.OS }()
+	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
+	for i := 0; i < 100; i++ {
+		do(t, rc, "RPUSH", "l", fmt.Sprint(i))
+	}
+	s.Shutdown(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.closing.Load() || aofStatesHas(s) {
+		if time.Now().After(deadline) {
+			t.Fatal("server did not stop")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	aofFS = mem.CrashClone()
+	_, rc2 := mustStartAOF(t, "/mem")
+	if n := rc2.LLen(ctx, "l").Val(); n != 100 {
+		t.Fatalf("LLEN %d after shutdown", n)
+	}
+}
+
+func aofStatesHas(s *Server) bool { _, ok := aofStates.Load(s); return ok }
