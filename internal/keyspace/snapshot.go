@@ -161,10 +161,66 @@ func (sn *Snapshot) CaptureDB(db int) {
 // TakeSlot calls fn with every key of hash slot s in database db that the
 // snapshot holds and that was not handed out before, then marks the slot
 // taken. The slot's shard must be locked. It returns the number of keys.
-func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object)) int {
-	return sn.take(s%NShards, db, s/NShards, fn)
+//
+// When chunk > 0, TakeSlot calls pause (shard still locked) after every
+// chunk keys it looked at; pause may unlock the shard, let writers in and
+// lock it again, so the lock is never held for a whole slot. Keys already
+// handed out are remembered meanwhile (a write to one of them is not
+// captured again), and a slot handed out whole during a pause (CaptureDB)
+// ends the walk of it.
+func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk int, pause func()) int {
+	if chunk <= 0 {
+		return sn.take(s%NShards, db, s/NShards, fn)
+	}
+	sh, si := s%NShards, s/NShards
+	ss := &sn.shards[sh]
+	i := db*slotsPerShard + si
+	var m map[string]*Object
+	switch ss.state[i] {
+	case snapDone:
+		return 0
+	case snapFrozen:
+		m = ss.frozen[i]
+	default:
+		m = sn.ks.shards[sh].dbs[db].slots[si]
+	}
+	if ss.early == nil {
+		ss.early = make([]map[string]struct{}, len(ss.state))
+	}
+	seen := ss.early[i]
+	if seen == nil {
+		seen = map[string]struct{}{}
+		ss.early[i] = seen
+	}
+	n, looked := 0, 0
+	for k, o := range m {
+		if looked == chunk {
+			looked = 0
+			pause()
+			if ss.state[i] == snapDone {
+				return n // CaptureDB handed out the rest
+			}
+		}
+		looked++
+		if !sn.live(o) {
+			continue
+		}
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		fn(k, o)
+		n++
+	}
+	ss.state[i] = snapDone
+	ss.early[i] = nil
+	if ss.frozen != nil {
+		ss.frozen[i] = nil
+	}
+	return n
 }
 
+// take hands out a whole slot at once (the shard locked).
 func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	ss := &sn.shards[sh]
 	i := db*slotsPerShard + si

@@ -57,7 +57,7 @@ func (h *snapHarness) takeSlots(db int, from, to int) {
 	for s := from; s < to; s++ {
 		sh := s % NShards
 		h.ks.ShardLock(sh)
-		h.sn.TakeSlot(db, s, func(k string, o *Object) { h.put(db, k, o) })
+		h.sn.TakeSlot(db, s, func(k string, o *Object) { h.put(db, k, o) }, 0, nil)
 		h.ks.ShardUnlock(sh)
 	}
 }
@@ -132,5 +132,70 @@ func TestSnapshotPointInTime(t *testing.T) {
 	}
 	if m, c := h.sn.EarlyKeys(); m == 0 || c == 0 || c > m {
 		t.Fatalf("early keys %d/%d", m, c)
+	}
+}
+
+// TestSnapshotChunkedWalk: a slot walked in chunks, with writes, deletes,
+// new keys, a flush and a whole-database capture between the chunks,
+// still yields the instant, each key once.
+func TestSnapshotChunkedWalk(t *testing.T) {
+	for _, between := range []string{"writes", "flush", "capture"} {
+		t.Run(between, func(t *testing.T) {
+			ks := New(2)
+			want := map[string]string{}
+			ks.LockAll()
+			// Keys of one slot (hash tag), plus a few elsewhere.
+			for i := 0; i < 500; i++ {
+				k := fmt.Sprintf("{tag}:%d", i)
+				ks.DB(0).Set([]byte(k), NewString([]byte("v"+k)), false)
+				want["0/"+k] = "v" + k
+			}
+			ks.UnlockAll()
+			h := newSnapHarness(t, ks)
+			s := slot.OfString("{tag}")
+			sh := s % NShards
+			pauses := 0
+			ks.ShardLock(sh)
+			h.sn.TakeSlot(0, s, func(k string, o *Object) { h.put(0, k, o) }, 16, func() {
+				pauses++
+				ks.ShardUnlock(sh)
+				switch {
+				case between == "writes":
+					for j := 0; j < 5; j++ {
+						k := fmt.Sprintf("{tag}:%d", (pauses*37+j*101)%500)
+						if j == 4 {
+							h.del(0, k)
+						} else {
+							h.set(0, k, "new")
+						}
+						h.set(0, fmt.Sprintf("{tag}:new%d-%d", pauses, j), "fresh")
+					}
+				case between == "flush" && pauses == 3:
+					ks.LockAll()
+					h.sn.BeforeFlush(0)
+					ks.DB(0).Flush()
+					ks.UnlockAll()
+					h.set(0, "{tag}:1", "after flush")
+				case between == "capture" && pauses == 3:
+					ks.LockAll()
+					h.sn.CaptureDB(-1)
+					ks.UnlockAll()
+					h.set(0, "{tag}:2", "after capture")
+				}
+				ks.ShardLock(sh)
+			})
+			ks.ShardUnlock(sh)
+			h.takeSlots(0, 0, slot.Count)
+			h.takeSlots(1, 0, slot.Count)
+			if pauses == 0 {
+				t.Fatal("no pause")
+			}
+			if len(h.dups) > 0 {
+				t.Fatalf("keys handed out twice: %v", h.dups[:min(5, len(h.dups))])
+			}
+			if g, w := dump(h.got), dump(want); g != w {
+				t.Fatalf("snapshot differs from the instant: %d keys, want %d", len(h.got), len(want))
+			}
+		})
 	}
 }

@@ -66,6 +66,10 @@ func init() {
 	}
 }
 
+// walkChunk is how many keys the walk encodes per hold of a shard lock
+// (tests lower it).
+var walkChunk = 64
+
 // testWalkHook, set by tests, runs before the walk takes each slot.
 var testWalkHook func(db, slot int)
 
@@ -425,6 +429,13 @@ func (j *saveJob) run(f io.Writer) error {
 				opt := j.entryOpts(o)
 				opt.Deferred = &spans
 				buf, encErr = rdb.AppendEntry(buf, k, o, opt)
+			}, walkChunk, func() {
+				// Let the writers waiting for this shard in.
+				ks.ShardUnlock(sh)
+				j.holds.add(time.Since(held))
+				runtime.Gosched()
+				ks.ShardLock(sh)
+				held = time.Now()
 			})
 			ks.ShardUnlock(sh)
 			j.holds.add(time.Since(held))
@@ -534,8 +545,8 @@ func (st *rdbState) finish(j *saveJob, err error) {
 		st.saves.Add(1)
 		st.lastOK.Store(true)
 		marked, captured := j.snap.EarlyKeys()
-		s.Log.Printf("RDB: %d KB of memory used by values captured before their first write (peak; %d keys captured, %d remembered) in %.3f seconds; shard lock held per slot %s",
-			j.peakBytes.Load()>>10, captured, marked, time.Since(j.start).Seconds(), j.holds.String())
+		s.Log.Printf("RDB: %d KB of memory used by values captured before their first write (peak; %d keys captured, %d remembered) in %.3f seconds; shard lock held per %d keys: %s",
+			j.peakBytes.Load()>>10, captured, marked, time.Since(j.start).Seconds(), walkChunk, j.holds.String())
 		if j.bg {
 			st.lastBgsaveSecs.Store(int64(time.Since(j.start).Seconds()))
 			s.Log.Printf("Background saving terminated with success")

@@ -567,8 +567,11 @@ func TestBgsavePointInTime(t *testing.T) {
 	s := mustStartRDB(t, dir)
 	addr := s.Addr().String()
 	rc := goRedis(t, addr)
-	// Filler so the walk takes a while.
+	// Filler so the walk takes a while; small chunks so that writes get in
+	// between the chunks of a slot.
 	rdbDo(t, rc, "DEBUG", "POPULATE", "300000", "filler", "50")
+	defer func(n int) { walkChunk = n }(walkChunk)
+	walkChunk = 3
 	const nkeys = 3000
 	type op struct{ args []any }
 	rnd := rand.New(rand.NewPCG(9, 9))
