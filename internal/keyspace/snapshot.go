@@ -36,8 +36,9 @@ type Snapshot struct {
 	shards  [NShards]snapShard
 	capture func(shard, db int, key string, o *Object)
 
-	marked   atomic.Int64 // keys remembered by BeforeWrite
-	captured atomic.Int64 // of which values handed to capture
+	scratch  map[string]struct{} // TakeSlot's set of handed-out keys, reused
+	marked   atomic.Int64        // keys remembered by BeforeWrite
+	captured atomic.Int64        // of which values handed to capture
 }
 
 // Slot states.
@@ -189,9 +190,19 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 	}
 	seen := ss.early[i]
 	if seen == nil {
-		seen = map[string]struct{}{}
+		// No write came first: use the walk's own set, reused slot after
+		// slot (one walker per snapshot).
+		if sn.scratch == nil {
+			sn.scratch = map[string]struct{}{}
+		}
+		seen = sn.scratch
 		ss.early[i] = seen
 	}
+	defer func() {
+		if seen := sn.scratch; seen != nil {
+			clear(seen)
+		}
+	}()
 	n, looked := 0, 0
 	for k, o := range m {
 		if looked == chunk {
