@@ -404,3 +404,38 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("redis case: %+v", r)
 	}
 }
+
+// With fsyncs back to back, the clients an fsync releases would miss the
+// next one (it starts before they write again) and each fsync would cover
+// about half the clients. gather makes one fsync cover nearly all.
+func TestGroupCommitCoversAllClients(t *testing.T) {
+	fs, w := newMemWriter(t, Always)
+	fs.Fail = func(op, name string) error {
+		if op == "sync" {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
+	const clients = 50
+	var n atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				w.WaitDurable(w.Feed(0, [][][]byte{cmd("SET", "a", "1")}))
+				n.Add(1)
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	per := float64(n.Load()) / float64(w.Syncs())
+	t.Logf("%d writes, %.1f per fsync", n.Load(), per)
+	if per < 0.7*clients {
+		t.Fatalf("%.1f writes per fsync with %d clients: fsyncs do not gather the clients", per, clients)
+	}
+}
