@@ -168,12 +168,13 @@ type saveJob struct {
 	sizes   [][2]int                   // per database: keys, keys with an expiry, at the instant
 	bufs    [keyspace.NShards][]capSeg // early captures, each guarded by its shard's lock
 
-	capBytes  atomic.Int64 // bytes in bufs (current_cow_size)
-	peakBytes atomic.Int64
-	processed atomic.Int64
-	total     int64
-	abort     atomic.Bool
-	holds     holdStats // how long the walk held each shard lock
+	capBytes   atomic.Int64 // bytes in bufs (current_cow_size)
+	peakBytes  atomic.Int64
+	processed  atomic.Int64
+	total      int64
+	abort      atomic.Bool
+	holds      holdStats     // how long the walk held each shard lock
+	beginPause time.Duration // every shard locked to start the snapshot
 
 	errMu sync.Mutex
 	err   error // first encoding failure in a capture
@@ -283,6 +284,7 @@ func (st *rdbState) newJob(bg bool) *saveJob {
 	j.lru = strings.Contains(s.Cfg.Get("maxmemory-policy"), "lru")
 	ks := s.KS
 	ks.LockAll()
+	locked := time.Now()
 	j.snap = ks.BeginSnapshot(j.capture)
 	j.dirtyAt = s.dirty.Load()
 	j.sizes = make([][2]int, ks.NumDB())
@@ -293,6 +295,7 @@ func (st *rdbState) newJob(bg bool) *saveJob {
 	}
 	st.addHook(j)
 	ks.UnlockAll()
+	j.beginPause = time.Since(locked)
 	return j
 }
 
@@ -548,8 +551,9 @@ func (st *rdbState) finish(j *saveJob, err error) {
 		st.saves.Add(1)
 		st.lastOK.Store(true)
 		marked, captured := j.snap.EarlyKeys()
-		s.Log.Printf("RDB: %d KB of memory used by values captured before their first write (peak; %d keys captured, %d remembered) in %.3f seconds; shard lock held per %d keys: %s",
-			j.peakBytes.Load()>>10, captured, marked, time.Since(j.start).Seconds(), walkChunk, j.holds.String())
+		s.Log.Printf("RDB: %d KB of memory used by values captured before their first write (peak; %d keys captured, %d remembered) in %.3f seconds; all shards locked %v to start; shard lock held per %d keys: %s",
+			j.peakBytes.Load()>>10, captured, marked, time.Since(j.start).Seconds(), j.beginPause.Round(time.Microsecond),
+			walkChunk, j.holds.String())
 		if j.bg {
 			st.lastBgsaveSecs.Store(int64(time.Since(j.start).Seconds()))
 			s.Log.Printf("Background saving terminated with success")
