@@ -93,7 +93,8 @@ func runServer(args []string) int {
 		select {
 		case got := <-sig:
 			s.Log.Printf("# Received %s scheduling shutdown...", sigName(got))
-			s.Shutdown(false)
+			// As Redis: a SIGTERM saves when save rules are configured.
+			s.Shutdown(strings.TrimSpace(cfg.Get("save")) != "")
 		case <-done:
 		}
 	}()

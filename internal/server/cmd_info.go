@@ -345,35 +345,11 @@ func infoMemory(s *Server, add func(k, v string)) {
 
 // infoPersistence reports "nothing happening" until persistence hooks in.
 func infoPersistence(s *Server, add func(k, v string)) {
-	for _, k := range []string{"loading", "async_loading", "current_cow_peak", "current_cow_size",
-		"current_cow_size_age"} {
-		add(k, "0")
-	}
-	add("current_fork_perc", "0.00")
-	add("current_save_keys_processed", "0")
-	add("current_save_keys_total", "0")
-	add("rdb_changes_since_last_save", itoa(s.dirty.Load()))
-	add("rdb_bgsave_in_progress", "0")
-	add("rdb_last_save_time", itoa(s.lastSave.Load()))
-	add("rdb_last_bgsave_status", "ok")
-	add("rdb_last_bgsave_time_sec", "-1")
-	add("rdb_current_bgsave_time_sec", "-1")
-	add("rdb_saves", "0")
-	add("rdb_last_cow_size", "0")
-	add("rdb_last_load_keys_expired", "0")
-	add("rdb_last_load_keys_loaded", "0")
-	add("aof_enabled", boolInt(s.Cfg.Bool("appendonly")))
-	add("aof_rewrite_in_progress", "0")
-	add("aof_rewrite_scheduled", "0")
-	add("aof_last_rewrite_time_sec", "-1")
-	add("aof_current_rewrite_time_sec", "-1")
-	add("aof_last_bgrewrite_status", "ok")
-	add("aof_rewrites", "0")
-	add("aof_rewrites_consecutive_failures", "0")
-	add("aof_last_write_status", "ok")
-	add("aof_last_cow_size", "0")
+	rdbInfo(s, add) // loading ... rdb_last_load_keys_loaded (persist_rdb.go)
+	aofInfo(s, add) // aof_enabled ... aof_last_cow_size (persist_aof.go)
 	add("module_fork_in_progress", "0")
 	add("module_fork_last_cow_size", "0")
+	aofInfoSizes(s, add) // aof_current_size ... when the AOF is on
 }
 
 func infoStats(s *Server, add func(k, v string)) {

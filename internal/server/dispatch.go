@@ -67,6 +67,14 @@ func (c *Client) execute(args [][]byte) {
 		cmd.RejectedCalls.Add(1)
 		return
 	}
+	if cmd.Has(commands.FWrite) || cmd.Name == "ping" {
+		// stop-writes-on-bgsave-error: refused while the last BGSAVE failed.
+		if msg := s.rdbWritesDenied(); msg != "" {
+			c.replyError(msg)
+			cmd.RejectedCalls.Add(1)
+			return
+		}
+	}
 	if s.pause.active() {
 		s.pause.wait(cmd, c)
 	}

@@ -702,8 +702,8 @@ func (r *replayer) exec(args [][]byte) {
 // between rdb_last_load_keys_loaded and module_fork_in_progress.
 func aofInfo(s *Server, add func(k, v string)) {
 	v, ok := aofStates.Load(s)
-	if !ok { // LoadData never ran (tests): nothing happened
-		add("aof_enabled", "0")
+	if !ok { // LoadData never ran (tests): nothing happened; report the setting
+		add("aof_enabled", boolInt(s.Cfg.Bool("appendonly")))
 		for _, k := range []string{"aof_rewrite_in_progress", "aof_rewrite_scheduled"} {
 			add(k, "0")
 		}
