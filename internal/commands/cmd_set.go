@@ -189,7 +189,10 @@ func cmdSpop(c *Ctx) {
 		c.W.Null()
 		return
 	}
-	c.W.Bulk(s.Pop())
+	m := s.Pop()
+	c.W.Bulk(m)
+	// The member is random: the AOF and replicas get the SREM it amounts to.
+	c.Propagate([]byte("SREM"), key, m)
 	if s.Len() == 0 {
 		c.DB.Delete(key)
 	}
@@ -225,16 +228,22 @@ func setPopCount(c *Ctx, key []byte) {
 			setReply(c, setUnionOf([]*datatype.Set{s}))
 		}
 		c.DB.Delete(key)
+		c.Propagate([]byte("DEL"), key)
 		c.Dirty++
 		return
 	}
 	c.Dirty += int(count)
 	remaining := size - count
 	c.W.Set(int(count))
+	// The members are random: propagate the SREM they amount to.
+	srem := [][]byte{[]byte("SREM"), key}
 	if remaining*5 > count {
 		for range count {
-			c.W.Bulk(s.Pop())
+			m := s.Pop()
+			c.W.Bulk(m)
+			srem = append(srem, m)
 		}
+		c.Propagate(srem...)
 		return
 	}
 	keep := datatype.NewSet()
@@ -242,7 +251,8 @@ func setPopCount(c *Ctx, key []byte) {
 		m := s.Pop()
 		keep.Add(m)
 	}
-	s.ForEach(func(m []byte) bool { c.W.Bulk(m); return true })
+	s.ForEach(func(m []byte) bool { c.W.Bulk(m); srem = append(srem, m); return true })
+	c.Propagate(srem...)
 	c.DB.Set(key, keyspace.NewSet(keep), true)
 }
 

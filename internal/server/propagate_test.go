@@ -77,3 +77,28 @@ func TestWriteNotDurableIsRefused(t *testing.T) {
 		t.Fatalf("read after failure: %v %v", v, err)
 	}
 }
+
+// SPOP picks at random: it must reach the AOF and replicas as the SREM
+// (or DEL) it amounts to, so a replay gives the same set.
+func TestSpopPropagatesSrem(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.SAdd(ctx, "s", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
+	one := rc.SPop(ctx, "s").Val()
+	many := rc.SPopN(ctx, "s", 3).Val()
+	rc.SPopN(ctx, "s", 100)
+	lines := rec.lines()
+	if len(lines) != 4 {
+		t.Fatalf("propagated %q", lines)
+	}
+	if lines[1] != "0 SREM s "+one {
+		t.Fatalf("single SPOP propagated %q, popped %q", lines[1], one)
+	}
+	if want := "0 SREM s " + strings.Join(many, " "); lines[2] != want {
+		t.Fatalf("SPOP 3 propagated %q, want %q", lines[2], want)
+	}
+	if lines[3] != "0 DEL s" {
+		t.Fatalf("SPOP all propagated %q", lines[3])
+	}
+}
