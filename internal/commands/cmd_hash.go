@@ -26,7 +26,6 @@ const (
 	errIncrResult   = "ERR increment would produce NaN or Infinity"
 	errCountRange   = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 	errValueRange   = "ERR value is out of range"
-	errInvalidScan  = "ERR invalid cursor"
 )
 
 func init() {
@@ -397,9 +396,9 @@ func hashRandCount(c *Ctx, l int64, withValues bool) {
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdHscan(c *Ctx) {
-	cursor, ok := scanParseCursor(c.Args[2])
+	cursor, ok := scanCursor(c.Args[2])
 	if !ok {
-		c.Error(errInvalidScan)
+		c.Error(ErrInvalidCursor)
 		return
 	}
 	h, ok := hashLookup(c, c.Args[1], false)

@@ -54,7 +54,6 @@ const (
 	errIntRange        = "ERR value is out of range, value must between -2147483648 and 2147483647"
 	errExpireOptsNX    = "ERR NX and XX, GT or LT options at the same time are not compatible"
 	errExpireOptsGTLT  = "ERR GT and LT options at the same time are not compatible"
-	errScanCursor      = "ERR invalid cursor"
 	errFreqNotTracked  = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errUnknownTypeObj  = "ERR unknown type object"
 	sharedRefcount     = math.MaxInt32 // OBJ_SHARED_REFCOUNT: small integers are shared objects
@@ -266,40 +265,11 @@ func cmdKeys(c *Ctx) {
 // strBytes views s as bytes without copying; the bytes must not be modified.
 func strBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// scanCursor parses a SCAN cursor as Redis's strtoul-based parser does:
-// no leading space, optional sign (a negative value wraps), digits only,
-// no overflow; the empty string is cursor 0.
-func scanCursor(b []byte) (uint64, bool) {
-	if len(b) > 0 && isSpace(b[0]) {
-		return 0, false
-	}
-	p := b
-	neg := false
-	if len(p) > 0 && (p[0] == '+' || p[0] == '-') {
-		neg = p[0] == '-'
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if len(p) == 0 {
-		return 0, len(b) == 0
-	}
-	v, err := strconv.ParseUint(string(p), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 func cmdScan(c *Ctx) {
 	cursor, ok := scanCursor(c.Args[1])
 	if !ok {
-		c.Error(errScanCursor)
+		c.Error(ErrInvalidCursor)
 		return
 	}
 	count := int64(10)

@@ -538,9 +538,9 @@ func cmdSintercard(c *Ctx) {
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdSscan(c *Ctx) {
-	cursor, ok := scanParseCursor(c.Args[2])
+	cursor, ok := scanCursor(c.Args[2])
 	if !ok {
-		c.Error(errInvalidScan)
+		c.Error(ErrInvalidCursor)
 		return
 	}
 	s, ok := setLookup(c, c.Args[1], false)
@@ -565,32 +565,6 @@ func cmdSscan(c *Ctx) {
 }
 
 // ---- HSCAN/SSCAN helpers ----
-
-// scanParseCursor parses a cursor as Redis's strtoul-based parser: no
-// leading space, an optional sign (a negative value wraps), digits only,
-// no overflow; the empty string is cursor 0.
-func scanParseCursor(b []byte) (uint64, bool) {
-	p := b
-	neg := false
-	if len(p) > 0 && (p[0] == '+' || p[0] == '-') {
-		neg = p[0] == '-'
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if len(p) == 0 {
-		return 0, true
-	}
-	v, err := strconv.ParseUint(string(p), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
 
 // scanParseOptions parses [MATCH pattern] [COUNT count] from Args[i:]; a
 // nil pattern matches everything.

@@ -66,7 +66,6 @@ const (
 	errLimitNeg      = "ERR LIMIT can't be negative"
 	errCountPositive = "ERR count should be greater than 0"
 	errZRandRange    = "ERR value is out of range"
-	errInvalidCursor = "ERR invalid cursor"
 )
 
 // zNumKeys returns the key positions of a command whose numkeys argument
@@ -1373,38 +1372,11 @@ func cmdZrandmember(c *Ctx) {
 
 // ---- ZSCAN ----
 
-// zParseCursor parses a SCAN cursor as Redis's strtoul-based check.
-func zParseCursor(b []byte) (uint64, bool) {
-	s := string(b)
-	if len(s) > 0 && isSpace(s[0]) {
-		return 0, false
-	}
-	neg := false
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-		if len(s) == 0 {
-			return 0, false
-		}
-	}
-	if len(s) == 0 {
-		return 0, true
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdZscan(c *Ctx) {
-	cursor, ok := zParseCursor(c.Args[2])
+	cursor, ok := scanCursor(c.Args[2])
 	if !ok {
-		c.Error(errInvalidCursor)
+		c.Error(ErrInvalidCursor)
 		return
 	}
 	z, ok := zsetLookup(c, c.Args[1], false)

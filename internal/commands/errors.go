@@ -25,6 +25,7 @@ const (
 	ErrHLLWrongType  = "WRONGTYPE Key is not a valid HyperLogLog string value."
 	ErrSameObject    = "ERR source and destination objects are the same"
 	ErrNoScript      = "NOSCRIPT No matching script. Please use EVAL."
+	ErrInvalidCursor = "ERR invalid cursor"
 	ErrExecAbort     = "EXECABORT Transaction discarded because of previous errors."
 )
 
