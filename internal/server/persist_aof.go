@@ -59,21 +59,19 @@ type aofState struct {
 	rw rewriteState // cmd_aof.go
 }
 
-var aofStates sync.Map // *Server -> *aofState
-
 // aofOf returns the server's AOF state, creating it (and registering its
 // CONFIG SET hooks and background job) on first use.
 func aofOf(s *Server) *aofState {
-	if v, ok := aofStates.Load(s); ok {
-		return v.(*aofState)
+	if st := s.aofSt.Load(); st != nil {
+		return st
 	}
 	st := &aofState{s: s, fs: aofFS}
 	st.w = aof.NewWriter(aof.ParsePolicy(s.Cfg.Get("appendfsync")), s.Log.Printf)
 	st.w.Timestamps.Store(s.Cfg.Bool("aof-timestamp-enabled"))
 	st.rw.lastTime.Store(-1)
 	st.rw.lastOK.Store(true)
-	if v, loaded := aofStates.LoadOrStore(s, st); loaded {
-		return v.(*aofState)
+	if !s.aofSt.CompareAndSwap(nil, st) {
+		return s.aofSt.Load()
 	}
 	s.Cfg.OnSet("appendonly", func(v string) error {
 		if v == "yes" {
@@ -120,7 +118,7 @@ func (st *aofState) cron() {
 		case <-st.s.quit:
 			st.rw.abortAndWait()
 			st.w.Stop()
-			aofStates.Delete(st.s) // late WaitDurable calls hold the writer itself
+			st.s.aofSt.Store(nil) // late WaitDurable calls hold the writer itself
 			return
 		case <-t.C:
 			st.autoRewrite()
@@ -701,8 +699,8 @@ func (r *replayer) exec(args [][]byte) {
 // aofInfo adds the aof_* fields of INFO persistence that Redis prints
 // between rdb_last_load_keys_loaded and module_fork_in_progress.
 func aofInfo(s *Server, add func(k, v string)) {
-	v, ok := aofStates.Load(s)
-	if !ok { // LoadData never ran (tests): nothing happened; report the setting
+	st := s.aofSt.Load()
+	if st == nil { // LoadData never ran (tests): nothing happened; report the setting
 		add("aof_enabled", boolInt(s.Cfg.Bool("appendonly")))
 		for _, k := range []string{"aof_rewrite_in_progress", "aof_rewrite_scheduled"} {
 			add(k, "0")
@@ -716,7 +714,6 @@ func aofInfo(s *Server, add func(k, v string)) {
 		add("aof_last_cow_size", "0")
 		return
 	}
-	st := v.(*aofState)
 	st.mu.Lock()
 	on := st.on
 	st.mu.Unlock()
@@ -740,11 +737,10 @@ func aofInfo(s *Server, add func(k, v string)) {
 // aofInfoSizes adds the fields Redis prints after module_fork_last_cow_size
 // when appendonly is on.
 func aofInfoSizes(s *Server, add func(k, v string)) {
-	v, ok := aofStates.Load(s)
-	if !ok {
+	st := s.aofSt.Load()
+	if st == nil {
 		return
 	}
-	st := v.(*aofState)
 	st.mu.Lock()
 	on := st.on
 	cur := st.baseSize + st.incrSizes + st.w.Size()

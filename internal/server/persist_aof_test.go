@@ -796,4 +796,4 @@ func TestAOFShutdownFlushes(t *testing.T) {
 	}
 }
 
-func aofStatesHas(s *Server) bool { _, ok := aofStates.Load(s); return ok }
+func aofStatesHas(s *Server) bool { return s.aofSt.Load() != nil }

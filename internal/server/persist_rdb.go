@@ -80,8 +80,6 @@ var testWalkHook func(db, slot int)
 // dispatcher calls snapshotBeforeWrite only while it is non-zero.
 var snapshotsActive atomic.Int32
 
-var rdbStates sync.Map // *Server -> *rdbState
-
 // rdbState is one server's RDB persistence.
 type rdbState struct {
 	s *Server
@@ -104,14 +102,14 @@ type rdbState struct {
 // rdbOf returns the server's RDB state, creating it (and starting the save
 // rules job and the shutdown hook) on first use.
 func rdbOf(s *Server) *rdbState {
-	if v, ok := rdbStates.Load(s); ok {
-		return v.(*rdbState)
+	if st := s.rdbSt.Load(); st != nil {
+		return st
 	}
 	st := &rdbState{s: s}
 	st.lastOK.Store(true)
 	st.lastBgsaveSecs.Store(-1)
-	if v, loaded := rdbStates.LoadOrStore(s, st); loaded {
-		return v.(*rdbState)
+	if !s.rdbSt.CompareAndSwap(nil, st) {
+		return s.rdbSt.Load()
 	}
 	prev := s.beforeShutdown
 	s.beforeShutdown = func(save bool) error {
@@ -128,12 +126,7 @@ func rdbOf(s *Server) *rdbState {
 }
 
 // rdbLookup returns the state if the server has one.
-func rdbLookup(s *Server) *rdbState {
-	if v, ok := rdbStates.Load(s); ok {
-		return v.(*rdbState)
-	}
-	return nil
-}
+func rdbLookup(s *Server) *rdbState { return s.rdbSt.Load() }
 
 // path is dbfilename in dir. The redgo binary chdirs into dir, so a
 // relative dir means the working directory; in-process servers use an

@@ -40,6 +40,9 @@ type Server struct {
 	props    propagators
 	hasProps atomic.Bool
 	clockSec atomic.Int64 // unix seconds, refreshed by cron (idle times)
+
+	aofSt    atomic.Pointer[aofState] // persist_aof.go, nil until LoadData
+	rdbSt    atomic.Pointer[rdbState] // persist_rdb.go, nil until LoadData
 	monitors monitorSet
 
 	// settings cached from the config for the hot path
