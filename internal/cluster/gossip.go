@@ -398,6 +398,7 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 		g.sendPing(nil, l.ID, MsgPong, now)
 	}
 
+	linkNode := l.Node // the link's node; renamed when a handshake completes
 	if l.Node != "" {
 		ln := s.Lookup(l.Node)
 		switch {
@@ -414,6 +415,7 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 			}
 			old := ln.Name
 			s.Rename(ln, m.Sender)
+			linkNode = m.Sender
 			g.out = append(g.out, Out{Kind: OutRename, Node: old, NewName: m.Sender})
 			g.logf("Handshake with node %s completed.", m.Sender)
 			ln.Flags &^= FlagHandshake
@@ -438,8 +440,8 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 		s.Do(TodoSaveConfig | TodoUpdateState)
 	}
 
-	if l.Node != "" && m.Type == MsgPong {
-		if n := s.Lookup(l.Node); n != nil {
+	if linkNode != "" && m.Type == MsgPong {
+		if n := s.Lookup(linkNode); n != nil {
 			n.PongReceived = now
 			n.PingSent = 0
 			if n.Flags&FlagPFail != 0 {

@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -130,34 +132,57 @@ func TestGossipFailure(t *testing.T) {
 	}
 	f := net.st(5).Myself.Name
 	net.isolate(5, true)
-	// PFAIL first, after the node timeout, then FAIL by quorum.
-	sawPFail := false
+	cut := net.now
+	// PFAIL first, after the node timeout, then FAIL by quorum. The log
+	// lines tell the order (one tick can hold both transitions).
+	var pfailAt, failAt int64 = -1, -1
+	net.onLog = func(x *memNode, line string) {
+		if x == net.nodes[5] || !strings.Contains(line, f) {
+			return
+		}
+		if strings.Contains(line, "possibly failing") && pfailAt < 0 {
+			pfailAt = net.now
+		}
+		if strings.Contains(line, "as failing (quorum reached)") && failAt < 0 {
+			failAt = net.now
+		}
+	}
 	net.runUntil(6*timeout, func() string {
 		for i := range 5 {
-			n := net.st(i).Nodes[f]
-			if n.Flags&FlagPFail != 0 {
-				sawPFail = true
-			}
-			if n.Flags&FlagFail == 0 {
+			if net.st(i).Nodes[f].Flags&FlagFail == 0 {
 				return "not FAIL everywhere"
 			}
 		}
 		return ""
 	})
-	if !sawPFail {
-		t.Fatal("FAIL without PFAIL first")
+	net.onLog = nil
+	if pfailAt < 0 || failAt < 0 {
+		t.Fatalf("PFAIL logged at %d, FAIL by quorum at %d", pfailAt, failAt)
+	}
+	if pfailAt-cut < timeout || failAt < pfailAt {
+		t.Fatalf("cut at %d, PFAIL at %d, FAIL at %d (node timeout %d)", cut, pfailAt, failAt, timeout)
 	}
 	for i := range 5 {
 		if s := net.st(i); s.OK() {
 			t.Fatalf("node %d: cluster ok with a failed master", i)
 		}
 	}
-	// Isolated, the node sees the others PFAIL but has no quorum.
-	for name, n := range net.st(5).Nodes {
-		if name != f && (n.Flags&FlagPFail == 0 || n.Flags&FlagFail != 0) {
-			t.Fatalf("isolated node sees %s with flags %b", name, n.Flags)
+	// Isolated, the node sees the others PFAIL (each a node timeout after
+	// its first unanswered ping) but never FAIL: it has no quorum.
+	net.runUntil(2*timeout, func() string {
+		for name, n := range net.st(5).Nodes {
+			if name == f {
+				continue
+			}
+			if n.Flags&FlagFail != 0 {
+				t.Fatalf("isolated node marked %s FAIL", name)
+			}
+			if n.Flags&FlagPFail == 0 {
+				return fmt.Sprintf("isolated node sees %s with flags %b", name, n.Flags)
+			}
 		}
-	}
+		return ""
+	})
 	// Healed: a master with slots loses FAIL after node timeout * 2.
 	net.isolate(5, false)
 	net.runUntil(4*timeout+2000, net.converged)

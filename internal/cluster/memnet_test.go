@@ -40,6 +40,7 @@ type memNet struct {
 	cut    map[[2]string]bool
 	queue  []delivery
 	logs   bool
+	onLog  func(x *memNode, line string) // sees every log line when set
 	seed   int64
 }
 
@@ -94,6 +95,11 @@ func (net *memNet) flush(x *memNode) {
 		st.Do(t & TodoBroadcastPong)
 	} else {
 		st.Do(t & TodoBroadcastPong)
+	}
+	if net.onLog != nil {
+		for _, l := range logs {
+			net.onLog(x, l)
+		}
 	}
 	if net.logs {
 		for _, l := range logs {

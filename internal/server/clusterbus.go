@@ -22,8 +22,6 @@ import (
 type clusterBus struct {
 	m  *cluster.Membership
 	tr *clusterbus.Transport
-	// handshake: nodes in handshake after the last batch (see afterBus).
-	handshake map[*cluster.Node]bool
 }
 
 // startBus opens the bus listener and starts gossip. The bus listens on
@@ -46,7 +44,7 @@ func (cm *clusterMode) startBus() error {
 	m := cluster.NewMembership(cm.st, rand.New(rand.NewSource(seed)))
 	m.AnnounceIP = cfg.Get("cluster-announce-ip")
 	m.OnPublish = cm.s.busPublish // cluster_pubsub.go
-	b := &clusterBus{m: m, handshake: map[*cluster.Node]bool{}}
+	b := &clusterBus{m: m}
 	tr, err := clusterbus.Listen(clusterbus.Config{
 		Addr:  net.JoinHostPort(host, strconv.Itoa(port)),
 		M:     m,
@@ -73,38 +71,12 @@ func (cm *clusterMode) startBus() error {
 // tick: commit what gossip changed, and drop the keys of slots lost to a
 // newer configuration.
 func (cm *clusterMode) afterBus(b *clusterBus, now int64) {
-	b.pongAfterHandshake(cm.st, now)
 	cm.commitLocked()
 	if m := b.m; len(m.DirtySlots) > 0 {
 		dirty := append([]int(nil), m.DirtySlots...)
 		m.DirtySlots = m.DirtySlots[:0]
 		// Shard locks are never taken under cm.mu.
 		go cm.s.delSlotsKeys(dirty)
-	}
-}
-
-// pongAfterHandshake records the PONG that completed a handshake.
-//
-// Workaround: Membership.stepPing renames the handshake node and then
-// looks the link's node up by its old name, so the PONG that ended the
-// handshake leaves PingSent set and PongReceived unset; the node is then
-// never pinged again until the idle link is rebuilt a node timeout later,
-// and meanwhile goes PFAIL (and FAIL by quorum). A handshake ends only on
-// a PONG on our outbound link to the node, so a node that left handshake
-// since the last batch got its PONG now. The proper fix is one line in
-// gossip.go (use m.Sender as the link's node after the rename); this goes
-// once that is in.
-func (b *clusterBus) pongAfterHandshake(st *cluster.State, now int64) {
-	for n := range b.handshake {
-		if st.Nodes[n.Name] == n && n.Flags&cluster.FlagHandshake == 0 {
-			n.PingSent, n.PongReceived = 0, now
-		}
-		delete(b.handshake, n)
-	}
-	for _, n := range st.Nodes {
-		if n.Flags&cluster.FlagHandshake != 0 {
-			b.handshake[n] = true
-		}
 	}
 }
 
