@@ -48,11 +48,7 @@ func runCheckAOF(args []string, stdin io.Reader, stdout io.Writer) int {
 	switch fileKind(path, stdout) {
 	case "manifest":
 		err = c.multiPart(path, fix)
-	case "rdb":
-		fmt.Fprintf(stdout, "Start checking Old-Style AOF\n")
-		fmt.Fprintf(stdout, "AOF %s starts with an RDB preamble, which this build cannot check, aborting.\n", path)
-		err = errExit
-	case "aof":
+	case "rdb", "aof":
 		err = c.oldStyle(path, fix)
 	default:
 		err = errExit
@@ -139,10 +135,9 @@ func (c *checkAOF) multiPart(path string, fix bool) error {
 			kind = "BASE"
 			if fileKind(p, c.out) == "rdb" {
 				fmt.Fprintf(c.out, "Start to check BASE AOF (RDB format).\n")
-				fmt.Fprintf(c.out, "BASE AOF (RDB format) %s was not checked: this build does not check RDB files here\n", info.Name)
-				continue
+			} else {
+				fmt.Fprintf(c.out, "Start to check BASE AOF (RESP format).\n")
 			}
-			fmt.Fprintf(c.out, "Start to check BASE AOF (RESP format).\n")
 		} else if i == 0 || files[i-1].Type == aof.TypeBase {
 			fmt.Fprintf(c.out, "Start to check INCR files.\n")
 		}
@@ -180,7 +175,25 @@ func (c *checkAOF) single(name, path string, last, fix bool) (int, error) {
 	if size == 0 {
 		return checkEmpty, nil
 	}
-	r := aof.Check(f, size, c.line, path)
+	// An RDB preamble (an RDB-format base, or an old AOF written with
+	// aof-use-rdb-preamble) is checked as redis-check-rdb does, then the
+	// commands after it.
+	var pre int64
+	head := make([]byte, 5)
+	if n, _ := io.ReadFull(f, head); n == 5 && size >= 8 && string(head) == "REDIS" {
+		f.Seek(0, io.SeekStart)
+		var ok bool
+		if pre, ok = checkRDBImage(name, f, c.out); !ok {
+			fmt.Fprintf(c.out, "RDB preamble of AOF file is not sane, aborting.\n")
+			return 0, errExit
+		}
+		fmt.Fprintf(c.out, "RDB preamble is OK, proceeding with AOF tail...\n")
+	}
+	if _, err := f.Seek(pre, io.SeekStart); err != nil {
+		fmt.Fprintf(c.out, "Cannot seek in file: %s, aborting...\n", name)
+		return 0, errExit
+	}
+	r := aof.CheckFrom(f, pre, size, c.line, path)
 	c.line = r.Line
 	if r.FormatError {
 		fmt.Fprintf(c.out, "AOF %s format error\n", name)

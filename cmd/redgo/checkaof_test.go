@@ -10,9 +10,25 @@ import (
 	"testing"
 
 	"redgo/internal/aof"
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
 )
 
 func cmdStr(args ...string) string { return string(aof.AppendCommandStrings(nil, args...)) }
+
+// rdbImage is an RDB file with keys k0..k(n-1), as an RDB-format AOF base.
+func rdbImage(n int) string {
+	var b bytes.Buffer
+	w := rdb.NewWriter(&b)
+	w.Header([]rdb.Aux{{Key: "redis-ver", Val: "7.0.15"}, {Key: "aof-base", Val: "1"}}, false)
+	e := rdb.AppendSelectDB(nil, 0)
+	for i := 0; i < n; i++ {
+		e, _ = rdb.AppendEntry(e, "k"+string(rune('0'+i)), keyspace.NewString([]byte("v")), rdb.EntryOptions{Idle: -1, Freq: -1})
+	}
+	w.Write(e)
+	w.Finish()
+	return b.String()
+}
 
 // checkCases are AOF contents; a name ending in "/" is a multi-part
 // directory (base, incr, manifest).
@@ -37,6 +53,13 @@ var checkCases = []struct {
 	{"no-prefix", map[string]string{"a.aof": cmdStr("SET", "a", "b") + "*2\r\nx3\r\nSET\r\n"}},
 	{"bad-number", map[string]string{"a.aof": cmdStr("SET", "a", "b") + "*2x\r\n$3\r\nSET\r\n"}},
 	{"annotated", map[string]string{"a.aof": "#TS:1700000000\r\n" + cmdStr("SET", "a", "b")}},
+	{"rdb-preamble", map[string]string{"a.aof": rdbImage(3) + cmdStr("SET", "a", "b")}},
+	{"rdb-preamble-torn-tail", map[string]string{"a.aof": rdbImage(3) + cmdStr("SET", "a", "b") + "*3\r\n$3"}},
+	{"rdb-only", map[string]string{"a.aof": rdbImage(2)}},
+	{"mp-rdb-base/", map[string]string{
+		"appendonly.aof.1.base.rdb": rdbImage(2),
+		"appendonly.aof.1.incr.aof": cmdStr("SELECT", "0") + cmdStr("SET", "a", "b") + "*3\r\n$3\r\nSET\r\n$1\r\nc",
+		"appendonly.aof.manifest":   "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"}},
 	{"mp-valid/", map[string]string{
 		"appendonly.aof.1.base.aof": cmdStr("SELECT", "0") + cmdStr("SET", "a", "b"),
 		"appendonly.aof.1.incr.aof": cmdStr("SELECT", "0") + cmdStr("SET", "a", "b"),

@@ -26,7 +26,17 @@ func runCheckRDB(args []string, out io.Writer) int {
 		return 1
 	}
 	defer f.Close()
-	d := rdb.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	if _, ok := checkRDBImage(name, f, out); !ok {
+		return 1
+	}
+	return 0
+}
+
+// checkRDBImage reads one RDB image from r (a file, or the preamble of an
+// AOF), reporting as redis-check-rdb does, and returns its length and
+// whether it is sound.
+func checkRDBImage(name string, r io.Reader, out io.Writer) (int64, bool) {
+	d := rdb.NewDecoder(bufio.NewReaderSize(r, 1<<20))
 	fmt.Fprintf(out, "[offset 0] Checking RDB file %s\n", name)
 	var keys, expires, expired, empty int64
 	now := time.Now().UnixMilli()
@@ -64,7 +74,7 @@ func runCheckRDB(args []string, out io.Writer) int {
 		fmt.Fprintln(out, "--- RDB ERROR DETECTED ---")
 		fmt.Fprintf(out, "[offset %d] %v\n", d.Offset(), err)
 		summary()
-		return 1
+		return 0, false
 	}
 	if info.Checksum == 0 {
 		fmt.Fprintf(out, "[offset %d] RDB file was saved with checksum disabled: no check performed.\n", info.Bytes)
@@ -73,5 +83,5 @@ func runCheckRDB(args []string, out io.Writer) int {
 	}
 	fmt.Fprintf(out, "[offset %d] \\o/ RDB looks OK! \\o/\n", info.Bytes)
 	summary()
-	return 0
+	return info.Bytes, true
 }

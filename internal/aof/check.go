@@ -26,11 +26,18 @@ func (r CheckResult) Valid() bool { return r.OKUpTo == r.Size }
 // counter to start from (1 for a single file); path names the file in
 // messages.
 func Check(r io.Reader, size, line int64, path string) CheckResult {
-	s := NewScanner(r, 0, size)
+	return CheckFrom(r, 0, size, line, path)
+}
+
+// CheckFrom is Check of a file whose first base bytes (an RDB preamble)
+// were checked already; r reads from offset base, size is the whole
+// file's.
+func CheckFrom(r io.Reader, base, size, line int64, path string) CheckResult {
+	s := NewScanner(r, base, size-base)
 	s.Line = line
 	res := CheckResult{Size: size}
 	multi := false
-	var pos int64
+	pos := base
 	at := func(off int64, msg string) string { return fmt.Sprintf("0x%16x: %s", off, msg) }
 	for {
 		if !multi {

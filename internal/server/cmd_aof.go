@@ -180,12 +180,13 @@ func (st *aofState) cut() ([]aof.Info, string, error) {
 // rewrite builds the new base and commits it.
 func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) error {
 	tmp := st.path(fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()))
+	asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
 	var size int64
 	var err error
 	if mode == rwReplay {
-		size, err = st.baseFromLog(sources, tmp)
+		size, err = st.baseFromLog(sources, tmp, asRDB)
 	} else {
-		size, err = st.baseFromLive(mode == rwEnable, tmp)
+		size, err = st.baseFromLive(mode == rwEnable, tmp, asRDB)
 	}
 	if err == nil && st.rw.abort.Load() {
 		err = errors.New("rewrite aborted")
@@ -194,12 +195,12 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) err
 		st.fs.Remove(tmp)
 		return err
 	}
-	return st.commit(mode, tmp, size, newIncr)
+	return st.commit(mode, tmp, size, newIncr, asRDB)
 }
 
 // baseFromLog replays the files before the cut into a private keyspace
 // and writes its serialization to tmp.
-func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
+func (st *aofState) baseFromLog(sources []aof.Info, tmp string, asRDB bool) (int64, error) {
 	ks := keyspace.New(st.s.KS.NumDB())
 	r := newReplayer(st.s, ks)
 	for _, info := range sources {
@@ -212,7 +213,7 @@ func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
 	}
 	ks.LockAll()
 	defer ks.UnlockAll()
-	return st.writeBase(ks, tmp)
+	return st.writeBase(ks, tmp, asRDB)
 }
 
 // replayFile applies one whole file to ks.
@@ -262,14 +263,14 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 
 // baseFromLive serializes the live keyspace under every shard lock; when
 // enabling, the writer starts feeding at that instant.
-func (st *aofState) baseFromLive(enable bool, tmp string) (int64, error) {
+func (st *aofState) baseFromLive(enable bool, tmp string, asRDB bool) (int64, error) {
 	ks := st.s.KS
 	ks.LockAll()
 	var chunks [][]byte
-	err := serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+	err := st.baseImage(ks, asRDB, writerFunc(func(b []byte) error {
 		chunks = append(chunks, append([]byte(nil), b...))
 		return nil
-	})
+	}))
 	if enable {
 		st.w.Discard(nil) // anything buffered is older than the snapshot
 		st.w.SetOn(true)
@@ -298,20 +299,20 @@ func (st *aofState) baseFromLive(enable bool, tmp string) (int64, error) {
 }
 
 // writeBase serializes ks (locked) into tmp, fsynced.
-func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) {
+func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string, asRDB bool) (int64, error) {
 	f, err := st.fs.Create(tmp)
 	if err != nil {
 		return 0, err
 	}
 	var off int64
-	err = serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+	err = st.baseImage(ks, asRDB, writerFunc(func(b []byte) error {
 		if st.rw.abort.Load() {
 			return errors.New("rewrite aborted")
 		}
 		_, err := f.WriteAt(b, off)
 		off += int64(len(b))
 		return err
-	})
+	}))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -323,7 +324,7 @@ func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) 
 
 // commit installs the new base: rename it into place, switch the manifest
 // (the covered files become history), then delete the history.
-func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string) error {
+func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, asRDB bool) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.rw.abort.Load() {
@@ -331,7 +332,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string) 
 		return errors.New("rewrite aborted")
 	}
 	m := st.man.Clone()
-	baseName := m.NewBase(st.prefix, false)
+	baseName := m.NewBase(st.prefix, asRDB)
 	var f aof.File
 	switch mode {
 	case rwReplay:
@@ -460,6 +461,29 @@ func (st *aofState) autoRewrite() {
 	if err := st.startRewriteLocked(rwReplay); err != nil && err != errRewriteInProgress {
 		st.s.Log.Printf("# %v", err)
 	}
+}
+
+// baseImage writes ks (every shard locked, or private) as an AOF base: an
+// RDB image with aof-use-rdb-preamble yes (Redis 7's default: smaller and
+// faster to load), commands otherwise.
+func (st *aofState) baseImage(ks *keyspace.Keyspace, asRDB bool, w io.Writer) error {
+	if asRDB {
+		return st.s.writeRDBOf(ks, w, true)
+	}
+	return serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// writerFunc adapts a function to io.Writer (it must not keep p).
+type writerFunc func(p []byte) error
+
+func (f writerFunc) Write(p []byte) (int, error) {
+	if err := f(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // serializeKeyspace emits, database by database, the commands that

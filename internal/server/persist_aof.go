@@ -11,6 +11,7 @@ package server
 // fields. cmd_aof.go: rewrites (BGREWRITEAOF, automatic) and BGREWRITEAOF.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -455,18 +456,19 @@ func (st *aofState) openOnStart() error {
 	}
 	m := st.man.Clone()
 	if m.Base == nil && len(m.Incr) == 0 {
-		name := m.NewBase(st.prefix, false)
-		var data []byte
+		asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
+		name := m.NewBase(st.prefix, asRDB)
+		var data bytes.Buffer
 		st.s.KS.LockAll()
-		serializeKeyspace(st.s.KS, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
-			data = append(data, b...)
-			return nil
-		})
+		err := st.baseImage(st.s.KS, asRDB, &data)
 		st.s.KS.UnlockAll()
-		if err := aof.WriteFileAtomic(st.fs, st.dir, "temp-"+name, name, data); err != nil {
+		if err != nil {
 			return fmt.Errorf("Can't create the AOF base file %s: %v", name, err)
 		}
-		st.baseSize, st.rwBaseSize = int64(len(data)), int64(len(data))
+		if err := aof.WriteFileAtomic(st.fs, st.dir, "temp-"+name, name, data.Bytes()); err != nil {
+			return fmt.Errorf("Can't create the AOF base file %s: %v", name, err)
+		}
+		st.baseSize, st.rwBaseSize = int64(data.Len()), int64(data.Len())
 		st.s.Log.Printf("Creating AOF base file %s on server start", name)
 	}
 	created := len(m.Incr) == 0

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"strings"
@@ -32,6 +33,16 @@ func FuzzAOFLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	s.Log.SetOutput(io.Discard)
+	// An RDB-format base (aof-use-rdb-preamble) followed by commands.
+	ks := keyspace.New(16)
+	ks.DB(0).Set([]byte("str"), keyspace.NewString([]byte("v")), false)
+	ks.DB(2).Set([]byte("num"), keyspace.NewString([]byte("12345")), false)
+	var img bytes.Buffer
+	if err := s.writeRDBOf(ks, &img, true); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(img.Bytes(), c("SELECT", "0")+c("APPEND", "str", "w")...))
+	f.Add(img.Bytes()[:img.Len()-3])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		mem := aof.NewMemFS()
 		mem.MkdirAll("/d")

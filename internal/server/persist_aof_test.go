@@ -160,7 +160,7 @@ func TestAOFRestartKeepsEverything(t *testing.T) {
 	want := digest(t, rc)
 	s.Close()
 	man := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
-	if man != "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {
+	if man != "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {
 		t.Fatalf("manifest:\n%s", man)
 	}
 	_, rc2 := mustStartAOF(t, dir)
@@ -180,9 +180,17 @@ func TestAOFRestartKeepsEverything(t *testing.T) {
 	}
 }
 
+// TestAOFRewrite: the new base holds the state at the cut, compacted, in
+// RDB format (aof-use-rdb-preamble yes, the default) or as commands.
 func TestAOFRewrite(t *testing.T) {
+	t.Run("rdb", func(t *testing.T) { testAOFRewrite(t, "yes") })
+	t.Run("resp", func(t *testing.T) { testAOFRewrite(t, "no") })
+}
+
+func testAOFRewrite(t *testing.T, preamble string) {
 	dir := t.TempDir()
-	s, rc := mustStartAOF(t, dir)
+	s, rc := mustStartAOF(t, dir, "--aof-use-rdb-preamble", preamble)
+	ext := map[string]string{"yes": "rdb", "no": "aof"}[preamble]
 	fillTypes(t, rc)
 	for i := 0; i < 100; i++ {
 		do(t, rc, "INCR", "counter")
@@ -199,7 +207,7 @@ func TestAOFRewrite(t *testing.T) {
 	}
 	adir := filepath.Join(dir, "appendonlydir")
 	man := readFile(t, filepath.Join(adir, "appendonly.aof.manifest"))
-	if man != "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n" {
+	if man != "file appendonly.aof.2.base."+ext+" seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n" {
 		t.Fatalf("manifest:\n%s", man)
 	}
 	ents, _ := os.ReadDir(adir)
@@ -210,12 +218,16 @@ func TestAOFRewrite(t *testing.T) {
 		}
 		t.Fatalf("files left: %v", names)
 	}
-	base := readFile(t, filepath.Join(adir, "appendonly.aof.2.base.aof"))
-	if strings.Contains(base, "INCR") || !strings.Contains(base, "$7\r\ncounter\r\n$3\r\n100\r\n") {
+	base := readFile(t, filepath.Join(adir, "appendonly.aof.2.base."+ext))
+	switch {
+	case ext == "aof" && (strings.Contains(base, "INCR") || !strings.Contains(base, "$7\r\ncounter\r\n$3\r\n100\r\n")):
 		t.Fatalf("base is not compacted:\n%.300q", base)
+	case ext == "rdb" && (!strings.HasPrefix(base, "REDIS0010") || !strings.Contains(base, "\x08aof-base\xc0\x01") ||
+		!strings.Contains(base, "\x07counter\xc0\x64")):
+		t.Fatalf("base is not an RDB image with counter=100:\n%.300q", base)
 	}
 	s.Close()
-	_, rc2 := mustStartAOF(t, dir)
+	_, rc2 := mustStartAOF(t, dir, "--aof-use-rdb-preamble", preamble)
 	if got := digest(t, rc2); got != want2 {
 		t.Fatalf("digest after rewrite+restart %s, want %s", got, want2)
 	}
@@ -654,16 +666,21 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 
 var _ = io.Discard
 
-// An AOF directory written by redis-server 7.0 (RESP base) loads in redgo
+// An AOF directory written by redis-server 7.0 (RDB or RESP base) loads in redgo
 // with the same dataset (DEBUG DIGEST, which redgo computes as Redis).
 func TestAOFFromRedisLoads(t *testing.T) {
+	t.Run("rdb-base", func(t *testing.T) { testAOFFromRedisLoads(t, "yes", "rdb") })
+	t.Run("resp-base", func(t *testing.T) { testAOFFromRedisLoads(t, "no", "aof") })
+}
+
+func testAOFFromRedisLoads(t *testing.T, preamble, ext string) {
 	dir := t.TempDir()
-	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no")
+	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", preamble)
 	rr := goRedis(t, raddr)
 	fillTypes(t, rr)
 	do(t, rr, "BGREWRITEAOF") // a RESP base from Redis's own rewrite, then more writes
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")), "appendonly.aof.2.base.aof") {
+	for !strings.Contains(readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")), "appendonly.aof.2.base."+ext) {
 		if time.Now().After(deadline) {
 			t.Fatal("redis did not rewrite")
 		}
@@ -759,7 +776,7 @@ func TestAOFRewriteWhileOff(t *testing.T) {
 	}
 	waitRewrite(t, s)
 	man := readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
-	if man != "file appendonly.aof.1.base.aof seq 1 type b\n" {
+	if man != "file appendonly.aof.1.base.rdb seq 1 type b\n" {
 		t.Fatalf("manifest:\n%s", man)
 	}
 	if m := aofInfoMap(s); m["aof_enabled"] != "0" || m["aof_rewrites"] != "1" {

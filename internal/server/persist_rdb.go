@@ -660,9 +660,14 @@ func (st *rdbState) shutdown(save bool) error {
 }
 
 // writeRDBLocked writes the whole keyspace as an RDB file to out while
-// the caller holds every shard lock (DEBUG RELOAD; an AOF base).
+// the caller holds every shard lock (DEBUG RELOAD).
 func (s *Server) writeRDBLocked(out io.Writer, aofBase bool) error {
-	ks := s.KS
+	return s.writeRDBOf(s.KS, out, aofBase)
+}
+
+// writeRDBOf writes ks (every shard locked, or private) as an RDB file to
+// out: DEBUG RELOAD, and the AOF base with aof-use-rdb-preamble.
+func (s *Server) writeRDBOf(ks *keyspace.Keyspace, out io.Writer, aofBase bool) error {
 	opt := rdb.EntryOptions{Compress: s.Cfg.Bool("rdbcompression"), Idle: -1, Freq: -1}
 	w := rdb.NewWriter(out)
 	w.Checksum = s.Cfg.Bool("rdbchecksum")
