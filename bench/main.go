@@ -7,6 +7,7 @@
 //	go run ./bench                 # full run, writes docs/benchmarks.md
 //	go run ./bench -quick          # fewer requests, no file written
 //	go run ./bench -aof            # appendfsync always writes only (its section of the report)
+//	go run ./bench -bgsave         # BGSAVE pause and memory at ~1 GB (its section of the report)
 package main
 
 import (
@@ -213,6 +214,16 @@ func main() {
 		}
 		return
 	}
+	if *bgsaveOnly {
+		sec := bgsaveSection(bin)
+		fmt.Print(sec)
+		if !*quick {
+			if err := spliceSection(*out, bgsaveBegin, bgsaveEnd, sec); err != nil {
+				fail("write %s: %v", *out, err)
+			}
+		}
+		return
+	}
 	rg := start("redgo", bin)
 	rd := start("redis", "redis-server")
 
@@ -294,7 +305,8 @@ func main() {
 		float64(g[1]-g[2])/float64(r[1]-r[2]))
 	fmt.Print(b.String())
 	if !*quick {
-		b.WriteString(keptAOFSection(*out)) // `go run ./bench -aof` owns that part
+		b.WriteString(keptAOFSection(*out))                      // `go run ./bench -aof` owns that part
+		b.WriteString(keptSection(*out, bgsaveBegin, bgsaveEnd)) // and `-bgsave` this one
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			fail("write %s: %v", *out, err)
 		}
