@@ -1,9 +1,13 @@
 package aof
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
+	"unicode"
+	"unicode/utf8"
 )
 
 // File is an open AOF file. Writes are positional (WriteAt) so a failed or
@@ -126,4 +130,17 @@ func WriteFileAtomic(fs FS, dir, tmpName, name string, data []byte) error {
 		return err
 	}
 	return fs.SyncDir(dir)
+}
+
+// ErrText is an I/O error as Redis reports it (strerror): "No space left
+// on device" for ENOSPC, whatever path the Go error carries; other errors
+// as they are.
+func ErrText(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	s := errno.Error()
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

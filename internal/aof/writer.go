@@ -80,6 +80,8 @@ type Writer struct {
 	timer   *time.Timer
 
 	synced  atomic.Int64 // every write <= synced is durable as the policy demands (set under mu)
+	fed     atomic.Int64 // seq, for readers without mu
+	settled atomic.Int64 // every write <= settled is durable or was given up (Discard with an error)
 	waiters atomic.Int64 // clients blocked in WaitDurable
 	syncs   atomic.Int64 // fsyncs done
 	size    atomic.Int64 // bytes in the current file, durable or not
@@ -181,6 +183,7 @@ func (w *Writer) Feed(db int, cmds [][][]byte) int64 {
 	}
 	w.seq++
 	seq := w.seq
+	w.fed.Store(seq)
 	wake := seq-w.taken >= w.wakeAt
 	w.mu.Unlock()
 	if wake {
@@ -449,6 +452,9 @@ func (w *Writer) markSynced(upto int64) {
 	if upto > w.synced.Load() {
 		w.synced.Store(upto)
 	}
+	if upto > w.settled.Load() {
+		w.settled.Store(upto)
+	}
 	close(w.done)
 	w.done = make(chan struct{})
 	w.mu.Unlock()
@@ -467,7 +473,7 @@ func (w *Writer) fail(upto int64, err error, what string) {
 	close(w.done)
 	w.done = make(chan struct{})
 	w.mu.Unlock()
-	msg := err.Error()
+	msg := ErrText(err)
 	w.errText.Store(&msg)
 	w.writeOK.Store(false)
 	if what != "" && time.Since(w.lastLog) > 30*time.Second {
@@ -532,6 +538,9 @@ func (w *Writer) Discard(err error) {
 	w.pending, w.written = w.pending[:0], 0
 	if err != nil {
 		w.fail(upto, err, "")
+		if upto > w.settled.Load() {
+			w.settled.Store(upto)
+		}
 	} else {
 		w.markSynced(upto)
 	}
@@ -565,6 +574,16 @@ func (w *Writer) Seq() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.seq
+}
+
+// Unsynced returns the sequence of the last write fed if it is not yet
+// durable as the policy demands (nor given up by Discard), else 0. Two
+// atomic loads: callers use it on every batch.
+func (w *Writer) Unsynced() int64 {
+	if seq := w.fed.Load(); seq > w.settled.Load() {
+		return seq
+	}
+	return 0
 }
 
 // HasFile reports whether the writer has a file to append to.

@@ -106,6 +106,7 @@ func (c *Client) waitBlocked(st *blockState) {
 	switch reason {
 	case wakeServed:
 		c.w.Buf = append(c.w.Buf, st.reply...)
+		c.batchRead = true // served by another client's write: wait for its fsync
 	case wakeRetry:
 		c.retryDeadline = st.deadline
 		if st.deadline == 0 {
@@ -216,10 +217,11 @@ func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte
 	}
 	st.w.Done.Store(true)
 	st.reply = w.Buf
-	st.ch <- wakeServed
 	st.cmd.Calls.Add(1)
 	var more [][]byte
 	if ctx.Dirty > 0 {
+		// Fed before the client is woken: its flush then waits for this
+		// write's fsync (waitDurable) before the reply goes out.
 		s.propagateCmd(nil, &ctx)
 		s.dirty.Add(int64(ctx.Dirty))
 		for _, k := range keys {
@@ -229,5 +231,6 @@ func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte
 			}
 		}
 	}
+	st.ch <- wakeServed
 	return more
 }

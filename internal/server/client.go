@@ -60,6 +60,8 @@ type Client struct {
 	batchWriteStart     int // offset in w.Buf of the first write's reply
 	replyStart          int // offset in w.Buf where the running command's reply starts
 	batchCmdsSinceWrite int // replies from that offset on
+	batchCmds           int  // commands (replies) since the last flush
+	batchRead           bool // one of them read the keyspace (may show others' writes)
 
 	replyMode int // 0 on, 1 off, 2 skip next
 	noEvict   bool
@@ -148,6 +150,7 @@ func (c *Client) processBuffer() bool {
 			continue
 		}
 		c.execute(args)
+		c.batchCmds++
 		if c.batchWrote {
 			c.batchCmdsSinceWrite++
 		}

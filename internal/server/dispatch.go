@@ -52,6 +52,26 @@ func (c *Client) execute(args [][]byte) {
 	if s.cluster != nil && !c.clusterRoute(cmd, args) {
 		return // redirected (cluster.go)
 	}
+	if cmd.Has(commands.FWrite) || cmd.Name == "ping" || cmd.Name == "exec" && c.multi.has(commands.FWrite) {
+		// Refused while the last BGSAVE failed (stop-writes-on-bgsave-error)
+		// or the last AOF write or fsync failed; in MULTI, at queue time
+		// (the transaction then aborts), as Redis's processCommand.
+		if msg := s.writesDenied(); msg != "" {
+			cmd.RejectedCalls.Add(1)
+			switch {
+			case cmd.Name == "exec": // execCommandAbort
+				c.multi = nil
+				c.unwatchAll()
+				c.replyError("EXECABORT Transaction discarded because of: " + msg)
+			case c.multi != nil:
+				c.multi.err = true
+				c.replyError(msg)
+			default:
+				c.replyError(msg)
+			}
+			return
+		}
+	}
 	if c.multi != nil && !isMultiControl(cmd) {
 		if cmd.Has(commands.FNoMulti) {
 			c.replyError(errNotInMulti)
@@ -67,19 +87,14 @@ func (c *Client) execute(args [][]byte) {
 		cmd.RejectedCalls.Add(1)
 		return
 	}
-	if cmd.Has(commands.FWrite) || cmd.Name == "ping" {
-		// stop-writes-on-bgsave-error: refused while the last BGSAVE failed.
-		if msg := s.rdbWritesDenied(); msg != "" {
-			c.replyError(msg)
-			cmd.RejectedCalls.Add(1)
-			return
-		}
-	}
 	if s.pause.active() {
 		s.pause.wait(cmd, c)
 	}
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
 		s.monitors.feed(c, args)
+	}
+	if cmd.Has(commands.FReadonly) || cmd.Name == "exec" && c.multi.has(commands.FReadonly) {
+		c.batchRead = true // may show other clients' writes: see waitDurable
 	}
 	c.call(cmd, args, false)
 	if c.nsubs.Load() > 0 || c.monitor.Load() {

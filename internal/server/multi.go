@@ -19,6 +19,20 @@ type queued struct {
 	args [][]byte
 }
 
+// has reports whether a queued command has flag f (nil: no transaction;
+// a transaction that will abort has none).
+func (m *multiState) has(f commands.Flags) bool {
+	if m == nil || m.err {
+		return false
+	}
+	for _, q := range m.cmds {
+		if q.cmd.Has(f) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *multiState) queue(cmd *commands.Command, args [][]byte) {
 	cp := make([][]byte, len(args))
 	for i, a := range args {

@@ -158,6 +158,13 @@ type aofFeeder struct{ w *aof.Writer }
 
 func (f aofFeeder) WaitDurable(seq int64) error { return f.w.WaitDurable(seq) }
 
+func (f aofFeeder) Pending() int64 {
+	if f.w.Policy() != aof.Always {
+		return 0
+	}
+	return f.w.Unsynced()
+}
+
 func (f aofFeeder) Feed(db int, cmds [][][]byte) int64 {
 	var out [][][]byte
 	for i, c := range cmds {
@@ -764,4 +771,17 @@ func okErr(ok bool) string {
 		return "ok"
 	}
 	return "err"
+}
+
+// writesDenied is Redis's writeCommandsDeniedByDiskError: the error a
+// write command (and PING) gets instead of running, or "". A failed BGSAVE
+// (stop-writes-on-bgsave-error), or a failed AOF write or fsync under any
+// appendfsync policy: until the flusher's retry (once a second) succeeds,
+// nothing is accepted that could not be logged. (Under always, a write
+// whose own fsync failed is also answered with the error: propagate.go.)
+func (s *Server) writesDenied() string {
+	if st := s.aofSt.Load(); st != nil && !st.w.WriteOK() && st.w.On() {
+		return "MISCONF Errors writing to the AOF file: " + st.w.LastError()
+	}
+	return s.rdbWritesDenied()
 }

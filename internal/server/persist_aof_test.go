@@ -588,6 +588,9 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 	dir := "/mem"
 	s, rc := mustStartAOF(t, dir)
 	do(t, rc, "SET", "a", "1")
+	queued := dialRaw(t, s.Addr().String()) // a transaction queued before the failure
+	queued.str("MULTI")
+	queued.str("INCR", "a")
 	broken.Store(true)
 	err := rc.Set(ctx, "b", "2", 0).Err()
 	if err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the AOF file: No space left on device") {
@@ -596,12 +599,138 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 	if m := aofInfoMap(s); m["aof_last_write_status"] != "err" {
 		t.Fatalf("info %v", m)
 	}
+	// Until a retry succeeds, every write (and PING) is refused before it
+	// runs, in a transaction too; reads get the error as well, since they
+	// could show the write that is not durable (b).
+	for _, args := range [][]any{{"SET", "b", "2"}, {"PING"}, {"GET", "a"}} {
+		if err := rc.Do(ctx, args...).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the AOF file: No space left on device") {
+			t.Fatalf("%v while the AOF is failing: %v", args, err)
+		}
+	}
+	if got := queued.str("EXEC"); got != "EXECABORT Transaction discarded because of: MISCONF Errors writing to the AOF file: No space left on device" {
+		t.Fatalf("EXEC: %q", got)
+	}
+	raw := dialRaw(t, s.Addr().String())
+	for _, step := range [][2]string{{"MULTI", "OK"}, {"INCR a", "MISCONF"}, {"EXEC", "EXECABORT Transaction discarded because of previous errors."}} {
+		if got := raw.str(strings.Fields(step[0])...); !strings.HasPrefix(got, step[1]) {
+			t.Fatalf("%s: %q", step[0], got)
+		}
+	}
 	broken.Store(false)
-	if err := rc.Set(ctx, "c", "3", 0).Err(); err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(5 * time.Second)
+	for rc.Set(ctx, "c", "3", 0).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("writes still refused after the disk recovered")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if m := aofInfoMap(s); m["aof_last_write_status"] != "ok" {
 		t.Fatalf("info %v", m)
+	}
+	if v := do(t, rc, "GET", "b"); v != "2" { // applied before its fsync failed; logged by the retry
+		t.Fatalf("GET b = %v", v)
+	}
+	if !strings.Contains(serverLog(s), "AOF write error looks solved") {
+		t.Fatal("no recovery log line")
+	}
+}
+
+// appendfsync always: no reply shows a write before it is fsynced. A
+// reader of a key whose write waits for its fsync, and a blocked client
+// served by that write, get their replies only after the fsync (as Redis,
+// which answers after the fsync of its event-loop iteration): a crash
+// cannot take back what a client has seen.
+func TestAOFReadersWaitForFsync(t *testing.T) {
+	mem := aof.NewMemFS()
+	gate := make(chan struct{})
+	var hold atomic.Bool
+	mem.Fail = func(op, name string) error {
+		if op == "sync" && hold.Load() {
+			<-gate
+		}
+		return nil
+	}
+	aofFS = mem
+	defer func() { aofFS = aof.OS }()
+	s, rc := mustStartAOF(t, "/mem")
+	var open sync.Once
+	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the server's Close
+	do(t, rc, "SET", "k", "old")
+	waiter := dialRaw(t, s.Addr().String())
+	waiter.send("BLPOP", "list", "0")
+	time.Sleep(50 * time.Millisecond) // blocked
+	hold.Store(true)
+	writer := dialRaw(t, s.Addr().String())
+	writer.send("MULTI")
+	writer.send("SET", "k", "new")
+	writer.send("RPUSH", "list", "x")
+	writer.send("EXEC")
+	deadline := time.Now().Add(5 * time.Second)
+	for aofOf(s).w.Unsynced() == 0 { // the transaction ran and waits for its fsync
+		if time.Now().After(deadline) {
+			t.Fatal("the write did not happen")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	reader := dialRaw(t, s.Addr().String())
+	reader.send("GET", "k")
+	for _, c := range []*rawConn{reader, waiter, writer} {
+		c.conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		var b [1]byte
+		if n, err := c.conn.Read(b[:]); n > 0 || err == nil {
+			t.Fatalf("a reply before the fsync: %q", b[:n])
+		}
+	}
+	open.Do(func() { close(gate) })
+	if v, _ := reader.read(); v.Str != "new" {
+		t.Fatalf("GET after the fsync: %q", v)
+	}
+	if v, _ := waiter.read(); len(v.Elems) != 2 || v.Elems[1].Str != "x" {
+		t.Fatalf("BLPOP: %+v", v)
+	}
+}
+
+// appendfsync everysec: a failed background write refuses later writes
+// with MISCONF until a retry succeeds, as Redis (aof_last_write_status).
+func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
+	mem := aof.NewMemFS()
+	var broken atomic.Bool
+	mem.Fail = func(op, name string) error {
+		if broken.Load() && op == "write" {
+			return errors.New("No space left on device")
+		}
+		return nil
+	}
+	aofFS = mem
+	defer func() { aofFS = aof.OS }()
+	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
+	do(t, rc, "SET", "a", "1")
+	broken.Store(true)
+	do(t, rc, "SET", "b", "2") // acknowledged at once (everysec); its write will fail
+	deadline := time.Now().Add(5 * time.Second)
+	for aofInfoMap(s)["aof_last_write_status"] != "err" {
+		if time.Now().After(deadline) {
+			t.Fatal("the failed write was not noticed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := rc.Set(ctx, "c", "3", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the AOF file: No space left on device") {
+		t.Fatalf("SET after a failed AOF write: %v", err)
+	}
+	broken.Store(false)
+	deadline = time.Now().Add(5 * time.Second)
+	for rc.Set(ctx, "c", "3", 0).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("writes still refused after the disk recovered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Close()
+	_, rc2 := mustStartAOF(t, "/mem")
+	for k, want := range map[string]string{"a": "1", "b": "2", "c": "3"} {
+		if v := do(t, rc2, "GET", k); v != want {
+			t.Fatalf("after restart %s = %v", k, v)
+		}
 	}
 }
 

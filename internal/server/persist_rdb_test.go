@@ -364,6 +364,7 @@ func (r *recordProp) Feed(db int, cmds [][][]byte) int64 {
 }
 
 func (r *recordProp) WaitDurable(int64) error { return nil }
+func (r *recordProp) Pending() int64          { return 0 }
 
 func (r *recordProp) all() [][]string {
 	r.mu.Lock()

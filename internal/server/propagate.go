@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 
+	"redgo/internal/aof"
 	"redgo/internal/commands"
 )
 
@@ -21,6 +22,10 @@ type Propagator interface {
 	// the policy demands (appendfsync always: fsynced). An error means it
 	// cannot be: the client gets an error instead of its reply.
 	WaitDurable(seq int64) error
+	// Pending returns the sequence of the last write fed if replies must
+	// not show its effects yet (appendfsync always: not fsynced), else 0.
+	// A reader that may have seen the write waits for it (waitDurable).
+	Pending() int64
 }
 
 type propagators struct {
@@ -80,8 +85,19 @@ func (s *Server) propagateExpired(db int, key string) {
 // wrote, it waits until its writes are durable. When they cannot be, every
 // reply from the first write on is replaced by an error: nothing that is
 // not durable is acknowledged.
+//
+// A batch that did not write may still show other clients' writes (a
+// read, a blocked pop served by another client's push): it waits for
+// every write fed before its flush, as Redis sends no reply before the
+// fsync of its event-loop iteration. Nothing a reader saw is lost in a
+// crash.
 func (c *Client) waitDurable() {
+	n, read := c.batchCmds, c.batchRead
+	c.batchCmds, c.batchRead = 0, false
 	if !c.batchWrote {
+		if read && c.srv.hasProps.Load() {
+			c.waitObserved(n)
+		}
 		return
 	}
 	c.batchWrote = false
@@ -99,11 +115,35 @@ func (c *Client) waitDurable() {
 		return
 	}
 	c.w.Buf = c.w.Buf[:c.batchWriteStart]
-	msg := "MISCONF Errors writing to the AOF file: " + err.Error()
+	msg := "MISCONF Errors writing to the AOF file: " + aof.ErrText(err)
 	for i := 0; i < c.batchCmdsSinceWrite; i++ {
 		c.replyError(msg)
 	}
 	c.srv.Log.Printf("# Write not acknowledged (%d replies replaced): %v", c.batchCmdsSinceWrite, err)
+}
+
+// waitObserved is waitDurable for a batch of n commands that did not
+// write. If the writes it may have seen cannot be made durable, its
+// replies are errors too.
+func (c *Client) waitObserved(n int) {
+	var err error
+	c.srv.props.mu.RLock()
+	for _, p := range c.srv.props.list {
+		if seq := p.Pending(); seq > 0 {
+			if e := p.WaitDurable(seq); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	c.srv.props.mu.RUnlock()
+	if err == nil || n == 0 {
+		return
+	}
+	c.w.Buf = c.w.Buf[:0]
+	msg := "MISCONF Errors writing to the AOF file: " + aof.ErrText(err)
+	for i := 0; i < n; i++ {
+		c.replyError(msg)
+	}
 }
 
 var _ = strconv.Itoa

@@ -29,6 +29,8 @@ func (r *propRecorder) Feed(db int, cmds [][][]byte) int64 {
 	return int64(len(r.log))
 }
 
+func (r *propRecorder) Pending() int64 { return 0 }
+
 func (r *propRecorder) WaitDurable(seq int64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
