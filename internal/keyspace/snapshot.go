@@ -36,7 +36,10 @@ type Snapshot struct {
 	shards  [NShards]snapShard
 	capture func(shard, db int, key string, o *Object)
 
-	scratch  map[string]struct{} // TakeSlot's set of handed-out keys, reused
+	scratch  map[string]struct{} // TakeSlot's set of handed-out keys, reused slot after slot
+	walking  bool                // TakeSlot is in a slot (walkSh, walkI) that it may pause in
+	walkSh   int
+	walkI    int
 	marked   atomic.Int64        // keys remembered by BeforeWrite
 	captured atomic.Int64        // of which values handed to capture
 }
@@ -104,6 +107,11 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	}
 	if _, ok := seen[string(key)]; ok {
 		return
+	}
+	if sn.walking && sn.walkSh == sh && sn.walkI == i {
+		if _, ok := sn.scratch[string(key)]; ok {
+			return // handed out by the walk before it paused
+		}
 	}
 	k := string(key)
 	seen[k] = struct{}{}
@@ -185,23 +193,20 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 	default:
 		m = sn.ks.shards[sh].dbs[db].slots[si]
 	}
-	if ss.early == nil {
-		ss.early = make([]map[string]struct{}, len(ss.state))
+	// The keys handed out go to the walk's own set, reused slot after slot
+	// (one walker per snapshot), which BeforeWrite consults during pauses;
+	// keys that writers captured first are in ss.early[i] (which a writer
+	// may create during a pause). Adding the walk's keys to ss.early[i]
+	// instead would build a map as big as the slot per slot: garbage the
+	// size of the dataset per snapshot.
+	if sn.scratch == nil {
+		sn.scratch = map[string]struct{}{}
 	}
-	seen := ss.early[i]
-	if seen == nil {
-		// No write came first: use the walk's own set, reused slot after
-		// slot (one walker per snapshot).
-		if sn.scratch == nil {
-			sn.scratch = map[string]struct{}{}
-		}
-		seen = sn.scratch
-		ss.early[i] = seen
-	}
+	seen := sn.scratch
+	sn.walking, sn.walkSh, sn.walkI = true, sh, i
 	defer func() {
-		if seen := sn.scratch; seen != nil {
-			clear(seen)
-		}
+		sn.walking = false
+		clear(seen)
 	}()
 	n, looked := 0, 0
 	for k, o := range m {
@@ -219,12 +224,19 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 		if _, ok := seen[k]; ok {
 			continue
 		}
+		if ss.early != nil {
+			if _, ok := ss.early[i][k]; ok {
+				continue
+			}
+		}
 		seen[k] = struct{}{}
 		fn(k, o)
 		n++
 	}
 	ss.state[i] = snapDone
-	ss.early[i] = nil
+	if ss.early != nil {
+		ss.early[i] = nil
+	}
 	if ss.frozen != nil {
 		ss.frozen[i] = nil
 	}
@@ -251,12 +263,19 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 		ss.early[i] = nil
 	}
 	ss.state[i] = snapDone
+	var walked map[string]struct{} // the paused walk's keys (CaptureDB during a pause)
+	if sn.walking && sn.walkSh == sh && sn.walkI == i {
+		walked = sn.scratch
+	}
 	n := 0
 	for k, o := range m {
 		if !sn.live(o) {
 			continue
 		}
 		if _, ok := seen[k]; ok {
+			continue
+		}
+		if _, ok := walked[k]; ok {
 			continue
 		}
 		fn(k, o)
