@@ -40,8 +40,8 @@ type Snapshot struct {
 	walking  bool                // TakeSlot is in a slot (walkSh, walkI) that it may pause in
 	walkSh   int
 	walkI    int
-	marked   atomic.Int64        // keys remembered by BeforeWrite
-	captured atomic.Int64        // of which values handed to capture
+	marked   atomic.Int64 // keys remembered by BeforeWrite
+	captured atomic.Int64 // of which values handed to capture
 }
 
 // Slot states.

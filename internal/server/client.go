@@ -57,9 +57,9 @@ type Client struct {
 	execProps           [][][]byte
 	execDB              int
 	batchWrote          bool
-	batchWriteStart     int // offset in w.Buf of the first write's reply
-	replyStart          int // offset in w.Buf where the running command's reply starts
-	batchCmdsSinceWrite int // replies from that offset on
+	batchWriteStart     int  // offset in w.Buf of the first write's reply
+	replyStart          int  // offset in w.Buf where the running command's reply starts
+	batchCmdsSinceWrite int  // replies from that offset on
 	batchCmds           int  // commands (replies) since the last flush
 	batchRead           bool // one of them read the keyspace (may show others' writes)
 
