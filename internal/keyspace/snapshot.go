@@ -37,11 +37,8 @@ type Snapshot struct {
 	capture func(shard, db int, key string, o *Object)
 
 	scratch  map[string]struct{} // TakeSlot's set of handed-out keys, reused slot after slot
-	walking  bool                // TakeSlot is in a slot (walkSh, walkI) that it may pause in
-	walkSh   int
-	walkI    int
-	marked   atomic.Int64 // keys remembered by BeforeWrite
-	captured atomic.Int64 // of which values handed to capture
+	marked   atomic.Int64        // keys remembered by BeforeWrite
+	captured atomic.Int64        // of which values handed to capture
 }
 
 // Slot states.
@@ -56,6 +53,10 @@ type snapShard struct {
 	state  []uint8               // [db*slotsPerShard + si]
 	early  []map[string]struct{} // keys captured (or absent) before their first write
 	frozen []map[string]*Object  // slot maps detached by a flush
+	// TakeSlot is walking slot walkI of this shard (and may pause in it):
+	// the snapshot's scratch set holds the keys it handed out so far.
+	walking bool
+	walkI   int
 }
 
 // BeginSnapshot starts a snapshot of the keyspace as it is now. Every
@@ -108,7 +109,7 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	if _, ok := seen[string(key)]; ok {
 		return
 	}
-	if sn.walking && sn.walkSh == sh && sn.walkI == i {
+	if ss.walking && ss.walkI == i {
 		if _, ok := sn.scratch[string(key)]; ok {
 			return // handed out by the walk before it paused
 		}
@@ -203,9 +204,9 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 		sn.scratch = map[string]struct{}{}
 	}
 	seen := sn.scratch
-	sn.walking, sn.walkSh, sn.walkI = true, sh, i
+	ss.walking, ss.walkI = true, i
 	defer func() {
-		sn.walking = false
+		ss.walking = false
 		clear(seen)
 	}()
 	n, looked := 0, 0
@@ -264,7 +265,7 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	}
 	ss.state[i] = snapDone
 	var walked map[string]struct{} // the paused walk's keys (CaptureDB during a pause)
-	if sn.walking && sn.walkSh == sh && sn.walkI == i {
+	if ss.walking && ss.walkI == i {
 		walked = sn.scratch
 	}
 	n := 0
