@@ -903,3 +903,70 @@ func TestClusterLockSeenByRedis(t *testing.T) {
 		t.Fatalf("redis-server output:\n%s", out)
 	}
 }
+
+// A node that loses a slot to a newer claim deletes the slot's keys, and
+// the deletions are in its AOF: after a restart the keys stay gone (they
+// would otherwise come back from the log as stale data of a slot served
+// elsewhere).
+func TestClusterLostSlotKeysStayDeleted(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nodes.conf")
+	startA := func() (*Server, *rawConn) {
+		s, err := newClusterServer(t, conf, "--appendonly", "yes", "--dir", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LoadData(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		go s.Serve()
+		t.Cleanup(func() { s.Close() })
+		return s, dialRaw(t, s.Addr().String())
+	}
+	a, ca := startA()
+	coverAll(t, a.Addr().String())
+	const lost = 1234
+	for i := 0; i < 20; i++ {
+		if got := ca.str("SET", keyIn(lost, fmt.Sprintf("k%d-", i)), "v"); got != "OK" {
+			t.Fatal(got)
+		}
+	}
+	ca.str("SET", keyIn(99, "kept"), "v")
+	b, baddr := startCluster(t, "")
+	cb := dialRaw(t, baddr)
+	host, port, _ := net.SplitHostPort(baddr)
+	if got := ca.str("CLUSTER", "MEET", host, port, b.Cfg.Get("cluster-port")); got != "OK" {
+		t.Fatal(got)
+	}
+	bid := cb.str("CLUSTER", "MYID")
+	eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(ca.str("CLUSTER", "NODES"), bid) || strings.Count(cb.str("CLUSTER", "NODES"), "master") != 2 {
+			return fmt.Errorf("not met yet")
+		}
+		return nil
+	})
+	// B claims the slot with a newer config epoch.
+	for i := 0; i < 3; i++ {
+		cb.str("CLUSTER", "BUMPEPOCH")
+	}
+	if got := cb.str("CLUSTER", "SETSLOT", strconv.Itoa(lost), "NODE", bid); got != "OK" {
+		t.Fatal(got)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if n := ca.str("CLUSTER", "COUNTKEYSINSLOT", strconv.Itoa(lost)); n != "0" {
+			return fmt.Errorf("A still has %s keys in the lost slot", n)
+		}
+		return nil
+	})
+	a.Close()
+	_, ca2 := startA()
+	if n := ca2.str("CLUSTER", "COUNTKEYSINSLOT", strconv.Itoa(lost)); n != "0" {
+		t.Fatalf("after a restart A has %s keys of the slot it lost", n)
+	}
+	if n := ca2.str("DBSIZE"); n != "1" {
+		t.Fatalf("DBSIZE after restart %s", n)
+	}
+}

@@ -81,7 +81,6 @@ func (cm *clusterMode) afterBus(b *clusterBus, now int64) {
 }
 
 // delSlotsKeys deletes the keys of the given slots (delKeysInSlot).
-// Not propagated to the AOF yet.
 func (s *Server) delSlotsKeys(slots []int) {
 	for _, j := range slots {
 		sh := []int{j % keyspace.NShards}
@@ -96,6 +95,10 @@ func (s *Server) delSlotsKeys(slots []int) {
 			for _, k := range keys {
 				if db.Delete([]byte(k)) {
 					n++
+					// Logged (a restart must not bring the keys back) and
+					// seen by WATCH, as Redis's delKeysInSlot.
+					s.propagateDel(0, k)
+					db.Touch([]byte(k))
 				}
 			}
 		}

@@ -73,8 +73,9 @@ func (s *Server) propagateCmd(c *Client, ctx *commands.Ctx) {
 	s.feed(c, ctx.DB.Index(), cmds)
 }
 
-// propagateExpired feeds the DEL of a key that expired (shard locked).
-func (s *Server) propagateExpired(db int, key string) {
+// propagateDel feeds the DEL of a key that the server removed by itself:
+// expired, or in a slot now served by another node (shard locked).
+func (s *Server) propagateDel(db int, key string) {
 	if !s.hasProps.Load() {
 		return
 	}

@@ -97,7 +97,7 @@ func New(cfg *config.Config) (*Server, error) {
 	}
 	s.lastSave.Store(time.Now().Unix())
 	s.clockSec.Store(time.Now().Unix())
-	s.KS.OnExpire = s.propagateExpired
+	s.KS.OnExpire = s.propagateDel
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
