@@ -948,16 +948,31 @@ func TestClusterLostSlotKeysStayDeleted(t *testing.T) {
 		}
 		return nil
 	})
-	// B claims the slot with a newer config epoch.
-	for i := 0; i < 3; i++ {
-		cb.str("CLUSTER", "BUMPEPOCH")
+	// B claims the slot with a config epoch newer than A's, as A sees them
+	// (the collision rule may have bumped either node meanwhile).
+	epoch := func(nodes, id string) int {
+		m := regexp.MustCompile(`(?m)^` + id + ` \S+ \S+ \S+ \d+ \d+ (\d+) `).FindStringSubmatch(nodes)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
 	}
+	aid := ca.str("CLUSTER", "MYID")
+	eventually(t, 10*time.Second, func() error {
+		nodes := ca.str("CLUSTER", "NODES")
+		if ea, eb := epoch(nodes, aid), epoch(nodes, bid); ea < 0 || eb <= ea {
+			cb.str("CLUSTER", "BUMPEPOCH")
+			return fmt.Errorf("A at epoch %d, B at %d", ea, eb)
+		}
+		return nil
+	})
 	if got := cb.str("CLUSTER", "SETSLOT", strconv.Itoa(lost), "NODE", bid); got != "OK" {
 		t.Fatal(got)
 	}
 	eventually(t, 10*time.Second, func() error {
 		if n := ca.str("CLUSTER", "COUNTKEYSINSLOT", strconv.Itoa(lost)); n != "0" {
-			return fmt.Errorf("A still has %s keys in the lost slot", n)
+			return fmt.Errorf("A still has %s keys in the lost slot\nA:\n%s\nB:\n%s", n, ca.str("CLUSTER", "NODES"), cb.str("CLUSTER", "NODES"))
 		}
 		return nil
 	})
