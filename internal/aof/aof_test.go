@@ -256,12 +256,13 @@ func TestEverySecAndNo(t *testing.T) {
 	}
 }
 
-func TestSwitchCutsBetweenFiles(t *testing.T) {
+func TestCutBetweenFiles(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
 	w.WaitDurable(w.Feed(3, [][][]byte{cmd("SET", "a", "1")}))
 	nf, _ := fs.Create("d/b.aof")
 	fed := w.Feed(3, [][][]byte{cmd("SET", "b", "2")})
-	if _, err := w.Switch(nf, 0); err != nil {
+	w.Cut(nf, 0)
+	if _, err := w.CompleteCut(); err != nil {
 		t.Fatal(err)
 	}
 	w.WaitDurable(fed)
@@ -272,6 +273,52 @@ func TestSwitchCutsBetweenFiles(t *testing.T) {
 		t.Fatalf("old file: %s", got)
 	}
 	if got := strings.Join(readAll(t, b), "|"); got != "SELECT 3|SET c 3" {
+		t.Fatalf("new file: %s", got)
+	}
+}
+
+// The cut is an instant: writes fed after it never reach the old file,
+// whether the flusher or CompleteCut completes it, and a cut whose old
+// file cannot be completed stays pending (later writes wait) and is
+// retried.
+func TestCutIsAnInstant(t *testing.T) {
+	fs, w := newMemWriter(t, Always)
+	var broken atomic.Bool
+	fs.Fail = func(op, name string) error {
+		if broken.Load() && name == "d/a.aof" && op == "sync" {
+			return errors.New("I/O error")
+		}
+		return nil
+	}
+	w.WaitDurable(w.Feed(0, [][][]byte{cmd("SET", "a", "1")}))
+	before := w.Feed(0, [][][]byte{cmd("SET", "b", "2")})
+	broken.Store(true)
+	nf, _ := fs.Create("d/b.aof")
+	fs.SyncDir("d")
+	w.Cut(nf, 0)
+	after := w.Feed(0, [][][]byte{cmd("SET", "c", "3")})
+	if err := w.WaitDurable(before); err == nil {
+		t.Fatal("the old file's tail could not be fsynced, yet its write is durable")
+	}
+	if _, err := w.CompleteCut(); err == nil {
+		t.Fatal("CompleteCut succeeded with a failing fsync")
+	}
+	if b, _ := fs.ReadFile("d/b.aof"); len(b) != 0 {
+		t.Fatalf("written to the new file before the cut completed: %q", b)
+	}
+	broken.Store(false)
+	if err := w.WaitDurable(after); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitDurable(before); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := fs.CrashClone().ReadFile("d/a.aof")
+	b, _ := fs.CrashClone().ReadFile("d/b.aof")
+	if got := strings.Join(readAll(t, a), "|"); got != "SELECT 0|SET a 1|SET b 2" {
+		t.Fatalf("old file: %s", got)
+	}
+	if got := strings.Join(readAll(t, b), "|"); got != "SELECT 0|SET c 3" {
 		t.Fatalf("new file: %s", got)
 	}
 }

@@ -56,6 +56,7 @@ type Writer struct {
 	done    chan struct{} // closed (and replaced) after each flush attempt
 	stopped bool          // no flusher: waiters flush themselves
 	lastTS  int64         // last #TS annotation (seconds)
+	cut     *cutState     // a cut not completed yet (Cut)
 
 	wake       chan struct{}
 	quit       chan struct{}
@@ -78,6 +79,7 @@ type Writer struct {
 	reached int // targets reached in a row
 	syncDur time.Duration
 	timer   *time.Timer
+	cutOld  int64 // size of the file the last completed cut closed
 
 	synced  atomic.Int64 // every write <= synced is durable as the policy demands (set under mu)
 	fed     atomic.Int64 // seq, for readers without mu
@@ -388,6 +390,15 @@ func (w *Writer) Flush(sync bool) error {
 // fileMu is held.
 func (w *Writer) flushLocked(forceSync bool) (int64, error) {
 	w.mu.Lock()
+	cutting := w.cut != nil
+	w.mu.Unlock()
+	if cutting {
+		// The old file's tail first: nothing fed after the cut may reach it.
+		if _, err := w.completeCutLocked(); err != nil {
+			return 0, err
+		}
+	}
+	w.mu.Lock()
 	if len(w.buf) > 0 {
 		if len(w.pending) == 0 {
 			w.pending, w.buf = w.buf, w.pending[:0]
@@ -482,46 +493,81 @@ func (w *Writer) fail(upto int64, err error, what string) {
 	}
 }
 
-// Switch is the cut of a rewrite: everything fed so far is written and
-// fsynced to the current file, which is closed; later writes go to nf
-// (which holds size bytes), starting with a SELECT. If the old file cannot
-// be completed, nothing switches and the error is returned.
-func (w *Writer) Switch(nf File, size int64) (oldSize int64, err error) {
+// cutState is a cut requested by Cut and not completed yet.
+type cutState struct {
+	buf  []byte // fed before the cut, not yet taken: the old file's
+	seq  int64  // the last write before the cut
+	file File   // the file writes after the cut go to
+	size int64  // bytes already in it
+}
+
+// Cut is the instant of a rewrite: every write fed so far belongs to the
+// current file, every later one to nf (which holds size bytes), starting
+// with a SELECT. Cut only marks the boundary: one short lock and no I/O,
+// so the caller may hold every shard lock to make it coincide with a
+// snapshot. The old file's tail is written and fsynced, and the file
+// closed, by CompleteCut or by the flusher, whichever comes first; until
+// then nothing fed after the cut is written anywhere. If that fails, the
+// cut stays pending and is retried like any failed write. The caller
+// serializes cuts (one rewrite at a time).
+func (w *Writer) Cut(nf File, size int64) {
+	w.mu.Lock()
+	w.cut = &cutState{buf: w.buf, seq: w.seq, file: nf, size: size}
+	w.buf = nil
+	w.db = -1
+	w.mu.Unlock()
+	w.kick()
+}
+
+// CompleteCut completes the pending cut, if any, and returns the size of
+// the file it closed (of the last cut's, when the flusher completed it).
+func (w *Writer) CompleteCut() (oldSize int64, err error) {
 	w.fileMu.Lock()
 	defer w.fileMu.Unlock()
+	return w.completeCutLocked()
+}
+
+// completeCutLocked is CompleteCut with fileMu held.
+func (w *Writer) completeCutLocked() (int64, error) {
 	w.mu.Lock()
-	if len(w.buf) > 0 {
-		w.pending = append(w.pending, w.buf...)
-		w.buf = w.buf[:0]
-	}
-	w.db = -1
-	upto := w.seq // writes fed from now on are after the cut
+	c := w.cut
 	w.mu.Unlock()
-	// Only what was taken above is before the cut: flushLocked would take
-	// the buffer again, so write the old file's tail here.
+	if c == nil {
+		return w.cutOld, nil
+	}
+	if len(c.buf) > 0 {
+		w.pending = append(w.pending, c.buf...)
+		c.buf = nil
+	}
+	var oldSize int64
 	if w.f != nil {
 		if w.written < len(w.pending) {
 			if _, err := w.f.WriteAt(w.pending[w.written:], w.off+int64(w.written)); err != nil {
 				w.f.Truncate(w.off + int64(w.written))
-				w.fail(upto, err, "Error writing to the AOF file")
+				w.fail(c.seq, err, "Error writing to the AOF file")
 				return 0, err
 			}
 			w.written = len(w.pending)
 		}
 		if err := w.f.Sync(); err != nil {
-			w.written = 0
-			w.fail(upto, err, "Can't persist AOF for fsync error")
+			w.written = 0 // the pages may be gone: write it all again
+			w.fail(c.seq, err, "Can't persist AOF for fsync error")
 			return 0, err
 		}
 		oldSize = w.off + int64(w.written)
 		w.f.Close()
 		w.lastSync = time.Now()
-		w.markSynced(upto)
+		w.syncs.Add(1)
+		w.markSynced(c.seq)
 		w.pending, w.written = w.pending[:0], 0
 	}
 	// Without a file, what is pending simply goes to the new one.
-	w.f, w.off = nf, size
-	w.size.Store(size)
+	w.f, w.off = c.file, c.size
+	w.size.Store(c.size)
+	w.mu.Lock()
+	w.cut = nil
+	w.mu.Unlock()
+	w.cutOld = oldSize
 	return oldSize, nil
 }
 
@@ -534,8 +580,17 @@ func (w *Writer) Discard(err error) {
 	w.mu.Lock()
 	w.buf = w.buf[:0]
 	upto := w.seq
+	c := w.cut
+	w.cut = nil
 	w.mu.Unlock()
 	w.pending, w.written = w.pending[:0], 0
+	if c != nil { // what the old file would have got is dropped too
+		if w.f != nil {
+			w.f.Close()
+		}
+		w.f, w.off = c.file, c.size
+		w.size.Store(c.size)
+	}
 	if err != nil {
 		w.fail(upto, err, "")
 		if upto > w.settled.Load() {

@@ -20,6 +20,7 @@ package server
 // writer starts feeding at that same instant.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -123,9 +124,11 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	}
 	var sources []aof.Info
 	var newIncr string
+	var job *saveJob
+	asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
 	if mode == rwReplay {
 		var err error
-		if sources, newIncr, err = st.cut(); err != nil {
+		if sources, newIncr, job, err = st.cut(asRDB); err != nil {
 			rw.running.Store(false)
 			return err
 		}
@@ -138,7 +141,7 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	rw.mu.Unlock()
 	st.s.Log.Printf("Background append only file rewriting started")
 	st.s.goTracked(func() {
-		err := st.rewrite(mode, sources, newIncr)
+		err := st.rewrite(mode, sources, newIncr, job, asRDB)
 		st.finishRewrite(mode, err)
 		rw.mu.Lock()
 		rw.done = nil
@@ -149,43 +152,58 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	return nil
 }
 
-// cut opens a new incremental file, lists it in the manifest and switches
-// the writer to it. It returns the files the new base must cover.
-func (st *aofState) cut() ([]aof.Info, string, error) {
+// cut opens a new incremental file, lists it in the manifest and cuts
+// the log there: every write fed before is in the old files, every later
+// one in the new file. For an RDB base, the cut is made at the instant of
+// a snapshot of the live keyspace (every shard locked for both, as for
+// BGSAVE), which becomes the base: no fork, no copy of the dataset. It
+// returns the snapshot, or, for a RESP base, the files to replay into it.
+func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
 	m := st.man.Clone()
 	name := m.NewIncr(st.prefix)
 	f, err := st.fs.Create(st.path(name))
 	if err != nil {
-		return nil, "", fmt.Errorf("Can't open the append-only file %s: %v", name, err)
+		return nil, "", nil, fmt.Errorf("Can't open the append-only file %s: %v", name, err)
 	}
 	if err := st.persistManifest(m); err != nil {
 		f.Close()
 		st.fs.Remove(st.path(name))
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	oldSize, err := st.w.Switch(f, 0)
-	if err != nil {
-		f.Close()
-		st.persistManifest(st.man) // best effort: the new file stays empty either way
-		st.fs.Remove(st.path(name))
-		return nil, "", fmt.Errorf("Can't complete the AOF file before the rewrite: %v", err)
+	var job *saveJob
+	if asRDB {
+		job = rdbOf(st.s).newJobAt(false, func() { st.w.Cut(f, 0) })
+		job.aofBase, job.stop = true, &st.rw.abort
+	} else {
+		st.w.Cut(f, 0)
 	}
 	st.man = m
-	st.incrSizes += oldSize
 	st.s.Log.Printf("Creating AOF incr file %s on background rewrite", name)
+	oldSize, err := st.w.CompleteCut()
+	if err != nil {
+		// The cut stands (the new file is in the manifest; the writer
+		// completes it when the disk lets it): only this rewrite fails.
+		if job != nil {
+			rdbOf(st.s).removeHook(job)
+		}
+		return nil, "", nil, fmt.Errorf("Can't complete the AOF file before the rewrite: %v", err)
+	}
+	st.incrSizes += oldSize
 	files := m.Files()
-	return files[:len(files)-1], name, nil
+	return files[:len(files)-1], name, job, nil
 }
 
 // rewrite builds the new base and commits it.
-func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) error {
+func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job *saveJob, asRDB bool) error {
 	tmp := st.path(fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()))
-	asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
 	var size int64
 	var err error
-	if mode == rwReplay {
+	switch {
+	case job != nil:
+		size, err = st.baseFromSnapshot(job, tmp)
+	case mode == rwReplay:
 		size, err = st.baseFromLog(sources, tmp, asRDB)
-	} else {
+	default:
 		size, err = st.baseFromLive(mode == rwEnable, tmp, asRDB)
 	}
 	if err == nil && st.rw.abort.Load() {
@@ -198,8 +216,47 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string) err
 	return st.commit(mode, tmp, size, newIncr, asRDB)
 }
 
+// baseFromSnapshot writes the snapshot taken at the cut to tmp, fsynced,
+// in RDB format (as BGSAVE writes dump.rdb).
+func (st *aofState) baseFromSnapshot(j *saveJob, tmp string) (int64, error) {
+	defer func() {
+		rdbOf(st.s).removeHook(j)
+		st.lastCow.Store(j.peakBytes.Load())
+	}()
+	f, err := st.fs.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	ow := &offsetWriter{f: f}
+	bw := bufio.NewWriterSize(ow, 1<<20)
+	err = j.run(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return ow.off, err
+}
+
+// offsetWriter appends to an aof.File (which writes at offsets).
+type offsetWriter struct {
+	f   aof.File
+	off int64
+}
+
+func (w *offsetWriter) Write(p []byte) (int, error) {
+	n, err := w.f.WriteAt(p, w.off)
+	w.off += int64(n)
+	return n, err
+}
+
 // baseFromLog replays the files before the cut into a private keyspace
-// and writes its serialization to tmp.
+// and writes its serialization to tmp (a RESP base: aof-use-rdb-preamble
+// no).
 func (st *aofState) baseFromLog(sources []aof.Info, tmp string, asRDB bool) (int64, error) {
 	ks := keyspace.New(st.s.KS.NumDB())
 	r := newReplayer(st.s, ks)

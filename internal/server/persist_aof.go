@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"redgo/internal/aof"
@@ -57,7 +58,8 @@ type aofState struct {
 	incrSizes  int64 // sizes of the incremental files before the current one
 	rwBaseSize int64 // aof_rewrite_base_size: the size after the last rewrite (auto rewrite)
 
-	rw rewriteState // cmd_aof.go
+	rw      rewriteState // cmd_aof.go
+	lastCow atomic.Int64 // aof_last_cow_size: values captured before their first write by the last rewrite (peak)
 }
 
 // aofOf returns the server's AOF state, creating it (and registering its
@@ -740,7 +742,7 @@ func aofInfo(s *Server, add func(k, v string)) {
 	add("aof_rewrites", strconv.FormatInt(rw.count.Load(), 10))
 	add("aof_rewrites_consecutive_failures", strconv.FormatInt(rw.failures.Load(), 10))
 	add("aof_last_write_status", okErr(st.w.WriteOK()))
-	add("aof_last_cow_size", "0")
+	add("aof_last_cow_size", strconv.FormatInt(st.lastCow.Load(), 10))
 }
 
 // aofInfoSizes adds the fields Redis prints after module_fork_last_cow_size

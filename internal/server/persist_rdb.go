@@ -166,6 +166,8 @@ type saveJob struct {
 	processed  atomic.Int64
 	total      int64
 	abort      atomic.Bool
+	stop       *atomic.Bool  // also aborts when set (an AOF rewrite's abort flag)
+	aofBase    bool          // an AOF base: aux aof-base 1
 	holds      holdStats     // how long the walk held each shard lock
 	beginPause time.Duration // every shard locked to start the snapshot
 
@@ -270,7 +272,11 @@ func (j *saveJob) entryOpts(o *keyspace.Object) rdb.EntryOptions {
 
 // newJob starts a snapshot: every shard is locked for the moment it takes
 // to note the instant.
-func (st *rdbState) newJob(bg bool) *saveJob {
+func (st *rdbState) newJob(bg bool) *saveJob { return st.newJobAt(bg, nil) }
+
+// newJobAt is newJob; atInstant, when set, runs at the instant with every
+// shard locked (an AOF rewrite cuts its log there).
+func (st *rdbState) newJobAt(bg bool, atInstant func()) *saveJob {
 	s := st.s
 	j := &saveJob{st: st, bg: bg, start: time.Now(), done: make(chan struct{})}
 	j.opt = rdb.EntryOptions{Compress: s.Cfg.Bool("rdbcompression"), Idle: -1, Freq: -1}
@@ -279,6 +285,9 @@ func (st *rdbState) newJob(bg bool) *saveJob {
 	ks.LockAll()
 	locked := time.Now()
 	j.snap = ks.BeginSnapshot(j.capture)
+	if atInstant != nil {
+		atInstant()
+	}
 	j.dirtyAt = s.dirty.Load()
 	j.sizes = make([][2]int, ks.NumDB())
 	for i := range j.sizes {
@@ -380,7 +389,7 @@ func (j *saveJob) run(f io.Writer) error {
 	ks := s.KS
 	w := rdb.NewWriter(f)
 	w.Checksum = s.Cfg.Bool("rdbchecksum")
-	if err := w.Header(s.rdbAux(false), j.opt.Compress); err != nil {
+	if err := w.Header(s.rdbAux(j.aofBase), j.opt.Compress); err != nil {
 		return err
 	}
 	dw := newDBWriter(w, j.sizes)
@@ -409,7 +418,7 @@ func (j *saveJob) run(f io.Writer) error {
 			continue
 		}
 		for sl := 0; sl < slot.Count; sl++ {
-			if j.abort.Load() {
+			if j.abort.Load() || j.stop != nil && j.stop.Load() {
 				return errSaveAborted
 			}
 			if testWalkHook != nil {
