@@ -424,6 +424,9 @@ func expireGeneric(c *Ctx, base int64, seconds bool) {
 var (
 	delCmd       = []byte("DEL")
 	pexpireatCmd = []byte("PEXPIREAT")
+	persistCmd   = []byte("PERSIST")
+	setCmd       = []byte("SET")
+	pxatOpt      = []byte("PXAT")
 )
 
 // ttlGeneric is TTL, PTTL, EXPIRETIME and PEXPIRETIME.

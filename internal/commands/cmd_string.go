@@ -283,6 +283,12 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, intReply bool) {
 	o.SetExpire(at)
 	c.DB.Set(key, o, flags&strOptKeepTTL != 0)
 	c.Dirty++
+	if expire != nil {
+		// An expiry goes to the AOF and replicas as an absolute time in
+		// ms, as Redis 7 writes it: replayed later, EX 10 would start
+		// over.
+		c.Propagate(setCmd, key, val, pxatOpt, strconv.AppendInt(nil, at, 10))
+	}
 	if flags&strOptGet == 0 {
 		if intReply {
 			c.W.Int(1)
@@ -349,17 +355,21 @@ func cmdGetex(c *Ctx) {
 		}
 	}
 	c.W.Bulk(o.Bytes())
+	// Propagated as what it did, with absolute times (Redis 7).
 	switch {
 	case flags&(strOptEXAT|strOptPXAT) != 0 && at <= c.Now && !c.KS.Replica.Load():
 		// checkAlreadyExpired: a replica waits for the master's DEL.
 		c.DB.Delete(key)
 		c.Dirty++
+		c.Propagate(delCmd, key)
 	case expire != nil:
 		c.DB.SetExpireAt(key, o, at)
 		c.Dirty++
+		c.Propagate(pexpireatCmd, key, strconv.AppendInt(nil, at, 10))
 	case flags&strOptPersist != 0 && o.Expire() != 0:
 		c.DB.SetExpireAt(key, o, 0)
 		c.Dirty++
+		c.Propagate(persistCmd, key)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -152,10 +151,9 @@ func (st *aofState) register() {
 	}
 }
 
-// aofFeeder feeds the writer, turning the relative expiry of SET EX/PX,
-// SETEX, PSETEX and GETEX into absolute times (their handlers do not
-// propagate an absolute form yet): replayed later, a relative TTL would
-// start over.
+// aofFeeder feeds the writer. (Commands propagate absolute expiry times
+// themselves: SET EX and SETEX as SET ... PXAT, GETEX as PEXPIREAT,
+// EXPIRE as PEXPIREAT, as Redis 7.)
 type aofFeeder struct{ w *aof.Writer }
 
 func (f aofFeeder) WaitDurable(seq int64) error { return f.w.WaitDurable(seq) }
@@ -167,106 +165,7 @@ func (f aofFeeder) Pending() int64 {
 	return f.w.Unsynced()
 }
 
-func (f aofFeeder) Feed(db int, cmds [][][]byte) int64 {
-	var out [][][]byte
-	for i, c := range cmds {
-		if t := absoluteExpiry(c); t != nil {
-			if out == nil {
-				out = append([][][]byte(nil), cmds...)
-			}
-			out[i] = t
-		}
-	}
-	if out != nil {
-		cmds = out
-	}
-	return f.w.Feed(db, cmds)
-}
-
-// absoluteExpiry returns the absolute-time form of a command with a
-// relative TTL, or nil.
-func absoluteExpiry(c [][]byte) [][]byte {
-	if len(c) < 3 || len(c[0]) < 3 || len(c[0]) > 6 {
-		return nil
-	}
-	now := time.Now().UnixMilli()
-	abs := func(v []byte, unit int64) []byte {
-		n, ok := commands.ParseInt(v)
-		if !ok {
-			return nil
-		}
-		if n > (math.MaxInt64-now)/unit {
-			n = (math.MaxInt64 - now) / unit
-		}
-		return strconv.AppendInt(nil, now+n*unit, 10)
-	}
-	switch {
-	case commands.EqualFold(c[0], "setex") || commands.EqualFold(c[0], "psetex"):
-		if len(c) != 4 {
-			return nil
-		}
-		unit := int64(1000)
-		if c[0][0]|0x20 == 'p' {
-			unit = 1
-		}
-		if at := abs(c[2], unit); at != nil {
-			return [][]byte{[]byte("SET"), c[1], c[3], []byte("PXAT"), at}
-		}
-	case commands.EqualFold(c[0], "set"):
-		for i := 3; i+1 < len(c); i++ {
-			unit := int64(0)
-			switch {
-			case commands.EqualFold(c[i], "ex"):
-				unit = 1000
-			case commands.EqualFold(c[i], "px"):
-				unit = 1
-			case commands.EqualFold(c[i], "exat"):
-				n, ok := commands.ParseInt(c[i+1])
-				if !ok || n > math.MaxInt64/1000 {
-					return nil
-				}
-				return replaceArgs(c, i, []byte("PXAT"), strconv.AppendInt(nil, n*1000, 10))
-			}
-			if unit != 0 {
-				if at := abs(c[i+1], unit); at != nil {
-					return replaceArgs(c, i, []byte("PXAT"), at)
-				}
-				return nil
-			}
-		}
-	case commands.EqualFold(c[0], "getex"):
-		if len(c) == 3 && commands.EqualFold(c[2], "persist") {
-			return [][]byte{[]byte("PERSIST"), c[1]}
-		}
-		if len(c) != 4 {
-			return nil
-		}
-		var at []byte
-		switch {
-		case commands.EqualFold(c[2], "ex"):
-			at = abs(c[3], 1000)
-		case commands.EqualFold(c[2], "px"):
-			at = abs(c[3], 1)
-		case commands.EqualFold(c[2], "exat"):
-			if n, ok := commands.ParseInt(c[3]); ok && n <= math.MaxInt64/1000 {
-				at = strconv.AppendInt(nil, n*1000, 10)
-			}
-		case commands.EqualFold(c[2], "pxat"):
-			at = c[3]
-		}
-		if at != nil {
-			return [][]byte{[]byte("PEXPIREAT"), c[1], at}
-		}
-	}
-	return nil
-}
-
-// replaceArgs returns c with the option at i and its value replaced.
-func replaceArgs(c [][]byte, i int, opt, val []byte) [][]byte {
-	out := append([][]byte(nil), c...)
-	out[i], out[i+1] = opt, val
-	return out
-}
+func (f aofFeeder) Feed(db int, cmds [][][]byte) int64 { return f.w.Feed(db, cmds) }
 
 // start loads the AOF at start-up and opens it for appending (appendonly
 // yes). Any error means the server must not start.

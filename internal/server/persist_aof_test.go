@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -540,6 +541,39 @@ func TestAOFRelativeExpiryBecomesAbsolute(t *testing.T) {
 	}
 	if ttl := rc2.TTL(ctx, "f").Val(); ttl != -1 {
 		t.Errorf("f: ttl %v", ttl)
+	}
+}
+
+// The commands with an expiry reach the AOF as Redis 7.0 writes them
+// (SET ... PXAT, PEXPIREAT, PERSIST, DEL), byte for byte but for the
+// times: the same commands against redis-server give the same log.
+func TestAOFExpiryFormsAsRedis(t *testing.T) {
+	script := [][]any{
+		{"SET", "k", "v", "EX", "100", "NX", "GET"}, {"SETEX", "k2", "100", "v"}, {"PSETEX", "k4", "100000", "v"},
+		{"GETEX", "k", "EX", "50"}, {"GETEX", "k", "PERSIST"}, {"GETEX", "k", "PERSIST"}, {"GETEX", "k2", "PXAT", "1"},
+		{"SET", "k3", "v", "pxat", "99999999999999"}, {"SET", "k5", "v", "exat", "99999999999"}, {"EXPIRE", "k3", "100"},
+		{"GETEX", "k5"}, {"SET", "k6", "v", "KEEPTTL"},
+	}
+	times := regexp.MustCompile(`\$13\r\n1\d{12}\r\n`)
+	run := func(rc *redis.Client) {
+		for _, args := range script {
+			rc.Do(ctx, args...)
+		}
+	}
+	dir := t.TempDir()
+	raddr := startRedis(t, "--dir", dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+	rr := goRedis(t, raddr)
+	run(rr)
+	rr.Do(ctx, "SHUTDOWN", "NOSAVE")
+	time.Sleep(100 * time.Millisecond)
+	want := times.ReplaceAllString(readFile(t, filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")), "T")
+	dir2 := t.TempDir()
+	s, rc := mustStartAOF(t, dir2)
+	run(rc)
+	s.Close()
+	got := times.ReplaceAllString(readFile(t, filepath.Join(dir2, "appendonlydir", "appendonly.aof.1.incr.aof")), "T")
+	if got != want {
+		t.Fatalf("redgo's AOF:\n%q\nredis's:\n%q", got, want)
 	}
 }
 
