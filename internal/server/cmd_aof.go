@@ -15,9 +15,10 @@ package server
 // Then the manifest is switched atomically and the old files deleted.
 //
 // With the AOF off (BGREWRITEAOF) or being turned on, there is no log to
-// replay: the base is serialized from the live keyspace under every shard
-// lock (a pause as long as the serialization), and when turning on, the
-// writer starts feeding at that same instant.
+// cut: an RDB base is a snapshot of the live keyspace, and when turning
+// on, the writer starts feeding at its instant. (A RESP base,
+// aof-use-rdb-preamble no, is serialized under every shard lock: a pause
+// as long as the serialization.)
 
 import (
 	"bufio"
@@ -126,14 +127,15 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	var newIncr string
 	var job *saveJob
 	asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
-	if mode == rwReplay {
+	rw.abort.Store(false)
+	switch {
+	case mode == rwReplay:
 		var err error
 		if sources, newIncr, job, err = st.cut(asRDB); err != nil {
 			rw.running.Store(false)
 			return err
 		}
 	}
-	rw.abort.Store(false)
 	rw.startNano.Store(time.Now().UnixNano())
 	done := make(chan struct{})
 	rw.mu.Lock()
@@ -141,6 +143,19 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	rw.mu.Unlock()
 	st.s.Log.Printf("Background append only file rewriting started")
 	st.s.goTracked(func() {
+		if mode != rwReplay && asRDB {
+			// No log to cut: the base is a snapshot of the live keyspace
+			// (no pause, no copy); when turning the AOF on, feeding starts
+			// at its instant. Taken here, not by the caller: CONFIG SET
+			// appendonly runs with every shard locked.
+			job = rdbOf(st.s).newJobAt(false, func() {
+				if mode == rwEnable {
+					st.w.Discard(nil) // anything buffered is older than the snapshot
+					st.w.SetOn(true)
+				}
+			})
+			job.aofBase, job.stop = true, &st.rw.abort
+		}
 		err := st.rewrite(mode, sources, newIncr, job, asRDB)
 		st.finishRewrite(mode, err)
 		rw.mu.Lock()
@@ -318,8 +333,9 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 	return nil
 }
 
-// baseFromLive serializes the live keyspace under every shard lock; when
-// enabling, the writer starts feeding at that instant.
+// baseFromLive serializes the live keyspace under every shard lock (a
+// RESP base; an RDB base comes from a snapshot); when enabling, the writer
+// starts feeding at that instant.
 func (st *aofState) baseFromLive(enable bool, tmp string, asRDB bool) (int64, error) {
 	ks := st.s.KS
 	ks.LockAll()
