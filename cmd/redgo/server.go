@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,6 +78,13 @@ func runServer(args []string) int {
 		if f, err := os.Create(path); err == nil {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
+		}
+	}
+	if path := os.Getenv("REDGO_TRACE"); path != "" {
+		// Developer aid: an execution trace of the whole run (go tool trace).
+		if f, err := os.Create(path); err == nil {
+			trace.Start(f)
+			defer trace.Stop()
 		}
 	}
 	s.Log.Printf("redgo %s, pid=%d, just started", config.Version, os.Getpid())
