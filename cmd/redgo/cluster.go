@@ -65,6 +65,21 @@ type clusterUp struct {
 	procs     []*exec.Cmd
 	done      []chan struct{} // closed when procs[i] ended
 	exited    chan int        // index of a node whose process ended
+	dir       string          // absolute; node i logs to dir/<port>/log
+}
+
+// exitedMsg says which node ended and the last line of its log (why, as
+// "bind: address already in use").
+func (u *clusterUp) exitedMsg(i int) string {
+	path := filepath.Join(u.dir, strconv.Itoa(u.ports[i]), "log")
+	msg := fmt.Sprintf("node %d exited", u.ports[i])
+	if b, err := os.ReadFile(path); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+			msg += ": " + last
+		}
+	}
+	return msg + " (log: " + path + ")"
 }
 
 func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
@@ -73,6 +88,7 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		fmt.Fprintln(u.errw, err)
 		return 1
 	}
+	u.dir = abs
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(u.errw, err)
@@ -137,8 +153,7 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		fmt.Fprintf(u.out, "Received %v: stopping the nodes...\n", s)
 		return 0
 	case i := <-u.exited:
-		fmt.Fprintf(u.errw, "redgo cluster up: node %d exited (see %s)\n", u.ports[i],
-			filepath.Join(abs, strconv.Itoa(u.ports[i]), "log"))
+		fmt.Fprintf(u.errw, "redgo cluster up: %s\n", u.exitedMsg(i))
 		return 1
 	}
 }
@@ -159,7 +174,7 @@ func (u *clusterUp) wait(sig chan os.Signal, total time.Duration, fn func() erro
 		case s := <-sig:
 			return fmt.Errorf("interrupted by %v", s)
 		case i := <-u.exited:
-			return fmt.Errorf("node %d exited", u.ports[i])
+			return errors.New(u.exitedMsg(i))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
