@@ -393,15 +393,14 @@ func (w *Writer) Flush(sync bool) error {
 // fileMu is held.
 func (w *Writer) flushLocked(forceSync bool) (int64, error) {
 	w.mu.Lock()
-	cutting := w.cut != nil
-	w.mu.Unlock()
-	if cutting {
+	if w.cut != nil {
 		// The old file's tail first: nothing fed after the cut may reach it.
+		w.mu.Unlock()
 		if _, err := w.completeCutLocked(); err != nil {
 			return 0, err
 		}
+		w.mu.Lock()
 	}
-	w.mu.Lock()
 	if len(w.buf) > 0 {
 		if len(w.pending) == 0 {
 			w.pending, w.buf = w.buf, w.pending[:0]

@@ -22,7 +22,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -148,13 +147,12 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 			// (no pause, no copy); when turning the AOF on, feeding starts
 			// at its instant. Taken here, not by the caller: CONFIG SET
 			// appendonly runs with every shard locked.
-			job = rdbOf(st.s).newJobAt(false, func() {
+			job = st.snapshotJob(func() {
 				if mode == rwEnable {
 					st.w.Discard(nil) // anything buffered is older than the snapshot
 					st.w.SetOn(true)
 				}
 			})
-			job.aofBase, job.stop = true, &st.rw.abort
 		}
 		err := st.rewrite(mode, sources, newIncr, job, asRDB)
 		st.finishRewrite(mode, err)
@@ -187,8 +185,7 @@ func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
 	}
 	var job *saveJob
 	if asRDB {
-		job = rdbOf(st.s).newJobAt(false, func() { st.w.Cut(f, 0) })
-		job.aofBase, job.stop = true, &st.rw.abort
+		job = st.snapshotJob(func() { st.w.Cut(f, 0) })
 	} else {
 		st.w.Cut(f, 0)
 	}
@@ -217,9 +214,9 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job
 	case job != nil:
 		size, err = st.baseFromSnapshot(job, tmp)
 	case mode == rwReplay:
-		size, err = st.baseFromLog(sources, tmp, asRDB)
+		size, err = st.baseFromLog(sources, tmp)
 	default:
-		size, err = st.baseFromLive(mode == rwEnable, tmp, asRDB)
+		size, err = st.baseFromLive(mode == rwEnable, tmp)
 	}
 	if err == nil && st.rw.abort.Load() {
 		err = errors.New("rewrite aborted")
@@ -229,6 +226,14 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job
 		return err
 	}
 	return st.commit(mode, tmp, size, newIncr, asRDB)
+}
+
+// snapshotJob starts a snapshot of the live keyspace for an RDB base;
+// atInstant runs at its instant, every shard locked.
+func (st *aofState) snapshotJob(atInstant func()) *saveJob {
+	j := rdbOf(st.s).newJobAt(false, atInstant)
+	j.aofBase, j.stop = true, &st.rw.abort
+	return j
 }
 
 // baseFromSnapshot writes the snapshot taken at the cut to tmp, fsynced,
@@ -272,7 +277,7 @@ func (w *offsetWriter) Write(p []byte) (int, error) {
 // baseFromLog replays the files before the cut into a private keyspace
 // and writes its serialization to tmp (a RESP base: aof-use-rdb-preamble
 // no).
-func (st *aofState) baseFromLog(sources []aof.Info, tmp string, asRDB bool) (int64, error) {
+func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
 	ks := keyspace.New(st.s.KS.NumDB())
 	r := newReplayer(st.s, ks)
 	for _, info := range sources {
@@ -285,7 +290,7 @@ func (st *aofState) baseFromLog(sources []aof.Info, tmp string, asRDB bool) (int
 	}
 	ks.LockAll()
 	defer ks.UnlockAll()
-	return st.writeBase(ks, tmp, asRDB)
+	return st.writeBase(ks, tmp)
 }
 
 // replayFile applies one whole file to ks.
@@ -299,34 +304,11 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 	if err != nil || size == 0 {
 		return err
 	}
-	head := make([]byte, 5)
-	n, _ := io.ReadFull(f, head)
-	var base int64
-	var in io.Reader
-	if n == 5 && string(head) == "REDIS" {
-		if loadRDBPreamble == nil {
-			return fmt.Errorf("the AOF file %s is in RDB format, which this build cannot load", name)
-		}
-		g, err := st.fs.Open(st.path(name))
-		if err != nil {
-			return err
-		}
-		defer g.Close()
-		if base, err = loadRDBPreamble(ks, g); err != nil {
-			return err
-		}
-		h, err := st.fs.Open(st.path(name))
-		if err != nil {
-			return err
-		}
-		defer h.Close()
-		if _, err := io.CopyN(io.Discard, h, base); err != nil {
-			return err
-		}
-		in = h
-	} else {
-		in = io.MultiReader(bytes.NewReader(head[:n]), f)
+	in, base, done, err := st.afterPreamble(f, name, ks, func() {})
+	if err != nil {
+		return fmt.Errorf("the RDB base %s: %v", name, err)
 	}
+	defer done()
 	if _, err := r.replay(in, base, size-base); err != nil {
 		return fmt.Errorf("replaying %s: %v", name, err)
 	}
@@ -336,11 +318,11 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 // baseFromLive serializes the live keyspace under every shard lock (a
 // RESP base; an RDB base comes from a snapshot); when enabling, the writer
 // starts feeding at that instant.
-func (st *aofState) baseFromLive(enable bool, tmp string, asRDB bool) (int64, error) {
+func (st *aofState) baseFromLive(enable bool, tmp string) (int64, error) {
 	ks := st.s.KS
 	ks.LockAll()
 	var chunks [][]byte
-	err := st.baseImage(ks, asRDB, writerFunc(func(b []byte) error {
+	err := st.baseImage(ks, false, writerFunc(func(b []byte) error {
 		chunks = append(chunks, append([]byte(nil), b...))
 		return nil
 	}))
@@ -371,19 +353,18 @@ func (st *aofState) baseFromLive(enable bool, tmp string, asRDB bool) (int64, er
 	return off, f.Close()
 }
 
-// writeBase serializes ks (locked) into tmp, fsynced.
-func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string, asRDB bool) (int64, error) {
+// writeBase serializes ks (locked) into tmp as a RESP base, fsynced.
+func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) {
 	f, err := st.fs.Create(tmp)
 	if err != nil {
 		return 0, err
 	}
-	var off int64
-	err = st.baseImage(ks, asRDB, writerFunc(func(b []byte) error {
+	ow := &offsetWriter{f: f}
+	err = st.baseImage(ks, false, writerFunc(func(b []byte) error {
 		if st.rw.abort.Load() {
 			return errors.New("rewrite aborted")
 		}
-		_, err := f.WriteAt(b, off)
-		off += int64(len(b))
+		_, err := ow.Write(b)
 		return err
 	}))
 	if err == nil {
@@ -392,7 +373,7 @@ func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string, asRDB bool) (in
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return off, err
+	return ow.off, err
 }
 
 // commit installs the new base: rename it into place, switch the manifest

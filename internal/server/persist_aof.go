@@ -17,7 +17,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -279,6 +278,40 @@ func (st *aofState) loadFiles() error {
 	return nil
 }
 
+// afterPreamble loads the RDB image that starts file name (open as f), if
+// any (an RDB-format base, or an old AOF written with aof-use-rdb-preamble),
+// into ks, calling onRDB first. It returns a reader of the commands after
+// it, their offset in the file, and what closes the extra handles.
+func (st *aofState) afterPreamble(f aof.File, name string, ks *keyspace.Keyspace, onRDB func()) (io.Reader, int64, func(), error) {
+	head := make([]byte, 5)
+	n, _ := io.ReadFull(f, head)
+	if n < 5 || string(head) != "REDIS" {
+		return io.MultiReader(bytes.NewReader(head[:n]), f), 0, func() {}, nil
+	}
+	if loadRDBPreamble == nil {
+		return nil, 0, nil, errors.New("this build cannot load an RDB image")
+	}
+	onRDB()
+	g, err := st.fs.Open(st.path(name))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer g.Close()
+	used, err := loadRDBPreamble(ks, g)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	h, err := st.fs.Open(st.path(name)) // the commands after the image
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if _, err := io.CopyN(io.Discard, h, used); err != nil {
+		h.Close()
+		return nil, 0, nil, err
+	}
+	return h, used, func() { h.Close() }, nil
+}
+
 // loadFile replays one file and returns its size (after a repair).
 func (st *aofState) loadFile(r *replayer, name string, last bool) (int64, error) {
 	f, err := st.fs.Open(st.path(name))
@@ -296,37 +329,11 @@ func (st *aofState) loadFile(r *replayer, name string, last bool) (int64, error)
 	if size == 0 {
 		return 0, nil
 	}
-	var base int64
-	var in io.Reader = f
-	head := make([]byte, 5)
-	n, _ := io.ReadFull(f, head)
-	if n == 5 && string(head) == "REDIS" {
-		if loadRDBPreamble == nil {
-			return 0, fmt.Errorf("The AOF file %s starts with an RDB image (aof-use-rdb-preamble), which this build cannot load", name)
-		}
-		st.s.Log.Printf("Reading RDB base file on AOF loading...")
-		f2, err := st.fs.Open(st.path(name))
-		if err != nil {
-			return 0, err
-		}
-		defer f2.Close()
-		used, err := loadRDBPreamble(st.s.KS, f2)
-		if err != nil {
-			return 0, fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)
-		}
-		// Continue with the AOF tail after the image.
-		f3, err := st.fs.Open(st.path(name))
-		if err != nil {
-			return 0, err
-		}
-		defer f3.Close()
-		if _, err := io.CopyN(io.Discard, f3, used); err != nil {
-			return 0, err
-		}
-		in, base = f3, used
-	} else {
-		in = io.MultiReader(strings.NewReader(string(head[:n])), f)
+	in, base, done, err := st.afterPreamble(f, name, st.s.KS, func() { st.s.Log.Printf("Reading RDB base file on AOF loading...") })
+	if err != nil {
+		return 0, fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)
 	}
+	defer done()
 	valid, err := r.replay(in, base, size-base)
 	if err == nil {
 		return size, nil
@@ -682,7 +689,7 @@ func okErr(ok bool) string {
 // whose own fsync failed is also answered with the error: propagate.go.)
 func (s *Server) writesDenied() string {
 	if st := s.aofSt.Load(); st != nil && !st.w.WriteOK() && st.w.On() {
-		return "MISCONF Errors writing to the AOF file: " + st.w.LastError()
+		return misconfAOF(st.w.LastError())
 	}
 	return s.rdbWritesDenied()
 }

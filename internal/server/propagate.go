@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strconv"
 	"sync"
 
 	"redgo/internal/aof"
@@ -97,54 +96,51 @@ func (c *Client) waitDurable() {
 	c.batchCmds, c.batchRead = 0, false
 	if !c.batchWrote {
 		if read && c.srv.hasProps.Load() {
-			c.waitObserved(n)
+			// Every write fed so far that is not durable yet.
+			if err := c.waitFor(func(_ int, p Propagator) int64 { return p.Pending() }); err != nil && n > 0 {
+				c.refuse(0, n, err)
+			}
 		}
 		return
 	}
 	c.batchWrote = false
+	err := c.waitFor(func(i int, _ Propagator) int64 {
+		if i < len(c.durable) {
+			return c.durable[i]
+		}
+		return 0
+	})
+	if err != nil {
+		c.refuse(c.batchWriteStart, c.batchCmdsSinceWrite, err)
+		c.srv.Log.Printf("# Write not acknowledged (%d replies replaced): %v", c.batchCmdsSinceWrite, err)
+	}
+}
+
+// waitFor waits until, for every propagator, the write seq(i, p) returns
+// (0: none) is durable, and returns the first error.
+func (c *Client) waitFor(seq func(i int, p Propagator) int64) error {
 	var err error
 	c.srv.props.mu.RLock()
 	for i, p := range c.srv.props.list {
-		if i < len(c.durable) && c.durable[i] > 0 {
-			if e := p.WaitDurable(c.durable[i]); e != nil && err == nil {
+		if s := seq(i, p); s > 0 {
+			if e := p.WaitDurable(s); e != nil && err == nil {
 				err = e
 			}
 		}
 	}
 	c.srv.props.mu.RUnlock()
-	if err == nil {
-		return
-	}
-	c.w.Buf = c.w.Buf[:c.batchWriteStart]
-	msg := "MISCONF Errors writing to the AOF file: " + aof.ErrText(err)
-	for i := 0; i < c.batchCmdsSinceWrite; i++ {
-		c.replyError(msg)
-	}
-	c.srv.Log.Printf("# Write not acknowledged (%d replies replaced): %v", c.batchCmdsSinceWrite, err)
+	return err
 }
 
-// waitObserved is waitDurable for a batch of n commands that did not
-// write. If the writes it may have seen cannot be made durable, its
-// replies are errors too.
-func (c *Client) waitObserved(n int) {
-	var err error
-	c.srv.props.mu.RLock()
-	for _, p := range c.srv.props.list {
-		if seq := p.Pending(); seq > 0 {
-			if e := p.WaitDurable(seq); e != nil && err == nil {
-				err = e
-			}
-		}
-	}
-	c.srv.props.mu.RUnlock()
-	if err == nil || n == 0 {
-		return
-	}
-	c.w.Buf = c.w.Buf[:0]
-	msg := "MISCONF Errors writing to the AOF file: " + aof.ErrText(err)
+// refuse replaces the batch's replies from offset from on (n of them) with
+// the error of a write that could not be made durable.
+func (c *Client) refuse(from, n int, err error) {
+	c.w.Buf = c.w.Buf[:from]
+	msg := misconfAOF(aof.ErrText(err))
 	for i := 0; i < n; i++ {
 		c.replyError(msg)
 	}
 }
 
-var _ = strconv.Itoa
+// misconfAOF is Redis's reply to writes refused after an AOF write error.
+func misconfAOF(errText string) string { return "MISCONF Errors writing to the AOF file: " + errText }
