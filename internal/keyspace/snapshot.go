@@ -85,6 +85,15 @@ func (sn *Snapshot) At() int64 { return sn.at }
 
 func (sn *Snapshot) live(o *Object) bool { return o.expire == 0 || o.expire > sn.at }
 
+// walked returns the keys TakeSlot handed out so far if it is paused in
+// slot i of shard ss, else nil.
+func (sn *Snapshot) walked(ss *snapShard, i int) map[string]struct{} {
+	if ss.walking && ss.walkI == i {
+		return sn.scratch
+	}
+	return nil
+}
+
 // BeforeWrite is called before a command writes key in database db, with
 // the key's shard locked.
 func (sn *Snapshot) BeforeWrite(db int, key []byte) {
@@ -109,10 +118,8 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	if _, ok := seen[string(key)]; ok {
 		return
 	}
-	if ss.walking && ss.walkI == i {
-		if _, ok := sn.scratch[string(key)]; ok {
-			return // handed out by the walk before it paused
-		}
+	if _, ok := sn.walked(ss, i)[string(key)]; ok {
+		return // handed out by the walk before it paused
 	}
 	k := string(key)
 	seen[k] = struct{}{}
@@ -264,10 +271,7 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 		ss.early[i] = nil
 	}
 	ss.state[i] = snapDone
-	var walked map[string]struct{} // the paused walk's keys (CaptureDB during a pause)
-	if ss.walking && ss.walkI == i {
-		walked = sn.scratch
-	}
+	walked := sn.walked(ss, i) // CaptureDB while the walk pauses in this slot
 	n := 0
 	for k, o := range m {
 		if !sn.live(o) {
