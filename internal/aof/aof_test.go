@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"redgo/internal/vfs"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,9 +42,9 @@ func readAll(t *testing.T, data []byte) []string {
 	}
 }
 
-func newMemWriter(t *testing.T, p Policy) (*MemFS, *Writer) {
+func newMemWriter(t *testing.T, p Policy) (*vfs.MemFS, *Writer) {
 	t.Helper()
-	fs := NewMemFS()
+	fs := vfs.NewMemFS()
 	fs.MkdirAll("d")
 	f, err := fs.Create("d/a.aof")
 	if err != nil {
@@ -99,7 +100,7 @@ func TestAlwaysAcknowledgedSurvivesCrash(t *testing.T) {
 	var acked sync.Map
 	var wg sync.WaitGroup
 	var stop atomic.Bool
-	var crashed *MemFS
+	var crashed *vfs.MemFS
 	for c := 0; c < 20; c++ {
 		wg.Add(1)
 		go func(c int) {

@@ -2,6 +2,7 @@ package aof
 
 import (
 	"errors"
+	"redgo/internal/vfs"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -66,7 +67,7 @@ type Writer struct {
 
 	// Owned by whoever holds fileMu (the flusher, Switch, Flush).
 	fileMu   sync.Mutex
-	f        File
+	f        vfs.File
 	off      int64  // file offset where pending starts (everything before is durable)
 	pending  []byte // taken from buf, not yet durable
 	written  int    // bytes of pending already written at off
@@ -127,7 +128,7 @@ func (w *Writer) On() bool {
 }
 
 // Attach makes f (holding size bytes) the file the writer appends to.
-func (w *Writer) Attach(f File, size int64) {
+func (w *Writer) Attach(f vfs.File, size int64) {
 	w.fileMu.Lock()
 	w.f, w.off, w.written = f, size, 0
 	w.size.Store(size)
@@ -138,7 +139,7 @@ func (w *Writer) Attach(f File, size int64) {
 // Detach writes and fsyncs what was fed, then returns the file (the caller
 // closes it); the writer keeps buffering without a file. Without a file,
 // what was fed is dropped and its waiters released (see Discard).
-func (w *Writer) Detach() (File, error) {
+func (w *Writer) Detach() (vfs.File, error) {
 	w.fileMu.Lock()
 	if w.f == nil {
 		w.fileMu.Unlock()
@@ -486,7 +487,7 @@ func (w *Writer) fail(upto int64, err error, what string) {
 	close(w.done)
 	w.done = make(chan struct{})
 	w.mu.Unlock()
-	msg := ErrText(err)
+	msg := vfs.ErrText(err)
 	w.errText.Store(&msg)
 	w.writeOK.Store(false)
 	if what != "" && time.Since(w.lastLog) > 30*time.Second {
@@ -497,10 +498,10 @@ func (w *Writer) fail(upto int64, err error, what string) {
 
 // cutState is a cut requested by Cut and not completed yet.
 type cutState struct {
-	buf  []byte // fed before the cut, not yet taken: the old file's
-	seq  int64  // the last write before the cut
-	file File   // the file writes after the cut go to
-	size int64  // bytes already in it
+	buf  []byte   // fed before the cut, not yet taken: the old file's
+	seq  int64    // the last write before the cut
+	file vfs.File // the file writes after the cut go to
+	size int64    // bytes already in it
 }
 
 // Cut is the instant of a rewrite: every write fed so far belongs to the
@@ -512,7 +513,7 @@ type cutState struct {
 // then nothing fed after the cut is written anywhere. If that fails, the
 // cut stays pending and is retried like any failed write. The caller
 // serializes cuts (one rewrite at a time).
-func (w *Writer) Cut(nf File, size int64) {
+func (w *Writer) Cut(nf vfs.File, size int64) {
 	w.mu.Lock()
 	w.cut = &cutState{buf: w.buf, seq: w.seq, file: nf, size: size}
 	w.buf = nil

@@ -35,6 +35,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/vfs"
 )
 
 func init() {
@@ -262,9 +263,9 @@ func (st *aofState) baseFromSnapshot(j *saveJob, tmp string) (int64, error) {
 	return ow.off, err
 }
 
-// offsetWriter appends to an aof.File (which writes at offsets).
+// offsetWriter appends to an vfs.File (which writes at offsets).
 type offsetWriter struct {
-	f   aof.File
+	f   vfs.File
 	off int64
 }
 
@@ -387,7 +388,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, 
 	}
 	m := st.man.Clone()
 	baseName := m.NewBase(st.prefix, asRDB)
-	var f aof.File
+	var f vfs.File
 	switch mode {
 	case rwReplay:
 		keep := 0

@@ -25,6 +25,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/resp"
+	"redgo/internal/vfs"
 )
 
 func init() {
@@ -33,7 +34,7 @@ func init() {
 }
 
 // aofFS is the file system the AOF uses (tests put a MemFS here).
-var aofFS aof.FS = aof.OS
+var aofFS vfs.FS = vfs.OS
 
 // loadRDBPreamble, when set by the RDB code, loads an RDB image (a base
 // file in RDB format, or the preamble of an old-style AOF) from r into ks
@@ -43,7 +44,7 @@ var loadRDBPreamble func(ks *keyspace.Keyspace, r io.Reader) (int64, error)
 // aofState is one server's AOF.
 type aofState struct {
 	s  *Server
-	fs aof.FS
+	fs vfs.FS
 	w  *aof.Writer // registered as a propagator on first use; off while the AOF is off
 
 	mu         sync.Mutex // transitions (start, enable, disable, rewrite commit) and the fields below
@@ -246,7 +247,7 @@ func (st *aofState) upgradeOldStyle() error {
 // persistManifest writes m atomically (temp file, fsync, rename, fsync of
 // the directory).
 func (st *aofState) persistManifest(m *aof.Manifest) error {
-	err := aof.WriteFileAtomic(st.fs, st.dir, aof.TempManifestName(st.prefix), aof.ManifestName(st.prefix), m.Format())
+	err := vfs.WriteFileAtomic(st.fs, st.dir, aof.TempManifestName(st.prefix), aof.ManifestName(st.prefix), m.Format())
 	if err != nil {
 		st.s.Log.Printf("# Error trying to write the AOF manifest file %s: %v", aof.ManifestName(st.prefix), err)
 	}
@@ -282,7 +283,7 @@ func (st *aofState) loadFiles() error {
 // any (an RDB-format base, or an old AOF written with aof-use-rdb-preamble),
 // into ks, calling onRDB first. It returns a reader of the commands after
 // it, their offset in the file, and what closes the extra handles.
-func (st *aofState) afterPreamble(f aof.File, name string, ks *keyspace.Keyspace, onRDB func()) (io.Reader, int64, func(), error) {
+func (st *aofState) afterPreamble(f vfs.File, name string, ks *keyspace.Keyspace, onRDB func()) (io.Reader, int64, func(), error) {
 	head := make([]byte, 5)
 	n, _ := io.ReadFull(f, head)
 	if n < 5 || string(head) != "REDIS" {
@@ -380,7 +381,7 @@ func (st *aofState) openOnStart() error {
 		if err != nil {
 			return fmt.Errorf("Can't create the AOF base file %s: %v", name, err)
 		}
-		if err := aof.WriteFileAtomic(st.fs, st.dir, "temp-"+name, name, data.Bytes()); err != nil {
+		if err := vfs.WriteFileAtomic(st.fs, st.dir, "temp-"+name, name, data.Bytes()); err != nil {
 			return fmt.Errorf("Can't create the AOF base file %s: %v", name, err)
 		}
 		st.baseSize, st.rwBaseSize = int64(data.Len()), int64(data.Len())
@@ -391,7 +392,7 @@ func (st *aofState) openOnStart() error {
 		m.NewIncr(st.prefix)
 	}
 	name := m.Incr[len(m.Incr)-1].Name
-	var f aof.File
+	var f vfs.File
 	var err error
 	if created || !st.fs.Exists(st.path(name)) {
 		f, err = st.fs.Create(st.path(name))

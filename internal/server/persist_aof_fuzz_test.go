@@ -10,6 +10,7 @@ import (
 	"redgo/internal/aof"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
+	"redgo/internal/vfs"
 )
 
 // FuzzAOFLoad: whatever bytes the AOF holds, loading it either succeeds
@@ -44,7 +45,7 @@ func FuzzAOFLoad(f *testing.F) {
 	f.Add(append(img.Bytes(), c("SELECT", "0")+c("APPEND", "str", "w")...))
 	f.Add(img.Bytes()[:img.Len()-3])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		mem := aof.NewMemFS()
+		mem := vfs.NewMemFS()
 		mem.MkdirAll("/d")
 		mem.WriteFile("/d/a.aof", data)
 		st := &aofState{s: s, fs: mem, dir: "/d", prefix: "a.aof"}

@@ -19,6 +19,7 @@ import (
 
 	"redgo/internal/aof"
 	"redgo/internal/config"
+	"redgo/internal/vfs"
 )
 
 // startAOF starts a server with appendonly yes in dir (loading what is
@@ -621,7 +622,7 @@ func TestAOFAutoRewrite(t *testing.T) {
 // A write that cannot be made durable is refused, INFO says so, and the
 // server recovers when the disk does.
 func TestAOFWriteErrorRefused(t *testing.T) {
-	mem := aof.NewMemFS()
+	mem := vfs.NewMemFS()
 	var broken atomic.Bool
 	mem.Fail = func(op, name string) error {
 		if broken.Load() && (op == "write" || op == "sync") {
@@ -630,7 +631,7 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 		return nil
 	}
 	aofFS = mem
-	defer func() { aofFS = aof.OS }()
+	defer func() { aofFS = vfs.OS }()
 	dir := "/mem"
 	s, rc := mustStartAOF(t, dir)
 	do(t, rc, "SET", "a", "1")
@@ -687,7 +688,7 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 // which answers after the fsync of its event-loop iteration): a crash
 // cannot take back what a client has seen.
 func TestAOFReadersWaitForFsync(t *testing.T) {
-	mem := aof.NewMemFS()
+	mem := vfs.NewMemFS()
 	gate := make(chan struct{})
 	var hold atomic.Bool
 	mem.Fail = func(op, name string) error {
@@ -697,7 +698,7 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 		return nil
 	}
 	aofFS = mem
-	defer func() { aofFS = aof.OS }()
+	defer func() { aofFS = vfs.OS }()
 	s, rc := mustStartAOF(t, "/mem")
 	var open sync.Once
 	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the server's Close
@@ -739,7 +740,7 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 // appendfsync everysec: a failed background write refuses later writes
 // with MISCONF until a retry succeeds, as Redis (aof_last_write_status).
 func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
-	mem := aof.NewMemFS()
+	mem := vfs.NewMemFS()
 	var broken atomic.Bool
 	mem.Fail = func(op, name string) error {
 		if broken.Load() && op == "write" {
@@ -748,7 +749,7 @@ func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 		return nil
 	}
 	aofFS = mem
-	defer func() { aofFS = aof.OS }()
+	defer func() { aofFS = vfs.OS }()
 	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
 	do(t, rc, "SET", "a", "1")
 	broken.Store(true)
@@ -783,7 +784,7 @@ func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 // Power loss: a MemFS crash clone keeps only fsynced data. Every write
 // acknowledged under appendfsync always is there after a restart.
 func TestAOFCrashKeepsAcknowledged(t *testing.T) {
-	mem := aof.NewMemFS()
+	mem := vfs.NewMemFS()
 	// A slow disk: there is always written but unsynced data to lose.
 	mem.Fail = func(op, name string) error {
 		if op == "sync" {
@@ -792,7 +793,7 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 		return nil
 	}
 	aofFS = mem
-	defer func() { aofFS = aof.OS }()
+	defer func() { aofFS = vfs.OS }()
 	dir := "/mem"
 	s, _ := mustStartAOF(t, dir)
 	var acked sync.Map
@@ -966,9 +967,9 @@ func TestAOFRewriteWhileOff(t *testing.T) {
 
 // SHUTDOWN with appendfsync everysec leaves everything on disk.
 func TestAOFShutdownFlushes(t *testing.T) {
-	mem := aof.NewMemFS()
+	mem := vfs.NewMemFS()
 	aofFS = mem
-	defer func() { aofFS = aof.OS }()
+	defer func() { aofFS = vfs.OS }()
 	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
 	for i := 0; i < 100; i++ {
 		do(t, rc, "RPUSH", "l", fmt.Sprint(i))

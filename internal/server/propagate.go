@@ -3,8 +3,8 @@ package server
 import (
 	"sync"
 
-	"redgo/internal/aof"
 	"redgo/internal/commands"
+	"redgo/internal/vfs"
 )
 
 // Propagator receives every write, in the order the writes took effect:
@@ -136,7 +136,7 @@ func (c *Client) waitFor(seq func(i int, p Propagator) int64) error {
 // the error of a write that could not be made durable.
 func (c *Client) refuse(from, n int, err error) {
 	c.w.Buf = c.w.Buf[:from]
-	msg := misconfAOF(aof.ErrText(err))
+	msg := misconfAOF(vfs.ErrText(err))
 	for i := 0; i < n; i++ {
 		c.replyError(msg)
 	}

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package aof
+package vfs
 
 // Sync flushes the file with fsync(2).
 func (f osFile) Sync() error { return f.File.Sync() }

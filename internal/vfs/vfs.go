@@ -1,4 +1,8 @@
-package aof
+// Package vfs is the file system every durable file of a node goes through:
+// the AOF, RDB snapshots and nodes.conf. OS is the real one; MemFS keeps what
+// was written apart from what was fsynced, so tests can crash it (CrashClone)
+// and inject errors (after pebble's vfs and vfs/errorfs).
+package vfs
 
 import (
 	"errors"
@@ -10,7 +14,7 @@ import (
 	"unicode/utf8"
 )
 
-// File is an open AOF file. Writes are positional (WriteAt) so a failed or
+// File is an open file. Writes are positional (WriteAt) so a failed or
 // short write can simply be written again at the same offset.
 type File interface {
 	io.Reader
@@ -21,8 +25,8 @@ type File interface {
 	Size() (int64, error)
 }
 
-// FS is the file system the AOF lives on: the real one (OS) or, in tests,
-// a MemFS that can crash and fail on demand.
+// FS is a file system: the real one (OS) or, in tests, a MemFS that can
+// crash and fail on demand.
 type FS interface {
 	// Create opens name for reading and writing, creating or truncating it.
 	Create(name string) (File, error)
