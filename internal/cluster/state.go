@@ -913,6 +913,10 @@ func (r *Routes) OK() bool { return r.ok }
 // Owner returns the endpoint serving slot j, or nil.
 func (r *Routes) Owner(j int) *Endpoint { return r.ep(r.owner[j]) }
 
+// Open reports whether slot j is migrating or importing: where a key is
+// served then depends on whether this node still has it.
+func (r *Routes) Open(j int) bool { return r.migrating[j] != 0 || r.importing[j] != 0 }
+
 // Preferred returns the endpoint string to give clients for e.
 func (r *Routes) Preferred(e *Endpoint) string {
 	return PreferredEndpoint(r.preferred, e.IP, e.Hostname)

@@ -50,6 +50,10 @@ type Ctx struct {
 	// OtherDB lists keys written in another database than DB (MOVE, COPY
 	// ... DB n), so clients blocked on them there are served too.
 	OtherDB []keyspace.KeyRef
+
+	// Buffers of Run's key positions and shards: a Ctx outlives the Host
+	// calls that see them, a stack array would escape to the heap.
+	posBuf, shardBuf [8]int
 }
 
 // ReadyInDB records that key in database db was written by this command.

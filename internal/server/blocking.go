@@ -112,7 +112,7 @@ func (c *Client) waitBlocked(st *blockState) {
 		if st.deadline == 0 {
 			c.retryDeadline = 0
 		}
-		c.call(st.cmd, st.args, false)
+		c.call(st.cmd, st.args)
 		c.retryDeadline = 0
 	case wakeUnblockTimeout:
 		if st.nullBulk {
@@ -167,9 +167,9 @@ func (c *Client) watchDisconnect(st *blockState) func() {
 }
 
 // serveReady serves clients blocked on keys that a write just changed.
-// The writer holds shards (all when allLocked). Waiters whose command
-// needs a shard that is not held are told to retry on their own.
-func (s *Server) serveReady(db *keyspace.DB, ready [][]byte, shards []int, allLocked bool) {
+// The writer holds the shards in held. Waiters whose command needs a
+// shard that is not held are told to retry on their own.
+func (s *Server) serveReady(db *keyspace.DB, ready [][]byte, held commands.Held) {
 	for len(ready) > 0 {
 		key := ready[0]
 		ready = ready[1:]
@@ -179,58 +179,99 @@ func (s *Server) serveReady(db *keyspace.DB, ready [][]byte, shards []int, allLo
 				break
 			}
 			st := w.Client.(*blockState)
-			more := s.serveOne(st, shards, allLocked)
+			more := s.serveOne(st, held)
 			ready = append(ready, more...)
 		}
 	}
 }
 
-// serveOne tries to serve one blocked client; it returns keys that its
-// command wrote and that have waiters of their own.
-func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte {
+// serveOne tries to serve one blocked client by running its command on
+// its behalf under the writer's locks; it returns keys that the command
+// wrote and that have waiters of their own.
+func (s *Server) serveOne(st *blockState, held commands.Held) [][]byte {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.w.Done.Load() {
 		return nil
 	}
-	var posBuf [8]int
-	pos := st.cmd.KeyPositions(st.args, posBuf[:0])
-	keys := make([][]byte, len(pos))
-	for i, p := range pos {
-		keys[i] = st.args[p]
-	}
-	if !held(keys, shards, allLocked) {
+	if !covers(held, st.cmd, st.args) {
 		st.w.Done.Store(true)
 		st.ch <- wakeRetry
 		return nil
 	}
 	w := resp.Writer{Proto: int(st.client.proto.Load())}
-	db := s.KS.DB(st.db)
-	ctx := commands.Ctx{Args: st.args, Cmd: st.cmd, W: &w, DB: db, KS: s.KS, Now: time.Now().UnixMilli(),
+	ctx := commands.Ctx{Args: st.args, Cmd: st.cmd, W: &w, DB: s.KS.DB(st.db), KS: s.KS,
 		NoBlock: true, Serving: true, Client: st.client, Srv: s}
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(&ctx, pos) // persist_rdb.go
-	}
-	st.cmd.Handler(&ctx)
+	h := &servingHost{s: s}
+	commands.Run(&ctx, commands.LocksHeld, commands.Propagate, h, held)
 	if ctx.Blocked {
 		return nil // nothing for it after all: keep waiting
 	}
 	st.w.Done.Store(true)
 	st.reply = w.Buf
-	st.cmd.Calls.Add(1)
-	var more [][]byte
-	if ctx.Dirty > 0 {
-		// Fed before the client is woken: its flush then waits for this
-		// write's fsync (waitDurable) before the reply goes out.
-		s.propagateCmd(nil, &ctx)
-		s.dirty.Add(int64(ctx.Dirty))
-		for _, k := range keys {
-			db.Touch(k)
-			if db.HasWaiters(k) {
-				more = append(more, k)
+	st.ch <- wakeServed
+	return h.more
+}
+
+// covers reports whether the held shards cover every key of cmd.
+func covers(held commands.Held, cmd *commands.Command, args [][]byte) bool {
+	if held.All {
+		return true
+	}
+	var posBuf [8]int
+	for _, p := range cmd.KeyPositions(args, posBuf[:0]) {
+		sh := keyspace.ShardOf(args[p])
+		found := false
+		for _, x := range held.Shards {
+			if x == sh {
+				found = true
+				break
 			}
 		}
+		if !found {
+			return false
+		}
 	}
-	st.ch <- wakeServed
-	return more
+	return true
+}
+
+// servingHost is the commands.Host of a blocked client's command run by
+// the writer that changed one of its keys. Its write is fed before the
+// client is woken, so the client's flush waits for that write's fsync
+// (waitDurable) before the reply goes out. Keys it writes that have
+// waiters of their own are returned to serveReady rather than served
+// from inside (more).
+type servingHost struct {
+	s    *Server
+	more [][]byte
+}
+
+func (h *servingHost) Admit(*commands.Ctx, []int) string { return "" } // served where its keys are
+
+func (h *servingHost) BeforeHandler(ctx *commands.Ctx, pos []int) {
+	if snapshotsActive.Load() > 0 {
+		h.s.snapshotBeforeWrite(ctx, pos) // persist_rdb.go
+	}
+}
+
+func (h *servingHost) Written(ctx *commands.Ctx, pos []int, _ commands.Held, _ commands.Effects) {
+	s := h.s
+	s.propagateCmd(nil, ctx)
+	s.dirty.Add(int64(ctx.Dirty))
+	for _, p := range pos {
+		k := ctx.Args[p]
+		ctx.DB.Touch(k)
+		if ctx.DB.HasWaiters(k) {
+			h.more = append(h.more, k)
+		}
+	}
+}
+
+func (h *servingHost) Block(*commands.Ctx) func() { return nil } // Serving: never called
+
+func (h *servingHost) Finished(ctx *commands.Ctx, _ int, dur time.Duration) {
+	if !ctx.Blocked {
+		ctx.Cmd.Calls.Add(1)
+		ctx.Cmd.Usec.Add(dur.Microseconds())
+	}
 }

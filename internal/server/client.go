@@ -51,6 +51,7 @@ type Client struct {
 	blocked  atomic.Pointer[blockState]
 
 	retryDeadline int64 // deadline kept when a blocked command is retried
+	inExec        bool  // EXEC is running the queued commands
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write

@@ -12,11 +12,10 @@ package server
 // republished after every change. clusterMode.mu may be taken while shard
 // locks are held (CLUSTER commands registered LockAll), never the reverse.
 //
-// Known gap: the check runs before the command locks its shard, so a
-// routing change between the check and the lock (SETSLOT from another
-// client, or a MIGRATE moving the key of a migrating slot away) is not
-// seen by that command; Redis, single-threaded, has no such window.
-// Slot migration (MIGRATE) should recheck under the lock.
+// The check runs before the command locks its shard; Admit (run.go)
+// repeats it under the lock (cluster_route.go), so a routing change in
+// between (SETSLOT from another client, gossip, a MIGRATE moving the key
+// of a migrating slot away) is seen by that command, as in Redis.
 
 import (
 	"errors"
@@ -44,9 +43,9 @@ type clusterMode struct {
 	path   string   // cluster-config-file
 	lock   *os.File // nodes.conf, flock'ed for the life of the process
 	routes atomic.Pointer[cluster.Routes]
-	// missing is s.countMissing, bound once (a method value per command
-	// would allocate).
-	missing func(slot int, keys [][]byte) (int, int)
+	// missing is s.countMissing, missingLocked s.countMissingLocked,
+	// bound once (a method value per command would allocate).
+	missing, missingLocked func(slot int, keys [][]byte) (int, int)
 	// notes are start-up log lines, written once the log file is open.
 	notes []string
 	// blockChecked is the routes blocked clients were last checked
@@ -63,6 +62,12 @@ type clusterClient struct {
 	readonly atomic.Bool
 	asking   bool     // ASKING: the next command may use an importing slot
 	keys     [][]byte // reused buffer of the keys being routed
+	// The last routing decision to run here, checked again under the
+	// command's locks (cluster_route.go): the routes it was made on
+	// (nil: the command had no keys), its slot and its query's flags.
+	routedBy   *cluster.Routes
+	routedSlot int
+	routedQ    cluster.Query
 }
 
 // clusterWritableDelay is the delay before a restarted master turns its
@@ -81,7 +86,8 @@ func (s *Server) initCluster() error {
 	if !s.Cfg.Bool("cluster-enabled") {
 		return nil
 	}
-	cm := &clusterMode{s: s, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing}
+	cm := &clusterMode{s: s, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing,
+		missingLocked: s.countMissingLocked}
 	if err := cm.lockConfig(); err != nil {
 		return err
 	}
@@ -467,6 +473,7 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 		}
 	}
 	if len(q.Keys) == 0 {
+		c.cl.routedBy = nil
 		return true
 	}
 	switch cmd.Name {
@@ -477,10 +484,12 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 	}
 	s := c.srv
 	q.Missing = s.cluster.missing
-	red, ep, sl := s.cluster.routes.Load().Route(&q)
+	routes := s.cluster.routes.Load()
+	red, ep, sl := routes.Route(&q)
 	clear(q.Keys) // drop references to the request buffer
 	c.cl.keys = q.Keys[:0]
 	if red == cluster.RouteHere {
+		c.cl.routed(routes, sl, q) // repeated under the lock: cluster_route.go
 		return true
 	}
 	c.replyError(s.cluster.redirectText(red, ep, sl))
@@ -532,16 +541,8 @@ func (cm *clusterMode) redirectText(red cluster.Redirect, ep *cluster.Endpoint, 
 func (s *Server) countMissing(sl int, keys [][]byte) (missing, existing int) {
 	sh := []int{sl % keyspace.NShards}
 	s.KS.Lock(sh)
-	db := s.KS.DB(0)
-	for _, k := range keys {
-		if db.Exists(k) {
-			existing++
-		} else {
-			missing++
-		}
-	}
-	s.KS.Unlock(sh)
-	return missing, existing
+	defer s.KS.Unlock(sh)
+	return s.countMissingLocked(sl, keys)
 }
 
 // ClusterVerifyData checks the loaded dataset against the cluster

@@ -2,10 +2,8 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"redgo/internal/commands"
-	"redgo/internal/keyspace"
 )
 
 // Reply texts of the dispatcher.
@@ -49,8 +47,13 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.setLastCmd(cmd)
-	if s.cluster != nil && !c.clusterRoute(cmd, args) {
-		return // redirected (cluster.go)
+	if s.cluster != nil {
+		if !c.clusterRoute(cmd, args) {
+			return // redirected (cluster.go)
+		}
+		if s.testAfterRoute != nil {
+			s.testAfterRoute(cmd, args)
+		}
 	}
 	if cmd.Has(commands.FWrite) || cmd.Name == "ping" || cmd.Name == "exec" && c.multi.has(commands.FWrite) {
 		// Refused while the last BGSAVE failed (stop-writes-on-bgsave-error)
@@ -96,7 +99,7 @@ func (c *Client) execute(args [][]byte) {
 	if cmd.Has(commands.FReadonly) || cmd.Name == "exec" && c.multi.has(commands.FReadonly) {
 		c.batchRead = true // may show other clients' writes: see waitDurable
 	}
-	c.call(cmd, args, false)
+	c.call(cmd, args)
 	if c.nsubs.Load() > 0 || c.monitor.Load() {
 		c.mu.Lock()
 		c.mergeOutLocked()
@@ -148,73 +151,6 @@ func (s *Server) countError(msg string) {
 	s.stats.errMu.Unlock()
 }
 
-// call runs cmd with its shards locked. inExec is set for commands run by
-// EXEC (the caller holds the locks then). Blocking commands park the
-// client here until served, timed out or unblocked.
-func (c *Client) call(cmd *commands.Command, args [][]byte, inExec bool) {
-	s := c.srv
-	if cmd.Handler == nil {
-		c.replyError("ERR unknown subcommand '" + string(args[1]) + "'")
-		return
-	}
-	ctx := &c.ctx
-	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS,
-		Client: c, Srv: s, NoBlock: inExec}
-	var posBuf, shardBuf [16]int
-	var pos, shards []int
-	if !inExec {
-		pos = cmd.KeyPositions(args, posBuf[:0])
-		if cmd.LockAll {
-			s.KS.LockAll()
-		} else {
-			shards = commands.Shards(args, pos, shardBuf[:0])
-			s.KS.Lock(shards)
-		}
-	} else {
-		pos = cmd.KeyPositions(args, posBuf[:0])
-	}
-	start := time.Now()
-	ctx.Now = start.UnixMilli()
-	before := len(c.w.Buf)
-	if !inExec {
-		c.replyStart = before
-	}
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(ctx, pos) // persist_rdb.go: capture keys before a BGSAVE reaches them
-	}
-	cmd.Handler(ctx)
-	if ctx.Dirty > 0 {
-		if !inExec {
-			s.propagateCmd(c, ctx)
-		}
-		s.afterWrite(ctx, args, pos, shards, cmd.LockAll || inExec)
-	}
-	var st *blockState
-	if ctx.Blocked {
-		st = c.registerBlock(ctx)
-	}
-	if !inExec {
-		if cmd.LockAll {
-			s.KS.UnlockAll()
-		} else {
-			s.KS.Unlock(shards)
-		}
-	}
-	dur := time.Since(start)
-	cmd.Calls.Add(1)
-	cmd.Usec.Add(dur.Microseconds())
-	if len(c.w.Buf) > before && c.w.Buf[before] == '-' {
-		cmd.FailedCalls.Add(1)
-		s.countErrorFromReply(c.w.Buf[before:])
-	}
-	if !cmd.Has(commands.FSkipSlowlog) {
-		s.slowlog.maybeAdd(c, args, dur)
-	}
-	if st != nil {
-		c.waitBlocked(st)
-	}
-}
-
 func (s *Server) countErrorFromReply(b []byte) {
 	end := len(b)
 	for i, ch := range b {
@@ -224,50 +160,4 @@ func (s *Server) countErrorFromReply(b []byte) {
 		}
 	}
 	s.countError(string(b[1:end]))
-}
-
-// afterWrite runs after a command changed data: it counts the change,
-// touches watched keys and serves clients blocked on the written keys.
-// The written keys' shards are held (all of them when allLocked).
-func (s *Server) afterWrite(ctx *commands.Ctx, args [][]byte, pos []int, shards []int, allLocked bool) {
-	s.dirty.Add(int64(ctx.Dirty))
-	db := ctx.DB
-	var ready [][]byte
-	anyBlocked := s.stats.BlockedClients.Load() > 0
-	for _, p := range pos {
-		db.Touch(args[p])
-		if anyBlocked && db.HasWaiters(args[p]) {
-			ready = append(ready, args[p])
-		}
-	}
-	if len(ready) > 0 {
-		s.serveReady(db, ready, shards, allLocked)
-	}
-	for _, ref := range ctx.OtherDB {
-		other := s.KS.DB(ref.DB)
-		if k := []byte(ref.Key); anyBlocked && other.HasWaiters(k) {
-			s.serveReady(other, [][]byte{k}, shards, allLocked)
-		}
-	}
-}
-
-// held reports whether every shard of keys is among the locked shards.
-func held(keys [][]byte, shards []int, all bool) bool {
-	if all {
-		return true
-	}
-	for _, k := range keys {
-		sh := keyspace.ShardOf(k)
-		found := false
-		for _, x := range shards {
-			if x == sh {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }

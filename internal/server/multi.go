@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strconv"
-
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 )
@@ -136,29 +134,21 @@ func cmdExec(c *commands.Ctx) {
 	}
 	s := cc.srv
 	// Lock every shard the transaction touches, in order, for its whole run.
-	var shards []int
-	all := false
-	for _, q := range m.cmds {
-		if q.cmd.LockAll {
-			all = true
-			break
-		}
-		for _, p := range q.cmd.KeyPositions(q.args, nil) {
-			shards = append(shards, keyspace.ShardOf(q.args[p]))
-		}
-	}
-	for _, w := range cc.watch.keys {
-		shards = append(shards, keyspace.ShardOf([]byte(w.ref.Key)))
-	}
-	if all {
+	held := m.shards(cc.watch.keys)
+	if held.All {
 		s.KS.LockAll()
 	} else {
-		shards = keyspace.SortShards(shards)
-		s.KS.Lock(shards)
+		s.KS.Lock(held.Shards)
 	}
-	aborted := cc.watch.dirty.Load() || cc.watchedExpired()
-	if aborted {
-		unlockFor(s, shards, all)
+	if msg := cc.rerouteExec(m); msg != "" {
+		// The slot moved between the routing check and the lock.
+		unlockHeld(s, held)
+		cc.unwatchAll()
+		cc.replyError(msg)
+		return
+	}
+	if cc.watch.dirty.Load() || cc.watchedExpired() {
+		unlockHeld(s, held)
 		cc.unwatchAll()
 		c.W.NullArray()
 		return
@@ -166,12 +156,14 @@ func cmdExec(c *commands.Ctx) {
 	c.W.Array(len(m.cmds))
 	cc.execProps = cc.execProps[:0]
 	startDB := -1 // database of the first write: the stream starts there
+	cc.inExec = true
 	for _, q := range m.cmds {
-		cc.runQueued(q, shards, all)
+		cc.runQueued(q, c.Now, held)
 		if startDB < 0 && len(cc.execProps) > 0 {
 			startDB = cc.execDB
 		}
 	}
+	cc.inExec = false
 	if len(cc.execProps) > 0 {
 		// The transaction reaches the AOF and replicas whole, as Redis.
 		cmds := append([][][]byte{{[]byte("MULTI")}}, cc.execProps...)
@@ -179,57 +171,33 @@ func cmdExec(c *commands.Ctx) {
 		s.feed(cc, startDB, cmds)
 		cc.execProps = nil
 	}
-	unlockFor(s, shards, all)
+	unlockHeld(s, held)
 	cc.unwatchAll()
 	// EXEC itself changes nothing; the queued commands counted their own.
 }
 
-func unlockFor(s *Server, shards []int, all bool) {
-	if all {
-		s.KS.UnlockAll()
-	} else {
-		s.KS.Unlock(shards)
+// shards returns the locks a transaction needs: the shards of every key
+// of its commands and of the watched keys, or all of them.
+func (m *multiState) shards(watched []watchedKey) commands.Held {
+	var shards []int
+	for _, q := range m.cmds {
+		if q.cmd.LockAll {
+			return commands.Held{All: true}
+		}
+		for _, p := range q.cmd.KeyPositions(q.args, nil) {
+			shards = append(shards, keyspace.ShardOf(q.args[p]))
+		}
 	}
+	for _, w := range watched {
+		shards = append(shards, keyspace.ShardOf([]byte(w.ref.Key)))
+	}
+	return commands.Held{Shards: keyspace.SortShards(shards)}
 }
 
-// runQueued runs one command of a transaction with the locks held.
-func (cc *Client) runQueued(q queued, shards []int, all bool) {
-	s := cc.srv
-	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &cc.w, DB: s.KS.DB(cc.db), KS: s.KS,
-		Client: cc, Srv: s, NoBlock: true}
-	ctx.Now = s.KS.Now()
-	if s.monitors.n.Load() > 0 && !q.cmd.Has(commands.FSkipMonitor) && !q.cmd.Has(commands.FAdmin) {
-		s.monitors.feed(cc, q.args)
-	}
-	before := len(cc.w.Buf)
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(&ctx, q.cmd.KeyPositions(q.args, nil)) // persist_rdb.go
-	}
-	q.cmd.Handler(&ctx)
-	q.cmd.Calls.Add(1)
-	if len(cc.w.Buf) > before && cc.w.Buf[before] == '-' {
-		q.cmd.FailedCalls.Add(1)
-		s.countErrorFromReply(cc.w.Buf[before:])
-	}
-	if ctx.Blocked { // cannot happen with NoBlock, but never leave a hole
-		cc.w.NullArray()
-	}
-	if ctx.Dirty > 0 && s.hasProps.Load() {
-		if len(cc.execProps) == 0 {
-			cc.execDB = ctx.DB.Index()
-		} else if ctx.DB.Index() != cc.execDB {
-			// SELECT inside the transaction: carry it into the stream.
-			cc.execProps = append(cc.execProps, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(ctx.DB.Index()))})
-			cc.execDB = ctx.DB.Index()
-		}
-		if ctx.Props != nil {
-			cc.execProps = append(cc.execProps, ctx.Props...)
-		} else {
-			cc.execProps = append(cc.execProps, q.args)
-		}
-	}
-	if ctx.Dirty > 0 {
-		pos := q.cmd.KeyPositions(q.args, nil)
-		s.afterWrite(&ctx, q.args, pos, shards, all)
+func unlockHeld(s *Server, held commands.Held) {
+	if held.All {
+		s.KS.UnlockAll()
+	} else {
+		s.KS.Unlock(held.Shards)
 	}
 }

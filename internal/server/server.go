@@ -67,6 +67,10 @@ type Server struct {
 	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
 
 	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
+
+	// testAfterRoute, set by tests before Serve, runs between a command's
+	// cluster routing check and its locks (cluster_route_test.go).
+	testAfterRoute func(cmd *commands.Command, args [][]byte)
 }
 
 // Stats are the counters INFO stats reports.

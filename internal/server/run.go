@@ -1,0 +1,162 @@
+package server
+
+// How the server runs a command: commands.Run (Redis's call()) with the
+// connection's Client as its commands.Host. The Client admits the command
+// under its locks (the cluster routing check repeated there), sends a
+// write's effects to the AOF (or collects them for EXEC), touches watched
+// keys, serves blocked clients, parks a blocking command and keeps the
+// statistics. A blocked client served by another client's write runs
+// through servingHost; the AOF loader and other clients without a
+// connection are pseudo-clients (newPseudoClient).
+
+import (
+	"strconv"
+	"time"
+
+	"redgo/internal/commands"
+)
+
+// call runs cmd for the connection: its shards are locked, its effects
+// propagated. A blocking command parks the client here until it is
+// served, times out, is unblocked or the connection drops.
+func (c *Client) call(cmd *commands.Command, args [][]byte) {
+	s := c.srv
+	ctx := &c.ctx
+	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}
+	c.replyStart = len(c.w.Buf)
+	if wait := commands.Run(ctx, commands.LockHere, commands.Propagate, c, commands.Held{}); wait != nil {
+		wait()
+	}
+}
+
+// runQueued runs one command of a transaction: EXEC holds the locks, the
+// effects are collected in execProps and fed whole after the last one.
+func (c *Client) runQueued(q queued, now int64, held commands.Held) {
+	s := c.srv
+	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS,
+		Client: c, Srv: s, NoBlock: true, Now: now}
+	if s.monitors.n.Load() > 0 && !q.cmd.Has(commands.FSkipMonitor) && !q.cmd.Has(commands.FAdmin) {
+		s.monitors.feed(c, q.args)
+	}
+	commands.Run(&ctx, commands.LocksHeld, commands.Collect, c, held)
+}
+
+// newPseudoClient is a client with no connection, as Redis's fake
+// clients: the AOF loader runs the log through one; a master link and
+// scripts will too. It is authenticated and speaks RESP2.
+func (s *Server) newPseudoClient() *Client {
+	c := &Client{srv: s, id: s.nextID.Add(1), createdAt: time.Now(), authed: true}
+	c.proto.Store(2)
+	c.w.Proto = 2
+	return c
+}
+
+// Admit repeats the cluster routing check with the command's shards
+// locked (commands.Host): a key that left the node between the check in
+// execute and the lock, or a slot that moved meanwhile, is redirected
+// instead of served. Commands of a transaction were admitted with EXEC.
+func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
+	if c.srv.cluster == nil || c.inExec || len(pos) == 0 {
+		return ""
+	}
+	keys := c.cl.keys[:0]
+	for _, p := range pos {
+		keys = append(keys, ctx.Args[p])
+	}
+	msg := c.rerouteLocked(keys)
+	clear(keys)
+	c.cl.keys = keys[:0]
+	if msg != "" {
+		ctx.Cmd.RejectedCalls.Add(1)
+		c.srv.countError(msg)
+	}
+	return msg
+}
+
+// BeforeHandler lets a running snapshot capture the keys first
+// (commands.Host).
+func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
+	if snapshotsActive.Load() > 0 {
+		c.srv.snapshotBeforeWrite(ctx, pos) // persist_rdb.go
+	}
+}
+
+// Written sends the effects of a write where eff says, then counts the
+// change, touches watched keys and serves blocked clients
+// (commands.Host).
+func (c *Client) Written(ctx *commands.Ctx, pos []int, held commands.Held, eff commands.Effects) {
+	s := c.srv
+	switch eff {
+	case commands.Propagate:
+		s.propagateCmd(c, ctx)
+	case commands.Collect:
+		c.collect(ctx)
+	}
+	s.afterWrite(ctx, pos, held)
+}
+
+// collect appends a write of a transaction to execProps, with a SELECT
+// when the transaction changed database.
+func (c *Client) collect(ctx *commands.Ctx) {
+	if !c.srv.hasProps.Load() {
+		return
+	}
+	if db := ctx.DB.Index(); len(c.execProps) == 0 {
+		c.execDB = db
+	} else if db != c.execDB {
+		c.execProps = append(c.execProps, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})
+		c.execDB = db
+	}
+	if ctx.Props != nil {
+		c.execProps = append(c.execProps, ctx.Props...)
+	} else {
+		c.execProps = append(c.execProps, ctx.Args)
+	}
+}
+
+// Block parks the client on the keys the handler named; the wait runs
+// after the locks are released (commands.Host).
+func (c *Client) Block(ctx *commands.Ctx) func() {
+	st := c.registerBlock(ctx)
+	return func() { c.waitBlocked(st) }
+}
+
+// Finished keeps the command's statistics (commands.Host): calls, time,
+// failures and error counts, the slow log.
+func (c *Client) Finished(ctx *commands.Ctx, replyStart int, dur time.Duration) {
+	cmd, s := ctx.Cmd, c.srv
+	cmd.Calls.Add(1)
+	cmd.Usec.Add(dur.Microseconds())
+	if b := ctx.W.Buf; len(b) > replyStart && b[replyStart] == '-' {
+		cmd.FailedCalls.Add(1)
+		s.countErrorFromReply(b[replyStart:])
+	}
+	if !cmd.Has(commands.FSkipSlowlog) {
+		s.slowlog.maybeAdd(c, ctx.Args, dur)
+	}
+}
+
+// afterWrite runs after a command changed data: it counts the change,
+// touches watched keys and serves clients blocked on the written keys.
+// The written keys' shards are held.
+func (s *Server) afterWrite(ctx *commands.Ctx, pos []int, held commands.Held) {
+	s.dirty.Add(int64(ctx.Dirty))
+	db, args := ctx.DB, ctx.Args
+	var ready [][]byte
+	anyBlocked := s.stats.BlockedClients.Load() > 0
+	for _, p := range pos {
+		db.Touch(args[p])
+		if anyBlocked && db.HasWaiters(args[p]) {
+			ready = append(ready, args[p])
+		}
+	}
+	if len(ready) > 0 {
+		s.serveReady(db, ready, held)
+	}
+	for _, ref := range ctx.OtherDB {
+		other := s.KS.DB(ref.DB)
+		if k := []byte(ref.Key); anyBlocked && other.HasWaiters(k) {
+			s.serveReady(other, [][]byte{k}, held)
+		}
+	}
+}
