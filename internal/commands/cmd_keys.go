@@ -478,7 +478,7 @@ func objectLookup(c *Ctx) *keyspace.Object {
 
 func cmdObjectEncoding(c *Ctx) {
 	if o := objectLookup(c); o != nil {
-		c.W.BulkString(objectEncoding(o))
+		c.W.BulkString(ObjectEncoding(o))
 	}
 }
 
@@ -618,8 +618,8 @@ func cloneObject(o *keyspace.Object) *keyspace.Object {
 	return nil
 }
 
-// objectEncoding is the name OBJECT ENCODING reports for o.
-func objectEncoding(o *keyspace.Object) string {
+// ObjectEncoding is the name OBJECT ENCODING reports for o.
+func ObjectEncoding(o *keyspace.Object) string {
 	switch o.Type() {
 	case keyspace.TString:
 		return StringEncoding(o)

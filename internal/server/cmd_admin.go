@@ -491,7 +491,7 @@ func debugObject(c *commands.Ctx) {
 		c.Error(commands.ErrNoSuchKey)
 		return
 	}
-	enc := encodingOf(o)
+	enc := commands.ObjectEncoding(o)
 	lru := c.KS.LRUClock()
 	idle := int64(lru) - int64(o.LRU())
 	if idle < 0 {
@@ -508,29 +508,6 @@ func refcountOf(o *keyspace.Object, enc string) int {
 		}
 	}
 	return 1
-}
-
-// encodingOf is the name OBJECT ENCODING reports for o.
-func encodingOf(o *keyspace.Object) string {
-	var v any
-	switch o.Type() {
-	case keyspace.TString:
-		return commands.StringEncoding(o)
-	case keyspace.TList:
-		v = o.List()
-	case keyspace.THash:
-		v = o.Hash()
-	case keyspace.TSet:
-		v = o.Set()
-	case keyspace.TZSet:
-		v = o.ZSet()
-	case keyspace.TStream:
-		return "stream"
-	}
-	if e, ok := v.(interface{ Encoding() string }); ok {
-		return e.Encoding()
-	}
-	return "unknown"
 }
 
 // serializedLength estimates the RDB size of o's value (rdbSavedObjectLen);
