@@ -168,7 +168,7 @@ func (u *clusterUp) wait(sig chan os.Signal, total time.Duration, fn func() erro
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up after %v: %v", total, err)
+			return fmt.Errorf("gave up after %v: %w", total, err)
 		}
 		select {
 		case s := <-sig:

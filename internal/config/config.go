@@ -79,7 +79,7 @@ func Load(path string, args []string) (*Config, error) {
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("Fatal error, can't open config file '%s': %v", path, err)
+			return nil, fmt.Errorf("Fatal error, can't open config file '%s': %w", path, err)
 		}
 		text.Write(data)
 		text.WriteByte('\n')
@@ -450,7 +450,7 @@ func (c *Config) Rewrite() error {
 	}
 	data, err := os.ReadFile(c.File)
 	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("ERR Rewriting config file: %v", err)
+		return fmt.Errorf("ERR Rewriting config file: %w", err)
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -497,7 +497,7 @@ func (c *Config) Rewrite() error {
 	tmp := c.File + ".tmp-rewrite"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("ERR Rewriting config file: %v", err)
+		return fmt.Errorf("ERR Rewriting config file: %w", err)
 	}
 	_, err = f.WriteString(strings.Join(out, "\n") + "\n")
 	if err == nil {
@@ -509,7 +509,7 @@ func (c *Config) Rewrite() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("ERR Rewriting config file: %v", err)
+		return fmt.Errorf("ERR Rewriting config file: %w", err)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func (s *Server) OpenLog() error {
 	if f := s.Cfg.Get("logfile"); f != "" {
 		file, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return fmt.Errorf("Can't open the log file: %v", err)
+			return fmt.Errorf("Can't open the log file: %w", err)
 		}
 		out = file
 	}

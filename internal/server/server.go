@@ -159,7 +159,7 @@ func (s *Server) Listen() error {
 	addr := net.JoinHostPort(host, s.Cfg.Get("port"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("Could not create server TCP listening socket %s: %v", addr, err)
+		return fmt.Errorf("Could not create server TCP listening socket %s: %w", addr, err)
 	}
 	s.ln = ln
 	return s.clusterListen()
