@@ -208,8 +208,8 @@ func (s *Server) serveOne(st *blockState, shards []int, allLocked bool) [][]byte
 	db := s.KS.DB(st.db)
 	ctx := commands.Ctx{Args: st.args, Cmd: st.cmd, W: &w, DB: db, KS: s.KS, Now: time.Now().UnixMilli(),
 		NoBlock: true, Serving: true, Client: st.client, Srv: s}
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(&ctx, pos) // persist_rdb.go
+	if s.snapshotting() {
+		s.snapshotBeforeWrite(&ctx, pos) // persist.go
 	}
 	st.cmd.Handler(&ctx)
 	if ctx.Blocked {

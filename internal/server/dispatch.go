@@ -179,8 +179,8 @@ func (c *Client) call(cmd *commands.Command, args [][]byte, inExec bool) {
 	if !inExec {
 		c.replyStart = before
 	}
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(ctx, pos) // persist_rdb.go: capture keys before a BGSAVE reaches them
+	if s.snapshotting() {
+		s.snapshotBeforeWrite(ctx, pos) // persist.go: capture keys before a BGSAVE reaches them
 	}
 	cmd.Handler(ctx)
 	if ctx.Dirty > 0 {

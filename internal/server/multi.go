@@ -202,8 +202,8 @@ func (cc *Client) runQueued(q queued, shards []int, all bool) {
 		s.monitors.feed(cc, q.args)
 	}
 	before := len(cc.w.Buf)
-	if snapshotsActive.Load() > 0 {
-		s.snapshotBeforeWrite(&ctx, q.cmd.KeyPositions(q.args, nil)) // persist_rdb.go
+	if s.snapshotting() {
+		s.snapshotBeforeWrite(&ctx, q.cmd.KeyPositions(q.args, nil)) // persist.go
 	}
 	q.cmd.Handler(&ctx)
 	q.cmd.Calls.Add(1)
