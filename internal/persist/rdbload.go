@@ -67,6 +67,7 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 	}
 	var info loadInfo
 	d := rdb.NewDecoder(bufio.NewReaderSize(src, 1<<20))
+	d.Limits = ks.Limits
 	now := ks.Now()
 	nowS := now / 1000
 	var ctime int64

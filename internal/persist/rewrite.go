@@ -256,7 +256,10 @@ func (st *aofState) baseFromSnapshot(j *saveJob, tmp string) (int64, error) {
 // and writes its serialization to tmp (a RESP base: aof-use-rdb-preamble
 // no).
 func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
-	ks := keyspace.New(st.p.h.Keyspace().NumDB())
+	live := st.p.h.Keyspace()
+	ks := keyspace.New(live.NumDB())
+	ks.Limits = live.Limits
+	ks.MaxBulkLen.Store(live.MaxBulkLen.Load())
 	r := newReplayer(st.p.h, ks)
 	for _, info := range sources {
 		if st.rw.abort.Load() {

@@ -86,7 +86,7 @@ func (s *Server) initAdmin() {
 		s.slowlog.maxLen.Store(n)
 		return nil
 	})
-	registerEncodingHooks(cfg)
+	registerEncodingHooks(cfg, s.KS)
 }
 
 // sample records the instantaneous metrics; the cron calls it every 100 ms.

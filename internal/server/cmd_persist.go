@@ -148,7 +148,7 @@ func cmdRestore(c *commands.Ctx) {
 		c.Error(errBadPayload)
 		return
 	}
-	o, err := rdb.Restore(payload)
+	o, err := rdb.Restore(payload, c.KS.Limits)
 	if err != nil {
 		c.Error(errBadFormat)
 		return

@@ -123,11 +123,11 @@ func (s *Server) applyConfig() {
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
 	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
-	commands.SetProtoMaxBulkLen(cfg.Int("proto-max-bulk-len"))
+	s.KS.MaxBulkLen.Store(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.maxBulk.Store(n)
-		commands.SetProtoMaxBulkLen(n)
+		s.KS.MaxBulkLen.Store(n)
 		return nil
 	})
 	cfg.OnSet("client-query-buffer-limit", func(v string) error {
@@ -137,7 +137,6 @@ func (s *Server) applyConfig() {
 	})
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
-	applyEncodingConfig(cfg)
 	s.initAdmin()
 }
 
