@@ -310,14 +310,16 @@ func (st *aofState) loadFile(r *replayer, name string, last bool) (int64, error)
 		return 0, fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %w", name, err)
 	}
 	defer done()
-	src := &readErrs{r: in}
-	valid, err := r.replay(src, base, size-base)
+	valid, err, ioErr := r.replayFrom(in, base, size-base)
+	if ioErr != nil { // never taken for a torn tail: nothing is cut
+		return 0, fmt.Errorf("Unrecoverable error reading the append only file %s: %w", name, ioErr)
+	}
 	if err == nil {
 		return size, nil
 	}
 	e := aof.AsError(err)
 	if e == nil {
-		return 0, fmt.Errorf("%w reading the append only file %s", src.classify(err), name)
+		return 0, fmt.Errorf("%w reading the append only file %s", err, name)
 	}
 	if !e.Truncated {
 		return 0, &CorruptError{Err: e, Msg: fmt.Sprintf("Bad file format reading the append only file %s at offset %d (%s): "+

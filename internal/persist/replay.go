@@ -30,6 +30,15 @@ type replayer struct {
 
 func newReplayer(h Host, ks *keyspace.Keyspace) *replayer { return &replayer{ks: ks, h: h} }
 
+// replayFrom is replay that tells a failed read apart (ioErr): the
+// scanner takes any read error for the end of the input, so without this
+// a disk error would look like a clean end or a torn tail.
+func (r *replayer) replayFrom(in io.Reader, base, size int64) (valid int64, err, ioErr error) {
+	src := &readErrs{r: in}
+	valid, err = r.replay(src, base, size)
+	return valid, err, src.err
+}
+
 // replay reads commands from r (size bytes, starting at file offset base)
 // and applies them. It returns the offset up to which the file was whole:
 // a transaction cut at the end is dropped and counts as truncated.

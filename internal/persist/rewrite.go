@@ -290,7 +290,11 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 		return fmt.Errorf("the RDB base %s: %w", name, err)
 	}
 	defer done()
-	if _, err := r.replay(in, base, size-base); err != nil {
+	_, err, ioErr := r.replayFrom(in, base, size-base)
+	if ioErr != nil {
+		err = ioErr
+	}
+	if err != nil {
 		return fmt.Errorf("replaying %s: %w", name, err)
 	}
 	return nil
