@@ -76,7 +76,7 @@ func (h *Hash) ConvertIfLong(args ...[]byte) {
 	if h.d != nil {
 		return
 	}
-	maxValue := h.lim.HashMaxListpackValue()
+	maxValue := h.lim.Get(HashMaxListpackValue)
 	for _, a := range args {
 		if len(a) > maxValue {
 			h.convert()
@@ -113,7 +113,7 @@ func (h *Hash) Has(field []byte) bool {
 
 // Set stores value at field, reporting whether the field is new.
 func (h *Hash) Set(field, value []byte) bool {
-	if h.d == nil && (len(field) > h.lim.HashMaxListpackValue() || len(value) > h.lim.HashMaxListpackValue()) {
+	if h.d == nil && (len(field) > h.lim.Get(HashMaxListpackValue) || len(value) > h.lim.Get(HashMaxListpackValue)) {
 		h.convert()
 	}
 	if h.d != nil {
@@ -141,7 +141,7 @@ func (h *Hash) Set(field, value []byte) bool {
 	h.lp = hlpAppend(hlpAppend(h.lp, field), value)
 	n := binary.LittleEndian.Uint32(h.lp) + 1
 	binary.LittleEndian.PutUint32(h.lp, n)
-	if int(n) > h.lim.HashMaxListpackEntries() {
+	if int(n) > h.lim.Get(HashMaxListpackEntries) {
 		h.convert()
 	}
 	return true

@@ -43,27 +43,27 @@ func TestHashListpackOrder(t *testing.T) {
 
 func TestHashConversion(t *testing.T) {
 	h := NewHash(nil)
-	for i := range defHashMaxListpackEntries {
+	for i := range def(HashMaxListpackEntries) {
 		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"))
 	}
 	if h.Encoding() != "listpack" {
 		t.Fatal("converted too early")
 	}
 	h.Set([]byte("one more"), []byte("v"))
-	if h.Encoding() != "hashtable" || h.Len() != defHashMaxListpackEntries+1 {
+	if h.Encoding() != "hashtable" || h.Len() != def(HashMaxListpackEntries)+1 {
 		t.Fatalf("enc %s len %d", h.Encoding(), h.Len())
 	}
 	h2 := NewHash(nil)
-	h2.Set([]byte("f"), []byte(strings.Repeat("x", defHashMaxListpackValue)))
+	h2.Set([]byte("f"), []byte(strings.Repeat("x", def(HashMaxListpackValue))))
 	if h2.Encoding() != "listpack" {
 		t.Fatal("value at the limit converted")
 	}
-	h2.Set([]byte("g"), []byte(strings.Repeat("x", defHashMaxListpackValue+1)))
+	h2.Set([]byte("g"), []byte(strings.Repeat("x", def(HashMaxListpackValue)+1)))
 	if h2.Encoding() != "hashtable" {
 		t.Fatal("long value kept in listpack")
 	}
 	h3 := NewHash(nil)
-	h3.ConvertIfLong([]byte("a"), []byte(strings.Repeat("x", defHashMaxListpackValue+1)))
+	h3.ConvertIfLong([]byte("a"), []byte(strings.Repeat("x", def(HashMaxListpackValue)+1)))
 	if h3.Encoding() != "hashtable" {
 		t.Fatal("ConvertIfLong")
 	}
@@ -73,7 +73,7 @@ func TestHashConversion(t *testing.T) {
 // encodings, across conversions, table growth and shrinking.
 func TestHashModel(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for _, limit := range []int{defHashMaxListpackEntries, 4} {
+	for _, limit := range []int{def(HashMaxListpackEntries), 4} {
 		lim := NewLimits()
 		lim.Set("hash-max-listpack-entries", int64(limit))
 		h, m := NewHash(lim), map[string]string{}

@@ -441,12 +441,12 @@ func promote(b []byte, index int, count uint8) ([]byte, int) {
 // callers invalidate it when anything changed.
 func HLLAdd(b []byte, ele []byte, lim *Limits) ([]byte, int) {
 	index, count := hllPatLen(ele)
-	return hllSet(b, index, count, lim.HLLSparseMaxBytes())
+	return hllSet(b, index, count, lim.Get(HLLSparseMaxBytes))
 }
 
 // HLLSetRegister raises register i to v (PFMERGE's write-back).
 func HLLSetRegister(b []byte, i int, v uint8, lim *Limits) []byte {
-	b, _ = hllSet(b, i, v, lim.HLLSparseMaxBytes())
+	b, _ = hllSet(b, i, v, lim.Get(HLLSparseMaxBytes))
 	return b
 }
 

@@ -57,7 +57,7 @@ func TestHLLSparseDenseAgree(t *testing.T) {
 				t.Fatal("raw count differs")
 			}
 		}
-		if HLLIsSparse(sp) && len(sp) > defHLLSparseMaxBytes {
+		if HLLIsSparse(sp) && len(sp) > def(HLLSparseMaxBytes) {
 			t.Fatalf("sparse value of %d bytes", len(sp))
 		}
 	}

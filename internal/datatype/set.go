@@ -91,7 +91,7 @@ func (s *Set) Add(m []byte) bool {
 				return false
 			}
 			s.is = isetInsert(s.is, i, v)
-			if s.Len() > s.lim.SetMaxIntsetEntries() {
+			if s.Len() > s.lim.Get(SetMaxIntsetEntries) {
 				s.convert()
 			}
 			return true

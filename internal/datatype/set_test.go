@@ -74,14 +74,14 @@ func TestIsetParse(t *testing.T) {
 
 func TestSetConversion(t *testing.T) {
 	s := NewSet(nil)
-	for i := range defSetMaxIntsetEntries {
+	for i := range def(SetMaxIntsetEntries) {
 		s.Add([]byte(strconv.Itoa(i)))
 	}
 	if s.Encoding() != "intset" {
 		t.Fatal("converted too early")
 	}
 	s.Add([]byte("100000"))
-	if s.Encoding() != "hashtable" || s.Len() != defSetMaxIntsetEntries+1 || !s.Has([]byte("5")) {
+	if s.Encoding() != "hashtable" || s.Len() != def(SetMaxIntsetEntries)+1 || !s.Has([]byte("5")) {
 		t.Fatal("conversion at the entry limit")
 	}
 	s2 := NewSet(nil)

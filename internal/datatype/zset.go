@@ -56,8 +56,8 @@ func NewZSet(lim *Limits) *ZSet { return NewZSetSized(lim, 0, 0) }
 // a set that will hold n members, the longest maxlen bytes long.
 func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
 	z := &ZSet{lim: lim}
-	entries := lim.ZSetMaxListpackEntries()
-	if n > entries || maxlen > lim.ZSetMaxListpackValue() || entries == 0 {
+	entries := lim.Get(ZSetMaxListpackEntries)
+	if n > entries || maxlen > lim.Get(ZSetMaxListpackValue) || entries == 0 {
 		z.toSkiplist()
 	}
 	return z
@@ -187,7 +187,7 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // that would grow past the limits first, as Redis's zsetAdd.
 func (z *ZSet) Insert(member string, score float64) {
 	if z.sl == nil {
-		if len(z.lp)+1 > z.lim.ZSetMaxListpackEntries() || len(member) > z.lim.ZSetMaxListpackValue() {
+		if len(z.lp)+1 > z.lim.Get(ZSetMaxListpackEntries) || len(member) > z.lim.Get(ZSetMaxListpackValue) {
 			z.toSkiplist()
 		} else {
 			e := ZEntry{member, lpScore(score)}

@@ -131,7 +131,7 @@ func TestZSetModel(t *testing.T) {
 			}
 		}
 		z.check(t, model)
-		if (peak > defZSetMaxListpackEntries) != (z.Encoding() == "skiplist") {
+		if (peak > def(ZSetMaxListpackEntries)) != (z.Encoding() == "skiplist") {
 			t.Fatalf("encoding %s with %d members", z.Encoding(), z.Len())
 		}
 		c := z.Clone()
@@ -175,7 +175,7 @@ func TestZSetLex(t *testing.T) {
 
 func TestZSetEncoding(t *testing.T) {
 	z := NewZSet(nil)
-	for i := 0; i < defZSetMaxListpackEntries; i++ {
+	for i := 0; i < def(ZSetMaxListpackEntries); i++ {
 		z.Insert(fmt.Sprint(i), 1)
 	}
 	if z.Encoding() != "listpack" {
@@ -190,7 +190,7 @@ func TestZSetEncoding(t *testing.T) {
 		t.Fatal("converted back")
 	}
 	z = NewZSet(nil)
-	z.Insert(string(make([]byte, defZSetMaxListpackValue+1)), 1)
+	z.Insert(string(make([]byte, def(ZSetMaxListpackValue)+1)), 1)
 	if z.Encoding() != "skiplist" {
 		t.Fatal("long member kept in listpack")
 	}

@@ -65,11 +65,7 @@ func (p *Persist) InfoRDB(add func(k, v string)) {
 	add("rdb_changes_since_last_save", itoa(p.h.Dirty()))
 	add("rdb_bgsave_in_progress", boolInt(r.BgsaveInProgress))
 	add("rdb_last_save_time", itoa(p.lastSave.Load()))
-	status := "ok"
-	if !r.LastOK {
-		status = "err"
-	}
-	add("rdb_last_bgsave_status", status)
+	add("rdb_last_bgsave_status", okErr(r.LastOK))
 	add("rdb_last_bgsave_time_sec", itoa(r.LastBgsaveSecs))
 	add("rdb_current_bgsave_time_sec", itoa(r.CurrentSecs))
 	add("rdb_saves", itoa(r.Saves))
