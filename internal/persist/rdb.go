@@ -14,16 +14,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"redgo/internal/config"
-	"redgo/internal/keyspace"
-	"redgo/internal/rdb"
-	"redgo/internal/vfs"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"redgo/internal/config"
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
+	"redgo/internal/vfs"
 )
 
 // rdbState is one server's RDB persistence.

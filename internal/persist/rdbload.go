@@ -10,10 +10,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"redgo/internal/keyspace"
-	"redgo/internal/rdb"
 	"strconv"
 	"time"
+
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
 )
 
 // loadAtStart loads dbfilename if it exists. A *CorruptError (ErrCorrupt)

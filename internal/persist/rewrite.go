@@ -5,15 +5,13 @@ package persist
 // base written when the AOF is turned on at run time.
 //
 // With the AOF on, a rewrite does what Redis 7 does with a fork, without
-// one: it opens a new incremental file and switches the writer to it (the
-// cut: every write fed before is in the old files, every later one in the
-// new file), then builds the new base by replaying the old base and
-// incremental files into a private keyspace and serializing that. The
-// base is therefore exactly the state at the cut, and the live keyspace is
-// never locked. (Reading the live keyspace shard by shard instead would
-// mix states: a write between the cut and its shard's turn would be both
-// in the base and in the new incremental file, and replayed twice.)
-// Then the manifest is switched atomically and the old files deleted.
+// one: it opens a new incremental file and cuts the log there (every write
+// fed before is in the old files, every later one in the new file). With
+// aof-use-rdb-preamble yes the cut is made at the instant of a snapshot of
+// the live keyspace (snapshot.go, as BGSAVE's), which becomes the new
+// base; with no, the base is built by replaying the files before the cut
+// into a private keyspace. Either way the base is exactly the state at the
+// cut. Then the manifest is switched atomically and the old files deleted.
 //
 // With the AOF off (BGREWRITEAOF) or being turned on, there is no log to
 // cut: an RDB base is a snapshot of the live keyspace, and when turning

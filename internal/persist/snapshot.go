@@ -8,10 +8,9 @@ package persist
 // moment it starts a keyspace.Snapshot and notes the per-database sizes
 // and the dirty counter; then a goroutine walks the databases slot by slot
 // and writes the file. It holds a slot's shard lock only while it encodes
-// 64 keys (long strings are LZF-compressed after the lock is released),
-// then lets waiting writers in. Meanwhile the dispatcher calls
-// snapshotBeforeWrite before every write: a key the walk has not reached
-// is serialized first, as it was at the instant, into a per-shard buffer
+// Options.WalkChunk (64) keys (long strings are LZF-compressed after the lock is released),
+// then lets waiting writers in. Meanwhile the host calls BeforeWrite
+// before every write: a key the walk has not reached is serialized first, as it was at the instant, into a per-shard buffer
 // that the walk appends to the file when it next visits that shard. Those
 // buffers and the set of keys handled early are the extra memory a save
 // needs (INFO current_cow_size counts the buffers); a writer waits at most
@@ -19,22 +18,20 @@ package persist
 // holds the databases in order, with extra SELECTDB opcodes where
 // early-captured keys of another database are appended (Redis's loader
 // accepts SELECTDB anywhere).
-//
-// Files are written to temp-<pid>.rdb in dir, fsynced, renamed to
-// dbfilename, and the directory is fsynced.
 
 import (
 	"fmt"
 	"io"
-	"redgo/internal/commands"
-	"redgo/internal/keyspace"
-	"redgo/internal/rdb"
-	"redgo/internal/slot"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
+	"redgo/internal/slot"
 )
 
 // saveJob is one snapshot being written.

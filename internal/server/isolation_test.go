@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"redgo/internal/vfs"
-
 	"github.com/redis/go-redis/v9"
+
+	"redgo/internal/vfs"
 )
 
 // TestTwoServersIsolated runs two servers in one process with different
