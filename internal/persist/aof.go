@@ -419,7 +419,7 @@ func (st *aofState) enable() error {
 	st.paths()
 	if err := st.fs.MkdirAll(st.dir); err != nil {
 		st.p.h.Logf("# Can't open or create append-only dir %s: %v", st.dir, err)
-		return errors.New("Unable to turn on AOF. Check server logs.")
+		return errors.New(errAOFTurnOn)
 	}
 	if st.man == nil {
 		if err := st.loadManifest(); err != nil {
@@ -432,7 +432,7 @@ func (st *aofState) enable() error {
 	if err := st.startRewriteLocked(rwEnable); err != nil {
 		st.on = false
 		st.p.h.Logf("# %v", err)
-		return errors.New("Unable to turn on AOF. Check server logs.")
+		return errors.New(errAOFTurnOn)
 	}
 	return nil
 }

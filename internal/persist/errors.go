@@ -17,6 +17,21 @@ var (
 	ErrSaveInProgress = errors.New("Background save already in progress")
 	// ErrRewriteInProgress is BGREWRITEAOF while a rewrite runs.
 	ErrRewriteInProgress = errors.New("Background append only file rewriting already in progress")
+
+	errSaveAborted    = errors.New("save aborted")
+	errRewriteAborted = errors.New("rewrite aborted")
+)
+
+// Reply texts, Redis's own: the error is returned as it is for the
+// command's reply (DEBUG RELOAD, CONFIG SET appendonly yes).
+const (
+	errAOFTurnOn  = "Unable to turn on AOF. Check server logs."
+	errReloadSave = "ERR Error trying to save the DB"
+	errReloadLoad = "ERR Error trying to load the RDB dump, check server logs."
+	errMisconfRDB = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
+		"Commands that may modify the data set are disabled, because this instance is configured to report errors " +
+		"during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs " +
+		"for details about the RDB error."
 )
 
 // CorruptError is a load that failed on the file's content. Its text is

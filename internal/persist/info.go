@@ -74,12 +74,6 @@ func (p *Persist) InfoRDB(add func(k, v string)) {
 	add("rdb_last_load_keys_loaded", itoa(r.LoadedKeys))
 }
 
-// errMisconfRDB is Redis's reply to writes refused after a failed BGSAVE.
-const errMisconfRDB = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
-	"Commands that may modify the data set are disabled, because this instance is configured to report errors " +
-	"during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs " +
-	"for details about the RDB error."
-
 // rdbWritesDenied returns the error a write command (and PING) must get
 // instead of running when the last BGSAVE failed, save rules are set and
 // stop-writes-on-bgsave-error is yes (Redis's writeCommandsDeniedByDiskError),

@@ -77,8 +77,6 @@ func (st *rdbState) path() string { return filepath.Join(st.dir(), st.p.h.Config
 
 // ---- saving ----
 
-var errSaveAborted = errors.New("save aborted")
-
 // writeAtomic writes dbfilename through the temporary file tmpName (in
 // dir) with fill, as Redis's rdbSave: fsync, rename, fsync of the dir.
 // Errors carry Redis's log texts and wrap the cause.

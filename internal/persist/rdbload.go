@@ -139,7 +139,7 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 			func(w io.Writer) error { return p.WriteRDB(ks, w, false) })
 		if err != nil {
 			p.h.Logf("# %v", err)
-			return errors.New("ERR Error trying to save the DB")
+			return errors.New(errReloadSave)
 		}
 		p.markSaved(p.h.Dirty())
 	}
@@ -151,12 +151,12 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 	f, err := p.fs.Open(st.path())
 	if err != nil {
 		p.h.Logf("# %v", err)
-		return errors.New("ERR Error trying to load the RDB dump, check server logs.")
+		return errors.New(errReloadLoad)
 	}
 	defer f.Close()
 	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge}); err != nil {
 		p.h.Logf("# Error loading the RDB dump: %v", err)
-		return errors.New("ERR Error trying to load the RDB dump, check server logs.")
+		return errors.New(errReloadLoad)
 	}
 	p.h.Logf("DB reloaded by DEBUG RELOAD")
 	return nil

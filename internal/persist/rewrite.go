@@ -21,7 +21,6 @@ package persist
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -207,7 +206,7 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job
 		size, err = st.baseFromLive(mode == rwEnable, tmp)
 	}
 	if err == nil && st.rw.abort.Load() {
-		err = errors.New("rewrite aborted")
+		err = errRewriteAborted
 	}
 	if err != nil {
 		st.fs.Remove(tmp)
@@ -261,7 +260,7 @@ func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
 	r := newReplayer(st.p.h, ks)
 	for _, info := range sources {
 		if st.rw.abort.Load() {
-			return 0, errors.New("rewrite aborted")
+			return 0, errRewriteAborted
 		}
 		if err := st.replayFile(r, ks, info.Name); err != nil {
 			return 0, err
@@ -345,7 +344,7 @@ func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) 
 	ow := &vfs.OffsetWriter{F: f}
 	err = st.baseImage(ks, false, writerFunc(func(b []byte) error {
 		if st.rw.abort.Load() {
-			return errors.New("rewrite aborted")
+			return errRewriteAborted
 		}
 		_, err := ow.Write(b)
 		return err
@@ -366,7 +365,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, 
 	defer st.mu.Unlock()
 	if st.rw.abort.Load() {
 		st.fs.Remove(tmp)
-		return errors.New("rewrite aborted")
+		return errRewriteAborted
 	}
 	m := st.man.Clone()
 	baseName := m.NewBase(st.prefix, asRDB)

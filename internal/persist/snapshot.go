@@ -223,33 +223,12 @@ func (st *rdbState) removeHook(j *saveJob) {
 // run walks the snapshot and writes it to f.
 func (j *saveJob) run(f io.Writer) error {
 	p := j.st.p
-	ks := p.h.Keyspace()
 	w := rdb.NewWriter(f)
 	w.Checksum = p.h.Config().Bool("rdbchecksum")
 	if err := w.Header(rdbAux(j.aofBase), j.opt.Compress); err != nil {
 		return err
 	}
-	dw := newDBWriter(w, j.sizes)
-	var buf, out []byte
-	var spans []rdb.Span
-	var encErr error
-	// finish compresses what was encoded under a lock (spans), then writes.
-	finish := func(db int, b []byte, spans []rdb.Span) error {
-		if len(spans) > 0 {
-			out = rdb.CompressDeferred(out[:0], b, spans)
-			b = out
-		}
-		return dw.write(db, b)
-	}
-	drain := func(segs []capSeg) error {
-		for _, sg := range segs {
-			j.capBytes.Add(-int64(len(sg.b)))
-			if err := finish(sg.db, sg.b, sg.spans); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}
 	for db := range j.sizes {
 		if j.sizes[db][0] == 0 {
 			continue
@@ -261,52 +240,20 @@ func (j *saveJob) run(f io.Writer) error {
 			if p.opt.WalkHook != nil {
 				p.opt.WalkHook(db, sl)
 			}
-			sh := sl % keyspace.NShards
-			ks.ShardLock(sh)
-			held := time.Now()
-			segs := j.bufs[sh]
-			j.bufs[sh] = nil
-			buf, spans = buf[:0], spans[:0]
-			n := j.snap.TakeSlot(db, sl, func(k string, o *keyspace.Object) {
-				if encErr != nil {
-					return
-				}
-				opt := j.entryOpts(o)
-				opt.Deferred = &spans
-				buf, encErr = rdb.AppendEntry(buf, k, o, opt)
-			}, p.opt.WalkChunk, func() {
-				// Let the writers waiting for this shard in.
-				ks.ShardUnlock(sh)
-				j.holds.add(time.Since(held))
-				runtime.Gosched()
-				ks.ShardLock(sh)
-				held = time.Now()
-			})
-			ks.ShardUnlock(sh)
-			j.holds.add(time.Since(held))
-			if encErr != nil {
-				return encErr
-			}
-			j.processed.Add(int64(n))
-			if err := drain(segs); err != nil {
+			if err := jw.slot(db, sl); err != nil {
 				return err
-			}
-			if err := finish(db, buf, spans); err != nil {
-				return err
-			}
-			if cap(buf) > 4<<20 {
-				buf, out = nil, nil
 			}
 		}
 	}
 	// Every slot is taken now: nothing more can be captured. Write the
 	// captures made since the walk last visited each shard.
+	ks := p.h.Keyspace()
 	for sh := 0; sh < keyspace.NShards; sh++ {
 		ks.ShardLock(sh)
 		segs := j.bufs[sh]
 		j.bufs[sh] = nil
 		ks.ShardUnlock(sh)
-		if err := drain(segs); err != nil {
+		if err := jw.drain(segs); err != nil {
 			return err
 		}
 	}
@@ -316,7 +263,81 @@ func (j *saveJob) run(f io.Writer) error {
 	return w.Finish()
 }
 
-// ---- the dispatcher's hook ----
+// jobWriter is the walk's output: the database writer and the buffers it
+// reuses from slot to slot.
+type jobWriter struct {
+	j     *saveJob
+	dw    *dbWriter
+	buf   []byte     // one slot's entries, encoded under the shard lock
+	spans []rdb.Span // their long strings, compressed after the lock
+	out   []byte     // buf compressed
+}
+
+// slot encodes the keys of one slot not captured yet, holding its shard
+// lock per WalkChunk keys, then writes them after the captures the shard
+// holds.
+func (jw *jobWriter) slot(db, sl int) error {
+	j := jw.j
+	ks := j.st.p.h.Keyspace()
+	sh := sl % keyspace.NShards
+	ks.ShardLock(sh)
+	held := time.Now()
+	segs := j.bufs[sh]
+	j.bufs[sh] = nil
+	jw.buf, jw.spans = jw.buf[:0], jw.spans[:0]
+	var encErr error
+	n := j.snap.TakeSlot(db, sl, func(k string, o *keyspace.Object) {
+		if encErr != nil {
+			return
+		}
+		opt := j.entryOpts(o)
+		opt.Deferred = &jw.spans
+		jw.buf, encErr = rdb.AppendEntry(jw.buf, k, o, opt)
+	}, j.st.p.opt.WalkChunk, func() {
+		// Let the writers waiting for this shard in.
+		ks.ShardUnlock(sh)
+		j.holds.add(time.Since(held))
+		runtime.Gosched()
+		ks.ShardLock(sh)
+		held = time.Now()
+	})
+	ks.ShardUnlock(sh)
+	j.holds.add(time.Since(held))
+	if encErr != nil {
+		return encErr
+	}
+	j.processed.Add(int64(n))
+	if err := jw.drain(segs); err != nil {
+		return err
+	}
+	if err := jw.finish(db, jw.buf, jw.spans); err != nil {
+		return err
+	}
+	if cap(jw.buf) > 4<<20 {
+		jw.buf, jw.out = nil, nil
+	}
+	return nil
+}
+
+// finish compresses what was encoded under a lock (spans), then writes.
+func (jw *jobWriter) finish(db int, b []byte, spans []rdb.Span) error {
+	if len(spans) > 0 {
+		jw.out = rdb.CompressDeferred(jw.out[:0], b, spans)
+		b = jw.out
+	}
+	return jw.dw.write(db, b)
+}
+
+// drain writes early captures.
+func (jw *jobWriter) drain(segs []capSeg) error {
+	for _, sg := range segs {
+		jw.j.capBytes.Add(-int64(len(sg.b)))
+		if err := jw.finish(sg.db, sg.b, sg.spans); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // BeforeWrite is the "serialize before first write" hook: the host calls
 // it just before a command's handler, with the command's shards held,
