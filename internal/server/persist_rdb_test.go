@@ -2,9 +2,7 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,7 +18,6 @@ import (
 
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
-	"redgo/internal/persist"
 	"redgo/internal/rdb"
 	"redgo/internal/rdb/rdbtest"
 	"redgo/internal/slot"
@@ -883,35 +880,3 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 
 // slot8000 stops the walk in the middle of the slots.
 const slot8000 = 8000
-
-// TestRDBPreambleLoader: the loader the AOF uses for its RDB part reports
-// exactly the bytes of the image (the log follows) and keeps keys that
-// already expired (later log entries may refer to them).
-func TestRDBPreambleLoader(t *testing.T) {
-	s := mustStartRDB(t, t.TempDir())
-	rc := goRedis(t, s.Addr().String())
-	rdbDo(t, rc, "SET", "a", "1")
-	rdbDo(t, rc, "SET", "gone", "x", "PX", "30")
-	var img bytes.Buffer
-	s.KS.LockAll()
-	err := s.persist.WriteRDB(s.KS, &img, true)
-	s.KS.UnlockAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	tail := "*1\r\n$4\r\nPING\r\n"
-	ks := keyspace.New(16)
-	n, err := persist.LoadRDBPreamble(ks, io.MultiReader(bytes.NewReader(img.Bytes()), strings.NewReader(tail)))
-	if err != nil || n != int64(img.Len()) {
-		t.Fatalf("consumed %d of %d: %v", n, img.Len(), err)
-	}
-	ks.LockAll()
-	defer ks.UnlockAll()
-	if o := ks.DB(0).RawGet([]byte("gone")); o == nil {
-		t.Fatal("expired key dropped from the AOF's RDB part")
-	}
-	if o := ks.DB(0).RawGet([]byte("a")); o == nil || string(o.Bytes()) != "1" {
-		t.Fatal("key lost")
-	}
-}
