@@ -34,7 +34,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/resp"
@@ -148,7 +147,7 @@ func (p *Persist) Shutdown(save bool) error {
 }
 
 // Snapshotting reports whether a snapshot is being written: only then
-// must the host call BeforeWrite. Two atomic loads.
+// must the host call BeforeWrite. One atomic load.
 func (p *Persist) Snapshotting() bool { return p.snapshots.Load() > 0 }
 
 // WritesDenied is Redis's writeCommandsDeniedByDiskError: the error a
@@ -165,13 +164,3 @@ func (p *Persist) WritesDenied() string {
 
 // MisconfAOF is Redis's reply to writes refused after an AOF write error.
 func MisconfAOF(errText string) string { return "MISCONF Errors writing to the AOF file: " + errText }
-
-// debugWrites reports whether DEBUG sub writes the whole keyspace.
-func debugWrites(sub []byte) bool {
-	for _, w := range []string{"populate", "reload", "loadaof"} {
-		if commands.EqualFold(sub, w) {
-			return true
-		}
-	}
-	return false
-}

@@ -397,3 +397,13 @@ func (p *Persist) BeforeWrite(ctx *commands.Ctx, pos []int) {
 		}
 	}
 }
+
+// debugWrites reports whether DEBUG sub writes the whole keyspace.
+func debugWrites(sub []byte) bool {
+	for _, w := range []string{"populate", "reload", "loadaof"} {
+		if commands.EqualFold(sub, w) {
+			return true
+		}
+	}
+	return false
+}
