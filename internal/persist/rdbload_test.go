@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"redgo/internal/keyspace"
 )
@@ -17,9 +16,11 @@ func TestRDBPreambleLoader(t *testing.T) {
 	h := newTestHost(t)
 	defer h.close()
 	p := New(h, Options{})
+	const at = 1_700_000_000_000 // ms: the image is written at, loaded after
+	h.ks.Now = func() int64 { return at }
 	h.ks.DB(0).Set([]byte("a"), keyspace.NewString([]byte("1")), false)
 	gone := keyspace.NewString([]byte("x"))
-	gone.SetExpire(h.ks.Now() + 30)
+	gone.SetExpire(at + 30)
 	h.ks.DB(0).Set([]byte("gone"), gone, false)
 	var img bytes.Buffer
 	h.ks.LockAll()
@@ -28,9 +29,9 @@ func TestRDBPreambleLoader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
 	tail := "*1\r\n$4\r\nPING\r\n"
 	ks := keyspace.New(16)
+	ks.Now = func() int64 { return at + 50 } // "gone" has expired
 	n, err := LoadRDBPreamble(ks, io.MultiReader(bytes.NewReader(img.Bytes()), strings.NewReader(tail)))
 	if err != nil || n != int64(img.Len()) {
 		t.Fatalf("consumed %d of %d: %v", n, img.Len(), err)
