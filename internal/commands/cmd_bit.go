@@ -34,7 +34,7 @@ func bitOffsetArg(c *Ctx, arg []byte, hash bool, nbits int) (int64, bool) {
 	if ok && useHash {
 		v *= int64(nbits) // wraps like Redis; a negative result is rejected below
 	}
-	if !ok || v < 0 || v>>3 >= ProtoMaxBulkLen() {
+	if !ok || v < 0 || v>>3 >= c.KS.MaxBulkLen.Load() {
 		c.W.Error(ErrBitOffset)
 		return 0, false
 	}

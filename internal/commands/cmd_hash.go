@@ -71,7 +71,7 @@ func hashLookup(c *Ctx, key []byte, write bool) (*datatype.Hash, bool) {
 func hashLookupCreate(c *Ctx, key []byte) (*datatype.Hash, bool) {
 	h, ok := hashLookup(c, key, true)
 	if ok && h == nil {
-		h = datatype.NewHash()
+		h = datatype.NewHash(c.KS.Limits)
 		c.DB.Set(key, keyspace.NewHash(h), false)
 	}
 	return h, ok

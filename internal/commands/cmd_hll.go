@@ -61,7 +61,7 @@ func cmdPfadd(c *Ctx) {
 	o.Flags |= keyspace.StrRaw
 	for _, ele := range c.Args[2:] {
 		var r int
-		b, r = datatype.HLLAdd(b, ele)
+		b, r = datatype.HLLAdd(b, ele, c.KS.Limits)
 		if r < 0 {
 			o.SetBytes(b)
 			c.Error(ErrHLLInvalid)
@@ -166,7 +166,7 @@ func cmdPfmerge(c *Ctx) {
 	}
 	for i, v := range regs {
 		if v != 0 {
-			b = datatype.HLLSetRegister(b, i, v)
+			b = datatype.HLLSetRegister(b, i, v, c.KS.Limits)
 		}
 	}
 	datatype.HLLInvalidateCache(b)

@@ -151,7 +151,7 @@ func listPush(c *Ctx, left, onlyExisting bool) {
 			c.W.Int(0)
 			return
 		}
-		o = keyspace.NewList(datatype.NewList())
+		o = keyspace.NewList(datatype.NewList(c.KS.Limits))
 		c.DB.Set(key, o, false)
 	}
 	l := o.List()
@@ -552,7 +552,7 @@ func listMoveFrom(c *Ctx, so, do *keyspace.Object, fromLeft, toLeft bool) {
 	}
 	v = bytes.Clone(v) // the popped bytes alias sl, which the push may reuse
 	if do == nil {
-		do = keyspace.NewList(datatype.NewList())
+		do = keyspace.NewList(datatype.NewList(c.KS.Limits))
 		c.DB.Set(dst, do, false)
 	}
 	if toLeft {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
 	"redgo/internal/resp"
 )
@@ -18,7 +17,12 @@ import (
 // speak RESP3 (HELLO 3 on the oracle connection).
 func listDiff(t *testing.T, proto int, script string) {
 	t.Helper()
-	e := newEnv(t)
+	listDiffEnv(t, newEnv(t), proto, script)
+}
+
+// listDiffEnv is listDiff on e.
+func listDiffEnv(t *testing.T, e *env, proto int, script string) {
+	t.Helper()
 	e.Proto = proto
 	o := newOracle(t)
 	// A script that goes wrong must not leave the oracle blocked forever.
@@ -687,12 +691,12 @@ func TestListRandomOracle(t *testing.T) {
 	script := b.String()
 	for _, fill := range []int{3, -2} {
 		t.Run(fmt.Sprint("fill", fill), func(t *testing.T) {
-			defer func(old int) { datatype.ListMaxListpackSize = old }(datatype.ListMaxListpackSize)
-			datatype.ListMaxListpackSize = fill
+			e := newEnv(t)
+			e.ks.Limits.Set("list-max-listpack-size", int64(fill))
 			o := newOracle(t)
 			o.do("CONFIG", "SET", "list-max-listpack-size", fmt.Sprint(fill))
 			defer o.do("CONFIG", "SET", "list-max-listpack-size", "-2")
-			listDiff(t, 2, script)
+			listDiffEnv(t, e, 2, script)
 		})
 	}
 }

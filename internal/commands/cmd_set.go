@@ -78,7 +78,7 @@ func cmdSadd(c *Ctx) {
 		return
 	}
 	if s == nil {
-		s = datatype.NewSet()
+		s = datatype.NewSet(c.KS.Limits)
 		c.DB.Set(key, keyspace.NewSet(s), false)
 	}
 	added := 0
@@ -225,7 +225,7 @@ func setPopCount(c *Ctx, key []byte) {
 		if s.Encoding() == "intset" {
 			setReply(c, s)
 		} else {
-			setReply(c, setUnionOf([]*datatype.Set{s}))
+			setReply(c, setUnionOf(c.KS.Limits, []*datatype.Set{s}))
 		}
 		c.DB.Delete(key)
 		c.Propagate([]byte("DEL"), key)
@@ -246,7 +246,7 @@ func setPopCount(c *Ctx, key []byte) {
 		c.Propagate(srem...)
 		return
 	}
-	keep := datatype.NewSet()
+	keep := datatype.NewSet(c.KS.Limits)
 	for range remaining {
 		m := s.Pop()
 		keep.Add(m)
@@ -341,7 +341,7 @@ func cmdSmove(c *Ctx) {
 		c.DB.Delete(srcKey)
 	}
 	if dst == nil {
-		dst = keyspace.NewSet(datatype.NewSet())
+		dst = keyspace.NewSet(datatype.NewSet(c.KS.Limits))
 		c.DB.Set(dstKey, dst, false)
 	}
 	c.Dirty++
@@ -380,12 +380,12 @@ func setOp(c *Ctx, op int, dst []byte, keys [][]byte) {
 			setInterReply(c, sets)
 			return
 		}
-		res = datatype.NewSet()
+		res = datatype.NewSet(c.KS.Limits)
 		setInterEach(sets, func(m []byte) bool { res.Add(m); return true })
 	case setUnion:
-		res = setUnionOf(sets)
+		res = setUnionOf(c.KS.Limits, sets)
 	case setDiff:
-		res = setDiffOf(sets)
+		res = setDiffOf(c.KS.Limits, sets)
 	}
 	if dst == nil {
 		setReply(c, res)
@@ -439,8 +439,8 @@ func setInterEach(sets []*datatype.Set, fn func(m []byte) bool) {
 }
 
 // setUnionOf builds the union of sets (nil entries are empty).
-func setUnionOf(sets []*datatype.Set) *datatype.Set {
-	res := datatype.NewSet()
+func setUnionOf(lim *datatype.Limits, sets []*datatype.Set) *datatype.Set {
+	res := datatype.NewSet(lim)
 	for _, s := range sets {
 		if s != nil {
 			s.ForEach(func(m []byte) bool { res.Add(m); return true })
@@ -464,8 +464,8 @@ func setInterReply(c *Ctx, sets []*datatype.Set) {
 
 // setDiffOf builds the members of the first set that are in none of the
 // others.
-func setDiffOf(sets []*datatype.Set) *datatype.Set {
-	res := datatype.NewSet()
+func setDiffOf(lim *datatype.Limits, sets []*datatype.Set) *datatype.Set {
+	res := datatype.NewSet(lim)
 	if sets[0] == nil {
 		return res
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"sync/atomic"
 
 	"redgo/internal/keyspace"
 )
@@ -17,20 +16,6 @@ import (
 // Stored values are always private copies: request arguments alias the
 // connection's read buffer. Handlers that change a value in place (APPEND,
 // SETRANGE, INCR) write into the object's own bytes.
-
-// protoMaxBulkLen is the largest string a command may build
-// (proto-max-bulk-len, 512MB by default).
-var protoMaxBulkLen atomic.Int64
-
-func init() { protoMaxBulkLen.Store(512 << 20) }
-
-// SetProtoMaxBulkLen sets the proto-max-bulk-len limit that SETRANGE,
-// APPEND, SETBIT, BITFIELD and LCS obey. The server calls it when the
-// config value changes.
-func SetProtoMaxBulkLen(n int64) { protoMaxBulkLen.Store(n) }
-
-// ProtoMaxBulkLen returns the current proto-max-bulk-len limit.
-func ProtoMaxBulkLen() int64 { return protoMaxBulkLen.Load() }
 
 // strFloat marks a string written by INCRBYFLOAT: Redis stores it as a
 // plain string object, never int-encoded, even when it reads "3".
@@ -120,7 +105,7 @@ func strWrite(c *Ctx, key []byte) (*keyspace.Object, bool) {
 // of size bytes would grow by add bytes beyond the limit.
 func strCheckLen(c *Ctx, size, add int64) bool {
 	total := int64(uint64(size) + uint64(add))
-	if total > ProtoMaxBulkLen() || total < size || total < add {
+	if total > c.KS.MaxBulkLen.Load() || total < size || total < add {
 		c.W.Error(ErrStringTooLong)
 		return false
 	}
@@ -682,7 +667,7 @@ func cmdLcs(c *Ctx) {
 		return
 	}
 	alen, blen := len(a), len(b)
-	if uint64(alen+1)*uint64(blen+1)*4 > uint64(ProtoMaxBulkLen()) {
+	if uint64(alen+1)*uint64(blen+1)*4 > uint64(c.KS.MaxBulkLen.Load()) {
 		c.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
 		return
 	}

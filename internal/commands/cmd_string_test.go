@@ -92,16 +92,13 @@ func (s *strEnv) cmd(line string, args ...string) {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		return
 	case "!maxbulk":
-		// The oracle is shared by the package's tests: restore both sides.
+		// The oracle is shared by the package's tests: restore it (ours
+		// is this env's keyspace).
 		old := s.o.do("CONFIG", "GET", "proto-max-bulk-len").Elems[1].Str
-		oldOurs := ProtoMaxBulkLen()
-		s.t.Cleanup(func() {
-			s.o.do("CONFIG", "SET", "proto-max-bulk-len", old)
-			SetProtoMaxBulkLen(oldOurs)
-		})
+		s.t.Cleanup(func() { s.o.do("CONFIG", "SET", "proto-max-bulk-len", old) })
 		s.o.do("CONFIG", "SET", "proto-max-bulk-len", args[1])
 		n, _ := strconv.ParseInt(args[1], 10, 64)
-		SetProtoMaxBulkLen(n)
+		s.e.ks.MaxBulkLen.Store(n)
 		return
 	}
 	got, want := s.e.do(args...), s.o.do(args...)

@@ -377,7 +377,7 @@ flagsDone:
 	added, updated, processed := 0, 0, 0
 	var score float64
 	if z == nil && !xx {
-		z = datatype.NewZSetSized(1, len(c.Args[scoreIdx+1]))
+		z = datatype.NewZSetSized(c.KS.Limits, 1, len(c.Args[scoreIdx+1]))
 		c.DB.Set(key, keyspace.NewZSet(z), false)
 	}
 	for j := 0; z != nil && j < n; j++ {
@@ -691,7 +691,7 @@ func zStoreEntries(c *Ctx, dst []byte, res []datatype.ZEntry) {
 		c.W.Int(0)
 		return
 	}
-	c.DB.Set(dst, keyspace.NewZSet(datatype.BuildZSet(res)), false)
+	c.DB.Set(dst, keyspace.NewZSet(datatype.BuildZSet(c.KS.Limits, res)), false)
 	c.Dirty++
 	c.W.Int(int64(len(res)))
 }

@@ -16,8 +16,8 @@ import (
 // byte slice holding a 4-byte little-endian pair count followed by the
 // pairs in insertion order, field then value, each a uvarint length and
 // the bytes; it is searched linearly, as Redis searches its listpack.
-// Once it holds more than HashMaxListpackEntries pairs, or a field or
-// value longer than HashMaxListpackValue bytes, it becomes a "hashtable"
+// Once it holds more than hash-max-listpack-entries pairs, or a field or
+// value longer than hash-max-listpack-value bytes (its Limits), it becomes a "hashtable"
 // (a strDict) for good.
 //
 // Slices returned by Hash methods or passed to callbacks alias the hash's
@@ -25,12 +25,14 @@ import (
 // written to. Methods copy the slices they are given. A Hash is not safe
 // for concurrent use.
 type Hash struct {
-	lp []byte           // listpack encoding (nil when empty)
-	d  *strDict[string] // hashtable encoding when non-nil
+	lim *Limits          // hash-max-listpack-entries and -value
+	lp  []byte           // listpack encoding (nil when empty)
+	d   *strDict[string] // hashtable encoding when non-nil
 }
 
-// NewHash returns an empty hash in the listpack encoding.
-func NewHash() *Hash { return &Hash{} }
+// NewHash returns an empty hash in the listpack encoding, converted by
+// lim's thresholds (nil: defaults).
+func NewHash(lim *Limits) *Hash { return &Hash{lim: lim} }
 
 // Len returns the number of fields.
 func (h *Hash) Len() int {
@@ -54,9 +56,9 @@ func (h *Hash) Encoding() string {
 // Clone returns a deep copy in the same encoding.
 func (h *Hash) Clone() *Hash {
 	if h.d != nil {
-		return &Hash{d: h.d.clone()}
+		return &Hash{lim: h.lim, d: h.d.clone()}
 	}
-	return &Hash{lp: slices.Clone(h.lp)}
+	return &Hash{lim: h.lim, lp: slices.Clone(h.lp)}
 }
 
 // MemoryUsage estimates the bytes the hash holds.
@@ -74,8 +76,9 @@ func (h *Hash) ConvertIfLong(args ...[]byte) {
 	if h.d != nil {
 		return
 	}
+	maxValue := h.lim.Get(HashMaxListpackValue)
 	for _, a := range args {
-		if len(a) > HashMaxListpackValue {
+		if len(a) > maxValue {
 			h.convert()
 			return
 		}
@@ -110,7 +113,7 @@ func (h *Hash) Has(field []byte) bool {
 
 // Set stores value at field, reporting whether the field is new.
 func (h *Hash) Set(field, value []byte) bool {
-	if h.d == nil && (len(field) > HashMaxListpackValue || len(value) > HashMaxListpackValue) {
+	if h.d == nil && (len(field) > h.lim.Get(HashMaxListpackValue) || len(value) > h.lim.Get(HashMaxListpackValue)) {
 		h.convert()
 	}
 	if h.d != nil {
@@ -138,7 +141,7 @@ func (h *Hash) Set(field, value []byte) bool {
 	h.lp = hlpAppend(hlpAppend(h.lp, field), value)
 	n := binary.LittleEndian.Uint32(h.lp) + 1
 	binary.LittleEndian.PutUint32(h.lp, n)
-	if int(n) > HashMaxListpackEntries {
+	if int(n) > h.lim.Get(HashMaxListpackEntries) {
 		h.convert()
 	}
 	return true

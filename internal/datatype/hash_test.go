@@ -19,7 +19,7 @@ func hashPairs(h *Hash) [][2]string {
 }
 
 func TestHashListpackOrder(t *testing.T) {
-	h := NewHash()
+	h := NewHash(nil)
 	for _, p := range [][2]string{{"a", "1"}, {"b", "2"}, {"c", "3"}} {
 		if !h.Set([]byte(p[0]), []byte(p[1])) {
 			t.Fatalf("Set %s: not new", p[0])
@@ -42,28 +42,28 @@ func TestHashListpackOrder(t *testing.T) {
 }
 
 func TestHashConversion(t *testing.T) {
-	h := NewHash()
-	for i := range HashMaxListpackEntries {
+	h := NewHash(nil)
+	for i := range def(HashMaxListpackEntries) {
 		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"))
 	}
 	if h.Encoding() != "listpack" {
 		t.Fatal("converted too early")
 	}
 	h.Set([]byte("one more"), []byte("v"))
-	if h.Encoding() != "hashtable" || h.Len() != HashMaxListpackEntries+1 {
+	if h.Encoding() != "hashtable" || h.Len() != def(HashMaxListpackEntries)+1 {
 		t.Fatalf("enc %s len %d", h.Encoding(), h.Len())
 	}
-	h2 := NewHash()
-	h2.Set([]byte("f"), []byte(strings.Repeat("x", HashMaxListpackValue)))
+	h2 := NewHash(nil)
+	h2.Set([]byte("f"), []byte(strings.Repeat("x", def(HashMaxListpackValue))))
 	if h2.Encoding() != "listpack" {
 		t.Fatal("value at the limit converted")
 	}
-	h2.Set([]byte("g"), []byte(strings.Repeat("x", HashMaxListpackValue+1)))
+	h2.Set([]byte("g"), []byte(strings.Repeat("x", def(HashMaxListpackValue)+1)))
 	if h2.Encoding() != "hashtable" {
 		t.Fatal("long value kept in listpack")
 	}
-	h3 := NewHash()
-	h3.ConvertIfLong([]byte("a"), []byte(strings.Repeat("x", HashMaxListpackValue+1)))
+	h3 := NewHash(nil)
+	h3.ConvertIfLong([]byte("a"), []byte(strings.Repeat("x", def(HashMaxListpackValue)+1)))
 	if h3.Encoding() != "hashtable" {
 		t.Fatal("ConvertIfLong")
 	}
@@ -73,10 +73,10 @@ func TestHashConversion(t *testing.T) {
 // encodings, across conversions, table growth and shrinking.
 func TestHashModel(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for _, limit := range []int{HashMaxListpackEntries, 4} {
-		old := HashMaxListpackEntries
-		HashMaxListpackEntries = limit
-		h, m := NewHash(), map[string]string{}
+	for _, limit := range []int{def(HashMaxListpackEntries), 4} {
+		lim := NewLimits()
+		lim.Set("hash-max-listpack-entries", int64(limit))
+		h, m := NewHash(lim), map[string]string{}
 		for step := range 30000 {
 			f := "f" + strconv.Itoa(rng.Intn(700))
 			switch op := rng.Intn(10); {
@@ -109,7 +109,6 @@ func TestHashModel(t *testing.T) {
 			h.Delete([]byte(f))
 		}
 		checkHash(t, c, m)
-		HashMaxListpackEntries = old
 	}
 }
 
@@ -178,7 +177,7 @@ func TestSampleIdx(t *testing.T) {
 }
 
 func TestHashMemory(t *testing.T) {
-	h := NewHash()
+	h := NewHash(nil)
 	h.Set([]byte("field"), []byte("value"))
 	if m := h.MemoryUsage(); m > 64 {
 		t.Fatalf("one small pair uses %d bytes", m)
@@ -197,7 +196,7 @@ func BenchmarkHashSetGetSmall(b *testing.B) {
 		fields[i] = []byte("field:" + strconv.Itoa(i))
 	}
 	for b.Loop() {
-		h := NewHash()
+		h := NewHash(nil)
 		for _, f := range fields {
 			h.Set(f, f)
 		}
@@ -212,7 +211,7 @@ func BenchmarkHashSetGetLarge(b *testing.B) {
 	for i := range fields {
 		fields[i] = []byte("field:" + strconv.Itoa(i))
 	}
-	h := NewHash()
+	h := NewHash(nil)
 	for _, f := range fields {
 		h.Set(f, f)
 	}

@@ -22,7 +22,7 @@ import "math"
 //	VAL   1vvvvvxx           xx+1 (1..4) registers of value vvvvv+1 (1..32)
 //
 // A sparse value becomes dense when a register needs a value above 32 or
-// it would grow past HLLSparseMaxBytes. Elements are hashed with
+// it would grow past hll-sparse-max-bytes (header included). Elements are hashed with
 // MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the register, the
 // run of zeros above them (plus one) is the candidate register value. The
 // estimate is Otmar Ertl's improved estimator, computed in the same order
@@ -49,10 +49,6 @@ const (
 
 	hllAlphaInf = 0.721347520444481703680 // 1/(2 ln 2)
 )
-
-// HLLSparseMaxBytes is hll-sparse-max-bytes: the largest sparse value
-// (header included) before it is converted to dense.
-var HLLSparseMaxBytes = 3000
 
 // NewHLL returns an empty HyperLogLog: sparse, all registers zero, cached
 // cardinality 0.
@@ -256,20 +252,20 @@ func HLLSparseToDense(b []byte) ([]byte, bool) {
 // hllSet raises register index to count in either encoding. It returns
 // the (possibly reallocated) value and 1 if it changed, 0 if not, -1 if
 // the value is corrupt.
-func hllSet(b []byte, index int, count uint8) ([]byte, int) {
+func hllSet(b []byte, index int, count uint8, sparseMax int) ([]byte, int) {
 	if b[4] == hllDense {
 		if denseSetIfGreater(b[hllHdrSize:], index, count) {
 			return b, 1
 		}
 		return b, 0
 	}
-	return sparseSet(b, index, count)
+	return sparseSet(b, index, count, sparseMax)
 }
 
 // sparseSet is Redis's hllSparseSet: it edits the run-length opcodes in
 // place (splitting a run into at most three opcodes), merges adjacent
 // equal VAL opcodes, and promotes to dense when needed.
-func sparseSet(b []byte, index int, count uint8) ([]byte, int) {
+func sparseSet(b []byte, index int, count uint8, sparseMax int) ([]byte, int) {
 	if count > hllValMaxValue {
 		return promote(b, index, count)
 	}
@@ -361,7 +357,7 @@ func sparseSet(b []byte, index int, count uint8) ([]byte, int) {
 			oldlen = 2
 		}
 		delta := n - oldlen
-		if delta > 0 && len(b)+delta > HLLSparseMaxBytes {
+		if delta > 0 && len(b)+delta > sparseMax {
 			return promote(b, index, count)
 		}
 		b = splice(b, p, oldlen, seq[:n])
@@ -443,14 +439,14 @@ func promote(b []byte, index int, count uint8) ([]byte, int) {
 // 1 if a register changed, 0 if not, -1 if the value is corrupt. It does
 // not touch the cardinality cache unless the sparse encoding was edited;
 // callers invalidate it when anything changed.
-func HLLAdd(b []byte, ele []byte) ([]byte, int) {
+func HLLAdd(b []byte, ele []byte, lim *Limits) ([]byte, int) {
 	index, count := hllPatLen(ele)
-	return hllSet(b, index, count)
+	return hllSet(b, index, count, lim.Get(HLLSparseMaxBytes))
 }
 
 // HLLSetRegister raises register i to v (PFMERGE's write-back).
-func HLLSetRegister(b []byte, i int, v uint8) []byte {
-	b, _ = hllSet(b, i, v)
+func HLLSetRegister(b []byte, i int, v uint8, lim *Limits) []byte {
+	b, _ = hllSet(b, i, v, lim.Get(HLLSparseMaxBytes))
 	return b
 }
 

@@ -33,8 +33,8 @@ func TestHLLSparseDenseAgree(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		ele := []byte(fmt.Sprintf("ele:%d", i))
 		var r1, r2 int
-		sp, r1 = HLLAdd(sp, ele)
-		de, r2 = HLLAdd(de, ele)
+		sp, r1 = HLLAdd(sp, ele, nil)
+		de, r2 = HLLAdd(de, ele, nil)
 		if r1 < 0 || r2 < 0 || r1 != r2 {
 			t.Fatalf("add %d: sparse %d dense %d", i, r1, r2)
 		}
@@ -57,7 +57,7 @@ func TestHLLSparseDenseAgree(t *testing.T) {
 				t.Fatal("raw count differs")
 			}
 		}
-		if HLLIsSparse(sp) && len(sp) > HLLSparseMaxBytes {
+		if HLLIsSparse(sp) && len(sp) > def(HLLSparseMaxBytes) {
 			t.Fatalf("sparse value of %d bytes", len(sp))
 		}
 	}
@@ -76,7 +76,7 @@ func TestHLLCorrupt(t *testing.T) {
 	if _, ok := HLLCount(b); ok {
 		t.Fatal("short sparse value counted")
 	}
-	if _, r := HLLAdd(b, []byte("x")); r != 1 && r != -1 {
+	if _, r := HLLAdd(b, []byte("x"), nil); r != 1 && r != -1 {
 		t.Fatal("add on short value")
 	}
 	if IsHLL([]byte("HYLL\x00")) || IsHLL(append([]byte("HYLL\x00"), make([]byte, 20)...)) {
@@ -87,7 +87,7 @@ func TestHLLCorrupt(t *testing.T) {
 func BenchmarkHLLCountDense(b *testing.B) {
 	h, _ := HLLSparseToDense(NewHLL())
 	for i := 0; i < 100000; i++ {
-		h, _ = HLLAdd(h, []byte(fmt.Sprint(i)))
+		h, _ = HLLAdd(h, []byte(fmt.Sprint(i)), nil)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -18,11 +18,12 @@ import (
 // where backlen is the size of the first two parts written so that it
 // can be read backwards (the last byte holds the low 7 bits; a set high
 // bit means more bytes precede). Nodes hold at most the bytes or entries
-// that ListMaxListpackSize allows; a larger value gets a node of its own.
+// that its Limits.ListMaxListpackSize allows; a larger value gets a node of its own.
 //
 // Slices returned by List methods alias the list's storage: they are
 // valid until the list is next modified.
 type List struct {
+	lim *Limits  // list-max-listpack-size
 	nb  []*lnode // node storage; the nodes are nb[off:off+cnt]
 	off int
 	cnt int
@@ -35,8 +36,11 @@ type lnode struct {
 	n int // entries in this node
 }
 
-// NewList returns an empty list.
-func NewList() *List { return &List{} }
+// NewList returns an empty list whose nodes follow lim (nil: defaults).
+func NewList(lim *Limits) *List { return &List{lim: lim} }
+
+// Limits returns the thresholds the list follows.
+func (l *List) Limits() *Limits { return l.lim }
 
 // Len returns the number of elements.
 func (l *List) Len() int { return l.n }
@@ -45,27 +49,12 @@ func (l *List) Len() int { return l.n }
 // a quicklist, whatever its size (listpack-encoded lists came with 7.2).
 func (l *List) Encoding() string { return "quicklist" }
 
-// nodeLimits returns the byte and entry caps of one node.
-func nodeLimits() (maxBytes, maxEntries int) {
-	f := ListMaxListpackSize
-	if f >= 0 {
-		if f == 0 {
-			f = 1
-		}
-		return 8192, f
-	}
-	if f < -5 {
-		f = -5
-	}
-	return 4096 << (-f - 1), 1<<31 - 1
-}
-
 // fits reports whether nd can take another entry of size es.
-func (nd *lnode) fits(es int) bool {
+func (nd *lnode) fits(es int, lim *Limits) bool {
 	if nd.n == 0 {
 		return true
 	}
-	maxBytes, maxEntries := nodeLimits()
+	maxBytes, maxEntries := lim.listNode()
 	return nd.n < maxEntries && nd.used()+es <= maxBytes
 }
 
@@ -155,7 +144,7 @@ func entryBefore(b []byte, end int) int {
 // --- node storage ---
 
 // roomBack makes sure need bytes can be appended to nd.b.
-func (nd *lnode) roomBack(need int) {
+func (nd *lnode) roomBack(need int, lim *Limits) {
 	if cap(nd.b)-len(nd.b) >= need {
 		return
 	}
@@ -165,13 +154,13 @@ func (nd *lnode) roomBack(need int) {
 		nd.b, nd.h = nd.b[:used], 0
 		return
 	}
-	nb := make([]byte, used, growCap(cap(nd.b), used+need))
+	nb := make([]byte, used, growCap(cap(nd.b), used+need, lim))
 	copy(nb, nd.b[nd.h:])
 	nd.b, nd.h = nb, 0
 }
 
 // roomFront makes sure need bytes can be prepended at nd.h.
-func (nd *lnode) roomFront(need int) {
+func (nd *lnode) roomFront(need int, lim *Limits) {
 	if nd.h >= need {
 		return
 	}
@@ -184,7 +173,7 @@ func (nd *lnode) roomFront(need int) {
 		nd.b, nd.h = nb, h
 		return
 	}
-	c := growCap(cap(nd.b), used+need)
+	c := growCap(cap(nd.b), used+need, lim)
 	nb := make([]byte, c)
 	copy(nb[c-used:], nd.b[nd.h:])
 	nd.b, nd.h = nb, c-used
@@ -192,12 +181,12 @@ func (nd *lnode) roomFront(need int) {
 
 // growCap picks a new buffer size: double, at least min, not past the
 // node byte cap unless min needs it.
-func growCap(old, min int) int {
+func growCap(old, min int, lim *Limits) int {
 	c := old * 2
 	if c < 16 {
 		c = 16
 	}
-	maxBytes, _ := nodeLimits()
+	maxBytes, _ := lim.listNode()
 	if c > maxBytes {
 		c = maxBytes
 	}
@@ -218,17 +207,17 @@ func (nd *lnode) shrink() {
 	nd.b, nd.h = nb, 0
 }
 
-func (nd *lnode) pushBack(v []byte) {
+func (nd *lnode) pushBack(v []byte, lim *Limits) {
 	es := entrySize(len(v))
-	nd.roomBack(es)
+	nd.roomBack(es, lim)
 	nd.b = nd.b[:len(nd.b)+es]
 	putEntry(nd.b[len(nd.b)-es:], v)
 	nd.n++
 }
 
-func (nd *lnode) pushFront(v []byte) {
+func (nd *lnode) pushFront(v []byte, lim *Limits) {
 	es := entrySize(len(v))
-	nd.roomFront(es)
+	nd.roomFront(es, lim)
 	nd.h -= es
 	putEntry(nd.b[nd.h:nd.h+es], v)
 	nd.n++
@@ -251,10 +240,10 @@ func (nd *lnode) offset(k int) int {
 }
 
 // insertAt puts v before the entry at off (len(nd.b) to append).
-func (nd *lnode) insertAt(off int, v []byte) {
+func (nd *lnode) insertAt(off int, v []byte, lim *Limits) {
 	es := entrySize(len(v))
 	rel := off - nd.h
-	nd.roomBack(es)
+	nd.roomBack(es, lim)
 	off = nd.h + rel
 	end := len(nd.b)
 	nd.b = nd.b[:end+es]
@@ -379,19 +368,19 @@ func (l *List) seek(i int) (ni int, nd *lnode, k int) {
 
 // PushFront adds v (copied) at the head.
 func (l *List) PushFront(v []byte) {
-	if l.cnt == 0 || !l.first().fits(entrySize(len(v))) {
+	if l.cnt == 0 || !l.first().fits(entrySize(len(v)), l.lim) {
 		l.insertNode(0, &lnode{})
 	}
-	l.first().pushFront(v)
+	l.first().pushFront(v, l.lim)
 	l.n++
 }
 
 // PushBack adds v (copied) at the tail.
 func (l *List) PushBack(v []byte) {
-	if l.cnt == 0 || !l.last().fits(entrySize(len(v))) {
+	if l.cnt == 0 || !l.last().fits(entrySize(len(v)), l.lim) {
 		l.insertNode(l.cnt, &lnode{})
 	}
-	l.last().pushBack(v)
+	l.last().pushBack(v, l.lim)
 	l.n++
 }
 
@@ -441,8 +430,8 @@ func (l *List) Set(i int, v []byte) {
 	off := nd.offset(k)
 	_, end := entryAt(nd.b, off)
 	es := entrySize(len(v))
-	if nd.n == 1 || nd.fits(es-(end-off)) {
-		nd.replace(off, end, v)
+	if nd.n == 1 || nd.fits(es-(end-off), l.lim) {
+		nd.replace(off, end, v, l.lim)
 		return
 	}
 	nd.cut(off, end, 1)
@@ -451,12 +440,12 @@ func (l *List) Set(i int, v []byte) {
 }
 
 // replace puts v in place of the entry at b[off:end].
-func (nd *lnode) replace(off, end int, v []byte) {
+func (nd *lnode) replace(off, end int, v []byte, lim *Limits) {
 	es := entrySize(len(v))
 	delta := es - (end - off)
 	if delta > 0 {
 		rel := off - nd.h
-		nd.roomBack(delta)
+		nd.roomBack(delta, lim)
 		off = nd.h + rel
 		end = off + es - delta
 		nd.b = nd.b[:len(nd.b)+delta]
@@ -506,27 +495,27 @@ func (l *List) InsertPivot(pivot, v []byte, after bool) bool {
 func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	l.n++
 	es := entrySize(len(v))
-	if nd.fits(es) {
-		nd.insertAt(off, v)
+	if nd.fits(es, l.lim) {
+		nd.insertAt(off, v, l.lim)
 		return
 	}
 	if off == nd.h {
-		if ni > 0 && l.node(ni-1).fits(es) {
-			l.node(ni - 1).pushBack(v)
+		if ni > 0 && l.node(ni-1).fits(es, l.lim) {
+			l.node(ni-1).pushBack(v, l.lim)
 			return
 		}
 		nn := &lnode{}
-		nn.pushBack(v)
+		nn.pushBack(v, l.lim)
 		l.insertNode(ni, nn)
 		return
 	}
 	if off == len(nd.b) {
-		if ni+1 < l.cnt && l.node(ni+1).fits(es) {
-			l.node(ni + 1).pushFront(v)
+		if ni+1 < l.cnt && l.node(ni+1).fits(es, l.lim) {
+			l.node(ni+1).pushFront(v, l.lim)
 			return
 		}
 		nn := &lnode{}
-		nn.pushBack(v)
+		nn.pushBack(v, l.lim)
 		l.insertNode(ni+1, nn)
 		return
 	}
@@ -535,19 +524,19 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	for p := nd.h; p < off; k++ {
 		_, p = entryAt(nd.b, p)
 	}
-	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off)), n: nd.n - k}
+	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim)), n: nd.n - k}
 	copy(tail.b, nd.b[off:])
 	nd.b = nd.b[:off]
 	nd.n = k
 	nd.shrink()
 	l.insertNode(ni+1, tail)
-	if nd.fits(es) {
-		nd.pushBack(v)
-	} else if tail.fits(es) {
-		tail.pushFront(v)
+	if nd.fits(es, l.lim) {
+		nd.pushBack(v, l.lim)
+	} else if tail.fits(es, l.lim) {
+		tail.pushFront(v, l.lim)
 	} else {
 		nn := &lnode{}
-		nn.pushBack(v)
+		nn.pushBack(v, l.lim)
 		l.insertNode(ni+1, nn)
 	}
 }
@@ -751,11 +740,11 @@ func (l *List) mergeAround(ni int) bool {
 		return false
 	}
 	a, b := l.node(ni), l.node(ni+1)
-	maxBytes, maxEntries := nodeLimits()
+	maxBytes, maxEntries := l.lim.listNode()
 	if a.used()+b.used() > maxBytes/2 || a.n+b.n > maxEntries {
 		return false
 	}
-	a.roomBack(b.used())
+	a.roomBack(b.used(), l.lim)
 	a.b = append(a.b, b.b[b.h:]...)
 	a.n += b.n
 	l.removeNode(ni + 1)
@@ -764,7 +753,7 @@ func (l *List) mergeAround(ni int) bool {
 
 // Clone returns a deep copy.
 func (l *List) Clone() *List {
-	c := &List{n: l.n, cnt: l.cnt, nb: make([]*lnode, l.cnt)}
+	c := &List{lim: l.lim, n: l.n, cnt: l.cnt, nb: make([]*lnode, l.cnt)}
 	for i := 0; i < l.cnt; i++ {
 		nd := l.node(i)
 		b := make([]byte, nd.used())

@@ -27,7 +27,7 @@ func TestListEntryEncoding(t *testing.T) {
 }
 
 func TestListBasics(t *testing.T) {
-	l := NewList()
+	l := NewList(nil)
 	if l.PopFront() != nil || l.PopBack() != nil || l.Len() != 0 {
 		t.Fatal("empty list not empty")
 	}
@@ -66,7 +66,6 @@ func collect(seq func(func([]byte) bool)) []string {
 // TestListModel runs random operations against a slice model, under node
 // limits small and large, with values small and large.
 func TestListModel(t *testing.T) {
-	defer func(f int) { ListMaxListpackSize = f }(ListMaxListpackSize)
 	seed := time.Now().UnixNano()
 	if s, err := strconv.ParseInt(os.Getenv("REDGO_SEED"), 10, 64); err == nil {
 		seed = s
@@ -74,7 +73,6 @@ func TestListModel(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
 	for _, fill := range []int{-2, -1, 1, 2, 5, 128} {
-		ListMaxListpackSize = fill
 		for round := 0; round < 6; round++ {
 			runModel(t, rng, fill, 400)
 		}
@@ -102,7 +100,9 @@ func randValue(rng *rand.Rand) []byte {
 
 func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
 	t.Helper()
-	l := NewList()
+	lim := NewLimits()
+	lim.Set("list-max-listpack-size", int64(fill))
+	l := NewList(lim)
 	var m [][]byte
 	for step := 0; step < steps; step++ {
 		op := rng.Intn(14)
@@ -258,7 +258,7 @@ func checkModel(t *testing.T, l *List, m [][]byte, fill, step int, what string) 
 		fail("Len = %d, want %d", l.Len(), len(m))
 	}
 	total := 0
-	maxBytes, maxEntries := nodeLimits()
+	maxBytes, maxEntries := l.lim.listNode()
 	for i := 0; i < l.cnt; i++ {
 		nd := l.node(i)
 		if nd.n == 0 {
@@ -312,7 +312,7 @@ func checkModel(t *testing.T, l *List, m [][]byte, fill, step int, what string) 
 
 func TestListQueueMemory(t *testing.T) {
 	// A list used as a queue must not grow without bound.
-	l := NewList()
+	l := NewList(nil)
 	v := []byte("0123456789abcdef")
 	for i := 0; i < 100000; i++ {
 		l.PushBack(v)
@@ -332,7 +332,7 @@ func TestListQueueMemory(t *testing.T) {
 }
 
 func BenchmarkListPushPop(b *testing.B) {
-	l := NewList()
+	l := NewList(nil)
 	v := []byte("0123456789abcdef")
 	for i := 0; i < b.N; i++ {
 		l.PushFront(v)
@@ -343,7 +343,7 @@ func BenchmarkListPushPop(b *testing.B) {
 }
 
 func BenchmarkListRange100(b *testing.B) {
-	l := NewList()
+	l := NewList(nil)
 	for i := 0; i < 600; i++ {
 		l.PushBack([]byte("0123456789abcdef"))
 	}

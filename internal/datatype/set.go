@@ -16,7 +16,7 @@ import (
 // "intset": one byte slice holding the element width (2, 4 or 8 bytes),
 // then the integers in ascending order, little-endian, each in the
 // smallest width that holds them all. Adding any other member, or more
-// than SetMaxIntsetEntries members, converts it to a "hashtable" (a
+// than set-max-intset-entries members (its Limits), converts it to a "hashtable" (a
 // strDict) for good.
 //
 // Slices passed to callbacks are valid only during the call (intset
@@ -24,12 +24,14 @@ import (
 // Methods copy the slices they are given. A Set is not safe for
 // concurrent use.
 type Set struct {
-	is []byte             // intset encoding (nil when empty)
-	d  *strDict[struct{}] // hashtable encoding when non-nil
+	lim *Limits            // set-max-intset-entries
+	is  []byte             // intset encoding (nil when empty)
+	d   *strDict[struct{}] // hashtable encoding when non-nil
 }
 
-// NewSet returns an empty set in the intset encoding.
-func NewSet() *Set { return &Set{} }
+// NewSet returns an empty set in the intset encoding, converted by lim's
+// thresholds (nil: defaults).
+func NewSet(lim *Limits) *Set { return &Set{lim: lim} }
 
 // Len returns the number of members.
 func (s *Set) Len() int {
@@ -53,9 +55,9 @@ func (s *Set) Encoding() string {
 // Clone returns a deep copy in the same encoding.
 func (s *Set) Clone() *Set {
 	if s.d != nil {
-		return &Set{d: s.d.clone()}
+		return &Set{lim: s.lim, d: s.d.clone()}
 	}
-	return &Set{is: slices.Clone(s.is)}
+	return &Set{lim: s.lim, is: slices.Clone(s.is)}
 }
 
 // MemoryUsage estimates the bytes the set holds.
@@ -89,7 +91,7 @@ func (s *Set) Add(m []byte) bool {
 				return false
 			}
 			s.is = isetInsert(s.is, i, v)
-			if s.Len() > SetMaxIntsetEntries {
+			if s.Len() > s.lim.Get(SetMaxIntsetEntries) {
 				s.convert()
 			}
 			return true

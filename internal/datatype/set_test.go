@@ -15,7 +15,7 @@ func setMembers(s *Set) []string {
 }
 
 func TestIntsetWidths(t *testing.T) {
-	s := NewSet()
+	s := NewSet(nil)
 	vals := []int64{5, -3, 40000, -40000, 1 << 40, math.MinInt64, math.MaxInt64, 0, 32767, -32768, 32768}
 	for _, v := range vals {
 		if !s.Add([]byte(strconv.FormatInt(v, 10))) {
@@ -73,18 +73,18 @@ func TestIsetParse(t *testing.T) {
 }
 
 func TestSetConversion(t *testing.T) {
-	s := NewSet()
-	for i := range SetMaxIntsetEntries {
+	s := NewSet(nil)
+	for i := range def(SetMaxIntsetEntries) {
 		s.Add([]byte(strconv.Itoa(i)))
 	}
 	if s.Encoding() != "intset" {
 		t.Fatal("converted too early")
 	}
 	s.Add([]byte("100000"))
-	if s.Encoding() != "hashtable" || s.Len() != SetMaxIntsetEntries+1 || !s.Has([]byte("5")) {
+	if s.Encoding() != "hashtable" || s.Len() != def(SetMaxIntsetEntries)+1 || !s.Has([]byte("5")) {
 		t.Fatal("conversion at the entry limit")
 	}
-	s2 := NewSet()
+	s2 := NewSet(nil)
 	s2.Add([]byte("1"))
 	s2.Add([]byte("x"))
 	if s2.Encoding() != "hashtable" || !s2.Has([]byte("1")) || !s2.Has([]byte("x")) || s2.Has([]byte("01")) {
@@ -95,7 +95,7 @@ func TestSetConversion(t *testing.T) {
 func TestSetModel(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, ints := range []bool{true, false} {
-		s, m := NewSet(), map[string]bool{}
+		s, m := NewSet(nil), map[string]bool{}
 		for step := range 40000 {
 			var k string
 			if ints || rng.Intn(4) > 0 {
@@ -176,7 +176,7 @@ func checkSet(t *testing.T, s *Set, m map[string]bool) {
 func TestDictScanResize(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	for trial := range 30 {
-		s := NewSet()
+		s := NewSet(nil)
 		base := 50 + rng.Intn(2000)
 		for i := range base {
 			s.Add([]byte("k" + strconv.Itoa(i)))
@@ -214,7 +214,7 @@ func TestDictScanResize(t *testing.T) {
 
 func TestSetRandom(t *testing.T) {
 	for _, members := range [][]string{{"1", "2", "3", "4"}, {"a", "b", "c", "d"}} {
-		s := NewSet()
+		s := NewSet(nil)
 		for _, m := range members {
 			s.Add([]byte(m))
 		}
@@ -234,7 +234,7 @@ func TestSetRandom(t *testing.T) {
 }
 
 func TestSetMemory(t *testing.T) {
-	s := NewSet()
+	s := NewSet(nil)
 	for i := range 100 {
 		s.Add([]byte(strconv.Itoa(i)))
 	}
@@ -248,7 +248,7 @@ func BenchmarkSetAddHas(b *testing.B) {
 	for i := range members {
 		members[i] = []byte("member:" + strconv.Itoa(i))
 	}
-	s := NewSet()
+	s := NewSet(nil)
 	for _, m := range members {
 		s.Add(m)
 	}
@@ -262,14 +262,14 @@ func BenchmarkSetAddHas(b *testing.B) {
 }
 
 func TestSetHashAll(t *testing.T) {
-	s := NewSet()
+	s := NewSet(nil)
 	s.Add([]byte("2"))
 	s.Add([]byte("1"))
 	var got []string
 	for m := range s.All() {
 		got = append(got, string(m))
 	}
-	h := NewHash()
+	h := NewHash(nil)
 	h.Set([]byte("f"), []byte("v"))
 	for f, v := range h.All() {
 		got = append(got, string(f)+"="+string(v))

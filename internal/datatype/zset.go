@@ -12,8 +12,8 @@ import (
 //
 // Like Redis it has two encodings. A small set ("listpack") is a sorted
 // slice searched linearly, as Redis searches its listpack. Once it holds
-// more than ZSetMaxListpackEntries members or a member longer than
-// ZSetMaxListpackValue bytes it becomes a "skiplist": a skiplist with span
+// more than zset-max-listpack-entries members or a member longer than
+// zset-max-listpack-value bytes (its Limits) it becomes a "skiplist": a skiplist with span
 // counts (O(log n) rank operations) plus a hash table from member to node
 // that SCAN can walk with a reverse-binary cursor. A set never converts
 // back, as in Redis; the STORE commands pick the encoding of the result
@@ -21,6 +21,7 @@ import (
 //
 // Ranks are 0-based, ascending. A ZSet is not safe for concurrent use.
 type ZSet struct {
+	lim  *Limits   // zset-max-listpack-entries and -value
 	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
 	sl   *skiplist // skiplist encoding
 	dict zdict     // member -> node, skiplist encoding only
@@ -49,13 +50,14 @@ func cmpEntry(a, b ZEntry) int {
 
 // NewZSet returns an empty sorted set in the listpack encoding (the
 // skiplist encoding when the listpack is disabled by a zero entry limit).
-func NewZSet() *ZSet { return NewZSetSized(0, 0) }
+func NewZSet(lim *Limits) *ZSet { return NewZSetSized(lim, 0, 0) }
 
 // NewZSetSized returns an empty sorted set in the encoding Redis picks for
 // a set that will hold n members, the longest maxlen bytes long.
-func NewZSetSized(n, maxlen int) *ZSet {
-	z := &ZSet{}
-	if n > ZSetMaxListpackEntries || maxlen > ZSetMaxListpackValue || ZSetMaxListpackEntries == 0 {
+func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
+	z := &ZSet{lim: lim}
+	entries := lim.Get(ZSetMaxListpackEntries)
+	if n > entries || maxlen > lim.Get(ZSetMaxListpackValue) || entries == 0 {
 		z.toSkiplist()
 	}
 	return z
@@ -63,13 +65,13 @@ func NewZSetSized(n, maxlen int) *ZSet {
 
 // BuildZSet returns a sorted set holding entries (unique members, any
 // order; the slice is reordered), encoded by its final size.
-func BuildZSet(entries []ZEntry) *ZSet {
+func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 	slices.SortFunc(entries, cmpEntry)
 	maxlen := 0
 	for _, e := range entries {
 		maxlen = max(maxlen, len(e.Member))
 	}
-	z := NewZSetSized(len(entries), maxlen)
+	z := NewZSetSized(lim, len(entries), maxlen)
 	if z.sl == nil {
 		for i := range entries {
 			entries[i].Score = lpScore(entries[i].Score)
@@ -103,9 +105,9 @@ func (z *ZSet) Encoding() string {
 // Clone returns a deep copy (same encoding).
 func (z *ZSet) Clone() *ZSet {
 	if z.sl == nil {
-		return &ZSet{lp: slices.Clone(z.lp)}
+		return &ZSet{lim: z.lim, lp: slices.Clone(z.lp)}
 	}
-	c := &ZSet{}
+	c := &ZSet{lim: z.lim}
 	c.toSkiplist()
 	c.dict.resize(z.dict.count)
 	for n := z.sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
@@ -185,7 +187,7 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // that would grow past the limits first, as Redis's zsetAdd.
 func (z *ZSet) Insert(member string, score float64) {
 	if z.sl == nil {
-		if len(z.lp)+1 > ZSetMaxListpackEntries || len(member) > ZSetMaxListpackValue {
+		if len(z.lp)+1 > z.lim.Get(ZSetMaxListpackEntries) || len(member) > z.lim.Get(ZSetMaxListpackValue) {
 			z.toSkiplist()
 		} else {
 			e := ZEntry{member, lpScore(score)}

@@ -74,7 +74,7 @@ func TestZSetModel(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for _, members := range []int{20, 100, 600} {
-		z := NewZSet()
+		z := NewZSet(nil)
 		var model []ZEntry
 		peak := 0
 		for step := 0; step < 20000; step++ {
@@ -131,7 +131,7 @@ func TestZSetModel(t *testing.T) {
 			}
 		}
 		z.check(t, model)
-		if (peak > ZSetMaxListpackEntries) != (z.Encoding() == "skiplist") {
+		if (peak > def(ZSetMaxListpackEntries)) != (z.Encoding() == "skiplist") {
 			t.Fatalf("encoding %s with %d members", z.Encoding(), z.Len())
 		}
 		c := z.Clone()
@@ -141,7 +141,7 @@ func TestZSetModel(t *testing.T) {
 
 func TestZSetLex(t *testing.T) {
 	for _, n := range []int{26, 500} {
-		z := NewZSet()
+		z := NewZSet(nil)
 		var model []string
 		for i := 0; i < n; i++ {
 			m := fmt.Sprintf("%c%03d", 'a'+i%26, i)
@@ -174,8 +174,8 @@ func TestZSetLex(t *testing.T) {
 }
 
 func TestZSetEncoding(t *testing.T) {
-	z := NewZSet()
-	for i := 0; i < ZSetMaxListpackEntries; i++ {
+	z := NewZSet(nil)
+	for i := 0; i < def(ZSetMaxListpackEntries); i++ {
 		z.Insert(fmt.Sprint(i), 1)
 	}
 	if z.Encoding() != "listpack" {
@@ -189,16 +189,16 @@ func TestZSetEncoding(t *testing.T) {
 	if z.Encoding() != "skiplist" {
 		t.Fatal("converted back")
 	}
-	z = NewZSet()
-	z.Insert(string(make([]byte, ZSetMaxListpackValue+1)), 1)
+	z = NewZSet(nil)
+	z.Insert(string(make([]byte, def(ZSetMaxListpackValue)+1)), 1)
 	if z.Encoding() != "skiplist" {
 		t.Fatal("long member kept in listpack")
 	}
-	if BuildZSet([]ZEntry{{"a", 1}}).Encoding() != "listpack" {
+	if BuildZSet(nil, []ZEntry{{"a", 1}}).Encoding() != "listpack" {
 		t.Fatal("BuildZSet of one")
 	}
 	// -0 is kept by the skiplist and stored as 0 by the listpack.
-	z = NewZSet()
+	z = NewZSet(nil)
 	z.Insert("a", negZero())
 	if s, _ := z.Score("a"); 1/s < 0 {
 		t.Fatal("listpack kept -0")
@@ -211,7 +211,7 @@ func negZero() float64 {
 }
 
 func TestZSetScan(t *testing.T) {
-	z := NewZSetSized(1000, 0)
+	z := NewZSetSized(nil, 1000, 0)
 	for i := 0; i < 1000; i++ {
 		z.Insert(fmt.Sprint(i), float64(i))
 	}
@@ -229,7 +229,7 @@ func TestZSetScan(t *testing.T) {
 }
 
 func BenchmarkZSetInsert(b *testing.B) {
-	z := NewZSetSized(b.N, 0)
+	z := NewZSetSized(nil, b.N, 0)
 	ms := make([]string, b.N)
 	for i := range ms {
 		ms[i] = fmt.Sprintf("member:%d", i)

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/datatype"
 	"redgo/internal/slot"
 )
 
@@ -41,6 +42,15 @@ type Keyspace struct {
 	Replica atomic.Bool
 
 	Hits, Misses, ExpiredKeys atomic.Int64
+
+	// Limits are the encoding thresholds (hash-max-listpack-entries...)
+	// of the values made for this keyspace: commands and loaders pass them
+	// to the structures they create.
+	Limits *datatype.Limits
+
+	// MaxBulkLen is proto-max-bulk-len: the longest string a command may
+	// build (SETRANGE, APPEND, SETBIT...).
+	MaxBulkLen atomic.Int64
 
 	// OnExpire, if set, is called when a key is deleted because it expired
 	// (lazily or by the active cycle), with its shard locked, so the
@@ -81,7 +91,8 @@ type KeyRef struct {
 
 // New returns an empty keyspace with ndb databases.
 func New(ndb int) *Keyspace {
-	ks := &Keyspace{ndb: ndb, Now: func() int64 { return time.Now().UnixMilli() }}
+	ks := &Keyspace{ndb: ndb, Now: func() int64 { return time.Now().UnixMilli() }, Limits: datatype.NewLimits()}
+	ks.MaxBulkLen.Store(512 << 20)
 	ks.shards = make([]*Shard, NShards)
 	for i := range ks.shards {
 		ks.shards[i] = &Shard{index: i, dbs: make([]shardDB, ndb)}

@@ -50,7 +50,10 @@ type Decoder struct {
 	sum bool // keep the checksum
 	// Version is the RDB version from the header (Version for payloads).
 	Version int
-	buf     [16]byte
+	// Limits are the encoding thresholds of the values made (nil: the
+	// defaults); a loader sets its keyspace's.
+	Limits *datatype.Limits
+	buf    [16]byte
 }
 
 // NewDecoder returns a decoder on r.
@@ -297,7 +300,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := datatype.NewList()
+		l := datatype.NewList(d.Limits)
 		for i := 0; i < n; i++ {
 			s, err := d.String()
 			if err != nil {
@@ -313,7 +316,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := datatype.NewList()
+		l := datatype.NewList(d.Limits)
 		if _, err := walkZiplist(b, func(s []byte, i int64) error { l.PushBack(elemBytes(s, i)); return nil }); err != nil {
 			return nil, err
 		}
@@ -323,7 +326,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := datatype.NewSet()
+		s := datatype.NewSet(d.Limits)
 		for i := 0; i < n; i++ {
 			m, err := d.String()
 			if err != nil {
@@ -339,7 +342,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := datatype.NewSet()
+		s := datatype.NewSet(d.Limits)
 		var buf [20]byte
 		if _, err := walkIntset(b, func(v int64) error {
 			s.Add(strconv.AppendInt(buf[:0], v, 10))
@@ -353,7 +356,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := datatype.NewSet()
+		s := datatype.NewSet(d.Limits)
 		if _, err := walkListpack(b, func(m []byte, i int64) error {
 			if !s.Add(elemBytes(m, i)) {
 				return errors.New("duplicate set member")
@@ -368,7 +371,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := datatype.NewHash()
+		h := datatype.NewHash(d.Limits)
 		for i := 0; i < n; i++ {
 			f, err := d.String()
 			if err != nil {
@@ -388,7 +391,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := datatype.NewHash()
+		h := datatype.NewHash(d.Limits)
 		if _, err := walkZipmap(b, func(f, v []byte) error {
 			if !h.Set(f, v) {
 				return errors.New("duplicate hash field")
@@ -403,7 +406,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := datatype.NewHash()
+		h := datatype.NewHash(d.Limits)
 		var field []byte
 		walk := walkListpack
 		if t == TypeHashZiplist {
@@ -449,7 +452,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 			}
 			entries = append(entries, datatype.ZEntry{Member: string(m), Score: f})
 		}
-		return zsetObject(entries)
+		return zsetObject(d.Limits, entries)
 	case TypeZSetZiplist, TypeZSetListpack:
 		b, err := d.String()
 		if err != nil {
@@ -484,7 +487,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 		if n%2 != 0 {
 			return nil, errors.New("odd element count in sorted set")
 		}
-		return zsetObject(entries)
+		return zsetObject(d.Limits, entries)
 	case TypeModule, TypeModule2:
 		return nil, fmt.Errorf("%w: module value", ErrUnsupported)
 	case TypeStreamListpacks, TypeStreamListpack2, TypeStreamListpack3:
@@ -503,7 +506,7 @@ func (d *Decoder) quicklist(v2 bool) (*keyspace.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := datatype.NewList()
+	l := datatype.NewList(d.Limits)
 	push := func(s []byte, i int64) error { l.PushBack(elemBytes(s, i)); return nil }
 	for i := 0; i < n; i++ {
 		container := uint64(qlPacked)
@@ -558,7 +561,7 @@ func hashObject(h *datatype.Hash) (*keyspace.Object, error) {
 	return keyspace.NewHash(h), nil
 }
 
-func zsetObject(entries []datatype.ZEntry) (*keyspace.Object, error) {
+func zsetObject(lim *datatype.Limits, entries []datatype.ZEntry) (*keyspace.Object, error) {
 	if len(entries) == 0 {
 		return nil, ErrEmptyKey
 	}
@@ -572,7 +575,7 @@ func zsetObject(entries []datatype.ZEntry) (*keyspace.Object, error) {
 		}
 		seen[e.Member] = struct{}{}
 	}
-	return keyspace.NewZSet(datatype.BuildZSet(entries)), nil
+	return keyspace.NewZSet(datatype.BuildZSet(lim, entries)), nil
 }
 
 // Entry is one key read from a file.

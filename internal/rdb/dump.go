@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
 )
 
@@ -41,15 +42,16 @@ func VerifyDump(p []byte) error {
 	return nil
 }
 
-// Restore decodes a verified payload into a value. The whole body must be
-// consumed by the value.
-func Restore(p []byte) (*keyspace.Object, error) {
+// Restore decodes a verified payload into a value encoded by lim's
+// thresholds (nil: defaults). The whole body must be consumed by the value.
+func Restore(p []byte, lim *datatype.Limits) (*keyspace.Object, error) {
 	if err := VerifyDump(p); err != nil {
 		return nil, err
 	}
 	body := p[:len(p)-10]
 	d := NewDecoder(bufio.NewReaderSize(bytes.NewReader(body), 16))
 	d.sum = false
+	d.Limits = lim
 	t, err := d.byte()
 	if err != nil {
 		return nil, err

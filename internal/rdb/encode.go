@@ -343,7 +343,7 @@ func appendValue(b []byte, t byte, o *keyspace.Object, c Comp) []byte {
 // itself), nodes filled as Redis fills them under list-max-listpack-size.
 func appendQuicklist(b []byte, l *datatype.List, c Comp) []byte {
 	maxBytes, maxEntries := 8192, 1<<31-1
-	if f := datatype.ListMaxListpackSize; f < 0 {
+	if f := l.Limits().Get(datatype.ListMaxListpackSize); f < 0 {
 		if f < -5 {
 			f = -5
 		}

@@ -69,7 +69,7 @@ func FuzzRestore(f *testing.F) {
 				p[len(p)-8+i] = byte(sum >> (8 * i))
 			}
 		}
-		o, err := Restore(p)
+		o, err := Restore(p, nil)
 		if err != nil {
 			return
 		}
@@ -77,7 +77,7 @@ func FuzzRestore(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o2, err := Restore(q)
+		o2, err := Restore(q, nil)
 		if err != nil {
 			t.Fatalf("re-dumped payload refused: %v", err)
 		}

@@ -154,44 +154,44 @@ func sampleObjects() map[string]*keyspace.Object {
 	m["empty"] = keyspace.NewString([]byte{})
 	m["compressible"] = keyspace.NewString([]byte(strings.Repeat("abc", 1000)))
 	m["binary"] = keyspace.NewString([]byte{0, 1, 2, 0xff, 0xfe})
-	l := datatype.NewList()
+	l := datatype.NewList(nil)
 	for i := 0; i < 5; i++ {
 		l.PushBack([]byte(strconv.Itoa(i * 1000)))
 		l.PushBack([]byte("e" + strconv.Itoa(i)))
 	}
 	m["list"] = keyspace.NewList(l)
-	bl := datatype.NewList()
+	bl := datatype.NewList(nil)
 	for i := 0; i < 5000; i++ {
 		bl.PushBack([]byte("element-" + strconv.Itoa(i)))
 	}
 	bl.PushBack(make([]byte, 10000))
 	m["biglist"] = keyspace.NewList(bl)
-	h := datatype.NewHash()
+	h := datatype.NewHash(nil)
 	h.Set([]byte("f1"), []byte("v1"))
 	h.Set([]byte("n"), []byte("42"))
 	m["hash"] = keyspace.NewHash(h)
-	bh := datatype.NewHash()
+	bh := datatype.NewHash(nil)
 	for i := 0; i < 1000; i++ {
 		bh.Set([]byte("field"+strconv.Itoa(i)), []byte(strconv.Itoa(i)))
 	}
 	m["bighash"] = keyspace.NewHash(bh)
-	is := datatype.NewSet()
+	is := datatype.NewSet(nil)
 	for _, v := range []string{"1", "-5", "70000", "9000000000"} {
 		is.Add([]byte(v))
 	}
 	m["intset"] = keyspace.NewSet(is)
-	s := datatype.NewSet()
+	s := datatype.NewSet(nil)
 	for _, v := range []string{"a", "b", "1"} {
 		s.Add([]byte(v))
 	}
 	m["set"] = keyspace.NewSet(s)
-	z := datatype.NewZSet()
+	z := datatype.NewZSet(nil)
 	z.Insert("a", 1.5)
 	z.Insert("b", -3)
 	z.Insert("c", math.Inf(1))
 	z.Insert("d", 0.1)
 	m["zset"] = keyspace.NewZSet(z)
-	bz := datatype.NewZSet()
+	bz := datatype.NewZSet(nil)
 	for i := 0; i < 500; i++ {
 		bz.Insert("member"+strconv.Itoa(i), float64(i)/7)
 	}
@@ -264,7 +264,7 @@ func TestDumpRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(name, err)
 			}
-			got, err := Restore(p)
+			got, err := Restore(p, nil)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -274,7 +274,7 @@ func TestDumpRoundTrip(t *testing.T) {
 			// Any flipped byte is caught by the checksum.
 			bad := append([]byte(nil), p...)
 			bad[len(bad)/2] ^= 1
-			if _, err := Restore(bad); err == nil {
+			if _, err := Restore(bad, nil); err == nil {
 				t.Fatalf("%s: corrupt payload accepted", name)
 			}
 		}

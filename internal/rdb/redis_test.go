@@ -184,7 +184,7 @@ func TestRedisDumpPayloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := Restore([]byte(p))
+			o, err := Restore([]byte(p), nil)
 			if err != nil {
 				t.Fatalf("%q: restore of redis payload: %v", k, err)
 			}

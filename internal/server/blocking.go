@@ -249,8 +249,8 @@ type servingHost struct {
 func (h *servingHost) Admit(*commands.Ctx, []int) string { return "" } // served where its keys are
 
 func (h *servingHost) BeforeHandler(ctx *commands.Ctx, pos []int) {
-	if snapshotsActive.Load() > 0 {
-		h.s.snapshotBeforeWrite(ctx, pos) // persist_rdb.go
+	if h.s.snapshotting() {
+		h.s.snapshotBeforeWrite(ctx, pos) // persist.go
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"iter"
 	"net"
@@ -85,7 +86,7 @@ func (s *Server) initAdmin() {
 		s.slowlog.maxLen.Store(n)
 		return nil
 	})
-	registerEncodingHooks(cfg)
+	registerEncodingHooks(cfg, s.KS)
 }
 
 // sample records the instantaneous metrics; the cron calls it every 100 ms.
@@ -254,7 +255,7 @@ func cmdTime(c *commands.Ctx) {
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func cmdLastsave(c *commands.Ctx) { c.W.Int(c.Srv.(*Server).lastSave.Load()) }
+func cmdLastsave(c *commands.Ctx) { c.W.Int(c.Srv.(*Server).persist.LastSave()) }
 
 // cmdWait: a standalone server has no replicas, so WAIT answers 0 at once
 // (replication replaces this).
@@ -327,10 +328,27 @@ func cmdShutdown(c *commands.Ctx) {
 
 // ---- DEBUG ----
 
+const errDebugReloadOpts = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+
 // debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush and
-// load back. The persistence code sets it; it runs with every shard
-// locked (DEBUG is LockAll) and returns the error reply text.
-var debugReload func(s *Server, opts [][]byte) error
+// load back. It runs with every shard locked (DEBUG is LockAll) and
+// returns the error reply text.
+func debugReload(s *Server, opts [][]byte) error {
+	var merge, noflush, nosave bool
+	for _, o := range opts {
+		switch {
+		case commands.EqualFold(o, "merge"):
+			merge = true
+		case commands.EqualFold(o, "noflush"):
+			noflush = true
+		case commands.EqualFold(o, "nosave"):
+			nosave = true
+		default:
+			return errors.New(errDebugReloadOpts)
+		}
+	}
+	return s.persist.DebugReload(merge, noflush, nosave)
+}
 
 const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
 	"you can run it from a local connection, otherwise you need to set this option in the configuration file, " +
@@ -372,20 +390,16 @@ func cmdDebug(c *commands.Ctx) {
 		}
 		c.W.OK()
 	case sub == "reload":
-		// Until persistence sets debugReload there is nothing to save and
-		// load back: the dataset stays as it is and RELOAD just succeeds.
-		if debugReload != nil {
-			if err := debugReload(s, c.Args[2:]); err != nil {
-				c.Error(err.Error())
-				return
-			}
+		if err := debugReload(s, c.Args[2:]); err != nil {
+			c.Error(err.Error())
+			return
 		}
 		c.W.OK()
 	case sub == "object" && n == 3:
 		debugObject(c)
 	case sub == "set-active-expire" && n == 3:
 		v, _ := strconv.Atoi(string(c.Args[2]))
-		activeExpire.Store(v != 0)
+		s.activeExpire.Store(v != 0)
 		c.W.OK()
 	case sub == "pause-cron" && n == 3:
 		v, _ := strconv.Atoi(string(c.Args[2]))

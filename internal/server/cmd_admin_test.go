@@ -134,7 +134,6 @@ func TestDebugPermission(t *testing.T) {
 func TestDebugActiveExpireAndSleep(t *testing.T) {
 	s, rc := startServer(t, "--enable-debug-command", "yes")
 	rc.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
-	t.Cleanup(func() { activeExpire.Store(true) })
 	rc.Set(ctx, "k", "v", 50*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 	if n := infoField(t, rc.Info(ctx, "keyspace").Val()+"\r\nx:1", "db0"); n != "keys=1,expires=1,avg_ttl=0" {

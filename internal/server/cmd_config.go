@@ -6,7 +6,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/config"
-	"redgo/internal/datatype"
+	"redgo/internal/keyspace"
 )
 
 func init() {
@@ -20,27 +20,21 @@ func init() {
 	commands.Register("config|help", cmdConfigHelp)
 }
 
-// registerEncodingHooks points the datatype encoding thresholds at their
-// directives: the startup value now, CONFIG SET later (CONFIG SET runs with
-// every shard locked, so no handler reads a limit while it changes).
-func registerEncodingHooks(cfg *config.Config) {
-	intLimit := func(name string, dst *int) {
+// registerEncodingHooks points the keyspace's encoding thresholds
+// (ks.Limits) at their directives: the startup value now, CONFIG SET later
+// (CONFIG SET runs with every shard locked, so no handler reads a limit
+// while it changes).
+func registerEncodingHooks(cfg *config.Config, ks *keyspace.Keyspace) {
+	for _, name := range ks.Limits.Names() {
 		set := func(v string) error {
-			n, err := strconv.Atoi(v)
-			if err == nil && *dst != n {
-				*dst = n
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				ks.Limits.Set(name, n)
 			}
 			return nil
 		}
 		set(cfg.Get(name))
 		cfg.OnSet(name, set)
 	}
-	intLimit("list-max-listpack-size", &datatype.ListMaxListpackSize)
-	intLimit("zset-max-listpack-entries", &datatype.ZSetMaxListpackEntries)
-	intLimit("zset-max-listpack-value", &datatype.ZSetMaxListpackValue)
-	intLimit("hash-max-listpack-entries", &datatype.HashMaxListpackEntries)
-	intLimit("hash-max-listpack-value", &datatype.HashMaxListpackValue)
-	intLimit("set-max-intset-entries", &datatype.SetMaxIntsetEntries)
 }
 
 // hasGlob reports whether a CONFIG GET argument is a pattern.

@@ -345,11 +345,11 @@ func infoMemory(s *Server, add func(k, v string)) {
 
 // infoPersistence reports "nothing happening" until persistence hooks in.
 func infoPersistence(s *Server, add func(k, v string)) {
-	rdbInfo(s, add) // loading ... rdb_last_load_keys_loaded (persist_rdb.go)
-	aofInfo(s, add) // aof_enabled ... aof_last_cow_size (persist_aof.go)
+	s.persist.InfoRDB(add) // loading ... rdb_last_load_keys_loaded
+	s.persist.InfoAOF(add) // aof_enabled ... aof_last_cow_size
 	add("module_fork_in_progress", "0")
 	add("module_fork_last_cow_size", "0")
-	aofInfoSizes(s, add) // aof_current_size ... when the AOF is on
+	s.persist.InfoAOFSizes(add) // aof_current_size ... when the AOF is on
 }
 
 func infoStats(s *Server, add func(k, v string)) {

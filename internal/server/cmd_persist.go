@@ -1,36 +1,42 @@
 package server
 
-// SAVE, BGSAVE, DUMP and RESTORE (LASTSAVE is in cmd_admin.go). The
-// snapshot machinery is in persist_rdb.go, the formats in internal/rdb.
+// SAVE, BGSAVE, BGREWRITEAOF, DUMP and RESTORE (LASTSAVE and DEBUG RELOAD
+// are in cmd_admin.go), as Redis's saveCommand, bgsaveCommand,
+// bgrewriteaofCommand, dumpCommand and restoreCommand. Saves and rewrites
+// are internal/persist's, the formats internal/rdb's and internal/aof's.
 
 import (
 	"errors"
 	"strconv"
 
 	"redgo/internal/commands"
+	"redgo/internal/persist"
 	"redgo/internal/rdb"
 )
 
 func init() {
 	commands.Register("save", cmdSave)
 	commands.Register("bgsave", cmdBgsave)
+	commands.Register("bgrewriteaof", cmdBgrewriteaof)
 	commands.Register("dump", cmdDump)
 	commands.Register("restore", cmdRestore)
 }
 
 const (
-	errBgsaveRunning = "ERR Background save already in progress"
-	errBusyKey       = "BUSYKEY Target key name already exists."
-	errBadPayload    = "ERR DUMP payload version or checksum are wrong"
-	errBadFormat     = "ERR Bad data format"
+	errBgsaveRunning  = "ERR Background save already in progress"
+	errRewriteRunning = "ERR Background append only file rewriting already in progress"
+	errRewriteFailed  = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+	errBusyKey        = "BUSYKEY Target key name already exists."
+	errBadPayload     = "ERR DUMP payload version or checksum are wrong"
+	errBadFormat      = "ERR Bad data format"
 )
 
 // cmdSave: SAVE writes a snapshot and replies when it is on disk. Unlike
 // Redis's, it does not stop other clients meanwhile.
 func cmdSave(c *commands.Ctx) {
-	err := rdbOf(c.Srv.(*Server)).save()
+	err := c.Srv.(*Server).persist.Save()
 	switch {
-	case errors.Is(err, errSaveInProgress):
+	case errors.Is(err, persist.ErrSaveInProgress):
 		c.Error(errBgsaveRunning)
 	case err != nil:
 		c.Error("ERR")
@@ -46,25 +52,27 @@ func cmdBgsave(c *commands.Ctx) {
 		c.Error(commands.ErrSyntax)
 		return
 	}
-	st := rdbOf(c.Srv.(*Server))
-	st.mu.Lock()
-	running := st.job != nil && st.job.bg
-	busy := st.job != nil
-	if !running && (busy || c.NoBlock) {
-		st.scheduled = true
-	}
-	st.mu.Unlock()
+	scheduled, err := c.Srv.(*Server).persist.BGSave(c.NoBlock)
 	switch {
-	case running:
+	case errors.Is(err, persist.ErrSaveInProgress):
 		c.Error(errBgsaveRunning)
-	case busy || c.NoBlock:
+	case scheduled:
 		c.W.Simple("Background saving scheduled")
 	default:
-		if _, err := st.startSave(true); errors.Is(err, errSaveInProgress) {
-			c.Error(errBgsaveRunning)
-			return
-		}
 		c.W.Simple("Background saving started")
+	}
+}
+
+// cmdBgrewriteaof: BGREWRITEAOF starts an AOF rewrite in the background.
+func cmdBgrewriteaof(c *commands.Ctx) {
+	err := c.Srv.(*Server).persist.Rewrite()
+	switch {
+	case errors.Is(err, persist.ErrRewriteInProgress):
+		c.Error(errRewriteRunning)
+	case err != nil:
+		c.Error(errRewriteFailed)
+	default:
+		c.W.Simple("Background append only file rewriting started")
 	}
 }
 
@@ -140,7 +148,7 @@ func cmdRestore(c *commands.Ctx) {
 		c.Error(errBadPayload)
 		return
 	}
-	o, err := rdb.Restore(payload)
+	o, err := rdb.Restore(payload, c.KS.Limits)
 	if err != nil {
 		c.Error(errBadFormat)
 		return

@@ -1,29 +1,88 @@
 package server
 
-// LoadData loads the dataset at start-up, before the listener serves
-// clients: the AOF when appendonly is on, else the RDB file (dbfilename in
-// dir). The persistence code (persist_aof.go, persist_rdb.go) fills in
-// loadAOF and loadRDB.
-func (s *Server) LoadData() error {
-	for _, fn := range persistSetup {
-		fn(s)
-	}
-	if s.Cfg.Bool("appendonly") {
-		if loadAOF != nil {
-			return loadAOF(s)
-		}
-		return nil
-	}
-	if loadRDB != nil {
-		return loadRDB(s)
-	}
-	return nil
+// The server's side of persistence (internal/persist): the persist.Host it
+// hands to persist.New, the options that choose the file system, and the
+// hooks the dispatcher calls (Redis's loadDataFromDisk at start, the
+// snapshot's write hook, writeCommandsDeniedByDiskError).
+
+import (
+	"time"
+
+	"redgo/internal/commands"
+	"redgo/internal/config"
+	"redgo/internal/keyspace"
+	"redgo/internal/persist"
+	"redgo/internal/resp"
+	"redgo/internal/vfs"
+)
+
+// Option is a choice made when a server is built that is not a setting of
+// the config file.
+type Option func(*persist.Options)
+
+// WithFS makes the server keep its AOF and RDB files in fs (a vfs.MemFS in
+// tests) instead of the operating system's file system.
+func WithFS(fs vfs.FS) Option { return func(o *persist.Options) { o.FS = fs } }
+
+// WithSnapshotWalk sets how many keys a snapshot encodes per hold of a
+// shard lock, and a hook run before it takes each slot (tests).
+func WithSnapshotWalk(chunk int, hook func(db, slot int)) Option {
+	return func(o *persist.Options) { o.WalkChunk, o.WalkHook = chunk, hook }
 }
 
-// Set by the persistence files in their init(). persistSetup runs first,
-// whatever appendonly says (CONFIG SET hooks, background jobs).
-var (
-	loadAOF      func(s *Server) error
-	loadRDB      func(s *Server) error
-	persistSetup []func(s *Server)
-)
+// LoadData loads the dataset at start-up, before the listener serves
+// clients: the AOF when appendonly is on, else the RDB file (dbfilename in
+// dir).
+func (s *Server) LoadData() error { return s.persist.Load() }
+
+// snapshotting reports whether a snapshot is being written: only then do
+// writes call snapshotBeforeWrite.
+func (s *Server) snapshotting() bool { return s.persist.Snapshotting() }
+
+// snapshotBeforeWrite runs just before a write command's handler, with the
+// command's shards held, while a snapshot is being written: the keys the
+// command may write are captured first.
+func (s *Server) snapshotBeforeWrite(ctx *commands.Ctx, pos []int) { s.persist.BeforeWrite(ctx, pos) }
+
+// writesDenied is the error a write command (and PING) gets instead of
+// running after a failed save or AOF write, or "".
+func (s *Server) writesDenied() string { return s.persist.WritesDenied() }
+
+// host is the server as persistence sees it.
+type host struct {
+	s      *Server
+	loader *Client // the pseudo-client commands read from the AOF run as
+}
+
+func (h host) Config() *config.Config             { return h.s.Cfg }
+func (h host) Keyspace() *keyspace.Keyspace       { return h.s.KS }
+func (h host) Logf(format string, args ...any)    { h.s.Log.Printf(format, args...) }
+func (h host) Go(fn func())                       { h.s.goTracked(fn) }
+func (h host) Done() <-chan struct{}              { return h.s.quit }
+func (h host) Dirty() int64                       { return h.s.dirty.Load() }
+func (h host) Saved(n int64)                      { h.s.dirty.Add(-n) }
+func (h host) AddPropagator(p persist.Propagator) { h.s.AddPropagator(p) }
+
+func (h host) PauseWrites(on bool) {
+	if on {
+		h.s.pause.set(time.Now().Add(time.Hour), false)
+	} else {
+		h.s.pause.unpause()
+	}
+}
+
+// ExecLoaded runs one command read from the AOF through commands.Run, as
+// the AOF pseudo-client (Redis's fake client): it takes its locks, its
+// effects go nowhere, and a command that would block replies as if it
+// timed out. Loading at start and a rewrite's replay never overlap, so one
+// pseudo-client serves both.
+func (h host) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer) {
+	cmd, errText := commands.Find(args)
+	if errText != "" || cmd.Handler == nil {
+		return
+	}
+	c := &commands.Ctx{Args: args, Cmd: cmd, W: w, DB: ks.DB(db), KS: ks, Now: ks.Now(), NoBlock: true,
+		Client: h.loader, Srv: h.s}
+	h.loader.db = db
+	commands.Run(c, commands.LockHere, commands.Drop, nil, commands.Held{})
+}

@@ -26,13 +26,29 @@ import (
 // there). It returns the server and a client, or the LoadData error.
 func startAOF(t *testing.T, dir string, args ...string) (*Server, *redis.Client, error) {
 	t.Helper()
+	return startAOFOn(t, nil, dir, args...)
+}
+
+// startAOFOn is startAOF with the server's files in fs (nil: the OS's).
+func startAOFOn(t *testing.T, fs vfs.FS, dir string, args ...string) (*Server, *redis.Client, error) {
+	t.Helper()
+	var opts []Option
+	if fs != nil {
+		opts = append(opts, WithFS(fs))
+	}
+	return startAOFWith(t, opts, dir, args...)
+}
+
+// startAOFWith is startAOF for a server built with opts.
+func startAOFWith(t *testing.T, opts []Option, dir string, args ...string) (*Server, *redis.Client, error) {
+	t.Helper()
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--enable-debug-command", "yes"}, args...)
 	cfg, err := config.Load("", all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg)
+	s, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +95,12 @@ func serverLog(s *Server) string {
 
 func mustStartAOF(t *testing.T, dir string, args ...string) (*Server, *redis.Client) {
 	t.Helper()
-	s, rc, err := startAOF(t, dir, args...)
+	return mustStartAOFOn(t, nil, dir, args...)
+}
+
+func mustStartAOFOn(t *testing.T, fs vfs.FS, dir string, args ...string) (*Server, *redis.Client) {
+	t.Helper()
+	s, rc, err := startAOFOn(t, fs, dir, args...)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -237,15 +258,14 @@ func testAOFRewrite(t *testing.T, preamble string) {
 
 func waitRewrite(t *testing.T, s *Server) {
 	t.Helper()
-	st := aofOf(s)
 	deadline := time.Now().Add(10 * time.Second)
-	for st.rw.running.Load() {
+	for s.persist.RewriteRunning() {
 		if time.Now().After(deadline) {
 			t.Fatal("rewrite did not finish")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !st.rw.lastOK.Load() {
+	if aofInfoMap(s)["aof_last_bgrewrite_status"] != "ok" {
 		t.Fatalf("rewrite failed:\n%s", serverLog(s))
 	}
 }
@@ -253,8 +273,8 @@ func waitRewrite(t *testing.T, s *Server) {
 func aofInfoMap(s *Server) map[string]string {
 	m := map[string]string{}
 	add := func(k, v string) { m[k] = v }
-	aofInfo(s, add)
-	aofInfoSizes(s, add)
+	s.persist.InfoAOF(add)
+	s.persist.InfoAOFSizes(add)
 	return m
 }
 
@@ -328,8 +348,8 @@ func testAOFRewriteUnderConcurrentWrites(t *testing.T, preamble string) {
 	if got, _ := rc.Get(ctx, "total").Int64(); got != total {
 		t.Fatalf("total %d, want %d", got, total)
 	}
-	if n := aofOf(s).rw.count.Load(); n != 5 {
-		t.Fatalf("%d rewrites", n)
+	if n := aofInfoMap(s)["aof_rewrites"]; n != "5" {
+		t.Fatalf("%s rewrites", n)
 	}
 	s.Close()
 	_, rc2 := mustStartAOF(t, dir, "--aof-use-rdb-preamble", preamble)
@@ -345,15 +365,25 @@ func testAOFRewriteUnderConcurrentWrites(t *testing.T, preamble string) {
 }
 
 func TestAOFBgrewriteaofErrors(t *testing.T) {
-	dir := t.TempDir()
-	s, rc := mustStartAOF(t, dir)
-	st := aofOf(s)
-	st.rw.running.Store(true) // pretend one runs
-	err := rc.Do(ctx, "BGREWRITEAOF").Err()
-	st.rw.running.Store(false)
+	// A rewrite held at its first slot by the snapshot walk's hook.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(db, sl int) { once.Do(func() { close(entered); <-release }) }
+	s, rc, err := startAOFWith(t, []Option{WithSnapshotWalk(0, hook)}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, rc, "SET", "k", "v")
+	if err := rc.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	err = rc.Do(ctx, "BGREWRITEAOF").Err()
+	close(release)
 	if err == nil || err.Error() != "ERR Background append only file rewriting already in progress" {
 		t.Fatalf("err = %v", err)
 	}
+	waitRewrite(t, s)
 }
 
 func appendFile(t *testing.T, path, data string) {
@@ -603,7 +633,7 @@ func TestAOFAutoRewrite(t *testing.T) {
 		do(t, rc, "SET", "k", fmt.Sprint(i))
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for aofOf(s).rw.count.Load() == 0 {
+	for aofInfoMap(s)["aof_rewrites"] == "0" {
 		if time.Now().After(deadline) {
 			t.Fatalf("no automatic rewrite; info %v", aofInfoMap(s))
 		}
@@ -630,10 +660,8 @@ func TestAOFWriteErrorRefused(t *testing.T) {
 		}
 		return nil
 	}
-	aofFS = mem
-	defer func() { aofFS = vfs.OS }()
 	dir := "/mem"
-	s, rc := mustStartAOF(t, dir)
+	s, rc := mustStartAOFOn(t, mem, dir)
 	do(t, rc, "SET", "a", "1")
 	queued := dialRaw(t, s.Addr().String()) // a transaction queued before the failure
 	queued.str("MULTI")
@@ -697,9 +725,7 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 		}
 		return nil
 	}
-	aofFS = mem
-	defer func() { aofFS = vfs.OS }()
-	s, rc := mustStartAOF(t, "/mem")
+	s, rc := mustStartAOFOn(t, mem, "/mem")
 	var open sync.Once
 	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the server's Close
 	do(t, rc, "SET", "k", "old")
@@ -713,7 +739,7 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 	writer.send("RPUSH", "list", "x")
 	writer.send("EXEC")
 	deadline := time.Now().Add(5 * time.Second)
-	for aofOf(s).w.Unsynced() == 0 { // the transaction ran and waits for its fsync
+	for s.persist.AOFUnsynced() == 0 { // the transaction ran and waits for its fsync
 		if time.Now().After(deadline) {
 			t.Fatal("the write did not happen")
 		}
@@ -748,9 +774,7 @@ func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 		}
 		return nil
 	}
-	aofFS = mem
-	defer func() { aofFS = vfs.OS }()
-	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
+	s, rc := mustStartAOFOn(t, mem, "/mem", "--appendfsync", "everysec")
 	do(t, rc, "SET", "a", "1")
 	broken.Store(true)
 	do(t, rc, "SET", "b", "2") // acknowledged at once (everysec); its write will fail
@@ -773,7 +797,7 @@ func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.Close()
-	_, rc2 := mustStartAOF(t, "/mem")
+	_, rc2 := mustStartAOFOn(t, mem, "/mem")
 	for k, want := range map[string]string{"a": "1", "b": "2", "c": "3"} {
 		if v := do(t, rc2, "GET", k); v != want {
 			t.Fatalf("after restart %s = %v", k, v)
@@ -792,10 +816,8 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 		}
 		return nil
 	}
-	aofFS = mem
-	defer func() { aofFS = vfs.OS }()
 	dir := "/mem"
-	s, _ := mustStartAOF(t, dir)
+	s, _ := mustStartAOFOn(t, mem, dir)
 	var acked sync.Map
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -823,8 +845,7 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 	crashed := mem.CrashClone()
 	wg.Wait()
 	s.Close()
-	aofFS = crashed
-	_, rc := mustStartAOF(t, dir)
+	_, rc := mustStartAOFOn(t, crashed, dir)
 	n := 0
 	acked.Range(func(k, v any) bool {
 		n++
@@ -968,9 +989,7 @@ func TestAOFRewriteWhileOff(t *testing.T) {
 // SHUTDOWN with appendfsync everysec leaves everything on disk.
 func TestAOFShutdownFlushes(t *testing.T) {
 	mem := vfs.NewMemFS()
-	aofFS = mem
-	defer func() { aofFS = vfs.OS }()
-	s, rc := mustStartAOF(t, "/mem", "--appendfsync", "everysec")
+	s, rc := mustStartAOFOn(t, mem, "/mem", "--appendfsync", "everysec")
 	for i := 0; i < 100; i++ {
 		do(t, rc, "RPUSH", "l", fmt.Sprint(i))
 	}
@@ -982,11 +1001,11 @@ func TestAOFShutdownFlushes(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	aofFS = mem.CrashClone()
-	_, rc2 := mustStartAOF(t, "/mem")
+	crashClone := mem.CrashClone()
+	_, rc2 := mustStartAOFOn(t, crashClone, "/mem")
 	if n := rc2.LLen(ctx, "l").Val(); n != 100 {
 		t.Fatalf("LLEN %d after shutdown", n)
 	}
 }
 
-func aofStatesHas(s *Server) bool { return s.aofSt.Load() != nil }
+func aofStatesHas(s *Server) bool { return s.persist.HasAOF() }

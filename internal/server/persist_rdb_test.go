@@ -2,9 +2,7 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -29,13 +27,19 @@ import (
 // (appendonly no). It returns the server, or the LoadData error.
 func startRDB(t testing.TB, dir string, args ...string) (*Server, error) {
 	t.Helper()
+	return startRDBWith(t, nil, dir, args...)
+}
+
+// startRDBWith is startRDB for a server built with opts.
+func startRDBWith(t testing.TB, opts []Option, dir string, args ...string) (*Server, error) {
+	t.Helper()
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", dir,
 		"--appendonly", "no", "--enable-debug-command", "yes"}, args...)
 	cfg, err := config.Load("", all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg)
+	s, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +62,12 @@ var rdbLogs sync.Map // *Server -> *syncBuffer
 
 func mustStartRDB(t testing.TB, dir string, args ...string) *Server {
 	t.Helper()
-	s, err := startRDB(t, dir, args...)
+	return mustStartRDBWith(t, nil, dir, args...)
+}
+
+func mustStartRDBWith(t testing.TB, opts []Option, dir string, args ...string) *Server {
+	t.Helper()
+	s, err := startRDBWith(t, opts, dir, args...)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -133,7 +142,7 @@ func TestRDBFromRedis(t *testing.T) {
 	if !strings.Contains(rdbLog(s), "Done loading RDB, keys loaded:") {
 		t.Fatalf("log: %s", rdbLog(s))
 	}
-	if st := s.rdbStatus(); st.LoadedKeys == 0 {
+	if st := s.persist.RDBStatus(); st.LoadedKeys == 0 {
 		t.Fatalf("status %+v", st)
 	}
 }
@@ -190,15 +199,11 @@ func waitSave(t testing.TB, s *Server) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		st := rdbOf(s)
-		st.mu.Lock()
-		busy := st.job != nil || st.scheduled
-		st.mu.Unlock()
-		if !busy {
+		if !s.persist.Saving() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("save did not finish: %+v", s.rdbStatus())
+			t.Fatalf("save did not finish: %+v", s.persist.RDBStatus())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -394,7 +399,7 @@ func TestBgsaveReplies(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond)
 	waitSave(t, s)
-	st := s.rdbStatus()
+	st := s.persist.RDBStatus()
 	if !st.LastOK || st.Saves != 2 || st.BgsaveInProgress {
 		t.Fatalf("%+v", st)
 	}
@@ -415,17 +420,17 @@ func TestBgsaveReplies(t *testing.T) {
 	}
 	rdbDo(t, rc, "BGSAVE")
 	waitSave(t, s)
-	if s.rdbStatus().LastOK {
+	if s.persist.RDBStatus().LastOK {
 		t.Fatal("failed BGSAVE reported ok")
 	}
 	if m := infoMap(s); m["rdb_last_bgsave_status"] != "err" {
 		t.Fatalf("%v", m)
 	}
-	if s.rdbWritesDenied() != "" {
+	if s.writesDenied() != "" {
 		t.Fatal("writes denied without save rules")
 	}
 	s.Cfg.Set([][2]string{{"save", "3600 1"}})
-	if !strings.HasPrefix(s.rdbWritesDenied(), "MISCONF ") {
+	if !strings.HasPrefix(s.writesDenied(), "MISCONF ") {
 		t.Fatal("writes allowed after a failed BGSAVE")
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
@@ -434,14 +439,14 @@ func TestBgsaveReplies(t *testing.T) {
 	os.RemoveAll(filepath.Join(dir, "dump.rdb"))
 	rdbDo(t, rc, "BGSAVE")
 	waitSave(t, s)
-	if !s.rdbStatus().LastOK || s.rdbWritesDenied() != "" {
+	if !s.persist.RDBStatus().LastOK || s.writesDenied() != "" {
 		t.Fatal("a good BGSAVE did not clear the error")
 	}
 }
 
 func infoMap(s *Server) map[string]string {
 	m := map[string]string{}
-	rdbInfo(s, func(k, v string) { m[k] = v })
+	s.persist.InfoRDB(func(k, v string) { m[k] = v })
 	return m
 }
 
@@ -454,7 +459,7 @@ func TestSaveRulesAndShutdown(t *testing.T) {
 	rdbDo(t, rc, "SET", "a", "1")
 	rdbDo(t, rc, "SET", "b", "2", "PX", "100000")
 	eventually(t, 5*time.Second, func() error {
-		if s.rdbStatus().Saves == 0 {
+		if s.persist.RDBStatus().Saves == 0 {
 			return fmt.Errorf("no save yet")
 		}
 		return nil
@@ -565,14 +570,12 @@ func TestDebugReload(t *testing.T) {
 // of that sequence: a single instant.
 func TestBgsavePointInTime(t *testing.T) {
 	dir := t.TempDir()
-	s := mustStartRDB(t, dir)
+	// Small chunks so that writes get in between the chunks of a slot.
+	s := mustStartRDBWith(t, []Option{WithSnapshotWalk(3, nil)}, dir)
 	addr := s.Addr().String()
 	rc := goRedis(t, addr)
-	// Filler so the walk takes a while; small chunks so that writes get in
-	// between the chunks of a slot.
+	// Filler so the walk takes a while.
 	rdbDo(t, rc, "DEBUG", "POPULATE", "300000", "filler", "50")
-	defer func(n int) { walkChunk = n }(walkChunk)
-	walkChunk = 3
 	const nkeys = 3000
 	type op struct{ args []any }
 	rnd := rand.New(rand.NewPCG(9, 9))
@@ -764,7 +767,12 @@ func describeObj(o *keyspace.Object) string {
 // DEBUG POPULATE) all leave the file equal to the dataset at BGSAVE.
 func TestBgsaveSpecialWrites(t *testing.T) {
 	dir := t.TempDir()
-	s := mustStartRDB(t, dir)
+	var walkHook atomic.Pointer[func(db, sl int)]
+	s := mustStartRDBWith(t, []Option{WithSnapshotWalk(0, func(db, sl int) {
+		if h := walkHook.Load(); h != nil {
+			(*h)(db, sl)
+		}
+	})}, dir)
 	addr := s.Addr().String()
 	c := func(db int) *redis.Client { return rdbtest.Client(t, addr, db) }
 	for db := 0; db < 5; db++ {
@@ -785,12 +793,12 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 	stop := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
-	testWalkHook = func(db, sl int) {
+	hook := func(db, sl int) {
 		if db == 0 && sl == slot8000 {
 			once.Do(func() { close(stop); <-release })
 		}
 	}
-	defer func() { testWalkHook = nil }()
+	walkHook.Store(&hook)
 	c0, c1, c2 := c(0), c(1), c(2)
 	defer c0.Close()
 	defer c1.Close()
@@ -872,35 +880,3 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 
 // slot8000 stops the walk in the middle of the slots.
 const slot8000 = 8000
-
-// TestRDBPreambleLoader: the loader the AOF uses for its RDB part reports
-// exactly the bytes of the image (the log follows) and keeps keys that
-// already expired (later log entries may refer to them).
-func TestRDBPreambleLoader(t *testing.T) {
-	s := mustStartRDB(t, t.TempDir())
-	rc := goRedis(t, s.Addr().String())
-	rdbDo(t, rc, "SET", "a", "1")
-	rdbDo(t, rc, "SET", "gone", "x", "PX", "30")
-	var img bytes.Buffer
-	s.KS.LockAll()
-	err := s.writeRDBLocked(&img, true)
-	s.KS.UnlockAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	tail := "*1\r\n$4\r\nPING\r\n"
-	ks := keyspace.New(16)
-	n, err := loadRDBPreamble(ks, io.MultiReader(bytes.NewReader(img.Bytes()), strings.NewReader(tail)))
-	if err != nil || n != int64(img.Len()) {
-		t.Fatalf("consumed %d of %d: %v", n, img.Len(), err)
-	}
-	ks.LockAll()
-	defer ks.UnlockAll()
-	if o := ks.DB(0).RawGet([]byte("gone")); o == nil {
-		t.Fatal("expired key dropped from the AOF's RDB part")
-	}
-	if o := ks.DB(0).RawGet([]byte("a")); o == nil || string(o.Bytes()) != "1" {
-		t.Fatal("key lost")
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"redgo/internal/commands"
+	"redgo/internal/persist"
 	"redgo/internal/vfs"
 )
 
@@ -136,11 +137,8 @@ func (c *Client) waitFor(seq func(i int, p Propagator) int64) error {
 // the error of a write that could not be made durable.
 func (c *Client) refuse(from, n int, err error) {
 	c.w.Buf = c.w.Buf[:from]
-	msg := misconfAOF(vfs.ErrText(err))
+	msg := persist.MisconfAOF(vfs.ErrText(err))
 	for i := 0; i < n; i++ {
 		c.replyError(msg)
 	}
 }
-
-// misconfAOF is Redis's reply to writes refused after an AOF write error.
-func misconfAOF(errText string) string { return "MISCONF Errors writing to the AOF file: " + errText }

@@ -76,8 +76,8 @@ func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
 // BeforeHandler lets a running snapshot capture the keys first
 // (commands.Host).
 func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
-	if snapshotsActive.Load() > 0 {
-		c.srv.snapshotBeforeWrite(ctx, pos) // persist_rdb.go
+	if c.srv.snapshotting() {
+		c.srv.snapshotBeforeWrite(ctx, pos) // persist.go
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
+	"redgo/internal/persist"
 )
 
 // Server is one redgo node.
@@ -41,8 +42,7 @@ type Server struct {
 	hasProps atomic.Bool
 	clockSec atomic.Int64 // unix seconds, refreshed by cron (idle times)
 
-	aofSt    atomic.Pointer[aofState] // persist_aof.go, nil until LoadData
-	rdbSt    atomic.Pointer[rdbState] // persist_rdb.go, nil until LoadData
+	persist  *persist.Persist // load, saves, AOF (persist.go)
 	monitors monitorSet
 
 	// settings cached from the config for the hot path
@@ -59,10 +59,10 @@ type Server struct {
 	startTime time.Time
 	runID     string
 	dirty     atomic.Int64 // changes since the last save
-	lastSave  atomic.Int64 // unix seconds
 
-	shutdownFn     func()                // set by Run: stops the process after SHUTDOWN
-	beforeShutdown func(save bool) error // persistence: final save / AOF flush
+	activeExpire atomic.Bool // the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE)
+
+	shutdownFn func() // set by Run: stops the process after SHUTDOWN
 
 	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
 
@@ -87,8 +87,9 @@ type Stats struct {
 	BlockedClients, WatchingClients, PubsubCli atomic.Int64
 }
 
-// New builds a server from a loaded config. It does not listen yet.
-func New(cfg *config.Config) (*Server, error) {
+// New builds a server from a loaded config. It does not listen or load
+// its data yet (LoadData).
+func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s := &Server{
 		Cfg:       cfg,
 		KS:        keyspace.New(int(cfg.Int("databases"))),
@@ -99,7 +100,12 @@ func New(cfg *config.Config) (*Server, error) {
 		startTime: time.Now(),
 		runID:     randomHex(40),
 	}
-	s.lastSave.Store(time.Now().Unix())
+	var popt persist.Options
+	for _, o := range opts {
+		o(&popt)
+	}
+	s.persist = persist.New(host{s: s, loader: s.newPseudoClient()}, popt)
+	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
 	s.slowlog.init()
@@ -121,11 +127,11 @@ func (s *Server) applyConfig() {
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
 	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
-	commands.SetProtoMaxBulkLen(cfg.Int("proto-max-bulk-len"))
+	s.KS.MaxBulkLen.Store(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.maxBulk.Store(n)
-		commands.SetProtoMaxBulkLen(n)
+		s.KS.MaxBulkLen.Store(n)
 		return nil
 	})
 	cfg.OnSet("client-query-buffer-limit", func(v string) error {
@@ -135,7 +141,6 @@ func (s *Server) applyConfig() {
 	})
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
-	applyEncodingConfig(cfg)
 	s.initAdmin()
 }
 
@@ -265,7 +270,7 @@ func (s *Server) cron() {
 		s.KS.TickClock()
 		s.clockSec.Store(time.Now().Unix())
 		s.admin.sample(s)
-		if activeExpire.Load() {
+		if s.activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
 		}
 		if tick%10 == 0 {
@@ -273,10 +278,6 @@ func (s *Server) cron() {
 		}
 	}
 }
-
-var activeExpire atomic.Bool
-
-func init() { activeExpire.Store(true) }
 
 func (s *Server) closeIdleClients() {
 	to := s.idleTimeout.Load()
@@ -313,13 +314,11 @@ func (s *Server) OnShutdown(fn func()) { s.shutdownFn = fn }
 // ensure commands is linked (handlers register in init).
 var _ = commands.Lookup
 
-// Shutdown stops the server; with save, persistence is flushed first
-// (the persistence layer hooks in here).
+// Shutdown stops the server; persistence is flushed first (with save, a
+// final RDB save).
 func (s *Server) Shutdown(save bool) error {
-	if s.beforeShutdown != nil {
-		if err := s.beforeShutdown(save); err != nil {
-			return err
-		}
+	if err := s.persist.Shutdown(save); err != nil {
+		return err
 	}
 	s.Stop()
 	return nil

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"redgo/internal/commands"
-	"redgo/internal/config"
 	"redgo/internal/resp"
 )
 
@@ -27,9 +26,6 @@ func splitFields(s string) []string {
 	}
 	return f
 }
-
-// applyEncodingConfig is set by the data type packages' config glue.
-var applyEncodingConfig = func(cfg *config.Config) {}
 
 // pauseState is CLIENT PAUSE: until a deadline, commands (all, or only
 // writes) wait before running.

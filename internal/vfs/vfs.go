@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -107,33 +106,18 @@ func (osFS) SyncDir(dir string) error {
 }
 
 // WriteFileAtomic writes data to dir/name through a temporary file:
-// write, fsync, rename over name, fsync the directory. A crash leaves
-// either the old content or the new one.
+// write, fsync, rename over name, fsync the directory (WriteAtomic). A
+// crash leaves either the old content or the new one. The error is the
+// failed step's cause.
 func WriteFileAtomic(fs FS, dir, tmpName, name string, data []byte) error {
-	tmp := filepath.Join(dir, tmpName)
-	f, err := fs.Create(tmp)
-	if err != nil {
+	err := WriteAtomic(fs, dir, tmpName, name, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
+	})
+	if ae, ok := err.(*AtomicError); ok {
+		return ae.Err
 	}
-	if _, err := f.WriteAt(data, 0); err != nil {
-		f.Close()
-		fs.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		fs.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		fs.Remove(tmp)
-		return err
-	}
-	if err := fs.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		fs.Remove(tmp)
-		return err
-	}
-	return fs.SyncDir(dir)
+	return err
 }
 
 // ErrText is an I/O error as Redis reports it (strerror): "No space left

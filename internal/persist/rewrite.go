@@ -1,18 +1,17 @@
-package server
+package persist
 
-// AOF rewrites: BGREWRITEAOF, the automatic rewrite and the base written
-// when the AOF is turned on at run time.
+// AOF rewrites, as Redis's rewriteAppendOnlyFileBackground and
+// rewriteAppendOnlyFileRio: BGREWRITEAOF, the automatic rewrite and the
+// base written when the AOF is turned on at run time.
 //
 // With the AOF on, a rewrite does what Redis 7 does with a fork, without
-// one: it opens a new incremental file and switches the writer to it (the
-// cut: every write fed before is in the old files, every later one in the
-// new file), then builds the new base by replaying the old base and
-// incremental files into a private keyspace and serializing that. The
-// base is therefore exactly the state at the cut, and the live keyspace is
-// never locked. (Reading the live keyspace shard by shard instead would
-// mix states: a write between the cut and its shard's turn would be both
-// in the base and in the new incremental file, and replayed twice.)
-// Then the manifest is switched atomically and the old files deleted.
+// one: it opens a new incremental file and cuts the log there (every write
+// fed before is in the old files, every later one in the new file). With
+// aof-use-rdb-preamble yes the cut is made at the instant of a snapshot of
+// the live keyspace (snapshot.go, as BGSAVE's), which becomes the new
+// base; with no, the base is built by replaying the files before the cut
+// into a private keyspace. Either way the base is exactly the state at the
+// cut. Then the manifest is switched atomically and the old files deleted.
 //
 // With the AOF off (BGREWRITEAOF) or being turned on, there is no log to
 // cut: an RDB base is a snapshot of the live keyspace, and when turning
@@ -22,7 +21,6 @@ package server
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,20 +36,13 @@ import (
 	"redgo/internal/vfs"
 )
 
-func init() {
-	commands.Register("bgrewriteaof", cmdBgrewriteaof)
-}
+const itemsPerCmd = 64 // AOF_REWRITE_ITEMS_PER_CMD
 
-const (
-	errRewriteRunning = "ERR Background append only file rewriting already in progress"
-	errRewriteFailed  = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
-	itemsPerCmd       = 64 // AOF_REWRITE_ITEMS_PER_CMD
-)
-
-var errRewriteInProgress = errors.New(errRewriteRunning)
-
-func cmdBgrewriteaof(c *commands.Ctx) {
-	st := aofOf(c.Srv.(*Server))
+// Rewrite is BGREWRITEAOF: it starts a rewrite in the background (from
+// the log when the AOF is on, else from the live keyspace).
+// ErrRewriteInProgress if one runs; other errors are logged here too.
+func (p *Persist) Rewrite() error {
+	st := p.aofOf()
 	st.mu.Lock()
 	mode := rwLive
 	if st.on {
@@ -59,15 +50,10 @@ func cmdBgrewriteaof(c *commands.Ctx) {
 	}
 	err := st.startRewriteLocked(mode)
 	st.mu.Unlock()
-	switch {
-	case err == errRewriteInProgress:
-		c.Error(errRewriteRunning)
-	case err != nil:
-		st.s.Log.Printf("# %v", err)
-		c.Error(errRewriteFailed)
-	default:
-		c.W.Simple("Background append only file rewriting started")
+	if err != nil && err != ErrRewriteInProgress {
+		p.h.Logf("# %v", err)
 	}
+	return err
 }
 
 type rwMode int
@@ -110,7 +96,7 @@ func (rw *rewriteState) abortAndWait() {
 func (st *aofState) startRewriteLocked(mode rwMode) error {
 	rw := &st.rw
 	if !rw.running.CompareAndSwap(false, true) {
-		return errRewriteInProgress
+		return ErrRewriteInProgress
 	}
 	st.paths()
 	if st.man == nil {
@@ -121,12 +107,12 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	}
 	if err := st.fs.MkdirAll(st.dir); err != nil {
 		rw.running.Store(false)
-		return fmt.Errorf("Can't open or create append-only dir %s: %v", st.dir, err)
+		return fmt.Errorf("Can't open or create append-only dir %s: %w", st.dir, err)
 	}
 	var sources []aof.Info
 	var newIncr string
 	var job *saveJob
-	asRDB := st.s.Cfg.Bool("aof-use-rdb-preamble")
+	asRDB := st.p.h.Config().Bool("aof-use-rdb-preamble")
 	rw.abort.Store(false)
 	switch {
 	case mode == rwReplay:
@@ -141,8 +127,8 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	rw.mu.Lock()
 	rw.done = done
 	rw.mu.Unlock()
-	st.s.Log.Printf("Background append only file rewriting started")
-	st.s.goTracked(func() {
+	st.p.h.Logf("Background append only file rewriting started")
+	st.p.h.Go(func() {
 		if mode != rwReplay && asRDB {
 			// No log to cut: the base is a snapshot of the live keyspace
 			// (no pause, no copy); when turning the AOF on, feeding starts
@@ -177,7 +163,7 @@ func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
 	name := m.NewIncr(st.prefix)
 	f, err := st.fs.Create(st.path(name))
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("Can't open the append-only file %s: %v", name, err)
+		return nil, "", nil, fmt.Errorf("Can't open the append-only file %s: %w", name, err)
 	}
 	if err := st.persistManifest(m); err != nil {
 		f.Close()
@@ -191,15 +177,15 @@ func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
 		st.w.Cut(f, 0)
 	}
 	st.man = m
-	st.s.Log.Printf("Creating AOF incr file %s on background rewrite", name)
+	st.p.h.Logf("Creating AOF incr file %s on background rewrite", name)
 	oldSize, err := st.w.CompleteCut()
 	if err != nil {
 		// The cut stands (the new file is in the manifest; the writer
 		// completes it when the disk lets it): only this rewrite fails.
 		if job != nil {
-			rdbOf(st.s).removeHook(job)
+			st.p.rdbOf().removeHook(job)
 		}
-		return nil, "", nil, fmt.Errorf("Can't complete the AOF file before the rewrite: %v", err)
+		return nil, "", nil, fmt.Errorf("Can't complete the AOF file before the rewrite: %w", err)
 	}
 	st.incrSizes += oldSize
 	files := m.Files()
@@ -220,7 +206,7 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job
 		size, err = st.baseFromLive(mode == rwEnable, tmp)
 	}
 	if err == nil && st.rw.abort.Load() {
-		err = errors.New("rewrite aborted")
+		err = errRewriteAborted
 	}
 	if err != nil {
 		st.fs.Remove(tmp)
@@ -232,7 +218,7 @@ func (st *aofState) rewrite(mode rwMode, sources []aof.Info, newIncr string, job
 // snapshotJob starts a snapshot of the live keyspace for an RDB base;
 // atInstant runs at its instant, every shard locked.
 func (st *aofState) snapshotJob(atInstant func()) *saveJob {
-	j := rdbOf(st.s).newJobAt(false, atInstant)
+	j := st.p.rdbOf().newJobAt(false, atInstant)
 	j.aofBase, j.stop = true, &st.rw.abort
 	return j
 }
@@ -241,14 +227,14 @@ func (st *aofState) snapshotJob(atInstant func()) *saveJob {
 // in RDB format (as BGSAVE writes dump.rdb).
 func (st *aofState) baseFromSnapshot(j *saveJob, tmp string) (int64, error) {
 	defer func() {
-		rdbOf(st.s).removeHook(j)
+		st.p.rdbOf().removeHook(j)
 		st.lastCow.Store(j.peakBytes.Load())
 	}()
 	f, err := st.fs.Create(tmp)
 	if err != nil {
 		return 0, err
 	}
-	ow := &offsetWriter{f: f}
+	ow := &vfs.OffsetWriter{F: f}
 	bw := bufio.NewWriterSize(ow, 1<<20)
 	err = j.run(bw)
 	if err == nil {
@@ -260,30 +246,21 @@ func (st *aofState) baseFromSnapshot(j *saveJob, tmp string) (int64, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return ow.off, err
-}
-
-// offsetWriter appends to an vfs.File (which writes at offsets).
-type offsetWriter struct {
-	f   vfs.File
-	off int64
-}
-
-func (w *offsetWriter) Write(p []byte) (int, error) {
-	n, err := w.f.WriteAt(p, w.off)
-	w.off += int64(n)
-	return n, err
+	return ow.Off, err
 }
 
 // baseFromLog replays the files before the cut into a private keyspace
 // and writes its serialization to tmp (a RESP base: aof-use-rdb-preamble
 // no).
 func (st *aofState) baseFromLog(sources []aof.Info, tmp string) (int64, error) {
-	ks := keyspace.New(st.s.KS.NumDB())
-	r := newReplayer(st.s, ks)
+	live := st.p.h.Keyspace()
+	ks := keyspace.New(live.NumDB())
+	ks.Limits = live.Limits
+	ks.MaxBulkLen.Store(live.MaxBulkLen.Load())
+	r := newReplayer(st.p.h, ks)
 	for _, info := range sources {
 		if st.rw.abort.Load() {
-			return 0, errors.New("rewrite aborted")
+			return 0, errRewriteAborted
 		}
 		if err := st.replayFile(r, ks, info.Name); err != nil {
 			return 0, err
@@ -307,11 +284,15 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 	}
 	in, base, done, err := st.afterPreamble(f, name, ks, func() {})
 	if err != nil {
-		return fmt.Errorf("the RDB base %s: %v", name, err)
+		return fmt.Errorf("the RDB base %s: %w", name, err)
 	}
 	defer done()
-	if _, err := r.replay(in, base, size-base); err != nil {
-		return fmt.Errorf("replaying %s: %v", name, err)
+	_, err, ioErr := r.replayFrom(in, base, size-base)
+	if ioErr != nil {
+		err = ioErr
+	}
+	if err != nil {
+		return fmt.Errorf("replaying %s: %w", name, err)
 	}
 	return nil
 }
@@ -320,7 +301,7 @@ func (st *aofState) replayFile(r *replayer, ks *keyspace.Keyspace, name string) 
 // RESP base; an RDB base comes from a snapshot); when enabling, the writer
 // starts feeding at that instant.
 func (st *aofState) baseFromLive(enable bool, tmp string) (int64, error) {
-	ks := st.s.KS
+	ks := st.p.h.Keyspace()
 	ks.LockAll()
 	var chunks [][]byte
 	err := st.baseImage(ks, false, writerFunc(func(b []byte) error {
@@ -360,10 +341,10 @@ func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	ow := &offsetWriter{f: f}
+	ow := &vfs.OffsetWriter{F: f}
 	err = st.baseImage(ks, false, writerFunc(func(b []byte) error {
 		if st.rw.abort.Load() {
-			return errors.New("rewrite aborted")
+			return errRewriteAborted
 		}
 		_, err := ow.Write(b)
 		return err
@@ -374,7 +355,7 @@ func (st *aofState) writeBase(ks *keyspace.Keyspace, tmp string) (int64, error) 
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return ow.off, err
+	return ow.Off, err
 }
 
 // commit installs the new base: rename it into place, switch the manifest
@@ -384,7 +365,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, 
 	defer st.mu.Unlock()
 	if st.rw.abort.Load() {
 		st.fs.Remove(tmp)
-		return errors.New("rewrite aborted")
+		return errRewriteAborted
 	}
 	m := st.man.Clone()
 	baseName := m.NewBase(st.prefix, asRDB)
@@ -423,7 +404,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, 
 		st.fs.Remove(st.path(baseName))
 		return fail(err)
 	}
-	st.s.Log.Printf("Successfully renamed the temporary AOF base file %s into %s", tmp, baseName)
+	st.p.h.Logf("Successfully renamed the temporary AOF base file %s into %s", tmp, baseName)
 	st.man = m
 	st.baseSize, st.incrSizes = size, 0
 	if f != nil {
@@ -432,7 +413,7 @@ func (st *aofState) commit(mode rwMode, tmp string, size int64, newIncr string, 
 	st.rwBaseSize = st.baseSize + st.w.Size()
 	if len(m.History) > 0 {
 		for _, h := range m.History {
-			st.s.Log.Printf("Removing the history file %s in the background", h.Name)
+			st.p.h.Logf("Removing the history file %s in the background", h.Name)
 			st.fs.Remove(st.path(h.Name))
 		}
 		clean := m.Clone()
@@ -455,7 +436,7 @@ func (st *aofState) finishRewrite(mode rwMode, err error) {
 		rw.mu.Lock()
 		rw.autoDelay = 0
 		rw.mu.Unlock()
-		st.s.Log.Printf("Background AOF rewrite finished successfully")
+		st.p.h.Logf("Background AOF rewrite finished successfully")
 		return
 	}
 	rw.lastOK.Store(false)
@@ -470,14 +451,14 @@ func (st *aofState) finishRewrite(mode rwMode, err error) {
 		rw.nextAuto = time.Now().Add(rw.autoDelay)
 	}
 	rw.mu.Unlock()
-	st.s.Log.Printf("# Background AOF rewrite failed: %v", err)
+	st.p.h.Logf("# Background AOF rewrite failed: %v", err)
 	if mode == rwEnable {
 		// The AOF could not be turned on: writes fed since the snapshot
 		// were never made durable.
 		st.mu.Lock()
 		if st.on && !st.w.HasFile() {
 			st.w.SetOn(false)
-			st.w.Discard(fmt.Errorf("AOF could not be turned on: %v", err))
+			st.w.Discard(fmt.Errorf("AOF could not be turned on: %w", err))
 			st.on = false
 		}
 		st.mu.Unlock()
@@ -487,7 +468,7 @@ func (st *aofState) finishRewrite(mode rwMode, err error) {
 // autoRewrite starts a rewrite when the AOF grew by
 // auto-aof-rewrite-percentage over its size after the last rewrite.
 func (st *aofState) autoRewrite() {
-	cfg := st.s.Cfg
+	cfg := st.p.h.Config()
 	perc, min := cfg.Int("auto-aof-rewrite-percentage"), cfg.Int("auto-aof-rewrite-min-size")
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -512,9 +493,9 @@ func (st *aofState) autoRewrite() {
 	if limited {
 		return
 	}
-	st.s.Log.Printf("Starting automatic rewriting of AOF on %d%% growth", growth)
-	if err := st.startRewriteLocked(rwReplay); err != nil && err != errRewriteInProgress {
-		st.s.Log.Printf("# %v", err)
+	st.p.h.Logf("Starting automatic rewriting of AOF on %d%% growth", growth)
+	if err := st.startRewriteLocked(rwReplay); err != nil && err != ErrRewriteInProgress {
+		st.p.h.Logf("# %v", err)
 	}
 }
 
@@ -523,9 +504,9 @@ func (st *aofState) autoRewrite() {
 // faster to load), commands otherwise.
 func (st *aofState) baseImage(ks *keyspace.Keyspace, asRDB bool, w io.Writer) error {
 	if asRDB {
-		return st.s.writeRDBOf(ks, w, true)
+		return st.p.WriteRDB(ks, w, true)
 	}
-	return serializeKeyspace(ks, st.s.Cfg.Bool("aof-timestamp-enabled"), func(b []byte) error {
+	return serializeKeyspace(ks, st.p.h.Config().Bool("aof-timestamp-enabled"), func(b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})

@@ -1,14 +1,12 @@
-package server
+package persist
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"strings"
 	"testing"
 
 	"redgo/internal/aof"
-	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/vfs"
 )
@@ -25,21 +23,14 @@ func FuzzAOFLoad(f *testing.F) {
 	f.Add([]byte(c("HSET", "h", "f", "v") + c("SADD", "s", "1", "2") + c("PEXPIREAT", "h", "99999999999999") + c("SWAPDB", "0", "1")))
 	f.Add([]byte(c("SELECT", "99") + c("FLUSHALL") + c("EXEC") + c("GETEX", "a", "PX", "1")))
 	f.Add([]byte("#TS:1\r\n" + c("SET", "k", "v", "PXAT", "1")))
-	cfg, err := config.Load("", []string{"--port", "0"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	s.Log.SetOutput(io.Discard)
+	h := newTestHost(f)
+	p := New(h, Options{})
 	// An RDB-format base (aof-use-rdb-preamble) followed by commands.
 	ks := keyspace.New(16)
 	ks.DB(0).Set([]byte("str"), keyspace.NewString([]byte("v")), false)
 	ks.DB(2).Set([]byte("num"), keyspace.NewString([]byte("12345")), false)
 	var img bytes.Buffer
-	if err := s.writeRDBOf(ks, &img, true); err != nil {
+	if err := p.WriteRDB(ks, &img, true); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(append(img.Bytes(), c("SELECT", "0")+c("APPEND", "str", "w")...))
@@ -48,9 +39,9 @@ func FuzzAOFLoad(f *testing.F) {
 		mem := vfs.NewMemFS()
 		mem.MkdirAll("/d")
 		mem.WriteFile("/d/a.aof", data)
-		st := &aofState{s: s, fs: mem, dir: "/d", prefix: "a.aof"}
-		s.KS = keyspace.New(16)
-		_, err := st.loadFile(newReplayer(s, s.KS), "a.aof", true)
+		st := &aofState{p: p, fs: mem, dir: "/d", prefix: "a.aof"}
+		h.ks = keyspace.New(16)
+		_, err := st.loadFile(newReplayer(h, h.ks), "a.aof", true)
 		if err != nil {
 			if strings.Contains(err.Error(), "cannot be replayed") && os.Getenv("AOF_FUZZ_PANICS") != "" {
 				t.Fatalf("handler panic: %v", err)
@@ -61,8 +52,8 @@ func FuzzAOFLoad(f *testing.F) {
 			return
 		}
 		// Loaded (maybe after a cut): the file on disk now loads cleanly.
-		s.KS = keyspace.New(16)
-		if _, err := st.loadFile(newReplayer(s, s.KS), "a.aof", true); err != nil {
+		h.ks = keyspace.New(16)
+		if _, err := st.loadFile(newReplayer(h, h.ks), "a.aof", true); err != nil {
 			t.Fatalf("reload after a successful load: %v", err)
 		}
 		if got, _ := mem.ReadFile("/d/a.aof"); len(got) > len(data) {

@@ -1,0 +1,171 @@
+package persist
+
+// Loading RDB images, as Redis's rdbLoad and rdbLoadRio: dbfilename at
+// start, the RDB part of an AOF, and DEBUG RELOAD (debugCommand "reload").
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
+)
+
+// loadAtStart loads dbfilename if it exists. A *CorruptError (ErrCorrupt)
+// tells a bad file from an I/O failure.
+func (st *rdbState) loadAtStart() error {
+	p := st.p
+	f, err := p.fs.Open(st.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("Fatal error loading the DB: %w. Exiting.", err)
+	}
+	defer f.Close()
+	start := time.Now()
+	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf})
+	if err != nil {
+		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
+	}
+	st.loadedKeys.Store(info.loaded)
+	st.loadedExpired.Store(info.expired)
+	p.h.Logf("Done loading RDB, keys loaded: %d, keys expired: %d.", info.loaded, info.expired)
+	p.h.Logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	return nil
+}
+
+type loadInfo struct{ loaded, expired, empty int64 }
+
+// loadOpts qualify a load.
+type loadOpts struct {
+	locked      bool                             // the caller holds every shard lock
+	merge       bool                             // a key already present is replaced (DEBUG RELOAD MERGE) instead of failing the load
+	keepExpired bool                             // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
+	logf        func(format string, args ...any) // gets the log lines, if set
+}
+
+// loadRDBInto reads an RDB image from r into ks and returns the bytes it
+// used. Keys already expired are skipped unless opt.keepExpired. A failure
+// to read r is returned as it is (wrapped); any other failure is the
+// image's fault: a *CorruptError.
+func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadInfo, error) {
+	merge := opt.merge
+	logf := opt.logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	src := &readErrs{r: r}
+	if !opt.locked {
+		ks.LockAll()
+		defer ks.UnlockAll()
+	}
+	var info loadInfo
+	d := rdb.NewDecoder(bufio.NewReaderSize(src, 1<<20))
+	d.Limits = ks.Limits
+	now := ks.Now()
+	nowS := now / 1000
+	var ctime int64
+	_, err := d.Load(rdb.Handler{
+		Aux: func(k, v []byte) error {
+			switch string(k) {
+			case "redis-ver":
+				logf("Loading RDB produced by version %s", v)
+			case "ctime":
+				ctime, _ = strconv.ParseInt(string(v), 10, 64)
+				if age := time.Now().Unix() - ctime; age >= 0 {
+					logf("RDB age %d seconds", age)
+				}
+			case "used-mem":
+				n, _ := strconv.ParseInt(string(v), 10, 64)
+				logf("RDB memory usage when created %.2f Mb", float64(n)/(1024*1024))
+			}
+			return nil
+		},
+		SelectDB: func(db int) error {
+			if db >= ks.NumDB() {
+				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", ks.NumDB())
+			}
+			return nil
+		},
+		Entry: func(e *rdb.Entry) error {
+			if e.DB >= ks.NumDB() {
+				return fmt.Errorf("database %d out of range", e.DB)
+			}
+			if e.Expire != 0 && e.Expire < now && !opt.keepExpired {
+				info.expired++
+				return nil
+			}
+			db := ks.DB(e.DB)
+			if db.RawGet(e.Key) != nil {
+				if !merge {
+					return fmt.Errorf("RDB has duplicated key '%s' in DB %d", e.Key, e.DB)
+				}
+				db.Delete(e.Key)
+			}
+			db.Set(e.Key, e.Obj, false)
+			if e.Idle >= 0 && e.Idle <= nowS {
+				e.Obj.SetLRU(uint32(nowS - e.Idle))
+			}
+			info.loaded++
+			return nil
+		},
+		Function: func(code []byte) error {
+			logf("# Skipping a function library in the RDB file (functions are not supported)")
+			return nil
+		},
+		EmptyKey: func(key []byte) { info.empty++ },
+	})
+	if info.empty > 0 {
+		logf("Done loading RDB, empty keys skipped: %d.", info.empty)
+	}
+	return d.Offset(), info, src.classify(err)
+}
+
+// DebugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset,
+// empty it and load the file back. The caller holds every shard lock
+// (DEBUG is LockAll). The error texts are Redis's replies.
+func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
+	st := p.rdbOf()
+	ks := p.h.Keyspace()
+	if !nosave {
+		err := st.writeAtomic(fmt.Sprintf("temp-%d-reload.rdb", os.Getpid()),
+			func(w io.Writer) error { return p.WriteRDB(ks, w, false) })
+		if err != nil {
+			p.h.Logf("# %v", err)
+			return errors.New(errReloadSave)
+		}
+		p.markSaved(p.h.Dirty())
+	}
+	if !noflush {
+		for i := 0; i < ks.NumDB(); i++ {
+			ks.DB(i).Flush()
+		}
+	}
+	f, err := p.fs.Open(st.path())
+	if err != nil {
+		p.h.Logf("# %v", err)
+		return errors.New(errReloadLoad)
+	}
+	defer f.Close()
+	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge}); err != nil {
+		p.h.Logf("# Error loading the RDB dump: %v", err)
+		return errors.New(errReloadLoad)
+	}
+	p.h.Logf("DB reloaded by DEBUG RELOAD")
+	return nil
+}
+
+// LoadRDBPreamble loads an RDB image (an AOF's RDB base, or the preamble
+// of an old single-file AOF) from r into ks, keeping keys already expired
+// (the log that follows may refer to them), and returns the bytes it used.
+func LoadRDBPreamble(ks *keyspace.Keyspace, r io.Reader) (int64, error) {
+	n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true})
+	return n, err
+}
