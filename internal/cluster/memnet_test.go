@@ -318,3 +318,69 @@ func nodeList(s *State) string {
 	sort.Strings(out)
 	return fmt.Sprint(out)
 }
+
+// restart crashes node i and starts it again from its nodes.conf: as a
+// killed process finds it (every write, synced or not) or, with
+// powerLoss, as the machine finds it after losing power (what was
+// fsynced only). Every link to and from it breaks.
+func (net *memNet) restart(i int, powerLoss bool) {
+	net.t.Helper()
+	x := net.nodes[i]
+	if powerLoss {
+		x.disk = x.disk.CrashClone()
+	} else {
+		data, err := x.disk.ReadFile(confName)
+		if err != nil {
+			net.t.Fatal(err)
+		}
+		x.disk = newDisk()
+		x.disk.WriteFile(confName, data)
+	}
+	data, err := x.disk.ReadFile(confName)
+	if err != nil {
+		net.t.Fatal(err)
+	}
+	conf, err := ParseNodesConf(data)
+	if err != nil {
+		net.t.Fatal(err)
+	}
+	st := StateFromConf(conf, x.m.S.Opts, net.now)
+	x.m = NewMembership(st, rand.New(rand.NewSource(net.seed+net.now+int64(i))))
+	x.out = map[string]*memLink{}
+	for _, l := range net.links {
+		if l.from == x || l.to == x {
+			l.closed = true
+		}
+	}
+	for _, o := range net.nodes {
+		for name, l := range o.out {
+			if l.to == x {
+				delete(o.out, name)
+				o.m.LinkDown(name, net.now)
+			}
+		}
+	}
+}
+
+// replicate makes node i a replica of node j (as CLUSTER REPLICATE
+// would); gossip tells the others.
+func (net *memNet) replicate(i, j int) {
+	s := net.st(i)
+	s.SetMaster(s.Nodes[net.st(j).Myself.Name])
+	s.Do(TodoSaveConfig)
+	net.flush(net.nodes[i])
+}
+
+// requestVote has replica i ask node j for its vote at epoch, as the
+// replica's side of an election would (clusterRequestFailoverAuth): a
+// FAILOVER_AUTH_REQUEST with i's header, on a link from i to j.
+func (net *memNet) requestVote(i, j int, epoch uint64) {
+	x, y := net.nodes[i], net.nodes[j]
+	m := x.m.header(MsgFailoverAuthRequest)
+	m.CurrentEpoch = epoch
+	net.nextID++
+	l := &memLink{id: net.nextID, from: x, to: y}
+	net.links[l.id] = l
+	y.m.Step(Link{ID: l.id, IP: x.ip, LocalIP: y.ip}, m, net.now)
+	net.flush(y)
+}

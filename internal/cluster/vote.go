@@ -13,15 +13,15 @@ import "fmt"
 
 // Log texts of clusterSendFailoverAuthIfNeeded.
 const (
-	logAuthGranted     = "Failover auth granted to %.40s for epoch %d"
-	logAuthOldEpoch    = "Failover auth denied to %.40s: reqEpoch (%d) < curEpoch(%d)"
-	logAuthVoted       = "Failover auth denied to %.40s: already voted for epoch %d"
-	logAuthMaster      = "Failover auth denied to %.40s: it is a master node"
-	logAuthNoMaster    = "Failover auth denied to %.40s: I don't know its master"
-	logAuthMasterUp    = "Failover auth denied to %.40s: its master is up"
-	logAuthTooSoon     = "Failover auth denied to %.40s: can't vote about this master before %d milliseconds"
-	logAuthSlotEpoch   = "Failover auth denied to %.40s: slot %d epoch (%d) > reqEpoch (%d)"
-	voteTimeoutMult    = 2 // no second vote about one master within node timeout * this
+	logAuthGranted   = "Failover auth granted to %.40s for epoch %d"
+	logAuthOldEpoch  = "Failover auth denied to %.40s: reqEpoch (%d) < curEpoch(%d)"
+	logAuthVoted     = "Failover auth denied to %.40s: already voted for epoch %d"
+	logAuthMaster    = "Failover auth denied to %.40s: it is a master node"
+	logAuthNoMaster  = "Failover auth denied to %.40s: I don't know its master"
+	logAuthMasterUp  = "Failover auth denied to %.40s: its master is up"
+	logAuthTooSoon   = "Failover auth denied to %.40s: can't vote about this master before %d milliseconds"
+	logAuthSlotEpoch = "Failover auth denied to %.40s: slot %d epoch (%d) > reqEpoch (%d)"
+	voteTimeoutMult  = 2 // no second vote about one master within node timeout * this
 )
 
 // stepAuthRequest answers a FAILOVER_AUTH_REQUEST; one from an unknown

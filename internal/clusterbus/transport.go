@@ -329,7 +329,7 @@ func (t *Transport) driver() cluster.Driver {
 type ownDriver struct{ t *Transport }
 
 func (ownDriver) SaveConfig([]byte, bool) error { return nil }
-func (d ownDriver) Send(out []cluster.Out)     { d.t.Send(out) }
+func (d ownDriver) Send(out []cluster.Out)      { d.t.Send(out) }
 
 func (d ownDriver) Apply(rd *cluster.Ready) {
 	if rd.UpdateState {
