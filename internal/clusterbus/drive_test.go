@@ -56,7 +56,10 @@ func voterBus(t *testing.T, peer net.Listener, disk *slowDisk) (*Transport, stri
 	cluster.AddReplica(f, p)
 	st.AddNode(p)
 	g := cluster.NewMembership(st, rand.New(rand.NewSource(1)))
-	tr, err := Listen(Config{Addr: "127.0.0.1:0", M: g, Driver: disk,
+	mu := new(sync.Mutex)
+	mu.Lock() // the loop drives under mu: not before disk sends through tr
+	defer mu.Unlock()
+	tr, err := Listen(Config{Addr: "127.0.0.1:0", M: g, Mu: mu, Driver: disk,
 		Logf: func(f string, a ...any) { t.Logf("voter: "+f, a...) }})
 	if err != nil {
 		t.Fatal(err)
