@@ -222,9 +222,10 @@ func (cm *clusterMode) writeConf(data []byte) error {
 // commitLocked carries out what the core asks for after a change (a
 // CLUSTER command, a CONFIG SET, the cron), in cluster.Ready's order:
 // nodes.conf saved and fsynced, then messages sent, then the rest
-// applied. Callers hold cm.mu.
+// applied. Callers hold cm.mu. A failed save already stopped the node
+// (clusterDriver.SaveConfig) and sent nothing: there is nothing else to do.
 func (cm *clusterMode) commitLocked() {
-	cm.m.Drive(clusterDriver{cm})
+	_ = cm.m.Drive(clusterDriver{cm})
 }
 
 // clusterDriver carries out the Readys of the server's core, for
