@@ -1,8 +1,11 @@
 package cluster
 
-// An in-memory bus for Membership: nodes, links, a clock in ms, and cuts
-// between nodes. Everything runs in the test goroutine and every random
-// choice comes from one seed, so a run is repeatable.
+// An in-memory bus for Membership: nodes, links, a clock in ms, cuts
+// between nodes, and a MemFS disk per node for its nodes.conf. Each node's
+// Readys are carried out by memDriver through Membership.Drive (save,
+// send, apply); restart crashes a node and starts it from its disk.
+// Everything runs in the test goroutine and every random choice comes
+// from one seed, so a run is repeatable.
 
 import (
 	"fmt"

@@ -1,5 +1,8 @@
 package cluster
 
+// The vote rules of clusterSendFailoverAuthIfNeeded, one by one, on a
+// voter built by hand (vote.go).
+
 import (
 	"fmt"
 	"math/rand"

@@ -1,5 +1,8 @@
 package server
 
+// nodes.conf through vfs (cluster.go's lockConfig and writeConf) on a
+// crashable MemFS.
+
 import (
 	"errors"
 	"strings"
