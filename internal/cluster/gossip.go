@@ -12,12 +12,9 @@ package cluster
 //  2. Tick every 100 ms (clusterCron);
 //  3. LinkUp / LinkDown when an outbound link it asked for with OutDial
 //     connects or goes away;
-//  4. Ready after each of those, and carries out what it returns:
-//     messages to send, links to open, close or rename, log lines.
-//
-// The State's Todo (save nodes.conf, update cluster_state) is left for
-// the driver as for the CLUSTER commands; Tick runs UpdateState itself
-// when Redis's cron would.
+//  4. Drive (or Ready, then Advance) after each of those, and after a
+//     change made through the State, and carries out the Ready in the
+//     order its type documents: save nodes.conf before any message.
 
 import (
 	"fmt"
@@ -86,17 +83,12 @@ type Membership struct {
 	// AnnounceIP is cluster-announce-ip: sent in every header so peers
 	// use it rather than the address our links come from.
 	AnnounceIP string
-	// DirtySlots lists slots this node served and lost to a newer
-	// configuration (clusterUpdateSlotsConfigWith's dirty slots): the
-	// driver deletes their keys and clears the list.
-	DirtySlots []int
-	// OnPublish receives the PUBLISH and PUBLISHSHARD messages of known
-	// nodes (publish.go); nil drops them.
-	OnPublish func(shard bool, channel, message []byte)
 
-	links     map[*Node]*link
-	out       []Out
-	logs      []string
+	links map[*Node]*link
+	// next gathers the effects of what ran since the last Ready; cur is
+	// the Ready handed out and not yet acknowledged (inflight).
+	next, cur Ready
+	inflight  bool
 	iteration int
 }
 
@@ -116,16 +108,8 @@ func NewMembership(s *State, r *rand.Rand) *Membership {
 	return &Membership{S: s, Rand: r, links: map[*Node]*link{}}
 }
 
-// Ready returns what the driver must do and the log lines, and clears
-// both.
-func (g *Membership) Ready() ([]Out, []string) {
-	out, logs := g.out, g.logs
-	g.out, g.logs = nil, nil
-	return out, logs
-}
-
 func (g *Membership) logf(format string, args ...any) {
-	g.logs = append(g.logs, fmt.Sprintf(format, args...))
+	g.next.Logs = append(g.next.Logs, fmt.Sprintf(format, args...))
 }
 
 // RandomName returns a random node ID (getRandomHexChars).
@@ -153,7 +137,7 @@ func (g *Membership) LinkUp(name string, now int64) {
 	n := g.S.Lookup(name)
 	l := g.links[n]
 	if n == nil || l == nil {
-		g.out = append(g.out, Out{Kind: OutClose, Node: name})
+		g.next.Out = append(g.next.Out, Out{Kind: OutClose, Node: name})
 		return
 	}
 	l.up, n.Linked = true, true
@@ -186,7 +170,7 @@ func (g *Membership) freeLink(n *Node) {
 	}
 	delete(g.links, n)
 	n.Linked = false
-	g.out = append(g.out, Out{Kind: OutClose, Node: n.Name})
+	g.next.Out = append(g.next.Out, Out{Kind: OutClose, Node: n.Name})
 }
 
 // delNode removes n and its link (clusterDelNode).
@@ -264,7 +248,7 @@ func (g *Membership) send(n *Node, id LinkID, m *Msg) {
 		o.Node = n.Name
 	}
 	g.S.Sent[m.Type]++
-	g.out = append(g.out, o)
+	g.next.Out = append(g.next.Out, o)
 }
 
 // gossipEntry is what we tell others about n (clusterSetGossipEntry).
@@ -375,6 +359,8 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 		g.stepUpdate(m, sender)
 	case MsgPublish, MsgPublishShard:
 		g.stepPublish(m, sender)
+	case MsgFailoverAuthRequest:
+		g.stepAuthRequest(m, sender, now)
 	}
 }
 
@@ -416,7 +402,7 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 			old := ln.Name
 			s.Rename(ln, m.Sender)
 			linkNode = m.Sender
-			g.out = append(g.out, Out{Kind: OutRename, Node: old, NewName: m.Sender})
+			g.next.Out = append(g.next.Out, Out{Kind: OutRename, Node: old, NewName: m.Sender})
 			g.logf("Handshake with node %s completed.", m.Sender)
 			ln.Flags &^= FlagHandshake
 			ln.Flags |= m.Flags & (FlagMaster | FlagSlave)
@@ -614,6 +600,7 @@ func (g *Membership) gossipSection(m *Msg, sender *Node, now int64) {
 			g.freeLink(n)
 			n.IP, n.Port, n.PPort, n.CPort = e.IP, e.Port, e.PPort, e.CPort
 			n.Flags &^= FlagNoAddr
+			s.Do(TodoSaveConfig) // and the routes follow the new address
 		}
 	}
 }
@@ -760,14 +747,15 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 	for _, j := range dirty {
 		g.logf("Deleting keys in dirty slot %d on node %s", j, me.Name)
 	}
-	g.DirtySlots = append(g.DirtySlots, dirty...)
+	g.next.DirtySlots = append(g.next.DirtySlots, dirty...)
 }
 
 // --- cron ---
 
 // Tick is clusterCron: handshakes time out, links are opened, a few
 // nodes are pinged, nodes without a pong for the node timeout become
-// PFAIL, and cluster_state is recomputed when something changed.
+// PFAIL, and the Ready asks for cluster_state to be recomputed when
+// something changed or the state is fail.
 func (g *Membership) Tick(now int64) {
 	s := g.S
 	g.iteration++
@@ -780,14 +768,8 @@ func (g *Membership) Tick(now int64) {
 	for n := range g.links {
 		if s.Nodes[n.Name] != n {
 			delete(g.links, n)
-			g.out = append(g.out, Out{Kind: OutClose, Node: n.Name})
+			g.next.Out = append(g.next.Out, Out{Kind: OutClose, Node: n.Name})
 		}
-	}
-
-	if s.Pending()&TodoBroadcastPong != 0 {
-		t := s.Todo()
-		s.Do(t &^ TodoBroadcastPong)
-		g.BroadcastPong(now)
 	}
 
 	for _, n := range nodes {
@@ -801,7 +783,7 @@ func (g *Membership) Tick(now int64) {
 		}
 		if g.links[n] == nil && n.IP != "" && n.CPort != 0 {
 			g.links[n] = &link{created: now}
-			g.out = append(g.out, Out{Kind: OutDial, Node: n.Name, IP: n.IP, CPort: n.CPort})
+			g.next.Out = append(g.next.Out, Out{Kind: OutDial, Node: n.Name, IP: n.IP, CPort: n.CPort})
 			// The first ping goes out as soon as the link is up; count
 			// from now so an unreachable node still times out.
 			if n.PingSent == 0 {
@@ -854,6 +836,6 @@ func (g *Membership) Tick(now int64) {
 		}
 	}
 	if update || !s.OK() {
-		s.UpdateState(now)
+		s.Do(TodoUpdateState)
 	}
 }

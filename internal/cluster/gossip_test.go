@@ -322,7 +322,7 @@ func TestGossipSectionSize(t *testing.T) {
 	}
 	s.Nodes[name('q')].Flags |= FlagPFail
 	m.sendPing(nil, 9, MsgPing, 0)
-	out, _ := m.Ready()
+	out := m.Ready().Out
 	if len(out) != 1 || out[0].Link != 9 {
 		t.Fatalf("outs %+v", out)
 	}

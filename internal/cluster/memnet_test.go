@@ -1,20 +1,29 @@
 package cluster
 
-// An in-memory bus for Membership: nodes, links, a clock in ms, and cuts
-// between nodes. Everything runs in the test goroutine and every random
-// choice comes from one seed, so a run is repeatable.
+// An in-memory bus for Membership: nodes, links, a clock in ms, cuts
+// between nodes, and a MemFS disk per node for its nodes.conf. Each node's
+// Readys are carried out by memDriver through Membership.Drive (save,
+// send, apply); restart crashes a node and starts it from its disk.
+// Everything runs in the test goroutine and every random choice comes
+// from one seed, so a run is repeatable.
 
 import (
 	"fmt"
 	"math/rand"
 	"sort"
 	"testing"
+
+	"redgo/internal/vfs"
 )
 
 type memNode struct {
 	ip  string
 	m   *Membership
 	out map[string]*memLink // outbound links by the name Membership knows the node by
+	// disk holds the node's nodes.conf, saved as Ready asks.
+	disk *vfs.MemFS
+	// published collects the PUBLISH messages delivered to the node.
+	published []Delivery
 }
 
 type memLink struct {
@@ -41,7 +50,9 @@ type memNet struct {
 	queue  []delivery
 	logs   bool
 	onLog  func(x *memNode, line string) // sees every log line when set
-	seed   int64
+	// wrap, when set, wraps the driver of node x (tracing, crashing).
+	wrap func(x *memNode, d Driver) Driver
+	seed int64
 }
 
 const testCPort = 17000
@@ -59,7 +70,7 @@ func newMemNet(t testing.TB, seed int64, n int, timeout int64) *memNet {
 		st := NewState(RandomName(r), opts, net.now)
 		st.Myself.Port, st.Myself.CPort = 7000, testCPort
 		mn := &memNode{ip: fmt.Sprintf("10.0.0.%d", i+1), out: map[string]*memLink{},
-			m: NewMembership(st, rand.New(rand.NewSource(r.Int63())))}
+			m: NewMembership(st, rand.New(rand.NewSource(r.Int63()))), disk: newDisk()}
 		net.nodes = append(net.nodes, mn)
 		net.byIP[mn.ip] = mn
 	}
@@ -85,27 +96,53 @@ func (net *memNet) isolate(i int, on bool) {
 	}
 }
 
-// flush carries out what node x's Membership asks for.
-func (net *memNet) flush(x *memNode) {
-	outs, logs := x.m.Ready()
-	// The driver's part of the Todo: cluster_state (nodes.conf is not kept).
-	st := x.m.S
-	if t := st.Todo(); t&TodoUpdateState != 0 {
-		st.UpdateState(net.now)
-		st.Do(t & TodoBroadcastPong)
-	} else {
-		st.Do(t & TodoBroadcastPong)
+// confName is nodes.conf on a node's disk.
+const confName = "/data/nodes.conf"
+
+func newDisk() *vfs.MemFS {
+	d := vfs.NewMemFS()
+	d.MkdirAll("/data")
+	return d
+}
+
+// saveConf writes nodes.conf as the server does: a temp file renamed
+// over it; fsynced (file and directory) only when asked, so a crash
+// keeps an unsynced save or not.
+func saveConf(d *vfs.MemFS, data []byte, fsync bool) error {
+	f, err := d.Create(confName + ".tmp")
+	if err != nil {
+		return err
 	}
-	if net.onLog != nil {
-		for _, l := range logs {
-			net.onLog(x, l)
+	defer f.Close()
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if fsync {
+		if err := f.Sync(); err != nil {
+			return err
 		}
 	}
-	if net.logs {
-		for _, l := range logs {
-			net.t.Logf("%d %s: %s", net.now, x.ip, l)
-		}
+	if err := d.Rename(confName+".tmp", confName); err != nil {
+		return err
 	}
+	if fsync {
+		return d.SyncDir("/data")
+	}
+	return nil
+}
+
+// memDriver carries out one node's Readys on the network.
+type memDriver struct {
+	net *memNet
+	x   *memNode
+}
+
+func (d memDriver) SaveConfig(conf []byte, fsync bool) error {
+	return saveConf(d.x.disk, conf, fsync)
+}
+
+func (d memDriver) Send(outs []Out) {
+	net, x := d.net, d.x
 	for _, o := range outs {
 		switch o.Kind {
 		case OutSend:
@@ -129,8 +166,7 @@ func (net *memNet) flush(x *memNode) {
 			l := &memLink{id: net.nextID, from: x, to: to, name: o.Node}
 			net.links[l.id] = l
 			x.out[o.Node] = l
-			x.m.LinkUp(o.Node, net.now)
-			net.flush(x)
+			x.m.LinkUp(o.Node, net.now) // its PING comes in the next Ready
 		case OutClose:
 			if l := x.out[o.Node]; l != nil {
 				l.closed = true
@@ -143,6 +179,33 @@ func (net *memNet) flush(x *memNode) {
 				x.out[o.NewName] = l
 			}
 		}
+	}
+}
+
+func (d memDriver) Apply(rd *Ready) {
+	net, x := d.net, d.x
+	if rd.UpdateState {
+		x.m.S.UpdateState(net.now)
+	}
+	x.published = append(x.published, rd.Publishes...)
+	for _, l := range rd.Logs {
+		if net.onLog != nil {
+			net.onLog(x, l)
+		}
+		if net.logs {
+			net.t.Logf("%d %s: %s", net.now, x.ip, l)
+		}
+	}
+}
+
+// flush carries out what node x's Membership asks for, in Ready's order.
+func (net *memNet) flush(x *memNode) {
+	var d Driver = memDriver{net, x}
+	if net.wrap != nil {
+		d = net.wrap(x, d)
+	}
+	if err := x.m.Drive(d); err != nil {
+		net.t.Fatalf("%s: saving nodes.conf: %v", x.ip, err)
 	}
 }
 
@@ -257,4 +320,70 @@ func nodeList(s *State) string {
 	}
 	sort.Strings(out)
 	return fmt.Sprint(out)
+}
+
+// restart crashes node i and starts it again from its nodes.conf: as a
+// killed process finds it (every write, synced or not) or, with
+// powerLoss, as the machine finds it after losing power (what was
+// fsynced only). Every link to and from it breaks.
+func (net *memNet) restart(i int, powerLoss bool) {
+	net.t.Helper()
+	x := net.nodes[i]
+	if powerLoss {
+		x.disk = x.disk.CrashClone()
+	} else {
+		data, err := x.disk.ReadFile(confName)
+		if err != nil {
+			net.t.Fatal(err)
+		}
+		x.disk = newDisk()
+		x.disk.WriteFile(confName, data)
+	}
+	data, err := x.disk.ReadFile(confName)
+	if err != nil {
+		net.t.Fatal(err)
+	}
+	conf, err := ParseNodesConf(data)
+	if err != nil {
+		net.t.Fatal(err)
+	}
+	st := StateFromConf(conf, x.m.S.Opts, net.now)
+	x.m = NewMembership(st, rand.New(rand.NewSource(net.seed+net.now+int64(i))))
+	x.out = map[string]*memLink{}
+	for _, l := range net.links {
+		if l.from == x || l.to == x {
+			l.closed = true
+		}
+	}
+	for _, o := range net.nodes {
+		for name, l := range o.out {
+			if l.to == x {
+				delete(o.out, name)
+				o.m.LinkDown(name, net.now)
+			}
+		}
+	}
+}
+
+// replicate makes node i a replica of node j (as CLUSTER REPLICATE
+// would); gossip tells the others.
+func (net *memNet) replicate(i, j int) {
+	s := net.st(i)
+	s.SetMaster(s.Nodes[net.st(j).Myself.Name])
+	s.Do(TodoSaveConfig)
+	net.flush(net.nodes[i])
+}
+
+// requestVote has replica i ask node j for its vote at epoch, as the
+// replica's side of an election would (clusterRequestFailoverAuth): a
+// FAILOVER_AUTH_REQUEST with i's header, on a link from i to j.
+func (net *memNet) requestVote(i, j int, epoch uint64) {
+	x, y := net.nodes[i], net.nodes[j]
+	m := x.m.header(MsgFailoverAuthRequest)
+	m.CurrentEpoch = epoch
+	net.nextID++
+	l := &memLink{id: net.nextID, from: x, to: y}
+	net.links[l.id] = l
+	y.m.Step(Link{ID: l.id, IP: x.ip, LocalIP: y.ip}, m, net.now)
+	net.flush(y)
 }

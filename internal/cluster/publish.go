@@ -4,7 +4,7 @@ package cluster
 // clusterPropagatePublishShard, and the PUBLISH branch of
 // clusterProcessPacket): a PUBLISH goes to every linked node, a
 // PUBLISHSHARD to the other nodes serving myself's slots (myself's
-// master and its replicas); a received one is handed to OnPublish and is
+// master and its replicas); a received one goes to Ready.Publishes and is
 // never forwarded.
 
 // PublishMsg builds a PUBLISH (shard false) or PUBLISHSHARD message from
@@ -52,13 +52,20 @@ func PublishBody(m *Msg) (shard bool, channel, message []byte, ok bool) {
 	return m.Type == MsgPublishShard, m.Publish.Channel, m.Publish.Message, true
 }
 
-// stepPublish hands a received PUBLISH or PUBLISHSHARD to OnPublish;
+// Delivery is a PUBLISH (Shard false) or PUBLISHSHARD received over the
+// bus, for the local subscribers.
+type Delivery struct {
+	Shard            bool
+	Channel, Message []byte
+}
+
+// stepPublish queues a received PUBLISH or PUBLISHSHARD for the Ready;
 // one from an unknown node is ignored, as Redis does.
 func (g *Membership) stepPublish(m *Msg, sender *Node) {
-	if sender == nil || g.OnPublish == nil {
+	if sender == nil {
 		return
 	}
 	if shard, ch, msg, ok := PublishBody(m); ok {
-		g.OnPublish(shard, ch, msg)
+		g.next.Publishes = append(g.next.Publishes, Delivery{Shard: shard, Channel: ch, Message: msg})
 	}
 }

@@ -5,7 +5,7 @@ package cluster
 // and the effects of the CLUSTER commands that change them. Pure: times
 // come in as Unix milliseconds, new node IDs come in as arguments, and
 // what must happen outside (save nodes.conf, tell the other nodes) is
-// left in Todo for the driver.
+// asked for with Do and reaches the driver in the next Ready (ready.go).
 //
 // The caller serializes access (one mutex in the server). Routes() takes
 // an immutable snapshot of what the dispatcher needs to route a command,
@@ -38,14 +38,14 @@ const (
 )
 
 // Todo is work the driver owes the state after a change
-// (clusterDoBeforeSleep flags).
+// (clusterDoBeforeSleep flags). It leaves the core only as Ready fields.
 type Todo uint8
 
 const (
 	TodoSaveConfig    Todo = 1 << iota // rewrite nodes.conf
 	TodoFsyncConfig                    // ... and fsync it
 	TodoUpdateState                    // recompute cluster_state (UpdateState)
-	TodoBroadcastPong                  // tell every node our new config at once (bus)
+	TodoBroadcastPong                  // tell every node our new config at once (Ready sends the PONGs)
 	TodoReplicate                      // myself became a replica: start replicating Myself.ReplicaOf
 )
 
@@ -116,17 +116,15 @@ func NewNode(name string, flags Flags, now int64) *Node {
 	return &Node{Name: name, Flags: flags, CreatedAt: now}
 }
 
-// Todo returns and clears the pending work.
-func (s *State) Todo() Todo {
+// takeTodo returns and clears the pending work (Membership.Ready).
+func (s *State) takeTodo() Todo {
 	t := s.todo
 	s.todo = 0
 	return t
 }
 
-// Pending returns the pending work without clearing it.
-func (s *State) Pending() Todo { return s.todo }
-
-// Do adds pending work (clusterDoBeforeSleep).
+// Do asks for work (clusterDoBeforeSleep): it comes back to the driver
+// in the next Ready of the State's Membership, never read directly.
 func (s *State) Do(t Todo) { s.todo |= t }
 
 // --- nodes.conf ---
@@ -484,7 +482,7 @@ func (s *State) SetSlotNode(j int, name string, keys int) error {
 }
 
 // SetMaster makes myself a replica of n (clusterSetMaster). The driver
-// starts replication on TodoReplicate.
+// starts replication on Ready.Replicate.
 func (s *State) SetMaster(n *Node) {
 	me := s.Myself
 	if me.IsMaster() {

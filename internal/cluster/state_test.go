@@ -123,7 +123,7 @@ func TestStateSlotChecks(t *testing.T) {
 	m = SlotMark{}
 	s.CheckSlots(&m, false, 10, 12)
 	s.UpdateSlots(&m, false)
-	if s.Owner[11] != s.Myself || s.Myself.Slots.Count() != 3 || s.Todo()&TodoSaveConfig == 0 {
+	if s.Owner[11] != s.Myself || s.Myself.Slots.Count() != 3 || s.takeTodo()&TodoSaveConfig == 0 {
 		t.Fatal("ADDSLOTS did not assign")
 	}
 	m = SlotMark{}
@@ -180,12 +180,12 @@ func TestStateSetSlot(t *testing.T) {
 	}
 
 	// Importing ends when the slot is assigned to myself, with a new epoch.
-	s.Todo()
+	s.takeTodo()
 	check(s.SetSlotNode(200, s.Myself.Name, 0), "")
 	if s.Importing[200] != nil || s.Owner[200] != s.Myself || s.Myself.ConfigEpoch != 1 || s.CurrentEpoch != 1 {
 		t.Fatalf("import close: epoch %d/%d", s.Myself.ConfigEpoch, s.CurrentEpoch)
 	}
-	if s.Todo()&TodoBroadcastPong == 0 {
+	if s.takeTodo()&TodoBroadcastPong == 0 {
 		t.Fatal("no broadcast after closing an import")
 	}
 
@@ -196,7 +196,7 @@ func TestStateSetSlot(t *testing.T) {
 		}
 	}
 	check(s.SetSlotNode(3, b.Name, 0), "")
-	if !s.IsReplica() || s.Myself.ReplicaOf != b || s.Todo()&TodoReplicate == 0 {
+	if !s.IsReplica() || s.Myself.ReplicaOf != b || s.takeTodo()&TodoReplicate == 0 {
 		t.Fatalf("myself not a replica of b: %v", s.Myself.Flags)
 	}
 	if len(b.Replicas) != 2 {

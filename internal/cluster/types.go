@@ -1,8 +1,9 @@
 // Package cluster is the Redis Cluster state machine of one node: the
 // nodes it knows, slot ownership, epochs, failure reports, elections. It
 // is pure: no sockets, no clocks, no goroutines. Messages and ticks (with
-// the current time passed in) go in; messages to send and effects come
-// out. internal/clusterbus drives it over TCP; tests drive it over an
+// the current time passed in) go in; one Ready (ready.go) comes out:
+// nodes.conf to save, messages to send, effects to apply, in that order.
+// internal/clusterbus drives it over TCP; tests drive it over an
 // in-memory network.
 package cluster
 

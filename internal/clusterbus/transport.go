@@ -3,8 +3,11 @@ package clusterbus
 // The TCP side of the cluster bus: a listener on the bus port, one
 // reader and one writer goroutine per link, outbound links by node name,
 // and one drive loop that feeds cluster.Membership (Step for each
-// message, Tick every 100 ms) and carries out what it returns. The loop
-// is the only goroutine that calls Membership, always under Config.Mu.
+// message, Tick every 100 ms) and then carries out its Ready through
+// Membership.Drive: nodes.conf saved (and fsynced) first, messages
+// queued to the links only after that, the rest applied last. The loop
+// is the only goroutine that steps Membership, always under Config.Mu;
+// the server drives it too, under the same lock, after CLUSTER commands.
 //
 // A link that sends something that does not decode is closed (Redis
 // frees the link on an invalid packet). A link whose send queue fills up
@@ -33,10 +36,12 @@ type Config struct {
 	// Mu guards M and its State; the server passes its cluster mutex.
 	// nil: the Transport uses its own.
 	Mu sync.Locker
-	// After runs under Mu after each batch of Step/Tick calls, once
-	// their outputs went out: the place to act on M.S.Todo() (save
-	// nodes.conf, UpdateState, publish routes). nil: UpdateState only.
-	After func(now int64)
+	// Driver carries out M's Readys after each batch of Step/Tick calls,
+	// under Mu; its Send must hand the messages to Transport.Send. nil:
+	// a driver that saves nothing, sends here, recomputes cluster_state
+	// and logs. When its SaveConfig fails the loop stops: nothing more
+	// leaves this node (Redis exits, clusterSaveConfigOrDie).
+	Driver cluster.Driver
 	// Logf receives Membership's log lines and link errors; nil drops them.
 	Logf func(format string, args ...any)
 	// MaxMsgLen bounds an incoming message (0: 64 MB).
@@ -270,7 +275,7 @@ func (t *Transport) dial(c *conn, ip string, cport int) {
 	}
 }
 
-// loop is the drive loop: the only caller of Membership.
+// loop is the drive loop: the only goroutine that steps Membership.
 func (t *Transport) loop() {
 	defer t.wg.Done()
 	tick := time.NewTicker(cluster.TickMs * time.Millisecond)
@@ -289,7 +294,8 @@ func (t *Transport) loop() {
 			mu.Lock()
 			now := t.cfg.Now()
 			t.handle(ev, now)
-			// Take whatever else is queued under the same lock.
+			// Take whatever else is queued under the same lock: one
+			// Ready, so one nodes.conf save, for the whole batch.
 			for more := true; more; {
 				select {
 				case ev := <-t.events:
@@ -298,31 +304,40 @@ func (t *Transport) loop() {
 					more = false
 				}
 			}
-			t.after(now)
-			mu.Unlock()
 		case <-tick.C:
 			mu.Lock()
-			now := t.cfg.Now()
-			t.cfg.M.Tick(now)
-			t.flush(now)
-			t.after(now)
-			mu.Unlock()
+			t.cfg.M.Tick(t.cfg.Now())
+		}
+		err := t.cfg.M.Drive(t.driver())
+		mu.Unlock()
+		if err != nil {
+			t.logf("Can't save the cluster config file, the cluster bus stops: %v", err)
+			return
 		}
 	}
 }
 
-func (t *Transport) after(now int64) {
-	if t.cfg.After != nil {
-		t.cfg.After(now)
-		t.flush(now)
-		return
+func (t *Transport) driver() cluster.Driver {
+	if t.cfg.Driver != nil {
+		return t.cfg.Driver
 	}
-	s := t.cfg.M.S
-	todo := s.Todo()
-	if todo&cluster.TodoUpdateState != 0 {
-		s.UpdateState(now)
+	return ownDriver{t}
+}
+
+// ownDriver is the driver of a transport without Config.Driver (tests):
+// no nodes.conf, cluster_state recomputed, log lines to Logf.
+type ownDriver struct{ t *Transport }
+
+func (ownDriver) SaveConfig([]byte, bool) error { return nil }
+func (d ownDriver) Send(out []cluster.Out)      { d.t.Send(out) }
+
+func (d ownDriver) Apply(rd *cluster.Ready) {
+	if rd.UpdateState {
+		d.t.cfg.M.S.UpdateState(d.t.cfg.Now())
 	}
-	s.Do(todo & cluster.TodoBroadcastPong)
+	for _, l := range rd.Logs {
+		d.t.logf("%s", l)
+	}
 }
 
 func (t *Transport) handle(ev event, now int64) {
@@ -374,37 +389,22 @@ func (t *Transport) handle(ev event, now int64) {
 		t.start(c)
 		m.LinkUp(c.name, now)
 	}
-	t.flush(now)
 }
 
-// flush carries out the Membership's outputs.
-func (t *Transport) flush(now int64) {
-	outs, logs := t.cfg.M.Ready()
-	for _, l := range logs {
-		t.logf("%s", l)
+// Send carries out step 3 of a cluster.Ready: messages are queued to
+// their links, links are opened, closed and renamed. The caller holds
+// Config.Mu and saved what the Ready asked first (Membership.Drive).
+// After Close it does nothing.
+func (t *Transport) Send(outs []cluster.Out) {
+	select {
+	case <-t.done:
+		return
+	default:
 	}
 	for _, o := range outs {
 		switch o.Kind {
 		case cluster.OutSend:
-			c := t.links[o.Link]
-			if o.Link == 0 {
-				c = t.out[o.Node]
-			}
-			if c == nil || c.c == nil {
-				continue
-			}
-			b, err := Encode(o.Msg)
-			if err != nil {
-				t.logf("Cannot encode a %s message: %v", o.Msg.Type, err)
-				continue
-			}
-			select {
-			case c.sendq <- b:
-			default:
-				t.cfg.M.S.LinksBufferLimitExceeded++
-				t.logf("Freeing cluster link to %s: send queue full", c.ip)
-				t.drop(c, now)
-			}
+			t.sendMsg(o)
 		case cluster.OutDial:
 			if old := t.out[o.Node]; old != nil {
 				delete(t.links, old.id)
@@ -428,6 +428,30 @@ func (t *Transport) flush(now int64) {
 				t.out[o.NewName] = c
 			}
 		}
+	}
+}
+
+// sendMsg queues one message to its link; a link whose queue is full is
+// dropped (cluster-link-sendbuf-limit).
+func (t *Transport) sendMsg(o cluster.Out) {
+	c := t.links[o.Link]
+	if o.Link == 0 {
+		c = t.out[o.Node]
+	}
+	if c == nil || c.c == nil {
+		return
+	}
+	b, err := Encode(o.Msg)
+	if err != nil {
+		t.logf("Cannot encode a %s message: %v", o.Msg.Type, err)
+		return
+	}
+	select {
+	case c.sendq <- b:
+	default:
+		t.cfg.M.S.LinksBufferLimitExceeded++
+		t.logf("Freeing cluster link to %s: send queue full", c.ip)
+		t.drop(c, t.cfg.Now())
 	}
 }
 

@@ -1,11 +1,13 @@
 package server
 
-// Cluster mode (cluster-enabled yes): the node's cluster.State, its
-// nodes.conf, and the routing check the dispatcher runs on every command
+// Cluster mode (cluster-enabled yes): the node's cluster.State and its
+// cluster.Membership, its nodes.conf (through vfs, flocked as Redis's
+// clusterLockConfig, rewritten as clusterSaveConfigOrDie), the driver that
+// carries out the core's Readys (clusterBeforeSleep: save, fsync, send,
+// apply), and the routing check the dispatcher runs on every command
 // before it locks anything (processCommand's getNodeByQuery call):
 // -MOVED, -ASK, -CROSSSLOT, -TRYAGAIN, -CLUSTERDOWN. The CLUSTER command
-// itself is in cmd_cluster.go. The bus (gossip, failure detection,
-// failover) drives the same state later.
+// itself is in cmd_cluster.go, the bus in clusterbus.go.
 //
 // Locking: clusterMode.mu guards the state and nodes.conf. The dispatcher
 // never takes it: it reads an immutable cluster.Routes snapshot that is
@@ -21,27 +23,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"redgo/internal/cluster"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/slot"
+	"redgo/internal/vfs"
 )
 
 // clusterMode is a server's cluster side; nil when cluster-enabled is no.
 type clusterMode struct {
-	s      *Server
-	mu     sync.Mutex
-	st     *cluster.State
+	s  *Server
+	mu sync.Mutex
+	st *cluster.State
+	// m is the core over st: the bus steps it, CLUSTER commands change
+	// st; both then drive its Ready (commitLocked).
+	m      *cluster.Membership
+	fs     vfs.FS
 	path   string   // cluster-config-file
-	lock   *os.File // nodes.conf, flock'ed for the life of the process
+	lock   vfs.File // nodes.conf, flock'ed for the life of the process
 	routes atomic.Pointer[cluster.Routes]
 	// missing is s.countMissing, missingLocked s.countMissingLocked,
 	// bound once (a method value per command would allocate).
@@ -86,7 +93,7 @@ func (s *Server) initCluster() error {
 	if !s.Cfg.Bool("cluster-enabled") {
 		return nil
 	}
-	cm := &clusterMode{s: s, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing,
+	cm := &clusterMode{s: s, fs: s.fs, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing,
 		missingLocked: s.countMissingLocked}
 	if err := cm.lockConfig(); err != nil {
 		return err
@@ -105,6 +112,8 @@ func (s *Server) initCluster() error {
 		cm.notes = append(cm.notes, "Node configuration loaded, I'm "+st.Myself.Name)
 	}
 	cm.st = st
+	cm.m = cluster.NewMembership(st, rand.New(rand.NewSource(time.Now().UnixNano())))
+	cm.m.AnnounceIP = s.Cfg.Get("cluster-announce-ip")
 	cm.applyAnnounce()
 	if fresh {
 		if err := cm.save(); err != nil {
@@ -137,15 +146,14 @@ func (cm *clusterMode) options() cluster.Options {
 // lockConfig opens (creating it) and flocks nodes.conf, as
 // clusterLockConfig: a second process on the same file refuses to start.
 func (cm *clusterMode) lockConfig() error {
-	f, err := os.OpenFile(cm.path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
+	f, err := vfs.OpenLocked(cm.fs, cm.path)
+	var pe *os.PathError
+	switch {
+	case errors.Is(err, vfs.ErrLocked):
+		return fmt.Errorf(errConfigLocked, cm.path)
+	case errors.As(err, &pe):
 		return fmt.Errorf("Can't open %s in order to acquire a lock: %v", cm.path, errText(err))
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf(errConfigLocked, cm.path)
-		}
+	case err != nil:
 		return fmt.Errorf("Impossible to lock %s: %v", cm.path, errText(err))
 	}
 	cm.lock = f
@@ -163,9 +171,6 @@ func errText(err error) string {
 
 // load reads nodes.conf; nil state when it is empty (a new node).
 func (cm *clusterMode) load(now int64) (*cluster.State, error) {
-	if _, err := cm.lock.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
 	data, err := io.ReadAll(cm.lock)
 	if err != nil {
 		return nil, fmt.Errorf("Loading the cluster node config from %s: %v", cm.path, errText(err))
@@ -180,64 +185,99 @@ func (cm *clusterMode) load(now int64) (*cluster.State, error) {
 	return cluster.StateFromConf(conf, cm.options(), now), nil
 }
 
-// save rewrites nodes.conf: a temp file in the same directory, written,
-// fsynced and flocked, renamed over the old one (the lock moves with it),
-// then the directory is fsynced.
-func (cm *clusterMode) save() error {
-	data := cm.st.Conf().Append(nil)
-	dir := filepath.Dir(cm.path)
+// save writes the state to nodes.conf now (CLUSTER SAVECONFIG, a new
+// node). Callers hold cm.mu.
+func (cm *clusterMode) save() error { return cm.writeConf(cm.st.Conf().Append(nil)) }
+
+// writeConf replaces nodes.conf with data: a temp file in the same
+// directory, flocked, written and fsynced, renamed over the old one (the
+// lock moves with it), then the directory is fsynced. Every write is
+// fsynced: the rename must not reach the disk before the data.
+func (cm *clusterMode) writeConf(data []byte) error {
+	fs := cm.fs
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", cm.path, os.Getpid(), time.Now().UnixNano())
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fs.Create(tmp)
 	if err != nil {
 		return err
 	}
 	fail := func(err error) error {
 		f.Close()
-		os.Remove(tmp)
+		fs.Remove(tmp)
 		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := vfs.TryLock(f); err != nil {
 		return fail(err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.WriteAt(data, 0); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, cm.path); err != nil {
+	if err := fs.Rename(tmp, cm.path); err != nil {
 		return fail(err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	cm.lock.Close()
 	cm.lock = f
+	return fs.SyncDir(filepath.Dir(cm.path))
+}
+
+// commitLocked carries out what the core asks for after a change (a
+// CLUSTER command, a CONFIG SET, the cron), in cluster.Ready's order:
+// nodes.conf saved and fsynced, then messages sent, then the rest
+// applied. Callers hold cm.mu. A failed save already stopped the node
+// (clusterDriver.SaveConfig) and sent nothing: there is nothing else to do.
+func (cm *clusterMode) commitLocked() {
+	_ = cm.m.Drive(clusterDriver{cm})
+}
+
+// clusterDriver carries out the Readys of the server's core, for
+// CLUSTER commands and for the bus's drive loop alike. Callers hold cm.mu.
+type clusterDriver struct{ cm *clusterMode }
+
+// SaveConfig is steps 1 and 2 (always fsynced, see writeConf). A failed
+// save stops the server before anything is sent, as Redis exits
+// (clusterSaveConfigOrDie).
+func (d clusterDriver) SaveConfig(conf []byte, fsync bool) error {
+	if err := d.cm.writeConf(conf); err != nil {
+		d.cm.s.Log.Printf("# Fatal: can't update cluster config file: %v", err)
+		d.cm.s.Stop()
+		return err
+	}
 	return nil
 }
 
-// commitLocked does what the state asked for after a change: recompute
-// the cluster state, save nodes.conf, republish the routes. A failed save
-// is fatal, as in Redis (clusterSaveConfigOrDie). Callers hold cm.mu.
-func (cm *clusterMode) commitLocked() {
-	todo := cm.st.Todo()
-	if todo&cluster.TodoUpdateState != 0 {
+// Send is step 3: the bus queues the messages to its links; without a
+// bus (before it starts, after it stops) there is no link to send on.
+func (d clusterDriver) Send(out []cluster.Out) {
+	if b := d.cm.bus; b != nil && b.tr != nil {
+		b.tr.Send(out)
+	}
+}
+
+// Apply is step 4: log lines, cluster_state, replication, the keys of
+// lost slots, bus publishes, and the routes of the dispatcher.
+func (d clusterDriver) Apply(rd *cluster.Ready) {
+	cm := d.cm
+	for _, l := range rd.Logs {
+		cm.s.Log.Print(l)
+	}
+	if rd.UpdateState {
 		cm.updateStateLocked()
 	}
-	if todo&(cluster.TodoSaveConfig|cluster.TodoFsyncConfig) != 0 {
-		if err := cm.save(); err != nil {
-			cm.s.Log.Printf("# Fatal: can't update cluster config file: %v", err)
-			cm.s.Stop()
-		}
-	}
-	if todo&cluster.TodoBroadcastPong != 0 && cm.bus != nil {
-		cm.st.Do(cluster.TodoBroadcastPong) // the bus's next tick sends it
-	}
-	if todo&cluster.TodoReplicate != 0 {
+	if rd.Replicate {
 		cm.s.Log.Printf("# Configured as a replica of %.40s, but this node cannot replicate yet", cm.st.Myself.ReplicaOf.Name)
 	}
-	cm.routes.Store(cm.st.Routes())
+	if dirty := rd.DirtySlots; len(dirty) > 0 {
+		// Shard locks are never taken under cm.mu.
+		cm.s.goTracked(func() { cm.s.delSlotsKeys(dirty) })
+	}
+	for _, p := range rd.Publishes {
+		cm.s.busPublish(p)
+	}
+	if rd.SaveConfig || rd.UpdateState || rd.Replicate {
+		cm.routes.Store(cm.st.Routes())
+	}
 }
 
 // updateStateLocked recomputes cluster_state and logs a change.
@@ -255,9 +295,12 @@ func (cm *clusterMode) updateStateLocked() {
 
 // cron re-evaluates the cluster state ten times a second while it is
 // fail (the writable and rejoin delays end with time), as clusterCron.
+// At shutdown it stops the bus, so the drive loop (which may start
+// tracked goroutines) is over before the server's wait for them ends.
 func (cm *clusterMode) cron() {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	defer cm.closeBus()
 	for {
 		select {
 		case <-cm.s.quit:
@@ -266,10 +309,8 @@ func (cm *clusterMode) cron() {
 		}
 		cm.mu.Lock()
 		if !cm.st.OK() {
-			cm.updateStateLocked()
-			if cm.st.OK() {
-				cm.commitLocked()
-			}
+			cm.st.Do(cluster.TodoUpdateState)
+			cm.commitLocked()
 		}
 		cm.mu.Unlock()
 		cm.redirectBlocked()
@@ -403,9 +444,7 @@ func (cm *clusterMode) hookConfig() {
 	cfg.OnSet("cluster-preferred-endpoint-type", update(func(v string) { cm.st.Opts.PreferredEndpoint = v }))
 	cfg.OnSet("cluster-announce-ip", update(func(v string) {
 		me().IP = v // "" until the bus learns our address again, as Redis
-		if cm.bus != nil {
-			cm.bus.m.AnnounceIP = v
-		}
+		cm.m.AnnounceIP = v
 		saveToo()
 	}))
 	cfg.OnSet("cluster-announce-hostname", update(func(v string) { me().Hostname = v; saveToo() }))

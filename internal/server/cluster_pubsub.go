@@ -6,6 +6,8 @@ package server
 // to local subscribers only and never forwarded. The reply of PUBLISH
 // counts local receivers only, as in Redis.
 
+import "redgo/internal/cluster"
+
 // propagatePublish sends a message published here to the other nodes;
 // nothing outside cluster mode or while the bus is down.
 func (s *Server) propagatePublish(k subKind, channel, msg []byte) {
@@ -18,18 +20,18 @@ func (s *Server) propagatePublish(k subKind, channel, msg []byte) {
 		// The message keeps the slices: copy them out of the request buffer.
 		ch := append([]byte(nil), channel...)
 		m := append([]byte(nil), msg...)
-		b.m.Publish(k == kShard, ch, m)
-		b.tr.Kick()
+		cm.m.Publish(k == kShard, ch, m)
+		cm.commitLocked()
 	}
 	cm.mu.Unlock()
 }
 
 // busPublish delivers a PUBLISH or PUBLISHSHARD received over the bus
-// (Membership.OnPublish; runs in the bus loop under cm.mu).
-func (s *Server) busPublish(shard bool, channel, msg []byte) {
+// (cluster.Ready.Publishes; runs in the driver under cm.mu).
+func (s *Server) busPublish(d cluster.Delivery) {
 	k := kChannel
-	if shard {
+	if d.Shard {
 		k = kShard
 	}
-	s.publish(k, channel, msg)
+	s.publish(k, d.Channel, d.Message)
 }

@@ -53,6 +53,12 @@ func freePort(t testing.TB) int {
 // nodes.conf is conf; node timeout 500 ms keeps the rejoin delay short.
 func newClusterServer(t testing.TB, conf string, args ...string) (*Server, error) {
 	t.Helper()
+	return newClusterServerWith(t, conf, nil, args...)
+}
+
+// newClusterServerWith is newClusterServer with server options.
+func newClusterServerWith(t testing.TB, conf string, opts []Option, args ...string) (*Server, error) {
+	t.Helper()
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--cluster-enabled", "yes",
 		"--cluster-config-file", conf, "--cluster-node-timeout", "500",
 		"--cluster-port", strconv.Itoa(freePort(t))}, args...)
@@ -60,7 +66,7 @@ func newClusterServer(t testing.TB, conf string, args ...string) (*Server, error
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg)
+	s, err := New(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +78,16 @@ func newClusterServer(t testing.TB, conf string, args ...string) (*Server, error
 // fresh file in a temp dir when empty) and returns it with its address.
 func startCluster(t testing.TB, conf string, args ...string) (*Server, string) {
 	t.Helper()
+	return startClusterWith(t, conf, nil, args...)
+}
+
+// startClusterWith is startCluster with server options.
+func startClusterWith(t testing.TB, conf string, opts []Option, args ...string) (*Server, string) {
+	t.Helper()
 	if conf == "" {
 		conf = filepath.Join(t.TempDir(), "nodes.conf")
 	}
-	s, err := newClusterServer(t, conf, args...)
+	s, err := newClusterServerWith(t, conf, opts, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,15 @@
 package server
 
 // The cluster bus of a node: a clusterbus.Transport on the bus port
-// (cluster-port, or the client port + 10000) driving a cluster.Membership
-// over the server's own cluster.State, under clusterMode.mu. What gossip
-// changes (nodes, slots, epochs, failures) is committed after every batch
-// of messages and every tick as the CLUSTER commands' changes are:
-// cluster_state recomputed, nodes.conf rewritten, routes republished.
+// (cluster-port, or the client port + 10000) stepping the server's
+// cluster.Membership under clusterMode.mu. What gossip changes (nodes,
+// slots, epochs, failures, votes) is carried out after every batch of
+// messages and every tick by the same driver as the CLUSTER commands'
+// changes (clusterDriver, cluster.go): nodes.conf saved and fsynced
+// before any message leaves, then cluster_state, lost slots' keys,
+// publishes and routes.
 
 import (
-	"math/rand"
 	"net"
 	"strconv"
 	"time"
@@ -20,7 +21,6 @@ import (
 
 // clusterBus is a node's bus.
 type clusterBus struct {
-	m  *cluster.Membership
 	tr *clusterbus.Transport
 }
 
@@ -40,44 +40,28 @@ func (cm *clusterMode) startBus() error {
 			port = 0
 		}
 	}
-	seed := time.Now().UnixNano()
-	m := cluster.NewMembership(cm.st, rand.New(rand.NewSource(seed)))
-	m.AnnounceIP = cfg.Get("cluster-announce-ip")
-	m.OnPublish = cm.s.busPublish // cluster_pubsub.go
-	b := &clusterBus{m: m}
+	// Held until cm.bus is set: the loop's first Ready must find the
+	// bus to send on (a dial it asks for and that never happens would
+	// leave the node unlinked).
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
 	tr, err := clusterbus.Listen(clusterbus.Config{
-		Addr:  net.JoinHostPort(host, strconv.Itoa(port)),
-		M:     m,
-		Mu:    &cm.mu,
-		After: func(now int64) { cm.afterBus(b, now) },
-		Logf:  func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
+		Addr:   net.JoinHostPort(host, strconv.Itoa(port)),
+		M:      cm.m,
+		Mu:     &cm.mu,
+		Driver: clusterDriver{cm},
+		Logf:   func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
 	})
 	if err != nil {
 		return err
 	}
-	b.tr = tr
-	cm.mu.Lock()
-	cm.bus = b
+	cm.bus = &clusterBus{tr: tr}
 	if cfg.Int("cluster-announce-bus-port") == 0 && cm.st.Myself.CPort != tr.Port() {
 		cm.st.Myself.CPort = tr.Port()
 		cm.st.Do(cluster.TodoSaveConfig)
-		cm.commitLocked()
 	}
-	cm.mu.Unlock()
-	return nil
-}
-
-// afterBus runs under cm.mu after every batch of bus events and every
-// tick: commit what gossip changed, and drop the keys of slots lost to a
-// newer configuration.
-func (cm *clusterMode) afterBus(b *clusterBus, now int64) {
 	cm.commitLocked()
-	if m := b.m; len(m.DirtySlots) > 0 {
-		dirty := append([]int(nil), m.DirtySlots...)
-		m.DirtySlots = m.DirtySlots[:0]
-		// Shard locks are never taken under cm.mu.
-		go cm.s.delSlotsKeys(dirty)
-	}
+	return nil
 }
 
 // delSlotsKeys deletes the keys of the given slots (delKeysInSlot).
@@ -111,7 +95,10 @@ func (s *Server) delSlotsKeys(slots []int) {
 
 // closeBus stops the bus; called without cm.mu (the drive loop takes it).
 func (cm *clusterMode) closeBus() {
-	if b := cm.bus; b != nil && b.tr != nil {
+	cm.mu.Lock()
+	b := cm.bus
+	cm.mu.Unlock()
+	if b != nil && b.tr != nil {
 		b.tr.Close()
 	}
 }
@@ -121,16 +108,13 @@ func (cm *clusterMode) meet(ip string, port, cport int) error {
 	if cm.bus == nil {
 		return errBusDown
 	}
-	return cm.bus.m.Meet(ip, port, cport, time.Now().UnixMilli())
+	return cm.m.Meet(ip, port, cport, time.Now().UnixMilli())
 }
 
 // forget is CLUSTER FORGET; the node's link is closed too. Callers hold
 // cm.mu.
 func (cm *clusterMode) forget(name string) error {
-	if cm.bus == nil {
-		return cm.st.Forget(name, time.Now().Unix())
-	}
-	return cm.bus.m.Forget(name, time.Now().Unix())
+	return cm.m.Forget(name, time.Now().Unix())
 }
 
 type busErr string

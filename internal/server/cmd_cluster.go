@@ -112,16 +112,15 @@ func clusterOnly(h commands.Handler) commands.Handler {
 	}
 }
 
-// withState runs fn with the cluster state locked, then commits what fn
-// changed (state re-evaluation, nodes.conf, routes).
+// withState runs fn with the cluster state locked, then carries out the
+// core's Ready for what fn changed (nodes.conf saved before any message
+// goes, then cluster_state and routes), before the reply leaves.
 func withState(c *commands.Ctx, fn func(cm *clusterMode, st *cluster.State)) {
 	cm := c.Srv.(*Server).cluster
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	fn(cm, cm.st)
-	if cm.st.Pending() != 0 {
-		cm.commitLocked()
-	}
+	cm.commitLocked()
 }
 
 // syntaxErr is addReplySubcommandSyntaxError.

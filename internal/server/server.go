@@ -20,6 +20,7 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/persist"
+	"redgo/internal/vfs"
 )
 
 // Server is one redgo node.
@@ -67,6 +68,7 @@ type Server struct {
 	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
 
 	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
+	fs      vfs.FS       // where the AOF, RDB files and nodes.conf live (WithFS)
 
 	// testAfterRoute, set by tests before Serve, runs between a command's
 	// cluster routing check and its locks (cluster_route_test.go).
@@ -104,6 +106,10 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(&popt)
 	}
+	if popt.FS == nil {
+		popt.FS = vfs.OS
+	}
+	s.fs = popt.FS
 	s.persist = persist.New(host{s: s, loader: s.newPseudoClient()}, popt)
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())

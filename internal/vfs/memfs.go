@@ -30,6 +30,7 @@ type MemFS struct {
 type memNode struct {
 	data   []byte
 	synced []byte
+	lock   *memFile // the open file holding the lock (lock.go); free once closed
 }
 
 // NewMemFS returns an empty MemFS.
