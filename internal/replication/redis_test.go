@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"redgo/internal/aof"
 )
 
 // startRedis runs redis-server on a free port and returns its port.
@@ -153,4 +155,60 @@ func infoField(t *testing.T, port int, field string) string {
 		}
 	}
 	return ""
+}
+
+// TestREPLCONFRepliesMatchRedis sends each REPLCONF (as a client that is
+// not a replica) to redis-server and compares its reply with ours; for
+// ACK and GETACK, which get none, a PING follows and must be answered
+// first.
+func TestREPLCONFRepliesMatchRedis(t *testing.T) {
+	port := startRedis(t)
+	for _, args := range [][]string{
+		{}, {"listening-port", "6380"}, {"listening-port", "abc"}, {"listening-port", "-5"},
+		{"listening-port", "99999999999999999999"}, {"capa"}, {"capa", "eof", "capa", "psync2", "capa", "x"},
+		{"foo", "bar"}, {"LISTENING-PORT", "1", "foo", "bar"}, {"rdb-only", "2"}, {"rdb-only", "x"},
+		{"rdb-only", "0"}, {"rdb-filter-only", "bogus"}, {"rdb-filter-only", "functions"},
+		{"rdb-filter-only", ""}, {"ip-address", strings.Repeat("a", 256)}, {"ip-address", strings.Repeat("a", 255)},
+		{"ack", "5"}, {"ack", "x"}, {"getack", "*"}, {"ack", "5", "fack", "3"},
+	} {
+		_, want := ParseREPLCONF(cmd(args...), false)
+		got := redisLines(t, port, 1, append([]string{"REPLCONF"}, args...), []string{"PING"})
+		if want == "" {
+			want = "+PONG"
+		}
+		if got[0] != want {
+			t.Errorf("REPLCONF %.40q: redis %q, ours %q", args, got[0], want)
+		}
+	}
+	// PSYNC's offset.
+	_, want, _ := ParsePSYNC(cmd("abc", "x"), "")
+	if got := redisLines(t, port, 1, []string{"PSYNC", "abc", "x"}); got[0] != want {
+		t.Errorf("PSYNC abc x: redis %q, ours %q", got[0], want)
+	}
+}
+
+// redisLines sends commands on one connection and reads n reply lines.
+func redisLines(t *testing.T, port, n int, cmds ...[]string) []string {
+	t.Helper()
+	c, err := net.Dial("tcp", addrOf(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var b []byte
+	for _, a := range cmds {
+		b = aof.AppendCommandStrings(b, a...)
+	}
+	c.Write(b)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	r := bufio.NewReader(c)
+	var out []string
+	for i := 0; i < n; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%q: %v", cmds, err)
+		}
+		out = append(out, strings.TrimRight(line, "\r\n"))
+	}
+	return out
 }
