@@ -22,7 +22,7 @@ func (r *Replica) Tick(now int64) []Action {
 	case r.state == StateTransfer && now-r.lastIO > timeout:
 		acts = r.cancel(now, logAct(LogTimeoutTransfer))
 	case r.state == StateConnected && now-r.lastHeard > timeout:
-		acts = append([]Action{logAct(LogTimeoutMaster)}, r.lose(now)...)
+		acts = append([]Action{logAct(LogTimeoutMaster), logAct(LogConnectionLost)}, r.lose(now)...)
 	}
 	if r.state == StateConnect {
 		acts = append(acts, logAct("Connecting to MASTER "+r.masterName()))
