@@ -6,6 +6,7 @@ package replication
 // addReplyReplicationBacklog (what a partial resync sends).
 
 import (
+	"net"
 	"strconv"
 	"strings"
 )
@@ -112,3 +113,17 @@ func FullResyncReply(replid string, offset int64) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ReplicaName is how log lines name a replica (replicationGetSlaveName):
+// its REPLCONF ip-address, else the connection's peer IP, with its
+// REPLCONF listening-port.
+func ReplicaName(peerIP, announcedIP string, port int64) string {
+	ip := peerIP
+	if announcedIP != "" {
+		ip = announcedIP
+	}
+	if port == 0 {
+		return ip + ":<unknown-replica-port>"
+	}
+	return net.JoinHostPort(ip, strconv.FormatInt(port, 10))
+}

@@ -136,3 +136,20 @@ func TestParseREPLCONF(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicaName(t *testing.T) {
+	for _, c := range []struct {
+		peer, ip string
+		port     int64
+		want     string
+	}{
+		{"127.0.0.1", "", 6380, "127.0.0.1:6380"},
+		{"127.0.0.1", "10.0.0.9", 6380, "10.0.0.9:6380"},
+		{"::1", "", 6380, "[::1]:6380"},
+		{"127.0.0.1", "", 0, "127.0.0.1:<unknown-replica-port>"},
+	} {
+		if got := ReplicaName(c.peer, c.ip, c.port); got != c.want {
+			t.Errorf("%+v: %q", c, got)
+		}
+	}
+}

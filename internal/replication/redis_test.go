@@ -373,3 +373,98 @@ func TestRedisHandshakeTranscripts(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideMatchesRedis asks a real redis-server for partial resyncs
+// and compares its answers (and log lines) with Decide's on the state
+// its INFO replication shows. The server is a promoted replica, so it
+// has a secondary ID: A is a master, B its replica; after writes B gets
+// REPLICAOF NO ONE and takes writes of its own.
+func TestDecideMatchesRedis(t *testing.T) {
+	a := startRedis(t)
+	b, blog := startRedisLog(t, "--replicaof", "127.0.0.1", strconv.Itoa(a), "--repl-diskless-sync", "no")
+	linkUp(t, b)
+	for i := 0; i < 5; i++ {
+		redisCmd(t, a, "SET", "k"+strconv.Itoa(i), "v")
+	}
+	waitFor(t, 10*time.Second, func() error {
+		if x, y := infoField(t, a, "master_repl_offset"), infoField(t, b, "master_repl_offset"); x != y {
+			return fmt.Errorf("offsets %s and %s", x, y)
+		}
+		return nil
+	})
+	redisCmd(t, b, "REPLICAOF", "NO", "ONE")
+	for i := 0; i < 3; i++ {
+		redisCmd(t, b, "SET", "b"+strconv.Itoa(i), "v")
+	}
+	num := func(f string) int64 {
+		n, err := strconv.ParseInt(infoField(t, b, f), 10, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		return n
+	}
+	ids := IDs{ID: infoField(t, b, "master_replid"), ID2: infoField(t, b, "master_replid2"), SecondOffset: num("second_repl_offset")}
+	bl := BacklogInfo{Offset: num("master_repl_offset"), FirstByte: num("repl_backlog_first_byte_offset"),
+		HistLen: num("repl_backlog_histlen"), Size: int(num("repl_backlog_size"))}
+	if ids.SecondOffset <= 1 || bl.Offset <= ids.SecondOffset {
+		t.Fatalf("no history to test with: %+v %+v", ids, bl)
+	}
+	other := strings.Repeat("c", IDLen)
+	reqs := []struct {
+		id  string
+		off int64
+	}{
+		{"?", -1}, {ids.ID, bl.FirstByte}, {ids.ID, bl.Offset + 1}, {ids.ID, bl.Offset + 2},
+		{ids.ID, bl.FirstByte - 1}, {ids.ID2, ids.SecondOffset}, {ids.ID2, ids.SecondOffset + 1},
+		{strings.ToUpper(ids.ID), bl.Offset - 3}, {other, bl.FirstByte},
+	}
+	for i, q := range reqs {
+		port := int64(9000 + i)
+		d := Decide(ids, bl, true, PSYNC{ReplID: q.id, Offset: q.off, Capa: CapaPSYNC2,
+			Replica: ReplicaName("127.0.0.1", "", port)})
+		line, n := psyncRedis(t, b, port, q.id, q.off, d.Len)
+		t.Logf("PSYNC %s %d: %q %d", q.id, q.off, line, n)
+		if d.Continue != strings.HasPrefix(line, "+CONTINUE") || d.Continue && (line+"\r\n" != d.Reply || n != d.Len) {
+			t.Errorf("PSYNC %s %d: redis %q then %d bytes; ours %+v", q.id, q.off, line, n, d)
+		}
+		waitFor(t, 5*time.Second, func() error {
+			logs := strings.Join(redisLogLines(blog.bytes()), "\n")
+			for _, l := range d.Log {
+				if !strings.Contains(logs, l) {
+					return fmt.Errorf("PSYNC %s %d: log line %q not in redis's log:\n%s", q.id, q.off, l, logs)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+
+// psyncRedis sends REPLCONF listening-port, capa psync2 and PSYNC on a new
+// connection and returns PSYNC's reply line and, after +CONTINUE, how many
+// bytes followed within a short wait (expecting want).
+func psyncRedis(t *testing.T, port int, lport int64, id string, off, want int64) (string, int64) {
+	c, err := net.Dial("tcp", addrOf(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// One at a time: PSYNC after unread replies is refused (pending output).
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	r := bufio.NewReader(c)
+	var line string
+	for _, cmd := range [][]string{{"REPLCONF", "listening-port", strconv.FormatInt(lport, 10)},
+		{"REPLCONF", "capa", "psync2"}, {"PSYNC", id, strconv.FormatInt(off, 10)}} {
+		c.Write(aof.AppendCommandStrings(nil, cmd...))
+		if line, err = r.ReadString('\n'); err != nil {
+			t.Fatalf("PSYNC %s %d: %v", id, off, err)
+		}
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if !strings.HasPrefix(line, "+CONTINUE") {
+		return line, 0
+	}
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	n, _ := io.Copy(io.Discard, r)
+	return line, n
+}
