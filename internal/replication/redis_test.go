@@ -439,7 +439,6 @@ func TestDecideMatchesRedis(t *testing.T) {
 	}
 }
 
-
 // psyncRedis sends REPLCONF listening-port, capa psync2 and PSYNC on a new
 // connection and returns PSYNC's reply line and, after +CONTINUE, how many
 // bytes followed within a short wait (expecting want).
