@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,67 +17,17 @@ import (
 	"time"
 
 	"redgo/internal/aof"
+	"redgo/internal/rdb/rdbtest"
 )
 
-// startRedis runs redis-server on a free port and returns its port.
-func startRedis(t *testing.T, args ...string) int {
-	port, _ := startRedisLog(t, args...)
-	return port
-}
+// startRedis runs redis-server (the oracle) on a free port.
+func startRedis(t *testing.T, args ...string) int { return startRedisLog(t, args...).Port }
 
-// startRedisLog is startRedis also returning the server's log.
-func startRedisLog(t *testing.T, args ...string) (int, *recorder) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed: skipping the comparison with Redis")
-	}
-	port := freePort(t)
-	all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir()}, args...)
-	cmd := exec.Command(bin, all...)
-	log := &recorder{}
-	cmd.Stdout = log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, 5*time.Second, func() error {
-		c, err := net.Dial("tcp", addrOf(port))
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
-	return port, log
-}
-
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+func startRedisLog(t *testing.T, args ...string) *rdbtest.Redis {
+	return rdbtest.StartRedis(t, t.TempDir(), args...)
 }
 
 func addrOf(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
-
-// waitFor polls fn until it returns nil or the time is up.
-func waitFor(t *testing.T, total time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // recorder keeps the bytes that went one way through the proxy.
 type recorder struct {
@@ -284,7 +233,7 @@ type handshakeScenario struct {
 }
 
 func linkUp(t *testing.T, replica int) {
-	waitFor(t, 10*time.Second, func() error {
+	rdbtest.Eventually(t, 10*time.Second, func() error {
 		if s := infoField(t, replica, "master_link_status"); s != "up" {
 			return fmt.Errorf("master_link_status %q", s)
 		}
@@ -293,7 +242,7 @@ func linkUp(t *testing.T, replica int) {
 }
 
 func offsetIs(t *testing.T, replica int, want string) {
-	waitFor(t, 10*time.Second, func() error {
+	rdbtest.Eventually(t, 10*time.Second, func() error {
 		if s := infoField(t, replica, "master_repl_offset"); s != want {
 			return fmt.Errorf("master_repl_offset %q, want %s", s, want)
 		}
@@ -302,7 +251,7 @@ func offsetIs(t *testing.T, replica int, want string) {
 }
 
 func connections(t *testing.T, p *proxy, n int) {
-	waitFor(t, 10*time.Second, func() error {
+	rdbtest.Eventually(t, 10*time.Second, func() error {
 		if c := p.count(); c < n {
 			return fmt.Errorf("%d connections, want %d", c, n)
 		}
@@ -359,10 +308,11 @@ func TestRedisHandshakeTranscripts(t *testing.T) {
 			if sc.ip != "" {
 				args = append(args, "--replica-announce-ip", sc.ip)
 			}
-			replica, log := startRedisLog(t, args...)
+			rr := startRedisLog(t, args...)
+			replica := rr.Port
 			sc.drive(t, master, replica, p)
 			time.Sleep(100 * time.Millisecond)
-			tr := &transcript{about: sc.about, conns: p.captured(sc.conns), logs: redisLogLines(log.bytes()),
+			tr := &transcript{about: sc.about, conns: p.captured(sc.conns), logs: redisLogLines(rr.Log()),
 				cfg: ReplicaConfig{Host: "127.0.0.1", Port: p.port, AnnounceIP: sc.ip, MasterAuth: sc.auth,
 					ListeningPort: replica, Timeout: 60000}}
 			checkTranscript(t, tr)
@@ -381,12 +331,13 @@ func TestRedisHandshakeTranscripts(t *testing.T) {
 // REPLICAOF NO ONE and takes writes of its own.
 func TestDecideMatchesRedis(t *testing.T) {
 	a := startRedis(t)
-	b, blog := startRedisLog(t, "--replicaof", "127.0.0.1", strconv.Itoa(a), "--repl-diskless-sync", "no")
+	br := startRedisLog(t, "--replicaof", "127.0.0.1", strconv.Itoa(a), "--repl-diskless-sync", "no")
+	b := br.Port
 	linkUp(t, b)
 	for i := 0; i < 5; i++ {
 		redisCmd(t, a, "SET", "k"+strconv.Itoa(i), "v")
 	}
-	waitFor(t, 10*time.Second, func() error {
+	rdbtest.Eventually(t, 10*time.Second, func() error {
 		if x, y := infoField(t, a, "master_repl_offset"), infoField(t, b, "master_repl_offset"); x != y {
 			return fmt.Errorf("offsets %s and %s", x, y)
 		}
@@ -427,8 +378,8 @@ func TestDecideMatchesRedis(t *testing.T) {
 		if d.Continue != strings.HasPrefix(line, "+CONTINUE") || d.Continue && (line+"\r\n" != d.Reply || n != d.Len) {
 			t.Errorf("PSYNC %s %d: redis %q then %d bytes; ours %+v", q.id, q.off, line, n, d)
 		}
-		waitFor(t, 5*time.Second, func() error {
-			logs := strings.Join(redisLogLines(blog.bytes()), "\n")
+		rdbtest.Eventually(t, 5*time.Second, func() error {
+			logs := strings.Join(redisLogLines(br.Log()), "\n")
 			for _, l := range d.Log {
 				if !strings.Contains(logs, l) {
 					return fmt.Errorf("PSYNC %s %d: log line %q not in redis's log:\n%s", q.id, q.off, l, logs)

@@ -134,45 +134,35 @@ func atoi(t *testing.T, s string) int64 {
 }
 
 func TestReplicaScenarios(t *testing.T) {
-	files, _ := filepath.Glob("testdata/replica/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no scenarios")
+	forEachFile(t, "testdata/replica/*.txt", func(t *testing.T, data []byte) {
+		got, want := runScenario(t, data)
+		if *rewrite {
+			os.WriteFile(filepath.Join("testdata/replica", strings.TrimPrefix(t.Name(), "TestReplicaScenarios/")), []byte(got), 0o644)
+		} else if got != want {
+			t.Errorf("actions differ (-rewrite to accept):\n%s", diffLines(want, got))
+		}
+	})
+}
+
+// runScenario runs a scenario's events and returns the transcript with
+// the actions they returned, and the transcript as written.
+func runScenario(t *testing.T, data []byte) (got, want string) {
+	s := &scenario{ids: &IDs{ID: NoID, ID2: NoID, SecondOffset: -1}, rnd: rand.New(rand.NewSource(1))}
+	var out, exp []string
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if strings.HasPrefix(line, "> ") {
+			exp = append(exp, line)
+			continue
+		}
+		out, exp = append(out, line), append(exp, line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, a := range s.run(t, line) {
+			out = append(out, "> "+a)
+		}
 	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := &scenario{ids: &IDs{ID: NoID, ID2: NoID, SecondOffset: -1}, rnd: rand.New(rand.NewSource(1))}
-			var out []string
-			var want []string
-			for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-				switch {
-				case strings.HasPrefix(line, "> "):
-					want = append(want, line)
-					continue
-				case line == "" || strings.HasPrefix(line, "#"):
-					out = append(out, line)
-					want = append(want, line)
-					continue
-				}
-				out = append(out, line)
-				want = append(want, line)
-				for _, a := range s.run(t, line) {
-					out = append(out, "> "+a)
-				}
-			}
-			got := strings.Join(out, "\n") + "\n"
-			if *rewrite {
-				os.WriteFile(f, []byte(got), 0o644)
-				return
-			}
-			if exp := strings.Join(want, "\n") + "\n"; got != exp {
-				t.Errorf("actions differ (-rewrite to accept):\n%s", diffLines(exp, got))
-			}
-		})
-	}
+	return strings.Join(out, "\n") + "\n", strings.Join(exp, "\n") + "\n"
 }
 
 // diffLines shows the first line where two transcripts differ.

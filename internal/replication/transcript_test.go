@@ -196,9 +196,17 @@ func onlyAcks(b []byte) bool {
 }
 
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/redis7.0-*.txt")
+	forEachFile(t, "testdata/redis7.0-*.txt", func(t *testing.T, data []byte) {
+		checkTranscript(t, parseTranscript(t, data))
+	})
+}
+
+// forEachFile runs fn on the content of each file matching pattern, as a
+// subtest named after the file.
+func forEachFile(t *testing.T, pattern string, fn func(t *testing.T, data []byte)) {
+	files, _ := filepath.Glob(pattern)
 	if len(files) == 0 {
-		t.Fatal("no transcripts in testdata")
+		t.Fatalf("no %s", pattern)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -206,7 +214,7 @@ func TestTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkTranscript(t, parseTranscript(t, data))
+			fn(t, data)
 		})
 	}
 }
