@@ -1,5 +1,10 @@
 package replication
 
+// What the replica's state machine asks of its driver: where Redis's
+// syncWithMaster and friends call connConnect, connWrite, connClose,
+// serverLog, disconnectSlaves or createReplicationBacklog themselves, a
+// Replica returns Actions.
+
 import (
 	"strconv"
 

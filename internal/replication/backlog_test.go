@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -316,5 +317,53 @@ func TestSlowReaderTrimmedAndCloseWakes(t *testing.T) {
 	b.Close()
 	if err := <-done; !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
+	}
+}
+
+// The server's Propagator, as declared in package server.
+var _ interface {
+	Feed(db int, cmds [][][]byte) int64
+	WaitDurable(seq int64) error
+	Pending() int64
+} = (*Backlog)(nil)
+
+// TestSend streams to a replica's connection while writes are fed, then
+// stops; a replica too far behind gets ErrTrimmed.
+func TestSend(t *testing.T) {
+	b := NewBacklog(1<<20, 0)
+	b.Feed(0, [][][]byte{cmd("SET", "a", "1")})
+	pr, pw := io.Pipe()
+	stop := make(chan struct{})
+	type result struct {
+		off int64
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		off, err := b.Send(pw, 0, stop)
+		pw.Close()
+		done <- result{off, err}
+	}()
+	go func() {
+		for i := 0; i < 100; i++ {
+			b.Feed(0, [][][]byte{cmd("INCR", "n")})
+		}
+	}()
+	want := 23 + 27 + 100*len(aof.AppendCommandStrings(nil, "INCR", "n"))
+	got := make([]byte, want)
+	if _, err := io.ReadFull(pr, got); err != nil {
+		t.Fatal(err)
+	}
+	if stream := readAllFrom(t, b, 0); string(got) != stream {
+		t.Fatalf("sent other bytes than the stream")
+	}
+	close(stop)
+	if r := <-done; r.err != nil || r.off != int64(want) {
+		t.Fatalf("Send ended at %d with %v, want %d", r.off, r.err, want)
+	}
+	small := NewBacklog(MinBacklogSize, 0)
+	small.Append(make([]byte, MinBacklogSize+1))
+	if _, err := small.Send(io.Discard, 0, nil); !errors.Is(err, ErrTrimmed) {
+		t.Fatalf("behind: %v", err)
 	}
 }

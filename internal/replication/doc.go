@@ -36,10 +36,10 @@
 //     FullResyncReply(IDs.ID, offset), the snapshot framed as "$<len>"
 //     or, for a replica with CapaEOF, "$EOF:<mark>" (mark: NewID) with
 //     the mark after it, then stream the backlog after offset.
-//  4. Stream to each replica from its own goroutine: loop on
-//     Backlog.ReadFrom, waiting on Backlog.Wait when it returns nothing.
-//     ErrTrimmed (the replica fell further behind than the backlog
-//     holds) closes the link: the replica reconnects and resyncs.
+//  4. Stream to each replica from its own goroutine: Backlog.Send (or a
+//     loop on Backlog.ReadFrom, waiting on Backlog.Wait when it returns
+//     nothing). ErrTrimmed (the replica fell further behind than the
+//     backlog holds) closes the link: the replica reconnects and resyncs.
 //  5. Every repl-ping-replica-period, Backlog.FeedPing (not while
 //     clients are paused for a manual failover).
 //

@@ -106,10 +106,9 @@ type Replica struct {
 	bulk       Bulk   // the transfer's framing, once announced
 	bulkSeen   bool
 
-	lastIO      int64 // repl_transfer_lastio
-	lastHeard   int64 // the master client's lastinteraction
-	downSince   int64 // repl_down_since (0: never up, or up)
-	sentPSYNCOf Master
+	lastIO    int64 // repl_transfer_lastio
+	lastHeard int64 // the master client's lastinteraction
+	downSince int64 // repl_down_since (0: never up, or up)
 }
 
 // NewReplica returns a replica of cfg's master in StateConnect: the first

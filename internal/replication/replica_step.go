@@ -126,10 +126,8 @@ func (r *Replica) sendPSYNC() []Action {
 	r.state = StateReceivePSYNCReply
 	r.fullID, r.fullOffset = "", -1
 	if r.cached == nil {
-		r.sentPSYNCOf = Master{}
 		return []Action{logAct(LogNoCachedMaster), sendAct("PSYNC", "?", "-1")}
 	}
-	r.sentPSYNCOf = *r.cached
 	off := strconv.FormatInt(r.cached.Offset+1, 10)
 	return []Action{logAct("Trying a partial resynchronization (request " + r.cached.ReplID + ":" + off + ")."),
 		sendAct("PSYNC", r.cached.ReplID, off)}
