@@ -35,7 +35,10 @@
 //     instant (writes excluded), call Backlog.MarkFullSync: write
 //     FullResyncReply(IDs.ID, offset), the snapshot framed as "$<len>"
 //     or, for a replica with CapaEOF, "$EOF:<mark>" (mark: NewID) with
-//     the mark after it, then stream the backlog after offset.
+//     the mark after it, then stream the backlog after offset. After an
+//     EOF mark, wait for the replica's first REPLCONF ACK before streaming
+//     (Redis's repl_start_cmd_stream_on_ack): a replica that saves the
+//     transfer to disk looks for the mark only at the end of each read.
 //  4. Stream to each replica from its own goroutine: Backlog.Send (or a
 //     loop on Backlog.ReadFrom, waiting on Backlog.Wait when it returns
 //     nothing). ErrTrimmed (the replica fell further behind than the
