@@ -105,6 +105,7 @@ type Replica struct {
 	fullOffset int64  // +FULLRESYNC's offset (master_initial_offset); -1 unknown
 	bulk       Bulk   // the transfer's framing, once announced
 	bulkSeen   bool
+	received   int64 // the transfer's bytes read (repl_transfer_read)
 
 	lastIO    int64 // repl_transfer_lastio
 	lastHeard int64 // the master client's lastinteraction

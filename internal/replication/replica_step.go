@@ -171,7 +171,7 @@ func (r *Replica) parseFullResync(line string) []Action {
 
 func (r *Replica) startTransfer(now int64) []Action {
 	r.state = StateTransfer
-	r.bulkSeen = false
+	r.bulkSeen, r.received = false, 0
 	r.lastIO = now
 	return nil
 }
@@ -225,10 +225,10 @@ func (r *Replica) onBulkHeader(now int64, line string) []Action {
 }
 
 // PayloadProgress reports that snapshot bytes arrived (the transfer is
-// alive).
-func (r *Replica) PayloadProgress(now int64) {
+// alive), received in all so far (PayloadReader.Received).
+func (r *Replica) PayloadProgress(now, received int64) {
 	if r.state == StateTransfer {
-		r.lastIO = now
+		r.lastIO, r.received = now, received
 	}
 }
 

@@ -9,7 +9,8 @@ package replication
 //	cache-myself <offset>       dialed [<error>]      line "<quoted line>"
 //	tick <now>                  payload-done [<error>|truncated]
 //	applied <offset>            lost <error>          stop <offset>
-//	state                       (prints the state, IDs and masters)
+//	progress <bytes received>   state    (the state, IDs and masters)
+//	info                        (INFO replication's fields, LinkInfo)
 //
 // The clock advances 10ms per event unless tick sets it.
 
@@ -69,6 +70,10 @@ func (s *scenario) run(t *testing.T, line string) []string {
 		acts = s.r.Stop(atoi(t, arg), s.rnd)
 	case "state":
 		return []string{s.state()}
+	case "progress":
+		s.r.PayloadProgress(s.now, atoi(t, arg))
+	case "info":
+		return []string{fmt.Sprintf("info %+v", s.r.Info(s.now))}
 	default:
 		t.Fatalf("unknown event %q", line)
 	}
