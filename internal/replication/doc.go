@@ -35,7 +35,8 @@
 //     instant (writes excluded), call Backlog.MarkFullSync: write
 //     FullResyncReply(IDs.ID, offset), the snapshot framed as "$<len>"
 //     or, for a replica with CapaEOF, "$EOF:<mark>" (mark: NewID) with
-//     the mark after it, then stream the backlog after offset. After an
+//     the mark after it (plain SYNC gets no +FULLRESYNC line), then
+//     stream the backlog after offset. After an
 //     EOF mark, wait for the replica's first REPLCONF ACK before streaming
 //     (Redis's repl_start_cmd_stream_on_ack): a replica that saves the
 //     transfer to disk looks for the mark only at the end of each read.
@@ -44,7 +45,10 @@
 //     nothing). ErrTrimmed (the replica fell further behind than the
 //     backlog holds) closes the link: the replica reconnects and resyncs.
 //  5. Every repl-ping-replica-period, Backlog.FeedPing (not while
-//     clients are paused for a manual failover).
+//     clients are paused for a manual failover). Once a second, write a
+//     newline to each replica still waiting for its snapshot, and close
+//     the link of an online replica whose last ACK is older than
+//     repl-timeout (replicationCron's master half).
 //
 // # Replica side: the driver's duties
 //
@@ -58,6 +62,8 @@
 //     connection (logging LogFlushing and LogLoading first), report
 //     arrivals with PayloadProgress and the end with PayloadDone. Bytes
 //     read past an EOF mark (PayloadReader.Rest) belong to the stream.
+//     While loading, write a newline to the master once a second so it
+//     does not time the link out (replicationSendNewlineToMaster).
 //  9. ActResetBacklog and ActDisconnectReplicas: Backlog.Reset to the
 //     offset; close our own replicas' links.
 //  10. ActStream: parse the stream after the offset given and run each
