@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"redgo/internal/config"
+	"redgo/internal/rdb/rdbtest"
 	"redgo/internal/server"
 )
 
@@ -86,17 +87,7 @@ func startRedis(t testing.TB, args ...string) int {
 // eventually polls fn until it returns nil or the time is up.
 func eventually(t testing.TB, total time.Duration, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v: %v", total, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rdbtest.Eventually(t, total, fn)
 }
 
 // cli runs redis-cli against port with the script on stdin (one command

@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"redgo/internal/cluster"
+	"redgo/internal/rdb/rdbtest"
 )
 
 // needRedis skips (or fails under REDGO_REQUIRE_REDIS) without redis-server.
@@ -120,19 +121,10 @@ func (n *redisNode) info(t *testing.T, f string) string {
 	return ""
 }
 
+// eventually polls fn until it returns nil or the time is up.
 func eventually(t testing.TB, total time.Duration, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v: %v", total, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rdbtest.Eventually(t, total, fn)
 }
 
 func randomName(t testing.TB) string {

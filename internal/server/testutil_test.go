@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"redgo/internal/config"
+	"redgo/internal/rdb/rdbtest"
 	"redgo/internal/resp"
 )
 
@@ -206,17 +207,7 @@ func sortPairs(v *resp.Value) {
 // eventually polls fn until it returns nil or the time is up.
 func eventually(t testing.TB, total time.Duration, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rdbtest.Eventually(t, total, fn)
 }
 
 func hasRedisCli() bool {

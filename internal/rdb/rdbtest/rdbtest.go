@@ -7,6 +7,7 @@ package rdbtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -27,9 +28,11 @@ var ctx = context.Background()
 
 // Redis is a redis-server process started by a test.
 type Redis struct {
-	Addr string
-	Dir  string
-	cmd  *exec.Cmd
+	Addr    string
+	Port    int
+	Dir     string
+	LogPath string // its stdout and stderr: the server's log
+	cmd     *exec.Cmd
 }
 
 // SkipWithoutRedis skips t when redis-server is not installed, unless
@@ -57,7 +60,8 @@ func FreePort(t testing.TB) int {
 }
 
 // StartRedis runs redis-server with --dir dir (and --save "", plus
-// args), waits until it answers PING and stops it when the test ends.
+// args), waits until it answers PING (an error reply, as -NOAUTH with
+// --requirepass, is an answer) and stops it when the test ends.
 func StartRedis(t testing.TB, dir string, args ...string) *Redis {
 	t.Helper()
 	bin := SkipWithoutRedis(t)
@@ -70,14 +74,15 @@ func StartRedis(t testing.TB, dir string, args ...string) *Redis {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), Dir: dir, cmd: cmd}
+	r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), Port: port, Dir: dir, LogPath: logf.Name(), cmd: cmd}
 	t.Cleanup(func() { r.Stop(); logf.Close() })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c := Client(t, r.Addr, 0)
 		err := c.Ping(ctx).Err()
 		c.Close()
-		if err == nil {
+		var reply redis.Error
+		if err == nil || errors.As(err, &reply) {
 			return r
 		}
 		if time.Now().After(deadline) {
@@ -88,6 +93,29 @@ func StartRedis(t testing.TB, dir string, args ...string) *Redis {
 			t.Fatal("redis-server exited")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Log returns what the server has logged so far.
+func (r *Redis) Log() []byte {
+	b, _ := os.ReadFile(r.LogPath)
+	return b
+}
+
+// Eventually polls fn until it returns nil, and fails the test with fn's
+// last error when total has passed.
+func Eventually(t testing.TB, total time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v: %v", total, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

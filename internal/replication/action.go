@@ -1,0 +1,82 @@
+package replication
+
+// What the replica's state machine asks of its driver: where Redis's
+// syncWithMaster and friends call connConnect, connWrite, connClose,
+// serverLog, disconnectSlaves or createReplicationBacklog themselves, a
+// Replica returns Actions.
+
+import (
+	"strconv"
+
+	"redgo/internal/aof"
+)
+
+// ActionKind says what an Action asks the driver to do.
+type ActionKind int
+
+const (
+	// ActDial: connect to Addr, then call Dialed.
+	ActDial ActionKind = iota + 1
+	// ActSend: write Data to the master.
+	ActSend
+	// ActClose: close the connection to the master (nothing more is read
+	// from it).
+	ActClose
+	// ActReceive: read the snapshot framed as Bulk from the connection
+	// (NewPayloadReader), load it, and call PayloadDone; call
+	// PayloadProgress as bytes arrive.
+	ActReceive
+	// ActResetBacklog: the server's history restarts after Offset (a full
+	// resync): Reset the backlog to it. Our own replicas were told to go
+	// (ActDisconnectReplicas) just before.
+	ActResetBacklog
+	// ActDisconnectReplicas: close the links of our own replicas (they
+	// must resync with our new history).
+	ActDisconnectReplicas
+	// ActStream: the connection now carries the master's stream after
+	// Offset: apply it command by command (and append it to our backlog),
+	// calling Applied with the offset after each command.
+	ActStream
+	// ActLog: write Text to the log ("# " marks a warning).
+	ActLog
+)
+
+var actionNames = [...]string{ActDial: "dial", ActSend: "send", ActClose: "close", ActReceive: "receive",
+	ActResetBacklog: "reset-backlog", ActDisconnectReplicas: "disconnect-replicas", ActStream: "stream", ActLog: "log"}
+
+// Action is one thing the driver must do, in order.
+type Action struct {
+	Kind   ActionKind
+	Addr   string // ActDial: host:port
+	Data   []byte // ActSend
+	Bulk   Bulk   // ActReceive
+	Offset int64  // ActStream, ActResetBacklog
+	Text   string // ActLog
+}
+
+// String renders the action as one transcript line.
+func (a Action) String() string {
+	s := actionNames[a.Kind]
+	switch a.Kind {
+	case ActDial:
+		return s + " " + a.Addr
+	case ActSend:
+		return s + " " + strconv.Quote(string(a.Data))
+	case ActReceive:
+		if a.Bulk.Mark != "" {
+			return s + " eof-mark " + a.Bulk.Mark
+		}
+		return s + " " + strconv.FormatInt(a.Bulk.Size, 10) + " bytes"
+	case ActStream, ActResetBacklog:
+		return s + " after " + strconv.FormatInt(a.Offset, 10)
+	case ActLog:
+		return s + " " + a.Text
+	}
+	return s
+}
+
+func logAct(text string) Action { return Action{Kind: ActLog, Text: text} }
+
+func sendAct(args ...string) Action {
+	return Action{Kind: ActSend, Data: aof.AppendCommandStrings(nil, args...)}
+}
