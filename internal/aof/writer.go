@@ -462,6 +462,11 @@ func (w *Writer) flushLocked(forceSync bool) (int64, error) {
 }
 
 func (w *Writer) markSynced(upto int64) {
+	// As in fail: the status first, then the waiters.
+	if !w.writeOK.Load() {
+		w.writeOK.Store(true)
+		w.log("AOF write error looks solved, Redis can write again.")
+	}
 	w.mu.Lock()
 	if upto > w.synced.Load() {
 		w.synced.Store(upto)
@@ -472,13 +477,14 @@ func (w *Writer) markSynced(upto int64) {
 	close(w.done)
 	w.done = make(chan struct{})
 	w.mu.Unlock()
-	if !w.writeOK.Load() {
-		w.writeOK.Store(true)
-		w.log("AOF write error looks solved, Redis can write again.")
-	}
 }
 
 func (w *Writer) fail(upto int64, err error, what string) {
+	// The status changes before the waiters wake: one that got the error
+	// must see WriteOK false (writes are refused from then on).
+	msg := vfs.ErrText(err)
+	w.errText.Store(&msg)
+	w.writeOK.Store(false)
 	w.mu.Lock()
 	if upto > w.failed {
 		w.failed = upto
@@ -487,9 +493,6 @@ func (w *Writer) fail(upto int64, err error, what string) {
 	close(w.done)
 	w.done = make(chan struct{})
 	w.mu.Unlock()
-	msg := vfs.ErrText(err)
-	w.errText.Store(&msg)
-	w.writeOK.Store(false)
 	if what != "" && time.Since(w.lastLog) > 30*time.Second {
 		w.lastLog = time.Now()
 		w.log("# %s: %v", what, err)
