@@ -112,10 +112,10 @@ func (a *adminState) replIDs() (string, string) {
 }
 
 func init() {
-	commands.Register("debug", cmdDebug, commands.LockAll())
-	commands.Register("slowlog|get", cmdSlowlogGet)
-	commands.Register("slowlog|len", cmdSlowlogLen)
-	commands.Register("slowlog|reset", cmdSlowlogReset)
+	commands.Register("debug", srvCmd(cmdDebug), commands.LockAll())
+	commands.Register("slowlog|get", srvCmd(cmdSlowlogGet))
+	commands.Register("slowlog|len", srvCmd(cmdSlowlogLen))
+	commands.Register("slowlog|reset", srvCmd(cmdSlowlogReset))
 	commands.Register("slowlog|help", cmdSlowlogHelp)
 	commands.Register("latency|latest", func(c *commands.Ctx) { c.W.Array(0) })
 	commands.Register("latency|history", func(c *commands.Ctx) { c.W.Array(0) })
@@ -123,11 +123,11 @@ func init() {
 	commands.Register("latency|graph", cmdLatencyGraph)
 	commands.Register("latency|doctor", cmdLatencyDoctor)
 	commands.Register("latency|help", cmdLatencyHelp)
-	commands.Register("monitor", cmdMonitor)
+	commands.Register("monitor", srvCmd(cmdMonitor))
 	commands.Register("time", cmdTime)
-	commands.Register("lastsave", cmdLastsave)
+	commands.Register("lastsave", srvCmd(cmdLastsave))
 	commands.Register("wait", cmdWait)
-	commands.Register("shutdown", cmdShutdown)
+	commands.Register("shutdown", srvCmd(cmdShutdown))
 }
 
 // subSyntaxError is Redis's addReplySubcommandSyntaxError.
@@ -142,7 +142,7 @@ func subSyntaxError(c *commands.Ctx) {
 
 // ---- SLOWLOG ----
 
-func cmdSlowlogGet(c *commands.Ctx) {
+func cmdSlowlogGet(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 3 {
 		subSyntaxError(c)
 		return
@@ -156,7 +156,7 @@ func cmdSlowlogGet(c *commands.Ctx) {
 		}
 		count = n
 	}
-	sl := &c.Srv.(*Server).slowlog
+	sl := &s.slowlog
 	sl.mu.Lock()
 	entries := sl.entries
 	if count >= 0 && int64(len(entries)) > count {
@@ -176,16 +176,16 @@ func cmdSlowlogGet(c *commands.Ctx) {
 	}
 }
 
-func cmdSlowlogLen(c *commands.Ctx) {
-	sl := &c.Srv.(*Server).slowlog
+func cmdSlowlogLen(s *Server, cc *Client, c *commands.Ctx) {
+	sl := &s.slowlog
 	sl.mu.Lock()
 	n := len(sl.entries)
 	sl.mu.Unlock()
 	c.W.Int(int64(n))
 }
 
-func cmdSlowlogReset(c *commands.Ctx) {
-	sl := &c.Srv.(*Server).slowlog
+func cmdSlowlogReset(s *Server, cc *Client, c *commands.Ctx) {
+	sl := &s.slowlog
 	sl.mu.Lock()
 	sl.entries = nil
 	sl.mu.Unlock()
@@ -234,8 +234,7 @@ func cmdLatencyHelp(c *commands.Ctx) {
 
 // ---- MONITOR, TIME, LASTSAVE, WAIT, SHUTDOWN ----
 
-func cmdMonitor(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdMonitor(s *Server, cc *Client, c *commands.Ctx) {
 	if c.NoBlock {
 		c.Error("ERR MONITOR isn't allowed for DENY BLOCKING client")
 		return
@@ -255,7 +254,7 @@ func cmdTime(c *commands.Ctx) {
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func cmdLastsave(c *commands.Ctx) { c.W.Int(c.Srv.(*Server).persist.LastSave()) }
+func cmdLastsave(s *Server, cc *Client, c *commands.Ctx) { c.W.Int(s.persist.LastSave()) }
 
 // cmdWait: a standalone server has no replicas, so WAIT answers 0 at once
 // (replication replaces this).
@@ -275,8 +274,7 @@ func cmdWait(c *commands.Ctx) {
 	c.W.Int(0)
 }
 
-func cmdShutdown(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 	var nosave, save, now, force, abort bool
 	for _, a := range c.Args[1:] {
 		switch {
@@ -323,7 +321,7 @@ func cmdShutdown(c *commands.Ctx) {
 		s.Stop()
 	}
 	// No reply: the connection closes with the server.
-	cl(c).closeErr.Store(true)
+	cc.closeErr.Store(true)
 }
 
 // ---- DEBUG ----
@@ -370,8 +368,7 @@ func debugAllowed(s *Server, cc *Client) bool {
 	return false
 }
 
-func cmdDebug(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 	if !debugAllowed(s, cc) {
 		c.Error(errDebugNotAllowed)
 		return

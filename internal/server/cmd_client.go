@@ -21,17 +21,17 @@ const (
 )
 
 func init() {
-	commands.Register("client|id", func(c *commands.Ctx) { c.W.Int(cl(c).id) })
-	commands.Register("client|setname", cmdClientSetname)
-	commands.Register("client|getname", cmdClientGetname)
-	commands.Register("client|list", cmdClientList)
-	commands.Register("client|info", cmdClientInfo)
-	commands.Register("client|kill", cmdClientKill)
-	commands.Register("client|pause", cmdClientPause)
-	commands.Register("client|unpause", cmdClientUnpause)
-	commands.Register("client|no-evict", cmdClientNoEvict)
-	commands.Register("client|reply", cmdClientReply)
-	commands.Register("client|unblock", cmdClientUnblock)
+	commands.Register("client|id", srvCmd(func(s *Server, cc *Client, c *commands.Ctx) { c.W.Int(cc.id) }))
+	commands.Register("client|setname", srvCmd(cmdClientSetname))
+	commands.Register("client|getname", srvCmd(cmdClientGetname))
+	commands.Register("client|list", srvCmd(cmdClientList))
+	commands.Register("client|info", srvCmd(cmdClientInfo))
+	commands.Register("client|kill", srvCmd(cmdClientKill))
+	commands.Register("client|pause", srvCmd(cmdClientPause))
+	commands.Register("client|unpause", srvCmd(cmdClientUnpause))
+	commands.Register("client|no-evict", srvCmd(cmdClientNoEvict))
+	commands.Register("client|reply", srvCmd(cmdClientReply))
+	commands.Register("client|unblock", srvCmd(cmdClientUnblock))
 	commands.Register("client|tracking", cmdClientTracking)
 	commands.Register("client|caching", cmdClientCaching)
 	commands.Register("client|getredir", func(c *commands.Ctx) { c.W.Int(-1) })
@@ -39,10 +39,10 @@ func init() {
 	commands.Register("client|help", cmdClientHelp)
 	// Redis 7.2 additions that client libraries send (go-redis sends
 	// CLIENT SETINFO on connect); Redis 7.0 has no metadata for them.
-	registerExtraSub("client", "setinfo", -4, cmdClientSetinfo,
+	registerExtraSub("client", "setinfo", -4, srvCmd(cmdClientSetinfo),
 		"Sets information specific to the client or connection.", "7.2.0", "O(1)",
 		[]string{"request_policy:all_nodes", "response_policy:all_succeeded"})
-	registerExtraSub("client", "no-touch", 3, cmdClientNoTouch,
+	registerExtraSub("client", "no-touch", 3, srvCmd(cmdClientNoTouch),
 		"Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)", nil)
 }
 
@@ -176,8 +176,7 @@ func (c *Client) silence(args [][]byte, mark, flushes int) func() {
 	}
 }
 
-func cmdClientReply(c *commands.Ctx) {
-	cc := cl(c)
+func cmdClientReply(s *Server, cc *Client, c *commands.Ctx) {
 	switch {
 	case commands.EqualFold(c.Args[2], "on"):
 		cc.replyMode = replyOn
@@ -193,20 +192,18 @@ func cmdClientReply(c *commands.Ctx) {
 	}
 }
 
-func cmdClientSetname(c *commands.Ctx) {
+func cmdClientSetname(s *Server, cc *Client, c *commands.Ctx) {
 	if !validClientName(c.Args[2]) {
 		c.Error(errClientName)
 		return
 	}
-	cc := cl(c)
 	cc.mu.Lock()
 	cc.name = string(c.Args[2])
 	cc.mu.Unlock()
 	c.W.OK()
 }
 
-func cmdClientGetname(c *commands.Ctx) {
-	cc := cl(c)
+func cmdClientGetname(s *Server, cc *Client, c *commands.Ctx) {
 	cc.mu.Lock()
 	name := cc.name
 	cc.mu.Unlock()
@@ -217,12 +214,11 @@ func cmdClientGetname(c *commands.Ctx) {
 	c.W.BulkString(name)
 }
 
-func cmdClientSetinfo(c *commands.Ctx) {
+func cmdClientSetinfo(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) != 4 {
 		c.Error(commands.WrongArgs("client|setinfo"))
 		return
 	}
-	cc := cl(c)
 	attr := strings.ToLower(string(c.Args[2]))
 	if attr != "lib-name" && attr != "lib-ver" {
 		c.Error("ERR Unrecognized option '" + string(c.Args[2]) + "'")
@@ -253,23 +249,23 @@ func onOff(c *commands.Ctx, i int) (bool, bool) {
 	return false, false
 }
 
-func cmdClientNoEvict(c *commands.Ctx) {
+func cmdClientNoEvict(s *Server, cc *Client, c *commands.Ctx) {
 	if v, ok := onOff(c, 2); ok {
-		cl(c).noEvict = v
+		cc.noEvict = v
 		c.W.OK()
 	}
 }
 
-// cmdClientNoTouch records the flag; the keyspace does not consult it
+// srvCmd(cmdClientNoTouch) records the flag; the keyspace does not consult it
 // yet (lookups still update the access time).
-func cmdClientNoTouch(c *commands.Ctx) {
+func cmdClientNoTouch(s *Server, cc *Client, c *commands.Ctx) {
 	if v, ok := onOff(c, 2); ok {
-		cl(c).noTouch = v
+		cc.noTouch = v
 		c.W.OK()
 	}
 }
 
-func cmdClientPause(c *commands.Ctx) {
+func cmdClientPause(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 4 {
 		subSyntaxError(c)
 		return
@@ -294,17 +290,16 @@ func cmdClientPause(c *commands.Ctx) {
 		c.Error("ERR timeout is negative")
 		return
 	}
-	c.Srv.(*Server).pause.set(time.Now().Add(time.Duration(ms)*time.Millisecond), all)
+	s.pause.set(time.Now().Add(time.Duration(ms)*time.Millisecond), all)
 	c.W.OK()
 }
 
-func cmdClientUnpause(c *commands.Ctx) {
-	c.Srv.(*Server).pause.unpause()
+func cmdClientUnpause(s *Server, cc *Client, c *commands.Ctx) {
+	s.pause.unpause()
 	c.W.OK()
 }
 
-func cmdClientUnblock(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdClientUnblock(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 4 {
 		subSyntaxError(c)
 		return
@@ -518,14 +513,12 @@ func (s *Server) clientInfoLine(c *Client, self *Client, selfArgs [][]byte) stri
 		events, lastCmd, c.proto.Load())
 }
 
-func cmdClientInfo(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdClientInfo(s *Server, cc *Client, c *commands.Ctx) {
 	cc.publishSnap()
 	c.W.Verbatim(s.clientInfoLine(cc, cc, c.Args)+"\n", "txt")
 }
 
-func cmdClientList(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdClientList(s *Server, cc *Client, c *commands.Ctx) {
 	var typ string
 	var ids map[int64]bool
 	switch {
@@ -580,8 +573,7 @@ func (f *killFilter) match(c *Client) bool {
 		(f.laddr == "" || c.laddr == f.laddr) && (f.typ == "" || clientType(c) == f.typ)
 }
 
-func cmdClientKill(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) == 3 {
 		// Old form: CLIENT KILL addr:port.
 		addr := string(c.Args[2])

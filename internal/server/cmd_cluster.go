@@ -42,7 +42,7 @@ func init() {
 	reg("setslot", cmdClusterSetSlot, commands.LockAll())
 	reg("bumpepoch", cmdClusterBumpEpoch)
 	reg("set-config-epoch", cmdClusterSetConfigEpoch)
-	reg("saveconfig", cmdClusterSaveConfig)
+	reg("saveconfig", srvCmd(cmdClusterSaveConfig))
 	reg("reset", cmdClusterReset, commands.LockAll())
 	reg("count-failure-reports", cmdClusterFailureReports)
 	reg("links", cmdClusterLinks)
@@ -52,9 +52,9 @@ func init() {
 	reg("forget", cmdClusterForget)
 	reg("replicate", cmdClusterReplicate, commands.LockAll())
 	reg("failover", cmdClusterFailover)
-	commands.Register("readonly", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly.Store(true); c.W.OK() }))
-	commands.Register("readwrite", clusterOnly(func(c *commands.Ctx) { cl(c).cl.readonly.Store(false); c.W.OK() }))
-	commands.Register("asking", clusterOnly(func(c *commands.Ctx) { cl(c).cl.asking = true; c.W.OK() }))
+	commands.Register("readonly", clusterOnly(srvCmd(func(s *Server, cc *Client, c *commands.Ctx) { cc.cl.readonly.Store(true); c.W.OK() })))
+	commands.Register("readwrite", clusterOnly(srvCmd(func(s *Server, cc *Client, c *commands.Ctx) { cc.cl.readonly.Store(false); c.W.OK() })))
+	commands.Register("asking", clusterOnly(srvCmd(func(s *Server, cc *Client, c *commands.Ctx) { cc.cl.asking = true; c.W.OK() })))
 	refuseInCluster()
 }
 
@@ -516,8 +516,8 @@ func cmdClusterSetConfigEpoch(c *commands.Ctx) {
 	})
 }
 
-func cmdClusterSaveConfig(c *commands.Ctx) {
-	cm := c.Srv.(*Server).cluster
+func cmdClusterSaveConfig(s *Server, cc *Client, c *commands.Ctx) {
+	cm := s.cluster
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	if err := cm.save(); err != nil {

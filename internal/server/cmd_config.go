@@ -10,13 +10,13 @@ import (
 )
 
 func init() {
-	commands.Register("config|get", cmdConfigGet)
+	commands.Register("config|get", srvCmd(cmdConfigGet))
 	// LockAll: hooks change limits that handlers read under shard locks.
 	// So a Config.OnSet hook runs with every shard held and must not take
 	// shard locks itself (start background work in a goroutine instead).
-	commands.Register("config|set", cmdConfigSet, commands.LockAll())
-	commands.Register("config|rewrite", cmdConfigRewrite)
-	commands.Register("config|resetstat", cmdConfigResetstat)
+	commands.Register("config|set", srvCmd(cmdConfigSet), commands.LockAll())
+	commands.Register("config|rewrite", srvCmd(cmdConfigRewrite))
+	commands.Register("config|resetstat", srvCmd(cmdConfigResetstat))
 	commands.Register("config|help", cmdConfigHelp)
 }
 
@@ -40,8 +40,7 @@ func registerEncodingHooks(cfg *config.Config, ks *keyspace.Keyspace) {
 // hasGlob reports whether a CONFIG GET argument is a pattern.
 func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
-func cmdConfigGet(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdConfigGet(s *Server, cc *Client, c *commands.Ctx) {
 	var pairs [][2]string
 	seen := map[string]bool{}
 	var patterns []string
@@ -76,8 +75,7 @@ func cmdConfigGet(c *commands.Ctx) {
 	}
 }
 
-func cmdConfigSet(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdConfigSet(s *Server, cc *Client, c *commands.Ctx) {
 	if (len(c.Args)-2)%2 != 0 {
 		c.Error(commands.ErrSyntax)
 		return
@@ -93,8 +91,7 @@ func cmdConfigSet(c *commands.Ctx) {
 	c.W.OK()
 }
 
-func cmdConfigRewrite(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdConfigRewrite(s *Server, cc *Client, c *commands.Ctx) {
 	if err := s.Cfg.Rewrite(); err != nil {
 		s.Log.Printf("# CONFIG REWRITE failed: %v", err)
 		c.Error(err.Error())
@@ -104,10 +101,9 @@ func cmdConfigRewrite(c *commands.Ctx) {
 	c.W.OK()
 }
 
-// cmdConfigResetstat clears what Redis's resetServerStats,
+// srvCmd(cmdConfigResetstat) clears what Redis's resetServerStats,
 // resetCommandTableStats and resetErrorTableStats clear.
-func cmdConfigResetstat(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdConfigResetstat(s *Server, cc *Client, c *commands.Ctx) {
 	s.resetStats()
 	c.W.OK()
 }

@@ -9,21 +9,20 @@ import (
 )
 
 func init() {
-	commands.Register("ping", cmdPing)
+	commands.Register("ping", srvCmd(cmdPing))
 	commands.Register("echo", cmdEcho)
-	commands.Register("quit", cmdQuit)
-	commands.Register("auth", cmdAuth)
-	commands.Register("select", cmdSelect)
-	commands.Register("hello", cmdHello)
-	commands.Register("reset", cmdReset)
+	commands.Register("quit", srvCmd(cmdQuit))
+	commands.Register("auth", srvCmd(cmdAuth))
+	commands.Register("select", srvCmd(cmdSelect))
+	commands.Register("hello", srvCmd(cmdHello))
+	commands.Register("reset", srvCmd(cmdReset))
 }
 
-func cmdPing(c *commands.Ctx) {
+func cmdPing(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 2 {
 		c.WrongArgs()
 		return
 	}
-	cc := cl(c)
 	if cc.nsubs.Load() > 0 && cc.proto.Load() == 2 {
 		c.W.Array(2)
 		c.W.BulkString("pong")
@@ -43,9 +42,9 @@ func cmdPing(c *commands.Ctx) {
 
 func cmdEcho(c *commands.Ctx) { c.W.Bulk(c.Args[1]) }
 
-func cmdQuit(c *commands.Ctx) {
+func cmdQuit(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.OK()
-	cl(c).closeErr.Store(true)
+	cc.closeErr.Store(true)
 }
 
 const (
@@ -69,8 +68,7 @@ func (s *Server) checkAuth(user, pass []byte) bool {
 	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
-func cmdAuth(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdAuth(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 3 {
 		c.Error(commands.ErrSyntax)
 		return
@@ -93,13 +91,13 @@ func cmdAuth(c *commands.Ctx) {
 	c.W.OK()
 }
 
-func cmdSelect(c *commands.Ctx) {
+func cmdSelect(s *Server, cc *Client, c *commands.Ctx) {
 	n, ok := commands.ParseInt(c.Args[1])
 	if !ok {
 		c.Error(commands.ErrNotInt)
 		return
 	}
-	if n != 0 && c.Srv.(*Server).cluster != nil {
+	if n != 0 && s.cluster != nil {
 		c.Error("ERR SELECT is not allowed in cluster mode")
 		return
 	}
@@ -107,13 +105,12 @@ func cmdSelect(c *commands.Ctx) {
 		c.Error(commands.ErrDBIndex)
 		return
 	}
-	cl(c).db = int(n)
+	cc.db = int(n)
 	c.DB = c.KS.DB(int(n))
 	c.W.OK()
 }
 
-func cmdHello(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdHello(s *Server, cc *Client, c *commands.Ctx) {
 	proto := int64(0)
 	i := 1
 	if len(c.Args) > 1 {
@@ -198,8 +195,7 @@ func validClientName(b []byte) bool {
 	return true
 }
 
-func cmdReset(c *commands.Ctx) {
-	s, cc := c.Srv.(*Server), cl(c)
+func cmdReset(s *Server, cc *Client, c *commands.Ctx) {
 	cc.multi = nil
 	cc.unwatchAll()
 	if cc.nsubs.Load() > 0 {

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	// LockAll: the keyspace section counts keys in every shard.
-	commands.Register("info", cmdInfo, commands.LockAll())
+	commands.Register("info", srvCmd(cmdInfo), commands.LockAll())
 }
 
 // infoSection is one "# Title" block of INFO.
@@ -55,8 +55,7 @@ func (s *Server) setInfoSection(name string, fn func(s *Server, add func(k, v st
 	s.admin.sections[name] = fn
 }
 
-func cmdInfo(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdInfo(s *Server, cc *Client, c *commands.Ctx) {
 	want := map[string]bool{}
 	all, everything := false, false
 	if len(c.Args) == 1 {

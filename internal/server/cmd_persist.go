@@ -15,10 +15,10 @@ import (
 )
 
 func init() {
-	commands.Register("save", cmdSave)
-	commands.Register("bgsave", cmdBgsave)
-	commands.Register("bgrewriteaof", cmdBgrewriteaof)
-	commands.Register("dump", cmdDump)
+	commands.Register("save", srvCmd(cmdSave))
+	commands.Register("bgsave", srvCmd(cmdBgsave))
+	commands.Register("bgrewriteaof", srvCmd(cmdBgrewriteaof))
+	commands.Register("dump", srvCmd(cmdDump))
 	commands.Register("restore", cmdRestore)
 }
 
@@ -31,10 +31,10 @@ const (
 	errBadFormat      = "ERR Bad data format"
 )
 
-// cmdSave: SAVE writes a snapshot and replies when it is on disk. Unlike
+// srvCmd(cmdSave): SAVE writes a snapshot and replies when it is on disk. Unlike
 // Redis's, it does not stop other clients meanwhile.
-func cmdSave(c *commands.Ctx) {
-	err := c.Srv.(*Server).persist.Save()
+func cmdSave(s *Server, cc *Client, c *commands.Ctx) {
+	err := s.persist.Save()
 	switch {
 	case errors.Is(err, persist.ErrSaveInProgress):
 		c.Error(errBgsaveRunning)
@@ -45,14 +45,14 @@ func cmdSave(c *commands.Ctx) {
 	}
 }
 
-// cmdBgsave: BGSAVE [SCHEDULE]. Inside a transaction the save is
+// srvCmd(cmdBgsave): BGSAVE [SCHEDULE]. Inside a transaction the save is
 // scheduled (it starts right after EXEC releases its keys).
-func cmdBgsave(c *commands.Ctx) {
+func cmdBgsave(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 1 && !(len(c.Args) == 2 && c.ArgIs(1, "schedule")) {
 		c.Error(commands.ErrSyntax)
 		return
 	}
-	scheduled, err := c.Srv.(*Server).persist.BGSave(c.NoBlock)
+	scheduled, err := s.persist.BGSave(c.NoBlock)
 	switch {
 	case errors.Is(err, persist.ErrSaveInProgress):
 		c.Error(errBgsaveRunning)
@@ -63,9 +63,9 @@ func cmdBgsave(c *commands.Ctx) {
 	}
 }
 
-// cmdBgrewriteaof: BGREWRITEAOF starts an AOF rewrite in the background.
-func cmdBgrewriteaof(c *commands.Ctx) {
-	err := c.Srv.(*Server).persist.Rewrite()
+// srvCmd(cmdBgrewriteaof): BGREWRITEAOF starts an AOF rewrite in the background.
+func cmdBgrewriteaof(s *Server, cc *Client, c *commands.Ctx) {
+	err := s.persist.Rewrite()
 	switch {
 	case errors.Is(err, persist.ErrRewriteInProgress):
 		c.Error(errRewriteRunning)
@@ -76,14 +76,14 @@ func cmdBgrewriteaof(c *commands.Ctx) {
 	}
 }
 
-// cmdDump: DUMP key -> the value serialized as RESTORE takes it.
-func cmdDump(c *commands.Ctx) {
+// srvCmd(cmdDump): DUMP key -> the value serialized as RESTORE takes it.
+func cmdDump(s *Server, cc *Client, c *commands.Ctx) {
 	o := c.DB.Lookup(c.Args[1])
 	if o == nil {
 		c.W.Null()
 		return
 	}
-	p, err := rdb.Dump(o, c.Srv.(*Server).Cfg.Bool("rdbcompression"))
+	p, err := rdb.Dump(o, s.Cfg.Bool("rdbcompression"))
 	if err != nil {
 		c.Error("ERR " + err.Error())
 		return

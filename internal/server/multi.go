@@ -40,17 +40,16 @@ func (m *multiState) queue(cmd *commands.Command, args [][]byte) {
 }
 
 func init() {
-	commands.Register("multi", cmdMulti)
-	commands.Register("exec", cmdExec)
-	commands.Register("discard", cmdDiscard)
-	commands.Register("watch", cmdWatch)
-	commands.Register("unwatch", cmdUnwatch)
+	commands.Register("multi", srvCmd(cmdMulti))
+	commands.Register("exec", srvCmd(cmdExec))
+	commands.Register("discard", srvCmd(cmdDiscard))
+	commands.Register("watch", srvCmd(cmdWatch))
+	commands.Register("unwatch", srvCmd(cmdUnwatch))
 }
 
 func cl(c *commands.Ctx) *Client { return c.Client.(*Client) }
 
-func cmdMulti(c *commands.Ctx) {
-	cc := cl(c)
+func cmdMulti(s *Server, cc *Client, c *commands.Ctx) {
 	if cc.multi != nil {
 		c.Error("ERR MULTI calls can not be nested")
 		return
@@ -59,8 +58,7 @@ func cmdMulti(c *commands.Ctx) {
 	c.W.OK()
 }
 
-func cmdDiscard(c *commands.Ctx) {
-	cc := cl(c)
+func cmdDiscard(s *Server, cc *Client, c *commands.Ctx) {
 	if cc.multi == nil {
 		c.Error("ERR DISCARD without MULTI")
 		return
@@ -70,8 +68,7 @@ func cmdDiscard(c *commands.Ctx) {
 	c.W.OK()
 }
 
-func cmdWatch(c *commands.Ctx) {
-	cc := cl(c)
+func cmdWatch(s *Server, cc *Client, c *commands.Ctx) {
 	if cc.multi != nil {
 		c.Error("ERR WATCH inside MULTI is not allowed")
 		return
@@ -99,8 +96,8 @@ func cmdWatch(c *commands.Ctx) {
 	c.W.OK()
 }
 
-func cmdUnwatch(c *commands.Ctx) {
-	cl(c).unwatchAll()
+func cmdUnwatch(s *Server, cc *Client, c *commands.Ctx) {
+	cc.unwatchAll()
 	c.W.OK()
 }
 
@@ -119,8 +116,7 @@ func (cc *Client) watchedExpired() bool {
 	return false
 }
 
-func cmdExec(c *commands.Ctx) {
-	cc := cl(c)
+func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 	m := cc.multi
 	if m == nil {
 		c.Error("ERR EXEC without MULTI")
@@ -132,7 +128,6 @@ func cmdExec(c *commands.Ctx) {
 		c.Error(commands.ErrExecAbort)
 		return
 	}
-	s := cc.srv
 	// Lock every shard the transaction touches, in order, for its whole run.
 	held := m.shards(cc.watch.keys)
 	if held.All {

@@ -26,18 +26,18 @@ func newPubsub() *pubsub {
 }
 
 func init() {
-	commands.Register("subscribe", cmdSubscribe)
-	commands.Register("psubscribe", cmdPsubscribe)
-	commands.Register("unsubscribe", cmdUnsubscribe)
-	commands.Register("punsubscribe", cmdPunsubscribe)
-	commands.Register("publish", cmdPublish)
-	commands.Register("ssubscribe", cmdSsubscribe)
-	commands.Register("sunsubscribe", cmdSunsubscribe)
-	commands.Register("spublish", cmdSpublish)
-	commands.Register("pubsub|channels", cmdPubsubChannels)
+	commands.Register("subscribe", srvCmd(cmdSubscribe))
+	commands.Register("psubscribe", srvCmd(cmdPsubscribe))
+	commands.Register("unsubscribe", srvCmd(cmdUnsubscribe))
+	commands.Register("punsubscribe", srvCmd(cmdPunsubscribe))
+	commands.Register("publish", srvCmd(cmdPublish))
+	commands.Register("ssubscribe", srvCmd(cmdSsubscribe))
+	commands.Register("sunsubscribe", srvCmd(cmdSunsubscribe))
+	commands.Register("spublish", srvCmd(cmdSpublish))
+	commands.Register("pubsub|channels", srvCmd(cmdPubsubChannels))
 	commands.Register("pubsub|numsub", cmdPubsubNumsub)
-	commands.Register("pubsub|numpat", cmdPubsubNumpat)
-	commands.Register("pubsub|shardchannels", cmdPubsubShardchannels)
+	commands.Register("pubsub|numpat", srvCmd(cmdPubsubNumpat))
+	commands.Register("pubsub|shardchannels", srvCmd(cmdPubsubShardchannels))
 	commands.Register("pubsub|shardnumsub", cmdPubsubShardnumsub)
 	commands.Register("pubsub|help", cmdPubsubHelp)
 }
@@ -239,21 +239,31 @@ func (s *Server) publish(k subKind, channel, msg []byte) int {
 }
 
 // In EXEC (c.NoBlock) confirmations go into the EXEC reply array.
-func cmdSubscribe(c *commands.Ctx)    { cl(c).subscribe(kChannel, c.Args[1:], c.NoBlock) }
-func cmdPsubscribe(c *commands.Ctx)   { cl(c).subscribe(kPattern, c.Args[1:], c.NoBlock) }
-func cmdSsubscribe(c *commands.Ctx)   { cl(c).subscribe(kShard, c.Args[1:], c.NoBlock) }
-func cmdUnsubscribe(c *commands.Ctx)  { cl(c).unsubscribe(kChannel, c.Args[1:], true, c.NoBlock) }
-func cmdPunsubscribe(c *commands.Ctx) { cl(c).unsubscribe(kPattern, c.Args[1:], true, c.NoBlock) }
-func cmdSunsubscribe(c *commands.Ctx) { cl(c).unsubscribe(kShard, c.Args[1:], true, c.NoBlock) }
+func cmdSubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.subscribe(kChannel, c.Args[1:], c.NoBlock)
+}
+func cmdPsubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.subscribe(kPattern, c.Args[1:], c.NoBlock)
+}
+func cmdSsubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.subscribe(kShard, c.Args[1:], c.NoBlock)
+}
+func cmdUnsubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.unsubscribe(kChannel, c.Args[1:], true, c.NoBlock)
+}
+func cmdPunsubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.unsubscribe(kPattern, c.Args[1:], true, c.NoBlock)
+}
+func cmdSunsubscribe(s *Server, cc *Client, c *commands.Ctx) {
+	cc.unsubscribe(kShard, c.Args[1:], true, c.NoBlock)
+}
 
-func cmdPublish(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdPublish(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Int(int64(s.publish(kChannel, c.Args[1], c.Args[2])))
 	s.propagatePublish(kChannel, c.Args[1], c.Args[2])
 }
 
-func cmdSpublish(c *commands.Ctx) {
-	s := c.Srv.(*Server)
+func cmdSpublish(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Int(int64(s.publish(kShard, c.Args[1], c.Args[2])))
 	s.propagatePublish(kShard, c.Args[1], c.Args[2])
 }
@@ -272,20 +282,20 @@ func (s *Server) channelNames(k subKind, pattern []byte) []string {
 	return out
 }
 
-func cmdPubsubChannels(c *commands.Ctx) {
+func cmdPubsubChannels(s *Server, cc *Client, c *commands.Ctx) {
 	var pat []byte
 	if len(c.Args) > 2 {
 		pat = c.Args[2]
 	}
-	c.W.BulkStrings(c.Srv.(*Server).channelNames(kChannel, pat))
+	c.W.BulkStrings(s.channelNames(kChannel, pat))
 }
 
-func cmdPubsubShardchannels(c *commands.Ctx) {
+func cmdPubsubShardchannels(s *Server, cc *Client, c *commands.Ctx) {
 	var pat []byte
 	if len(c.Args) > 2 {
 		pat = c.Args[2]
 	}
-	c.W.BulkStrings(c.Srv.(*Server).channelNames(kShard, pat))
+	c.W.BulkStrings(s.channelNames(kShard, pat))
 }
 
 func numsub(c *commands.Ctx, k subKind) {
@@ -302,8 +312,8 @@ func numsub(c *commands.Ctx, k subKind) {
 func cmdPubsubNumsub(c *commands.Ctx)      { numsub(c, kChannel) }
 func cmdPubsubShardnumsub(c *commands.Ctx) { numsub(c, kShard) }
 
-func cmdPubsubNumpat(c *commands.Ctx) {
-	p := c.Srv.(*Server).pubsub
+func cmdPubsubNumpat(s *Server, cc *Client, c *commands.Ctx) {
+	p := s.pubsub
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	c.W.Int(int64(len(p.patterns)))

@@ -160,3 +160,15 @@ func (s *Server) afterWrite(ctx *commands.Ctx, pos []int, held commands.Held) {
 		}
 	}
 }
+
+// srvHandler is a server command's handler: it gets the server and the
+// client it runs for (a pseudo-client for commands read from the AOF).
+type srvHandler func(s *Server, cc *Client, c *commands.Ctx)
+
+// srvCmd adapts a srvHandler to the command table.
+func srvCmd(h srvHandler) commands.Handler {
+	return func(c *commands.Ctx) {
+		cc, _ := c.Client.(*Client)
+		h(c.Srv.(*Server), cc, c)
+	}
+}
