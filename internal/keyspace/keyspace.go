@@ -60,7 +60,8 @@ type Keyspace struct {
 	// watchers counts registered WATCHes so Touch can skip the map lookup.
 	watchers atomic.Int64
 
-	views []*DB // DB(i) without an allocation per command
+	views       []*DB // DB(i) without an allocation per command
+	masterViews []*DB // MasterDB(i)
 
 	lruClock atomic.Uint32 // cached LRUClock, see TickClock
 }
@@ -98,8 +99,10 @@ func New(ndb int) *Keyspace {
 		ks.shards[i] = &Shard{index: i, dbs: make([]shardDB, ndb)}
 	}
 	ks.views = make([]*DB, ndb)
+	ks.masterViews = make([]*DB, ndb)
 	for i := range ks.views {
 		ks.views[i] = &DB{ks: ks, idx: i}
+		ks.masterViews[i] = &DB{ks: ks, idx: i, master: true}
 	}
 	return ks
 }
@@ -160,6 +163,11 @@ func SortShards(idx []int) []int {
 // DB returns a view of database i.
 func (ks *Keyspace) DB(i int) *DB { return ks.views[i] }
 
+// MasterDB returns database i as a replica's master client sees it: on a
+// replica (Replica set), a key past its expiry is still there (expireIfNeeded
+// with server.current_client == server.master).
+func (ks *Keyspace) MasterDB(i int) *DB { return ks.masterViews[i] }
+
 // LRUClock returns the current LRU clock in seconds. It is a cached value
 // refreshed by TickClock (the server's cron, 10 times a second), as Redis
 // caches its LRU clock, so lookups do not read the system clock.
@@ -178,6 +186,9 @@ func (ks *Keyspace) TickClock() { ks.lruClock.Store(uint32(ks.Now() / 1000)) }
 type DB struct {
 	ks  *Keyspace
 	idx int
+	// master: the view of a replica's master client, to which a key
+	// past its expiry still exists until the master's DEL arrives.
+	master bool
 }
 
 // Index returns the database number.
@@ -230,6 +241,9 @@ func (db *DB) lookup(key []byte) *Object {
 	}
 	if o.expire != 0 && o.expire <= db.ks.Now() {
 		if db.ks.Replica.Load() {
+			if db.master {
+				return o
+			}
 			return nil
 		}
 		db.deleteIn(d, sh, si, string(key), o)

@@ -95,15 +95,6 @@ func (d *testReplica) read(c net.Conn) {
 	}
 }
 
-func find(acts []Action, k ActionKind) (Action, bool) {
-	for _, a := range acts {
-		if a.Kind == k {
-			return a, true
-		}
-	}
-	return Action{}, false
-}
-
 // lost reports the loss of c if it is still the link (mu held).
 func (d *testReplica) lost(c net.Conn, err error) {
 	if d.conn == c {

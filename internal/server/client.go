@@ -8,6 +8,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/replication"
 	"redgo/internal/resp"
 )
 
@@ -72,6 +73,12 @@ type Client struct {
 	lastInteraction atomic.Int64 // unix seconds
 	addr, laddr     string
 
+	// replicaLink: the connection is a replica's, fed by replication
+	// after SYNC/PSYNC; replies to what it sends (REPLCONF ACK) are
+	// dropped. replHS is what it said with REPLCONF before.
+	replicaLink atomic.Bool
+	replHS      replication.Handshake
+
 	snap    clientSnap    // state published for CLIENT LIST (cmd_client.go)
 	cl      clusterClient // READONLY, ASKING (cluster.go)
 	flushes int           // flush count: lets CLIENT REPLY tell what was already sent
@@ -91,7 +98,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 }
 
 func (c *Client) isIdleExempt() bool {
-	return c.blocked.Load() != nil || c.nsubs.Load() > 0 || c.monitor.Load()
+	return c.blocked.Load() != nil || c.nsubs.Load() > 0 || c.monitor.Load() || c.replicaLink.Load()
 }
 
 // kill closes the connection from any goroutine; the read loop ends.
@@ -232,6 +239,14 @@ func (c *Client) flush() bool {
 	c.waitDurable()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.replicaLink.Load() {
+		// Replication writes to a replica's connection; nothing else may.
+		c.mu.Lock()
+		c.out = nil
+		c.mu.Unlock()
+		c.w.Buf = c.w.Buf[:0]
+		return true
+	}
 	c.mu.Lock()
 	var buf []byte
 	if len(c.out) > 0 {
@@ -332,6 +347,9 @@ func (c *Client) cleanup() {
 		c.srv.monitors.remove(c)
 	}
 	c.unwatchAll()
+	if c.replicaLink.Load() {
+		c.srv.repl.ClientGone(c.id)
+	}
 	c.srv.removeClient(c)
 	if c.pusherOn {
 		c.mu.Lock()

@@ -28,8 +28,6 @@ import (
 type adminState struct {
 	mu       sync.Mutex
 	samples  [3]metricSamples                                  // ops, net input bytes, net output bytes
-	replID   string                                            // guarded by mu
-	replID2  string                                            // guarded by mu
 	sections map[string]func(s *Server, add func(k, v string)) // INFO overrides, guarded by mu
 
 	peakMem     atomic.Int64
@@ -70,8 +68,6 @@ func (m *metricSamples) rate() float64 {
 // encoding limits.
 func (s *Server) initAdmin() {
 	a := &s.admin
-	a.replID = randomHex(40)
-	a.replID2 = strings.Repeat("0", 40)
 	a.startupMem = int64(readMemStats().HeapAlloc)
 	cfg := s.Cfg
 	s.slowlog.thresh.Store(cfg.Int("slowlog-log-slower-than"))
@@ -105,12 +101,6 @@ func (a *adminState) rates() (ops, in, out float64) {
 	return a.samples[0].rate(), a.samples[1].rate(), a.samples[2].rate()
 }
 
-func (a *adminState) replIDs() (string, string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.replID, a.replID2
-}
-
 func init() {
 	commands.Register("debug", srvCmd(cmdDebug), commands.LockAll())
 	commands.Register("slowlog|get", srvCmd(cmdSlowlogGet))
@@ -126,7 +116,6 @@ func init() {
 	commands.Register("monitor", srvCmd(cmdMonitor))
 	commands.Register("time", cmdTime)
 	commands.Register("lastsave", srvCmd(cmdLastsave))
-	commands.Register("wait", cmdWait)
 	commands.Register("shutdown", srvCmd(cmdShutdown))
 }
 
@@ -255,24 +244,6 @@ func cmdTime(c *commands.Ctx) {
 }
 
 func cmdLastsave(s *Server, cc *Client, c *commands.Ctx) { c.W.Int(s.persist.LastSave()) }
-
-// cmdWait: a standalone server has no replicas, so WAIT answers 0 at once
-// (replication replaces this).
-func cmdWait(c *commands.Ctx) {
-	if _, ok := c.IntArg(1); !ok {
-		return
-	}
-	t, ok := commands.ParseInt(c.Args[2])
-	if !ok {
-		c.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if t < 0 {
-		c.Error("ERR timeout is negative")
-		return
-	}
-	c.W.Int(0)
-}
 
 func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 	var nosave, save, now, force, abort bool
@@ -405,10 +376,7 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 	case sub == "populate" && n >= 3 && n <= 5:
 		debugPopulate(c)
 	case sub == "change-repl-id" && n == 2:
-		s.admin.mu.Lock()
-		s.admin.replID = randomHex(40)
-		s.admin.replID2 = strings.Repeat("0", 40)
-		s.admin.mu.Unlock()
+		s.repl.ChangeIDs()
 		s.Log.Printf("Changing replication IDs after receiving DEBUG change-repl-id")
 		c.W.OK()
 	case sub == "digest" && n == 2:

@@ -409,9 +409,13 @@ func cmdClientHelp(c *commands.Ctx) {
 
 // ---- CLIENT LIST / INFO / KILL ----
 
-// clientType is the CLIENT LIST/KILL TYPE of c. redgo has no replicas
-// or masters among its clients yet.
+// clientType is the CLIENT LIST/KILL TYPE of c. Our master's link is
+// not among the clients: CLIENT KILL TYPE master reaches it through
+// replication.
 func clientType(c *Client) string {
+	if c.replicaLink.Load() {
+		return "replica"
+	}
 	if c.nsubs.Load() > 0 {
 		return "pubsub"
 	}
@@ -639,6 +643,9 @@ func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 			continue
 		}
 		s.killClient(x, cc)
+		n++
+	}
+	if f.typ == "master" && f.id == 0 && f.addr == "" && f.laddr == "" && s.repl.DropMasterLink() {
 		n++
 	}
 	c.W.Int(int64(n))

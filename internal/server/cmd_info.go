@@ -370,9 +370,10 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("instantaneous_input_repl_kbps", "0.00")
 	add("instantaneous_output_repl_kbps", "0.00")
 	add("rejected_connections", itoa(st.Rejected.Load()))
-	add("sync_full", "0")
-	add("sync_partial_ok", "0")
-	add("sync_partial_err", "0")
+	full, pok, perr := s.repl.Stats()
+	add("sync_full", itoa(full))
+	add("sync_partial_ok", itoa(pok))
+	add("sync_partial_err", itoa(perr))
 	add("expired_keys", itoa(s.KS.ExpiredKeys.Load()+st.ExpiredKeys.Load()))
 	add("expired_stale_perc", "0.00")
 	for _, k := range []string{"expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys",
@@ -399,21 +400,6 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("io_threaded_writes_processed", "0")
 	add("reply_buffer_shrinks", "0")
 	add("reply_buffer_expands", "0")
-}
-
-func infoReplication(s *Server, add func(k, v string)) {
-	id, id2 := s.admin.replIDs()
-	add("role", "master")
-	add("connected_slaves", "0")
-	add("master_failover_state", "no-failover")
-	add("master_replid", id)
-	add("master_replid2", id2)
-	add("master_repl_offset", "0")
-	add("second_repl_offset", "-1")
-	add("repl_backlog_active", "0")
-	add("repl_backlog_size", s.Cfg.Get("repl-backlog-size"))
-	add("repl_backlog_first_byte_offset", "0")
-	add("repl_backlog_histlen", "0")
 }
 
 func tvSeconds(tv syscall.Timeval) string {

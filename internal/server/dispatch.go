@@ -55,23 +55,25 @@ func (c *Client) execute(args [][]byte) {
 			s.testAfterRoute(cmd, args)
 		}
 	}
+	if msg := s.replicaRefusal(c, cmd); msg != "" {
+		cmd.RejectedCalls.Add(1)
+		c.refuseQueued(cmd, msg)
+		return
+	}
+	if cmd.Has(commands.FWrite) || cmd.Name == "exec" && c.multi.has(commands.FWrite) {
+		if msg := s.minReplicasRefusal(); msg != "" {
+			cmd.RejectedCalls.Add(1)
+			c.refuseQueued(cmd, msg)
+			return
+		}
+	}
 	if cmd.Has(commands.FWrite) || cmd.Name == "ping" || cmd.Name == "exec" && c.multi.has(commands.FWrite) {
 		// Refused while the last BGSAVE failed (stop-writes-on-bgsave-error)
 		// or the last AOF write or fsync failed; in MULTI, at queue time
 		// (the transaction then aborts), as Redis's processCommand.
 		if msg := s.writesDenied(); msg != "" {
 			cmd.RejectedCalls.Add(1)
-			switch {
-			case cmd.Name == "exec": // execCommandAbort
-				c.multi = nil
-				c.unwatchAll()
-				c.replyError("EXECABORT Transaction discarded because of: " + msg)
-			case c.multi != nil:
-				c.multi.err = true
-				c.replyError(msg)
-			default:
-				c.replyError(msg)
-			}
+			c.refuseQueued(cmd, msg)
 			return
 		}
 	}
@@ -160,4 +162,20 @@ func (s *Server) countErrorFromReply(b []byte) {
 		}
 	}
 	s.countError(string(b[1:end]))
+}
+
+// refuseQueued replies msg to a command refused before it runs: inside
+// MULTI the transaction is flagged, and EXEC aborts it (execCommandAbort).
+func (c *Client) refuseQueued(cmd *commands.Command, msg string) {
+	switch {
+	case cmd.Name == "exec":
+		c.multi = nil
+		c.unwatchAll()
+		c.replyError("EXECABORT Transaction discarded because of: " + msg)
+	case c.multi != nil:
+		c.multi.err = true
+		c.replyError(msg)
+	default:
+		c.replyError(msg)
+	}
 }

@@ -7,15 +7,17 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // redisLogWriter prefixes each line as Redis does:
 // "1234:M 21 Nov 2026 23:35:15.123 * message".
 type redisLogWriter struct {
-	mu  sync.Mutex
-	out io.Writer
-	pid int
+	mu      sync.Mutex
+	out     io.Writer
+	pid     int
+	replica *atomic.Bool // the role letter: S while it is set, else M
 }
 
 func (w *redisLogWriter) Write(p []byte) (int, error) {
@@ -27,7 +29,11 @@ func (w *redisLogWriter) Write(p []byte) (int, error) {
 		level, msg = msg[:1], msg[2:]
 	}
 	now := time.Now()
-	_, err := fmt.Fprintf(w.out, "%d:M %s.%03d %s %s\n", w.pid, now.Format("02 Jan 2006 15:04:05"),
+	role := 'M'
+	if w.replica != nil && w.replica.Load() {
+		role = 'S'
+	}
+	_, err := fmt.Fprintf(w.out, "%d:%c %s.%03d %s %s\n", w.pid, role, now.Format("02 Jan 2006 15:04:05"),
 		now.Nanosecond()/1e6, level, msg)
 	return len(p), err
 }
@@ -43,6 +49,6 @@ func (s *Server) OpenLog() error {
 		}
 		out = file
 	}
-	s.Log = log.New(&redisLogWriter{out: out, pid: os.Getpid()}, "", 0)
+	s.Log = log.New(&redisLogWriter{out: out, pid: os.Getpid(), replica: &s.isReplica}, "", 0)
 	return nil
 }

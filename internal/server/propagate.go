@@ -33,12 +33,15 @@ type propagators struct {
 	list []Propagator
 }
 
-// AddPropagator registers p to receive every write from now on.
-func (s *Server) AddPropagator(p Propagator) {
+// AddPropagator registers p to receive every write from now on and
+// returns its index (a client's durable[i] is its last write's sequence).
+func (s *Server) AddPropagator(p Propagator) int {
 	s.props.mu.Lock()
 	s.props.list = append(s.props.list, p)
+	i := len(s.props.list) - 1
 	s.props.mu.Unlock()
 	s.hasProps.Store(true)
+	return i
 }
 
 // feed sends a write to every propagator and remembers, for the client,

@@ -56,7 +56,7 @@ func (s *Server) newPseudoClient() *Client {
 // execute and the lock, or a slot that moved meanwhile, is redirected
 // instead of served. Commands of a transaction were admitted with EXEC.
 func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
-	if c.srv.cluster == nil || c.inExec || len(pos) == 0 {
+	if c.srv.cluster == nil || c.inExec || len(pos) == 0 || c == c.srv.masterClient {
 		return ""
 	}
 	keys := c.cl.keys[:0]

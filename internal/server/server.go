@@ -20,6 +20,7 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/persist"
+	"redgo/internal/replication"
 	"redgo/internal/vfs"
 )
 
@@ -67,6 +68,12 @@ type Server struct {
 
 	admin adminState // INFO metrics, replication ids, DEBUG switches (cmd_admin.go)
 
+	repl         *replication.Node // replicas we feed, the master we follow (replication.go)
+	masterClient *Client           // the pseudo-client our master's stream runs as
+	masterTx     masterState
+	isReplica    atomic.Bool  // we follow a master (writes refused, no active expiry)
+	replProp     atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
+
 	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
 	fs      vfs.FS       // where the AOF, RDB files and nodes.conf live (WithFS)
 
@@ -111,6 +118,8 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	}
 	s.fs = popt.FS
 	s.persist = persist.New(host{s: s, loader: s.newPseudoClient()}, popt)
+	s.repl = replication.New(replHost{s})
+	s.masterClient = s.newPseudoClient()
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
@@ -147,6 +156,11 @@ func (s *Server) applyConfig() {
 	})
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
+	cfg.OnSet("repl-backlog-size", func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		s.repl.ResizeBacklog(int(n))
+		return nil
+	})
 	s.initAdmin()
 }
 
@@ -186,6 +200,7 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // idle timeouts) run alongside.
 func (s *Server) Serve() error {
 	s.goTracked(s.cron)
+	s.startReplication()
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {

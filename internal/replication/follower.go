@@ -1,0 +1,354 @@
+package replication
+
+// The replica's side of the driver (the package doc's duties 6-11): a
+// Replica carried out over a real connection. Node.mu serializes the
+// Replica between the reading goroutine and the cron; the snapshot is
+// loaded and the stream applied without it.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"redgo/internal/aof"
+)
+
+// follower is our link to our master.
+type follower struct {
+	n    *Node
+	r    *Replica
+	host string
+	port int
+	conn net.Conn
+	gen  int // bumped per connection: a stale goroutine's reports are ignored
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+// do carries out actions (n.mu held).
+func (f *follower) do(acts ...Action) {
+	n := f.n
+	for _, a := range acts {
+		switch a.Kind {
+		case ActDial:
+			f.gen++
+			gen, addr := f.gen, a.Addr
+			n.h.Go(func() { f.dial(gen, addr) })
+		case ActSend:
+			if f.conn != nil {
+				f.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				f.conn.Write(a.Data)
+			}
+		case ActClose:
+			if f.conn != nil {
+				f.conn.Close()
+				f.conn = nil
+			}
+			f.gen++
+		case ActLog:
+			n.h.Logf("%s", a.Text)
+		case ActResetBacklog:
+			if n.backlog == nil {
+				n.backlog = NewBacklog(n.backlogSize(), a.Offset)
+			} else {
+				n.backlog.Reset(a.Offset)
+			}
+		case ActDisconnectReplicas:
+			n.disconnectReplicasLocked()
+		}
+	}
+}
+
+// dial connects to the master off the lock and reports it.
+func (f *follower) dial(gen int, addr string) {
+	c, err := net.DialTimeout("tcp", addr, time.Duration(f.n.timeout())*time.Millisecond)
+	n := f.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.link != f || gen != f.gen {
+		if c != nil {
+			c.Close()
+		}
+		return
+	}
+	if err == nil {
+		f.conn = c
+	}
+	f.do(f.r.Dialed(nowMs(), err)...)
+	if err == nil && f.conn == c {
+		gen := f.gen
+		n.h.Go(func() { f.read(c, gen) })
+	}
+}
+
+// current reports whether c is still the link (n.mu held).
+func (f *follower) current(c net.Conn, gen int) bool {
+	return f.n.link == f && f.conn == c && f.gen == gen
+}
+
+// read is one connection's reader: reply lines, the snapshot, then the
+// stream.
+func (f *follower) read(c net.Conn, gen int) {
+	n := f.n
+	rd := bufio.NewReaderSize(c, 64<<10)
+	for {
+		line, err := rd.ReadString('\n')
+		n.mu.Lock()
+		if !f.current(c, gen) {
+			n.mu.Unlock()
+			c.Close()
+			return
+		}
+		if err != nil {
+			f.do(f.r.LinkLost(nowMs(), err)...)
+			n.mu.Unlock()
+			return
+		}
+		acts := f.r.Line(nowMs(), strings.TrimRight(line, "\r\n"))
+		f.do(acts...)
+		if a, ok := find(acts, ActReceive); ok {
+			n.mu.Unlock()
+			rest, err := f.receive(c, rd, a.Bulk)
+			rd = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), c), 64<<10)
+			n.mu.Lock()
+			if !f.current(c, gen) {
+				n.mu.Unlock()
+				c.Close()
+				return
+			}
+			acts = f.r.PayloadDone(nowMs(), err)
+			f.do(acts...)
+		}
+		gen = f.gen
+		n.mu.Unlock()
+		if a, ok := find(acts, ActStream); ok {
+			f.stream(c, gen, rd, a.Offset)
+			return
+		}
+		if _, ok := find(acts, ActClose); ok {
+			return
+		}
+	}
+}
+
+func find(acts []Action, k ActionKind) (Action, bool) {
+	for _, a := range acts {
+		if a.Kind == k {
+			return a, true
+		}
+	}
+	return Action{}, false
+}
+
+// receive loads the snapshot (readSyncBulkPayload): a newline goes to the
+// master every second meanwhile so it does not time the link out.
+func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk) ([]byte, error) {
+	n := f.n
+	p := NewPayloadReader(rd, b)
+	pr := &progress{r: p}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n.mu.Lock()
+				f.r.PayloadProgress(nowMs(), pr.k.Load())
+				n.mu.Unlock()
+				c.SetWriteDeadline(time.Now().Add(time.Second))
+				c.Write([]byte("\n"))
+			}
+		}
+	}()
+	defer close(done)
+	n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
+	n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
+	err := n.h.LoadSnapshot(pr)
+	if err == nil {
+		_, err = io.Copy(io.Discard, pr) // past the image: to the end of the framing
+	} else if _, cerr := io.Copy(io.Discard, pr); cerr != nil {
+		err = cerr // the link failed: report that, not the torn image
+	}
+	if err != nil && err != ErrTruncated {
+		if te := ErrTruncated; strings.Contains(err.Error(), te.Error()) {
+			err = te
+		}
+	}
+	return p.Rest(), err
+}
+
+// progress counts the snapshot's bytes as they are read.
+type progress struct {
+	r io.Reader
+	k atomic.Int64
+}
+
+func (p *progress) Read(b []byte) (int, error) {
+	k, err := p.r.Read(b)
+	p.k.Add(int64(k))
+	return k, err
+}
+
+// stream applies the master's stream after off: each command runs as the
+// master's client, is appended verbatim to our backlog for our own
+// replicas, and moves our offset.
+func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
+	n := f.n
+	sc := aof.NewScanner(rd, 0, 1<<62)
+	var enc []byte
+	for {
+		args, err := sc.Next()
+		if err != nil {
+			n.mu.Lock()
+			if f.current(c, gen) {
+				f.do(f.r.LinkLost(nowMs(), err)...)
+			}
+			n.mu.Unlock()
+			return
+		}
+		getack := len(args) >= 2 && strings.EqualFold(string(args[0]), "REPLCONF") && strings.EqualFold(string(args[1]), "GETACK")
+		if !getack && !(len(args) == 1 && strings.EqualFold(string(args[0]), "PING")) {
+			n.h.Apply(args)
+		}
+		enc = aof.AppendCommand(enc[:0], args...)
+		n.mu.Lock()
+		if !f.current(c, gen) {
+			n.mu.Unlock()
+			return
+		}
+		if n.backlog != nil {
+			n.backlog.Append(enc)
+		}
+		f.r.Applied(nowMs(), off+sc.Offset())
+		if getack {
+			f.do(f.r.Ack())
+		}
+		n.mu.Unlock()
+	}
+}
+
+// tick is the replica half of the cron (n.mu held).
+func (f *follower) tick(now int64) { f.do(f.r.Tick(now)...) }
+
+// close drops the link (shutdown).
+func (f *follower) close() {
+	if f.conn != nil {
+		f.conn.Close()
+		f.conn = nil
+	}
+	f.gen++
+}
+
+// ReplicaOf is REPLICAOF host port: follow that master. It returns
+// false when we already follow it (Redis replies "+OK Already connected
+// to specified master").
+func (n *Node) ReplicaOf(host string, port int, auth, user string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l := n.link; l != nil && strings.EqualFold(l.host, host) && l.port == port {
+		return false
+	}
+	cfg := ReplicaConfig{Host: host, Port: port, MasterUser: user, MasterAuth: auth,
+		ListeningPort: n.h.ListenPort(), AnnounceIP: n.h.Config("replica-announce-ip"), Timeout: n.timeout(),
+		DisklessLoad: n.h.Config("repl-diskless-load") != "disabled"}
+	if p, _ := strconv.Atoi(n.h.Config("replica-announce-port")); p > 0 {
+		cfg.ListeningPort = p
+	}
+	r := NewReplica(cfg, &n.ids)
+	if old := n.link; old != nil {
+		// Switching masters: our history so far is what we can PSYNC with.
+		off := n.offsetLocked()
+		old.close()
+		f := &follower{n: n, r: r, host: host, port: port}
+		n.link = f
+		f.do(r.CacheMyself(off)...)
+	} else {
+		f := &follower{n: n, r: r, host: host, port: port}
+		n.link = f
+		n.feedTo.Store(nil)
+		if n.backlog != nil {
+			f.do(r.CacheMyself(n.backlog.Offset())...)
+		}
+		n.h.RoleChanged(true)
+	}
+	n.disconnectReplicasLocked()
+	n.group = nil
+	n.link.tick(nowMs())
+	return true
+}
+
+// NoOne is REPLICAOF NO ONE: stop following, keep the data and continue
+// our master's history as a master (our replicas can PSYNC).
+func (n *Node) NoOne() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.link
+	if f == nil {
+		return
+	}
+	off := n.offsetLocked()
+	acts := f.r.Stop(off, rand.Reader)
+	f.do(acts...)
+	f.close()
+	n.link = nil
+	if n.backlog == nil {
+		n.backlog = NewBacklog(n.backlogSize(), off)
+	}
+	n.backlog.ForceSelect()
+	n.feedTo.Store(n.backlog)
+	n.propagateLocked()
+	n.h.RoleChanged(false)
+	n.h.Logf("MASTER MODE enabled")
+}
+
+// MasterInfo is the replica part of INFO replication and ROLE.
+type MasterInfo struct {
+	Host  string
+	Port  int
+	State State
+	Link  LinkInfo
+}
+
+// Following returns our master link's state; ok false on a master.
+func (n *Node) Following() (MasterInfo, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.link
+	if f == nil {
+		return MasterInfo{}, false
+	}
+	return MasterInfo{Host: f.host, Port: f.port, State: f.r.State(), Link: f.r.Info(nowMs())}, true
+}
+
+// BacklogInfo returns the backlog's state; ok false when there is none.
+func (n *Node) BacklogInfo() (BacklogInfo, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.backlog == nil {
+		return BacklogInfo{}, false
+	}
+	return n.backlog.Info(), true
+}
+
+// DropMasterLink closes the connection to our master, as CLIENT KILL
+// TYPE master does: the replica reconnects and asks for a partial
+// resynchronization. It reports whether there was a connection.
+func (n *Node) DropMasterLink() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.link
+	if f == nil || f.conn == nil {
+		return false
+	}
+	f.conn.Close() // the reader reports the loss
+	return true
+}

@@ -1,0 +1,220 @@
+package replication
+
+// The driver of replication for one server (the package doc's duties):
+// Node owns the server's replication IDs and backlog, the replicas it
+// serves (primary.go) and the link to its own master (follower.go). The
+// server reaches it through a few calls (SYNC/PSYNC, REPLCONF, REPLICAOF,
+// ROLE, INFO, WAIT) and gives it a Host. Unlike the core files, the
+// driver files open connections and start goroutines (through Host.Go).
+
+import (
+	"crypto/rand"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Host is what replication needs from the server.
+type Host interface {
+	// Logf writes a log line ("# " marks a warning).
+	Logf(format string, args ...any)
+	// Go runs fn in a goroutine the server tracks and joins at shutdown.
+	Go(fn func())
+	// Done is closed when the server shuts down.
+	Done() <-chan struct{}
+	// Config returns a setting's current value.
+	Config(name string) string
+	// ListenPort is the port clients reach the server on.
+	ListenPort() int
+	// Snapshot starts a point-in-time snapshot of the dataset: atInstant
+	// runs at its instant, with every write excluded. The function
+	// returned writes the snapshot as an RDB image.
+	Snapshot(atInstant func()) (func(io.Writer) error, error)
+	// LoadSnapshot empties the dataset and loads the RDB image read from
+	// r. After an error the dataset is empty.
+	LoadSnapshot(r io.Reader) error
+	// Apply runs one command of the master's stream as the master's
+	// client (no reply is sent).
+	Apply(args [][]byte)
+	// StartPropagating is called once, when the first backlog is made:
+	// from then on the server calls Node.Feed with every write, under the
+	// shard locks that ordered it.
+	StartPropagating()
+	// RoleChanged tells the server it now replicates (replica true:
+	// read-only, no active expiry) or is a master again.
+	RoleChanged(replica bool)
+}
+
+// Node is the replication of one server.
+type Node struct {
+	h Host
+
+	mu       sync.Mutex
+	ids      IDs
+	backlog  *Backlog          // nil until a replica connects (or the first sync as a replica)
+	replicas map[int64]*served // the replicas we feed, by client id
+	link     *follower         // our own master link; nil while we are a master
+	group    *syncGroup        // the full sync being prepared, if any
+	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
+	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
+
+	fullSyncs, partialOK, partialErr atomic.Int64
+
+	// feedTo is the backlog writes go to: set while we are a master with
+	// a backlog; a replica appends its master's stream instead.
+	feedTo atomic.Pointer[Backlog]
+	stop   chan struct{}
+	// propagating: Host.StartPropagating was called.
+	propagating bool
+}
+
+// New returns the replication of a master with a new history.
+func New(h Host) *Node {
+	return &Node{h: h, ids: NewIDs(rand.Reader), replicas: map[int64]*served{}, stop: make(chan struct{})}
+}
+
+// Start runs the replication cron (replicationCron) until the server stops.
+func (n *Node) Start() {
+	n.h.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-n.h.Done():
+				n.shutdown()
+				return
+			case <-t.C:
+				if i%10 == 0 {
+					n.cron(time.Now().UnixMilli())
+				}
+			}
+		}
+	})
+}
+
+// IDs returns the server's replication history.
+func (n *Node) IDs() IDs {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ids
+}
+
+// Offset is master_repl_offset: the last byte of the stream we have.
+func (n *Node) Offset() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.offsetLocked()
+}
+
+func (n *Node) offsetLocked() int64 {
+	if n.link != nil {
+		if m, ok := n.link.r.Master(); ok {
+			return m.Offset
+		}
+		if m, ok := n.link.r.Cached(); ok {
+			return m.Offset
+		}
+	}
+	if n.backlog != nil {
+		return n.backlog.Offset()
+	}
+	return 0
+}
+
+// IsReplica reports whether we follow a master.
+func (n *Node) IsReplica() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.link != nil
+}
+
+// Feed is the server's Propagator: a master's writes go to its backlog.
+func (n *Node) Feed(db int, cmds [][][]byte) int64 {
+	if b := n.feedTo.Load(); b != nil {
+		return b.Feed(db, cmds)
+	}
+	return 0
+}
+
+// WaitDurable: replication is asynchronous.
+func (n *Node) WaitDurable(int64) error { return nil }
+
+// Pending: replies never wait for replicas.
+func (n *Node) Pending() int64 { return 0 }
+
+// ensureBacklog creates the backlog (mu held): a master's first replica
+// starts a new history (syncCommand).
+func (n *Node) ensureBacklog() {
+	if n.backlog != nil {
+		return
+	}
+	n.backlog = NewBacklog(n.backlogSize(), 0)
+	n.h.Logf("%s", n.ids.NewHistory(rand.Reader))
+	if n.link == nil {
+		n.feedTo.Store(n.backlog)
+	}
+	n.propagateLocked()
+}
+
+// propagateLocked makes the server feed us its writes (mu held).
+func (n *Node) propagateLocked() {
+	if !n.propagating {
+		n.propagating = true
+		n.h.StartPropagating()
+	}
+}
+
+func (n *Node) backlogSize() int {
+	v, _ := parseInt(n.h.Config("repl-backlog-size"))
+	return int(v)
+}
+
+// ResizeBacklog applies CONFIG SET repl-backlog-size.
+func (n *Node) ResizeBacklog(size int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.backlog != nil {
+		n.backlog.Resize(size)
+	}
+}
+
+// cron is replicationCron, once a second.
+func (n *Node) cron(now int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.link != nil {
+		n.link.tick(now)
+	}
+	n.primaryCron(now)
+}
+
+// shutdown closes every link.
+func (n *Node) shutdown() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.link != nil {
+		n.link.close()
+	}
+	for _, s := range n.replicas {
+		s.close()
+	}
+	if n.backlog != nil {
+		n.backlog.Close()
+	}
+}
+
+func parseInt(s string) (int64, bool) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
+}
+
+// ChangeIDs gives the history a new ID and forgets the secondary one
+// (DEBUG change-repl-id).
+func (n *Node) ChangeIDs() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ids.Change(rand.Reader)
+	n.ids.ClearID2()
+}

@@ -1,0 +1,154 @@
+package server
+
+// The server's side of replication (internal/replication): the Host it
+// hands to replication.New, the master's pseudo-client that runs the
+// replication stream through commands.Run, and the hooks the client loop
+// and the dispatcher call (a connection taken over by SYNC/PSYNC, the
+// read-only replica, min-replicas-to-write).
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"redgo/internal/commands"
+	"redgo/internal/replication"
+)
+
+// replHost is the server as replication sees it.
+type replHost struct{ s *Server }
+
+func (h replHost) Logf(format string, args ...any) { h.s.Log.Printf(format, args...) }
+func (h replHost) Go(fn func())                    { h.s.goTracked(fn) }
+func (h replHost) Done() <-chan struct{}           { return h.s.quit }
+func (h replHost) Config(name string) string       { return h.s.Cfg.Get(name) }
+
+func (h replHost) ListenPort() int {
+	if h.s.ln == nil {
+		return int(h.s.Cfg.Int("port"))
+	}
+	return h.s.Port()
+}
+
+func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
+	return h.s.persist.Snapshot(atInstant), nil
+}
+
+func (h replHost) LoadSnapshot(r io.Reader) error { return h.s.persist.LoadReplicated(r) }
+func (h replHost) Apply(args [][]byte)            { h.s.applyFromMaster(args) }
+
+func (h replHost) StartPropagating() {
+	h.s.replProp.Store(int32(h.s.AddPropagator(h.s.repl)) + 1)
+}
+
+func (h replHost) RoleChanged(replica bool) {
+	h.s.KS.Replica.Store(replica)
+	h.s.isReplica.Store(replica)
+}
+
+// masterState is the master pseudo-client's transaction: the stream's
+// MULTI ... EXEC runs as one unit once EXEC arrives.
+type masterState struct {
+	tx [][][]byte // commands queued since MULTI; nil outside a transaction
+}
+
+// applyFromMaster runs one command of our master's stream as the
+// master's client (Redis's server.master): SELECT moves it, a
+// transaction is queued until EXEC, and everything else runs through
+// commands.Run with its effects propagated (to the AOF; our own replicas
+// get the master's stream verbatim from the backlog).
+func (s *Server) applyFromMaster(args [][]byte) {
+	mc := s.masterClient
+	switch {
+	case commands.EqualFold(args[0], "select") && len(args) == 2:
+		if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 && db < s.KS.NumDB() {
+			mc.db = db
+		}
+		return
+	case commands.EqualFold(args[0], "multi"):
+		s.masterTx.tx = [][][]byte{}
+		return
+	case commands.EqualFold(args[0], "exec"):
+		tx := s.masterTx.tx
+		s.masterTx.tx = nil
+		for _, a := range tx {
+			s.applyFromMaster(a)
+		}
+		return
+	}
+	if s.masterTx.tx != nil {
+		cp := make([][]byte, len(args))
+		for i, a := range args {
+			cp[i] = append([]byte(nil), a...)
+		}
+		s.masterTx.tx = append(s.masterTx.tx, cp)
+		return
+	}
+	cmd, errText := commands.Find(args)
+	if errText != "" || cmd.Handler == nil {
+		s.Log.Printf("# Command from the master refused: %s", errText)
+		return
+	}
+	ctx := commands.Ctx{Args: args, Cmd: cmd, W: &mc.w, DB: s.KS.MasterDB(mc.db), KS: s.KS, Client: mc, Srv: s,
+		NoBlock: true}
+	commands.Run(&ctx, commands.LockHere, commands.Propagate, mc, commands.Held{})
+	if b := mc.w.Buf; len(b) > 0 && b[0] == '-' {
+		s.Log.Printf("# Error from the master's command %q: %s", args[0], strings.TrimSpace(string(b[1:])))
+	}
+	mc.w.Buf = mc.w.Buf[:0]
+	mc.durable = mc.durable[:0]
+}
+
+// readOnlyRefusal is the error a write gets on a replica, or "".
+func (s *Server) replicaRefusal(c *Client, cmd *commands.Command) string {
+	if !s.isReplica.Load() || c == s.masterClient {
+		return ""
+	}
+	if s.Cfg.Bool("replica-read-only") && (cmd.Has(commands.FWrite) || cmd.Name == "exec" && c.multi.has(commands.FWrite)) {
+		return "READONLY You can't write against a read only replica."
+	}
+	if !s.Cfg.Bool("replica-serve-stale-data") && !cmd.Has(commands.FStale) {
+		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
+			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+		}
+	}
+	return ""
+}
+
+// minReplicasRefusal is min-replicas-to-write's error for a write on a
+// master without enough good replicas, or "".
+func (s *Server) minReplicasRefusal() string {
+	need := s.Cfg.Int("min-replicas-to-write")
+	if need == 0 || s.isReplica.Load() {
+		return ""
+	}
+	if s.repl.GoodReplicas(s.Cfg.Int("min-replicas-max-lag")) < need {
+		return "NOREPLICAS Not enough good replicas to write."
+	}
+	return ""
+}
+
+// peerIP is the IP part of a client's address.
+func peerIP(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// startReplication follows replicaof from the config file, if set.
+func (s *Server) startReplication() {
+	s.repl.Start()
+	if v := s.Cfg.Get("replicaof"); v != "" && s.cluster == nil {
+		f := strings.Fields(v)
+		if len(f) == 2 {
+			if port, err := strconv.Atoi(f[1]); err == nil {
+				s.repl.ReplicaOf(f[0], port, s.Cfg.Get("masterauth"), s.Cfg.Get("masteruser"))
+			}
+		}
+	}
+}
+
+var _ replication.Host = replHost{}

@@ -1,0 +1,332 @@
+package server
+
+// Replication end to end: redgo replicas of redgo masters in one process
+// (two servers with their own settings), and mixed with a real
+// redis-server 7.0 in both directions.
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// infoOf reads one field of INFO replication (or another section).
+func infoOf(t testing.TB, rc *redis.Client, section, field string) string {
+	t.Helper()
+	s, err := rc.Info(ctx, section).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(s, "\r\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == field {
+			return v
+		}
+	}
+	return ""
+}
+
+func hostPort(t testing.TB, addr string) (string, string) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, p
+}
+
+// inSync waits until the replica applied the master's whole stream and
+// the master's INFO lists it online at that offset.
+func inSync(t testing.TB, master, replica *redis.Client) {
+	t.Helper()
+	eventually(t, 15*time.Second, func() error {
+		if st := infoOf(t, replica, "replication", "master_link_status"); st != "up" {
+			return fmt.Errorf("link %s", st)
+		}
+		mo := infoOf(t, master, "replication", "master_repl_offset")
+		if ro := infoOf(t, replica, "replication", "slave_repl_offset"); ro != mo {
+			return fmt.Errorf("replica at %s, master at %s", ro, mo)
+		}
+		if s := infoOf(t, master, "replication", "slave0"); !strings.Contains(s, "state=online,offset="+mo+",") {
+			return fmt.Errorf("master lists %q at offset %s", s, mo)
+		}
+		return nil
+	})
+}
+
+func sameDigest(t testing.TB, a, b *redis.Client) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() error {
+		da, err := a.Do(ctx, "DEBUG", "DIGEST").Text()
+		if err != nil {
+			return err
+		}
+		db, err := b.Do(ctx, "DEBUG", "DIGEST").Text()
+		if err != nil {
+			return err
+		}
+		if da != db {
+			return fmt.Errorf("digests differ: %s and %s", da, db)
+		}
+		return nil
+	})
+}
+
+func TestReplicaOfRedgo(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--enable-debug-command", "yes", "--appendonly", "no")
+	master.Set(ctx, "before", "sync", 0)
+	master.Do(ctx, "DEBUG", "POPULATE", "2000")
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := replica.Do(ctx, "REPLICAOF", host, port).Text(); v != "OK Already connected to specified master" {
+		t.Errorf("second REPLICAOF = %q", v)
+	}
+	inSync(t, master, replica)
+
+	// The stream: expiry as absolute times, a transaction, other databases.
+	master.Set(ctx, "k", "v", time.Hour)
+	master.Incr(ctx, "n")
+	master.RPush(ctx, "l", "a", "b")
+	pipe := master.TxPipeline()
+	pipe.Incr(ctx, "n")
+	pipe.Set(ctx, "t", "x", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m3 := goRedis(t, ms.Addr().String())
+	m3.Do(ctx, "SELECT", "3")
+	m3.Do(ctx, "SET", "in3", "yes")
+	if n, err := master.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 5000 = %d, %v", n, err)
+	}
+	inSync(t, master, replica)
+	sameDigest(t, master, replica)
+	if v := replica.Get(ctx, "n").Val(); v != "2" {
+		t.Errorf("n = %q on the replica", v)
+	}
+	if ttl := replica.TTL(ctx, "k").Val(); ttl < 59*time.Minute {
+		t.Errorf("k's TTL on the replica = %v", ttl)
+	}
+
+	// A read-only replica.
+	if err := replica.Set(ctx, "x", "1", 0).Err(); err == nil || err.Error() != "READONLY You can't write against a read only replica." {
+		t.Errorf("write on the replica: %v", err)
+	}
+	role, err := replica.Do(ctx, "ROLE").Slice()
+	if err != nil || len(role) != 5 || role[0] != "slave" || role[3] != "connected" {
+		t.Errorf("ROLE on the replica = %v, %v", role, err)
+	}
+	mrole, err := master.Do(ctx, "ROLE").Slice()
+	if err != nil || len(mrole) != 3 || mrole[0] != "master" || len(mrole[2].([]any)) != 1 {
+		t.Errorf("ROLE on the master = %v, %v", mrole, err)
+	}
+	if err := replica.Do(ctx, "WAIT", "1", "0").Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR WAIT cannot be used with replica instances") {
+		t.Errorf("WAIT on a replica: %v", err)
+	}
+
+	// A dropped link resumes with a partial resynchronization.
+	if n, _ := replica.Do(ctx, "CLIENT", "KILL", "TYPE", "master").Int(); n != 1 {
+		t.Errorf("CLIENT KILL TYPE master killed %d", n)
+	}
+	master.Set(ctx, "after", "drop", 0)
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok = %s", v)
+	}
+	if v := replica.Get(ctx, "after").Val(); v != "drop" {
+		t.Errorf("after = %q", v)
+	}
+
+	// Promoted, the replica keeps the data and the master's history as its
+	// secondary ID, and takes writes.
+	id := infoOf(t, master, "replication", "master_replid")
+	if err := replica.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := infoOf(t, replica, "replication", "master_replid2"); v != id {
+		t.Errorf("master_replid2 = %s, want the old master's %s", v, id)
+	}
+	if err := replica.Set(ctx, "x", "1", 0).Err(); err != nil {
+		t.Errorf("write after REPLICAOF NO ONE: %v", err)
+	}
+	if v := replica.Get(ctx, "before").Val(); v != "sync" {
+		t.Errorf("before = %q after promotion", v)
+	}
+}
+
+// TestReplicaChainPartialAfterPromotion: B replicates A and C replicates
+// B; A is gone and B is promoted; C continues with B partially (PSYNC2).
+func TestReplicaChainPartialAfterPromotion(t *testing.T) {
+	as, a := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	bs, b := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	_, c := startServer(t, "--enable-debug-command", "yes")
+	ah, ap := hostPort(t, as.Addr().String())
+	bh, bp := hostPort(t, bs.Addr().String())
+	b.Do(ctx, "REPLICAOF", ah, ap)
+	a.Set(ctx, "k", "1", 0)
+	inSync(t, a, b)
+	c.Do(ctx, "REPLICAOF", bh, bp)
+	a.Incr(ctx, "k")
+	inSync(t, b, c)
+	b.Do(ctx, "REPLICAOF", "NO", "ONE")
+	b.Incr(ctx, "k")
+	inSync(t, b, c)
+	if v := c.Get(ctx, "k").Val(); v != "3" {
+		t.Errorf("k = %q on C", v)
+	}
+	if v := infoOf(t, b, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("B's sync_partial_ok = %s (C should continue partially)", v)
+	}
+}
+
+func TestRedisReplicaOfRedgo(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	master.Do(ctx, "DEBUG", "POPULATE", "1000")
+	master.HSet(ctx, "h", "f", "v")
+	master.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "a"})
+	host, port := hostPort(t, ms.Addr().String())
+	raddr := startRedis(t, "--replicaof", host, port)
+	replica := goRedis(t, raddr)
+	inSync(t, master, replica)
+	master.Set(ctx, "k", "v", time.Hour)
+	master.Del(ctx, "key:1")
+	if n, err := master.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Errorf("WAIT = %d, %v", n, err)
+	}
+	inSync(t, master, replica)
+	sameDigest(t, master, replica)
+	// A dropped link resumes partially.
+	replica.Do(ctx, "CLIENT", "KILL", "TYPE", "master")
+	master.Incr(ctx, "n")
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok = %s", v)
+	}
+	sameDigest(t, master, replica)
+}
+
+func TestRedgoReplicaOfRedis(t *testing.T) {
+	maddr := startRedis(t, "--repl-diskless-sync-delay", "0")
+	master := goRedis(t, maddr)
+	master.Do(ctx, "DEBUG", "POPULATE", "1000")
+	master.RPush(ctx, "l", "a", "b", "c")
+	_, replica := startServer(t, "--enable-debug-command", "yes")
+	host, port := hostPort(t, maddr)
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inSync(t, master, replica)
+	pipe := master.TxPipeline()
+	pipe.Incr(ctx, "n")
+	pipe.Expire(ctx, "key:2", time.Hour)
+	pipe.Exec(ctx)
+	inSync(t, master, replica)
+	sameDigest(t, master, replica)
+	replica.Do(ctx, "CLIENT", "KILL", "TYPE", "master")
+	master.Incr(ctx, "n")
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("redis-server's sync_partial_ok = %s", v)
+	}
+	if v := replica.Get(ctx, "n").Val(); v != "2" {
+		t.Errorf("n = %q", v)
+	}
+}
+
+// TestReplicaRefusesTornSnapshot: a master whose snapshot stops half way
+// leaves the replica empty (never half loaded) and retrying.
+func TestReplicaRefusesTornSnapshot(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	syncs := make(chan struct{}, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go fakeTornMaster(c, syncs)
+		}
+	}()
+	_, replica := startServer(t, "--enable-debug-command", "yes")
+	replica.Do(ctx, "DEBUG", "POPULATE", "100")
+	host, port := hostPort(t, ln.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	for range 2 { // the first sync fails; the replica tries again
+		select {
+		case <-syncs:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the replica did not ask for a sync")
+		}
+	}
+	if n := replica.DBSize(ctx).Val(); n != 0 {
+		t.Errorf("dbsize %d after a torn snapshot: the old data must be gone and nothing half loaded", n)
+	}
+	if v := infoOf(t, replica, "replication", "master_link_status"); v != "down" {
+		t.Errorf("link %s", v)
+	}
+}
+
+// fakeTornMaster answers the handshake and sends half an RDB image.
+func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	for {
+		args, err := readCommand(r)
+		if err != nil {
+			return
+		}
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			c.Write([]byte("+PONG\r\n"))
+		case "PSYNC", "SYNC":
+			syncs <- struct{}{}
+			img := []byte("REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x01\x00\x00\x01a\x01b")
+			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
+			c.Write(img)
+			time.Sleep(50 * time.Millisecond)
+			return
+		default:
+			c.Write([]byte("+OK\r\n"))
+		}
+	}
+}
+
+// readCommand reads one RESP multibulk command.
+func readCommand(r *bufio.Reader) ([]string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "*")))
+	if err != nil || n < 1 {
+		return nil, errors.New("bad command")
+	}
+	args := make([]string, n)
+	for i := range args {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		size, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "$")))
+		b := make([]byte, size+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		args[i] = string(b[:size])
+	}
+	return args, nil
+}
