@@ -266,7 +266,7 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 		cm.updateStateLocked()
 	}
 	if rd.Replicate {
-		cm.s.Log.Printf("# Configured as a replica of %.40s, but this node cannot replicate yet", cm.st.Myself.ReplicaOf.Name)
+		cm.replicateLocked()
 	}
 	if dirty := rd.DirtySlots; len(dirty) > 0 {
 		// Shard locks are never taken under cm.mu.
@@ -278,6 +278,17 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	if rd.SaveConfig || rd.UpdateState || rd.Replicate {
 		cm.routes.Store(cm.st.Routes())
 	}
+}
+
+// replicateLocked starts replicating Myself.ReplicaOf (clusterSetMaster's
+// replicationSetMaster), or moves to it from the master we followed.
+func (cm *clusterMode) replicateLocked() {
+	m := cm.st.Myself.ReplicaOf
+	if m == nil || m.IP == "" || m.Port == 0 {
+		return
+	}
+	cfg := cm.s.Cfg
+	cm.s.repl.ReplicaOf(m.IP, m.Port, cfg.Get("masterauth"), cfg.Get("masteruser"))
 }
 
 // updateStateLocked recomputes cluster_state and logs a change.
@@ -308,6 +319,8 @@ func (cm *clusterMode) cron() {
 		case <-t.C:
 		}
 		cm.mu.Lock()
+		// The offset our PINGs carry: replicas are ranked by it.
+		cm.st.Myself.ReplOffset = uint64(cm.s.repl.Offset())
 		if !cm.st.OK() {
 			cm.st.Do(cluster.TodoUpdateState)
 			cm.commitLocked()

@@ -551,6 +551,7 @@ func cmdClusterReset(c *commands.Ctx) {
 		}
 		st.Reset(hard, randomHex(cluster.NameLen))
 		if replica {
+			c.Srv.(*Server).repl.NoOne()
 			// A replica turned master drops the data it replicated (not
 			// propagated: Redis's emptyData).
 			for i := 0; i < c.KS.NumDB(); i++ {
@@ -654,7 +655,9 @@ func cmdClusterReplicate(c *commands.Ctx) {
 		case st.Myself.IsMaster() && (st.Myself.Slots.Count() != 0 || c.KS.DB(0).Len() != 0):
 			c.Error("ERR To set a master the node must be empty and without assigned slots.")
 		default:
-			c.Error("ERR replication is not implemented yet in this node")
+			st.SetMaster(n) // replication starts when the Ready is applied
+			st.Do(cluster.TodoSaveConfig | cluster.TodoUpdateState)
+			c.W.OK()
 		}
 	})
 }

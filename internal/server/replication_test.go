@@ -7,8 +7,8 @@ package server
 import (
 	"bufio"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
