@@ -384,7 +384,19 @@ func TestClusterUp(t *testing.T) {
 		}
 	}
 	checkCluster(t, ports[0])
-	useCluster(t, ports)
+	useCluster(t, ports[:3])
+	// 3 masters and 3 replicas, each replica following one master.
+	masters := map[string]bool{}
+	for _, p := range ports[3:] {
+		info := cli(t, p, "INFO replication\n")
+		if infoValue(info, "role") != "slave" || infoValue(info, "master_link_status") != "up" {
+			t.Fatalf("node %d:\n%s", p, info)
+		}
+		masters[infoValue(info, "master_port")] = true
+	}
+	if len(masters) != 3 {
+		t.Fatalf("the replicas follow %v", masters)
+	}
 	var pids []int
 	for _, p := range ports {
 		pid, err := strconv.Atoi(infoValue(cli(t, p, "INFO server\n"), "process_id"))

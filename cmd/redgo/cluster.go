@@ -4,8 +4,9 @@ package main
 // child processes of this binary (127.0.0.1, ports port-base..., bus port
 // + 10000), each in its own directory with redis.conf, log, nodes.conf
 // and AOF; joins them with CLUSTER MEET, spreads the 16384 slots over
-// them (all masters until replication exists), waits for cluster_state:ok
-// on every node, and stays in the foreground until Ctrl-C or SIGTERM,
+// the masters and gives each master its replicas (--replicas, 1 by
+// default: 3 masters + 3 replicas), waits for cluster_state:ok on every
+// node and every replica's link up, and stays in the foreground until Ctrl-C or SIGTERM,
 // when it stops every node. A directory that already holds a cluster is
 // restarted as it is (nodes.conf keeps IDs, epochs and slots).
 
@@ -31,14 +32,15 @@ import (
 
 func runCluster(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "up" {
-		fmt.Fprintln(stderr, "Usage: redgo cluster up [--dir DIR] [--port-base PORT] [--nodes N] [--node-timeout MS]")
+		fmt.Fprintln(stderr, "Usage: redgo cluster up [--dir DIR] [--port-base PORT] [--nodes N] [--replicas R] [--node-timeout MS]")
 		return 1
 	}
 	fs := flag.NewFlagSet("cluster up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "redgo-cluster", "directory holding one sub-directory per node")
 	base := fs.Int("port-base", 30001, "client port of the first node (bus ports are +10000)")
-	n := fs.Int("nodes", 6, "number of nodes (all masters until replication exists)")
+	n := fs.Int("nodes", 6, "number of nodes")
+	replicas := fs.Int("replicas", 1, "replicas per master: the first nodes/(replicas+1) nodes are masters")
 	timeout := fs.Int("node-timeout", 5000, "cluster-node-timeout in ms")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 1
@@ -47,7 +49,11 @@ func runCluster(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "redgo cluster up: bad --nodes or --port-base")
 		return 1
 	}
-	u := &clusterUp{out: stdout, errw: stderr}
+	if *replicas < 0 || *n/(*replicas+1) < 1 {
+		fmt.Fprintln(stderr, "redgo cluster up: --replicas leaves no master")
+		return 1
+	}
+	u := &clusterUp{out: stdout, errw: stderr, masters: *n / (*replicas + 1)}
 	for i := range *n {
 		u.ports = append(u.ports, *base+i)
 	}
@@ -62,6 +68,7 @@ func runCluster(args []string, stdout, stderr io.Writer) int {
 type clusterUp struct {
 	out, errw io.Writer
 	ports     []int
+	masters   int // ports[:masters] serve the slots; the others replicate them in turn
 	procs     []*exec.Cmd
 	done      []chan struct{} // closed when procs[i] ended
 	exited    chan int        // index of a node whose process ended
@@ -102,7 +109,8 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 			return 1
 		}
 		conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile log\n"+
-			"cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout %d\nappendonly yes\n",
+			"cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout %d\nappendonly yes\n"+
+			"repl-diskless-sync-delay 0\n",
 			p, nd, timeout)
 		if err := os.WriteFile(filepath.Join(nd, "redis.conf"), []byte(conf), 0o644); err != nil {
 			fmt.Fprintln(u.errw, err)
@@ -145,7 +153,8 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		fmt.Fprintln(u.errw, "redgo cluster up:", err)
 		return 1
 	}
-	fmt.Fprintf(u.out, "Cluster ready: %d masters, all 16384 slots covered, cluster_state:ok on every node.\n", len(u.ports))
+	fmt.Fprintf(u.out, "Cluster ready: %d masters, %d replicas, all 16384 slots covered, cluster_state:ok on every node.\n",
+		u.masters, len(u.ports)-u.masters)
 	fmt.Fprintf(u.out, "Connect with: redis-cli -c -p %d\n", u.ports[0])
 	fmt.Fprintf(u.out, "Press Ctrl-C to stop every node.\n")
 	select {
@@ -180,16 +189,21 @@ func (u *clusterUp) wait(sig chan os.Signal, total time.Duration, fn func() erro
 	}
 }
 
-// create assigns slots and epochs to nodes that have none and meets
-// every node from the first one.
+// create assigns slots and epochs to masters that have none, meets
+// every node from the first one, and makes each other node that is
+// still an empty master a replica (CLUSTER REPLICATE), as redis-cli
+// --cluster create --cluster-replicas does. A restarted cluster is left
+// as its nodes.conf files describe it.
 func (u *clusterUp) create() error {
-	n := len(u.ports)
-	for i, p := range u.ports {
+	n := u.masters
+	fresh := false
+	for i, p := range u.ports[:n] {
 		info, err := call(p, "CLUSTER", "INFO")
 		if err != nil {
 			return err
 		}
 		if infoField(info, "cluster_slots_assigned") == "0" {
+			fresh = true
 			lo, hi := i*slot.Count/n, (i+1)*slot.Count/n-1
 			if _, err := call(p, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(lo), strconv.Itoa(hi)); err != nil {
 				return err
@@ -201,6 +215,27 @@ func (u *clusterUp) create() error {
 	for _, p := range u.ports[1:] {
 		if _, err := call(u.ports[0], "CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(p)); err != nil {
 			return err
+		}
+	}
+	if !fresh {
+		return nil
+	}
+	ids := make([]string, n)
+	for i, p := range u.ports[:n] {
+		id, err := call(p, "CLUSTER", "MYID")
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+	}
+	for i, p := range u.ports[n:] {
+		master := ids[i%n]
+		// The replica must know its master before it can follow it.
+		if err := u.wait(nil, 30*time.Second, func() error {
+			_, err := call(p, "CLUSTER", "REPLICATE", master)
+			return err
+		}); err != nil {
+			return fmt.Errorf("node %d: CLUSTER REPLICATE %s: %w", p, master, err)
 		}
 	}
 	return nil
@@ -221,6 +256,13 @@ func (u *clusterUp) ready() error {
 		}
 		if k := infoField(info, "cluster_slots_ok"); k != strconv.Itoa(slot.Count) {
 			return fmt.Errorf("node %d: cluster_slots_ok:%s", p, k)
+		}
+		repl, err := call(p, "INFO", "replication")
+		if err != nil {
+			return err
+		}
+		if infoField(repl, "role") == "slave" && infoField(repl, "master_link_status") != "up" {
+			return fmt.Errorf("node %d: replica not in sync with its master yet", p)
 		}
 	}
 	return nil
