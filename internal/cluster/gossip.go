@@ -14,7 +14,20 @@ package cluster
 //     connects or goes away;
 //  4. Drive (or Ready, then Advance) after each of those, and after a
 //     change made through the State, and carries out the Ready in the
-//     order its type documents: save nodes.conf before any message.
+//     order its type documents: save nodes.conf before any message;
+//  5. before each Tick and Step, sets Myself.ReplOffset: a replica's
+//     processed replication offset, a master's master_repl_offset
+//     (elections rank replicas by it; a manual failover waits on it);
+//  6. MasterLink(false, now) when a replica's link to its master goes
+//     down and MasterLink(true, now) when it is up again: the election
+//     measures the age of the data from it;
+//  7. StartManualFailover for CLUSTER FAILOVER [FORCE|TAKEOVER].
+//
+// Failover effects come out of Ready: Replicate (follow Myself.ReplicaOf),
+// Promoted (myself became a master: stop replicating, keep the data),
+// PauseWritesUntil / UnpauseWrites (a master's write pause during a
+// manual failover). The election itself is failover.go, the manual
+// failover manual.go, replica migration migration.go.
 
 import (
 	"fmt"
@@ -90,6 +103,10 @@ type Membership struct {
 	next, cur Ready
 	inflight  bool
 	iteration int
+	// handleManual and handleFailover ask for the manual failover and
+	// election checks before Step returns (clusterBeforeSleep's
+	// HANDLE_MANUALFAILOVER and HANDLE_FAILOVER).
+	handleManual, handleFailover bool
 }
 
 // Timing of Redis 7.0's cron.
@@ -235,6 +252,9 @@ func (g *Membership) header(t MsgType) *Msg {
 	if !s.OK() {
 		m.State = StateFail
 	}
+	if me.IsMaster() && s.mf.end != 0 {
+		m.MFlags[0] |= MFlagPaused
+	}
 	return m
 }
 
@@ -346,6 +366,7 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 			s.Do(TodoSaveConfig | TodoFsyncConfig)
 		}
 		sender.ReplOffset = m.Offset
+		g.pausedOffset(m, sender)
 	}
 	if sender != nil {
 		sender.DataReceived = now
@@ -361,7 +382,12 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 		g.stepPublish(m, sender)
 	case MsgFailoverAuthRequest:
 		g.stepAuthRequest(m, sender, now)
+	case MsgFailoverAuthAck:
+		g.stepAuthAck(m, sender, now)
+	case MsgMFStart:
+		g.stepMFStart(l, sender, now)
 	}
+	g.beforeSleep(now)
 }
 
 func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
@@ -636,6 +662,7 @@ func (g *Membership) markFailing(n *Node, now int64) {
 	m.Fail = &Fail{About: n.Name}
 	g.broadcast(m)
 	s.Do(TodoUpdateState | TodoSaveConfig)
+	g.masterFailed(n)
 }
 
 // pingExts applies the extensions; a missing hostname clears it.
@@ -672,6 +699,7 @@ func (g *Membership) stepFail(m *Msg, sender *Node, now int64) {
 	n.FailTime = now
 	n.Flags &^= FlagPFail
 	s.Do(TodoUpdateState | TodoSaveConfig)
+	g.masterFailed(n)
 }
 
 func (g *Membership) stepUpdate(m *Msg, sender *Node) {
@@ -760,6 +788,7 @@ func (g *Membership) Tick(now int64) {
 	s := g.S
 	g.iteration++
 	timeout := s.Opts.NodeTimeout
+	g.updateMyselfFlags()
 	handshakeTimeout := max(timeout, minHandshakeTimeout)
 	nodes := s.SortedNodes()
 
@@ -826,6 +855,11 @@ func (g *Membership) Tick(now int64) {
 			g.sendPing(n, 0, MsgPing, now)
 			continue
 		}
+		// A master in a manual failover pings the replica every tick.
+		if s.mf.end != 0 && s.Myself.IsMaster() && s.mf.replica == n && g.Linked(n) {
+			g.sendPing(n, 0, MsgPing, now)
+			continue
+		}
 		if n.PingSent == 0 {
 			continue
 		}
@@ -835,7 +869,29 @@ func (g *Membership) Tick(now int64) {
 			update = true
 		}
 	}
+
+	g.manualFailoverCheckTimeout(now)
+	if s.IsReplica() {
+		g.handleManualFailover(now)
+		g.handleReplicaFailover(now)
+		g.migrationCheck(now)
+	}
+	g.beforeSleep(now)
 	if update || !s.OK() {
 		s.Do(TodoUpdateState)
+	}
+}
+
+// updateMyselfFlags keeps FlagNoFailover on myself in step with
+// cluster-replica-no-failover (clusterUpdateMyselfFlags).
+func (g *Membership) updateMyselfFlags() {
+	me := g.S.Myself
+	old := me.Flags
+	me.Flags &^= FlagNoFailover
+	if g.S.Opts.ReplicaNoFailover {
+		me.Flags |= FlagNoFailover
+	}
+	if me.Flags != old {
+		g.S.Do(TodoSaveConfig)
 	}
 }
