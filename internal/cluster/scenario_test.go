@@ -31,9 +31,9 @@ package cluster
 // "n<i> save nodes.conf (fsync)" for each fsynced save, and
 // "n<i> -> n<j> <type> epoch <e>" for each message that is not a PING,
 // PONG or MEET, in the order the driver carries them out; and the
-// effects the driver applies: "n<i> replicate n<j>", "n<i> promoted",
-// "n<i> pause writes for <ms> ms", "n<i> unpause writes",
-// "n<i> cluster_state <ok|fail>". The replication link is played by the
+// effects the driver applies, as "t=<ms> n<i> <effect>": "replicate
+// n<j>", "promoted", "pause writes for <ms> ms", "unpause writes",
+// "cluster_state <ok|fail>". The replication link is played by the
 // network: a replica alive and not cut from its master has it up
 // (MasterLink) and, unless stalled, its master's offset.
 
@@ -188,22 +188,22 @@ func (d traceDriver) Send(out []Out) {
 }
 
 func (d traceDriver) Apply(rd *Ready) {
-	i := d.sc.index(d.x)
+	i, t := d.sc.index(d.x), d.sc.net.now-d.sc.start
 	for _, l := range rd.Logs {
-		d.sc.printf("t=%d n%d: %s\n", d.sc.net.now-d.sc.start, i, l)
+		d.sc.printf("t=%d n%d: %s\n", t, i, l)
 	}
 	s := d.x.m.S
 	if rd.Replicate {
-		d.sc.printf("n%d replicate %s\n", i, s.Myself.ReplicaOf.Name)
+		d.sc.printf("t=%d n%d replicate %s\n", t, i, s.Myself.ReplicaOf.Name)
 	}
 	if rd.Promoted {
-		d.sc.printf("n%d promoted\n", i)
+		d.sc.printf("t=%d n%d promoted\n", t, i)
 	}
 	if rd.PauseWritesUntil != 0 {
-		d.sc.printf("n%d pause writes for %d ms\n", i, rd.PauseWritesUntil-d.sc.net.now)
+		d.sc.printf("t=%d n%d pause writes for %d ms\n", t, i, rd.PauseWritesUntil-d.sc.net.now)
 	}
 	if rd.UnpauseWrites {
-		d.sc.printf("n%d unpause writes\n", i)
+		d.sc.printf("t=%d n%d unpause writes\n", t, i)
 	}
 	was := s.OK()
 	d.Driver.Apply(rd)
@@ -212,6 +212,6 @@ func (d traceDriver) Apply(rd *Ready) {
 		if s.OK() {
 			state = "ok"
 		}
-		d.sc.printf("n%d cluster_state %s\n", i, state)
+		d.sc.printf("t=%d n%d cluster_state %s\n", t, i, state)
 	}
 }
