@@ -772,6 +772,14 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 		s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 		return
 	}
+	// Our master became a replica itself: follow its master, unless a
+	// takeover made that myself (then an operator must repair it).
+	if m := me.ReplicaOf; !me.IsMaster() && m != nil && m.ReplicaOf != nil && m.ReplicaOf != me {
+		g.logf("I'm a sub-replica! Reconfiguring myself as a replica of grandmaster %s", m.ReplicaOf.Name)
+		s.SetMaster(m.ReplicaOf)
+		s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
+		return
+	}
 	for _, j := range dirty {
 		g.logf("Deleting keys in dirty slot %d on node %s", j, me.Name)
 	}
@@ -892,6 +900,6 @@ func (g *Membership) updateMyselfFlags() {
 		me.Flags |= FlagNoFailover
 	}
 	if me.Flags != old {
-		g.S.Do(TodoSaveConfig)
+		g.S.Do(TodoSaveConfig | TodoUpdateState)
 	}
 }
