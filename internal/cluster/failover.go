@@ -73,8 +73,11 @@ type election struct {
 }
 
 // MasterLink tells the core that the replication link to our master went
-// down (up false) or came back (up true) at now. The election uses the
-// time since it went down as the age of our data
+// down (up false) or came back (up true). For a link that goes down, now
+// is the last time the master was heard from (Redis uses the last
+// interaction with a master whose link still looks connected, else the
+// time the link went down); a second "down" keeps the first time. The
+// election takes the time since then as the age of our data
 // (cluster-replica-validity-factor); a driver that never calls it makes
 // the data count as fresh.
 func (g *Membership) MasterLink(up bool, now int64) {
@@ -338,5 +341,19 @@ func (g *Membership) beforeSleep(now int64) {
 func (g *Membership) masterFailed(n *Node) {
 	if g.S.Opts.FastFailover && g.S.IsReplica() && g.S.Myself.ReplicaOf == n {
 		g.handleFailover = true
+	}
+}
+
+// updateMyselfFlags keeps FlagNoFailover on myself in step with
+// cluster-replica-no-failover (clusterUpdateMyselfFlags).
+func (g *Membership) updateMyselfFlags() {
+	me := g.S.Myself
+	old := me.Flags
+	me.Flags &^= FlagNoFailover
+	if g.S.Opts.ReplicaNoFailover {
+		me.Flags |= FlagNoFailover
+	}
+	if me.Flags != old {
+		g.S.Do(TodoSaveConfig | TodoUpdateState)
 	}
 }

@@ -542,28 +542,6 @@ func (g *Membership) updateRole(n *Node, m *Msg) {
 	}
 }
 
-// clearFailure lifts FAIL from a node we reach again
-// (clearNodeFailureIfNeeded).
-func (g *Membership) clearFailure(n *Node, now int64) {
-	s := g.S
-	slots := n.Slots.Count()
-	if !n.IsMaster() || slots == 0 {
-		what := "master without slots"
-		if !n.IsMaster() {
-			what = "replica"
-		}
-		g.logf("Clear FAIL state for node %s: %s is reachable again.", n.Name, what)
-		n.Flags &^= FlagFail
-		s.Do(TodoUpdateState | TodoSaveConfig)
-		return
-	}
-	if now-n.FailTime > s.Opts.NodeTimeout*FailUndoTimeMult {
-		g.logf("Clear FAIL state for node %s: is reachable again and nobody is serving its slots after some time.", n.Name)
-		n.Flags &^= FlagFail
-		s.Do(TodoUpdateState | TodoSaveConfig)
-	}
-}
-
 // epochCollision: two masters with one configEpoch; the one with the
 // smaller name takes a new epoch (clusterHandleConfigEpochCollision).
 func (g *Membership) epochCollision(sender *Node) {
@@ -639,32 +617,6 @@ func (g *Membership) banned(name string, now int64) bool {
 	return ok
 }
 
-// markFailing turns PFAIL into FAIL once enough masters agree and tells
-// everyone (markNodeAsFailingIfNeeded).
-func (g *Membership) markFailing(n *Node, now int64) {
-	s := g.S
-	if n.Flags&FlagPFail == 0 || n.Flags&FlagFail != 0 {
-		return
-	}
-	quorum := s.Size()/2 + 1
-	failures := s.FailureReports(n, now)
-	if s.Myself.IsMaster() {
-		failures++
-	}
-	if failures < quorum {
-		return
-	}
-	g.logf("Marking node %s as failing (quorum reached).", n.Name)
-	n.Flags &^= FlagPFail
-	n.Flags |= FlagFail
-	n.FailTime = now
-	m := g.header(MsgFail)
-	m.Fail = &Fail{About: n.Name}
-	g.broadcast(m)
-	s.Do(TodoUpdateState | TodoSaveConfig)
-	g.masterFailed(n)
-}
-
 // pingExts applies the extensions; a missing hostname clears it.
 func (g *Membership) pingExts(m *Msg, sender *Node) {
 	host := ""
@@ -682,24 +634,6 @@ func (g *Membership) pingExts(m *Msg, sender *Node) {
 		sender.Hostname = host
 		g.S.Do(TodoSaveConfig)
 	}
-}
-
-func (g *Membership) stepFail(m *Msg, sender *Node, now int64) {
-	s := g.S
-	if sender == nil {
-		g.logf("Ignoring FAIL message from unknown node %s about %s", m.Sender, m.Fail.About)
-		return
-	}
-	n := s.Lookup(m.Fail.About)
-	if n == nil || n.Flags&(FlagFail|FlagMyself) != 0 {
-		return
-	}
-	g.logf("FAIL message received from %s about %s", sender.Name, n.Name)
-	n.Flags |= FlagFail
-	n.FailTime = now
-	n.Flags &^= FlagPFail
-	s.Do(TodoUpdateState | TodoSaveConfig)
-	g.masterFailed(n)
 }
 
 func (g *Membership) stepUpdate(m *Msg, sender *Node) {
@@ -887,19 +821,5 @@ func (g *Membership) Tick(now int64) {
 	g.beforeSleep(now)
 	if update || !s.OK() {
 		s.Do(TodoUpdateState)
-	}
-}
-
-// updateMyselfFlags keeps FlagNoFailover on myself in step with
-// cluster-replica-no-failover (clusterUpdateMyselfFlags).
-func (g *Membership) updateMyselfFlags() {
-	me := g.S.Myself
-	old := me.Flags
-	me.Flags &^= FlagNoFailover
-	if g.S.Opts.ReplicaNoFailover {
-		me.Flags |= FlagNoFailover
-	}
-	if me.Flags != old {
-		g.S.Do(TodoSaveConfig | TodoUpdateState)
 	}
 }
