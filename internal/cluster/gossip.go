@@ -27,7 +27,8 @@ package cluster
 // Promoted (myself became a master: stop replicating, keep the data),
 // PauseWritesUntil / UnpauseWrites (a master's write pause during a
 // manual failover). The election itself is failover.go, the manual
-// failover manual.go, replica migration migration.go.
+// failover manual.go, replica migration migration.go, PFAIL to FAIL and
+// back failure.go.
 
 import (
 	"fmt"
