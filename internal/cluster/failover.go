@@ -67,8 +67,9 @@ type election struct {
 	cantReason int   // the last reason logged by logCantFailover
 	cantLogAt  int64 // ms of that log (Redis's static lastlog_time)
 
-	// masterDownSince is when the link to our master went down (0 while
-	// it is up, or before the driver told us anything): data age.
+	// masterDown: the link to our master is down (MasterLink), since
+	// masterDownSince: the age of our data.
+	masterDown      bool
 	masterDownSince int64
 }
 
@@ -76,24 +77,25 @@ type election struct {
 // down (up false) or came back (up true). For a link that goes down, now
 // is the last time the master was heard from (Redis uses the last
 // interaction with a master whose link still looks connected, else the
-// time the link went down); a second "down" keeps the first time. The
-// election takes the time since then as the age of our data
+// time the link went down); a second "down" keeps the first time, and 0
+// says never (a replica that has not synced yet: Redis will not fail it
+// over). The election takes the time since then as the age of our data
 // (cluster-replica-validity-factor); a driver that never calls it makes
 // the data count as fresh.
 func (g *Membership) MasterLink(up bool, now int64) {
 	e := &g.S.el
 	switch {
 	case up:
-		e.masterDownSince = 0
-	case e.masterDownSince == 0:
-		e.masterDownSince = now
+		e.masterDown, e.masterDownSince = false, 0
+	case !e.masterDown:
+		e.masterDown, e.masterDownSince = true, now
 	}
 }
 
 // dataAge is how long, in ms, our data may lag the master's.
 func (g *Membership) dataAge(now int64) int64 {
-	if d := g.S.el.masterDownSince; d != 0 {
-		return now - d
+	if e := &g.S.el; e.masterDown {
+		return now - e.masterDownSince
 	}
 	return 0
 }
@@ -291,6 +293,7 @@ func (g *Membership) replaceMaster() {
 	}
 	s.SetNodeAsMaster(me)
 	s.todo &^= TodoReplicate
+	s.el.masterDown, s.el.masterDownSince = false, 0 // replicationUnsetMaster
 	for j := range len(s.Owner) {
 		if old.Slots.Has(j) {
 			s.DelSlot(j)

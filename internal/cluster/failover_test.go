@@ -215,3 +215,45 @@ func TestManualFailoverErrors(t *testing.T) {
 		t.Fatalf("master: %v", err)
 	}
 }
+
+func TestDataAge(t *testing.T) {
+	now := int64(1_000_000)
+	o := DefaultOptions()
+	// Allowed age past the node timeout (500): 10000 + 500 * 10.
+	limit := o.ReplPingPeriod + 500*o.ReplicaValidityFactor
+	for _, c := range []struct {
+		name     string
+		down     bool
+		since    int64
+		factor   int64
+		eligible bool
+	}{
+		{"link up", false, 0, 10, true},
+		{"down, young", true, now - 500 - limit, 10, true},
+		{"down, too old", true, now - 500 - limit - 1, 10, false},
+		{"never synced", true, 0, 10, false},
+		{"never synced, no check", true, 0, 0, true},
+	} {
+		g, s := replicaOfF(t)
+		s.Opts.ReplicaValidityFactor = c.factor
+		if c.down {
+			g.MasterLink(false, c.since)
+			g.MasterLink(false, now) // a second "down" keeps the first time
+		}
+		g.Tick(now)
+		drain(g)
+		if got := s.el.authTime != 0; got != c.eligible {
+			t.Errorf("%s: election scheduled %v, want %v", c.name, got, c.eligible)
+		}
+	}
+	// A manual failover skips the check.
+	g, s := replicaOfF(t)
+	g.MasterLink(false, 0)
+	if err := g.StartManualFailover(ManualForce, now); err != nil {
+		t.Fatal(err)
+	}
+	g.Tick(now)
+	if drain(g); s.el.authTime != now {
+		t.Fatalf("forced failover with old data: auth time %d", s.el.authTime)
+	}
+}

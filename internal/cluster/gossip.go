@@ -18,8 +18,9 @@ package cluster
 //  5. before each Tick and Step, sets Myself.ReplOffset: a replica's
 //     processed replication offset, a master's master_repl_offset
 //     (elections rank replicas by it; a manual failover waits on it);
-//  6. MasterLink(false, now) when a replica's link to its master goes
-//     down and MasterLink(true, now) when it is up again: the election
+//  6. MasterLink(false, t) when a replica's link to its master goes
+//     down (t: when the master was last heard from, 0 if never synced)
+//     and MasterLink(true, now) when it is up again: the election
 //     measures the age of the data from it;
 //  7. StartManualFailover for CLUSTER FAILOVER [FORCE|TAKEOVER].
 //
