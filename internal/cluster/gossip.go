@@ -14,7 +14,22 @@ package cluster
 //     connects or goes away;
 //  4. Drive (or Ready, then Advance) after each of those, and after a
 //     change made through the State, and carries out the Ready in the
-//     order its type documents: save nodes.conf before any message.
+//     order its type documents: save nodes.conf before any message;
+//  5. before each Tick and Step, sets Myself.ReplOffset: a replica's
+//     processed replication offset, a master's master_repl_offset
+//     (elections rank replicas by it; a manual failover waits on it);
+//  6. MasterLink(false, t) when a replica's link to its master goes
+//     down (t: when the master was last heard from, 0 if never synced)
+//     and MasterLink(true, now) when it is up again: the election
+//     measures the age of the data from it;
+//  7. StartManualFailover for CLUSTER FAILOVER [FORCE|TAKEOVER].
+//
+// Failover effects come out of Ready: Replicate (follow Myself.ReplicaOf),
+// Promoted (myself became a master: stop replicating, keep the data),
+// PauseWritesUntil / UnpauseWrites (a master's write pause during a
+// manual failover). The election itself is failover.go, the manual
+// failover manual.go, replica migration migration.go, PFAIL to FAIL and
+// back failure.go.
 
 import (
 	"fmt"
@@ -90,6 +105,10 @@ type Membership struct {
 	next, cur Ready
 	inflight  bool
 	iteration int
+	// handleManual and handleFailover ask for the manual failover and
+	// election checks before Step returns (clusterBeforeSleep's
+	// HANDLE_MANUALFAILOVER and HANDLE_FAILOVER).
+	handleManual, handleFailover bool
 }
 
 // Timing of Redis 7.0's cron.
@@ -235,6 +254,9 @@ func (g *Membership) header(t MsgType) *Msg {
 	if !s.OK() {
 		m.State = StateFail
 	}
+	if me.IsMaster() && s.mf.end != 0 {
+		m.MFlags[0] |= MFlagPaused
+	}
 	return m
 }
 
@@ -346,6 +368,7 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 			s.Do(TodoSaveConfig | TodoFsyncConfig)
 		}
 		sender.ReplOffset = m.Offset
+		g.pausedOffset(m, sender)
 	}
 	if sender != nil {
 		sender.DataReceived = now
@@ -361,7 +384,12 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 		g.stepPublish(m, sender)
 	case MsgFailoverAuthRequest:
 		g.stepAuthRequest(m, sender, now)
+	case MsgFailoverAuthAck:
+		g.stepAuthAck(m, sender, now)
+	case MsgMFStart:
+		g.stepMFStart(l, sender, now)
 	}
+	g.beforeSleep(now)
 }
 
 func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
@@ -516,28 +544,6 @@ func (g *Membership) updateRole(n *Node, m *Msg) {
 	}
 }
 
-// clearFailure lifts FAIL from a node we reach again
-// (clearNodeFailureIfNeeded).
-func (g *Membership) clearFailure(n *Node, now int64) {
-	s := g.S
-	slots := n.Slots.Count()
-	if !n.IsMaster() || slots == 0 {
-		what := "master without slots"
-		if !n.IsMaster() {
-			what = "replica"
-		}
-		g.logf("Clear FAIL state for node %s: %s is reachable again.", n.Name, what)
-		n.Flags &^= FlagFail
-		s.Do(TodoUpdateState | TodoSaveConfig)
-		return
-	}
-	if now-n.FailTime > s.Opts.NodeTimeout*FailUndoTimeMult {
-		g.logf("Clear FAIL state for node %s: is reachable again and nobody is serving its slots after some time.", n.Name)
-		n.Flags &^= FlagFail
-		s.Do(TodoUpdateState | TodoSaveConfig)
-	}
-}
-
 // epochCollision: two masters with one configEpoch; the one with the
 // smaller name takes a new epoch (clusterHandleConfigEpochCollision).
 func (g *Membership) epochCollision(sender *Node) {
@@ -613,31 +619,6 @@ func (g *Membership) banned(name string, now int64) bool {
 	return ok
 }
 
-// markFailing turns PFAIL into FAIL once enough masters agree and tells
-// everyone (markNodeAsFailingIfNeeded).
-func (g *Membership) markFailing(n *Node, now int64) {
-	s := g.S
-	if n.Flags&FlagPFail == 0 || n.Flags&FlagFail != 0 {
-		return
-	}
-	quorum := s.Size()/2 + 1
-	failures := s.FailureReports(n, now)
-	if s.Myself.IsMaster() {
-		failures++
-	}
-	if failures < quorum {
-		return
-	}
-	g.logf("Marking node %s as failing (quorum reached).", n.Name)
-	n.Flags &^= FlagPFail
-	n.Flags |= FlagFail
-	n.FailTime = now
-	m := g.header(MsgFail)
-	m.Fail = &Fail{About: n.Name}
-	g.broadcast(m)
-	s.Do(TodoUpdateState | TodoSaveConfig)
-}
-
 // pingExts applies the extensions; a missing hostname clears it.
 func (g *Membership) pingExts(m *Msg, sender *Node) {
 	host := ""
@@ -655,23 +636,6 @@ func (g *Membership) pingExts(m *Msg, sender *Node) {
 		sender.Hostname = host
 		g.S.Do(TodoSaveConfig)
 	}
-}
-
-func (g *Membership) stepFail(m *Msg, sender *Node, now int64) {
-	s := g.S
-	if sender == nil {
-		g.logf("Ignoring FAIL message from unknown node %s about %s", m.Sender, m.Fail.About)
-		return
-	}
-	n := s.Lookup(m.Fail.About)
-	if n == nil || n.Flags&(FlagFail|FlagMyself) != 0 {
-		return
-	}
-	g.logf("FAIL message received from %s about %s", sender.Name, n.Name)
-	n.Flags |= FlagFail
-	n.FailTime = now
-	n.Flags &^= FlagPFail
-	s.Do(TodoUpdateState | TodoSaveConfig)
 }
 
 func (g *Membership) stepUpdate(m *Msg, sender *Node) {
@@ -744,6 +708,14 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 		s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 		return
 	}
+	// Our master became a replica itself: follow its master, unless a
+	// takeover made that myself (then an operator must repair it).
+	if m := me.ReplicaOf; !me.IsMaster() && m != nil && m.ReplicaOf != nil && m.ReplicaOf != me {
+		g.logf("I'm a sub-replica! Reconfiguring myself as a replica of grandmaster %s", m.ReplicaOf.Name)
+		s.SetMaster(m.ReplicaOf)
+		s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
+		return
+	}
 	for _, j := range dirty {
 		g.logf("Deleting keys in dirty slot %d on node %s", j, me.Name)
 	}
@@ -760,6 +732,7 @@ func (g *Membership) Tick(now int64) {
 	s := g.S
 	g.iteration++
 	timeout := s.Opts.NodeTimeout
+	g.updateMyselfFlags()
 	handshakeTimeout := max(timeout, minHandshakeTimeout)
 	nodes := s.SortedNodes()
 
@@ -826,6 +799,11 @@ func (g *Membership) Tick(now int64) {
 			g.sendPing(n, 0, MsgPing, now)
 			continue
 		}
+		// A master in a manual failover pings the replica every tick.
+		if s.mf.end != 0 && s.Myself.IsMaster() && s.mf.replica == n && g.Linked(n) {
+			g.sendPing(n, 0, MsgPing, now)
+			continue
+		}
 		if n.PingSent == 0 {
 			continue
 		}
@@ -835,6 +813,14 @@ func (g *Membership) Tick(now int64) {
 			update = true
 		}
 	}
+
+	g.manualFailoverCheckTimeout(now)
+	if s.IsReplica() {
+		g.handleManualFailover(now)
+		g.handleReplicaFailover(now)
+		g.migrationCheck(now)
+	}
+	g.beforeSleep(now)
 	if update || !s.OK() {
 		s.Do(TodoUpdateState)
 	}

@@ -24,6 +24,13 @@ type memNode struct {
 	disk *vfs.MemFS
 	// published collects the PUBLISH messages delivered to the node.
 	published []Delivery
+	// dead: killed, it neither ticks nor talks until revived.
+	dead bool
+	// masterUp is what the node was last told of its master link;
+	// stalled keeps a replica's offset from following its master's.
+	masterUp, stalled bool
+	// paused is, on a master, until when client writes are paused.
+	paused int64
 }
 
 type memLink struct {
@@ -79,6 +86,9 @@ func newMemNet(t testing.TB, seed int64, n int, timeout int64) *memNet {
 }
 
 func (net *memNet) cutOff(a, b *memNode) bool {
+	if a.dead || b.dead {
+		return true
+	}
 	return net.cut[[2]string{a.ip, b.ip}] || net.cut[[2]string{b.ip, a.ip}]
 }
 
@@ -188,6 +198,12 @@ func (d memDriver) Apply(rd *Ready) {
 		x.m.S.UpdateState(net.now)
 	}
 	x.published = append(x.published, rd.Publishes...)
+	if rd.UnpauseWrites {
+		x.paused = 0
+	}
+	if rd.PauseWritesUntil != 0 {
+		x.paused = rd.PauseWritesUntil
+	}
 	for _, l := range rd.Logs {
 		if net.onLog != nil {
 			net.onLog(x, l)
@@ -235,10 +251,38 @@ func (net *memNet) run(ms int64) {
 	for end := net.now + ms; net.now < end; {
 		net.now += TickMs
 		for _, x := range net.nodes {
+			if x.dead {
+				continue
+			}
+			net.replication(x)
 			x.m.Tick(net.now)
 			net.flush(x)
 		}
 		net.deliver()
+	}
+}
+
+// replication plays the replication link of node x before its Tick: a
+// replica reaches its master when both are alive and not cut apart; it
+// tells the core when that changes (MasterLink) and, unless stalled,
+// has processed all of the master's offset.
+func (net *memNet) replication(x *memNode) {
+	me := x.m.S.Myself
+	var master *memNode
+	if me.Flags&FlagSlave != 0 && me.ReplicaOf != nil {
+		for _, y := range net.nodes {
+			if y.m.S.Myself.Name == me.ReplicaOf.Name {
+				master = y
+			}
+		}
+	}
+	up := master != nil && !net.cutOff(x, master)
+	if up != x.masterUp {
+		x.masterUp = up
+		x.m.MasterLink(up, net.now)
+	}
+	if up && !x.stalled {
+		me.ReplOffset = master.m.S.Myself.ReplOffset
 	}
 }
 
@@ -350,6 +394,7 @@ func (net *memNet) restart(i int, powerLoss bool) {
 	st := StateFromConf(conf, x.m.S.Opts, net.now)
 	x.m = NewMembership(st, rand.New(rand.NewSource(net.seed+net.now+int64(i))))
 	x.out = map[string]*memLink{}
+	x.masterUp, x.paused = false, 0
 	for _, l := range net.links {
 		if l.from == x || l.to == x {
 			l.closed = true

@@ -15,7 +15,9 @@ package cluster
 //  3. send Out: the messages, and the links to open, close or rename;
 //  4. apply the rest: recompute cluster_state (UpdateState), delete the
 //     keys of DirtySlots, deliver Publishes, start replicating
-//     (Replicate), write Logs;
+//     (Replicate) or stop it as a new master (Promoted), pause or
+//     unpause client writes (PauseWritesUntil, UnpauseWrites), write
+//     Logs;
 //  5. call Membership.Advance.
 //
 // A message must never leave before the state it reflects is durable:
@@ -35,8 +37,30 @@ type Ready struct {
 	Out []Out
 	// UpdateState: cluster_state must be recomputed (State.UpdateState).
 	UpdateState bool
-	// Replicate: myself became a replica of Myself.ReplicaOf.
+	// Replicate: myself became a replica of Myself.ReplicaOf, or
+	// switched to that master (a failover elsewhere, an UPDATE that took
+	// our slots, replica migration, CLUSTER REPLICATE): replicate from
+	// it (REPLICAOF ip port), dropping what it does not have. It
+	// also ends a write pause of a manual failover (UnpauseWrites comes
+	// with it when one was on).
 	Replicate bool
+	// Promoted: myself, a replica, became a master by a failover
+	// (automatic, CLUSTER FAILOVER [FORCE|TAKEOVER]): stop replicating
+	// and keep the data, as REPLICAOF NO ONE does (a new replication ID,
+	// the old one kept as the second so the siblings can PSYNC). Never
+	// set together with Replicate.
+	Promoted bool
+	// PauseWritesUntil, when non-zero, is the Unix ms until which client
+	// writes must be paused (CLIENT PAUSE WRITE; replicas keep reading
+	// the stream): a replica asked us, its master, for a manual failover.
+	// It replaces an earlier such pause. Meanwhile the core sends the
+	// replica our offset (Myself.ReplOffset, master_repl_offset), so the
+	// driver must keep that current.
+	PauseWritesUntil int64
+	// UnpauseWrites: the manual failover that paused writes ended (done,
+	// timed out, or we became a replica): lift that pause now. Never set
+	// together with PauseWritesUntil.
+	UnpauseWrites bool
 	// DirtySlots are slots this node served and lost to a newer
 	// configuration: their keys must be deleted (clusterUpdateSlotsConfigWith).
 	DirtySlots []int
@@ -65,7 +89,7 @@ const maxDriveRounds = 64
 // HasReady reports whether a Ready is waiting.
 func (g *Membership) HasReady() bool {
 	n := &g.next
-	return g.inflight || g.S.todo != 0 || len(n.Out) > 0 || len(n.Logs) > 0 ||
+	return g.inflight || g.S.todo != 0 || g.S.pauseUntil != 0 || len(n.Out) > 0 || len(n.Logs) > 0 ||
 		len(n.DirtySlots) > 0 || len(n.Publishes) > 0
 }
 
@@ -89,6 +113,9 @@ func (g *Membership) Ready() Ready {
 	}
 	rd.UpdateState = t&TodoUpdateState != 0
 	rd.Replicate = t&TodoReplicate != 0
+	rd.Promoted = t&TodoPromoted != 0
+	rd.UnpauseWrites = t&TodoUnpauseWrites != 0
+	rd.PauseWritesUntil, g.S.pauseUntil = g.S.pauseUntil, 0
 	g.cur, g.inflight = rd, true
 	return rd
 }

@@ -16,12 +16,19 @@ func (sc *scenario) addNodes(d *datadriven.TestData) error {
 	timeout, seed := int64(2000), int64(1)
 	d.MaybeScanArgs(sc.t, "timeout", &timeout)
 	d.MaybeScanArgs(sc.t, "seed", &seed)
+	fast, validity, barrier := true, int64(10), 1
+	d.MaybeScanArgs(sc.t, "fast", &fast)
+	d.MaybeScanArgs(sc.t, "validity", &validity)
+	d.MaybeScanArgs(sc.t, "barrier", &barrier)
 	if n < 1 || n > 9 {
 		return fmt.Errorf("1 to 9 nodes, not %d", n)
 	}
 	net := newMemNet(sc.t, seed, n, timeout)
 	for i, x := range net.nodes {
 		x.m.S.Rename(x.m.S.Myself, nodeName(i))
+		o := &x.m.S.Opts
+		o.FastFailover, o.ReplicaValidityFactor, o.MigrationBarrier = fast, validity, barrier
+		o.ReplicaNoFailover = d.HasArg("nofailover")
 	}
 	net.wrap = func(x *memNode, d Driver) Driver { return traceDriver{d, sc, x} }
 	sc.net, sc.start = net, net.now
@@ -149,4 +156,87 @@ func (sc *scenario) diskVars(d *datadriven.TestData) error {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	sc.printf("%s\n", lines[len(lines)-1])
 	return nil
+}
+
+// nodeList returns the nodes of a comma-separated list argument.
+func (sc *scenario) nodeList(d *datadriven.TestData, arg string) ([]*memNode, error) {
+	var out []*memNode
+	for _, f := range strings.Split(arg, ",") {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 1 || i > len(sc.net.nodes) {
+			return nil, fmt.Errorf("bad node %q", f)
+		}
+		out = append(out, sc.net.nodes[i-1])
+	}
+	return out, nil
+}
+
+// partition: partition <i>,<j>... <k>,<l>... [...]: every node of one
+// group is cut from every node of the others.
+func (sc *scenario) partition(d *datadriven.TestData) error {
+	var groups [][]*memNode
+	for _, a := range d.CmdArgs {
+		arg := a.Key
+		if len(a.Vals) > 0 {
+			arg += "," + strings.Join(a.Vals, ",")
+		}
+		g, err := sc.nodeList(d, arg)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, g)
+	}
+	for i, g := range groups {
+		for _, h := range groups[i+1:] {
+			for _, x := range g {
+				for _, y := range h {
+					sc.net.cut[[2]string{x.ip, y.ip}] = true
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// kill: kill <i>.
+func (sc *scenario) kill(d *datadriven.TestData) error {
+	sc.net.nodes[sc.nodeArg(d, 0)].dead = true
+	return nil
+}
+
+// revive: revive <i>: the killed node starts again from its nodes.conf.
+func (sc *scenario) revive(d *datadriven.TestData) error {
+	i := sc.nodeArg(d, 0)
+	sc.net.restart(i, false)
+	sc.net.nodes[i].dead = false
+	return nil
+}
+
+// setOffset: set-offset <i> <offset>.
+func (sc *scenario) setOffset(d *datadriven.TestData) error {
+	sc.net.st(sc.nodeArg(d, 0)).Myself.ReplOffset = uint64(sc.intArg(d, 1))
+	return nil
+}
+
+// stall: stall <i> / unstall <i>.
+func (sc *scenario) stall(d *datadriven.TestData) error {
+	sc.net.nodes[sc.nodeArg(d, 0)].stalled = d.Cmd == "stall"
+	return nil
+}
+
+// manualFailover: manual-failover <i> [force|takeover].
+func (sc *scenario) manualFailover(d *datadriven.TestData) error {
+	i := sc.nodeArg(d, 0)
+	mode := ManualDefault
+	switch {
+	case d.HasArg("force"):
+		mode = ManualForce
+	case d.HasArg("takeover"):
+		mode = ManualTakeover
+	}
+	x := sc.net.nodes[i]
+	err := x.m.StartManualFailover(mode, sc.net.now)
+	sc.net.flush(x)
+	sc.net.deliver()
+	return err
 }

@@ -6,13 +6,21 @@ package cluster
 // regenerates the expected output. Directives (handlers in
 // scenario_handlers_test.go; nodes are numbered from 1):
 //
-//	add-nodes <n> [timeout=<ms>] [seed=<n>]   a network of n nodes, node i named "iii...i"
+//	add-nodes <n> [timeout=<ms>] [seed=<n>] [fast=<bool>] [nofailover] [validity=<n>] [barrier=<n>]
+//	                                          a network of n nodes, node i named "iii...i"
+//	                                          (FastFailover, ReplicaNoFailover,
+//	                                          ReplicaValidityFactor, MigrationBarrier)
 //	meet <i> <j>                              node i meets node j (CLUSTER MEET)
 //	run [ms=<n>]                              advance the clock in ticks, delivering everything
 //	deliver                                   deliver what is queued, no tick
 //	addslots <i> <a>-<b>...                   CLUSTER ADDSLOTSRANGE on node i
 //	replicate <i> <j>                         node i becomes a replica of node j
 //	isolate <i> / heal [<i>]                  cut node i from every other node / heal
+//	partition <i>,<j>... <k>,<l>...           cut every node of one group from every node of another
+//	kill <i> / revive <i>                     node i stops (no tick, no traffic) / restarts from nodes.conf
+//	set-offset <i> <off>                      node i's replication offset (Myself.ReplOffset)
+//	stall <i> / unstall <i>                   replica i stops / resumes following its master's offset
+//	manual-failover <i> [force|takeover]      CLUSTER FAILOVER on node i
 //	request-votes <i> <epoch>                 replica i asks every other node for its vote
 //	restart <i> [powerloss]                   crash node i, start it from its nodes.conf
 //	cluster-nodes <i>                         CLUSTER NODES of node i
@@ -22,7 +30,12 @@ package cluster
 // What happens is printed as it happens: "t=<ms> n<i>: <log line>",
 // "n<i> save nodes.conf (fsync)" for each fsynced save, and
 // "n<i> -> n<j> <type> epoch <e>" for each message that is not a PING,
-// PONG or MEET, in the order the driver carries them out.
+// PONG or MEET, in the order the driver carries them out; and the
+// effects the driver applies, as "t=<ms> n<i> <effect>": "replicate
+// n<j>", "promoted", "pause writes for <ms> ms", "unpause writes",
+// "cluster_state <ok|fail>". The replication link is played by the
+// network: a replica alive and not cut from its master has it up
+// (MasterLink) and, unless stalled, its master's offset.
 
 import (
 	"fmt"
@@ -64,6 +77,14 @@ var directives = map[string]directive{
 	"cluster-nodes": (*scenario).clusterNodes,
 	"epochs":        (*scenario).epochs,
 	"disk-vars":     (*scenario).diskVars,
+
+	"partition":       (*scenario).partition,
+	"kill":            (*scenario).kill,
+	"revive":          (*scenario).revive,
+	"set-offset":      (*scenario).setOffset,
+	"stall":           (*scenario).stall,
+	"unstall":         (*scenario).stall,
+	"manual-failover": (*scenario).manualFailover,
 }
 
 // handle runs one directive and returns what it printed.
@@ -167,8 +188,30 @@ func (d traceDriver) Send(out []Out) {
 }
 
 func (d traceDriver) Apply(rd *Ready) {
+	i, t := d.sc.index(d.x), d.sc.net.now-d.sc.start
 	for _, l := range rd.Logs {
-		d.sc.printf("t=%d n%d: %s\n", d.sc.net.now-d.sc.start, d.sc.index(d.x), l)
+		d.sc.printf("t=%d n%d: %s\n", t, i, l)
 	}
+	s := d.x.m.S
+	if rd.Replicate {
+		d.sc.printf("t=%d n%d replicate %s\n", t, i, s.Myself.ReplicaOf.Name)
+	}
+	if rd.Promoted {
+		d.sc.printf("t=%d n%d promoted\n", t, i)
+	}
+	if rd.PauseWritesUntil != 0 {
+		d.sc.printf("t=%d n%d pause writes for %d ms\n", t, i, rd.PauseWritesUntil-d.sc.net.now)
+	}
+	if rd.UnpauseWrites {
+		d.sc.printf("t=%d n%d unpause writes\n", t, i)
+	}
+	was := s.OK()
 	d.Driver.Apply(rd)
+	if s.OK() != was {
+		state := "fail"
+		if s.OK() {
+			state = "ok"
+		}
+		d.sc.printf("t=%d n%d cluster_state %s\n", t, i, state)
+	}
 }

@@ -47,6 +47,8 @@ const (
 	TodoUpdateState                    // recompute cluster_state (UpdateState)
 	TodoBroadcastPong                  // tell every node our new config at once (Ready sends the PONGs)
 	TodoReplicate                      // myself became a replica: start replicating Myself.ReplicaOf
+	TodoPromoted                       // myself became a master by failover: stop replicating, keep the data
+	TodoUnpauseWrites                  // the manual failover that paused client writes is over
 )
 
 // Options are the settings of cluster-* directives the state depends on.
@@ -61,12 +63,31 @@ type Options struct {
 	PreferredEndpoint string
 	// WritableDelay overrides the WritableDelay constant when > 0 (tests).
 	WritableDelay int64
+	// ReplicaValidityFactor is cluster-replica-validity-factor: a replica
+	// whose data is older than ReplPingPeriod + NodeTimeout * this (past
+	// the node timeout) does not fail over; 0 disables the check.
+	ReplicaValidityFactor int64
+	// ReplPingPeriod is repl-ping-replica-period in ms (the validity
+	// check adds it).
+	ReplPingPeriod int64
+	// ReplicaNoFailover is cluster-replica-no-failover: never start an
+	// automatic failover (a manual one still runs).
+	ReplicaNoFailover bool
+	// MigrationBarrier is cluster-migration-barrier: a replica migrates
+	// to an orphaned master only if its master keeps more than this many
+	// working replicas.
+	MigrationBarrier int
+	// FastFailover is redgo's election timing (failover.go): a shorter
+	// delay, none random for the best replica, and the election check
+	// run as soon as the master is FAIL. False gives Redis 7.0's timing.
+	FastFailover bool
 }
 
 // DefaultOptions are Redis's defaults.
 func DefaultOptions() Options {
 	return Options{NodeTimeout: 15000, RequireFullCoverage: true, AllowReplicaMigration: true,
-		AllowPubsubShardDown: true, PreferredEndpoint: "ip"}
+		AllowPubsubShardDown: true, PreferredEndpoint: "ip", ReplicaValidityFactor: 10,
+		ReplPingPeriod: 10000, MigrationBarrier: 1, FastFailover: true}
 }
 
 // State is the cluster as this node sees it.
@@ -100,6 +121,10 @@ type State struct {
 	firstUpdate int64 // ms of the first UpdateState
 	updated     bool  // UpdateState ran at least once
 	minorityAt  int64 // ms when we last saw ourselves in a minority
+
+	el         election       // the replica's election (failover.go)
+	mf         manualFailover // CLUSTER FAILOVER, either side (manual.go)
+	pauseUntil int64          // a write pause for the next Ready (manual.go)
 }
 
 // NewState returns the state of a fresh node named name: a master that
@@ -482,7 +507,8 @@ func (s *State) SetSlotNode(j int, name string, keys int) error {
 }
 
 // SetMaster makes myself a replica of n (clusterSetMaster). The driver
-// starts replication on Ready.Replicate.
+// starts replication on Ready.Replicate. A manual failover in progress
+// ends.
 func (s *State) SetMaster(n *Node) {
 	me := s.Myself
 	if me.IsMaster() {
@@ -494,7 +520,9 @@ func (s *State) SetMaster(n *Node) {
 	}
 	me.ReplicaOf = n
 	AddReplica(n, me)
+	s.todo &^= TodoPromoted
 	s.Do(TodoReplicate)
+	s.resetManualFailover()
 }
 
 // SetNodeAsMaster turns n into a master (clusterSetNodeAsMaster).
