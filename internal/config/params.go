@@ -158,6 +158,9 @@ var Params = []Param{
 	i("cluster-port", "0", 0, 65535, false),
 	alias(i("cluster-replica-validity-factor", "10", 0, maxInt, true), "cluster-slave-validity-factor"),
 	i("cluster-migration-barrier", "1", 0, maxInt, true),
+	// redgo's own: a replica's election starts as soon as it learns of its
+	// master's FAIL, with a shorter delay (docs/replication.md).
+	b("cluster-fast-failover", "yes", true),
 	b("cluster-allow-replica-migration", "yes", true),
 	b("cluster-require-full-coverage", "yes", true),
 	alias(b("cluster-replica-no-failover", "no", true), "cluster-slave-no-failover"),

@@ -316,6 +316,9 @@ type MasterInfo struct {
 	Port  int
 	State State
 	Link  LinkInfo
+	// DownSince is when the link went down (Unix ms; repl_down_since), 0
+	// if it was never up.
+	DownSince int64
 }
 
 // Following returns our master link's state; ok false on a master.
@@ -326,7 +329,7 @@ func (n *Node) Following() (MasterInfo, bool) {
 	if f == nil {
 		return MasterInfo{}, false
 	}
-	return MasterInfo{Host: f.host, Port: f.port, State: f.r.State(), Link: f.r.Info(nowMs())}, true
+	return MasterInfo{Host: f.host, Port: f.port, State: f.r.State(), Link: f.r.Info(nowMs()), DownSince: f.r.DownSince()}, true
 }
 
 // BacklogInfo returns the backlog's state; ok false when there is none.

@@ -140,6 +140,11 @@ func (cm *clusterMode) options() cluster.Options {
 		AllowPubsubShardDown:  cfg.Bool("cluster-allow-pubsubshard-when-down"),
 		PreferredEndpoint:     cfg.Get("cluster-preferred-endpoint-type"),
 		WritableDelay:         clusterWritableDelay,
+		ReplicaValidityFactor: cfg.Int("cluster-replica-validity-factor"),
+		ReplPingPeriod:        cfg.Int("repl-ping-replica-period") * 1000,
+		ReplicaNoFailover:     cfg.Bool("cluster-replica-no-failover"),
+		MigrationBarrier:      int(cfg.Int("cluster-migration-barrier")),
+		FastFailover:          cfg.Bool("cluster-fast-failover"),
 	}
 }
 
@@ -268,6 +273,16 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	if rd.Replicate {
 		cm.replicateLocked()
 	}
+	if rd.Promoted {
+		cm.s.repl.NoOne() // keep the data, continue the history as a master
+	}
+	if rd.PauseWritesUntil != 0 {
+		cm.s.pause.unpause()
+		cm.s.pause.set(time.UnixMilli(rd.PauseWritesUntil), false)
+	}
+	if rd.UnpauseWrites {
+		cm.s.pause.unpause()
+	}
 	if dirty := rd.DirtySlots; len(dirty) > 0 {
 		// Shard locks are never taken under cm.mu.
 		cm.s.goTracked(func() { cm.s.delSlotsKeys(dirty) })
@@ -289,6 +304,33 @@ func (cm *clusterMode) replicateLocked() {
 	}
 	cfg := cm.s.Cfg
 	cm.s.repl.ReplicaOf(m.IP, m.Port, cfg.Get("masterauth"), cfg.Get("masteruser"))
+}
+
+// syncReplicationLocked makes replication follow the master the cluster
+// names, and tells the cluster core what replication knows:
+// our offset (PINGs carry it; replicas are ranked by it, a manual
+// failover waits for it) and, on a replica, whether the master link is up
+// and since when it is down (the data age of an election).
+func (cm *clusterMode) syncReplicationLocked() {
+	cm.st.Myself.ReplOffset = uint64(cm.s.repl.Offset())
+	if !cm.st.IsReplica() {
+		return
+	}
+	mi, ok := cm.s.repl.Following()
+	if m := cm.st.Myself.ReplicaOf; m != nil && m.IP != "" && m.Port != 0 && (!ok || mi.Host != m.IP || mi.Port != m.Port) {
+		// A replica by nodes.conf at start, or its master's address
+		// changed: follow it (clusterCron's replicationSetMaster).
+		cm.replicateLocked()
+		return
+	}
+	if !ok {
+		return
+	}
+	if mi.Link.Up {
+		cm.m.MasterLink(true, time.Now().UnixMilli())
+	} else {
+		cm.m.MasterLink(false, mi.DownSince)
+	}
 }
 
 // updateStateLocked recomputes cluster_state and logs a change.
@@ -319,8 +361,7 @@ func (cm *clusterMode) cron() {
 		case <-t.C:
 		}
 		cm.mu.Lock()
-		// The offset our PINGs carry: replicas are ranked by it.
-		cm.st.Myself.ReplOffset = uint64(cm.s.repl.Offset())
+		cm.syncReplicationLocked()
 		if !cm.st.OK() {
 			cm.st.Do(cluster.TodoUpdateState)
 			cm.commitLocked()
@@ -455,6 +496,10 @@ func (cm *clusterMode) hookConfig() {
 	cfg.OnSet("cluster-allow-reads-when-down", update(func(v string) { cm.st.Opts.AllowReadsWhenDown = yes(v) }))
 	cfg.OnSet("cluster-allow-pubsubshard-when-down", update(func(v string) { cm.st.Opts.AllowPubsubShardDown = yes(v) }))
 	cfg.OnSet("cluster-preferred-endpoint-type", update(func(v string) { cm.st.Opts.PreferredEndpoint = v }))
+	cfg.OnSet("cluster-replica-validity-factor", update(func(v string) { cm.st.Opts.ReplicaValidityFactor = int64(num(v)) }))
+	cfg.OnSet("repl-ping-replica-period", update(func(v string) { cm.st.Opts.ReplPingPeriod = int64(num(v)) * 1000 }))
+	cfg.OnSet("cluster-migration-barrier", update(func(v string) { cm.st.Opts.MigrationBarrier = num(v) }))
+	cfg.OnSet("cluster-fast-failover", update(func(v string) { cm.st.Opts.FastFailover = yes(v) }))
 	cfg.OnSet("cluster-announce-ip", update(func(v string) {
 		me().IP = v // "" until the bus learns our address again, as Redis
 		cm.m.AnnounceIP = v

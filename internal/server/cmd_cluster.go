@@ -596,8 +596,6 @@ func cmdClusterReplicas(c *commands.Ctx) {
 	})
 }
 
-const errNoBus = "ERR the cluster bus is not implemented yet in this node"
-
 func cmdClusterMeet(c *commands.Ctx) {
 	if len(c.Args) > 5 {
 		syntaxErr(c)
@@ -667,27 +665,24 @@ func cmdClusterFailover(c *commands.Ctx) {
 		syntaxErr(c)
 		return
 	}
-	force := false
+	mode := cluster.ManualDefault
 	if len(c.Args) == 3 {
 		switch strings.ToLower(string(c.Args[2])) {
-		case "force", "takeover":
-			force = true
+		case "force":
+			mode = cluster.ManualForce
+		case "takeover":
+			mode = cluster.ManualTakeover
 		default:
 			c.Error(commands.ErrSyntax)
 			return
 		}
 	}
-	withState(c, func(_ *clusterMode, st *cluster.State) {
-		me := st.Myself
-		switch {
-		case me.IsMaster():
-			c.Error("ERR You should send CLUSTER FAILOVER to a replica")
-		case me.ReplicaOf == nil:
-			c.Error("ERR I'm a replica but my master is unknown to me")
-		case !force && (me.ReplicaOf.Flags&cluster.FlagFail != 0 || !me.ReplicaOf.Linked):
-			c.Error("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE")
-		default:
-			c.Error(errNoBus)
+	withState(c, func(cm *clusterMode, _ *cluster.State) {
+		cm.syncReplicationLocked()
+		if err := cm.m.StartManualFailover(mode, time.Now().UnixMilli()); err != nil {
+			c.Error(err.Error())
+			return
 		}
+		c.W.OK()
 	})
 }
