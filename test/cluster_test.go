@@ -75,7 +75,7 @@ func startClusterNode(t *testing.T, port int, redis bool, dir ...string) *cluste
 	}
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", d,
 		"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3000",
-		"--appendonly", "yes", "--logfile", "log"}
+		"--appendonly", "yes", "--logfile", "log", "--repl-diskless-sync-delay", "0"}
 	var cmd *exec.Cmd
 	if redis {
 		cmd = exec.Command(need(t, "redis-server"), args...)
@@ -114,6 +114,16 @@ func (n *clusterNode) stop() {
 		n.cmd.Process.Kill()
 		<-n.done
 	}
+}
+
+// readLog returns the node's log file.
+func readLog(t *testing.T, n *clusterNode) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(n.dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func tail(s string, n int) string {
@@ -156,13 +166,16 @@ func infoValue(info, name string) string {
 
 // createCluster joins ports with redis-cli --cluster create and waits
 // for cluster_state:ok on every node.
-func createCluster(t *testing.T, ports []int) {
+func createCluster(t *testing.T, ports []int) { createClusterReplicas(t, ports, 0) }
+
+// createClusterReplicas is createCluster with --cluster-replicas r.
+func createClusterReplicas(t *testing.T, ports []int, r int) {
 	t.Helper()
 	args := []string{"--cluster", "create"}
 	for _, p := range ports {
 		args = append(args, fmt.Sprintf("127.0.0.1:%d", p))
 	}
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(r), "--cluster-yes")
 	out, err := redisCli(t, 90*time.Second, args...)
 	if err != nil || !strings.Contains(out, "[OK] All 16384 slots covered") {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)

@@ -254,7 +254,7 @@ func (g *Membership) header(t MsgType) *Msg {
 	if !s.OK() {
 		m.State = StateFail
 	}
-	if me.IsMaster() && s.mf.end != 0 {
+	if me.IsMaster() && s.mf.end != 0 && s.mf.paused {
 		m.MFlags[0] |= MFlagPaused
 	}
 	return m

@@ -38,6 +38,10 @@ type manualFailover struct {
 	end      int64 // ms when it is abandoned; 0: none in progress
 	canStart bool  // replica: the election may start
 	replica  *Node // master: the replica that asked (mf_slave)
+	// paused: master, the driver reported the write pause in force
+	// (WritesPaused): only then do our PINGs carry MFlagPaused and an
+	// offset the replica may wait for.
+	paused bool
 	// offset is, on the replica, the master's offset once it paused.
 	offset    uint64
 	offsetSet bool
@@ -102,7 +106,24 @@ func (g *Membership) stepMFStart(l Link, sender *Node, now int64) {
 	s.todo &^= TodoUnpauseWrites
 	s.pauseUntil = now + MFTimeout*mfPauseMult
 	g.logf(logMFRequested, sender.Name)
-	g.sendPing(nil, l.ID, MsgPing, now)
+}
+
+// WritesPaused is the driver's answer to Ready.PauseWritesUntil: client
+// writes are paused and none is still in flight, so Myself.ReplOffset
+// (which the driver set just before) is final until the pause ends. Only
+// now does the master tell its replica the offset to reach (a PING with
+// MFlagPaused): Redis pauses inside its single-threaded event loop and
+// can send it at once; a server whose writes run in parallel must first
+// let the writes already past the pause check finish.
+func (g *Membership) WritesPaused(now int64) {
+	s := g.S
+	if s.mf.end == 0 || s.mf.replica == nil || !s.Myself.IsMaster() {
+		return
+	}
+	s.mf.paused = true
+	if g.Linked(s.mf.replica) {
+		g.sendPing(s.mf.replica, 0, MsgPing, now)
+	}
 }
 
 // pausedOffset records the offset a paused master sends during our

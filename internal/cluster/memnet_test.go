@@ -203,6 +203,7 @@ func (d memDriver) Apply(rd *Ready) {
 	}
 	if rd.PauseWritesUntil != 0 {
 		x.paused = rd.PauseWritesUntil
+		x.m.WritesPaused(net.now) // nothing in flight on a test node
 	}
 	for _, l := range rd.Logs {
 		if net.onLog != nil {

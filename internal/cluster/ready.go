@@ -53,9 +53,10 @@ type Ready struct {
 	// PauseWritesUntil, when non-zero, is the Unix ms until which client
 	// writes must be paused (CLIENT PAUSE WRITE; replicas keep reading
 	// the stream): a replica asked us, its master, for a manual failover.
-	// It replaces an earlier such pause. Meanwhile the core sends the
-	// replica our offset (Myself.ReplOffset, master_repl_offset), so the
-	// driver must keep that current.
+	// It replaces an earlier such pause. Once no write is in flight any
+	// more, the driver sets Myself.ReplOffset (master_repl_offset) and
+	// calls Membership.WritesPaused: the core then sends the replica that
+	// offset to reach.
 	PauseWritesUntil int64
 	// UnpauseWrites: the manual failover that paused writes ended (done,
 	// timed out, or we became a replica): lift that pause now. Never set

@@ -71,6 +71,11 @@ type Held struct {
 //     failures, error counts, the slow log); replyStart is the offset in
 //     Ctx.W.Buf where the command's reply starts.
 //
+// Retry is Admit's answer for a command that must not run now and that
+// the caller will run again (client writes were paused after the
+// caller's own pause check): Run writes no reply and keeps no statistics.
+const Retry = "\x00retry"
+
 // A nil Host runs the bare command: no routing, no propagation, no
 // statistics, a command that would block replies as if it timed out.
 type Host interface {
@@ -121,7 +126,9 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 		unlock(c.KS, held)
 	}
 	if refused != "" { // not run: no statistics but the host's own
-		c.W.Error(refused)
+		if refused != Retry {
+			c.W.Error(refused)
+		}
 		return nil
 	}
 	if h != nil {

@@ -53,6 +53,7 @@ type Client struct {
 
 	retryDeadline int64 // deadline kept when a blocked command is retried
 	inExec        bool  // EXEC is running the queued commands
+	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write

@@ -279,6 +279,7 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	if rd.PauseWritesUntil != 0 {
 		cm.s.pause.unpause()
 		cm.s.pause.set(time.UnixMilli(rd.PauseWritesUntil), false)
+		cm.s.goTracked(cm.writesPaused)
 	}
 	if rd.UnpauseWrites {
 		cm.s.pause.unpause()
@@ -304,6 +305,21 @@ func (cm *clusterMode) replicateLocked() {
 	}
 	cfg := cm.s.Cfg
 	cm.s.repl.ReplicaOf(m.IP, m.Port, cfg.Get("masterauth"), cfg.Get("masteruser"))
+}
+
+// writesPaused waits until no write that passed the pause check before
+// the pause is still running (each holds its shard lock until it has fed
+// the stream; later ones find the pause in Admit), then tells the core
+// our offset is final for the manual failover. Shard locks are never
+// taken under cm.mu, so this runs on its own goroutine.
+func (cm *clusterMode) writesPaused() {
+	cm.s.KS.LockAll()
+	cm.s.KS.UnlockAll()
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	cm.syncReplicationLocked()
+	cm.m.WritesPaused(time.Now().UnixMilli())
+	cm.commitLocked()
 }
 
 // syncReplicationLocked makes replication follow the master the cluster

@@ -24,8 +24,18 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 	ctx := &c.ctx
 	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}
 	c.replyStart = len(c.w.Buf)
-	if wait := commands.Run(ctx, commands.LockHere, commands.Propagate, c, commands.Held{}); wait != nil {
-		wait()
+	for {
+		c.pausedRetry = false
+		wait := commands.Run(ctx, commands.LockHere, commands.Propagate, c, commands.Held{})
+		if !c.pausedRetry {
+			if wait != nil {
+				wait()
+			}
+			return
+		}
+		// Writes were paused between our pause check and our locks.
+		s.pause.wait(cmd, c)
+		*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}
 	}
 }
 
@@ -56,6 +66,12 @@ func (s *Server) newPseudoClient() *Client {
 // execute and the lock, or a slot that moved meanwhile, is redirected
 // instead of served. Commands of a transaction were admitted with EXEC.
 func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
+	if s := c.srv; !c.inExec && c != s.masterClient && s.pause.holds(ctx.Cmd) {
+		// A pause that began after dispatch's check (a manual failover's
+		// must stop every write that has not fed the stream yet).
+		c.pausedRetry = true
+		return commands.Retry
+	}
 	if c.srv.cluster == nil || c.inExec || len(pos) == 0 || c == c.srv.masterClient {
 		return ""
 	}

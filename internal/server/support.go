@@ -65,6 +65,22 @@ func (p *pauseState) unpause() {
 	}
 }
 
+// appliesLocked reports whether the pause holds cmd back (p.mu held).
+func (p *pauseState) appliesLocked(cmd *commands.Command) bool {
+	return p.all || cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate) ||
+		cmd.Name == "publish" || cmd.Name == "spublish"
+}
+
+// holds reports whether a pause in force holds cmd back.
+func (p *pauseState) holds(cmd *commands.Command) bool {
+	if !p.on.Load() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.on.Load() && p.appliesLocked(cmd)
+}
+
 // wait blocks the calling client while the pause applies to cmd.
 func (p *pauseState) wait(cmd *commands.Command, c *Client) {
 	for {
@@ -73,9 +89,7 @@ func (p *pauseState) wait(cmd *commands.Command, c *Client) {
 			p.mu.Unlock()
 			return
 		}
-		applies := p.all || cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate) ||
-			cmd.Name == "publish" || cmd.Name == "spublish"
-		if !applies {
+		if !p.appliesLocked(cmd) {
 			p.mu.Unlock()
 			return
 		}

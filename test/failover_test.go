@@ -1,0 +1,340 @@
+package test
+
+// High availability as the cluster tutorial shows it, on redgo processes:
+// 3 masters + 3 replicas created by redis-cli --cluster create
+// --cluster-replicas 1, a counter workload, a master killed with kill -9,
+// its replica promoted, the killed node back as a replica; and a manual
+// failover (CLUSTER FAILOVER) under writes.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// haCluster starts six redgo nodes and makes them 3 masters + 3 replicas
+// with the real redis-cli; it returns the nodes by port.
+func haCluster(t *testing.T) ([]int, map[int]*clusterNode) {
+	t.Helper()
+	need(t, "redis-cli")
+	ports := busPorts(t, 6, false)
+	nodes := map[int]*clusterNode{}
+	for _, p := range ports {
+		nodes[p] = startClusterNode(t, p, false)
+	}
+	createClusterReplicas(t, ports, 1)
+	eventually(t, 30*time.Second, func() error {
+		for _, p := range ports {
+			info := cli(t, p, "INFO replication\n")
+			if infoValue(info, "role") == "slave" && infoValue(info, "master_link_status") != "up" {
+				return fmt.Errorf("replica %d not in sync", p)
+			}
+			ms, reps := roles(t, p)
+			if len(ms) != 3 || len(reps) != 3 {
+				return fmt.Errorf("node %d sees masters %v, replicas %v", p, ms, reps)
+			}
+		}
+		return nil
+	})
+	return ports, nodes
+}
+
+// roles returns, from one node's CLUSTER NODES, the ports of the masters
+// serving slots and, for each master port, its replicas' ports.
+func roles(t *testing.T, port int) (masters []int, replicasOf map[int][]int) {
+	t.Helper()
+	out := cli(t, port, "CLUSTER NODES\n")
+	byID := map[string]int{}
+	type line struct {
+		port             int
+		flags, master    string
+		slots            bool
+		failed, isMaster bool
+	}
+	var lines []line
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 {
+			continue
+		}
+		addr := f[1][:strings.IndexByte(f[1], '@')]
+		p, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+		byID[f[0]] = p
+		lines = append(lines, line{port: p, flags: f[2], master: f[3], slots: len(f) > 8,
+			failed: strings.Contains(f[2], "fail"), isMaster: strings.Contains(f[2], "master")})
+	}
+	replicasOf = map[int][]int{}
+	for _, l := range lines {
+		if l.isMaster && l.slots && !l.failed {
+			masters = append(masters, l.port)
+		}
+		if !l.isMaster && l.master != "-" {
+			replicasOf[byID[l.master]] = append(replicasOf[byID[l.master]], l.port)
+		}
+	}
+	return masters, replicasOf
+}
+
+// counterWriter INCRs counters through a cluster client and remembers,
+// per counter, the highest value a write was acknowledged with.
+type counterWriter struct {
+	rc       *redis.ClusterClient
+	ports    []int
+	mu       sync.Mutex
+	acked    map[string]int64
+	errs     int
+	firstErr time.Time
+	lastErr  time.Time
+	lastOK   time.Time
+}
+
+func newCounterWriter(t *testing.T, ports []int) *counterWriter {
+	return &counterWriter{rc: clusterClient(t, ports, -1), acked: map[string]int64{}, ports: ports}
+}
+
+// clusterClient is a go-redis cluster client with short timeouts;
+// retries -1 reports every failure instead of retrying it.
+func clusterClient(t *testing.T, ports []int, retries int) *redis.ClusterClient {
+	var addrs []string
+	for _, p := range ports {
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	rc := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: addrs, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
+		DialTimeout: 300 * time.Millisecond, MaxRedirects: 3, MaxRetries: retries,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	})
+	t.Cleanup(func() { rc.Close() })
+	return rc
+}
+
+// run writes until stop is closed.
+func (w *counterWriter) run(stop <-chan struct{}) {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		key := "counter:" + strconv.Itoa(i%30)
+		v, err := w.rc.Incr(context.Background(), key).Result()
+		w.mu.Lock()
+		if err != nil {
+			if w.errs == 0 {
+				w.firstErr = time.Now()
+			}
+			w.errs++
+			w.lastErr = time.Now()
+			w.mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if v <= w.acked[key] {
+			// A counter read back lower than acknowledged before: a lost
+			// write shows here as the same value acknowledged twice.
+			w.acked["!backwards:"+key] = v
+		}
+		w.acked[key] = max(w.acked[key], v)
+		w.lastOK = time.Now()
+		w.mu.Unlock()
+	}
+}
+
+// check reads every counter and reports the acknowledged writes lost.
+func (w *counterWriter) check(t *testing.T, strict bool) (lost int64) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, v := range w.acked {
+		if strings.HasPrefix(k, "!backwards:") {
+			if strict {
+				t.Errorf("%s went backwards (INCR acknowledged %d again)", k[11:], v)
+			}
+			continue
+		}
+		var got int64
+		rc := clusterClient(t, w.ports, 5) // a fresh view of the slots
+		eventually(t, 10*time.Second, func() error {
+			var err error
+			got, err = rc.Get(context.Background(), k).Int64()
+			return err
+		})
+		if got < v {
+			lost += v - got
+			if strict {
+				t.Errorf("%s = %d, but INCR was acknowledged with %d", k, got, v)
+			}
+		}
+	}
+	return lost
+}
+
+// The tutorial's failover: kill -9 a master under a counter workload.
+func TestClusterFailoverTutorial(t *testing.T) {
+	ports, nodes := haCluster(t)
+	checkCluster(t, ports[0])
+	masters, replicasOf := roles(t, ports[0])
+	if len(masters) != 3 {
+		t.Fatalf("masters %v", masters)
+	}
+	victim := masters[0]
+	if len(replicasOf[victim]) != 1 {
+		t.Fatalf("replicas of %d: %v", victim, replicasOf)
+	}
+	heir := replicasOf[victim][0]
+
+	w := newCounterWriter(t, ports)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.run(stop) }()
+	time.Sleep(2 * time.Second)
+	if err := nodes[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-nodes[victim].done
+	killed := time.Now()
+
+	// The replica takes over; the cluster is whole again.
+	eventually(t, 30*time.Second, func() error {
+		ms, _ := roles(t, heir)
+		for _, m := range ms {
+			if m == heir {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d not a master yet: masters %v", heir, ms)
+	})
+	promoted := time.Now()
+	for _, p := range ports {
+		if p == victim {
+			continue
+		}
+		eventually(t, 20*time.Second, func() error {
+			if s := infoValue(cli(t, p, "CLUSTER INFO\n"), "cluster_state"); s != "ok" {
+				return fmt.Errorf("node %d: cluster_state:%s", p, s)
+			}
+			return nil
+		})
+	}
+	log := readLog(t, nodes[heir])
+	for _, want := range []string{"Start of election delayed for", "Starting a failover election for epoch",
+		"Failover election won: I'm the new master.", "after successful failover"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the new master's log lacks %q", want)
+		}
+	}
+	// Writes succeed again after the failover window.
+	eventually(t, 10*time.Second, func() error {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !w.lastOK.After(promoted) {
+			return errors.New("no write succeeded since the promotion")
+		}
+		return nil
+	})
+
+	// The killed node comes back as a replica of its replacement.
+	old := startClusterNode(t, victim, false, nodes[victim].dir)
+	nodes[victim] = old
+	eventually(t, 30*time.Second, func() error {
+		info := cli(t, victim, "INFO replication\n")
+		if infoValue(info, "role") != "slave" || infoValue(info, "master_port") != strconv.Itoa(heir) ||
+			infoValue(info, "master_link_status") != "up" {
+			return fmt.Errorf("restarted node: role %s of %s, link %s", infoValue(info, "role"),
+				infoValue(info, "master_port"), infoValue(info, "master_link_status"))
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	w.mu.Lock()
+	window := w.lastErr.Sub(killed)
+	errs := w.errs
+	w.mu.Unlock()
+	lost := w.check(t, false)
+	t.Logf("kill -9 at %s; promoted %v later; %d write errors, the last %v after the kill; %d acknowledged increments lost (asynchronous replication)",
+		killed.Format("15:04:05.000"), promoted.Sub(killed).Round(time.Millisecond), errs, window.Round(time.Millisecond), lost)
+	if errs > 0 && w.firstErr.Before(killed) {
+		t.Errorf("write errors before the kill (first at %s)", w.firstErr.Format("15:04:05.000"))
+	}
+
+	// Every node tells the same story; redis-cli agrees.
+	checkCluster(t, ports[1])
+	eventually(t, 20*time.Second, func() error {
+		want := nodesView(t, ports[0])
+		for _, p := range ports[1:] {
+			got := nodesView(t, p)
+			for id, l := range want {
+				if got[id] != l {
+					return fmt.Errorf("node %d sees %s as %q, node %d as %q", p, id, got[id], ports[0], l)
+				}
+			}
+		}
+		return nil
+	})
+	ms, reps := roles(t, ports[0])
+	if len(ms) != 3 || len(reps[heir]) != 1 || reps[heir][0] != victim {
+		t.Errorf("after the failover: masters %v, replicas %v", ms, reps)
+	}
+}
+
+// CLUSTER FAILOVER on a replica under writes: the master pauses writes,
+// the replica catches up, then takes over; no acknowledged write is lost.
+func TestClusterManualFailoverLosesNothing(t *testing.T) {
+	ports, nodes := haCluster(t)
+	masters, replicasOf := roles(t, ports[0])
+	master := masters[1]
+	replica := replicasOf[master][0]
+	w := newCounterWriter(t, ports)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.run(stop) }()
+	time.Sleep(time.Second)
+	if out := cli(t, replica, "CLUSTER FAILOVER\n"); strings.TrimSpace(out) != "OK" {
+		t.Fatalf("CLUSTER FAILOVER: %s", out)
+	}
+	eventually(t, 20*time.Second, func() error {
+		ms, reps := roles(t, master)
+		if len(ms) != 3 || !contains(ms, replica) || len(reps[replica]) != 1 || reps[replica][0] != master {
+			return fmt.Errorf("masters %v, replicas %v", ms, reps)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // writes continue against the new master
+	close(stop)
+	wg.Wait()
+	if lost := w.check(t, true); lost != 0 {
+		t.Errorf("%d acknowledged increments lost in a manual failover", lost)
+	}
+	log := readLog(t, nodes[replica])
+	for _, want := range []string{"Manual failover user request accepted.",
+		"All master replication stream processed, manual failover can start.", "Failover election won: I'm the new master."} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the replica's log lacks %q", want)
+		}
+	}
+	if !strings.Contains(readLog(t, nodes[master]), "Manual failover requested by replica") {
+		t.Errorf("the old master's log lacks the manual failover request")
+	}
+	checkCluster(t, ports[2])
+}
+
+func contains(a []int, x int) bool {
+	for _, v := range a {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
