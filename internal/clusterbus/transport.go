@@ -50,6 +50,10 @@ type Config struct {
 	SendQueue int
 	// Now returns the time in ms (nil: the wall clock).
 	Now func() int64
+	// Drop, if set, is asked about every message that arrives: true
+	// discards it as if the network had lost it (tests cut the bus into
+	// partitions with it).
+	Drop func(m *cluster.Msg) bool
 }
 
 // Transport runs the bus of one node.
@@ -344,7 +348,7 @@ func (t *Transport) handle(ev event, now int64) {
 	m, c := t.cfg.M, ev.c
 	switch ev.kind {
 	case evMsg:
-		if t.links[c.id] != c {
+		if t.links[c.id] != c || t.cfg.Drop != nil && t.cfg.Drop(ev.msg) {
 			return
 		}
 		l := cluster.Link{ID: c.id, IP: c.ip, LocalIP: c.lip}

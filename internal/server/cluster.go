@@ -50,6 +50,9 @@ type clusterMode struct {
 	path   string   // cluster-config-file
 	lock   vfs.File // nodes.conf, flock'ed for the life of the process
 	routes atomic.Pointer[cluster.Routes]
+	// testDrop, set by tests, discards bus messages from the senders it
+	// names (a network partition).
+	testDrop atomic.Pointer[func(sender string) bool]
 	// missing is s.countMissing, missingLocked s.countMissingLocked,
 	// bound once (a method value per command would allocate).
 	missing, missingLocked func(slot int, keys [][]byte) (int, int)

@@ -51,6 +51,10 @@ func (cm *clusterMode) startBus() error {
 		Mu:     &cm.mu,
 		Driver: clusterDriver{cm},
 		Logf:   func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
+		Drop: func(m *cluster.Msg) bool {
+			f := cm.testDrop.Load()
+			return f != nil && (*f)(m.Sender)
+		},
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,185 @@
+package server
+
+// High availability in one process: in-process cluster nodes with
+// replicas, a partition made by dropping bus messages (clusterMode.testDrop),
+// a master in the minority that stops taking writes and takes them again
+// once healed, and a replica that takes over a master cut off from
+// everyone.
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// haNode is one in-process cluster node of these tests.
+type haNode struct {
+	s    *Server
+	addr string
+	c    *rawConn
+	id   string
+}
+
+// startHACluster starts masters + replicas (one replica for each of the
+// first len(replicas) masters), joins them and waits until every replica
+// follows its master and every node is ok.
+func startHACluster(t *testing.T, masters, replicas int) []*haNode {
+	t.Helper()
+	var nodes []*haNode
+	for range masters + replicas {
+		s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0")
+		c := dialRaw(t, addr)
+		nodes = append(nodes, &haNode{s: s, addr: addr, c: c, id: c.str("CLUSTER", "MYID")})
+	}
+	for i := range masters {
+		lo, hi := i*16384/masters, (i+1)*16384/masters-1
+		if got := nodes[i].c.str("CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(lo), strconv.Itoa(hi)); got != "OK" {
+			t.Fatal(got)
+		}
+		nodes[i].c.str("CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1))
+	}
+	meet := func() {
+		for _, n := range nodes[1:] {
+			host, port, _ := net.SplitHostPort(n.addr)
+			if got := nodes[0].c.str("CLUSTER", "MEET", host, port, n.s.Cfg.Get("cluster-port")); got != "OK" {
+				t.Fatal(got)
+			}
+		}
+	}
+	meet()
+	// A handshake that timed out on a loaded machine is retried.
+	eventually(t, 20*time.Second, func() error {
+		for _, n := range nodes {
+			if info := n.c.str("CLUSTER", "INFO"); !strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(len(nodes))+"\r\n") {
+				meet()
+				return fmt.Errorf("node %s does not know every node yet", n.addr)
+			}
+		}
+		return nil
+	})
+	for i, r := range nodes[masters:] {
+		master := nodes[i].id
+		eventually(t, 10*time.Second, func() error {
+			if got := r.c.str("CLUSTER", "REPLICATE", master); got != "OK" {
+				return fmt.Errorf("CLUSTER REPLICATE: %s", got)
+			}
+			return nil
+		})
+	}
+	for _, n := range nodes {
+		eventually(t, 15*time.Second, func() error {
+			info := n.c.str("CLUSTER", "INFO")
+			if !strings.HasPrefix(info, "cluster_state:ok\r\n") ||
+				!strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(masters+replicas)+"\r\n") {
+				return fmt.Errorf("node %s: %.60q", n.addr, info)
+			}
+			repl := n.c.str("INFO", "replication")
+			if strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
+				return fmt.Errorf("replica %s not in sync", n.addr)
+			}
+			return nil
+		})
+	}
+	return nodes
+}
+
+// partition makes the nodes of each group deaf to every node outside it.
+func partition(groups ...[]*haNode) {
+	side := map[string]int{}
+	for g, nodes := range groups {
+		for _, n := range nodes {
+			side[n.id] = g
+		}
+	}
+	for g, nodes := range groups {
+		for _, n := range nodes {
+			drop := func(sender string) bool {
+				other, known := side[sender]
+				return known && other != g
+			}
+			n.s.cluster.testDrop.Store(&drop)
+		}
+	}
+}
+
+func heal(nodes []*haNode) {
+	for _, n := range nodes {
+		n.s.cluster.testDrop.Store(nil)
+	}
+}
+
+func TestClusterMinorityMasterStopsWrites(t *testing.T) {
+	nodes := startHACluster(t, 3, 0)
+	a := nodes[0]
+	key := keyIn(0, "k") // slot 0: served by a
+	if got := a.c.str("SET", key, "1"); got != "OK" {
+		t.Fatal(got)
+	}
+	start := time.Now()
+	partition([]*haNode{a}, nodes[1:])
+	eventually(t, 10*time.Second, func() error {
+		if got := a.c.str("SET", key, "2"); !strings.HasPrefix(got, "CLUSTERDOWN") {
+			return fmt.Errorf("SET in the minority: %s", got)
+		}
+		return nil
+	})
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("writes refused %v after the cut, before the node timeout (500 ms)", d)
+	}
+	heal(nodes)
+	eventually(t, 15*time.Second, func() error {
+		if got := a.c.str("SET", key, "3"); got != "OK" {
+			return fmt.Errorf("SET after healing: %s", got)
+		}
+		return nil
+	})
+	for _, n := range nodes {
+		waitClusterOK(t, n.addr)
+	}
+}
+
+func TestClusterReplicaTakesOverCutMaster(t *testing.T) {
+	nodes := startHACluster(t, 3, 1)
+	a, r := nodes[0], nodes[3]
+	key := keyIn(0, "k")
+	a.c.str("SET", key, "before")
+	eventually(t, 5*time.Second, func() error {
+		r.c.str("READONLY")
+		if got := r.c.str("GET", key); got != "before" {
+			return fmt.Errorf("replica has %q", got)
+		}
+		return nil
+	})
+	// a is cut off from everyone: the majority fails it over to r.
+	partition([]*haNode{a}, nodes[1:])
+	eventually(t, 15*time.Second, func() error {
+		if got := r.c.str("ROLE"); !strings.HasPrefix(got, "[master") {
+			return fmt.Errorf("ROLE of the replica: %s", got)
+		}
+		if got := r.c.str("SET", key, "after"); got != "OK" {
+			return fmt.Errorf("SET on the new master: %s", got)
+		}
+		return nil
+	})
+	// Healed, the old master learns it lost its slots and follows r.
+	heal(nodes)
+	eventually(t, 15*time.Second, func() error {
+		repl := a.c.str("INFO", "replication")
+		_, port, _ := net.SplitHostPort(r.addr)
+		if !strings.Contains(repl, "role:slave") || !strings.Contains(repl, "master_port:"+port+"\r\n") ||
+			!strings.Contains(repl, "master_link_status:up") {
+			return fmt.Errorf("old master: %.200q", repl)
+		}
+		return nil
+	})
+	a.c.str("READONLY")
+	eventually(t, 5*time.Second, func() error {
+		if got := a.c.str("GET", key); got != "after" {
+			return fmt.Errorf("old master, now a replica, has %q", got)
+		}
+		return nil
+	})
+}
