@@ -83,6 +83,11 @@ func startClusterNode(t *testing.T, port int, redis bool, dir ...string) *cluste
 		cmd = exec.Command(redgoBinary(t), append([]string{"server"}, args...)...)
 	}
 	cmd.Dir = d
+	// A crash's stack trace (or a SIGQUIT dump) lands in dir/stderr.
+	if f, err := os.Create(filepath.Join(d, "stderr")); err == nil {
+		cmd.Stderr = f
+		defer f.Close()
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,4 +339,68 @@ func contains(a []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// A rolling restart of every master with shutdown-on-sigterm failover:
+// each master hands its slots to its replica before it exits, so a
+// client (go-redis with its default retries) sees no error at all and
+// every acknowledged write is kept.
+func TestClusterRollingRestartHandsOver(t *testing.T) {
+	ports, nodes := haCluster(t)
+	for _, p := range ports {
+		if out := cli(t, p, "CONFIG SET shutdown-on-sigterm \"default failover\"\n"); strings.TrimSpace(out) != "OK" {
+			t.Fatalf("CONFIG SET on %d: %s", p, out)
+		}
+	}
+	masters, _ := roles(t, ports[0])
+	w := newCounterWriter(t, ports)
+	w.rc = clusterClient(t, ports, 3)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.run(stop) }()
+	time.Sleep(time.Second)
+	for _, m := range masters {
+		_, reps := roles(t, m)
+		heir := reps[m][0]
+		n := nodes[m]
+		n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.done:
+		case <-time.After(20 * time.Second):
+			n.cmd.Process.Signal(syscall.SIGQUIT)
+			<-n.done
+			dump, _ := os.ReadFile(filepath.Join(n.dir, "stderr"))
+			t.Fatalf("master %d did not stop:\n%s\n%s", m, tail(readLog(t, n), 15), dump)
+		}
+		if log := readLog(t, n); !strings.Contains(log, "took over my slots") {
+			t.Fatalf("master %d did not hand over:\n%s", m, tail(log, 20))
+		}
+		ms, _ := roles(t, heir)
+		if !contains(ms, heir) {
+			t.Fatalf("replica %d is not a master after the hand-over: %v", heir, ms)
+		}
+		// Back as a replica of its heir.
+		nodes[m] = startClusterNode(t, m, false, n.dir)
+		eventually(t, 30*time.Second, func() error {
+			info := cli(t, m, "INFO replication\n")
+			if infoValue(info, "master_port") != strconv.Itoa(heir) || infoValue(info, "master_link_status") != "up" {
+				return fmt.Errorf("restarted %d: %s of %s", m, infoValue(info, "role"), infoValue(info, "master_port"))
+			}
+			return nil
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	w.mu.Lock()
+	errs := w.errs
+	w.mu.Unlock()
+	if errs != 0 {
+		t.Errorf("%d write errors during the rolling restart", errs)
+	}
+	if lost := w.check(t, true); lost != 0 {
+		t.Errorf("%d acknowledged increments lost", lost)
+	}
+	checkCluster(t, ports[0])
 }

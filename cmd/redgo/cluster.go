@@ -110,7 +110,7 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		}
 		conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile log\n"+
 			"cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout %d\nappendonly yes\n"+
-			"repl-diskless-sync-delay 0\n",
+			"repl-diskless-sync-delay 0\nshutdown-on-sigterm default failover\nshutdown-on-sigint default failover\n",
 			p, nd, timeout)
 		if err := os.WriteFile(filepath.Join(nd, "redis.conf"), []byte(conf), 0o644); err != nil {
 			fmt.Fprintln(u.errw, err)

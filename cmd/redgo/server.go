@@ -101,8 +101,9 @@ func runServer(args []string) int {
 		select {
 		case got := <-sig:
 			s.Log.Printf("# Received %s scheduling shutdown...", sigName(got))
-			// As Redis: a SIGTERM saves when save rules are configured.
-			s.Shutdown(strings.TrimSpace(cfg.Get("save")) != "")
+			// As Redis: a SIGTERM saves when save rules are configured,
+			// and a master lets its replicas catch up first.
+			s.ShutdownGracefully(strings.TrimSpace(cfg.Get("save")) != "", s.ShutdownFailover(sigName(got)))
 		case <-done:
 		}
 	}()

@@ -56,6 +56,11 @@ var Params = []Param{
 	e("loglevel", "notice", true, "debug", "verbose", "notice", "warning"),
 	s("logfile", "", false),
 	i("databases", "16", 1, 1<<20, false),
+	// shutdown: flags default|save|nosave|now|force, and redgo's (Valkey
+	// 9's) failover: a cluster master hands its slots to a replica first.
+	{Name: "shutdown-on-sigterm", Kind: Multi, Default: "default", Mutable: true},
+	{Name: "shutdown-on-sigint", Kind: Multi, Default: "default", Mutable: true},
+	i("shutdown-timeout", "10", 0, maxInt, true),
 	i("maxclients", "10000", 1, maxInt, true),
 	s("requirepass", "", true),
 	s("masterauth", "", true),

@@ -246,7 +246,7 @@ func cmdTime(c *commands.Ctx) {
 func cmdLastsave(s *Server, cc *Client, c *commands.Ctx) { c.W.Int(s.persist.LastSave()) }
 
 func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
-	var nosave, save, now, force, abort bool
+	var nosave, save, now, force, abort, failover bool
 	for _, a := range c.Args[1:] {
 		switch {
 		case commands.EqualFold(a, "nosave"):
@@ -259,6 +259,8 @@ func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 			force = true
 		case commands.EqualFold(a, "abort"):
 			abort = true
+		case commands.EqualFold(a, "failover"): // Valkey 9's: hand the slots over first
+			failover = true
 		default:
 			c.Error(commands.ErrSyntax)
 			return
@@ -281,6 +283,9 @@ func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 	s.Log.Printf("# User requested shutdown...")
 	if !s.admin.shutdowning.CompareAndSwap(false, true) {
 		return
+	}
+	if !now {
+		s.prepareShutdown(failover)
 	}
 	if err := s.Shutdown(doSave); err != nil {
 		if !force {

@@ -35,6 +35,10 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 		}
 		// Writes were paused between our pause check and our locks.
 		s.pause.wait(cmd, c)
+		if s.closing.Load() {
+			c.kill() // the server stops while we waited: the command never runs
+			return
+		}
 		*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}
 	}
 }

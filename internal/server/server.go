@@ -335,6 +335,14 @@ func (s *Server) OnShutdown(fn func()) { s.shutdownFn = fn }
 // ensure commands is linked (handlers register in init).
 var _ = commands.Lookup
 
+// ShutdownGracefully is a shutdown by signal or SHUTDOWN without NOW: a
+// master with replicas pauses writes and lets them catch up first (and,
+// with failover, hands its slots to one of them: handover.go).
+func (s *Server) ShutdownGracefully(save, failover bool) error {
+	s.prepareShutdown(failover)
+	return s.Shutdown(save)
+}
+
 // Shutdown stops the server; persistence is flushed first (with save, a
 // final RDB save).
 func (s *Server) Shutdown(save bool) error {
