@@ -234,11 +234,12 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	l, wg := runLoad(t, p.addr(), 16, stop)
-	time.Sleep(300 * time.Millisecond)
+	// Counted in acknowledged writes, not time: a loaded machine is slow.
+	waitAcks(t, l, 250)
 	if err := client(t, p.addr()).Do(bg, "BGREWRITEAOF").Err(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitAcks(t, l, 500)
 	p.kill9()
 	close(stop)
 	wg.Wait()
@@ -287,6 +288,10 @@ func TestKill9DuringRewrites(t *testing.T) {
 			}
 		}()
 		time.Sleep(time.Duration(400+round*150) * time.Millisecond)
+		waitAcks(t, l, 200)
+		for start := time.Now(); rewrites.Load() < 2 && time.Since(start) < 30*time.Second; {
+			time.Sleep(10 * time.Millisecond)
+		}
 		p.kill9()
 		close(stop)
 		wg.Wait()
@@ -428,5 +433,14 @@ func TestCorruptAOFRefusesThenCheckAOFFixes(t *testing.T) {
 	rc2 := client(t, p2.addr())
 	if n, _ := rc2.DBSize(bg).Result(); n != 5 {
 		t.Fatalf("DBSIZE %d after the cut at key5", n)
+	}
+}
+
+// waitAcks waits until the load has n acknowledged writes (a minute at
+// most: then the check after the kill reports the shortfall).
+func waitAcks(t *testing.T, l *load, n int64) {
+	t.Helper()
+	for start := time.Now(); l.acks.Load() < n && time.Since(start) < time.Minute; {
+		time.Sleep(10 * time.Millisecond)
 	}
 }

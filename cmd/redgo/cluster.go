@@ -157,13 +157,20 @@ func (u *clusterUp) run(dir string, timeout int, sig chan os.Signal) int {
 		u.masters, len(u.ports)-u.masters)
 	fmt.Fprintf(u.out, "Connect with: redis-cli -c -p %d\n", u.ports[0])
 	fmt.Fprintf(u.out, "Press Ctrl-C to stop every node.\n")
-	select {
-	case s := <-sig:
-		fmt.Fprintf(u.out, "Received %v: stopping the nodes...\n", s)
-		return 0
-	case i := <-u.exited:
-		fmt.Fprintf(u.errw, "redgo cluster up: %s\n", u.exitedMsg(i))
-		return 1
+	// A node that dies (a crash, a kill -9 to watch a failover) is
+	// reported; the others carry on. Its command line restarts it.
+	for alive := len(u.ports); ; {
+		select {
+		case s := <-sig:
+			fmt.Fprintf(u.out, "Received %v: stopping the nodes...\n", s)
+			return 0
+		case i := <-u.exited:
+			fmt.Fprintf(u.errw, "redgo cluster up: %s; restart it with: (cd %s && %s server redis.conf)\n",
+				u.exitedMsg(i), filepath.Join(u.dir, strconv.Itoa(u.ports[i])), exe)
+			if alive--; alive == 0 {
+				return 1
+			}
+		}
 	}
 }
 

@@ -119,7 +119,7 @@ func (s *Server) replicaRefusal(c *Client, cmd *commands.Command) string {
 // minReplicasRefusal is min-replicas-to-write's error for a write on a
 // master without enough good replicas, or "".
 func (s *Server) minReplicasRefusal() string {
-	need := s.Cfg.Int("min-replicas-to-write")
+	need := s.minReplicas.Load()
 	if need == 0 || s.isReplica.Load() {
 		return ""
 	}

@@ -53,6 +53,7 @@ type Server struct {
 	maxQuery    atomic.Int64
 	maxClients  atomic.Int64
 	idleTimeout atomic.Int64 // seconds
+	minReplicas atomic.Int64 // min-replicas-to-write
 
 	pause pauseState
 
@@ -156,6 +157,12 @@ func (s *Server) applyConfig() {
 	})
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
+	s.minReplicas.Store(cfg.Int("min-replicas-to-write"))
+	cfg.OnSet("min-replicas-to-write", func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		s.minReplicas.Store(n)
+		return nil
+	})
 	cfg.OnSet("repl-backlog-size", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.repl.ResizeBacklog(int(n))
