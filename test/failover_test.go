@@ -404,3 +404,110 @@ func TestClusterRollingRestartHandsOver(t *testing.T) {
 	}
 	checkCluster(t, ports[0])
 }
+
+// Failovers in a mixed cluster: a redgo replica replaces a redis-server
+// 7.0 master, and a redis-server replica replaces a redgo master; the
+// messages are Redis's, so each side votes for the other's replicas.
+func TestClusterMixedFailover(t *testing.T) {
+	need(t, "redis-cli")
+	need(t, "redis-server")
+	ports := busPorts(t, 6, false)
+	isRedis := map[int]bool{}
+	nodes := map[int]*clusterNode{}
+	for i, p := range ports {
+		isRedis[p] = i%2 == 0
+		nodes[p] = startClusterNode(t, p, isRedis[p])
+	}
+	// Masters: redis, redgo, redis; then each replica is made to follow a
+	// master of the other kind.
+	createClusterReplicas(t, ports, 1)
+	masters, _ := roles(t, ports[0])
+	var replicas []int
+	for _, p := range ports {
+		if !contains(masters, p) {
+			replicas = append(replicas, p)
+		}
+	}
+	if len(masters) != 3 || len(replicas) != 3 {
+		t.Fatalf("masters %v, replicas %v", masters, replicas)
+	}
+	var pairs [][2]int // master, replica of the other kind
+	used := map[int]bool{}
+	for _, m := range masters {
+		for _, r := range replicas {
+			if !used[r] && isRedis[r] != isRedis[m] {
+				used[r] = true
+				pairs = append(pairs, [2]int{m, r})
+				break
+			}
+		}
+	}
+	if len(pairs) < 2 {
+		t.Skipf("redis-cli made no mixed pairs: masters %v", masters)
+	}
+	for _, pr := range pairs {
+		id := strings.TrimSpace(cli(t, pr[0], "CLUSTER MYID\n"))
+		eventually(t, 10*time.Second, func() error {
+			if out := strings.TrimSpace(cli(t, pr[1], "CLUSTER REPLICATE "+id+"\n")); out != "OK" {
+				return fmt.Errorf("CLUSTER REPLICATE on %d: %s", pr[1], out)
+			}
+			return nil
+		})
+	}
+	for _, pr := range pairs {
+		eventually(t, 30*time.Second, func() error {
+			info := cli(t, pr[1], "INFO replication\n")
+			if infoValue(info, "master_port") != strconv.Itoa(pr[0]) || infoValue(info, "master_link_status") != "up" {
+				return fmt.Errorf("replica %d: %s of %s, link %s", pr[1], infoValue(info, "role"),
+					infoValue(info, "master_port"), infoValue(info, "master_link_status"))
+			}
+			return nil
+		})
+	}
+	var redisMaster, redgoMaster [2]int
+	for _, pr := range pairs {
+		if isRedis[pr[0]] {
+			redisMaster = pr
+		} else {
+			redgoMaster = pr
+		}
+	}
+	if redisMaster[0] == 0 || redgoMaster[0] == 0 {
+		t.Skipf("no pair of each kind: %v", pairs)
+	}
+	rc := clusterClient(t, ports, 3)
+	for i := range 50 {
+		if err := rc.Set(context.Background(), "k:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pr := range [][2]int{redisMaster, redgoMaster} {
+		m, r := pr[0], pr[1]
+		nodes[m].cmd.Process.Signal(syscall.SIGKILL)
+		<-nodes[m].done
+		eventually(t, 30*time.Second, func() error {
+			for _, p := range ports {
+				if p == m || p == redisMaster[0] && m != redisMaster[0] {
+					continue
+				}
+				ms, _ := roles(t, p)
+				if !contains(ms, r) {
+					return fmt.Errorf("node %d does not see %d as a master: %v", p, r, ms)
+				}
+				if s := infoValue(cli(t, p, "CLUSTER INFO\n"), "cluster_state"); s != "ok" {
+					return fmt.Errorf("node %d: cluster_state:%s", p, s)
+				}
+			}
+			return nil
+		})
+		kind := map[bool]string{true: "redis-server", false: "redgo"}
+		t.Logf("%s replica %d replaced %s master %d", kind[isRedis[r]], r, kind[isRedis[m]], m)
+	}
+	rc = clusterClient(t, []int{redisMaster[1], redgoMaster[1]}, 3) // a fresh view of the slots
+	for i := range 50 {
+		v, err := rc.Get(context.Background(), "k:"+strconv.Itoa(i)).Int()
+		if err != nil || v != i {
+			t.Errorf("k:%d = %d, %v after the failovers", i, v, err)
+		}
+	}
+}
