@@ -254,12 +254,16 @@ func (f *follower) close() {
 func (n *Node) ReplicaOf(host string, port int, auth, user string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.replicaOfLocked(host, port, auth, user, false)
+}
+
+func (n *Node) replicaOfLocked(host string, port int, auth, user string, failover bool) bool {
 	if l := n.link; l != nil && strings.EqualFold(l.host, host) && l.port == port {
 		return false
 	}
 	cfg := ReplicaConfig{Host: host, Port: port, MasterUser: user, MasterAuth: auth,
 		ListeningPort: n.h.ListenPort(), AnnounceIP: n.h.Config("replica-announce-ip"), Timeout: n.timeout(),
-		DisklessLoad: n.h.Config("repl-diskless-load") != "disabled"}
+		DisklessLoad: n.h.Config("repl-diskless-load") != "disabled", Failover: failover}
 	if p, _ := strconv.Atoi(n.h.Config("replica-announce-port")); p > 0 {
 		cfg.ListeningPort = p
 	}
@@ -291,6 +295,10 @@ func (n *Node) ReplicaOf(host string, port int, auth, user string) bool {
 func (n *Node) NoOne() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.noOneLocked()
+}
+
+func (n *Node) noOneLocked() {
 	f := n.link
 	if f == nil {
 		return

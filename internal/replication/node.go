@@ -38,6 +38,10 @@ type Host interface {
 	// Apply runs one command of the master's stream as the master's
 	// client (no reply is sent).
 	Apply(args [][]byte)
+	// PauseWrites pauses client writes (on) and returns once no write is
+	// still running, or lets them go (off): FAILOVER (Redis's
+	// PAUSE_DURING_FAILOVER). Called without any replication lock held.
+	PauseWrites(on bool)
 	// StartPropagating is called once, when the first backlog is made:
 	// from then on the server calls Node.Feed with every write, under the
 	// shard locks that ordered it.
@@ -59,6 +63,7 @@ type Node struct {
 	group    *syncGroup        // the full sync being prepared, if any
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
+	fo       *failover         // the FAILOVER in progress, if any (failover.go)
 
 	fullSyncs, partialOK, partialErr atomic.Int64
 

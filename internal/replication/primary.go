@@ -138,6 +138,17 @@ type SyncRequest struct {
 func (n *Node) Sync(req SyncRequest) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if len(req.PSYNC) >= 3 && strings.EqualFold(string(req.PSYNC[2]), "failover") {
+		// Our master hands over to us (its FAILOVER): we take its place.
+		if !strings.EqualFold(string(req.PSYNC[0]), n.ids.ID) {
+			return "-ERR PSYNC FAILOVER replid must match my replid."
+		}
+		n.h.Logf("Failover request received for replid %s.", req.PSYNC[0])
+		n.noOneLocked()
+	}
+	if n.fo != nil {
+		return ReplyFailingOver
+	}
 	if n.link != nil {
 		if _, ok := n.link.r.Master(); !ok {
 			return ReplyNoMasterLink

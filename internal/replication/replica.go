@@ -78,6 +78,9 @@ type ReplicaConfig struct {
 	AnnounceIP    string // replica-announce-ip; "" sends no REPLCONF ip-address
 	Timeout       int64  // repl-timeout, in milliseconds
 	DisklessLoad  bool   // the driver loads the snapshot as it arrives (logs "to parser")
+	// Failover: we are a master handing over to this replica (FAILOVER):
+	// the first PSYNC carries FAILOVER, which makes it promote itself.
+	Failover bool
 }
 
 // Master is a master's history as the replica knows it: the ID and the

@@ -129,8 +129,12 @@ func (r *Replica) sendPSYNC() []Action {
 		return []Action{logAct(LogNoCachedMaster), sendAct("PSYNC", "?", "-1")}
 	}
 	off := strconv.FormatInt(r.cached.Offset+1, 10)
-	return []Action{logAct("Trying a partial resynchronization (request " + r.cached.ReplID + ":" + off + ")."),
-		sendAct("PSYNC", r.cached.ReplID, off)}
+	psync := sendAct("PSYNC", r.cached.ReplID, off)
+	if r.cfg.Failover {
+		psync = sendAct("PSYNC", r.cached.ReplID, off, "FAILOVER")
+		r.cfg.Failover = false // once: a reconnection is an ordinary replica's
+	}
+	return []Action{logAct("Trying a partial resynchronization (request " + r.cached.ReplID + ":" + off + ")."), psync}
 }
 
 // onPSYNCReply is the reading half of slaveTryPartialResynchronization

@@ -21,6 +21,62 @@ func init() {
 	commands.Register("slaveof", srvCmd(cmdReplicaof))
 	commands.Register("role", srvCmd(cmdRole))
 	commands.Register("wait", srvCmd(cmdWait))
+	commands.Register("failover", srvCmd(cmdFailover))
+}
+
+// cmdFailover is FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]
+// (failoverCommand).
+func cmdFailover(s *Server, cc *Client, c *commands.Ctx) {
+	if s.cluster != nil {
+		c.Error("ERR FAILOVER not allowed in cluster mode.")
+		return
+	}
+	if len(c.Args) == 2 && commands.EqualFold(c.Args[1], "abort") {
+		if msg := s.repl.AbortFailover(); msg != "" {
+			c.Error(msg)
+			return
+		}
+		c.W.OK()
+		return
+	}
+	var host string
+	var port, timeout int64
+	var force, hasTimeout bool
+	args := c.Args[1:]
+	for i := 0; i < len(args); i++ {
+		switch {
+		case commands.EqualFold(args[i], "to") && i+2 < len(args) && host == "":
+			p, ok := commands.ParseInt(args[i+2])
+			if !ok {
+				c.Error("ERR value is not an integer or out of range")
+				return
+			}
+			host, port = string(args[i+1]), p
+			i += 2
+		case commands.EqualFold(args[i], "force") && !force:
+			force = true
+		case commands.EqualFold(args[i], "timeout") && i+1 < len(args) && !hasTimeout:
+			t, ok := commands.ParseInt(args[i+1])
+			if !ok {
+				c.Error("ERR value is not an integer or out of range")
+				return
+			}
+			if t <= 0 {
+				c.Error("ERR FAILOVER timeout must be greater than 0")
+				return
+			}
+			timeout, hasTimeout = t, true
+			i++
+		default:
+			c.Error(commands.ErrSyntax)
+			return
+		}
+	}
+	if msg := s.repl.Failover(host, int(port), force, timeout); msg != "" {
+		c.Error(msg)
+		return
+	}
+	c.W.OK()
 }
 
 // cmdSync is SYNC and PSYNC: the connection becomes a replica's link.
@@ -231,7 +287,7 @@ func infoReplication(s *Server, add func(k, v string)) {
 		add("slave"+strconv.Itoa(i), "ip="+r.IP+",port="+itoa(r.Port)+",state="+r.State+
 			",offset="+itoa(r.Offset)+",lag="+itoa(r.Lag))
 	}
-	add("master_failover_state", "no-failover")
+	add("master_failover_state", s.repl.FailoverState())
 	add("master_replid", ids.ID)
 	add("master_replid2", ids.ID2)
 	add("master_repl_offset", itoa(off))

@@ -819,6 +819,7 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 	dir := "/mem"
 	s, _ := mustStartAOFOn(t, mem, dir)
 	var acked sync.Map
+	var nacked atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for c := 0; c < 10; c++ {
@@ -833,14 +834,21 @@ func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 				}
 				if !stop.Load() {
 					acked.Store(k, i)
+					nacked.Add(1)
 				}
 			}
 		}(c)
 	}
-	// Crash in the middle of a rewrite too.
-	time.Sleep(100 * time.Millisecond)
+	// Crash in the middle of a rewrite too. Progress is counted in
+	// acknowledged writes, not time (a loaded machine is slow).
+	waitFor := func(n int64) {
+		for start := time.Now(); nacked.Load() < n && time.Since(start) < time.Minute; {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(40)
 	goRedis(t, s.Addr().String()).Do(ctx, "BGREWRITEAOF")
-	time.Sleep(50 * time.Millisecond)
+	waitFor(nacked.Load() + 20)
 	stop.Store(true)
 	crashed := mem.CrashClone()
 	wg.Wait()

@@ -574,8 +574,10 @@ func TestBgsavePointInTime(t *testing.T) {
 	s := mustStartRDBWith(t, []Option{WithSnapshotWalk(3, nil)}, dir)
 	addr := s.Addr().String()
 	rc := goRedis(t, addr)
-	// Filler so the walk takes a while.
-	rdbDo(t, rc, "DEBUG", "POPULATE", "300000", "filler", "50")
+	// Filler so the walk takes a while (a long command: no read timeout).
+	slow := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: -1})
+	defer slow.Close()
+	rdbDo(t, slow, "DEBUG", "POPULATE", "300000", "filler", "50")
 	const nkeys = 3000
 	type op struct{ args []any }
 	rnd := rand.New(rand.NewPCG(9, 9))

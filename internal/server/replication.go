@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"redgo/internal/commands"
 	"redgo/internal/replication"
@@ -37,6 +38,16 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 
 func (h replHost) LoadSnapshot(r io.Reader) error { return h.s.persist.LoadReplicated(r) }
 func (h replHost) Apply(args [][]byte)            { h.s.applyFromMaster(args) }
+
+func (h replHost) PauseWrites(on bool) {
+	if !on {
+		h.s.pause.unpause()
+		return
+	}
+	h.s.pause.set(time.Now().Add(24*time.Hour), false)
+	h.s.KS.LockAll() // the writes already running have fed the stream
+	h.s.KS.UnlockAll()
+}
 
 func (h replHost) StartPropagating() {
 	h.s.replProp.Store(int32(h.s.AddPropagator(h.s.repl)) + 1)

@@ -330,3 +330,132 @@ func readCommand(r *bufio.Reader) ([]string, error) {
 	}
 	return args, nil
 }
+
+// FAILOVER: the master pauses writes, its replica catches up, the roles
+// swap, and the history continues (the old master resyncs partially).
+func TestFailoverCommand(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	rs, replica := startServer(t, "--enable-debug-command", "yes")
+	if err := master.Do(ctx, "FAILOVER").Err(); err == nil || err.Error() != "ERR FAILOVER requires connected replicas." {
+		t.Errorf("FAILOVER without replicas: %v", err)
+	}
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	master.Set(ctx, "k", "1", 0)
+	inSync(t, master, replica)
+	// Writes keep coming while the roles swap; none acknowledged is lost.
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			if err := master.Incr(ctx, "n").Err(); err != nil {
+				done <- n
+				return
+			}
+			n++
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	rh, rp := hostPort(t, rs.Addr().String())
+	if err := master.Do(ctx, "FAILOVER", "TO", rh, rp, "TIMEOUT", "5000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := master.Do(ctx, "FAILOVER").Err(); err == nil || err.Error() != "ERR FAILOVER already in progress." {
+		t.Logf("second FAILOVER: %v", err) // the first may already be over
+	}
+	eventually(t, 10*time.Second, func() error {
+		if r := infoOf(t, replica, "replication", "role"); r != "master" {
+			return fmt.Errorf("target role %s", r)
+		}
+		if r := infoOf(t, master, "replication", "role"); r != "slave" {
+			return fmt.Errorf("old master role %s", r)
+		}
+		if st := infoOf(t, master, "replication", "master_failover_state"); st != "no-failover" {
+			return fmt.Errorf("failover state %s", st)
+		}
+		return nil
+	})
+	close(stop)
+	acked := <-done
+	inSync(t, replica, master)
+	if v, _ := replica.Get(ctx, "n").Int(); v < acked {
+		t.Errorf("n = %d on the new master, %d increments were acknowledged", v, acked)
+	}
+	if v := infoOf(t, replica, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("the old master's resync: sync_partial_ok = %s on the new master", v)
+	}
+	if err := master.Do(ctx, "FAILOVER", "ABORT").Err(); err == nil || err.Error() != "ERR No failover in progress." {
+		t.Errorf("FAILOVER ABORT: %v", err)
+	}
+}
+
+func TestFailoverErrorsVsRedis(t *testing.T) {
+	s, _ := startServer(t)
+	raddr := startRedis(t)
+	oracle(t, s.Addr().String(), raddr, [][]string{
+		{"FAILOVER"}, {"FAILOVER", "ABORT"}, {"FAILOVER", "FORCE"}, {"FAILOVER", "TIMEOUT", "0"},
+		{"FAILOVER", "TIMEOUT", "x"}, {"FAILOVER", "TO", "127.0.0.1", "x"}, {"FAILOVER", "TO", "127.0.0.1"},
+		{"FAILOVER", "ABORT", "FORCE"}, {"FAILOVER", "FORCE", "FORCE"}, {"FAILOVER", "TO", "127.0.0.1", "1", "FORCE"},
+	})
+}
+
+// FAILOVER across kinds: a redis-server 7.0 master hands over to a redgo
+// replica, and a redgo master hands over to a redis-server replica.
+func TestFailoverMixed(t *testing.T) {
+	t.Run("redis master to redgo", func(t *testing.T) {
+		maddr := startRedis(t, "--repl-diskless-sync-delay", "0")
+		master := goRedis(t, maddr)
+		rs, replica := startServer(t, "--enable-debug-command", "yes")
+		mh, mp := hostPort(t, maddr)
+		replica.Do(ctx, "REPLICAOF", mh, mp)
+		master.Set(ctx, "k", "v", 0)
+		inSync(t, master, replica)
+		rh, rp := hostPort(t, rs.Addr().String())
+		if err := master.Do(ctx, "FAILOVER", "TO", rh, rp).Err(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, func() error {
+			if r := infoOf(t, replica, "replication", "role"); r != "master" {
+				return fmt.Errorf("redgo role %s", r)
+			}
+			if r := infoOf(t, master, "replication", "master_link_status"); r != "up" {
+				return fmt.Errorf("redis-server's link to redgo: %s", r)
+			}
+			return nil
+		})
+		if v := infoOf(t, replica, "stats", "sync_partial_ok"); v != "1" {
+			t.Errorf("redis-server resynced with sync_partial_ok = %s", v)
+		}
+	})
+	t.Run("redgo master to redis", func(t *testing.T) {
+		ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+		mh, mp := hostPort(t, ms.Addr().String())
+		raddr := startRedis(t, "--replicaof", mh, mp)
+		replica := goRedis(t, raddr)
+		master.Set(ctx, "k", "v", 0)
+		inSync(t, master, replica)
+		rh, rp := hostPort(t, raddr)
+		if err := master.Do(ctx, "FAILOVER", "TO", rh, rp).Err(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, func() error {
+			if r := infoOf(t, replica, "replication", "role"); r != "master" {
+				return fmt.Errorf("redis-server role %s", r)
+			}
+			if r := infoOf(t, master, "replication", "master_link_status"); r != "up" {
+				return fmt.Errorf("redgo's link to redis-server: %s", r)
+			}
+			return nil
+		})
+		if v := infoOf(t, replica, "stats", "sync_partial_ok"); v != "1" {
+			t.Errorf("redgo resynced with redis-server's sync_partial_ok = %s", v)
+		}
+	})
+}
