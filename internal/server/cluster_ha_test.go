@@ -183,3 +183,64 @@ func TestClusterReplicaTakesOverCutMaster(t *testing.T) {
 		return nil
 	})
 }
+
+// Replica migration: a master whose only replica dies gets one from the
+// master with the most replicas (cluster-migration-barrier 1).
+func TestClusterReplicaMigration(t *testing.T) {
+	nodes := startHACluster(t, 3, 2) // a and b have a replica each
+	a, b := nodes[0], nodes[1]
+	ra, rb := nodes[3], nodes[4]
+	// a gets a second replica: the cluster's richest master.
+	s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0")
+	extra := &haNode{s: s, addr: addr, c: dialRaw(t, addr)}
+	extra.id = extra.c.str("CLUSTER", "MYID")
+	host, port, _ := net.SplitHostPort(addr)
+	a.c.str("CLUSTER", "MEET", host, port, s.Cfg.Get("cluster-port"))
+	eventually(t, 10*time.Second, func() error {
+		if got := extra.c.str("CLUSTER", "REPLICATE", a.id); got != "OK" {
+			return fmt.Errorf("CLUSTER REPLICATE: %s", got)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, func() error {
+		if repl := extra.c.str("INFO", "replication"); !strings.Contains(repl, "master_link_status:up") {
+			return fmt.Errorf("extra replica not in sync")
+		}
+		return nil
+	})
+	// Everyone knows who replicates whom (a master is orphaned only
+	// for a node that knew it had replicas).
+	for _, n := range []*haNode{a, b, ra, extra} {
+		eventually(t, 10*time.Second, func() error {
+			out := n.c.str("CLUSTER", "NODES")
+			if !strings.Contains(out, rb.id+" ") || !strings.Contains(out, "slave "+b.id) ||
+				strings.Count(out, "slave "+a.id) != 2 {
+				return fmt.Errorf("node %s does not see the replicas yet:\n%s", n.addr, out)
+			}
+			return nil
+		})
+	}
+	// b's replica dies: b is orphaned; one of a's replicas moves to b.
+	rb.s.Close()
+	_, bport, _ := net.SplitHostPort(b.addr)
+	eventually(t, 30*time.Second, func() error {
+		moved := 0
+		for _, r := range []*haNode{ra, extra} {
+			if repl := r.c.str("INFO", "replication"); strings.Contains(repl, "master_port:"+bport+"\r\n") &&
+				strings.Contains(repl, "master_link_status:up") {
+				moved++
+			}
+		}
+		if moved != 1 {
+			return fmt.Errorf("%d of a's replicas follow b", moved)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, func() error {
+		out := b.c.str("CLUSTER", "REPLICAS", b.id)
+		if !strings.Contains(out, " slave "+b.id) {
+			return fmt.Errorf("CLUSTER REPLICAS of b: %s", out)
+		}
+		return nil
+	})
+}

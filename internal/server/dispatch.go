@@ -55,6 +55,11 @@ func (c *Client) execute(args [][]byte) {
 			s.testAfterRoute(cmd, args)
 		}
 	}
+	if s.loading.Load() && !cmd.Has(commands.FLoading) {
+		cmd.RejectedCalls.Add(1)
+		c.refuseQueued(cmd, "LOADING Redis is loading the dataset in memory")
+		return
+	}
 	if msg := s.replicaRefusal(c, cmd); msg != "" {
 		cmd.RejectedCalls.Add(1)
 		c.refuseQueued(cmd, msg)

@@ -36,8 +36,14 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 	return h.s.persist.Snapshot(atInstant), nil
 }
 
-func (h replHost) LoadSnapshot(r io.Reader) error { return h.s.persist.LoadReplicated(r) }
-func (h replHost) Apply(args [][]byte)            { h.s.applyFromMaster(args) }
+// LoadSnapshot loads our master's snapshot; meanwhile commands that may
+// not run during a load get -LOADING (the keys are locked anyway).
+func (h replHost) LoadSnapshot(r io.Reader) error {
+	h.s.loading.Store(true)
+	defer h.s.loading.Store(false)
+	return h.s.persist.LoadReplicated(r)
+}
+func (h replHost) Apply(args [][]byte) { h.s.applyFromMaster(args) }
 
 func (h replHost) PauseWrites(on bool) {
 	if !on {

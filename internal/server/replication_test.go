@@ -264,11 +264,20 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 	replica.Do(ctx, "DEBUG", "POPULATE", "100")
 	host, port := hostPort(t, ln.Addr().String())
 	replica.Do(ctx, "REPLICAOF", host, port)
-	for range 2 { // the first sync fails; the replica tries again
+	for i := range 2 { // the first sync fails; the replica tries again
 		select {
 		case <-syncs:
 		case <-time.After(10 * time.Second):
 			t.Fatal("the replica did not ask for a sync")
+		}
+		if i == 0 {
+			// While the half-sent snapshot loads, commands get -LOADING.
+			eventually(t, 5*time.Second, func() error {
+				if err := replica.Ping(ctx).Err(); err == nil || err.Error() != "LOADING Redis is loading the dataset in memory" {
+					return fmt.Errorf("PING during the load: %v", err)
+				}
+				return nil
+			})
 		}
 	}
 	if n := replica.DBSize(ctx).Val(); n != 0 {
@@ -297,7 +306,7 @@ func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
 			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
 			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
 			c.Write(img)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			return
 		default:
 			c.Write([]byte("+OK\r\n"))
