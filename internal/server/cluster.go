@@ -279,14 +279,6 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	if rd.Promoted {
 		cm.s.repl.NoOne() // keep the data, continue the history as a master
 	}
-	if rd.PauseWritesUntil != 0 {
-		cm.s.pause.unpause()
-		cm.s.pause.set(time.UnixMilli(rd.PauseWritesUntil), false)
-		cm.s.goTracked(cm.writesPaused)
-	}
-	if rd.UnpauseWrites {
-		cm.s.pause.unpause()
-	}
 	if dirty := rd.DirtySlots; len(dirty) > 0 {
 		// Shard locks are never taken under cm.mu.
 		cm.s.goTracked(func() { cm.s.delSlotsKeys(dirty) })
@@ -294,8 +286,19 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	for _, p := range rd.Publishes {
 		cm.s.busPublish(p)
 	}
-	if rd.SaveConfig || rd.UpdateState || rd.Replicate {
+	if rd.SaveConfig || rd.UpdateState || rd.Replicate || rd.Promoted {
 		cm.routes.Store(cm.st.Routes())
+	}
+	// Last: writes held by a manual failover's pause run again only once
+	// the routes say where their slots are now (-MOVED, not a write on a
+	// node that just became a replica).
+	if rd.PauseWritesUntil != 0 {
+		cm.s.pause.unpause()
+		cm.s.pause.set(time.UnixMilli(rd.PauseWritesUntil), false)
+		cm.s.goTracked(cm.writesPaused)
+	}
+	if rd.UnpauseWrites {
+		cm.s.pause.unpause()
 	}
 }
 

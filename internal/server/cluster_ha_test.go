@@ -15,6 +15,10 @@ import (
 	"time"
 )
 
+// haTimeout is these tests' cluster-node-timeout: long enough that a
+// loaded machine (CI, -race) does not fail nodes over by mistake.
+const haTimeout = 1500
+
 // haNode is one in-process cluster node of these tests.
 type haNode struct {
 	s    *Server
@@ -30,7 +34,7 @@ func startHACluster(t *testing.T, masters, replicas int) []*haNode {
 	t.Helper()
 	var nodes []*haNode
 	for range masters + replicas {
-		s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0")
+		s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", strconv.Itoa(haTimeout))
 		c := dialRaw(t, addr)
 		nodes = append(nodes, &haNode{s: s, addr: addr, c: c, id: c.str("CLUSTER", "MYID")})
 	}
@@ -126,8 +130,8 @@ func TestClusterMinorityMasterStopsWrites(t *testing.T) {
 		}
 		return nil
 	})
-	if d := time.Since(start); d < 500*time.Millisecond {
-		t.Errorf("writes refused %v after the cut, before the node timeout (500 ms)", d)
+	if d := time.Since(start); d < haTimeout*time.Millisecond {
+		t.Errorf("writes refused %v after the cut, before the node timeout (%d ms)", d, haTimeout)
 	}
 	heal(nodes)
 	eventually(t, 15*time.Second, func() error {
@@ -185,13 +189,15 @@ func TestClusterReplicaTakesOverCutMaster(t *testing.T) {
 }
 
 // Replica migration: a master whose only replica dies gets one from the
-// master with the most replicas (cluster-migration-barrier 1).
+// master with the most replicas (cluster-migration-barrier 1). Every
+// master has a replica, so b is the only possible target (a master
+// without replicas but with slots is one too, as in Redis).
 func TestClusterReplicaMigration(t *testing.T) {
-	nodes := startHACluster(t, 3, 2) // a and b have a replica each
+	nodes := startHACluster(t, 3, 3) // a replica each
 	a, b := nodes[0], nodes[1]
 	ra, rb := nodes[3], nodes[4]
 	// a gets a second replica: the cluster's richest master.
-	s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0")
+	s, addr := startCluster(t, "", "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", strconv.Itoa(haTimeout))
 	extra := &haNode{s: s, addr: addr, c: dialRaw(t, addr)}
 	extra.id = extra.c.str("CLUSTER", "MYID")
 	host, port, _ := net.SplitHostPort(addr)
@@ -210,7 +216,7 @@ func TestClusterReplicaMigration(t *testing.T) {
 	})
 	// Everyone knows who replicates whom (a master is orphaned only
 	// for a node that knew it had replicas).
-	for _, n := range []*haNode{a, b, ra, extra} {
+	for _, n := range append([]*haNode{extra}, nodes...) {
 		eventually(t, 10*time.Second, func() error {
 			out := n.c.str("CLUSTER", "NODES")
 			if !strings.Contains(out, rb.id+" ") || !strings.Contains(out, "slave "+b.id) ||
@@ -222,6 +228,14 @@ func TestClusterReplicaMigration(t *testing.T) {
 	}
 	// b's replica dies: b is orphaned; one of a's replicas moves to b.
 	rb.s.Close()
+	defer func() {
+		if t.Failed() {
+			for _, n := range []*haNode{ra, extra, a, b} {
+				c := dialRaw(t, n.addr)
+				t.Logf("%s (%s):\n%s\n%s", n.addr, n.id, c.str("CLUSTER", "NODES"), c.str("CLUSTER", "INFO"))
+			}
+		}
+	}()
 	_, bport, _ := net.SplitHostPort(b.addr)
 	eventually(t, 30*time.Second, func() error {
 		moved := 0

@@ -40,7 +40,7 @@ func (c *Client) rerouteLocked(keys [][]byte) string {
 // rerouteExec is rerouteLocked for a transaction, with every shard of its
 // keys locked by EXEC.
 func (c *Client) rerouteExec(m *multiState) string {
-	if c.srv.cluster == nil {
+	if c.srv.cluster == nil || c == c.srv.masterClient {
 		return ""
 	}
 	keys := c.cl.keys[:0]

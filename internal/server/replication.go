@@ -67,7 +67,7 @@ func (h replHost) RoleChanged(replica bool) {
 // masterState is the master pseudo-client's transaction: the stream's
 // MULTI ... EXEC runs as one unit once EXEC arrives.
 type masterState struct {
-	tx [][][]byte // commands queued since MULTI; nil outside a transaction
+	tx *multiState // commands queued since MULTI; nil outside a transaction
 }
 
 // applyFromMaster runs one command of our master's stream as the
@@ -84,27 +84,20 @@ func (s *Server) applyFromMaster(args [][]byte) {
 		}
 		return
 	case commands.EqualFold(args[0], "multi"):
-		s.masterTx.tx = [][][]byte{}
+		s.masterTx.tx = &multiState{}
 		return
-	case commands.EqualFold(args[0], "exec"):
-		tx := s.masterTx.tx
-		s.masterTx.tx = nil
-		for _, a := range tx {
-			s.applyFromMaster(a)
-		}
-		return
-	}
-	if s.masterTx.tx != nil {
-		cp := make([][]byte, len(args))
-		for i, a := range args {
-			cp[i] = append([]byte(nil), a...)
-		}
-		s.masterTx.tx = append(s.masterTx.tx, cp)
-		return
+	case commands.EqualFold(args[0], "exec") && s.masterTx.tx != nil:
+		// Run as EXEC runs a client's transaction: every shard it
+		// touches locked for its whole run, fed whole to our AOF.
+		mc.multi, s.masterTx.tx = s.masterTx.tx, nil
 	}
 	cmd, errText := commands.Find(args)
 	if errText != "" || cmd.Handler == nil {
 		s.Log.Printf("# Command from the master refused: %s", errText)
+		return
+	}
+	if s.masterTx.tx != nil {
+		s.masterTx.tx.queue(cmd, args)
 		return
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: &mc.w, DB: s.KS.MasterDB(mc.db), KS: s.KS, Client: mc, Srv: s,

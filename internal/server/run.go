@@ -47,7 +47,11 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 // effects are collected in execProps and fed whole after the last one.
 func (c *Client) runQueued(q queued, now int64, held commands.Held) {
 	s := c.srv
-	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS,
+	db := s.KS.DB(c.db)
+	if c == s.masterClient {
+		db = s.KS.MasterDB(c.db)
+	}
+	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &c.w, DB: db, KS: s.KS,
 		Client: c, Srv: s, NoBlock: true, Now: now}
 	if s.monitors.n.Load() > 0 && !q.cmd.Has(commands.FSkipMonitor) && !q.cmd.Has(commands.FAdmin) {
 		s.monitors.feed(c, q.args)
@@ -76,16 +80,24 @@ func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
 		c.pausedRetry = true
 		return commands.Retry
 	}
-	if c.srv.cluster == nil || c.inExec || len(pos) == 0 || c == c.srv.masterClient {
+	if c.inExec || c == c.srv.masterClient {
 		return ""
 	}
-	keys := c.cl.keys[:0]
-	for _, p := range pos {
-		keys = append(keys, ctx.Args[p])
+	msg := ""
+	if c.srv.cluster != nil && len(pos) > 0 {
+		keys := c.cl.keys[:0]
+		for _, p := range pos {
+			keys = append(keys, ctx.Args[p])
+		}
+		msg = c.rerouteLocked(keys)
+		clear(keys)
+		c.cl.keys = keys[:0]
 	}
-	msg := c.rerouteLocked(keys)
-	clear(keys)
-	c.cl.keys = keys[:0]
+	if msg == "" {
+		// The node may have become a replica since dispatch looked (a
+		// write held by a failover's pause): it must not take the write.
+		msg = c.srv.replicaRefusal(c, ctx.Cmd)
+	}
 	if msg != "" {
 		ctx.Cmd.RejectedCalls.Add(1)
 		c.srv.countError(msg)
