@@ -173,6 +173,31 @@ func (g *Membership) LinkUp(name string, now int64) {
 	n.Flags &^= FlagMeet
 }
 
+// LinkRefused tells that dialing the node named name was refused: its
+// host answered and nothing listens on its bus port, so its process is
+// not running (a crash, kill -9). Redis waits for the node timeout all
+// the same; with FastFailover (redgo's) the node is PFAIL at once and
+// every node is pinged, so the failure reports reach a majority now and
+// its replica can be elected without waiting. A node that comes back
+// answers a ping and loses PFAIL, as usual.
+func (g *Membership) LinkRefused(name string, now int64) {
+	g.LinkDown(name, now)
+	s := g.S
+	n := s.Lookup(name)
+	if n == nil || !s.Opts.FastFailover || n.Flags&(FlagMyself|FlagHandshake|FlagNoAddr|FlagPFail|FlagFail) != 0 {
+		return
+	}
+	g.logf("*** NODE %s possibly failing (its bus port refuses connections)", n.Name)
+	n.Flags |= FlagPFail
+	s.Do(TodoUpdateState)
+	for _, x := range s.SortedNodes() {
+		if x != n && x.Flags&(FlagMyself|FlagHandshake) == 0 && g.Linked(x) {
+			g.sendPing(x, 0, MsgPing, now)
+		}
+	}
+	g.markFailing(n, now)
+}
+
 // LinkDown tells that the outbound link to name failed to connect or
 // closed; the next Tick asks for a new one.
 func (g *Membership) LinkDown(name string, now int64) {

@@ -165,6 +165,11 @@ func (d memDriver) Send(outs []Out) {
 			}
 		case OutDial:
 			to := net.byIP[o.IP]
+			if to != nil && to.dead && !x.dead {
+				// Its host answers, its process does not: refused.
+				x.m.LinkRefused(o.Node, net.now)
+				continue
+			}
 			if to == nil || o.CPort != testCPort || net.cutOff(x, to) {
 				x.m.LinkDown(o.Node, net.now)
 				continue

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"redgo/internal/cluster"
@@ -384,7 +385,11 @@ func (t *Transport) handle(ev event, now int64) {
 				t.unreachable[c.name] = true
 				t.logf("Connection with Node %s failed: %v", c.name, ev.err)
 			}
-			m.LinkDown(c.name, now)
+			if errors.Is(ev.err, syscall.ECONNREFUSED) {
+				m.LinkRefused(c.name, now)
+			} else {
+				m.LinkDown(c.name, now)
+			}
 			break
 		}
 		delete(t.unreachable, c.name)
