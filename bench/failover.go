@@ -139,9 +139,10 @@ func (n clusterNode) owns(s int) bool {
 }
 
 // startCluster starts 6 nodes of kind k, creates the cluster with
-// redis-cli --cluster create and waits until every node says
-// cluster_state:ok and every replica's link is up.
-func startCluster(k foKind, bin string) []*server {
+// redis-cli --cluster create and waits until it is ready (see
+// clusterNotReady). If it is not within 60 s it stops the nodes and
+// returns why, with the redis-cli output and the nodes' logs.
+func startCluster(k foKind, bin string) ([]*server, string) {
 	extra := append([]string{"--cluster-enabled", "yes", "--cluster-node-timeout", strconv.Itoa(*failoverTimeout),
 		"--repl-diskless-sync-delay", "0"}, k.extra...)
 	var nodes []*server
@@ -151,31 +152,62 @@ func startCluster(k foKind, bin string) []*server {
 		args = append(args, fmt.Sprintf("127.0.0.1:%d", p))
 	}
 	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
-	if b, err := runOut("redis-cli", args...); err != nil {
-		fail("%s: redis-cli --cluster create: %v\n%s", k.label, err, b)
+	created, err := runOut("redis-cli", args...)
+	if err != nil {
+		fail("%s: redis-cli --cluster create: %v\n%s", k.label, err, created)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		ready, why := true, ""
-		for _, s := range nodes {
-			info := cliInfo(s)
-			if info["cluster_state"] != "ok" {
-				ready, why = false, s.addr()+" cluster_state:"+info["cluster_state"]
-				break
-			}
-			if info["role"] == "slave" && info["master_link_status"] != "up" {
-				ready, why = false, s.addr()+" master_link_status:"+info["master_link_status"]
-				break
-			}
-		}
-		if ready {
-			return nodes
+		why := clusterNotReady(nodes)
+		if why == "" {
+			return nodes, ""
 		}
 		if time.Now().After(deadline) {
-			fail("%s: cluster not ready after 60 s: %s", k.label, why)
+			var logs strings.Builder
+			for _, s := range nodes {
+				fmt.Fprintf(&logs, "--- %s log:\n%s\n", s.addr(), logTail(s, 40))
+			}
+			text := fmt.Sprintf("%s: cluster not ready 60 s after redis-cli --cluster create: %s\nredis-cli output:\n%s\nCLUSTER NODES:\n%s\n%s",
+				k.label, why, created, nodes[0].cli("CLUSTER", "NODES"), logs.String())
+			for _, s := range nodes {
+				s.stop()
+			}
+			return nil, text
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// clusterNotReady says why the 6-node cluster is not ready yet ("" when
+// it is): every node must say cluster_state:ok, see 3 masters with slots
+// and 3 replicas of distinct masters, and every replica's link must be up.
+func clusterNotReady(nodes []*server) string {
+	for _, s := range nodes {
+		if st := cliFields(s, "CLUSTER", "INFO")["cluster_state"]; st != "ok" {
+			return s.addr() + " cluster_state:" + st
+		}
+		info := cliFields(s, "INFO", "replication")
+		if info["role"] == "slave" && info["master_link_status"] != "up" {
+			return s.addr() + " master_link_status:" + info["master_link_status"]
+		}
+	}
+	b, err := runOut("redis-cli", "-p", strconv.Itoa(nodes[0].port), "CLUSTER", "NODES")
+	if err != nil {
+		return "CLUSTER NODES: " + err.Error()
+	}
+	masters, followed := 0, map[string]bool{}
+	for _, n := range parseClusterNodes(string(b)) {
+		if strings.Contains(n.flags, "master") && len(n.slots) > 0 {
+			masters++
+		}
+		if strings.Contains(n.flags, "slave") {
+			followed[n.master] = true
+		}
+	}
+	if masters != 3 || len(followed) != 3 {
+		return fmt.Sprintf("%d masters with slots, %d masters with a replica", masters, len(followed))
+	}
+	return ""
 }
 
 // runOut runs a command and returns its combined output.
@@ -183,10 +215,11 @@ func runOut(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).CombinedOutput()
 }
 
-// cliInfo returns every INFO field of s (empty if it does not answer).
-func cliInfo(s *server) map[string]string {
+// cliFields returns the "field:value" lines of a command's reply, such as
+// INFO replication or CLUSTER INFO (empty if s does not answer).
+func cliFields(s *server, cmd ...string) map[string]string {
 	m := map[string]string{}
-	b, err := runOut("redis-cli", "-p", strconv.Itoa(s.port), "INFO", "everything")
+	b, err := runOut("redis-cli", append([]string{"-p", strconv.Itoa(s.port)}, cmd...)...)
 	if err != nil {
 		return m
 	}
@@ -211,8 +244,22 @@ func (quietLogger) Printf(context.Context, string, ...interface{}) {}
 var logLine = regexp.MustCompile(`^\d+:[A-Z] (\d\d \w\w\w \d{4} \d\d:\d\d:\d\d\.\d\d\d) [.\-*#] (.*)$`)
 var delayLine = regexp.MustCompile(`Start of election delayed for (\d+) milliseconds`)
 
+// setupFailures counts, per kind, clusters that never became ready (each
+// is retried with fresh nodes).
+var setupFailures = map[string]int{}
+
 func failoverOne(k foKind, bin string) foRound {
-	nodes := startCluster(k, bin)
+	var nodes []*server
+	for try := 0; nodes == nil; try++ {
+		var why string
+		if nodes, why = startCluster(k, bin); nodes == nil {
+			setupFailures[k.label]++
+			fmt.Fprintf(os.Stderr, "failover: %s\n", why)
+			if try == 2 {
+				fail("%s: three clusters in a row never became ready", k.label)
+			}
+		}
+	}
 	defer func() {
 		for _, s := range nodes {
 			s.stop()
@@ -308,7 +355,7 @@ func failoverOne(k foKind, bin string) foRound {
 	// find it.
 	deadline := tKill.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if cliInfo(rs)["role"] == "master" {
+		if cliFields(rs, "INFO", "replication")["role"] == "master" {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -484,7 +531,9 @@ func failoverSection(bin string) string {
 	rowf("election delay logged", 3, g.delay, r.delay)
 	rowf("election won", 4, g.won, r.won)
 	fmt.Fprintf(&b, "| failed victim-slot writes / writes/s before the kill (medians) | %s | %s | | %s |\n", g.texts[5], r.texts[5], s.texts[5])
-	fmt.Fprintf(&b, "| rounds without a successful write after the kill | %d | %d | | %d |\n\n", g.failed, r.failed, s.failed)
+	fmt.Fprintf(&b, "| rounds without a successful write after the kill | %d | %d | | %d |\n", g.failed, r.failed, s.failed)
+	fmt.Fprintf(&b, "| clusters not ready 60 s after create (retried) | %d | %d | | %d |\n\n",
+		setupFailures[foKinds[0].label], setupFailures[foKinds[1].label], setupFailures[foKinds[2].label])
 	fmt.Fprintf(&b, "Per round (unavailable ms): ")
 	for i, k := range foKinds {
 		if i > 0 {
@@ -506,8 +555,8 @@ func failoverSection(bin string) string {
 	fmt.Fprintf(&b, "waits 500 ms + up to 500 ms random + 1000 ms per rank before asking for votes; redgo with\n")
 	fmt.Fprintf(&b, "cluster-fast-failover (default) checks for an election as soon as it learns of the FAIL and waits\n")
 	fmt.Fprintf(&b, "min(500, node timeout / 30) ms per rank step (%d ms here for rank 0), so its unavailability is about the\n", min(500, *failoverTimeout/30))
-	fmt.Fprintf(&b, "failure detection plus the vote round trip; with cluster-fast-failover no it follows Redis's timing. In this run the median\n")
-	fmt.Fprintf(&b, "unavailability was %.0f ms for redgo, %.0f ms for redis (ratio %.2f; the goal is <= 0.5) and %.0f ms for\n", g.unavail, r.unavail, ratio(g.unavail, r.unavail), s.unavail)
+	fmt.Fprintf(&b, "failure detection plus the vote round trip; with cluster-fast-failover no it follows Redis's\n")
+	fmt.Fprintf(&b, "timing. In this run the median unavailability was %.0f ms for redgo, %.0f ms for redis (ratio %.2f; the goal is <= 0.5) and %.0f ms for\n", g.unavail, r.unavail, ratio(g.unavail, r.unavail), s.unavail)
 	fmt.Fprintf(&b, "redgo with fast failover off. The client's own reaction (a slot map reload at most every 200 ms)\n")
 	fmt.Fprintf(&b, "adds the same up to ~200 ms to every kind after the election is won.\n")
 	b.WriteString(failoverEnd + "\n")
