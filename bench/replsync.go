@@ -37,8 +37,8 @@ var replArgs = []string{"--repl-diskless-sync", "yes", "--repl-diskless-sync-del
 
 // attachReplica makes r a replica of m and waits until it is in sync: its
 // link is up, no sync is in progress and it holds want keys. It returns
-// the time from REPLICAOF to then.
-func attachReplica(m, r *server, want int64) time.Duration {
+// when REPLICAOF was sent and how long it took until then.
+func attachReplica(m, r *server, want int64) (time.Time, time.Duration) {
 	rc := dialR(r.addr())
 	defer rc.c.Close()
 	t0 := time.Now()
@@ -48,7 +48,7 @@ func attachReplica(m, r *server, want int64) time.Duration {
 		if info, err := rc.do("INFO", "replication"); err == nil &&
 			strings.Contains(info, "master_link_status:up") && strings.Contains(info, "master_sync_in_progress:0") {
 			if n, err := rc.do("DBSIZE"); err == nil && atoi64(n) == want {
-				return time.Since(t0)
+				return t0, time.Since(t0)
 			}
 		}
 		if time.Since(t0) > 10*time.Minute {
@@ -65,8 +65,42 @@ func logTail(s *server, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
+// syncPhases are the replica's log lines that mark the phases of a full
+// sync (the same texts in both servers).
+var syncPhases = []string{
+	"MASTER <-> REPLICA sync: receiving",            // the master's snapshot starts coming
+	"MASTER <-> REPLICA sync: Loading DB in memory", // received, loading starts
+	"MASTER <-> REPLICA sync: Finished with success",
+}
+
+// phaseTimes returns, for each of syncPhases, when the first line with it
+// at or after t0 was logged (ms from t0; -1 if none).
+func phaseTimes(log string, t0 time.Time) []float64 {
+	out := make([]float64, len(syncPhases))
+	for i := range out {
+		out[i] = -1
+	}
+	for _, l := range strings.Split(log, "\n") {
+		m := logLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ts, err := time.ParseInLocation("02 Jan 2006 15:04:05.000", m[1], time.Local)
+		if err != nil || ts.Before(t0.Truncate(time.Millisecond)) {
+			continue
+		}
+		for i, p := range syncPhases {
+			if out[i] < 0 && strings.HasPrefix(m[2], p) {
+				out[i] = durMs(ts.Sub(t0))
+			}
+		}
+	}
+	return out
+}
+
 type replsyncResult struct {
 	dur          time.Duration
+	phases       []float64 // ms from REPLICAOF, see syncPhases
 	usedMem      int64
 	replRSS      int64
 	masterRSSMax int64
@@ -84,7 +118,9 @@ func replsyncOne(name, bin string) replsyncResult {
 	want := atoi64(mc.must("DBSIZE"))
 	res := replsyncResult{usedMem: atoi64(mc.infoMap("memory")["used_memory"])}
 	time.Sleep(500 * time.Millisecond)
-	res.dur = attachReplica(m, r, want)
+	var t0 time.Time
+	t0, res.dur = attachReplica(m, r, want)
+	res.phases = phaseTimes(r.log(), t0)
 	res.replRSS = r.rss()
 	return res
 }
@@ -129,10 +165,33 @@ func replsyncSection(bin string) string {
 	fmt.Fprintf(&b, "replica of the same kind, both with `--repl-diskless-sync yes --repl-diskless-sync-delay 0` and no\n")
 	fmt.Fprintf(&b, "persistence otherwise (replica: default repl-diskless-load). The time runs from `REPLICAOF` sent to\n")
 	fmt.Fprintf(&b, "the replica until its INFO replication shows `master_link_status:up` and `master_sync_in_progress:0`\n")
-	fmt.Fprintf(&b, "and its DBSIZE equals the master's (polled every 5 ms). %d alternating rounds.\n\n", rounds)
+	fmt.Fprintf(&b, "and its DBSIZE equals the master's (polled every 5 ms). %d alternating rounds. The phase rows come from\n", rounds)
+	fmt.Fprintf(&b, "the replica's log (the same lines in both: `MASTER <-> REPLICA sync: receiving ...`, `... Loading DB in\n")
+	fmt.Fprintf(&b, "memory`, `... Finished with success`; millisecond timestamps).\n\n")
 	fmt.Fprintf(&b, "| | redgo | redis | redgo/redis |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| **full sync, median** | **%.0f ms** | **%.0f ms** | **%.2f** |\n", gm, rm, ratio(gm, rm))
 	fmt.Fprintf(&b, "| min / max | %.0f / %.0f ms | %.0f / %.0f ms | |\n", slices.Min(g), slices.Max(g), slices.Min(r), slices.Max(r))
+	// Phases from the replica's log (ms resolution), medians.
+	phase := func(name string, from, to int) float64 {
+		var v []float64
+		for _, x := range res[name] {
+			a, z := 0.0, x.phases[to]
+			if from >= 0 {
+				a = x.phases[from]
+			}
+			if a >= 0 && z >= 0 {
+				v = append(v, z-a)
+			}
+		}
+		return median(v)
+	}
+	for _, p := range []struct {
+		label    string
+		from, to int
+	}{{"REPLICAOF → snapshot starts arriving (log)", -1, 0}, {"snapshot transfer (log)", 0, 1}, {"loading (log)", 1, 2}} {
+		gp, rp := phase("redgo", p.from, p.to), phase("redis", p.from, p.to)
+		fmt.Fprintf(&b, "| %s, median | %.0f ms | %.0f ms | %.2f |\n", p.label, gp, rp, ratio(gp, rp))
+	}
 	gu, ru := res["redgo"][0].usedMem, res["redis"][0].usedMem
 	fmt.Fprintf(&b, "| master used_memory | %s | %s | |\n", mb(gu), mb(ru))
 	fmt.Fprintf(&b, "| replica RSS when in sync (first round) | %s | %s | |\n\n", mb(res["redgo"][0].replRSS), mb(res["redis"][0].replRSS))
