@@ -459,6 +459,7 @@ func failoverSection(bin string) string {
 		rounds = 1
 	}
 	res := map[string][]foRound{}
+	load0 := loadAvg()
 	for r := 0; r < rounds; r++ {
 		for _, k := range foKinds {
 			x := failoverOne(k, bin)
@@ -523,7 +524,8 @@ func failoverSection(bin string) string {
 	fmt.Fprintf(&b, "200 ms). After %s of writes the master is killed with SIGKILL. **Unavailable** is from the kill to\n", *failoverSteady)
 	fmt.Fprintf(&b, "the first successful write to a victim-slot key that was sent after the kill; the replica's log\n")
 	fmt.Fprintf(&b, "gives when it learned of the FAIL (FAIL message or its own quorum) and when it won the election\n")
-	fmt.Fprintf(&b, "(log timestamps have millisecond resolution). %d rounds; median (min–max), in ms from the kill.\n\n", rounds)
+	fmt.Fprintf(&b, "(log timestamps have millisecond resolution). %d rounds; median (min–max), in ms from the kill.\n", rounds)
+	fmt.Fprintf(&b, "The machine's load average was %s at the start and %s at the end of the run.\n\n", load0, loadAvg())
 	fmt.Fprintf(&b, "| | redgo | redis | redgo/redis (median) | redgo, fast failover off |\n|---|---|---|---|---|\n")
 	rowf := func(name string, i int, gm, rm float64) {
 		fmt.Fprintf(&b, "| %s | %s | %s | **%.2f** | %s |\n", name, g.texts[i], r.texts[i], ratio(gm, rm), s.texts[i])

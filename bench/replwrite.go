@@ -94,6 +94,7 @@ func replwriteSection(bin string) string {
 	// res[name+setup][test] = requests/s per round.
 	res := map[string]map[string][]float64{}
 	lags := map[string][]float64{}
+	load0 := loadAvg()
 	setups := []struct {
 		label string
 		with  bool
@@ -148,7 +149,8 @@ func replwriteSection(bin string) string {
 	fmt.Fprintf(&b, "kind attached and in sync (`--repl-diskless-sync yes --repl-diskless-sync-delay 0`, no persistence),\n")
 	fmt.Fprintf(&b, "and against the same master alone; -n %d at -P 1 and -n %d at -P 16. A fresh master (and replica)\n", n, 10*n)
 	fmt.Fprintf(&b, "per round; %d alternating rounds, medians. \"cost\" is with a replica / alone for the same server.\n", rounds)
-	fmt.Fprintf(&b, "All processes (benchmark client, master, replica) share the machine's %d cores.\n\n", runtime.NumCPU())
+	fmt.Fprintf(&b, "All processes (benchmark client, master, replica) share the machine's %d cores; its load average\n", runtime.NumCPU())
+	fmt.Fprintf(&b, "was %s at the start and %s at the end of the run.\n\n", load0, loadAvg())
 	fmt.Fprintf(&b, "| test | redgo + replica | redis + replica | **redgo/redis with a replica** | redgo alone | redis alone | redgo/redis alone | redgo cost | redis cost |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
 	var worst, best float64
