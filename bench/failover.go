@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -503,19 +502,7 @@ func failoverSection(bin string) string {
 	var b strings.Builder
 	b.WriteString(failoverBegin + "\n")
 	fmt.Fprintf(&b, "## Failover after kill -9 of a master under writes\n\n")
-	cmdline := "go run ./bench -failover"
-	if *failoverRounds != 5 {
-		cmdline += fmt.Sprintf(" -failover-rounds %d", *failoverRounds)
-	}
-	if *failoverSteady != 3*time.Second {
-		cmdline += fmt.Sprintf(" -failover-steady %s", *failoverSteady)
-	}
-	if *failoverTimeout != 2000 {
-		cmdline += fmt.Sprintf(" -failover-node-timeout %d", *failoverTimeout)
-	}
-	fmt.Fprintf(&b, "Produced by `%s` on %s (%s, %d cores, %s). redis-server: %s\n",
-		cmdline, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
-		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
+	b.WriteString(producedBy("failover"))
 	fmt.Fprintf(&b, "Each round, per kind in turn: 6 nodes with `--cluster-enabled yes --cluster-node-timeout %d\n", *failoverTimeout)
 	fmt.Fprintf(&b, "--appendonly no --save \"\" --repl-diskless-sync-delay 0`, joined with `redis-cli --cluster create ...\n")
 	fmt.Fprintf(&b, "--cluster-replicas 1 --cluster-yes`, then a go-redis ClusterClient INCRs 4 keys in the slots of the\n")

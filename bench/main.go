@@ -350,6 +350,21 @@ func serverBin(name, bin string) string {
 	return bin
 }
 
+// producedBy is a section's first line: the command that made it (-name
+// and the flags given whose names start with name-, or -c), the date and
+// the machine.
+func producedBy(name string) string {
+	cmd := "go run ./bench -" + name
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, name+"-") || f.Name == "c" {
+			cmd += fmt.Sprintf(" -%s %s", f.Name, f.Value)
+		}
+	})
+	return fmt.Sprintf("Produced by `%s` on %s (%s, %d cores, %s). redis-server: %s\n",
+		cmd, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
+		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
+}
+
 func mustOut(name string, args ...string) []byte {
 	b, _ := exec.Command(name, args...).Output()
 	return b

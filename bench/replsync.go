@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,16 +152,7 @@ func replsyncSection(bin string) string {
 	var b strings.Builder
 	b.WriteString(replsyncBegin + "\n")
 	fmt.Fprintf(&b, "## Full sync of a new replica\n\n")
-	cmdline := "go run ./bench -replsync"
-	if *replsyncKeys != 1000000 {
-		cmdline += fmt.Sprintf(" -replsync-keys %d", *replsyncKeys)
-	}
-	if *replsyncRounds != 5 {
-		cmdline += fmt.Sprintf(" -replsync-rounds %d", *replsyncRounds)
-	}
-	fmt.Fprintf(&b, "Produced by `%s` on %s (%s, %d cores, %s). redis-server: %s\n",
-		cmdline, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
-		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
+	b.WriteString(producedBy("replsync"))
 	fmt.Fprintf(&b, "Per round and kind: a master with `DEBUG POPULATE %d` (keys `key:N`, values `value:N`) and a fresh\n", *replsyncKeys)
 	fmt.Fprintf(&b, "replica of the same kind, both with `--repl-diskless-sync yes --repl-diskless-sync-delay 0` and no\n")
 	fmt.Fprintf(&b, "persistence otherwise (replica: default repl-diskless-load). The time runs from `REPLICAOF` sent to\n")

@@ -135,16 +135,7 @@ func replwriteSection(bin string) string {
 	var b strings.Builder
 	b.WriteString(replwriteBegin + "\n")
 	fmt.Fprintf(&b, "## Writes with a replica attached (requests/s)\n\n")
-	cmdline := "go run ./bench -replwrite"
-	if *replwriteN != 100000 {
-		cmdline += fmt.Sprintf(" -replwrite-n %d", *replwriteN)
-	}
-	if *replwriteRounds != 3 {
-		cmdline += fmt.Sprintf(" -replwrite-rounds %d", *replwriteRounds)
-	}
-	fmt.Fprintf(&b, "Produced by `%s` on %s (%s, %d cores, %s). redis-server: %s\n",
-		cmdline, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
-		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
+	b.WriteString(producedBy("replwrite"))
 	fmt.Fprintf(&b, "`redis-benchmark -t set,incr -c %d -d 16 -r 100000` against a master with one replica of the same\n", *clients)
 	fmt.Fprintf(&b, "kind attached and in sync (`--repl-diskless-sync yes --repl-diskless-sync-delay 0`, no persistence),\n")
 	fmt.Fprintf(&b, "and against the same master alone; -n %d at -P 1 and -n %d at -P 16. A fresh master (and replica)\n", n, 10*n)
