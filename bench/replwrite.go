@@ -23,7 +23,7 @@ import (
 var (
 	replwriteOnly   = flag.Bool("replwrite", false, "run only the write throughput with a replica comparison and update its section of the report")
 	replwriteN      = flag.Int("replwrite-n", 100000, "requests per test at -P 1 in the replica write comparison (10x that at -P 16)")
-	replwriteRounds = flag.Int("replwrite-rounds", 3, "alternating rounds per server and setup in the replica write comparison")
+	replwriteRounds = flag.Int("replwrite-rounds", 5, "alternating rounds per server and setup in the replica write comparison")
 )
 
 const (
