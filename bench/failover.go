@@ -67,6 +67,8 @@ type foRound struct {
 	failSeen    time.Duration // kill -> the replica logs the master's FAIL
 	won         time.Duration // kill -> the replica logs the election won
 	delayMs     int           // election delay the replica logged
+	attempts    int           // elections the replica started
+	voteLog     string        // the nodes' election and vote lines when it took more than one
 	logOK       bool          // failSeen and won were found in the log
 	errs        int           // failed victim-slot writes
 	otherErrs   int           // failed writes to the other masters' slots
@@ -415,6 +417,10 @@ func failoverOne(k foKind, bin string) foRound {
 		case !gotFail && strings.Contains(msg, victim.id) &&
 			(strings.HasPrefix(msg, "FAIL message received") || strings.HasPrefix(msg, "Marking node")):
 			res.failSeen, gotFail = d, true
+		case strings.HasPrefix(msg, "Starting a failover election"):
+			if !gotWon {
+				res.attempts++
+			}
 		case strings.HasPrefix(msg, "Start of election delayed"):
 			if dm := delayLine.FindStringSubmatch(msg); dm != nil {
 				res.delayMs, _ = strconv.Atoi(dm[1])
@@ -424,6 +430,27 @@ func failoverOne(k foKind, bin string) foRound {
 		}
 	}
 	res.logOK = gotFail && gotWon
+	if res.attempts > 1 {
+		// Every surviving node's lines about the failure and the votes.
+		var vb strings.Builder
+		for _, s := range nodes {
+			if s == vs {
+				continue
+			}
+			for _, l := range strings.Split(s.log(), "\n") {
+				if m := logLine.FindStringSubmatch(l); m != nil && (strings.Contains(m[2], "ailover") ||
+					strings.Contains(m[2], "election") || strings.Contains(m[2], "FAIL") || strings.Contains(m[2], "failing")) {
+					ts, _ := time.ParseInLocation("02 Jan 2006 15:04:05.000", m[1], time.Local)
+					if !ts.Before(tKill.Truncate(time.Millisecond)) {
+						fmt.Fprintf(&vb, "%s %+dms %s\n", s.addr(), ts.Sub(tKill).Milliseconds(), m[2])
+					}
+				}
+			}
+		}
+		res.voteLog = vb.String()
+		fmt.Fprintf(os.Stderr, "failover: %s: %d elections before the replica %s (%s) won; victim %s (%s); log lines since the kill:\n%s",
+			k.label, res.attempts, rs.addr(), replica.id, vs.addr(), victim.id, res.voteLog)
+	}
 	if !res.ok || !res.logOK {
 		lines := strings.Split(strings.TrimSpace(lg), "\n")
 		res.replicaLog = strings.Join(lines[max(0, len(lines)-30):], "\n")
@@ -463,8 +490,8 @@ func failoverSection(bin string) string {
 		for _, k := range foKinds {
 			x := failoverOne(k, bin)
 			res[k.label] = append(res[k.label], x)
-			fmt.Fprintf(os.Stderr, "failover: round %d/%d %s: unavailable %.0f ms (last error %+.0f ms), FAIL %+.0f ms, delay %d ms, won %+.0f ms, %d victim errors\n",
-				r+1, rounds, k.label, durMs(x.unavail), durMs(x.lastErr), durMs(x.failSeen), x.delayMs, durMs(x.won), x.errs)
+			fmt.Fprintf(os.Stderr, "failover: round %d/%d %s: unavailable %.0f ms (last error %+.0f ms), FAIL %+.0f ms, delay %d ms, won %+.0f ms after %d elections, %d victim errors\n",
+				r+1, rounds, k.label, durMs(x.unavail), durMs(x.lastErr), durMs(x.failSeen), x.delayMs, durMs(x.won), x.attempts, x.errs)
 		}
 	}
 	type col struct {
@@ -526,6 +553,16 @@ func failoverSection(bin string) string {
 	rowf("election won → first write OK", 7, g.client, r.client)
 	fmt.Fprintf(&b, "| failed victim-slot writes / writes/s before the kill (medians) | %s | %s | | %s |\n", g.texts[5], r.texts[5], s.texts[5])
 	fmt.Fprintf(&b, "| rounds without a successful write after the kill | %d | %d | | %d |\n", g.failed, r.failed, s.failed)
+	retried := func(k foKind) int {
+		n := 0
+		for _, x := range res[k.label] {
+			if x.attempts > 1 {
+				n++
+			}
+		}
+		return n
+	}
+	fmt.Fprintf(&b, "| rounds where the replica needed more than one election | %d | %d | | %d |\n", retried(foKinds[0]), retried(foKinds[1]), retried(foKinds[2]))
 	fmt.Fprintf(&b, "| clusters not ready 60 s after create (retried) | %d | %d | | %d |\n\n",
 		setupFailures[foKinds[0].label], setupFailures[foKinds[1].label], setupFailures[foKinds[2].label])
 	fmt.Fprintf(&b, "Per round (unavailable ms): ")
