@@ -36,10 +36,7 @@ func aofSection(bin string) string {
 	res := map[string]map[string][]float64{"redgo": {}, "redis": {}}
 	for r := 0; r < rounds; r++ {
 		for _, name := range []string{"redgo", "redis"} {
-			b := bin
-			if name == "redis" {
-				b = "redis-server"
-			}
+			b := serverBin(name, bin)
 			// A fresh server (and AOF) per round: both start from an empty log.
 			s := start(name, b, "--appendonly", "yes", "--appendfsync", "always")
 			time.Sleep(200 * time.Millisecond)
@@ -98,33 +95,4 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
-}
-
-// spliceAOFSection puts sec in place of the marked section of the report
-// at path (appended if there is none).
-func spliceAOFSection(path, sec string) error {
-	old, _ := os.ReadFile(path)
-	text := string(old)
-	i, j := strings.Index(text, aofBegin), strings.Index(text, aofEnd)
-	if i >= 0 && j > i {
-		text = text[:i] + sec + text[j+len(aofEnd)+1:]
-	} else {
-		if text != "" && !strings.HasSuffix(text, "\n\n") {
-			text += "\n"
-		}
-		text += sec
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
-}
-
-// keptAOFSection returns the marked section of the report at path, so a
-// full run that rewrites the report keeps it.
-func keptAOFSection(path string) string {
-	old, _ := os.ReadFile(path)
-	text := string(old)
-	i, j := strings.Index(text, aofBegin), strings.Index(text, aofEnd)
-	if i >= 0 && j > i {
-		return "\n" + text[i:j+len(aofEnd)] + "\n"
-	}
-	return ""
 }

@@ -440,10 +440,7 @@ func bgsaveSection(bin string) string {
 	thp, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	var rs []bgsaveResult
 	for _, name := range []string{"redgo", "redis"} {
-		b := bin
-		if name == "redis" {
-			b = "redis-server"
-		}
+		b := serverBin(name, bin)
 		rs = append(rs, bgsaveOne(name, b))
 	}
 	g, r := rs[0], rs[1]

@@ -8,6 +8,9 @@
 //	go run ./bench -quick          # fewer requests, no file written
 //	go run ./bench -aof            # appendfsync always writes only (its section of the report)
 //	go run ./bench -bgsave         # BGSAVE pause and memory at ~1 GB (its section of the report)
+//	go run ./bench -failover       # unavailability after kill -9 of a cluster master (its section)
+//	go run ./bench -replsync       # full sync of 1M keys to a new replica (its section)
+//	go run ./bench -replwrite      # write throughput with and without a replica (its section)
 package main
 
 import (
@@ -56,8 +59,14 @@ func freePort() int {
 }
 
 func start(name, bin string, extra ...string) *server {
+	return startOn(name, bin, freePort(), extra...)
+}
+
+// startOn starts server name ("redgo" or "redis") from bin on port, with
+// the common settings (no persistence, DEBUG allowed, a log file in its own
+// directory) followed by extra, and waits until it accepts connections.
+func startOn(name, bin string, port int, extra ...string) *server {
 	dir, _ := os.MkdirTemp("", "bench-"+name)
-	port := freePort()
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "log")}
 	args = append(args, extra...)
@@ -86,12 +95,23 @@ func start(name, bin string, extra ...string) *server {
 func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
 func (s *server) stop() {
-	if s.cmd.ProcessState != nil {
-		return
+	if s.cmd.ProcessState == nil {
+		s.kill()
 	}
+	os.RemoveAll(s.dir)
+}
+
+// kill sends SIGKILL and reaps the process; its directory (and log) stay
+// until stop.
+func (s *server) kill() {
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
-	os.RemoveAll(s.dir)
+}
+
+// log returns the server's log file.
+func (s *server) log() string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+	return string(b)
 }
 
 func (s *server) cli(args ...string) string {
@@ -204,24 +224,21 @@ func main() {
 	if err := build.Run(); err != nil {
 		fail("go build: %v", err)
 	}
-	if *aofOnly {
-		sec := aofSection(bin)
+	ran := false
+	for _, sc := range sections {
+		if !*sc.only {
+			continue
+		}
+		sec := sc.run(bin)
 		fmt.Print(sec)
 		if !*quick {
-			if err := spliceAOFSection(*out, sec); err != nil {
+			if err := spliceSection(*out, sc.begin, sc.end, sec); err != nil {
 				fail("write %s: %v", *out, err)
 			}
 		}
-		return
+		ran = true
 	}
-	if *bgsaveOnly {
-		sec := bgsaveSection(bin)
-		fmt.Print(sec)
-		if !*quick {
-			if err := spliceSection(*out, bgsaveBegin, bgsaveEnd, sec); err != nil {
-				fail("write %s: %v", *out, err)
-			}
-		}
+	if ran {
 		return
 	}
 	rg := start("redgo", bin)
@@ -266,10 +283,7 @@ func main() {
 	rd.stop()
 	mem := map[string][3]int64{}
 	for _, name := range []string{"redgo", "redis"} {
-		b := bin
-		if name == "redis" {
-			b = "redis-server"
-		}
+		b := serverBin(name, bin)
 		s := start(name, b)
 		time.Sleep(500 * time.Millisecond)
 		base := s.rss()
@@ -305,12 +319,50 @@ func main() {
 		float64(g[1]-g[2])/float64(r[1]-r[2]))
 	fmt.Print(b.String())
 	if !*quick {
-		b.WriteString(keptAOFSection(*out))                      // `go run ./bench -aof` owns that part
-		b.WriteString(keptSection(*out, bgsaveBegin, bgsaveEnd)) // and `-bgsave` this one
+		for _, sc := range sections { // each owned by its own flag
+			b.WriteString(keptSection(*out, sc.begin, sc.end))
+		}
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			fail("write %s: %v", *out, err)
 		}
 	}
+}
+
+// sections are the parts of the report a flag runs and rewrites alone
+// (between their markers); the full run keeps them as they are.
+var sections = []struct {
+	only       *bool
+	begin, end string
+	run        func(bin string) string
+}{
+	{aofOnly, aofBegin, aofEnd, aofSection},
+	{bgsaveOnly, bgsaveBegin, bgsaveEnd, bgsaveSection},
+	{failoverOnly, failoverBegin, failoverEnd, failoverSection},
+	{replsyncOnly, replsyncBegin, replsyncEnd, replsyncSection},
+	{replwriteOnly, replwriteBegin, replwriteEnd, replwriteSection},
+}
+
+// serverBin is the binary for server name: bin for redgo, redis-server otherwise.
+func serverBin(name, bin string) string {
+	if name == "redis" {
+		return "redis-server"
+	}
+	return bin
+}
+
+// producedBy is a section's first line: the command that made it (-name
+// and the flags given whose names start with name-, or -c), the date and
+// the machine.
+func producedBy(name string) string {
+	cmd := "go run ./bench -" + name
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, name+"-") || f.Name == "c" {
+			cmd += fmt.Sprintf(" -%s %s", f.Name, f.Value)
+		}
+	})
+	return fmt.Sprintf("Produced by `%s` on %s (%s, %d cores, %s). redis-server: %s\n",
+		cmd, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(),
+		runtime.Version(), strings.TrimSpace(strings.SplitN(string(mustOut("redis-server", "--version")), "\n", 2)[0]))
 }
 
 func mustOut(name string, args ...string) []byte {
