@@ -288,11 +288,11 @@ func (g *Membership) header(t MsgType) *Msg {
 // send queues m to n's outbound link, or on link id when id != 0.
 func (g *Membership) send(n *Node, id LinkID, m *Msg) {
 	o := Out{Kind: OutSend, Link: id, Msg: m}
-	if id == 0 {
-		if !g.Linked(n) {
-			return
-		}
-		o.Node = n.Name
+	if id == 0 && !g.Linked(n) {
+		return
+	}
+	if n != nil {
+		o.Node = n.Name // on Link when set; names the receiver either way
 	}
 	g.S.Sent[m.Type]++
 	g.next.Out = append(g.next.Out, o)
@@ -408,7 +408,7 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 	case MsgPublish, MsgPublishShard:
 		g.stepPublish(m, sender)
 	case MsgFailoverAuthRequest:
-		g.stepAuthRequest(m, sender, now)
+		g.stepAuthRequest(l, m, sender, now)
 	case MsgFailoverAuthAck:
 		g.stepAuthAck(m, sender, now)
 	case MsgMFStart:

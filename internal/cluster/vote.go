@@ -25,8 +25,11 @@ const (
 )
 
 // stepAuthRequest answers a FAILOVER_AUTH_REQUEST; one from an unknown
-// node is ignored (clusterProcessPacket).
-func (g *Membership) stepAuthRequest(m *Msg, sender *Node, now int64) {
+// node is ignored (clusterProcessPacket). The ACK goes back on the link
+// the request came on: Redis sends it on its own link to the replica and
+// loses the vote when that link is down (it is rebuilt on a loaded
+// machine), and the replica then waits for the retry time.
+func (g *Membership) stepAuthRequest(l Link, m *Msg, sender *Node, now int64) {
 	if sender == nil {
 		return
 	}
@@ -40,7 +43,7 @@ func (g *Membership) stepAuthRequest(m *Msg, sender *Node, now int64) {
 	s.LastVoteEpoch = s.CurrentEpoch
 	sender.ReplicaOf.VotedTime = now
 	s.Do(TodoSaveConfig | TodoFsyncConfig)
-	g.send(sender, 0, g.header(MsgFailoverAuthAck))
+	g.send(sender, l.ID, g.header(MsgFailoverAuthAck))
 	g.logf(logAuthGranted, sender.Name, s.CurrentEpoch)
 }
 

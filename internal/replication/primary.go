@@ -8,6 +8,7 @@ package replication
 // together, and the ACKs that WAIT counts.
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"errors"
@@ -283,8 +284,17 @@ func (n *Node) fullSync(g *syncGroup) {
 	for _, t := range tails {
 		n.h.Go(func() { t.run(limit) })
 	}
-	// The image is encoded once for every member. A replica whose
-	// connection fails meanwhile is dropped alone.
+	streamed := diskless
+	for _, sv := range members {
+		streamed = streamed && sv.capa&CapaEOF != 0 && !sv.plain
+	}
+	if streamed {
+		n.streamImage(members, tails, b, write)
+		return
+	}
+	// The image is encoded once into memory for every member ($<len>
+	// framing needs its length first). A replica whose connection fails
+	// meanwhile is dropped alone.
 	var img bytes.Buffer
 	start := time.Now()
 	err = write(&img)
@@ -304,6 +314,75 @@ func (n *Node) fullSync(g *syncGroup) {
 		n.h.Go(func() { n.sendPayload(sv, b, t, img.Bytes(), diskless && sv.capa&CapaEOF != 0) })
 	}
 }
+
+// streamImage sends the snapshot to every member as it is encoded, framed
+// $EOF:<mark> (rdbSaveToSlavesSockets): no copy of the image is kept and
+// the replicas load while the master encodes. A member whose connection
+// fails is dropped; the others go on.
+func (n *Node) streamImage(members []*served, tails []*tail, b *Backlog, write func(io.Writer) error) {
+	mark := NewID(rand.Reader)
+	fw := &fanout{members: members, failed: make([]bool, len(members))}
+	for i := range members {
+		n.setState(members[i], stSendBulk)
+	}
+	fw.Write([]byte("$EOF:" + mark + "\r\n"))
+	bw := bufio.NewWriterSize(fw, 256<<10)
+	start := time.Now()
+	err := write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		fw.Write([]byte(mark))
+	}
+	if err != nil {
+		n.h.Logf("# Background transfer error: %v", err)
+	}
+	sent := 0
+	for i, sv := range members {
+		if err != nil || fw.failed[i] {
+			tails[i].stop()
+			sv.close()
+			continue
+		}
+		sent++
+		t := tails[i]
+		n.h.Go(func() { n.afterPayload(sv, b, t, true) })
+	}
+	if err == nil {
+		n.h.Logf("Background RDB transfer terminated with success (%d bytes in %.3f seconds, %d replicas)",
+			fw.n, time.Since(start).Seconds(), sent)
+	}
+}
+
+// fanout writes to every member still alive; Write fails only when none
+// is left.
+type fanout struct {
+	members []*served
+	failed  []bool
+	n       int64
+}
+
+func (f *fanout) Write(p []byte) (int, error) {
+	alive := 0
+	for i, sv := range f.members {
+		if f.failed[i] {
+			continue
+		}
+		if err := sv.write(p); err != nil {
+			f.failed[i] = true
+			continue
+		}
+		alive++
+	}
+	if alive == 0 {
+		return 0, errNoReplicaLeft
+	}
+	f.n += int64(len(p))
+	return len(p), nil
+}
+
+var errNoReplicaLeft = errors.New("every replica of the transfer is gone")
 
 // sendPayload sends the snapshot image framed as the replica reads it,
 // then the stream that piled up meanwhile, then the live stream.
@@ -332,6 +411,14 @@ func (n *Node) sendPayload(sv *served, b *Backlog, t *tail, img []byte, eof bool
 		sv.close()
 		return
 	}
+	n.afterPayload(sv, b, t, eof)
+}
+
+// afterPayload brings a replica whose snapshot was sent online: after
+// an EOF-framed image it waits for the replica's first ACK (it looks for
+// the mark at the end of its reads), then it sends the stream kept
+// meanwhile and the live stream.
+func (n *Node) afterPayload(sv *served, b *Backlog, t *tail, eof bool) {
 	if eof && !sv.plain {
 		// The replica looks for the mark at the end of a read: stream
 		// only after its first ACK.
