@@ -366,7 +366,11 @@ func (c *Config) Match(patterns []string, match func(pattern, name string) bool)
 				continue
 			}
 			for _, pat := range patterns {
-				if match(strings.ToLower(pat), name) {
+				lp := strings.ToLower(pat)
+				if p.Hidden && lp != name {
+					continue
+				}
+				if match(lp, name) {
 					seen[name] = true
 					out = append(out, [2]string{name, c.vals[p.Name]})
 					break
