@@ -342,6 +342,19 @@ func (n *Node) BacklogInfo() (BacklogInfo, bool) {
 	return n.backlog.Info(), true
 }
 
+// MasterLink returns the peer and local addresses of our connection to
+// the master while the link is up (Redis's server.master client, which
+// exists once the link is connected); ok false otherwise.
+func (n *Node) MasterLink() (addr, laddr string, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.link
+	if f == nil || f.conn == nil || f.r.State() != StateConnected {
+		return "", "", false
+	}
+	return f.conn.RemoteAddr().String(), f.conn.LocalAddr().String(), true
+}
+
 // DropMasterLink closes the connection to our master, as CLIENT KILL
 // TYPE master does: the replica reconnects and asks for a partial
 // resynchronization. It reports whether there was a connection.
