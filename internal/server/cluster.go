@@ -121,11 +121,20 @@ func (s *Server) initCluster() error {
 			return fmt.Errorf("Fatal: can't update cluster config file: %v", err)
 		}
 	}
-	cm.updateStateLocked()
+	// The log is not open yet: a state change found now is logged with
+	// the notes, and the cron starts with the listener.
+	was := st.OK()
+	st.UpdateState(now)
+	if st.OK() != was {
+		state := "fail"
+		if st.OK() {
+			state = "ok"
+		}
+		cm.notes = append(cm.notes, "# Cluster state changed: "+state)
+	}
 	cm.routes.Store(st.Routes())
 	cm.hookConfig()
 	s.cluster = cm
-	s.goTracked(cm.cron)
 	return nil
 }
 
@@ -429,6 +438,7 @@ func (s *Server) clusterListen() error {
 		s.Log.Print(n)
 	}
 	cm.notes = nil
+	s.goTracked(cm.cron)
 	cm.mu.Lock()
 	cm.applyAnnounce()
 	cm.st.Do(cluster.TodoSaveConfig)
