@@ -535,6 +535,7 @@ func (cm *clusterMode) hookConfig() {
 		saveToo()
 	}))
 	cfg.OnSet("cluster-replica-no-failover", update(func(v string) {
+		cm.st.Opts.ReplicaNoFailover = yes(v) // the cron keeps the flag in step with it
 		if yes(v) {
 			me().Flags |= cluster.FlagNoFailover
 		} else {

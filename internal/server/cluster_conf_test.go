@@ -107,3 +107,27 @@ func TestClusterLoadLogsNothingToStderr(t *testing.T) {
 		t.Errorf("log:\n%s", log.String())
 	}
 }
+
+// CONFIG SET cluster-replica-no-failover (or its alias) sets the node's
+// nofailover flag for good: the cron, which keeps the flag in step with
+// the option, must not take it back.
+func TestClusterNoFailoverConfigSet(t *testing.T) {
+	_, addr := startCluster(t, "")
+	c := dialRaw(t, addr)
+	if got := c.str("CONFIG", "SET", "cluster-slave-no-failover", "yes"); got != "OK" {
+		t.Fatal(got)
+	}
+	for i := 0; i < 5; i++ {
+		time.Sleep(150 * time.Millisecond)
+		if got := c.str("CLUSTER", "NODES"); !strings.Contains(got, "myself,master,nofailover") {
+			t.Fatalf("after %d ms: %s", (i+1)*150, got)
+		}
+	}
+	if got := c.str("CONFIG", "SET", "cluster-replica-no-failover", "no"); got != "OK" {
+		t.Fatal(got)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if got := c.str("CLUSTER", "NODES"); strings.Contains(got, "nofailover") {
+		t.Fatalf("flag kept after no: %s", got)
+	}
+}
