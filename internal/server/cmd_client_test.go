@@ -2,6 +2,8 @@ package server
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -425,5 +427,31 @@ func TestClientKillMasterLink(t *testing.T) {
 	}
 	if err := replica.Do(ctx, "CLIENT", "KILL", "127.0.0.1:1").Err(); err == nil || err.Error() != "ERR No such client" {
 		t.Errorf("CLIENT KILL of an unknown address: %v", err)
+	}
+}
+
+// unixsocket: the server also listens there (unixsocketperm applied); its
+// clients show as /unixsocket:0, as Redis.
+func TestUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redgo.sock")
+	s, rc := startServer(t, "--unixsocket", path, "--unixsocketperm", "700")
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("socket file: %v, %v", fi, err)
+	}
+	uc := redis.NewClient(&redis.Options{Network: "unix", Addr: path})
+	defer uc.Close()
+	if err := uc.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("k = %q through TCP", v)
+	}
+	if line := uc.Do(ctx, "CLIENT", "INFO").String(); !strings.Contains(line, "addr=/unixsocket:0 laddr=/unixsocket:0 ") {
+		t.Fatalf("CLIENT INFO: %s", line)
+	}
+	s.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("socket file left after Close: %v", err)
 	}
 }
