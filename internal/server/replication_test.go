@@ -330,3 +330,33 @@ func readCommand(r *bufio.Reader) ([]string, error) {
 	}
 	return args, nil
 }
+
+// A master that becomes a replica unblocks its blocked clients with
+// Redis's -UNBLOCKED error and closes them, so the stream of its new
+// master cannot feed them (replication.tcl "BLPOP followed by role change").
+func TestRoleChangeUnblocksClients(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, replica := startServer(t, "--appendonly", "no")
+	c := dialRaw(t, rs.Addr().String())
+	c.send("BLPOP", "foo", "0")
+	eventually(t, 5*time.Second, func() error {
+		if n := infoOf(t, replica, "clients", "blocked_clients"); n != "1" {
+			return fmt.Errorf("blocked_clients:%s", n)
+		}
+		return nil
+	})
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := c.read()
+	if v.Str != errRoleChanged {
+		t.Fatalf("blocked client got %+v", v)
+	}
+	inSync(t, master, replica)
+	master.RPush(ctx, "foo", "a", "b", "c")
+	inSync(t, master, replica)
+	if got := replica.LRange(ctx, "foo", 0, -1).Val(); len(got) != 3 {
+		t.Fatalf("foo on the replica = %v", got)
+	}
+}
