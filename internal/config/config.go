@@ -255,6 +255,11 @@ func (p *Param) normalize(vals []string) (string, error) {
 		return strings.Join(vals, " "), nil
 	}
 	v := vals[0]
+	if p.Check != nil {
+		if err := p.Check(v); err != nil {
+			return "", err
+		}
+	}
 	switch p.Kind {
 	case Bool:
 		switch strings.ToLower(v) {

@@ -251,3 +251,22 @@ func TestHiddenDirectives(t *testing.T) {
 		t.Error("loading-process-events-interval-bytes 10 accepted")
 	}
 }
+
+func TestHostnameValidation(t *testing.T) {
+	c := New()
+	cases := []struct{ v, err string }{
+		{strings.Repeat("x", 256), "ERR CONFIG SET failed (possibly related to argument 'cluster-announce-hostname') - Hostnames must be less than 256 characters"},
+		{"?.com", "ERR CONFIG SET failed (possibly related to argument 'cluster-announce-hostname') - Hostnames may only contain alphanumeric characters, hyphens or dots"},
+		{"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", ""},
+		{"", ""},
+	}
+	for _, tc := range cases {
+		err := c.Set([][2]string{{"cluster-announce-hostname", tc.v}})
+		if (err == nil) != (tc.err == "") || err != nil && err.Error() != tc.err {
+			t.Errorf("%q: %v, want %q", tc.v, err, tc.err)
+		}
+	}
+	if _, err := Load(write(t, "cluster-announce-hostname a_b\n"), nil); err == nil {
+		t.Error("a_b accepted in a config file")
+	}
+}

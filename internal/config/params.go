@@ -1,5 +1,7 @@
 package config
 
+import "errors"
+
 // Kind is how a directive's value is parsed.
 type Kind int
 
@@ -24,6 +26,8 @@ type Param struct {
 	// Hidden directives (Redis's HIDDEN_CONFIG, used by its tests) are
 	// left out of CONFIG GET patterns; only their exact name matches.
 	Hidden bool
+	// Check, when set, validates a value (Redis's apply-time validators).
+	Check func(v string) error
 }
 
 const maxInt = 1<<63 - 1
@@ -176,7 +180,7 @@ var Params = []Param{
 	i("cluster-announce-port", "0", 0, 65535, true),
 	i("cluster-announce-tls-port", "0", 0, 65535, true),
 	i("cluster-announce-bus-port", "0", 0, 65535, true),
-	s("cluster-announce-hostname", "", true),
+	{Name: "cluster-announce-hostname", Kind: String, Mutable: true, Check: validHostname},
 	s("cluster-announce-human-nodename", "", true),
 	e("cluster-preferred-endpoint-type", "ip", true, "ip", "hostname", "unknown-endpoint"),
 	m("cluster-link-sendbuf-limit", "0", 0, maxInt, true),
@@ -243,4 +247,18 @@ var Params = []Param{
 	hidden(i("key-load-delay", "0", -1<<31, 1<<31-1, true)),
 	hidden(i("watchdog-period", "0", 0, 1<<31-1, true)),
 	hidden(m("loading-process-events-interval-bytes", "2097152", 1024, 1<<31-1, true)),
+}
+
+// validHostname is config.c's isValidAnnouncedHostname.
+func validHostname(v string) error {
+	if len(v) >= 256 { // NET_HOST_STR_LEN
+		return errors.New("Hostnames must be less than 256 characters")
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return errors.New("Hostnames may only contain alphanumeric characters, hyphens or dots")
+		}
+	}
+	return nil
 }
