@@ -115,7 +115,10 @@ func (f *follower) read(c net.Conn, gen int) {
 		if a, ok := find(acts, ActReceive); ok {
 			n.mu.Unlock()
 			rest, err := f.receive(c, rd, a.Bulk)
-			rd = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), c), 64<<10)
+			// What follows the payload: bytes the payload reader took past
+			// an EOF mark, then what rd already buffered (a master streams
+			// right after a sized payload), then the connection.
+			rd = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), rd), 64<<10)
 			n.mu.Lock()
 			if !f.current(c, gen) {
 				n.mu.Unlock()

@@ -360,3 +360,55 @@ func TestRoleChangeUnblocksClients(t *testing.T) {
 		t.Fatalf("foo on the replica = %v", got)
 	}
 }
+
+// A master may stream right after a sized payload ($<len>, disk-based
+// sync), so the replica's read of the payload also buffers the first
+// commands of the stream: none may be lost.
+func TestReplicaKeepsStreamAfterSizedPayload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for {
+			args, err := readCommand(r)
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(args[0]) {
+			case "PING":
+				c.Write([]byte("+PONG\r\n"))
+			case "PSYNC", "SYNC":
+				// An RDB with a=b (checksum 0: not checked), then the
+				// stream, all in one write.
+				img := "REDIS0010\xfe\x00\xfb\x01\x00\x00\x01a\x01b\xff" + strings.Repeat("\x00", 8)
+				stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n"
+				c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+				c.Write([]byte("$" + strconv.Itoa(len(img)) + "\r\n" + img + stream))
+				time.Sleep(5 * time.Second)
+				return
+			default:
+				c.Write([]byte("+OK\r\n"))
+			}
+		}
+	}()
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ln.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	eventually(t, 5*time.Second, func() error {
+		if v := replica.Get(ctx, "x").Val(); v != "y" {
+			return fmt.Errorf("x = %q (a = %q)", v, replica.Get(ctx, "a").Val())
+		}
+		return nil
+	})
+	if v := replica.Get(ctx, "a").Val(); v != "b" {
+		t.Errorf("a = %q", v)
+	}
+}
