@@ -92,7 +92,12 @@ func runServer(args []string) int {
 	if cfg.Bool("cluster-enabled") {
 		mode = "cluster"
 	}
-	s.Log.Printf("Running mode=%s, port=%d.", mode, s.Port())
+	if showLogo(cfg.Bool("always-show-logo"), cfg.Bool("syslog-enabled"), cfg.Get("logfile")) {
+		s.LogRaw(logo(config.Version, mode, s.Port(), os.Getpid()))
+	} else {
+		s.Log.Printf("Running mode=%s, port=%d.", mode, s.Port())
+	}
+	s.Log.Printf("# Server initialized")
 	done := make(chan struct{})
 	s.OnShutdown(func() { close(done) })
 	sig := make(chan os.Signal, 2)

@@ -109,6 +109,10 @@ type Membership struct {
 	// election checks before Step returns (clusterBeforeSleep's
 	// HANDLE_MANUALFAILOVER and HANDLE_FAILOVER).
 	handleManual, handleFailover bool
+	// DropType is DEBUG DROP-CLUSTER-PACKET-FILTER: received messages of
+	// this type are counted and then ignored; -1 drops nothing
+	// (server.cluster_drop_packet_filter).
+	DropType int
 }
 
 // Timing of Redis 7.0's cron.
@@ -124,7 +128,7 @@ const (
 
 // NewMembership returns the gossip machine of s, drawing randomness from r.
 func NewMembership(s *State, r *rand.Rand) *Membership {
-	return &Membership{S: s, Rand: r, links: map[*Node]*link{}}
+	return &Membership{S: s, Rand: r, links: map[*Node]*link{}, DropType: -1}
 }
 
 func (g *Membership) logf(format string, args ...any) {
@@ -381,6 +385,10 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 	s := g.S
 	if int(m.Type) < MsgTypeCount {
 		s.Received[m.Type]++
+	}
+	if int(m.Type) == g.DropType {
+		g.logf("Dropping packet that matches debug drop filter")
+		return
 	}
 	sender := s.Lookup(m.Sender)
 	if sender != nil && sender.Flags&FlagHandshake == 0 {

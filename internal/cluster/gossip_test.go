@@ -331,3 +331,39 @@ func TestGossipSectionSize(t *testing.T) {
 		t.Fatalf("gossip of %d entries, last %s", len(g), g[len(g)-1].Name)
 	}
 }
+
+// DEBUG DROP-CLUSTER-PACKET-FILTER: a node that drops the PINGs it gets
+// (counting them) never answers them; -1 makes it answer again.
+func TestGossipDropFilter(t *testing.T) {
+	const timeout = 2000
+	net := joined(t, 31, 3, timeout)
+	dropped := 0
+	net.onLog = func(x *memNode, line string) {
+		if x == net.nodes[0] && line == "Dropping packet that matches debug drop filter" {
+			dropped++
+		}
+	}
+	name0, name1 := net.st(0).Myself.Name, net.st(1).Myself.Name
+	net.nodes[0].m.DropType = int(MsgPing)
+	before := net.st(0).Received[MsgPing]
+	cut := net.now
+	net.run(3 * timeout)
+	if dropped == 0 || net.st(0).Received[MsgPing] == before {
+		t.Fatalf("dropped %d PINGs, counted %d", dropped, net.st(0).Received[MsgPing]-before)
+	}
+	if got := net.st(1).Nodes[name0].PongReceived; got > cut {
+		t.Fatalf("node 0 answered a PING at %d (filter set at %d)", got, cut)
+	}
+	if got := net.st(0).Nodes[name1].PongReceived; got <= cut {
+		t.Fatalf("node 0 got no PONG since %d (last %d)", cut, got)
+	}
+	net.onLog = nil
+	net.nodes[0].m.DropType = -1
+	cut = net.now
+	net.runUntil(4*timeout, func() string {
+		if net.st(1).Nodes[name0].PongReceived <= cut {
+			return "node 0 does not answer PINGs"
+		}
+		return net.converged()
+	})
+}

@@ -614,6 +614,24 @@ func listBmove(c *Ctx, fromLeft, toLeft bool, deadline int64) {
 		return
 	}
 	listMoveFrom(c, so, do, fromLeft, toLeft)
+	// Propagated as the non-blocking command (blmovePopMoveAndReply,
+	// serveClientBlockedOnList).
+	if len(c.Args) == 4 {
+		c.Propagate([]byte("RPOPLPUSH"), c.Args[1], c.Args[2])
+		return
+	}
+	if c.Serving {
+		c.Propagate([]byte("LMOVE"), c.Args[1], c.Args[2], listPosition(fromLeft), listPosition(toLeft))
+		return
+	}
+	c.Propagate([]byte("LMOVE"), c.Args[1], c.Args[2], c.Args[3], c.Args[4])
+}
+
+func listPosition(left bool) []byte {
+	if left {
+		return []byte("LEFT")
+	}
+	return []byte("RIGHT")
 }
 
 // BLPOP/BRPOP key [key ...] timeout

@@ -273,6 +273,15 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, intReply bool) {
 		// ms, as Redis 7 writes it: replayed later, EX 10 would start
 		// over.
 		c.Propagate(setCmd, key, val, pxatOpt, strconv.AppendInt(nil, at, 10))
+	} else if flags&strOptGet != 0 {
+		// Propagated without its GET arguments, as Redis.
+		args := make([][]byte, 0, len(c.Args))
+		for j, a := range c.Args {
+			if j < 3 || !EqualFold(a, "get") {
+				args = append(args, a)
+			}
+		}
+		c.Propagate(args...)
 	}
 	if flags&strOptGet == 0 {
 		if intReply {
@@ -302,6 +311,7 @@ func cmdGetset(c *Ctx) {
 	}
 	c.DB.Set(key, keyspace.NewString(strCopy(c.Args[2])), false)
 	c.Dirty++
+	c.Propagate(setCmd, key, c.Args[2]) // as SET, as Redis
 }
 
 func cmdGetdel(c *Ctx) {

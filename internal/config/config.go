@@ -255,6 +255,11 @@ func (p *Param) normalize(vals []string) (string, error) {
 		return strings.Join(vals, " "), nil
 	}
 	v := vals[0]
+	if p.Check != nil {
+		if err := p.Check(v); err != nil {
+			return "", err
+		}
+	}
 	switch p.Kind {
 	case Bool:
 		switch strings.ToLower(v) {
@@ -366,7 +371,11 @@ func (c *Config) Match(patterns []string, match func(pattern, name string) bool)
 				continue
 			}
 			for _, pat := range patterns {
-				if match(strings.ToLower(pat), name) {
+				lp := strings.ToLower(pat)
+				if p.Hidden && lp != name {
+					continue
+				}
+				if match(lp, name) {
 					seen[name] = true
 					out = append(out, [2]string{name, c.vals[p.Name]})
 					break

@@ -1,5 +1,7 @@
 package config
 
+import "errors"
+
 // Kind is how a directive's value is parsed.
 type Kind int
 
@@ -21,6 +23,11 @@ type Param struct {
 	Mutable  bool
 	Enum     []string
 	Min, Max int64
+	// Hidden directives (Redis's HIDDEN_CONFIG, used by its tests) are
+	// left out of CONFIG GET patterns; only their exact name matches.
+	Hidden bool
+	// Check, when set, validates a value (Redis's apply-time validators).
+	Check func(v string) error
 }
 
 const maxInt = 1<<63 - 1
@@ -41,6 +48,7 @@ func e(name, def string, mutable bool, vals ...string) Param {
 	return Param{Name: name, Kind: Enum, Default: def, Mutable: mutable, Enum: vals}
 }
 func alias(p Param, a string) Param { p.Alias = a; return p }
+func hidden(p Param) Param          { p.Hidden = true; return p }
 
 // Params is every directive redgo accepts, with Redis 7.0's defaults.
 var Params = []Param{
@@ -115,17 +123,17 @@ var Params = []Param{
 	b("lazyfree-lazy-server-del", "no", true),
 	b("lazyfree-lazy-user-del", "no", true),
 	b("lazyfree-lazy-user-flush", "no", true),
-	b("replica-lazy-flush", "no", true),
+	alias(b("replica-lazy-flush", "no", true), "slave-lazy-flush"),
 	b("activerehashing", "yes", true),
 	b("activedefrag", "no", true),
 	i("active-expire-effort", "1", 1, 10, true),
 	// encodings
-	i("hash-max-listpack-entries", "512", 0, maxInt, true), // redis-server 7.0 built-in default (redis.conf says 128)
-	m("hash-max-listpack-value", "64", 0, maxInt, true),
+	alias(i("hash-max-listpack-entries", "512", 0, maxInt, true), "hash-max-ziplist-entries"), // redis-server 7.0 built-in default (redis.conf says 128)
+	alias(m("hash-max-listpack-value", "64", 0, maxInt, true), "hash-max-ziplist-value"),
 	i("set-max-intset-entries", "512", 0, maxInt, true),
-	i("zset-max-listpack-entries", "128", 0, maxInt, true),
-	m("zset-max-listpack-value", "64", 0, maxInt, true),
-	i("list-max-listpack-size", "-2", -5, maxInt, true),
+	alias(i("zset-max-listpack-entries", "128", 0, maxInt, true), "zset-max-ziplist-entries"),
+	alias(m("zset-max-listpack-value", "64", 0, maxInt, true), "zset-max-ziplist-value"),
+	alias(i("list-max-listpack-size", "-2", -5, maxInt, true), "list-max-ziplist-size"),
 	i("list-compress-depth", "0", 0, maxInt, true),
 	m("hll-sparse-max-bytes", "3000", 0, maxInt, true),
 	i("stream-node-max-bytes", "4096", 0, maxInt, true),
@@ -137,25 +145,25 @@ var Params = []Param{
 	s("notify-keyspace-events", "", true),
 	b("latency-tracking", "yes", true),
 	// replication
-	s("replicaof", "", true),
+	alias(s("replicaof", "", true), "slaveof"),
 	alias(b("replica-read-only", "yes", true), "slave-read-only"),
 	alias(b("replica-serve-stale-data", "yes", true), "slave-serve-stale-data"),
 	m("repl-backlog-size", "1048576", 1, maxInt, true),
 	i("repl-backlog-ttl", "3600", 0, maxInt, true),
 	i("repl-timeout", "60", 1, maxInt, true),
-	i("repl-ping-replica-period", "10", 1, maxInt, true),
+	alias(i("repl-ping-replica-period", "10", 1, maxInt, true), "repl-ping-slave-period"),
 	b("repl-diskless-sync", "yes", true),
 	i("repl-diskless-sync-delay", "5", 0, maxInt, true),
 	i("repl-diskless-sync-max-replicas", "0", 0, maxInt, true),
 	e("repl-diskless-load", "disabled", true, "disabled", "on-empty-db", "swapdb"),
 	b("repl-disable-tcp-nodelay", "no", true),
 	alias(i("replica-priority", "100", 0, maxInt, true), "slave-priority"),
-	i("min-replicas-to-write", "0", 0, maxInt, true),
-	i("min-replicas-max-lag", "10", 0, maxInt, true),
-	s("replica-announce-ip", "", true),
-	i("replica-announce-port", "0", 0, 65535, true),
-	b("replica-announce", "yes", true),
-	b("replica-ignore-maxmemory", "yes", true),
+	alias(i("min-replicas-to-write", "0", 0, maxInt, true), "min-slaves-to-write"),
+	alias(i("min-replicas-max-lag", "10", 0, maxInt, true), "min-slaves-max-lag"),
+	alias(s("replica-announce-ip", "", true), "slave-announce-ip"),
+	alias(i("replica-announce-port", "0", 0, 65535, true), "slave-announce-port"),
+	b("replica-announced", "yes", true),
+	alias(b("replica-ignore-maxmemory", "yes", true), "slave-ignore-maxmemory"),
 	// cluster
 	b("cluster-enabled", "no", false),
 	s("cluster-config-file", "nodes.conf", false),
@@ -175,9 +183,82 @@ var Params = []Param{
 	i("cluster-announce-port", "0", 0, 65535, true),
 	i("cluster-announce-tls-port", "0", 0, 65535, true),
 	i("cluster-announce-bus-port", "0", 0, 65535, true),
-	s("cluster-announce-hostname", "", true),
+	{Name: "cluster-announce-hostname", Kind: String, Mutable: true, Check: validHostname},
 	s("cluster-announce-human-nodename", "", true),
 	e("cluster-preferred-endpoint-type", "ip", true, "ip", "hostname", "unknown-endpoint"),
 	m("cluster-link-sendbuf-limit", "0", 0, maxInt, true),
 	b("tls-cluster", "no", false),
+
+	// accepted for compatibility; they change nothing in redgo (docs/compat.md)
+	e("acl-pubsub-default", "resetchannels", true, "allchannels", "resetchannels"),
+	s("aclfile", "", false),
+	i("acllog-max-len", "128", 0, maxInt, true),
+	i("active-defrag-cycle-max", "25", 1, 99, true),
+	i("active-defrag-cycle-min", "1", 1, 99, true),
+	m("active-defrag-ignore-bytes", "104857600", 1, maxInt, true),
+	i("active-defrag-max-scan-fields", "1000", 1, maxInt, true),
+	i("active-defrag-threshold-lower", "10", 0, 1000, true),
+	i("active-defrag-threshold-upper", "100", 0, 1000, true),
+	b("aof-disable-auto-gc", "no", true),
+	s("aof_rewrite_cpulist", "", false),
+	s("bgsave_cpulist", "", false),
+	s("bio_cpulist", "", false),
+	s("server_cpulist", "", false),
+	s("bind-source-addr", "", true),
+	alias(i("busy-reply-threshold", "5000", 0, maxInt, true), "lua-time-limit"),
+	b("crash-memcheck-enabled", "yes", true),
+	b("disable-thp", "yes", false),
+	s("ignore-warnings", "", true),
+	b("jemalloc-bg-thread", "yes", true),
+	{Name: "latency-tracking-info-percentiles", Kind: Multi, Default: "50 99 99.9", Mutable: true},
+	s("maxmemory-clients", "0", true),
+	e("oom-score-adj", "no", true, "no", "yes", "relative", "absolute"),
+	{Name: "oom-score-adj-values", Kind: Multi, Default: "0 200 800", Mutable: true},
+	e("propagation-error-behavior", "ignore", true, "ignore", "panic", "panic-on-replicas"),
+	b("replica-ignore-disk-write-errors", "no", true),
+	e("sanitize-dump-payload", "no", true, "no", "yes", "clients"),
+	i("socket-mark-id", "0", 0, maxInt, true),
+	e("supervised", "no", false, "upstart", "systemd", "auto", "no"),
+	e("syslog-facility", "local0", false, "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"),
+	i("tracking-table-max-keys", "1000000", 0, maxInt, true),
+	s("unixsocketperm", "0", false),
+	i("tls-port", "0", 0, 65535, true),
+	b("tls-auth-clients", "yes", true),
+	s("tls-ca-cert-dir", "", true),
+	s("tls-ca-cert-file", "", true),
+	s("tls-cert-file", "", true),
+	s("tls-ciphers", "", true),
+	s("tls-ciphersuites", "", true),
+	s("tls-client-cert-file", "", true),
+	s("tls-client-key-file", "", true),
+	s("tls-client-key-file-pass", "", true),
+	s("tls-dh-params-file", "", true),
+	s("tls-key-file", "", true),
+	s("tls-key-file-pass", "", true),
+	b("tls-prefer-server-ciphers", "no", true),
+	s("tls-protocols", "", true),
+	b("tls-replication", "no", true),
+	i("tls-session-cache-size", "20480", 0, maxInt, true),
+	i("tls-session-cache-timeout", "300", 0, maxInt, true),
+	b("tls-session-caching", "yes", true),
+	// Redis's hidden test-only directives
+	hidden(b("use-exit-on-panic", "no", true)),
+	hidden(i("rdb-key-save-delay", "0", -1<<31, 1<<31-1, true)),
+	hidden(i("key-load-delay", "0", -1<<31, 1<<31-1, true)),
+	hidden(i("watchdog-period", "0", 0, 1<<31-1, true)),
+	hidden(m("loading-process-events-interval-bytes", "2097152", 1024, 1<<31-1, true)),
+}
+
+// validHostname is config.c's isValidAnnouncedHostname.
+func validHostname(v string) error {
+	if len(v) >= 256 { // NET_HOST_STR_LEN
+		return errors.New("Hostnames must be less than 256 characters")
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return errors.New("Hostnames may only contain alphanumeric characters, hyphens or dots")
+		}
+	}
+	return nil
 }

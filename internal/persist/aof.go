@@ -429,7 +429,7 @@ func (st *aofState) enable() error {
 	}
 	st.on = true
 	st.register()
-	if err := st.startRewriteLocked(rwEnable); err != nil {
+	if err := st.startRewriteLocked(rwEnable, nil); err != nil {
 		st.on = false
 		st.p.h.Logf("# %v", err)
 		return errors.New(errAOFTurnOn)

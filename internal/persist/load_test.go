@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"redgo/internal/aof"
 	"redgo/internal/keyspace"
@@ -166,5 +167,38 @@ func TestSaveSurvivesCrash(t *testing.T) {
 	}
 	if names := mem.List("/d"); len(names) != 1 || names[0] != "dump.rdb" {
 		t.Fatalf("files left in dir: %v", names)
+	}
+}
+
+// A node that starts as a replica keeps the keys of its RDB that already
+// expired (rdbLoad when !iAmMaster()); a master skips them.
+func TestLoadAsReplicaKeepsExpired(t *testing.T) {
+	mem := vfs.NewMemFS()
+	mem.MkdirAll("/d")
+	h := newTestHost(t, "--dir", "/d")
+	o := keyspace.NewString([]byte("v"))
+	o.SetExpire(time.Now().UnixMilli() + 50)
+	h.ks.DB(0).Set([]byte("soon"), o, false)
+	h.ks.DB(0).Set([]byte("kept"), keyspace.NewString([]byte("v")), false)
+	if err := New(h, Options{FS: mem}).Save(); err != nil {
+		t.Fatal(err)
+	}
+	h.close()
+	time.Sleep(100 * time.Millisecond)
+	for _, replica := range []bool{false, true} {
+		h := newTestHost(t, "--dir", "/d")
+		p := New(h, Options{FS: mem})
+		p.LoadAsReplica(replica)
+		if err := p.Load(); err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if replica {
+			want = 2
+		}
+		if n := h.ks.DB(0).Len(); n != want {
+			t.Errorf("replica %v: %d keys loaded, want %d", replica, n, want)
+		}
+		h.close()
 	}
 }

@@ -95,6 +95,7 @@ type Persist struct {
 	rdbSt     atomic.Pointer[rdbState] // rdb.go, nil until first used
 	snapshots atomic.Int32             // snapshots receiving BeforeWrite
 	lastSave  atomic.Int64             // unix seconds of the last successful save (LASTSAVE)
+	asReplica atomic.Bool              // LoadAsReplica
 }
 
 // New returns the persistence of the server h. Nothing starts until Load
@@ -121,6 +122,12 @@ func (p *Persist) Load() error {
 	}
 	return r.loadAtStart()
 }
+
+// LoadAsReplica says the node starts as a replica (a replicaof directive,
+// or a replica in nodes.conf): the RDB loaded at start keeps the keys that
+// already expired, as Redis's rdbLoad when !iAmMaster(), since the
+// master's stream may still refer to them.
+func (p *Persist) LoadAsReplica(on bool) { p.asReplica.Store(on) }
 
 // LastSave is the unix time of the last successful save (LASTSAVE).
 func (p *Persist) LastSave() int64 { return p.lastSave.Load() }

@@ -30,7 +30,7 @@ func (st *rdbState) loadAtStart() error {
 	}
 	defer f.Close()
 	start := time.Now()
-	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf})
+	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load()})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
 	}

@@ -43,12 +43,25 @@ const itemsPerCmd = 64 // AOF_REWRITE_ITEMS_PER_CMD
 // ErrRewriteInProgress if one runs; other errors are logged here too.
 func (p *Persist) Rewrite() error {
 	st := p.aofOf()
+	// The cut of a rewrite from the log needs every shard: they are taken
+	// before st.mu, the lock order (INFO and CONFIG SET appendonly take
+	// st.mu with every shard locked).
+	ks := p.h.Keyspace()
+	ks.LockAll()
+	held := true
+	unlockShards := func() {
+		if held {
+			held = false
+			ks.UnlockAll()
+		}
+	}
 	st.mu.Lock()
 	mode := rwLive
 	if st.on {
 		mode = rwReplay
 	}
-	err := st.startRewriteLocked(mode)
+	err := st.startRewriteLocked(mode, unlockShards)
+	unlockShards()
 	st.mu.Unlock()
 	if err != nil && err != ErrRewriteInProgress {
 		p.h.Logf("# %v", err)
@@ -93,7 +106,11 @@ func (rw *rewriteState) abortAndWait() {
 }
 
 // startRewriteLocked begins a rewrite (st.mu held).
-func (st *aofState) startRewriteLocked(mode rwMode) error {
+//
+// For rwReplay the caller holds every shard lock too, and unlockShards
+// releases them: the cut is made under them, the old file is completed
+// after.
+func (st *aofState) startRewriteLocked(mode rwMode, unlockShards func()) error {
 	rw := &st.rw
 	if !rw.running.CompareAndSwap(false, true) {
 		return ErrRewriteInProgress
@@ -117,7 +134,7 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 	switch {
 	case mode == rwReplay:
 		var err error
-		if sources, newIncr, job, err = st.cut(asRDB); err != nil {
+		if sources, newIncr, job, err = st.cut(asRDB, unlockShards); err != nil {
 			rw.running.Store(false)
 			return err
 		}
@@ -158,7 +175,7 @@ func (st *aofState) startRewriteLocked(mode rwMode) error {
 // a snapshot of the live keyspace (every shard locked for both, as for
 // BGSAVE), which becomes the base: no fork, no copy of the dataset. It
 // returns the snapshot, or, for a RESP base, the files to replay into it.
-func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
+func (st *aofState) cut(asRDB bool, unlockShards func()) ([]aof.Info, string, *saveJob, error) {
 	m := st.man.Clone()
 	name := m.NewIncr(st.prefix)
 	f, err := st.fs.Create(st.path(name))
@@ -172,10 +189,12 @@ func (st *aofState) cut(asRDB bool) ([]aof.Info, string, *saveJob, error) {
 	}
 	var job *saveJob
 	if asRDB {
-		job = st.snapshotJob(func() { st.w.Cut(f, 0) })
+		job = st.p.rdbOf().newJobHeld(false, func() { st.w.Cut(f, 0) })
+		job.aofBase, job.stop = true, &st.rw.abort
 	} else {
 		st.w.Cut(f, 0)
 	}
+	unlockShards()
 	st.man = m
 	st.p.h.Logf("Creating AOF incr file %s on background rewrite", name)
 	oldSize, err := st.w.CompleteCut()
@@ -493,8 +512,24 @@ func (st *aofState) autoRewrite() {
 	if limited {
 		return
 	}
+	// Every shard, then st.mu again (the lock order): the cut needs them.
+	st.mu.Unlock()
+	ks := st.p.h.Keyspace()
+	ks.LockAll()
+	held := true
+	unlockShards := func() {
+		if held {
+			held = false
+			ks.UnlockAll()
+		}
+	}
+	st.mu.Lock()
+	defer unlockShards()
+	if !st.on || st.rw.running.Load() || !st.w.HasFile() {
+		return
+	}
 	st.p.h.Logf("Starting automatic rewriting of AOF on %d%% growth", growth)
-	if err := st.startRewriteLocked(rwReplay); err != nil && err != ErrRewriteInProgress {
+	if err := st.startRewriteLocked(rwReplay, unlockShards); err != nil && err != ErrRewriteInProgress {
 		st.p.h.Logf("# %v", err)
 	}
 }

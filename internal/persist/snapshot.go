@@ -164,14 +164,23 @@ func (st *rdbState) newJob(bg bool) *saveJob { return st.newJobAt(bg, nil) }
 // newJobAt is newJob; atInstant, when set, runs at the instant with every
 // shard locked (an AOF rewrite cuts its log there).
 func (st *rdbState) newJobAt(bg bool, atInstant func()) *saveJob {
+	ks := st.p.h.Keyspace()
+	ks.LockAll()
+	locked := time.Now()
+	j := st.newJobHeld(bg, atInstant)
+	ks.UnlockAll()
+	j.beginPause = time.Since(locked)
+	return j
+}
+
+// newJobHeld is newJobAt for a caller that holds every shard lock.
+func (st *rdbState) newJobHeld(bg bool, atInstant func()) *saveJob {
 	p := st.p
 	cfg := p.h.Config()
 	j := &saveJob{st: st, bg: bg, start: time.Now(), done: make(chan struct{})}
 	j.opt = rdb.EntryOptions{Compress: cfg.Bool("rdbcompression"), Idle: -1, Freq: -1}
 	j.lru = strings.Contains(cfg.Get("maxmemory-policy"), "lru")
 	ks := p.h.Keyspace()
-	ks.LockAll()
-	locked := time.Now()
 	j.snap = ks.BeginSnapshot(j.capture)
 	if atInstant != nil {
 		atInstant()
@@ -184,8 +193,6 @@ func (st *rdbState) newJobAt(bg bool, atInstant func()) *saveJob {
 		j.total += int64(j.sizes[i][0])
 	}
 	st.addHook(j)
-	ks.UnlockAll()
-	j.beginPause = time.Since(locked)
 	return j
 }
 

@@ -115,7 +115,10 @@ func (f *follower) read(c net.Conn, gen int) {
 		if a, ok := find(acts, ActReceive); ok {
 			n.mu.Unlock()
 			rest, err := f.receive(c, rd, a.Bulk)
-			rd = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), c), 64<<10)
+			// What follows the payload: bytes the payload reader took past
+			// an EOF mark, then what rd already buffered (a master streams
+			// right after a sized payload), then the connection.
+			rd = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), rd), 64<<10)
 			n.mu.Lock()
 			if !f.current(c, gen) {
 				n.mu.Unlock()
@@ -348,6 +351,19 @@ func (n *Node) BacklogInfo() (BacklogInfo, bool) {
 		return BacklogInfo{}, false
 	}
 	return n.backlog.Info(), true
+}
+
+// MasterLink returns the peer and local addresses of our connection to
+// the master while the link is up (Redis's server.master client, which
+// exists once the link is connected); ok false otherwise.
+func (n *Node) MasterLink() (addr, laddr string, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.link
+	if f == nil || f.conn == nil || f.r.State() != StateConnected {
+		return "", "", false
+	}
+	return f.conn.RemoteAddr().String(), f.conn.LocalAddr().String(), true
 }
 
 // DropMasterLink closes the connection to our master, as CLIENT KILL

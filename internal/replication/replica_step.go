@@ -225,7 +225,15 @@ func (r *Replica) onBulkHeader(now int64, line string) []Action {
 	if b.Mark == "" {
 		text = "MASTER <-> REPLICA sync: receiving " + strconv.FormatInt(b.Size, 10) + " bytes from master " + to
 	}
-	return []Action{logAct(text), {Kind: ActReceive, Bulk: b}}
+	acts := []Action{logAct(text)}
+	// The driver empties the dataset next: the cached master's offset no
+	// longer describes it, so a link lost during the load must not PSYNC
+	// from there (replicationAttachToNewMaster before emptyData).
+	if r.cached != nil {
+		acts = append(acts, logAct(LogDiscardCached))
+		r.cached = nil
+	}
+	return append(acts, Action{Kind: ActReceive, Bulk: b})
 }
 
 // PayloadProgress reports that snapshot bytes arrived (the transfer is

@@ -147,15 +147,23 @@ func AppendDouble(b []byte, f float64) []byte {
 	return AppendG17(b, f)
 }
 
-// AppendG17 formats f like C's printf("%.17g").
+// AppendG17 formats f like C's printf("%.17g") (glibc: "inf", "-inf",
+// "nan" for the non-finite values).
 func AppendG17(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	case math.IsNaN(f):
+		return append(b, "nan"...)
+	}
 	if f == 0 {
 		if math.Signbit(f) {
 			return append(b, "-0"...)
 		}
 		return append(b, '0')
 	}
-	exp := int(math.Floor(math.Log10(math.Abs(f))))
 	// Rounding to 17 significant digits may bump the exponent; let strconv decide.
 	s := strconv.FormatFloat(f, 'e', 16, 64)
 	// s looks like d.dddde±XX
@@ -164,7 +172,6 @@ func AppendG17(b []byte, f float64) []byte {
 		epos--
 	}
 	e, _ := strconv.Atoi(s[epos+1:])
-	_ = exp
 	if e < -4 || e >= 17 {
 		// %e style with trailing zeros trimmed from the mantissa.
 		mant := trimZeros(s[:epos])

@@ -22,7 +22,24 @@ const (
 	wakeUnblockTimeout                   // CLIENT UNBLOCK [TIMEOUT]
 	wakeUnblockError                     // CLIENT UNBLOCK ERROR
 	wakeRedirect                         // cluster: the slot moved or the cluster is down (cluster.go)
+	wakeRoleChanged                      // the server became a replica: error, then close
 )
+
+// errRoleChanged is what a blocked client gets when its server becomes a
+// replica (disconnectAllBlockedClients).
+const errRoleChanged = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+
+// unblockAllForRole ends the wait of every blocked client with
+// errRoleChanged and closes its connection after the reply: once a
+// replica, the server must not serve them with data its master's stream
+// brings (disconnectAllBlockedClients, called by replicationSetMaster).
+func (s *Server) unblockAllForRole() {
+	for _, c := range s.clientList() {
+		if st := c.blocked.Load(); st != nil && st.cancel(wakeRoleChanged) {
+			c.closeErr.Store(true)
+		}
+	}
+}
 
 // blockState is a client parked by a blocking command (BLPOP...). The
 // waiter is registered on each key in its shard; a writer that holds the
@@ -124,6 +141,8 @@ func (c *Client) waitBlocked(st *blockState) {
 		c.replyError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
 	case wakeRedirect:
 		c.replyError(st.redirect)
+	case wakeRoleChanged:
+		c.replyError(errRoleChanged)
 	case wakeKilled:
 	}
 }

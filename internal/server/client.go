@@ -93,6 +93,9 @@ func newClient(s *Server, conn net.Conn) *Client {
 	c.lastInteraction.Store(time.Now().Unix())
 	c.addr = conn.RemoteAddr().String()
 	c.laddr = conn.LocalAddr().String()
+	if _, ok := conn.(*net.UnixConn); ok {
+		c.addr, c.laddr = unixPeer, unixPeer
+	}
 	p := s.requirePass.Load()
 	c.authed = p == nil || *p == ""
 	return c

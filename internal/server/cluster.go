@@ -124,11 +124,20 @@ func (s *Server) initCluster() error {
 			return fmt.Errorf("Fatal: can't update cluster config file: %v", err)
 		}
 	}
-	cm.updateStateLocked()
+	// The log is not open yet: a state change found now is logged with
+	// the notes, and the cron starts with the listener.
+	was := st.OK()
+	st.UpdateState(now)
+	if st.OK() != was {
+		state := "fail"
+		if st.OK() {
+			state = "ok"
+		}
+		cm.notes = append(cm.notes, "# Cluster state changed: "+state)
+	}
 	cm.routes.Store(st.Routes())
 	cm.hookConfig()
 	s.cluster = cm
-	s.goTracked(cm.cron)
 	return nil
 }
 
@@ -451,6 +460,7 @@ func (s *Server) clusterListen() error {
 		s.Log.Print(n)
 	}
 	cm.notes = nil
+	s.goTracked(cm.cron)
 	cm.mu.Lock()
 	cm.applyAnnounce()
 	cm.st.Do(cluster.TodoSaveConfig)
@@ -547,6 +557,7 @@ func (cm *clusterMode) hookConfig() {
 		saveToo()
 	}))
 	cfg.OnSet("cluster-replica-no-failover", update(func(v string) {
+		cm.st.Opts.ReplicaNoFailover = yes(v) // the cron keeps the flag in step with it
 		if yes(v) {
 			me().Flags |= cluster.FlagNoFailover
 		} else {

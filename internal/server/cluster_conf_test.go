@@ -4,7 +4,11 @@ package server
 // crashable MemFS.
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +64,70 @@ func TestClusterConfOnMemFS(t *testing.T) {
 	data, _ = mem.CrashClone().ReadFile(conf)
 	if strings.Contains(string(data), "1-3 9") {
 		t.Fatalf("the failed change reached the disk:\n%s", data)
+	}
+}
+
+// A replica restarted on its nodes.conf writes nothing to stderr before
+// its log is open (the test frameworks count any stderr output as a
+// failure): the state change found while loading (a replica has no rejoin
+// delay) is logged with the start-up notes.
+func TestClusterLoadLogsNothingToStderr(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nodes.conf")
+	me, other := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	text := me + " 127.0.0.1:30001@40001 myself,slave " + other + " 0 0 1 connected\n" +
+		other + " 127.0.0.1:30002@40002 master - 0 0 1 connected 0-16383\n" +
+		"vars currentEpoch 1 lastVoteEpoch 0\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	s, err := newClusterServerWith(t, conf, nil)
+	os.Stderr = stderr
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	s.Log.SetOutput(&log)
+	if len(out) > 0 {
+		t.Errorf("written to stderr while loading: %q", out)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	s.Close()
+	if !strings.Contains(log.String(), "Cluster state changed: ok") {
+		t.Errorf("log:\n%s", log.String())
+	}
+}
+
+// CONFIG SET cluster-replica-no-failover (or its alias) sets the node's
+// nofailover flag for good: the cron, which keeps the flag in step with
+// the option, must not take it back.
+func TestClusterNoFailoverConfigSet(t *testing.T) {
+	_, addr := startCluster(t, "")
+	c := dialRaw(t, addr)
+	if got := c.str("CONFIG", "SET", "cluster-slave-no-failover", "yes"); got != "OK" {
+		t.Fatal(got)
+	}
+	for i := 0; i < 5; i++ {
+		time.Sleep(150 * time.Millisecond)
+		if got := c.str("CLUSTER", "NODES"); !strings.Contains(got, "myself,master,nofailover") {
+			t.Fatalf("after %d ms: %s", (i+1)*150, got)
+		}
+	}
+	if got := c.str("CONFIG", "SET", "cluster-replica-no-failover", "no"); got != "OK" {
+		t.Fatal(got)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if got := c.str("CLUSTER", "NODES"); strings.Contains(got, "nofailover") {
+		t.Fatalf("flag kept after no: %s", got)
 	}
 }

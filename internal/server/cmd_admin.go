@@ -349,6 +349,9 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(errDebugNotAllowed)
 		return
 	}
+	if debugCluster(s, c) { // DROP-CLUSTER-PACKET-FILTER (debug_cluster.go)
+		return
+	}
 	sub := strings.ToLower(string(c.Args[1]))
 	n := len(c.Args)
 	switch {
@@ -413,6 +416,8 @@ func debugHelp(c *commands.Ctx) {
 		"CHANGE-REPL-ID",
 		"    Change the replication IDs of the instance.",
 		"    Dangerous: should be used only for testing the replication subsystem.",
+		"DROP-CLUSTER-PACKET-FILTER <packet-type>",
+		"    Drop all packets that match the filtered type. Set to -1 allow all packets.",
 		"DIGEST",
 		"    Output a hex signature representing the current DB content.",
 		"DIGEST-VALUE <key> [<key> ...]",

@@ -588,6 +588,10 @@ func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 				return
 			}
 		}
+		if a, _, ok := s.repl.MasterLink(); ok && a == addr && s.repl.DropMasterLink() {
+			c.W.OK()
+			return
+		}
 		c.Error("ERR No such client")
 		return
 	}
@@ -645,7 +649,9 @@ func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 		s.killClient(x, cc)
 		n++
 	}
-	if f.typ == "master" && f.id == 0 && f.addr == "" && f.laddr == "" && s.repl.DropMasterLink() {
+	// The master's client (flags M) is killed like any other that matches.
+	if a, la, ok := s.repl.MasterLink(); ok && f.id == 0 && (f.typ == "" || f.typ == "master") &&
+		(f.addr == "" || f.addr == a) && (f.laddr == "" || f.laddr == la) && s.repl.DropMasterLink() {
 		n++
 	}
 	c.W.Int(int64(n))

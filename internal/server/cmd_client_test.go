@@ -1,6 +1,9 @@
 package server
 
 import (
+	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -387,5 +390,68 @@ func TestClientUnblock(t *testing.T) {
 		if v, _ := me.do(args...); v.Int != 0 {
 			t.Errorf("second %q = %v", args, v)
 		}
+	}
+}
+
+// CLIENT KILL on a replica finds the master's client by its address (old
+// form and ADDR, as the cluster tests do with "client kill 127.0.0.1:port"),
+// by LADDR and with no filter; TYPE normal spares it. Each kill drops the
+// link, which resumes with a partial resynchronization.
+func TestClientKillMasterLink(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort(host, port)
+	inSync(t, master, replica)
+	if n, _ := replica.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Int(); n != 0 {
+		t.Errorf("CLIENT KILL TYPE normal killed %d", n)
+	}
+	kills := [][]any{
+		{"CLIENT", "KILL", addr},
+		{"CLIENT", "KILL", "ADDR", addr},
+		{"CLIENT", "KILL", "TYPE", "master", "ADDR", addr},
+	}
+	for i, k := range kills {
+		v, err := replica.Do(ctx, k...).Result()
+		if err != nil || (i == 0 && v != "OK") || (i > 0 && v != int64(1)) {
+			t.Fatalf("%v = %v, %v", k, v, err)
+		}
+		master.Set(ctx, "after", i, 0)
+		inSync(t, master, replica)
+	}
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "3" {
+		t.Errorf("sync_partial_ok = %s", v)
+	}
+	if err := replica.Do(ctx, "CLIENT", "KILL", "127.0.0.1:1").Err(); err == nil || err.Error() != "ERR No such client" {
+		t.Errorf("CLIENT KILL of an unknown address: %v", err)
+	}
+}
+
+// unixsocket: the server also listens there (unixsocketperm applied); its
+// clients show as /unixsocket:0, as Redis.
+func TestUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redgo.sock")
+	s, rc := startServer(t, "--unixsocket", path, "--unixsocketperm", "700")
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("socket file: %v, %v", fi, err)
+	}
+	uc := redis.NewClient(&redis.Options{Network: "unix", Addr: path})
+	defer uc.Close()
+	if err := uc.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("k = %q through TCP", v)
+	}
+	if line := uc.Do(ctx, "CLIENT", "INFO").String(); !strings.Contains(line, "addr=/unixsocket:0 laddr=/unixsocket:0 ") {
+		t.Fatalf("CLIENT INFO: %s", line)
+	}
+	s.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("socket file left after Close: %v", err)
 	}
 }

@@ -274,7 +274,7 @@ func infoReplication(s *Server, add func(k, v string)) {
 		}
 		add("slave_priority", s.Cfg.Get("replica-priority"))
 		add("slave_read_only", b01(s.Cfg.Bool("replica-read-only")))
-		add("replica_announced", b01(s.Cfg.Bool("replica-announce")))
+		add("replica_announced", b01(s.Cfg.Bool("replica-announced")))
 	} else {
 		add("role", "master")
 	}

@@ -52,3 +52,15 @@ func (s *Server) OpenLog() error {
 	s.Log = log.New(&redisLogWriter{out: out, pid: os.Getpid(), replica: &s.isReplica}, "", 0)
 	return nil
 }
+
+// LogRaw writes text to the log as it is, without the line prefix
+// (serverLogRaw with LL_RAW: the startup logo).
+func (s *Server) LogRaw(text string) {
+	if w, ok := s.Log.Writer().(*redisLogWriter); ok {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		io.WriteString(w.out, text)
+		return
+	}
+	s.Log.Print(text)
+}

@@ -33,7 +33,21 @@ func WithSnapshotWalk(chunk int, hook func(db, slot int)) Option {
 // LoadData loads the dataset at start-up, before the listener serves
 // clients: the AOF when appendonly is on, else the RDB file (dbfilename in
 // dir).
-func (s *Server) LoadData() error { return s.persist.Load() }
+func (s *Server) LoadData() error {
+	replica := s.cluster == nil && s.Cfg.Get("replicaof") != ""
+	if cm := s.cluster; cm != nil {
+		cm.mu.Lock()
+		replica = cm.st.IsReplica()
+		cm.mu.Unlock()
+	}
+	s.persist.LoadAsReplica(replica)
+	if replica {
+		// No active expiry until replication says otherwise (activeExpireCycle
+		// runs only when iAmMaster()).
+		s.KS.Replica.Store(true)
+	}
+	return s.persist.Load()
+}
 
 // snapshotting reports whether a snapshot is being written: only then do
 // writes call snapshotBeforeWrite.

@@ -1017,3 +1017,42 @@ func TestAOFShutdownFlushes(t *testing.T) {
 }
 
 func aofStatesHas(s *Server) bool { return s.persist.HasAOF() }
+
+// A rewrite from the log takes every shard for its cut, and INFO (a
+// command run with every shard locked) reads the AOF's state: they must
+// take the locks in one order. INFO in a loop while rewrites start used
+// to hang both (a replica's full sync starts one).
+func TestAOFRewriteWithInfo(t *testing.T) {
+	dir := t.TempDir()
+	s, rc := mustStartAOF(t, dir)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ic := goRedis(t, s.Addr().String())
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ic.Info(ctx, "persistence")
+		}
+	}()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := 0; i < 20; i++ {
+			rc.Set(ctx, "k", i, 0)
+			s.persist.Rewrite()
+			waitRewrite(t, s)
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(30 * time.Second):
+		t.Fatal("rewrites and INFO deadlocked")
+	}
+	close(stop)
+	<-done
+}

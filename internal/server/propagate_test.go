@@ -104,3 +104,42 @@ func TestSpopPropagatesSrem(t *testing.T) {
 		t.Fatalf("SPOP all propagated %q", lines[3])
 	}
 }
+
+// Commands Redis 7.0 rewrites before propagating them: GETSET as SET, SET
+// ... GET without GET, BRPOPLPUSH as RPOPLPUSH and BLMOVE as LMOVE, both
+// when they find an element and when a blocked one is served.
+func TestPropagationRewrites(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.Do(ctx, "GETSET", "g", "1")
+	rc.Do(ctx, "SET", "g", "2", "GET")
+	rc.Do(ctx, "RPUSH", "l", "a", "b")
+	rc.Do(ctx, "BRPOPLPUSH", "l", "m", "0")
+	rc.Do(ctx, "BLMOVE", "l", "m", "left", "right", "0")
+	other := goRedis(t, s.Addr().String())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		other.Do(ctx, "BLMOVE", "x", "y", "right", "left", "5")
+	}()
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(rc.Do(ctx, "CLIENT", "LIST").String(), "cmd=blmove") {
+			return errors.New("not blocked yet")
+		}
+		return nil
+	})
+	rc.Do(ctx, "RPUSH", "x", "c")
+	<-done
+	want := []string{"0 SET g 1", "0 SET g 2", "0 RPUSH l a b", "0 RPOPLPUSH l m", "0 LMOVE l m left right",
+		"0 RPUSH x c", "0 LMOVE x y RIGHT LEFT"}
+	got := rec.lines()
+	if len(got) != len(want) {
+		t.Fatalf("propagated %q, want %q", got, want)
+	}
+	for i := range want {
+		if !strings.EqualFold(got[i], want[i]) {
+			t.Errorf("propagated %q, want %q", got[i], want[i])
+		}
+	}
+}

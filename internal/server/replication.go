@@ -62,6 +62,12 @@ func (h replHost) StartPropagating() {
 func (h replHost) RoleChanged(replica bool) {
 	h.s.KS.Replica.Store(replica)
 	h.s.isReplica.Store(replica)
+	if replica {
+		// Not here: the caller holds the replication lock, and a client
+		// being served holds its block state's lock. The master's stream
+		// starts only after the sync, well after this has run.
+		h.s.goTracked(h.s.unblockAllForRole)
+	}
 }
 
 // masterState is the master pseudo-client's transaction: the stream's

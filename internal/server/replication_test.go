@@ -468,3 +468,85 @@ func TestFailoverMixed(t *testing.T) {
 		}
 	})
 }
+
+// A master that becomes a replica unblocks its blocked clients with
+// Redis's -UNBLOCKED error and closes them, so the stream of its new
+// master cannot feed them (replication.tcl "BLPOP followed by role change").
+func TestRoleChangeUnblocksClients(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, replica := startServer(t, "--appendonly", "no")
+	c := dialRaw(t, rs.Addr().String())
+	c.send("BLPOP", "foo", "0")
+	eventually(t, 5*time.Second, func() error {
+		if n := infoOf(t, replica, "clients", "blocked_clients"); n != "1" {
+			return fmt.Errorf("blocked_clients:%s", n)
+		}
+		return nil
+	})
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := c.read()
+	if v.Str != errRoleChanged {
+		t.Fatalf("blocked client got %+v", v)
+	}
+	inSync(t, master, replica)
+	master.RPush(ctx, "foo", "a", "b", "c")
+	inSync(t, master, replica)
+	if got := replica.LRange(ctx, "foo", 0, -1).Val(); len(got) != 3 {
+		t.Fatalf("foo on the replica = %v", got)
+	}
+}
+
+// A master may stream right after a sized payload ($<len>, disk-based
+// sync), so the replica's read of the payload also buffers the first
+// commands of the stream: none may be lost.
+func TestReplicaKeepsStreamAfterSizedPayload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for {
+			args, err := readCommand(r)
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(args[0]) {
+			case "PING":
+				c.Write([]byte("+PONG\r\n"))
+			case "PSYNC", "SYNC":
+				// An RDB with a=b (checksum 0: not checked), then the
+				// stream, all in one write.
+				img := "REDIS0010\xfe\x00\xfb\x01\x00\x00\x01a\x01b\xff" + strings.Repeat("\x00", 8)
+				stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n"
+				c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+				c.Write([]byte("$" + strconv.Itoa(len(img)) + "\r\n" + img + stream))
+				time.Sleep(5 * time.Second)
+				return
+			default:
+				c.Write([]byte("+OK\r\n"))
+			}
+		}
+	}()
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ln.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	eventually(t, 5*time.Second, func() error {
+		if v := replica.Get(ctx, "x").Val(); v != "y" {
+			return fmt.Errorf("x = %q (a = %q)", v, replica.Get(ctx, "a").Val())
+		}
+		return nil
+	})
+	if v := replica.Get(ctx, "a").Val(); v != "b" {
+		t.Errorf("a = %q", v)
+	}
+}

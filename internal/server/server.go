@@ -31,6 +31,7 @@ type Server struct {
 	Log *log.Logger
 
 	ln      net.Listener
+	uln     net.Listener   // unixsocket, nil when not set (unixsocket.go)
 	wg      sync.WaitGroup // every goroutine the server starts
 	quit    chan struct{}
 	closing atomic.Bool
@@ -195,6 +196,10 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("Could not create server TCP listening socket %s: %w", addr, err)
 	}
 	s.ln = ln
+	if err := s.listenUnix(); err != nil {
+		ln.Close()
+		return err
+	}
 	return s.clusterListen()
 }
 
@@ -209,8 +214,16 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 func (s *Server) Serve() error {
 	s.goTracked(s.cron)
 	s.startReplication()
+	if s.uln != nil {
+		s.goTracked(func() { s.accept(s.uln) })
+	}
+	return s.accept(s.ln)
+}
+
+// accept serves the connections of one listener until Close.
+func (s *Server) accept(ln net.Listener) error {
 	for {
-		conn, err := s.ln.Accept()
+		conn, err := ln.Accept()
 		if err != nil {
 			if s.closing.Load() {
 				return nil
@@ -264,6 +277,9 @@ func (s *Server) Close() error {
 	close(s.quit)
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.uln != nil {
+		s.uln.Close()
 	}
 	s.mu.Lock()
 	for _, c := range s.clients {
