@@ -97,7 +97,7 @@ func startClusterNode(t *testing.T, port int, redis bool, dir ...string) *cluste
 		n.stop()
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(d, "log"))
-			t.Logf("log of node %d:\n%s", port, tail(string(log), 40))
+			t.Logf("log of node %d:\n%s", port, tail(string(log), 400))
 		}
 	})
 	eventually(t, 10*time.Second, func() error {

@@ -481,6 +481,17 @@ func TestClusterMixedFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Replication is asynchronous: the writes must have reached the
+	// replicas before the kills for the test to expect them afterwards.
+	for _, pr := range pairs {
+		eventually(t, 10*time.Second, func() error {
+			mo := infoValue(cli(t, pr[0], "INFO replication\n"), "master_repl_offset")
+			if ro := infoValue(cli(t, pr[1], "INFO replication\n"), "slave_repl_offset"); ro != mo {
+				return fmt.Errorf("replica %d at %s, master %d at %s", pr[1], ro, pr[0], mo)
+			}
+			return nil
+		})
+	}
 	for _, pr := range [][2]int{redisMaster, redgoMaster} {
 		m, r := pr[0], pr[1]
 		nodes[m].cmd.Process.Signal(syscall.SIGKILL)

@@ -77,7 +77,7 @@ type election struct {
 // down (up false) or came back (up true). For a link that goes down, now
 // is the last time the master was heard from (Redis uses the last
 // interaction with a master whose link still looks connected, else the
-// time the link went down); a second "down" keeps the first time, and 0
+// time the link went down); a later "down" moves it only forward, and 0
 // says never (a replica that has not synced yet: Redis will not fail it
 // over). The election takes the time since then as the age of our data
 // (cluster-replica-validity-factor); a driver that never calls it makes
@@ -87,7 +87,9 @@ func (g *Membership) MasterLink(up bool, now int64) {
 	switch {
 	case up:
 		e.masterDown, e.masterDownSince = false, 0
-	case !e.masterDown:
+	case !e.masterDown || now > e.masterDownSince:
+		// The most recent time we heard from the master counts: a
+		// driver that samples the link may have missed a short up.
 		e.masterDown, e.masterDownSince = true, now
 	}
 }

@@ -238,7 +238,7 @@ func TestDataAge(t *testing.T) {
 		s.Opts.ReplicaValidityFactor = c.factor
 		if c.down {
 			g.MasterLink(false, c.since)
-			g.MasterLink(false, now) // a second "down" keeps the first time
+			g.MasterLink(false, max(c.since-1000, 0)) // an older time does not move it back
 		}
 		g.Tick(now)
 		drain(g)

@@ -81,6 +81,16 @@ func acks(t *testing.T, peer net.Listener) (linked chan struct{}, got chan *clus
 		if err != nil {
 			return
 		}
+		readAcks(c, &first, out)
+	}()
+	return linked, out
+}
+
+// readAcks reports the FAILOVER_AUTH_ACKs that arrive on c (the voter
+// answers on the link the request came on), closing *first at the
+// first message.
+func readAcks(c net.Conn, first *chan struct{}, out chan *cluster.Msg) {
+	go func() {
 		defer c.Close()
 		r := bufio.NewReader(c)
 		for {
@@ -88,16 +98,15 @@ func acks(t *testing.T, peer net.Listener) (linked chan struct{}, got chan *clus
 			if err != nil {
 				return
 			}
-			if first != nil {
-				close(first)
-				first = nil
+			if *first != nil {
+				close(*first)
+				*first = nil
 			}
 			if m, err := Decode(b); err == nil && m.Type == cluster.MsgFailoverAuthAck {
 				out <- m
 			}
 		}
 	}()
-	return linked, out
 }
 
 // askVote sends the peer's FAILOVER_AUTH_REQUEST for epoch 5 to the voter.
@@ -148,7 +157,8 @@ func TestDriveSavesBeforeSending(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the voter never linked to the peer")
 			}
-			askVote(t, tr, pname)
+			var none chan struct{}
+			readAcks(askVote(t, tr, pname), &none, got)
 			select {
 			case <-disk.held:
 			case <-time.After(10 * time.Second):

@@ -330,6 +330,9 @@ type MasterInfo struct {
 	// DownSince is when the link went down (Unix ms; repl_down_since), 0
 	// if it was never up.
 	DownSince int64
+	// LastHeard is when the master was last heard from (Unix ms), 0 if
+	// this link never synced.
+	LastHeard int64
 }
 
 // Following returns our master link's state; ok false on a master.
@@ -340,7 +343,8 @@ func (n *Node) Following() (MasterInfo, bool) {
 	if f == nil {
 		return MasterInfo{}, false
 	}
-	return MasterInfo{Host: f.host, Port: f.port, State: f.r.State(), Link: f.r.Info(nowMs()), DownSince: f.r.DownSince()}, true
+	return MasterInfo{Host: f.host, Port: f.port, State: f.r.State(), Link: f.r.Info(nowMs()), DownSince: f.r.DownSince(),
+		LastHeard: f.r.LastInteraction()}, true
 }
 
 // BacklogInfo returns the backlog's state; ok false when there is none.

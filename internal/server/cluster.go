@@ -360,7 +360,7 @@ func (cm *clusterMode) syncReplicationLocked() {
 	if mi.Link.Up {
 		cm.m.MasterLink(true, time.Now().UnixMilli())
 	} else {
-		cm.m.MasterLink(false, mi.DownSince)
+		cm.m.MasterLink(false, mi.LastHeard)
 	}
 }
 
