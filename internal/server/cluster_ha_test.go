@@ -48,7 +48,7 @@ func startHACluster(t *testing.T, masters, replicas int) []*haNode {
 	meet := func() {
 		for _, n := range nodes[1:] {
 			host, port, _ := net.SplitHostPort(n.addr)
-			if got := nodes[0].c.str("CLUSTER", "MEET", host, port, n.s.Cfg.Get("cluster-port")); got != "OK" {
+			if got := nodes[0].c.str("CLUSTER", "MEET", host, port, busPort(n.s)); got != "OK" {
 				t.Fatal(got)
 			}
 		}
@@ -201,7 +201,7 @@ func TestClusterReplicaMigration(t *testing.T) {
 	extra := &haNode{s: s, addr: addr, c: dialRaw(t, addr)}
 	extra.id = extra.c.str("CLUSTER", "MYID")
 	host, port, _ := net.SplitHostPort(addr)
-	a.c.str("CLUSTER", "MEET", host, port, s.Cfg.Get("cluster-port"))
+	a.c.str("CLUSTER", "MEET", host, port, busPort(s))
 	eventually(t, 10*time.Second, func() error {
 		if got := extra.c.str("CLUSTER", "REPLICATE", a.id); got != "OK" {
 			return fmt.Errorf("CLUSTER REPLICATE: %s", got)

@@ -59,9 +59,11 @@ func newClusterServer(t testing.TB, conf string, args ...string) (*Server, error
 // newClusterServerWith is newClusterServer with server options.
 func newClusterServerWith(t testing.TB, conf string, opts []Option, args ...string) (*Server, error) {
 	t.Helper()
+	// Ports 0: the client and bus listeners take free ports when they
+	// open (no window in which another process can take them); busPort
+	// tells the bus port for MEET.
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--cluster-enabled", "yes",
-		"--cluster-config-file", conf, "--cluster-node-timeout", "500",
-		"--cluster-port", strconv.Itoa(freePort(t))}, args...)
+		"--cluster-config-file", conf, "--cluster-node-timeout", "500"}, args...)
 	cfg, err := config.Load("", all)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +74,13 @@ func newClusterServerWith(t testing.TB, conf string, opts []Option, args ...stri
 	}
 	s.Log.SetOutput(bytes.NewBuffer(nil))
 	return s, nil
+}
+
+// busPort is the port the node's cluster bus listens on.
+func busPort(s *Server) string {
+	s.cluster.mu.Lock()
+	defer s.cluster.mu.Unlock()
+	return strconv.Itoa(s.cluster.bus.tr.Port())
 }
 
 // startCluster runs a cluster-mode redgo node with nodes.conf at conf (a
@@ -950,7 +959,7 @@ func TestClusterLostSlotKeysStayDeleted(t *testing.T) {
 	b, baddr := startCluster(t, "")
 	cb := dialRaw(t, baddr)
 	host, port, _ := net.SplitHostPort(baddr)
-	if got := ca.str("CLUSTER", "MEET", host, port, b.Cfg.Get("cluster-port")); got != "OK" {
+	if got := ca.str("CLUSTER", "MEET", host, port, busPort(b)); got != "OK" {
 		t.Fatal(got)
 	}
 	bid := cb.str("CLUSTER", "MYID")
