@@ -46,15 +46,7 @@ func (p *Persist) Rewrite() error {
 	// The cut of a rewrite from the log needs every shard: they are taken
 	// before st.mu, the lock order (INFO and CONFIG SET appendonly take
 	// st.mu with every shard locked).
-	ks := p.h.Keyspace()
-	ks.LockAll()
-	held := true
-	unlockShards := func() {
-		if held {
-			held = false
-			ks.UnlockAll()
-		}
-	}
+	unlockShards := lockAllOnce(p.h.Keyspace())
 	st.mu.Lock()
 	mode := rwLive
 	if st.on {
@@ -514,15 +506,7 @@ func (st *aofState) autoRewrite() {
 	}
 	// Every shard, then st.mu again (the lock order): the cut needs them.
 	st.mu.Unlock()
-	ks := st.p.h.Keyspace()
-	ks.LockAll()
-	held := true
-	unlockShards := func() {
-		if held {
-			held = false
-			ks.UnlockAll()
-		}
-	}
+	unlockShards := lockAllOnce(st.p.h.Keyspace())
 	st.mu.Lock()
 	defer unlockShards()
 	if !st.on || st.rw.running.Load() || !st.w.HasFile() {
@@ -659,4 +643,18 @@ func appendBulk(b, a []byte) []byte {
 	b = append(b, '\r', '\n')
 	b = append(b, a...)
 	return append(b, '\r', '\n')
+}
+
+// lockAllOnce locks every shard of ks and returns the func that unlocks
+// them; calls after the first do nothing (a rewrite's cut releases the
+// shards early, its caller releases them in any case).
+func lockAllOnce(ks *keyspace.Keyspace) func() {
+	ks.LockAll()
+	held := true
+	return func() {
+		if held {
+			held = false
+			ks.UnlockAll()
+		}
+	}
 }

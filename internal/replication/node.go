@@ -172,7 +172,7 @@ func (n *Node) propagateLocked() {
 }
 
 func (n *Node) backlogSize() int {
-	v, _ := parseInt(n.h.Config("repl-backlog-size"))
+	v, _ := strconv.ParseInt(n.h.Config("repl-backlog-size"), 10, 64)
 	return int(v)
 }
 
@@ -208,11 +208,6 @@ func (n *Node) shutdown() {
 	if n.backlog != nil {
 		n.backlog.Close()
 	}
-}
-
-func parseInt(s string) (int64, bool) {
-	v, err := strconv.ParseInt(s, 10, 64)
-	return v, err == nil
 }
 
 // ChangeIDs gives the history a new ID and forgets the secondary one

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -441,13 +442,12 @@ func (n *Node) afterPayload(sv *served, b *Backlog, t *tail, eof bool) {
 		n.mu.Unlock()
 		n.h.Logf("Synchronization with replica %s succeeded", sv.name)
 	}
-	pending, next, err := t.drain(sv)
+	next, err := t.drain(sv)
 	if err != nil {
 		n.h.Logf("# Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", sv.name)
 		sv.close()
 		return
 	}
-	_ = pending
 	n.stream(sv, b, next)
 }
 
@@ -511,11 +511,9 @@ func (n *Node) disconnectReplicasLocked() {
 // primaryCron is replicationCron's master half (mu held).
 func (n *Node) primaryCron(now int64) {
 	timeout := n.timeout()
-	waiting := false
 	for _, sv := range n.replicas {
 		switch sv.state {
 		case stWaitBgsave:
-			waiting = true
 			go sv.write([]byte("\n")) // a newline keeps a waiting replica from timing out
 		case stOnline:
 			if !sv.plain && now-sv.ackTime > timeout {
@@ -524,7 +522,6 @@ func (n *Node) primaryCron(now int64) {
 			}
 		}
 	}
-	_ = waiting
 	if n.link == nil && n.backlog != nil && len(n.replicas) > 0 {
 		period, _ := strconv.ParseInt(n.h.Config("repl-ping-replica-period"), 10, 64)
 		if period > 0 && (now/1000)%period == 0 {
@@ -577,20 +574,12 @@ func (n *Node) Replicas() []ReplicaInfo {
 	for id := range n.replicas {
 		ids = append(ids, id)
 	}
-	sortInts(ids)
+	slices.Sort(ids)
 	for _, id := range ids {
 		sv := n.replicas[id]
 		out = append(out, ReplicaInfo{IP: sv.ip, Port: sv.port, State: sv.state, Offset: sv.ackOff, Lag: (now - sv.ackTime) / 1000})
 	}
 	return out
-}
-
-func sortInts(a []int64) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // Stats are sync_full, sync_partial_ok and sync_partial_err.
@@ -663,8 +652,7 @@ func (t *tail) stop() {
 
 // drain writes what the tail kept to sv and stops it: the live stream
 // continues after the returned offset.
-func (t *tail) drain(sv *served) (int64, int64, error) {
-	var sent int64
+func (t *tail) drain(sv *served) (int64, error) {
 	for {
 		t.mu.Lock()
 		buf, err := t.buf, t.err
@@ -672,31 +660,29 @@ func (t *tail) drain(sv *served) (int64, int64, error) {
 		t.mu.Unlock()
 		if err != nil {
 			t.stop()
-			return sent, 0, err
+			return 0, err
 		}
 		if len(buf) == 0 {
 			break
 		}
 		if err := sv.write(buf); err != nil {
 			t.stop()
-			return sent, 0, err
+			return 0, err
 		}
-		sent += int64(len(buf))
 	}
 	t.stop()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
-		return sent, 0, t.err
+		return 0, t.err
 	}
 	if len(t.buf) > 0 {
 		if err := sv.write(t.buf); err != nil {
-			return sent, 0, err
+			return 0, err
 		}
-		sent += int64(len(t.buf))
 		t.buf = nil
 	}
-	return sent, t.next, nil
+	return t.next, nil
 }
 
 var _ io.Writer = writerFunc(nil)

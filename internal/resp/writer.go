@@ -135,17 +135,7 @@ func (w *Writer) Double(f float64) {
 
 // AppendDouble formats f as Redis 7.0's addReplyDouble: "inf", "-inf",
 // "nan", or %.17g.
-func AppendDouble(b []byte, f float64) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(b, "inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-inf"...)
-	case math.IsNaN(f):
-		return append(b, "nan"...)
-	}
-	return AppendG17(b, f)
-}
+func AppendDouble(b []byte, f float64) []byte { return AppendG17(b, f) }
 
 // AppendG17 formats f like C's printf("%.17g") (glibc: "inf", "-inf",
 // "nan" for the non-finite values).
