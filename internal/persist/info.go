@@ -54,7 +54,7 @@ func (p *Persist) RDBStatus() RDBStatus {
 // "rdb_last_load_keys_loaded", in Redis 7.0's order (InfoAOF's follow).
 func (p *Persist) InfoRDB(add func(k, v string)) {
 	r := p.RDBStatus()
-	add("loading", "0")
+	add("loading", boolInt(p.Loading()))
 	add("async_loading", "0")
 	add("current_cow_peak", itoa(r.CowPeak))
 	add("current_cow_size", itoa(r.CowSize))

@@ -96,6 +96,7 @@ type Persist struct {
 	snapshots atomic.Int32             // snapshots receiving BeforeWrite
 	lastSave  atomic.Int64             // unix seconds of the last successful save (LASTSAVE)
 	asReplica atomic.Bool              // LoadAsReplica
+	load      loadState                // a replica's load of its master's snapshot (replica.go)
 }
 
 // New returns the persistence of the server h. Nothing starts until Load

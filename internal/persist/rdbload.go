@@ -49,6 +49,7 @@ type loadOpts struct {
 	merge       bool                             // a key already present is replaced (DEBUG RELOAD MERGE) instead of failing the load
 	keepExpired bool                             // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
 	logf        func(format string, args ...any) // gets the log lines, if set
+	yield       func(offset int64)               // runs after each key with the bytes read so far, if set
 }
 
 // loadRDBInto reads an RDB image from r into ks and returns the bytes it
@@ -114,6 +115,9 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 				e.Obj.SetLRU(uint32(nowS - e.Idle))
 			}
 			info.loaded++
+			if opt.yield != nil {
+				opt.yield(d.Offset())
+			}
 			return nil
 		},
 		Function: func(code []byte) error {

@@ -173,9 +173,17 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk) ([]byte, error) {
 		}
 	}()
 	defer close(done)
+	n.mu.Lock()
+	n.loadingSync = true
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.loadingSync = false
+		n.mu.Unlock()
+	}()
 	n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
 	n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
-	err := n.h.LoadSnapshot(pr)
+	err := n.h.LoadSnapshot(pr, max(b.Size, 0))
 	if err == nil {
 		_, err = io.Copy(io.Discard, pr) // past the image: to the end of the framing
 	} else if _, cerr := io.Copy(io.Discard, pr); cerr != nil {

@@ -33,8 +33,9 @@ type Host interface {
 	// returned writes the snapshot as an RDB image.
 	Snapshot(atInstant func()) (func(io.Writer) error, error)
 	// LoadSnapshot empties the dataset and loads the RDB image read from
-	// r. After an error the dataset is empty.
-	LoadSnapshot(r io.Reader) error
+	// r (size bytes, 0 when not known). After an error the dataset is
+	// empty.
+	LoadSnapshot(r io.Reader, size int64) error
 	// Apply runs one command of the master's stream as the master's
 	// client (no reply is sent).
 	Apply(args [][]byte)
@@ -64,6 +65,11 @@ type Node struct {
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
 	fo       *failover         // the FAILOVER in progress, if any (failover.go)
+	// loadingSync: a full sync's snapshot is being loaded. Our offset is
+	// 0 meanwhile, as Redis's (it has freed its backlog and discarded its
+	// cached master by then): the cluster hides a replica whose offset is
+	// 0 from CLUSTER SLOTS.
+	loadingSync bool
 
 	fullSyncs, partialOK, partialErr atomic.Int64
 
@@ -114,6 +120,9 @@ func (n *Node) Offset() int64 {
 }
 
 func (n *Node) offsetLocked() int64 {
+	if n.loadingSync {
+		return 0
+	}
 	if n.link != nil {
 		if m, ok := n.link.r.Master(); ok {
 			return m.Offset

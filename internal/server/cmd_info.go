@@ -349,6 +349,7 @@ func infoPersistence(s *Server, add func(k, v string)) {
 	add("module_fork_in_progress", "0")
 	add("module_fork_last_cow_size", "0")
 	s.persist.InfoAOFSizes(add) // aof_current_size ... when the AOF is on
+	s.persist.InfoLoading(add)  // loading_start_time ... while a load is visible
 }
 
 func infoStats(s *Server, add func(k, v string)) {

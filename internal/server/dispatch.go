@@ -55,9 +55,9 @@ func (c *Client) execute(args [][]byte) {
 			s.testAfterRoute(cmd, args)
 		}
 	}
-	if s.loading.Load() && !cmd.Has(commands.FLoading) {
+	if s.persist.Loading() && !cmd.Has(commands.FLoading) {
 		cmd.RejectedCalls.Add(1)
-		c.refuseQueued(cmd, "LOADING Redis is loading the dataset in memory")
+		c.refuseQueued(cmd, errLoading)
 		return
 	}
 	if msg := s.replicaRefusal(c, cmd); msg != "" {

@@ -36,12 +36,10 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 	return h.s.persist.Snapshot(atInstant), nil
 }
 
-// LoadSnapshot loads our master's snapshot; meanwhile commands that may
-// not run during a load get -LOADING (the keys are locked anyway).
-func (h replHost) LoadSnapshot(r io.Reader) error {
-	h.s.loading.Store(true)
-	defer h.s.loading.Store(false)
-	return h.s.persist.LoadReplicated(r)
+// LoadSnapshot loads our master's snapshot (persist.LoadReplicated says
+// when clients are told with -LOADING).
+func (h replHost) LoadSnapshot(r io.Reader, size int64) error {
+	return h.s.persist.LoadReplicated(r, size)
 }
 func (h replHost) Apply(args [][]byte) { h.s.applyFromMaster(args) }
 

@@ -271,7 +271,8 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 			t.Fatal("the replica did not ask for a sync")
 		}
 		if i == 0 {
-			// While the half-sent snapshot loads, commands get -LOADING.
+			// While the half-sent snapshot loads (stalled longer than a
+			// second), commands get -LOADING.
 			eventually(t, 5*time.Second, func() error {
 				if err := replica.Ping(ctx).Err(); err == nil || err.Error() != "LOADING Redis is loading the dataset in memory" {
 					return fmt.Errorf("PING during the load: %v", err)
@@ -306,7 +307,8 @@ func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
 			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
 			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
 			c.Write(img)
-			time.Sleep(300 * time.Millisecond)
+			// Longer than a load may stay quiet before clients are told.
+			time.Sleep(1500 * time.Millisecond)
 			return
 		default:
 			c.Write([]byte("+OK\r\n"))
@@ -548,5 +550,41 @@ func TestReplicaKeepsStreamAfterSizedPayload(t *testing.T) {
 	})
 	if v := replica.Get(ctx, "a").Val(); v != "b" {
 		t.Errorf("a = %q", v)
+	}
+}
+
+// TestReplicaLoadIsVisible: a full sync's load tells clients once it
+// has read loading-process-events-interval-bytes, as Redis serves
+// events while it loads: INFO answers loading:1 with the loading_*
+// fields, and keyed commands get -LOADING (never the half-loaded
+// dataset). CONFIG SET key-load-delay applies to the load under way.
+func TestReplicaLoadIsVisible(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no", "--key-load-delay", "3000",
+		"--loading-process-events-interval-bytes", "1024")
+	master.Do(ctx, "DEBUG", "POPULATE", "400", "key", "1000")
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "loading"); v != "1" {
+			return fmt.Errorf("loading:%s", v)
+		}
+		return nil
+	})
+	if v := infoOf(t, replica, "persistence", "loading_total_bytes"); v == "" {
+		t.Error("no loading_total_bytes while loading")
+	}
+	if err := replica.Get(ctx, "key:1").Err(); err == nil || err.Error() != errLoading {
+		t.Errorf("GET during the load: %v", err)
+	}
+	replica.Do(ctx, "CONFIG", "SET", "key-load-delay", "0")
+	inSync(t, master, replica)
+	if n := replica.DBSize(ctx).Val(); n != 400 {
+		t.Errorf("dbsize %d after the load", n)
+	}
+	if v := infoOf(t, replica, "persistence", "loading"); v != "0" {
+		t.Errorf("loading:%s after the load", v)
 	}
 }

@@ -80,11 +80,18 @@ func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
 		c.pausedRetry = true
 		return commands.Retry
 	}
-	if c.inExec || c == c.srv.masterClient {
+	if c == c.srv.masterClient {
 		return ""
 	}
 	msg := ""
-	if c.srv.cluster != nil && len(pos) > 0 {
+	if c.srv.persist.Loading() && !ctx.Cmd.Has(commands.FLoading) {
+		// A load that let go of the locks after dispatch looked: what
+		// runs now must not see the half-loaded dataset.
+		msg = errLoading
+	} else if c.inExec {
+		return ""
+	}
+	if msg == "" && c.srv.cluster != nil && len(pos) > 0 {
 		keys := c.cl.keys[:0]
 		for _, p := range pos {
 			keys = append(keys, ctx.Args[p])
@@ -104,6 +111,8 @@ func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
 	}
 	return msg
 }
+
+const errLoading = "LOADING Redis is loading the dataset in memory"
 
 // BeforeHandler lets a running snapshot capture the keys first
 // (commands.Host).

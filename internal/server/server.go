@@ -74,7 +74,6 @@ type Server struct {
 	masterClient *Client           // the pseudo-client our master's stream runs as
 	masterTx     masterState
 	isReplica    atomic.Bool  // we follow a master (writes refused, no active expiry)
-	loading      atomic.Bool  // a master's snapshot is being loaded (-LOADING)
 	replProp     atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
 	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
