@@ -61,6 +61,10 @@ type Host interface {
 	// PauseWrites holds write commands before they run (on), or lets them
 	// run again (off): no write is acknowledged after the final save.
 	PauseWrites(on bool)
+	// ReplInfo is what an RDB file records of replication (the aux
+	// fields repl-stream-db, repl-id, repl-offset); ok false for none.
+	// It is called with every shard locked, at a snapshot's instant.
+	ReplInfo() (ReplInfo, bool)
 	// ExecLoaded runs one command read from the AOF against database db
 	// of ks, with no client, its reply going to w; a command that would
 	// block replies as if it timed out.
@@ -97,6 +101,26 @@ type Persist struct {
 	lastSave  atomic.Int64             // unix seconds of the last successful save (LASTSAVE)
 	asReplica atomic.Bool              // LoadAsReplica
 	load      loadState                // a replica's load of its master's snapshot (replica.go)
+	restored  *ReplInfo                // what the RDB file loaded at start recorded of replication
+}
+
+// ReplInfo is a replication history as an RDB file records it (Redis's
+// rdbSaveInfo): the ID, the offset the dataset corresponds to and the
+// database the stream had selected.
+type ReplInfo struct {
+	ID     string
+	Offset int64
+	DB     int
+}
+
+// Restored returns the replication history the RDB file loaded at start
+// recorded, if any (not after loading an AOF: Redis 7.0 restores it from
+// a plain RDB file only).
+func (p *Persist) Restored() (ReplInfo, bool) {
+	if p.restored == nil {
+		return ReplInfo{}, false
+	}
+	return *p.restored, true
 }
 
 // New returns the persistence of the server h. Nothing starts until Load

@@ -38,10 +38,24 @@ func (st *rdbState) loadAtStart() error {
 	st.loadedExpired.Store(info.expired)
 	p.h.Logf("Done loading RDB, keys loaded: %d, keys expired: %d.", info.loaded, info.expired)
 	p.h.Logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	if ri, ok := info.replInfo(); ok {
+		p.restored = &ri
+	}
 	return nil
 }
 
-type loadInfo struct{ loaded, expired, empty int64 }
+type loadInfo struct {
+	loaded, expired, empty int64
+	repl                   ReplInfo // the aux fields repl-*: ID "" and DB -1 when absent
+	replOffsetSet          bool
+}
+
+// replInfo returns the replication history the image recorded, if it is
+// whole (loadDataFromDisk's rsi_is_valid).
+func (li *loadInfo) replInfo() (ReplInfo, bool) {
+	r := li.repl
+	return r, len(r.ID) == 40 && li.replOffsetSet && r.Offset >= 0 && r.DB >= 0
+}
 
 // loadOpts qualify a load.
 type loadOpts struct {
@@ -67,7 +81,7 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 		ks.LockAll()
 		defer ks.UnlockAll()
 	}
-	var info loadInfo
+	info := loadInfo{repl: ReplInfo{DB: -1}}
 	d := rdb.NewDecoder(bufio.NewReaderSize(src, 1<<20))
 	d.Limits = ks.Limits
 	now := ks.Now()
@@ -86,6 +100,16 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			case "used-mem":
 				n, _ := strconv.ParseInt(string(v), 10, 64)
 				logf("RDB memory usage when created %.2f Mb", float64(n)/(1024*1024))
+			case "repl-stream-db":
+				if n, err := strconv.Atoi(string(v)); err == nil {
+					info.repl.DB = n
+				}
+			case "repl-id":
+				info.repl.ID = string(v)
+			case "repl-offset":
+				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+					info.repl.Offset, info.replOffsetSet = n, true
+				}
 			}
 			return nil
 		},

@@ -55,6 +55,7 @@ type saveJob struct {
 	abort      atomic.Bool
 	stop       *atomic.Bool  // also aborts when set (an AOF rewrite's abort flag)
 	aofBase    bool          // an AOF base: aux aof-base 1
+	repl       *ReplInfo     // replication history at the instant, if any (not in an AOF base)
 	holds      holdStats     // how long the walk held each shard lock
 	beginPause time.Duration // every shard locked to start the snapshot
 
@@ -185,6 +186,9 @@ func (st *rdbState) newJobHeld(bg bool, atInstant func()) *saveJob {
 	if atInstant != nil {
 		atInstant()
 	}
+	if ri, ok := p.h.ReplInfo(); ok {
+		j.repl = &ri
+	}
 	j.dirtyAt = p.h.Dirty()
 	j.sizes = make([][2]int, ks.NumDB())
 	for i := range j.sizes {
@@ -232,7 +236,11 @@ func (j *saveJob) run(f io.Writer) error {
 	p := j.st.p
 	w := rdb.NewWriter(f)
 	w.Checksum = p.h.Config().Bool("rdbchecksum")
-	if err := w.Header(rdbAux(j.aofBase), j.opt.Compress); err != nil {
+	ri := j.repl
+	if j.aofBase {
+		ri = nil
+	}
+	if err := w.Header(rdbAux(j.aofBase, ri), j.opt.Compress); err != nil {
 		return err
 	}
 	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}

@@ -228,7 +228,7 @@ func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 		}
 		getack := len(args) >= 2 && strings.EqualFold(string(args[0]), "REPLCONF") && strings.EqualFold(string(args[1]), "GETACK")
 		if !getack && !(len(args) == 1 && strings.EqualFold(string(args[0]), "PING")) {
-			n.h.Apply(args)
+			n.h.Apply(args, off+sc.Offset())
 		}
 		enc = aof.AppendCommand(enc[:0], args...)
 		n.mu.Lock()

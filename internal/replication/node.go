@@ -37,8 +37,8 @@ type Host interface {
 	// empty.
 	LoadSnapshot(r io.Reader, size int64) error
 	// Apply runs one command of the master's stream as the master's
-	// client (no reply is sent).
-	Apply(args [][]byte)
+	// client (no reply is sent); end is the stream's offset after it.
+	Apply(args [][]byte, end int64)
 	// PauseWrites pauses client writes (on) and returns once no write is
 	// still running, or lets them go (off): FAILOVER (Redis's
 	// PAUSE_DURING_FAILOVER). Called without any replication lock held.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"redgo/internal/commands"
+	"redgo/internal/persist"
 	"redgo/internal/replication"
 )
 
@@ -39,9 +40,10 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 // LoadSnapshot loads our master's snapshot (persist.LoadReplicated says
 // when clients are told with -LOADING).
 func (h replHost) LoadSnapshot(r io.Reader, size int64) error {
+	h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
 	return h.s.persist.LoadReplicated(r, size)
 }
-func (h replHost) Apply(args [][]byte) { h.s.applyFromMaster(args) }
+func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, end) }
 
 func (h replHost) PauseWrites(on bool) {
 	if !on {
@@ -79,12 +81,14 @@ type masterState struct {
 // transaction is queued until EXEC, and everything else runs through
 // commands.Run with its effects propagated (to the AOF; our own replicas
 // get the master's stream verbatim from the backlog).
-func (s *Server) applyFromMaster(args [][]byte) {
+func (s *Server) applyFromMaster(args [][]byte, end int64) {
 	mc := s.masterClient
+	s.masterApplyEnd = end
 	switch {
 	case commands.EqualFold(args[0], "select") && len(args) == 2:
 		if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 && db < s.KS.NumDB() {
 			mc.db = db
+			s.masterStreamDB.Store(int32(db))
 		}
 		return
 	case commands.EqualFold(args[0], "multi"):
@@ -150,6 +154,36 @@ func peerIP(addr string) string {
 		return addr
 	}
 	return host
+}
+
+// replInfo is what an RDB file made now records of replication
+// (persist.Host.ReplInfo; every shard is locked). On a replica the
+// offset is the one of the last write applied if the stream's goroutine
+// has not recorded it yet: no write is counted twice after a restart.
+func (s *Server) replInfo() (persist.ReplInfo, bool) {
+	si, ok := s.repl.SaveInfo()
+	if !ok {
+		return persist.ReplInfo{}, false
+	}
+	if si.DB < 0 {
+		si.DB = int(s.masterStreamDB.Load())
+		si.Offset = max(si.Offset, s.masterWriteEnd.Load())
+	}
+	return persist.ReplInfo{ID: si.ID, Offset: si.Offset, DB: si.DB}, true
+}
+
+// restoreReplication continues the history the RDB file loaded at start
+// recorded (loadDataFromDisk).
+func (s *Server) restoreReplication(replica bool) {
+	ri, ok := s.persist.Restored()
+	if !ok {
+		return
+	}
+	s.repl.Restore(replication.SaveInfo{ID: ri.ID, Offset: ri.Offset, DB: ri.DB}, replica)
+	if replica {
+		s.masterClient.db = ri.DB
+		s.masterStreamDB.Store(int32(ri.DB))
+	}
 }
 
 // startReplication follows replicaof from the config file, if set.

@@ -588,3 +588,70 @@ func TestReplicaLoadIsVisible(t *testing.T) {
 		t.Errorf("loading:%s after the load", v)
 	}
 }
+
+// TestRestartContinuesHistory: an RDB file records the replication
+// history (repl-id, repl-offset, repl-stream-db), so that a restarted
+// replica and a restarted master continue with a partial resync, and no
+// write is applied twice or lost.
+func TestRestartContinuesHistory(t *testing.T) {
+	mdir, rdir := t.TempDir(), t.TempDir()
+	ms, err := startRDB(t, mdir, "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	host, port := hostPort(t, ms.Addr().String())
+	rs, err := startRDB(t, rdir, "--replicaof", host+" "+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	m2 := goRedis(t, ms.Addr().String())
+	m2.Do(ctx, "SELECT", "2")
+	for i := range 50 {
+		master.Incr(ctx, "n")
+		m2.Incr(ctx, fmt.Sprint("k", i%7))
+	}
+	inSync(t, master, replica)
+
+	// The replica restarts from its RDB file while the master writes on.
+	if err := replica.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Close()
+	master.Incr(ctx, "n")
+	m2.Incr(ctx, "k1") // the stream stays in database 2: no SELECT after the restart
+	rs, err = startRDB(t, rdir, "--replicaof", host+" "+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica = goRedis(t, rs.Addr().String())
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok %s after the replica's restart, want 1", v)
+	}
+	sameDigest(t, master, replica)
+
+	// The master restarts from its RDB file: the replica continues with
+	// the master's former ID as its secondary one.
+	if err := master.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	addr := ms.Addr().String()
+	ms.Close()
+	_, mport := hostPort(t, addr)
+	ms, err = startRDB(t, mdir, "--port", mport, "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master = goRedis(t, ms.Addr().String())
+	master.Incr(ctx, "n")
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok %s on the restarted master, want 1", v)
+	}
+	if v := replica.Get(ctx, "n").Val(); v != "52" {
+		t.Errorf("n = %s on the replica, want 52", v)
+	}
+	sameDigest(t, master, replica)
+}

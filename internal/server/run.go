@@ -127,6 +127,11 @@ func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // (commands.Host).
 func (c *Client) Written(ctx *commands.Ctx, pos []int, held commands.Held, eff commands.Effects) {
 	s := c.srv
+	if c == s.masterClient {
+		// Under the write's locks: a snapshot's instant sees this write
+		// and this offset together (host.ReplInfo).
+		s.masterWriteEnd.Store(s.masterApplyEnd)
+	}
 	switch eff {
 	case commands.Propagate:
 		s.propagateCmd(c, ctx)

@@ -73,8 +73,15 @@ type Server struct {
 	repl         *replication.Node // replicas we feed, the master we follow (replication.go)
 	masterClient *Client           // the pseudo-client our master's stream runs as
 	masterTx     masterState
-	isReplica    atomic.Bool  // we follow a master (writes refused, no active expiry)
-	replProp     atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
+	// The master's stream as a snapshot must record it (host.ReplInfo):
+	// the end offset of the command being applied (the stream's goroutine
+	// only), the end offset of the last write applied (stored under that
+	// write's locks) and the database the stream selected.
+	masterApplyEnd int64
+	masterWriteEnd atomic.Int64
+	masterStreamDB atomic.Int32
+	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
+	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
 	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
 	fs      vfs.FS       // where the AOF, RDB files and nodes.conf live (WithFS)
