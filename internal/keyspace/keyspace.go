@@ -107,6 +107,29 @@ func New(ndb int) *Keyspace {
 	return ks
 }
 
+// NewLike returns an empty keyspace with ks's databases, limits and
+// clock, for a dataset loaded aside (a replica's swapdb load).
+func (ks *Keyspace) NewLike() *Keyspace {
+	n := New(ks.ndb)
+	n.Now, n.Limits = ks.Now, ks.Limits
+	n.MaxBulkLen.Store(ks.MaxBulkLen.Load())
+	return n
+}
+
+// ReplaceWith makes the contents of other ks's own and leaves ks's
+// former contents in other. Requires every shard of ks locked; nobody
+// else may use other. Watchers of any key are touched.
+func (ks *Keyspace) ReplaceWith(other *Keyspace) {
+	for i, sh := range ks.shards {
+		if ks.watchers.Load() > 0 {
+			for ref := range sh.watched {
+				ks.touch(sh, ref.DB, ref.Key)
+			}
+		}
+		sh.dbs, other.shards[i].dbs = other.shards[i].dbs, sh.dbs
+	}
+}
+
 // NumDB returns the number of databases.
 func (ks *Keyspace) NumDB() int { return ks.ndb }
 

@@ -55,7 +55,7 @@ func (p *Persist) RDBStatus() RDBStatus {
 func (p *Persist) InfoRDB(add func(k, v string)) {
 	r := p.RDBStatus()
 	add("loading", boolInt(p.Loading()))
-	add("async_loading", "0")
+	add("async_loading", boolInt(p.load.async.Load()))
 	add("current_cow_peak", itoa(r.CowPeak))
 	add("current_cow_size", itoa(r.CowSize))
 	add("current_cow_size_age", "0")

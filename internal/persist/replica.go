@@ -31,6 +31,7 @@ func (p *Persist) Snapshot(atInstant func()) func(w io.Writer) error {
 // loadState is a load in progress, as INFO and the dispatcher see it.
 type loadState struct {
 	visible atomic.Bool  // clients are told (-LOADING, INFO loading:1)
+	async   atomic.Bool  // a load aside while the old dataset is served (INFO async_loading:1)
 	start   atomic.Int64 // unix seconds
 	total   atomic.Int64 // bytes of the image, 0 when not known (an EOF-framed stream)
 	loaded  atomic.Int64 // bytes read so far
@@ -113,6 +114,74 @@ func (p *Persist) LoadReplicated(r io.Reader, total int64) error {
 	}
 	p.h.Logf("Done loading RDB, keys loaded: %d, keys expired: %d.", info.loaded, info.expired)
 	p.h.Logf("MASTER <-> REPLICA sync: Loaded in %.3f seconds", time.Since(start).Seconds())
+	if cfg.Bool("appendonly") {
+		if err := p.Rewrite(); err != nil && err != ErrRewriteInProgress {
+			p.h.Logf("# Failed restarting the AOF after the sync with the master: %v", err)
+		}
+	}
+	return nil
+}
+
+// LoadReplicatedAside loads the RDB image read from r (total bytes long,
+// 0 if not known) into an empty keyspace and, once it is whole, swaps it
+// in for the live one (repl-diskless-load swapdb): a failed load leaves
+// the dataset as it was. With async the live dataset is served
+// meanwhile (INFO async_loading:1); otherwise clients are told of the
+// load as LoadReplicated tells them. key-load-delay applies.
+func (p *Persist) LoadReplicatedAside(r io.Reader, total int64, async bool) error {
+	ks := p.h.Keyspace()
+	cfg := p.h.Config()
+	ld := &p.load
+	ld.start.Store(time.Now().Unix())
+	ld.total.Store(total)
+	ld.loaded.Store(0)
+	var tell *time.Timer
+	if async {
+		ld.async.Store(true)
+	} else {
+		tell = time.AfterFunc(loadVisibleAfter, func() { ld.visible.Store(true) })
+	}
+	defer func() {
+		if tell != nil {
+			tell.Stop()
+		}
+		ld.visible.Store(false)
+		ld.async.Store(false)
+	}()
+	interval := cfg.Int("loading-process-events-interval-bytes")
+	if interval <= 0 {
+		interval = 2 << 20
+	}
+	var last, keys int64
+	delay := cfg.Int("key-load-delay")
+	yield := func(off int64) {
+		if keys++; keys%256 == 0 {
+			delay = cfg.Int("key-load-delay")
+		}
+		if delay > 0 {
+			time.Sleep(time.Duration(delay) * time.Microsecond)
+		}
+		if off-last >= interval {
+			last = off
+			ld.loaded.Store(off)
+			if !async {
+				ld.visible.Store(true)
+			}
+		}
+	}
+	start := time.Now()
+	aside := ks.NewLike()
+	// Nobody else sees aside: no lock to take while it fills.
+	_, info, err := loadRDBInto(aside, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf, yield: yield})
+	if err != nil {
+		p.h.Logf("# Discarding the half-loaded data: the dataset stays as it was")
+		return err
+	}
+	ks.LockAll()
+	ks.ReplaceWith(aside)
+	ks.UnlockAll()
+	p.h.Logf("Done loading RDB, keys loaded: %d, keys expired: %d.", info.loaded, info.expired)
+	p.h.Logf("MASTER <-> REPLICA sync: Swapping the loaded dataset in (loaded in %.3f seconds)", time.Since(start).Seconds())
 	if cfg.Bool("appendonly") {
 		if err := p.Rewrite(); err != nil && err != ErrRewriteInProgress {
 			p.h.Logf("# Failed restarting the AOF after the sync with the master: %v", err)

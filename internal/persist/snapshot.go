@@ -244,6 +244,7 @@ func (j *saveJob) run(f io.Writer) error {
 		return err
 	}
 	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}
+	cfg := p.h.Config()
 	for db := range j.sizes {
 		if j.sizes[db][0] == 0 {
 			continue
@@ -255,8 +256,18 @@ func (j *saveJob) run(f io.Writer) error {
 			if p.opt.WalkHook != nil {
 				p.opt.WalkHook(db, sl)
 			}
-			if err := jw.slot(db, sl); err != nil {
+			n, err := jw.slot(db, sl)
+			if err != nil {
 				return err
+			}
+			if d := cfg.Int("rdb-key-save-delay"); d > 0 && n > 0 {
+				// Redis's per-key delay (microseconds), for tests: slept
+				// here, with no lock held, until the server closes.
+				select {
+				case <-time.After(time.Duration(int64(n)*d) * time.Microsecond):
+				case <-p.h.Done():
+					return errSaveAborted
+				}
 			}
 		}
 	}
@@ -290,8 +301,8 @@ type jobWriter struct {
 
 // slot encodes the keys of one slot not captured yet, holding its shard
 // lock per WalkChunk keys, then writes them after the captures the shard
-// holds.
-func (jw *jobWriter) slot(db, sl int) error {
+// holds. It returns how many keys it took.
+func (jw *jobWriter) slot(db, sl int) (int, error) {
 	j := jw.j
 	ks := j.st.p.h.Keyspace()
 	sh := sl % keyspace.NShards
@@ -319,19 +330,19 @@ func (jw *jobWriter) slot(db, sl int) error {
 	ks.ShardUnlock(sh)
 	j.holds.add(time.Since(held))
 	if encErr != nil {
-		return encErr
+		return 0, encErr
 	}
 	j.processed.Add(int64(n))
 	if err := jw.drain(segs); err != nil {
-		return err
+		return 0, err
 	}
 	if err := jw.finish(db, jw.buf, jw.spans); err != nil {
-		return err
+		return 0, err
 	}
 	if cap(jw.buf) > 4<<20 {
 		jw.buf, jw.out = nil, nil
 	}
-	return nil
+	return n, nil
 }
 
 // finish compresses what was encoded under a lock (spans), then writes.

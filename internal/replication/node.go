@@ -32,10 +32,11 @@ type Host interface {
 	// runs at its instant, with every write excluded. The function
 	// returned writes the snapshot as an RDB image.
 	Snapshot(atInstant func()) (func(io.Writer) error, error)
-	// LoadSnapshot empties the dataset and loads the RDB image read from
-	// r (size bytes, 0 when not known). After an error the dataset is
-	// empty.
-	LoadSnapshot(r io.Reader, size int64) error
+	// LoadSnapshot replaces the dataset with the RDB image read from r
+	// (size bytes, 0 when not known), as mode says. After an error the
+	// dataset is empty (LoadInPlace) or the old one (LoadAside,
+	// LoadAsync).
+	LoadSnapshot(r io.Reader, size int64, mode LoadMode) error
 	// Apply runs one command of the master's stream as the master's
 	// client (no reply is sent); end is the stream's offset after it.
 	Apply(args [][]byte, end int64)

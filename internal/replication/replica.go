@@ -78,6 +78,7 @@ type ReplicaConfig struct {
 	AnnounceIP    string // replica-announce-ip; "" sends no REPLCONF ip-address
 	Timeout       int64  // repl-timeout, in milliseconds
 	DisklessLoad  bool   // the driver loads the snapshot as it arrives (logs "to parser")
+	SwapDB        bool   // repl-diskless-load swapdb: the snapshot is loaded aside (LoadAside, LoadAsync)
 	// Failover: we are a master handing over to this replica (FAILOVER):
 	// the first PSYNC carries FAILOVER, which makes it promote itself.
 	Failover bool

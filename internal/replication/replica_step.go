@@ -226,14 +226,23 @@ func (r *Replica) onBulkHeader(now int64, line string) []Action {
 		text = "MASTER <-> REPLICA sync: receiving " + strconv.FormatInt(b.Size, 10) + " bytes from master " + to
 	}
 	acts := []Action{logAct(text)}
-	// The driver empties the dataset next: the cached master's offset no
-	// longer describes it, so a link lost during the load must not PSYNC
-	// from there (replicationAttachToNewMaster before emptyData).
-	if r.cached != nil {
+	mode := LoadInPlace
+	if r.cfg.SwapDB {
+		mode = LoadAside
+		if r.fullID != "" && r.fullID == r.ids.ID {
+			// The master continues the history our dataset belongs to:
+			// serve it while the new one loads (async loading).
+			mode = LoadAsync
+		}
+	}
+	// Unless the dataset stays while loading, the cached master's offset
+	// no longer describes it, so a link lost during the load must not
+	// PSYNC from there (replicationAttachToNewMaster before emptyData).
+	if r.cached != nil && mode != LoadAsync {
 		acts = append(acts, logAct(LogDiscardCached))
 		r.cached = nil
 	}
-	return append(acts, Action{Kind: ActReceive, Bulk: b})
+	return append(acts, Action{Kind: ActReceive, Bulk: b, Load: mode})
 }
 
 // PayloadProgress reports that snapshot bytes arrived (the transfer is

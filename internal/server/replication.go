@@ -39,9 +39,16 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 
 // LoadSnapshot loads our master's snapshot (persist.LoadReplicated says
 // when clients are told with -LOADING).
-func (h replHost) LoadSnapshot(r io.Reader, size int64) error {
-	h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
-	return h.s.persist.LoadReplicated(r, size)
+func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMode) error {
+	if mode == replication.LoadInPlace {
+		h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
+		return h.s.persist.LoadReplicated(r, size)
+	}
+	err := h.s.persist.LoadReplicatedAside(r, size, mode == replication.LoadAsync)
+	if err == nil {
+		h.s.masterWriteEnd.Store(0)
+	}
+	return err
 }
 func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, end) }
 

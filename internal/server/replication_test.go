@@ -655,3 +655,69 @@ func TestRestartContinuesHistory(t *testing.T) {
 	}
 	sameDigest(t, master, replica)
 }
+
+// TestSwapDBLoadKeepsDataset: with repl-diskless-load swapdb a replica
+// loads its master's snapshot aside. When the master continues the
+// history the replica's dataset belongs to (the replica restarted from
+// its RDB file), the old dataset is served meanwhile (async_loading:1);
+// a load that fails (the master dies mid-snapshot) leaves it whole.
+func TestSwapDBLoadKeepsDataset(t *testing.T) {
+	mdir, rdir := t.TempDir(), t.TempDir()
+	ms, err := startRDB(t, mdir, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+		"--repl-backlog-size", "16384")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	host, port := hostPort(t, ms.Addr().String())
+	rargs := []string{"--replicaof", host + " " + port, "--repl-diskless-load", "swapdb"}
+	rs, err := startRDB(t, rdir, rargs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	master.Set(ctx, "old", "1", 0)
+	inSync(t, master, replica)
+	if err := replica.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Close()
+	// More than the backlog holds: the restarted replica needs a full
+	// sync, of a snapshot the master writes slowly.
+	master.Del(ctx, "old")
+	pipe := master.Pipeline()
+	for i := range 300 {
+		pipe.Set(ctx, fmt.Sprint("key:", i), strings.Repeat("v", 1000), 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	master.ConfigSet(ctx, "rdb-key-save-delay", "20000")
+	rs, err = startRDB(t, rdir, rargs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica = goRedis(t, rs.Addr().String())
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "async_loading"); v != "1" {
+			return fmt.Errorf("async_loading:%s", v)
+		}
+		return nil
+	})
+	if v, err := replica.Get(ctx, "old").Result(); v != "1" {
+		t.Errorf("GET old during the async load = %q, %v", v, err)
+	}
+	ms.Close()
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "async_loading"); v != "0" {
+			return fmt.Errorf("async_loading:%s", v)
+		}
+		return nil
+	})
+	if v, err := replica.Get(ctx, "old").Result(); v != "1" {
+		t.Errorf("GET old after the failed load = %q, %v", v, err)
+	}
+	if n := replica.DBSize(ctx).Val(); n != 1 {
+		t.Errorf("dbsize %d after the failed load, want 1 (the old dataset)", n)
+	}
+}
