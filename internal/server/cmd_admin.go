@@ -349,7 +349,7 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(errDebugNotAllowed)
 		return
 	}
-	if debugCluster(s, c) { // DROP-CLUSTER-PACKET-FILTER (debug_cluster.go)
+	if debugCluster(s, c) { // DROP-CLUSTER-PACKET-FILTER, CLUSTERLINK KILL (debug_cluster.go)
 		return
 	}
 	sub := strings.ToLower(string(c.Args[1]))
@@ -449,7 +449,9 @@ func debugHelp(c *commands.Ctx) {
 		"SLEEP <seconds>",
 		"    Stop the server for <seconds>. Decimals allowed.",
 		"PAUSE-CRON <0|1>",
-		"    Stop periodic cron job processing.")
+		"    Stop periodic cron job processing.",
+		"CLUSTERLINK KILL <to|from|all> <node-id>",
+		"    Kills the link based on the direction to/from (both) with the provided node.")
 }
 
 // debugSegfault crashes the process at once, as Redis's DEBUG SEGFAULT:
