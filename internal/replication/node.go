@@ -220,6 +220,15 @@ func (n *Node) shutdown() {
 	}
 }
 
+// Freeze stops replication for d, both ways, as Redis's DEBUG SLEEP
+// stops the whole server: our master link neither reads, reconnects nor
+// acknowledges, our replicas get nothing new, the cron does not run.
+func (n *Node) Freeze(d time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	time.Sleep(d)
+}
+
 // ChangeIDs gives the history a new ID and forgets the secondary one
 // (DEBUG change-repl-id).
 func (n *Node) ChangeIDs() {

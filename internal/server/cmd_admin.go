@@ -362,7 +362,9 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 	case sub == "sleep" && n == 3:
 		f, _ := strconv.ParseFloat(string(c.Args[2]), 64) // strtod: garbage is 0
 		if f > 0 {
-			time.Sleep(time.Duration(f * float64(time.Second)))
+			// Every shard is held (DEBUG is LockAll); replication stops
+			// too, as the whole of Redis does.
+			s.repl.Freeze(time.Duration(f * float64(time.Second)))
 		}
 		c.W.OK()
 	case sub == "reload":
