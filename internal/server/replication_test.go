@@ -721,3 +721,26 @@ func TestSwapDBLoadKeepsDataset(t *testing.T) {
 		t.Errorf("dbsize %d after the failed load, want 1 (the old dataset)", n)
 	}
 }
+
+// TestWritableReplicaExpiresOwnKeys: keys a client writes with a TTL on
+// a writable replica are deleted once expired (the replica deletes none
+// of its master's keys itself).
+func TestWritableReplicaExpiresOwnKeys(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no", "--replica-read-only", "no")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	master.Set(ctx, "m", "1", 0)
+	inSync(t, master, replica)
+	for _, k := range []string{"key1", "key2"} {
+		if err := replica.Set(ctx, k, "v", 200*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 5*time.Second, func() error {
+		if n := replica.DBSize(ctx).Val(); n != 1 {
+			return fmt.Errorf("dbsize %d, want 1 (the master's key only)", n)
+		}
+		return nil
+	})
+}

@@ -131,6 +131,8 @@ func (c *Client) Written(ctx *commands.Ctx, pos []int, held commands.Held, eff c
 		// Under the write's locks: a snapshot's instant sees this write
 		// and this offset together (host.ReplInfo).
 		s.masterWriteEnd.Store(s.masterApplyEnd)
+	} else if s.isReplica.Load() {
+		s.noteReplicaWrite(c, ctx, pos) // a writable replica's own keys (replica_expire.go)
 	}
 	switch eff {
 	case commands.Propagate:

@@ -78,6 +78,7 @@ type Server struct {
 	// only), the end offset of the last write applied (stored under that
 	// write's locks) and the database the stream selected.
 	masterApplyEnd int64
+	replicaExpires replicaExpires // keys with a TTL written on a writable replica (replica_expire.go)
 	masterWriteEnd atomic.Int64
 	masterStreamDB atomic.Int32
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
@@ -323,6 +324,9 @@ func (s *Server) cron() {
 		s.admin.sample(s)
 		if s.activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
+			if s.isReplica.Load() {
+				s.expireReplicaKeys() // replica_expire.go
+			}
 		}
 		if tick%10 == 0 {
 			s.closeIdleClients()
