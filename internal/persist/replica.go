@@ -7,7 +7,9 @@ package persist
 // dataset (readSyncBulkPayload's emptyData + rdbLoadRio).
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -188,6 +190,38 @@ func (p *Persist) LoadReplicatedAside(r io.Reader, total int64, async bool) erro
 		}
 	}
 	return nil
+}
+
+// transferSeq tells apart the temporary files of replicas in one process.
+var transferSeq atomic.Int64
+
+// LoadReplicatedViaDisk is repl-diskless-load disabled: the image read
+// from r (total bytes long, 0 if not known) goes to a temporary file in
+// dir first, while the dataset is served as it was; the file then
+// becomes dbfilename (as Redis renames it) and is loaded in place as
+// LoadReplicated loads. before runs between the two. A failed transfer
+// leaves the dataset and dbfilename as they were.
+func (p *Persist) LoadReplicatedViaDisk(r io.Reader, total int64, before func()) error {
+	st := p.rdbOf()
+	tmp := fmt.Sprintf("temp-%d.%d.%d.rdb", time.Now().Unix(), os.Getpid(), transferSeq.Add(1))
+	err := st.writeAtomic(tmp, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
+	p.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
+	f, err := p.fs.Open(st.path())
+	if err != nil {
+		return fmt.Errorf("Failed opening the DB %s the master sent: %w", st.path(), err)
+	}
+	defer f.Close()
+	if before != nil {
+		before()
+	}
+	return p.LoadReplicated(f, total)
 }
 
 // InfoLoading adds the loading_* fields of INFO persistence while a load

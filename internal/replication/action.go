@@ -92,9 +92,13 @@ const (
 	// when the master continues the history the dataset belongs to:
 	// async_loading).
 	LoadAsync
+	// LoadViaDisk writes the image to a file first, serving the old
+	// dataset meanwhile, then loads the file in place (disabled: the
+	// file becomes dbfilename, as Redis's).
+	LoadViaDisk
 )
 
-var loadNames = [...]string{LoadInPlace: "in-place", LoadAside: "aside", LoadAsync: "async"}
+var loadNames = [...]string{LoadInPlace: "in-place", LoadAside: "aside", LoadAsync: "async", LoadViaDisk: "via-disk"}
 
 func logAct(text string) Action { return Action{Kind: ActLog, Text: text} }
 

@@ -173,7 +173,7 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk, mode LoadMode) ([]b
 		}
 	}()
 	defer close(done)
-	if mode != LoadAsync {
+	if mode == LoadInPlace || mode == LoadAside {
 		n.mu.Lock()
 		n.loadingSync = true
 		n.mu.Unlock()
@@ -186,7 +186,9 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk, mode LoadMode) ([]b
 	if mode == LoadInPlace {
 		n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
 	}
-	n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
+	if mode != LoadViaDisk {
+		n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
+	}
 	err := n.h.LoadSnapshot(pr, max(b.Size, 0), mode)
 	if err == nil {
 		_, err = io.Copy(io.Discard, pr) // past the image: to the end of the framing

@@ -97,6 +97,7 @@ type Master struct {
 // concurrent use: the driver serializes calls. See the package doc for
 // the driver's duties.
 type Replica struct {
+	load  LoadMode // how the snapshot being received is loaded
 	cfg   ReplicaConfig
 	ids   *IDs // the server's history, shared with its master side
 	state State

@@ -40,9 +40,12 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 // LoadSnapshot loads our master's snapshot (persist.LoadReplicated says
 // when clients are told with -LOADING).
 func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMode) error {
-	if mode == replication.LoadInPlace {
+	switch mode {
+	case replication.LoadInPlace:
 		h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
 		return h.s.persist.LoadReplicated(r, size)
+	case replication.LoadViaDisk:
+		return h.s.persist.LoadReplicatedViaDisk(r, size, func() { h.s.masterWriteEnd.Store(0) })
 	}
 	err := h.s.persist.LoadReplicatedAside(r, size, mode == replication.LoadAsync)
 	if err == nil {

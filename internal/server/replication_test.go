@@ -243,8 +243,15 @@ func TestRedgoReplicaOfRedis(t *testing.T) {
 }
 
 // TestReplicaRefusesTornSnapshot: a master whose snapshot stops half way
-// leaves the replica empty (never half loaded) and retrying.
+// leaves the replica empty (never half loaded) and retrying, when it
+// loads as the snapshot arrives (repl-diskless-load on-empty-db); when it
+// receives to disk first (disabled, the default) its dataset stays.
 func TestReplicaRefusesTornSnapshot(t *testing.T) {
+	t.Run("on-empty-db", func(t *testing.T) { tornSnapshot(t, "on-empty-db") })
+	t.Run("disabled", func(t *testing.T) { tornSnapshot(t, "disabled") })
+}
+
+func tornSnapshot(t *testing.T, load string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +267,7 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 			go fakeTornMaster(c, syncs)
 		}
 	}()
-	_, replica := startServer(t, "--enable-debug-command", "yes")
+	_, replica := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-load", load, "--dir", t.TempDir())
 	replica.Do(ctx, "DEBUG", "POPULATE", "100")
 	host, port := hostPort(t, ln.Addr().String())
 	replica.Do(ctx, "REPLICAOF", host, port)
@@ -270,7 +277,7 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the replica did not ask for a sync")
 		}
-		if i == 0 {
+		if i == 0 && load != "disabled" {
 			// While the half-sent snapshot loads (stalled longer than a
 			// second), commands get -LOADING.
 			eventually(t, 5*time.Second, func() error {
@@ -280,9 +287,20 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 				return nil
 			})
 		}
+		if i == 0 && load == "disabled" {
+			// Received to disk: the dataset is served meanwhile.
+			time.Sleep(1200 * time.Millisecond)
+			if n, err := replica.DBSize(ctx).Result(); err != nil || n != 100 {
+				t.Errorf("DBSIZE during the transfer = %d, %v; want the old 100 keys", n, err)
+			}
+		}
 	}
-	if n := replica.DBSize(ctx).Val(); n != 0 {
-		t.Errorf("dbsize %d after a torn snapshot: the old data must be gone and nothing half loaded", n)
+	want := int64(0) // the old data gone, nothing half loaded
+	if load == "disabled" {
+		want = 100 // the torn file was never loaded
+	}
+	if n := replica.DBSize(ctx).Val(); n != want {
+		t.Errorf("dbsize %d after a torn snapshot, want %d", n, want)
 	}
 	if v := infoOf(t, replica, "replication", "master_link_status"); v != "down" {
 		t.Errorf("link %s", v)
