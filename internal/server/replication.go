@@ -196,6 +196,21 @@ func (s *Server) restoreReplication(replica bool) {
 	}
 }
 
+// recordReplicaof makes the replicaof directive the master we follow now
+// (REPLICAOF, FAILOVER and NO ONE change it), for CONFIG GET and CONFIG
+// REWRITE, as Redis's rewrite writes its current masterhost. In cluster
+// mode replication follows nodes.conf instead.
+func (s *Server) recordReplicaof() {
+	if s.cluster != nil {
+		return
+	}
+	v := ""
+	if mi, ok := s.repl.Following(); ok {
+		v = mi.Host + " " + strconv.Itoa(mi.Port)
+	}
+	s.Cfg.Record("replicaof", v)
+}
+
 // startReplication follows replicaof from the config file, if set.
 func (s *Server) startReplication() {
 	s.repl.Start()

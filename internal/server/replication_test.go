@@ -10,12 +10,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"redgo/internal/config"
 )
 
 // infoOf reads one field of INFO replication (or another section).
@@ -761,4 +765,47 @@ func TestWritableReplicaExpiresOwnKeys(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReplicaofInConfig: CONFIG GET and CONFIG REWRITE show the master
+// REPLICAOF set (so a restarted replica follows it again); CONFIG SET
+// cannot change it, as in Redis.
+func TestReplicaofInConfig(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "redgo.conf")
+	if err := os.WriteFile(conf, []byte("port 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(conf, []string{"--save", "", "--bind", "127.0.0.1", "--dir", dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Log.SetOutput(io.Discard)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	rc := goRedis(t, s.Addr().String())
+	rc.Do(ctx, "REPLICAOF", "127.0.0.1", "1")
+	if v := rc.ConfigGet(ctx, "replicaof").Val()["replicaof"]; v != "127.0.0.1 1" {
+		t.Errorf("CONFIG GET replicaof = %q", v)
+	}
+	if err := rc.ConfigRewrite(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "replicaof 127.0.0.1 1\n") {
+		t.Errorf("rewritten config:\n%s", b)
+	}
+	if err := rc.ConfigSet(ctx, "replicaof", "127.0.0.1 2").Err(); err == nil || !strings.Contains(err.Error(), "can't set immutable config") {
+		t.Errorf("CONFIG SET replicaof: %v", err)
+	}
+	rc.Do(ctx, "REPLICAOF", "NO", "ONE")
+	if v := rc.ConfigGet(ctx, "replicaof").Val()["replicaof"]; v != "" {
+		t.Errorf("CONFIG GET replicaof after NO ONE = %q", v)
+	}
 }
