@@ -126,6 +126,7 @@ func (s *Server) resetStats() {
 		cmd.RejectedCalls.Store(0)
 		cmd.FailedCalls.Store(0)
 	}
+	s.repl.ResetStats() // sync_full, sync_partial_ok, sync_partial_err
 	s.admin.peakMem.Store(0)
 	s.admin.mu.Lock()
 	s.admin.samples = [3]metricSamples{}
