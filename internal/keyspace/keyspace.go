@@ -57,6 +57,11 @@ type Keyspace struct {
 	// deletion can be propagated as a DEL to the AOF and replicas.
 	OnExpire func(db int, key string)
 
+	// BeforeExpire, if set, is called just before a key is deleted
+	// because it expired, with its shard locked (a running snapshot
+	// captures it first).
+	BeforeExpire func(db int, key string)
+
 	// watchers counts registered WATCHes so Touch can skip the map lookup.
 	watchers atomic.Int64
 
@@ -268,6 +273,9 @@ func (db *DB) lookup(key []byte) *Object {
 				return o
 			}
 			return nil
+		}
+		if db.ks.BeforeExpire != nil {
+			db.ks.BeforeExpire(db.idx, string(key))
 		}
 		db.deleteIn(d, sh, si, string(key), o)
 		db.ks.ExpiredKeys.Add(1)
@@ -554,6 +562,9 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 					}
 					sampled++
 					if o.expire <= now {
+						if ks.BeforeExpire != nil {
+							ks.BeforeExpire(dbi, k)
+						}
 						s := slot.OfString(k)
 						ks.DB(dbi).deleteIn(d, sh, s/NShards, k, o)
 						ks.ExpiredKeys.Add(1)

@@ -102,6 +102,15 @@ type Persist struct {
 	asReplica atomic.Bool              // LoadAsReplica
 	load      loadState                // a replica's load of its master's snapshot (replica.go)
 	restored  *ReplInfo                // what the RDB file loaded at start recorded of replication
+	// expiredAtLoad: the keys the RDB file loaded at start had that had
+	// expired, kept when the file recorded a history (Restored).
+	expiredAtLoad []ExpiredKey
+}
+
+// ExpiredKey is a key a load skipped because it had expired.
+type ExpiredKey struct {
+	DB  int
+	Key string
 }
 
 // ReplInfo is a replication history as an RDB file records it (Redis's
@@ -121,6 +130,16 @@ func (p *Persist) Restored() (ReplInfo, bool) {
 		return ReplInfo{}, false
 	}
 	return *p.restored, true
+}
+
+// ExpiredAtLoad returns, once, the keys the RDB file loaded at start
+// held past their expiry and the load skipped, when the file recorded a
+// history (Restored): a restarted master tells its replicas to delete
+// them, as Redis feeds their DELs to its backlog while loading.
+func (p *Persist) ExpiredAtLoad() []ExpiredKey {
+	k := p.expiredAtLoad
+	p.expiredAtLoad = nil
+	return k
 }
 
 // New returns the persistence of the server h. Nothing starts until Load

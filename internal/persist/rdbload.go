@@ -30,7 +30,9 @@ func (st *rdbState) loadAtStart() error {
 	}
 	defer f.Close()
 	start := time.Now()
-	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load()})
+	var expired []ExpiredKey
+	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load(),
+		expired: func(db int, key string) { expired = append(expired, ExpiredKey{DB: db, Key: key}) }})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
 	}
@@ -40,6 +42,7 @@ func (st *rdbState) loadAtStart() error {
 	p.h.Logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
 	if ri, ok := info.replInfo(); ok {
 		p.restored = &ri
+		p.expiredAtLoad = expired
 	}
 	return nil
 }
@@ -64,6 +67,7 @@ type loadOpts struct {
 	keepExpired bool                             // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
 	logf        func(format string, args ...any) // gets the log lines, if set
 	yield       func(offset int64)               // runs after each key with the bytes read so far, if set
+	expired     func(db int, key string)         // gets each key skipped because it expired, if set
 }
 
 // loadRDBInto reads an RDB image from r into ks and returns the bytes it
@@ -125,6 +129,9 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			}
 			if e.Expire != 0 && e.Expire < now && !opt.keepExpired {
 				info.expired++
+				if opt.expired != nil {
+					opt.expired(e.DB, string(e.Key))
+				}
 				return nil
 			}
 			db := ks.DB(e.DB)

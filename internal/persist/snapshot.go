@@ -365,6 +365,21 @@ func (jw *jobWriter) drain(segs []capSeg) error {
 	return nil
 }
 
+// BeforeExpire lets running snapshots capture a key about to be deleted
+// because it expired (keyspace.Keyspace.BeforeExpire; its shard is
+// locked): a snapshot holds the keys past their expiry too.
+func (p *Persist) BeforeExpire(db int, key string) {
+	st := p.rdbSt.Load()
+	if st == nil {
+		return
+	}
+	if jobs := st.jobs.Load(); jobs != nil {
+		for _, j := range *jobs {
+			j.snap.BeforeWrite(db, []byte(key))
+		}
+	}
+}
+
 // BeforeWrite is the "serialize before first write" hook: the host calls
 // it just before a command's handler, with the command's shards held,
 // while Snapshotting: the keys the command may write (pos: their

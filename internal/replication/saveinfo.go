@@ -73,3 +73,12 @@ func (n *Node) Restore(si SaveInfo, replica bool) {
 	n.feedTo.Store(n.backlog)
 	n.propagateLocked()
 }
+
+// FeedAtStart appends a command to the history a master restored
+// (Restore), before any replica connects: the DELs of the keys its RDB
+// file held past their expiry.
+func (n *Node) FeedAtStart(db int, args ...[]byte) {
+	if b := n.feedTo.Load(); b != nil {
+		b.Feed(db, [][][]byte{args})
+	}
+}

@@ -193,6 +193,14 @@ func (s *Server) restoreReplication(replica bool) {
 	if replica {
 		s.masterClient.db = ri.DB
 		s.masterStreamDB.Store(int32(ri.DB))
+		return
+	}
+	del := []byte("DEL")
+	if s.Cfg.Bool("lazyfree-lazy-expire") {
+		del = []byte("UNLINK")
+	}
+	for _, k := range s.persist.ExpiredAtLoad() {
+		s.repl.FeedAtStart(k.DB, del, []byte(k.Key))
 	}
 }
 

@@ -655,7 +655,13 @@ func TestRestartContinuesHistory(t *testing.T) {
 	sameDigest(t, master, replica)
 
 	// The master restarts from its RDB file: the replica continues with
-	// the master's former ID as its secondary one.
+	// the master's former ID as its secondary one. A key past its expiry
+	// (not deleted yet) is in the file; the restarted master skips it and
+	// tells the replica to delete it.
+	master.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	master.Set(ctx, "short", "x", 10*time.Millisecond)
+	inSync(t, master, replica)
+	time.Sleep(20 * time.Millisecond)
 	if err := master.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -675,6 +681,16 @@ func TestRestartContinuesHistory(t *testing.T) {
 	if v := replica.Get(ctx, "n").Val(); v != "52" {
 		t.Errorf("n = %s on the replica, want 52", v)
 	}
+	if v := infoOf(t, master, "persistence", "rdb_last_load_keys_expired"); v != "1" {
+		t.Errorf("rdb_last_load_keys_expired %s on the restarted master, want 1", v)
+	}
+	// DBSIZE counts keys past their expiry that are still there.
+	eventually(t, 5*time.Second, func() error {
+		if m, r := master.DBSize(ctx).Val(), replica.DBSize(ctx).Val(); m != r {
+			return fmt.Errorf("dbsize %d on the master, %d on the replica: the expired key was not deleted there", m, r)
+		}
+		return nil
+	})
 	sameDigest(t, master, replica)
 }
 

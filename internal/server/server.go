@@ -133,6 +133,11 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
+	s.KS.BeforeExpire = func(db int, key string) {
+		if s.persist.Snapshotting() {
+			s.persist.BeforeExpire(db, key)
+		}
+	}
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
