@@ -353,16 +353,14 @@ func (cn *conn) send(req *Request) (acked []int, targetErr string, fail failure,
 			}
 			return acked, targetErr, failLater, err
 		}
+		if headErr != "" {
+			l = headErr // every key fails with AUTH's or SELECT's error
+		}
 		switch {
-		case headErr != "" || isErr(l):
-			if targetErr == "" {
-				if headErr == "" {
-					headErr = l
-				}
-				targetErr = errTargetFmt + headErr[1:]
-			}
-		default:
+		case !isErr(l):
 			acked = append(acked, j)
+		case targetErr == "": // the first error is the reply
+			targetErr = errTargetFmt + l[1:]
 		}
 	}
 	for range lines { // the reader has ended: it read every reply
