@@ -115,6 +115,9 @@ type State struct {
 	LinksBufferLimitExceeded uint64
 
 	todo        Todo
+	// channelSlots are slots that left our shard since the last Ready
+	// (Ready.ChannelSlots).
+	channelSlots []int
 	ok          bool  // cluster_state:ok
 	size        int   // masters serving at least one slot, once UpdateState computed it
 	sizeKnown   bool  // size computed; before, Size reports 1 as Redis's clusterInit
@@ -354,6 +357,11 @@ func (s *State) DelSlot(j int) bool {
 	n := s.Owner[j]
 	if n == nil {
 		return false
+	}
+	if me := s.Myself; n == me || me.ReplicaOf != nil && n == me.ReplicaOf {
+		// The slot leaves our shard: its shard channels go
+		// (removeChannelsInSlot), even if it is given back at once.
+		s.channelSlots = append(s.channelSlots, j)
 	}
 	n.Slots.Clear(j)
 	s.Owner[j] = nil
