@@ -155,13 +155,25 @@ func checkKeys(t *testing.T, ports []int, n, extra int) {
 	for i := range n {
 		fmt.Fprintf(&script, "GET data:%d\n", i)
 	}
-	out := cli(t, ports[0], script.String(), "-c")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := cliLines(t, ports[0], script.String())
 	for i := range n {
 		if i >= len(lines) || lines[i] != "v"+strconv.Itoa(i) {
 			t.Fatalf("data:%d reads %q", i, at(lines, i))
 		}
 	}
+}
+
+// cliLines runs script with redis-cli -c and returns its output lines
+// without the redirection notes.
+func cliLines(t *testing.T, port int, script string) []string {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(cli(t, port, script, "-c")), "\n") {
+		if !strings.HasPrefix(l, "-> Redirected") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 func at(s []string, i int) string {
@@ -325,7 +337,7 @@ func TestClusterReshardingTools(t *testing.T) {
 	checkKeys(t, rest, n, loadKeys)
 	for w := range load.last {
 		for k := range load.keys {
-			got := strings.TrimSpace(cli(t, ports[0], "GET "+load.key(w, k)+"\n", "-c"))
+			got := at(cliLines(t, ports[0], "GET "+load.key(w, k)+"\n"), 0)
 			if got != strconv.Itoa(load.last[w][k]) {
 				t.Fatalf("%s is %q, last written %d", load.key(w, k), got, load.last[w][k])
 			}
@@ -440,7 +452,7 @@ func TestClusterMigrateTargetKilled(t *testing.T) {
 	for i := range n {
 		fmt.Fprintf(&get, "STRLEN {s}:%d\n", i)
 	}
-	lines := strings.Fields(cli(t, ports[0], get.String(), "-c"))
+	lines := cliLines(t, ports[0], get.String())
 	for i := range n {
 		if want := strconv.Itoa(len(val) + len(strconv.Itoa(i))); at(lines, i) != want {
 			t.Fatalf("{s}:%d after fix: STRLEN %q, want %s", i, at(lines, i), want)
