@@ -192,6 +192,8 @@ func nodeID(t *testing.T, port int) string {
 // clusterCli runs redis-cli --cluster args and wants it to succeed.
 func clusterCli(t *testing.T, args ...string) string {
 	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("redis-cli --cluster %s: %v", args[0], time.Since(start).Round(time.Millisecond)) }()
 	out, err := redisCli(t, 5*time.Minute, append([]string{"--cluster"}, args...)...)
 	if err != nil || strings.Contains(out, "[ERR]") {
 		t.Fatalf("redis-cli --cluster %s: %v\n%s", strings.Join(args, " "), err, tail(out, 40))
@@ -199,11 +201,20 @@ func clusterCli(t *testing.T, args ...string) string {
 	return out
 }
 
-// waitAgree waits until every node's view of the slots agrees (--cluster
-// check clean from each node).
+// waitAgree waits until every node knows exactly the nodes of ports, is
+// ok, and every node's view of the slots agrees (--cluster check clean from each).
 func waitAgree(t *testing.T, ports []int) {
 	t.Helper()
 	eventually(t, 30*time.Second, func() error {
+		for _, p := range ports {
+			info := cli(t, p, "CLUSTER INFO\n")
+			if k := infoValue(info, "cluster_known_nodes"); k != strconv.Itoa(len(ports)) {
+				return fmt.Errorf("node %d knows %s nodes, want %d", p, k, len(ports))
+			}
+			if st := infoValue(info, "cluster_state"); st != "ok" {
+				return fmt.Errorf("node %d: cluster_state:%s", p, st)
+			}
+		}
 		for _, p := range ports {
 			out, err := redisCli(t, 30*time.Second, "--cluster", "check", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil || strings.Contains(out, "[ERR]") || strings.Contains(out, "[WARNING]") ||
@@ -250,7 +261,7 @@ func TestClusterReshardingTools(t *testing.T) {
 	}
 	need(t, "redis-cli")
 	ports := busPorts(t, 5, false)
-	for _, p := range ports[:3] {
+	for _, p := range ports { // all now: a port free now may be taken later
 		startClusterNode(t, p, false)
 	}
 	createCluster(t, ports[:3])
@@ -287,7 +298,6 @@ func TestClusterReshardingTools(t *testing.T) {
 
 	// add-node as a master, then rebalance with the empty master (a
 	// small weight keeps the move short).
-	startClusterNode(t, ports[3], false)
 	clusterCli(t, "add-node", addr(ports[3]), addr(ports[0]))
 	waitAgree(t, ports[:4])
 	id3 := nodeID(t, ports[3])
@@ -300,7 +310,6 @@ func TestClusterReshardingTools(t *testing.T) {
 	checkKeys(t, ports[:4], n, loadKeys)
 
 	// add-node as a replica of the first master.
-	startClusterNode(t, ports[4], false)
 	clusterCli(t, "add-node", addr(ports[4]), addr(ports[0]), "--cluster-slave", "--cluster-master-id", ids[0])
 	eventually(t, 30*time.Second, func() error {
 		info := cli(t, ports[4], "INFO replication\n")
@@ -317,13 +326,12 @@ func TestClusterReshardingTools(t *testing.T) {
 	// del-node: empty the added master with rebalance (weight 0), then
 	// remove it.
 	clusterCli(t, "rebalance", addr(ports[0]), "--cluster-weight", id3+"=0")
-	waitAgree(t, append(ports[:3:3], ports[4]))
+	waitAgree(t, ports)
 	if got := slotsOf(t, ports[0], id3); got != 0 {
 		t.Fatalf("the master to delete still has %d slots", got)
 	}
-	if got := strings.TrimSpace(cli(t, ports[3], "DBSIZE\n")); got != "0" {
-		t.Fatalf("the emptied master still has %s keys", got)
-	}
+	// (Having lost its last slot to a master, it follows it as a
+	// replica now, as Redis 7.0's do with cluster-allow-replica-migration.)
 	clusterCli(t, "del-node", addr(ports[0]), id3)
 	rest := append(ports[:3:3], ports[4])
 	waitAgree(t, rest)
