@@ -37,11 +37,12 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 }
 
 // LoadSnapshot loads our master's snapshot; meanwhile commands that may
-// not run during a load get -LOADING (the keys are locked anyway).
+// not run during a load get -LOADING (the keys are locked anyway) once
+// the load is past loading-process-events-interval-bytes (loading.go).
 func (h replHost) LoadSnapshot(r io.Reader) error {
-	h.s.loading.Store(true)
 	defer h.s.loading.Store(false)
-	return h.s.persist.LoadReplicated(r)
+	return h.s.persist.LoadReplicated(&loadingReader{r: r, after: h.s.Cfg.Int("loading-process-events-interval-bytes"),
+		loading: &h.s.loading})
 }
 func (h replHost) Apply(args [][]byte) { h.s.applyFromMaster(args) }
 

@@ -260,7 +260,7 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 			go fakeTornMaster(c, syncs)
 		}
 	}()
-	_, replica := startServer(t, "--enable-debug-command", "yes")
+	_, replica := startServer(t, "--enable-debug-command", "yes", "--loading-process-events-interval-bytes", "1024")
 	replica.Do(ctx, "DEBUG", "POPULATE", "100")
 	host, port := hostPort(t, ln.Addr().String())
 	replica.Do(ctx, "REPLICAOF", host, port)
@@ -302,7 +302,9 @@ func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
 			c.Write([]byte("+PONG\r\n"))
 		case "PSYNC", "SYNC":
 			syncs <- struct{}{}
-			img := []byte("REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x01\x00\x00\x01a\x01b")
+			// A key of 2000 bytes: past the replica's 1024 bytes of
+			// loading-process-events-interval-bytes, so it shows -LOADING.
+			img := []byte("REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x01\x00\x00\x01a\x47\xd0" + strings.Repeat("b", 2000))
 			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
 			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
 			c.Write(img)
