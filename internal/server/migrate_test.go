@@ -19,7 +19,6 @@ import (
 // MIGRATE's replies on redgo -> redgo against redis-server -> redis-server,
 // case by case, with the target's errors passed back.
 func TestMigrateRepliesVsRedis(t *testing.T) {
-	_, _ = startServer(t)
 	redisSrc := startRedis(t)
 	redisDst := startRedis(t)
 	gSrc, _ := startServer(t)
