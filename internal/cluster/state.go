@@ -114,16 +114,17 @@ type State struct {
 	// LinksBufferLimitExceeded counts links closed for their send buffer.
 	LinksBufferLimitExceeded uint64
 
-	todo Todo
+	todo        Todo
+	ok          bool  // cluster_state:ok
+	size        int   // masters serving at least one slot, once UpdateState computed it
+	sizeKnown   bool  // size computed; before, Size reports 1 as Redis's clusterInit
+	firstUpdate int64 // ms of the first UpdateState
+	updated     bool  // UpdateState ran at least once
+	minorityAt  int64 // ms when we last saw ourselves in a minority
+
 	// channelSlots are slots that left our shard since the last Ready
 	// (Ready.ChannelSlots).
 	channelSlots []int
-	ok           bool  // cluster_state:ok
-	size         int   // masters serving at least one slot, once UpdateState computed it
-	sizeKnown    bool  // size computed; before, Size reports 1 as Redis's clusterInit
-	firstUpdate  int64 // ms of the first UpdateState
-	updated      bool  // UpdateState ran at least once
-	minorityAt   int64 // ms when we last saw ourselves in a minority
 
 	el         election       // the replica's election (failover.go)
 	mf         manualFailover // CLUSTER FAILOVER, either side (manual.go)
