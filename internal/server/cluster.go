@@ -295,6 +295,9 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	for _, p := range rd.Publishes {
 		cm.s.busPublish(p)
 	}
+	if len(rd.ChannelSlots) > 0 {
+		cm.s.dropShardChannels(rd.ChannelSlots) // cluster_pubsub.go
+	}
 	if rd.SaveConfig || rd.UpdateState || rd.Replicate || rd.Promoted {
 		cm.routes.Store(cm.st.Routes())
 	}

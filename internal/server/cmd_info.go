@@ -386,8 +386,11 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("pubsub_channels", strconv.Itoa(channels))
 	add("pubsub_patterns", strconv.Itoa(patterns))
 	add("pubsubshard_channels", strconv.Itoa(shard))
-	for _, k := range []string{"latest_fork_usec", "total_forks", "migrate_cached_sockets",
-		"slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
+	for _, k := range []string{"latest_fork_usec", "total_forks"} {
+		add(k, "0")
+	}
+	add("migrate_cached_sockets", strconv.Itoa(s.migrate.Len()))
+	for _, k := range []string{"slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
 		"active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",
 		"tracking_total_keys", "tracking_total_items", "tracking_total_prefixes"} {
 		add(k, "0")

@@ -19,6 +19,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
+	"redgo/internal/migration"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/vfs"
@@ -84,8 +85,9 @@ type Server struct {
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
 	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
-	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
-	fs      vfs.FS       // where the AOF, RDB files and nodes.conf live (WithFS)
+	cluster *clusterMode     // cluster-enabled yes (cluster.go); nil otherwise
+	migrate *migration.Cache // MIGRATE's connections to targets (cmd_migrate.go)
+	fs      vfs.FS           // where the AOF, RDB files and nodes.conf live (WithFS)
 
 	// testAfterRoute, set by tests before Serve, runs between a command's
 	// cluster routing check and its locks (cluster_route_test.go).
@@ -118,6 +120,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		pubsub:    newPubsub(),
 		startTime: time.Now(),
 		runID:     randomHex(40),
+		migrate:   migration.NewCache(),
 	}
 	var popt persist.Options
 	for _, o := range opts {
@@ -299,6 +302,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.migrate.Close()
 	s.closeCluster()
 	return nil
 }
@@ -335,6 +339,7 @@ func (s *Server) cron() {
 		}
 		if tick%10 == 0 {
 			s.closeIdleClients()
+			s.migrate.CloseIdle(time.Now())
 		}
 	}
 }
