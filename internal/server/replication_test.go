@@ -825,3 +825,27 @@ func TestReplicaofInConfig(t *testing.T) {
 		t.Errorf("CONFIG GET replicaof after NO ONE = %q", v)
 	}
 }
+
+// TestPauseLetsReplicasAck: CLIENT PAUSE ALL holds clients, not the
+// replicas' REPLCONF ACKs (a master that waits for its replicas before
+// shutting down must hear them).
+func TestPauseLetsReplicasAck(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	inSync(t, master, replica)
+	if err := master.Do(ctx, "CLIENT", "PAUSE", "20000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer goRedis(t, ms.Addr().String()).Do(ctx, "CLIENT", "UNPAUSE")
+	// INFO is paused too: ask the replication state directly.
+	time.Sleep(2200 * time.Millisecond)
+	eventually(t, 5*time.Second, func() error {
+		r := ms.repl.Replicas()
+		if len(r) != 1 || r[0].Lag != 0 {
+			return fmt.Errorf("replicas %+v (no ACK heard during the pause)", r)
+		}
+		return nil
+	})
+}

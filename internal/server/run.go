@@ -74,7 +74,7 @@ func (s *Server) newPseudoClient() *Client {
 // execute and the lock, or a slot that moved meanwhile, is redirected
 // instead of served. Commands of a transaction were admitted with EXEC.
 func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
-	if s := c.srv; !c.inExec && c != s.masterClient && s.pause.holds(ctx.Cmd) {
+	if s := c.srv; !c.inExec && c != s.masterClient && !c.replicaLink.Load() && s.pause.holds(ctx.Cmd) {
 		// A pause that began after dispatch's check (a manual failover's
 		// must stop every write that has not fed the stream yet).
 		c.pausedRetry = true
