@@ -174,15 +174,13 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk, mode LoadMode) ([]b
 	}()
 	defer close(done)
 	if mode == LoadInPlace || mode == LoadAside {
-		n.mu.Lock()
-		n.loadingSync = true
-		n.mu.Unlock()
-		defer func() {
-			n.mu.Lock()
-			n.loadingSync = false
-			n.mu.Unlock()
-		}()
+		n.LoadStarting()
 	}
+	defer func() {
+		n.mu.Lock()
+		n.loadingSync = false
+		n.mu.Unlock()
+	}()
 	if mode == LoadInPlace {
 		n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
 	}
@@ -201,6 +199,15 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk, mode LoadMode) ([]b
 		}
 	}
 	return p.Rest(), err
+}
+
+// LoadStarting tells that a full sync's snapshot starts to replace the
+// dataset (with LoadViaDisk, the driver calls it once the file is whole):
+// our offset is 0 until the load ends.
+func (n *Node) LoadStarting() {
+	n.mu.Lock()
+	n.loadingSync = true
+	n.mu.Unlock()
 }
 
 // progress counts the snapshot's bytes as they are read.

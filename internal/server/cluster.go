@@ -313,12 +313,12 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	// the routes say where their slots are now (-MOVED, not a write on a
 	// node that just became a replica).
 	if rd.PauseWritesUntil != 0 {
-		cm.s.pause.unpause()
-		cm.s.pause.set(time.UnixMilli(rd.PauseWritesUntil), false)
+		cm.s.pause.unpause(pauseFailover)
+		cm.s.pause.set(pauseFailover, time.UnixMilli(rd.PauseWritesUntil), false)
 		cm.s.goTracked(cm.writesPaused)
 	}
 	if rd.UnpauseWrites {
-		cm.s.pause.unpause()
+		cm.s.pause.unpause(pauseFailover)
 	}
 }
 

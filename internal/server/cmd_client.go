@@ -290,12 +290,12 @@ func cmdClientPause(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error("ERR timeout is negative")
 		return
 	}
-	s.pause.set(time.Now().Add(time.Duration(ms)*time.Millisecond), all)
+	s.pause.set(pauseClient, time.Now().Add(time.Duration(ms)*time.Millisecond), all)
 	c.W.OK()
 }
 
 func cmdClientUnpause(s *Server, cc *Client, c *commands.Ctx) {
-	s.pause.unpause()
+	s.pause.unpause(pauseClient)
 	c.W.OK()
 }
 

@@ -365,10 +365,9 @@ func writeShardNode(c *commands.Ctx, st *cluster.State, n *cluster.Node) {
 		c.W.BulkString("hostname")
 		c.W.BulkString(n.Hostname)
 	}
+	// Ours is kept current by the cluster cron (syncReplicationLocked),
+	// the others' come with their pings.
 	offset := int64(n.ReplOffset)
-	if n == st.Myself {
-		offset = 0 // no replication yet: master_repl_offset is 0
-	}
 	replica := !n.IsMaster()
 	c.W.BulkString("role")
 	if replica {

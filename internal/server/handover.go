@@ -46,8 +46,8 @@ func (s *Server) prepareShutdown(failover bool) {
 	}
 	timeout := time.Duration(s.Cfg.Int("shutdown-timeout")) * time.Second
 	deadline := time.Now().Add(timeout)
-	s.pause.set(deadline.Add(time.Second), false)
-	defer s.pause.unpause()
+	s.pause.set(pauseShutdown, deadline.Add(time.Second), false)
+	defer s.pause.unpause(pauseShutdown)
 	s.KS.LockAll() // every write in flight has fed the stream
 	s.KS.UnlockAll()
 	target := s.repl.Offset()
@@ -115,7 +115,7 @@ func (s *Server) handOver(synced []string, deadline time.Time) {
 		if done {
 			s.Log.Printf("Replica %.40s took over my slots", name)
 			// Clients held by the pause now get -MOVED to it.
-			s.pause.unpause()
+			s.pause.unpause(pauseShutdown)
 			time.Sleep(100 * time.Millisecond)
 			return
 		}

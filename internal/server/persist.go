@@ -83,9 +83,9 @@ func (h host) AddPropagator(p persist.Propagator) { h.s.AddPropagator(p) }
 
 func (h host) PauseWrites(on bool) {
 	if on {
-		h.s.pause.set(time.Now().Add(time.Hour), false)
+		h.s.pause.set(pauseShutdown, time.Now().Add(time.Hour), false)
 	} else {
-		h.s.pause.unpause()
+		h.s.pause.unpause(pauseShutdown)
 	}
 }
 

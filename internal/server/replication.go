@@ -45,7 +45,10 @@ func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMod
 		h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
 		return h.s.persist.LoadReplicated(r, size)
 	case replication.LoadViaDisk:
-		return h.s.persist.LoadReplicatedViaDisk(r, size, func() { h.s.masterWriteEnd.Store(0) })
+		return h.s.persist.LoadReplicatedViaDisk(r, size, func() {
+			h.s.repl.LoadStarting()
+			h.s.masterWriteEnd.Store(0)
+		})
 	}
 	err := h.s.persist.LoadReplicatedAside(r, size, mode == replication.LoadAsync)
 	if err == nil {
@@ -57,10 +60,10 @@ func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, en
 
 func (h replHost) PauseWrites(on bool) {
 	if !on {
-		h.s.pause.unpause()
+		h.s.pause.unpause(pauseFailover)
 		return
 	}
-	h.s.pause.set(time.Now().Add(24*time.Hour), false)
+	h.s.pause.set(pauseFailover, time.Now().Add(24*time.Hour), false)
 	h.s.KS.LockAll() // the writes already running have fed the stream
 	h.s.KS.UnlockAll()
 }

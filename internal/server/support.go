@@ -27,42 +27,93 @@ func splitFields(s string) []string {
 	return f
 }
 
-// pauseState is CLIENT PAUSE: until a deadline, commands (all, or only
-// writes) wait before running.
+// pauseState is CLIENT PAUSE and the server's own pauses: until a
+// deadline, commands (all, or only writes) wait before running. Each
+// purpose pauses on its own, as Redis 7's pause purposes: the strictest
+// in force applies, and ending one (a shutdown's, a failover's) leaves
+// the others (a client's CLIENT PAUSE ALL) in force.
 type pauseState struct {
 	mu       sync.Mutex
-	until    time.Time
-	all      bool
+	by       [numPausePurposes]pauseSpec
+	until    time.Time // the latest deadline in force
+	all      bool      // some purpose in force pauses every command
 	on       atomic.Bool
-	released chan struct{}
+	released chan struct{} // closed when the pause in force changes or ends
+}
+
+type pausePurpose int
+
+const (
+	pauseClient   pausePurpose = iota // CLIENT PAUSE
+	pauseShutdown                     // SHUTDOWN waiting for replicas, the final save
+	pauseFailover                     // CLUSTER FAILOVER, FAILOVER
+	numPausePurposes
+)
+
+type pauseSpec struct {
+	until time.Time // zero: not in force
+	all   bool
 }
 
 func (p *pauseState) active() bool { return p.on.Load() }
 
-// set pauses clients until the deadline; all selects ALL vs WRITE.
-func (p *pauseState) set(until time.Time, all bool) {
+// set pauses clients for purpose until the deadline; all selects ALL vs
+// WRITE. A purpose already in force keeps the later deadline and the
+// stricter mode, as Redis.
+func (p *pauseState) set(purpose pausePurpose, until time.Time, all bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.on.Load() {
-		// Redis keeps the later deadline and the stricter mode.
-		if until.After(p.until) {
-			p.until = until
+	sp := &p.by[purpose]
+	if !sp.until.IsZero() {
+		if until.After(sp.until) {
+			sp.until = until
 		}
-		p.all = p.all || all
-		return
+		sp.all = sp.all || all
+	} else {
+		sp.until, sp.all = until, all
 	}
-	p.until, p.all = until, all
-	p.released = make(chan struct{})
-	p.on.Store(true)
+	p.updateLocked()
 }
 
-func (p *pauseState) unpause() {
+// unpause ends the pause of purpose.
+func (p *pauseState) unpause(purpose pausePurpose) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.on.Load() {
-		p.on.Store(false)
-		close(p.released)
+	p.by[purpose] = pauseSpec{}
+	p.updateLocked()
+}
+
+// updateLocked recomputes the pause in force and wakes the waiters so
+// they look again (p.mu held).
+func (p *pauseState) updateLocked() {
+	now := time.Now()
+	var until time.Time
+	all := false
+	for i := range p.by {
+		sp := &p.by[i]
+		if sp.until.IsZero() {
+			continue
+		}
+		if !sp.until.After(now) {
+			*sp = pauseSpec{}
+			continue
+		}
+		if sp.until.After(until) {
+			until = sp.until
+		}
+		all = all || sp.all
 	}
+	if p.released != nil {
+		close(p.released)
+		p.released = nil
+	}
+	p.until, p.all = until, all
+	if until.IsZero() {
+		p.on.Store(false)
+		return
+	}
+	p.released = make(chan struct{})
+	p.on.Store(true)
 }
 
 // appliesLocked reports whether the pause holds cmd back (p.mu held).
@@ -89,6 +140,11 @@ func (p *pauseState) wait(cmd *commands.Command, c *Client) {
 			p.mu.Unlock()
 			return
 		}
+		if !time.Now().Before(p.until) {
+			p.updateLocked() // deadlines passed
+			p.mu.Unlock()
+			continue
+		}
 		if !p.appliesLocked(cmd) {
 			p.mu.Unlock()
 			return
@@ -96,10 +152,6 @@ func (p *pauseState) wait(cmd *commands.Command, c *Client) {
 		d := time.Until(p.until)
 		ch := p.released
 		p.mu.Unlock()
-		if d <= 0 {
-			p.unpause()
-			return
-		}
 		c.flush()
 		t := time.NewTimer(d)
 		select {
