@@ -270,6 +270,14 @@ func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(commands.ErrSyntax)
 		return
 	}
+	if s.scripts.Busy() != nil && !abort {
+		// A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops it.
+		if !nosave {
+			c.Error(s.busyRefusal(c.Cmd.Parent))
+			return
+		}
+		s.scripts.KillAll()
+	}
 	if abort {
 		// Shutdown is never left pending (no replicas to wait for).
 		c.Error("ERR No shutdown in progress.")

@@ -21,6 +21,7 @@ import (
 	"redgo/internal/keyspace"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
+	"redgo/internal/scripting"
 	"redgo/internal/vfs"
 )
 
@@ -77,8 +78,9 @@ type Server struct {
 	loading      atomic.Bool  // a master's snapshot is being loaded (-LOADING)
 	replProp     atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
-	cluster *clusterMode // cluster-enabled yes (cluster.go); nil otherwise
-	fs      vfs.FS       // where the AOF, RDB files and nodes.conf live (WithFS)
+	cluster *clusterMode      // cluster-enabled yes (cluster.go); nil otherwise
+	scripts *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
+	fs      vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
 	// testAfterRoute, set by tests before Serve, runs between a command's
 	// cluster routing check and its locks (cluster_route_test.go).
@@ -123,6 +125,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.persist = persist.New(host{s: s, loader: s.newPseudoClient()}, popt)
 	s.repl = replication.New(replHost{s})
 	s.masterClient = s.newPseudoClient()
+	s.scripts = s.newScripting()
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
@@ -213,6 +216,7 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // idle timeouts) run alongside.
 func (s *Server) Serve() error {
 	s.goTracked(s.cron)
+	s.goTracked(func() { s.scripts.Watch(s.quit, s.busyThreshold) })
 	s.startReplication()
 	if s.uln != nil {
 		s.goTracked(func() { s.accept(s.uln) })
