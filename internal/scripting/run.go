@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -163,7 +164,7 @@ func (v *vm) errorHandler(L *lua.LState) int {
 	t, ok := obj.(*lua.LTable)
 	if !ok {
 		t = L.CreateTable(0, 3)
-		t.RawSetString("err", lua.LString("ERR "+lua.LVAsString(L.ToStringMeta(obj))))
+		t.RawSetString("err", lua.LString("ERR "+lua51Message(lua.LVAsString(L.ToStringMeta(obj)))))
 	}
 	level := 1
 	dbg, ok := L.GetStack(level)
@@ -269,4 +270,33 @@ func (e *Engine) Watch(quit <-chan struct{}, threshold func() time.Duration) {
 			e.Tick(now, threshold())
 		}
 	}
+}
+
+var (
+	reArith  = regexp.MustCompile(`cannot perform (?:add|sub|mul|div|mod|pow|unm) operation between (\w+) and (\w+)`)
+	reConcat = regexp.MustCompile(`cannot perform concat operation between (\w+) and (\w+)`)
+	reIndex  = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '[^']*'`)
+)
+
+// lua51Message words gopher-lua's runtime errors as Lua 5.1 does (without
+// the variable names Lua 5.1 adds when it knows them).
+func lua51Message(msg string) string {
+	if m := reArith.FindStringSubmatchIndex(msg); m != nil {
+		bad := msg[m[2]:m[3]]
+		if bad == "number" {
+			bad = msg[m[4]:m[5]]
+		}
+		return msg[:m[0]] + "attempt to perform arithmetic on a " + bad + " value" + msg[m[1]:]
+	}
+	if m := reConcat.FindStringSubmatchIndex(msg); m != nil {
+		bad := msg[m[2]:m[3]]
+		if bad == "number" || bad == "string" {
+			bad = msg[m[4]:m[5]]
+		}
+		return msg[:m[0]] + "attempt to concatenate a " + bad + " value" + msg[m[1]:]
+	}
+	if m := reIndex.FindStringSubmatchIndex(msg); m != nil {
+		return msg[:m[0]] + "attempt to index a " + msg[m[2]:m[3]] + " value" + msg[m[1]:]
+	}
+	return strings.Replace(msg, "attempt to call a non-function object", "attempt to call a nil value", 1)
 }

@@ -85,12 +85,11 @@ var _ context.Context = (*killCtx)(nil)
 // Globals the sandbox keeps from Lua's base library (Redis 7.0's allow
 // list); print, loadfile, dofile, module and require are not among them.
 var baseAllowed = map[string]bool{
-	"xpcall": true, "tostring": true, "getfenv": true, "setmetatable": true, "next": true,
+	"xpcall": true, "tostring": true, "setmetatable": true, "next": true,
 	"assert": true, "tonumber": true, "rawequal": true, "collectgarbage": true,
 	"getmetatable": true, "rawset": true, "pcall": true, "coroutine": true, "type": true,
 	"_G": true, "select": true, "unpack": true, "gcinfo": true, "pairs": true, "rawget": true,
-	"loadstring": true, "ipairs": true, "_VERSION": true, "setfenv": true, "load": true,
-	"error": true, "newproxy": true,
+	"loadstring": true, "ipairs": true, "_VERSION": true, "load": true, "error": true,
 }
 
 // getVM takes an idle state from the pool or makes one.
@@ -232,6 +231,9 @@ func luaPcall(L *lua.LState) int {
 				if msg, ok := t.RawGetString("err").(lua.LString); ok {
 					obj = msg
 				}
+			}
+			if s, ok := obj.(lua.LString); ok {
+				obj = lua.LString(lua51Message(string(s)))
 			}
 			L.Push(obj)
 		} else {

@@ -273,7 +273,7 @@ func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 	if s.scripts.Busy() != nil && !abort {
 		// A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops it.
 		if !nosave {
-			c.Error(s.busyRefusal(c.Cmd.Parent))
+			c.Error(s.busyText())
 			return
 		}
 		s.scripts.KillAll()

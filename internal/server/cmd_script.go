@@ -444,8 +444,16 @@ var scriptHelp = []string{
 // busyRefusal is the error a command gets while a script is past
 // busy-reply-threshold, or "" (commands flagged allow-busy still run).
 func (s *Server) busyRefusal(cmd *commands.Command) string {
+	if cmd.Has(commands.FAllowBusy) {
+		return ""
+	}
+	return s.busyText()
+}
+
+// busyText is the -BUSY error while a script is past the threshold, or "".
+func (s *Server) busyText() string {
 	r := s.scripts.Busy()
-	if r == nil || cmd.Has(commands.FAllowBusy) {
+	if r == nil {
 		return ""
 	}
 	if r.Eval {

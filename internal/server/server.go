@@ -279,6 +279,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.quit)
+	s.scripts.KillAll() // a looping script would keep its connection forever
 	if s.ln != nil {
 		s.ln.Close()
 	}
