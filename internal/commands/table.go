@@ -71,10 +71,10 @@ type Command struct {
 	// locked (a script outside cluster mode may touch any key); srv is
 	// Ctx.Srv.
 	LockAllIf func(srv any, args [][]byte) bool
-	Info              resp.Value                // COMMAND INFO entry
-	Docs              resp.Value                // COMMAND DOCS value
-	Sub               map[string]*Command       // subcommands by lower-case name
-	Parent            *Command
+	Info      resp.Value          // COMMAND INFO entry
+	Docs      resp.Value          // COMMAND DOCS value
+	Sub       map[string]*Command // subcommands by lower-case name
+	Parent    *Command
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 }
