@@ -102,6 +102,9 @@ type Engine struct {
 	rng   lrand48
 
 	busy atomic.Pointer[Run] // the script over busy-reply-threshold
+
+	fnMu sync.Mutex // guards fn's registries
+	fn   functions
 }
 
 // New returns an engine with an empty cache.

@@ -2,6 +2,7 @@ package scripting
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,9 +34,9 @@ const (
 
 // Run is one execution of a script or function.
 type Run struct {
-	Script   *Script        // the EVAL script (nil for a function)
-	Function *lua.LFunction // the function to call (FCALL), nil for EVAL
-	Name     string         // the name errors give: the SHA1, or the function's name
+	Script   *Script   // the EVAL script (nil for a function)
+	Function *Function // the function to call (FCALL), nil for EVAL
+	Name     string    // the name errors give: the SHA1, or the function's name
 	Keys     [][]byte
 	Args     [][]byte
 	ReadOnly bool // EVAL_RO/FCALL_RO, or a no-writes script: no write commands
@@ -62,8 +63,23 @@ func (r *Run) Wrote() bool { return r.wrote.Load() }
 
 // Run executes r and appends the reply to w (the caller's protocol).
 func (e *Engine) Run(r *Run, w *resp.Writer) {
-	v := e.getVM()
-	defer e.putVM(v)
+	var v *vm
+	if r.Function != nil {
+		f := &e.fn
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		e.fnMu.Lock()
+		v = e.fnState().vm
+		e.fnMu.Unlock()
+		e.mu.Lock()
+		if !slices.Contains(e.all, v) {
+			e.all = append(e.all, v)
+		}
+		e.mu.Unlock()
+	} else {
+		v = e.getVM()
+		defer e.putVM(v)
+	}
 	L := v.L
 	r.vm, r.Resp, r.Repl = v, 2, ReplAll
 	if r.Start.IsZero() {
@@ -73,7 +89,7 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	v.run.Store(r)
 	var err error
 	if r.Function != nil {
-		L.Push(r.Function)
+		L.Push(r.Function.fn)
 		L.Push(stringArray(L, r.Keys))
 		L.Push(stringArray(L, r.Args))
 		err = L.PCall(2, 1, v.errh)
@@ -178,7 +194,7 @@ func (v *vm) errorHandler(L *lua.LState) int {
 	}
 	if ok && dbg.What != "G" {
 		src := dbg.Source
-		if !strings.HasPrefix(src, "@") && !strings.HasPrefix(src, "=") && src == "user_script" {
+		if src == "user_script" || src == "user_function" {
 			src = "@" + src
 		}
 		t.RawSetString("source", lua.LString(src))

@@ -494,5 +494,9 @@ func (s *Server) busyThreshold() time.Duration {
 	return time.Duration(s.Cfg.Int("busy-reply-threshold")) * time.Millisecond
 }
 
-// functionLocksAll: FCALL's locking (no functions yet: every shard).
-func (s *Server) functionLocksAll(args [][]byte) bool { return true }
+// functionLocksAll: FCALL of a function allowed to cross slots locks
+// every shard.
+func (s *Server) functionLocksAll(args [][]byte) bool {
+	fn := s.scripts.Function(args[1])
+	return fn != nil && fn.Flags&scripting.FlagAllowCrossSlot != 0
+}

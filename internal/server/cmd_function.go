@@ -1,0 +1,172 @@
+package server
+
+// FUNCTION and FCALL: functions run as EVAL's scripts do (runScript), with
+// the flags their library registered them with.
+
+import (
+	"redgo/internal/commands"
+	"redgo/internal/scripting"
+)
+
+func init() {
+	for _, name := range []string{"fcall", "fcall_ro"} {
+		commands.Register(name, srvCmd(cmdFcall), commands.KeysFunc(evalKeys), commands.LockAllWhen(scriptLocksAll))
+	}
+	commands.Register("function|load", srvCmd(cmdFunctionLoad))
+	commands.Register("function|delete", srvCmd(cmdFunctionDelete))
+	commands.Register("function|flush", srvCmd(cmdFunctionFlush))
+	commands.Register("function|list", srvCmd(cmdFunctionList))
+	commands.Register("function|kill", srvCmd(cmdFunctionKill))
+	commands.Register("function|stats", srvCmd(cmdFunctionStats))
+}
+
+func cmdFcall(s *Server, cc *Client, c *commands.Ctx) {
+	ro := c.Cmd.Name == "fcall_ro"
+	fn := s.scripts.Function(c.Args[1])
+	if fn == nil {
+		c.Error("ERR Function not found")
+		return
+	}
+	nk, ok := numKeys(c)
+	if !ok {
+		return
+	}
+	if msg := s.scriptRefusal(cc, fn.Flags, ro); msg != "" {
+		c.Error(msg)
+		return
+	}
+	run := &scripting.Run{Function: fn, Name: fn.Name, Keys: c.Args[3 : 3+nk], Args: c.Args[3+nk:],
+		ReadOnly: ro || fn.Flags&scripting.FlagNoWrites != 0}
+	s.runScript(cc, c, run, fn.Flags)
+}
+
+func cmdFunctionLoad(s *Server, cc *Client, c *commands.Ctx) {
+	replace := false
+	i := 2
+	for ; i < len(c.Args)-1; i++ {
+		if !c.ArgIs(i, "replace") {
+			c.Error("ERR Unknown option given: " + string(c.Args[i]))
+			return
+		}
+		replace = true
+	}
+	if i >= len(c.Args) {
+		c.Error("ERR Function code is missing")
+		return
+	}
+	name, errText := s.scripts.LoadLibrary(string(c.Args[i]), replace)
+	if errText != "" {
+		c.Error(errText)
+		return
+	}
+	c.Dirty++
+	c.W.BulkString(name)
+}
+
+func cmdFunctionDelete(s *Server, cc *Client, c *commands.Ctx) {
+	if !s.scripts.DeleteLibrary(string(c.Args[2])) {
+		c.Error("ERR Library not found")
+		return
+	}
+	c.Dirty++
+	c.W.OK()
+}
+
+func cmdFunctionFlush(s *Server, cc *Client, c *commands.Ctx) {
+	if len(c.Args) > 3 || len(c.Args) == 3 && !c.ArgIs(2, "sync") && !c.ArgIs(2, "async") {
+		c.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+		return
+	}
+	s.scripts.FlushFunctions()
+	c.Dirty++
+	c.W.OK()
+}
+
+func cmdFunctionList(s *Server, cc *Client, c *commands.Ctx) {
+	withCode, pattern := false, ""
+	for i := 2; i < len(c.Args); i++ {
+		switch {
+		case c.ArgIs(i, "withcode"):
+			withCode = true
+		case c.ArgIs(i, "libraryname") && i+1 < len(c.Args):
+			i++
+			pattern = string(c.Args[i])
+		default:
+			c.Error("ERR Unknown argument " + string(c.Args[i]))
+			return
+		}
+	}
+	var libs []*scripting.Library
+	for _, l := range s.scripts.Libraries() {
+		if pattern == "" || commands.GlobMatch([]byte(pattern), []byte(l.Name), false) {
+			libs = append(libs, l)
+		}
+	}
+	c.W.Array(len(libs))
+	for _, l := range libs {
+		n := 3
+		if withCode {
+			n = 4
+		}
+		c.W.Map(n)
+		c.W.BulkString("library_name")
+		c.W.BulkString(l.Name)
+		c.W.BulkString("engine")
+		c.W.BulkString("LUA")
+		c.W.BulkString("functions")
+		c.W.Array(len(l.Functions))
+		for _, fn := range l.Functions {
+			c.W.Map(3)
+			c.W.BulkString("name")
+			c.W.BulkString(fn.Name)
+			c.W.BulkString("description")
+			if fn.Desc == "" {
+				c.W.Null()
+			} else {
+				c.W.BulkString(fn.Desc)
+			}
+			c.W.BulkString("flags")
+			flags := scripting.FlagNames(fn.Flags)
+			c.W.Set(len(flags))
+			for _, f := range flags {
+				c.W.BulkString(f)
+			}
+		}
+		if withCode {
+			c.W.BulkString("library_code")
+			c.W.BulkString(l.Code)
+		}
+	}
+}
+
+func cmdFunctionKill(s *Server, cc *Client, c *commands.Ctx) {
+	if msg := s.scripts.Kill(false); msg != "" {
+		c.Error(msg)
+		return
+	}
+	c.W.OK()
+}
+
+func cmdFunctionStats(s *Server, cc *Client, c *commands.Ctx) {
+	c.W.Map(2)
+	c.W.BulkString("running_script")
+	if r := s.scripts.Busy(); r != nil && !r.Eval {
+		c.W.Map(3)
+		c.W.BulkString("name")
+		c.W.BulkString(r.Name)
+		c.W.BulkString("command")
+		c.W.Array(0)
+		c.W.BulkString("duration_ms")
+		c.W.Int(0)
+	} else {
+		c.W.Null()
+	}
+	c.W.BulkString("engines")
+	c.W.Map(1)
+	c.W.BulkString("LUA")
+	c.W.Map(2)
+	c.W.BulkString("libraries_count")
+	c.W.Int(int64(len(s.scripts.Libraries())))
+	c.W.BulkString("functions_count")
+	c.W.Int(int64(s.scripts.FunctionCount()))
+}
