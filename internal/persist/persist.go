@@ -67,6 +67,33 @@ type Host interface {
 	ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer)
 }
 
+// FunctionHost is implemented by a Host that has functions (FUNCTION
+// LOAD): RDB files carry their libraries (the FUNCTION2 opcode, as Redis
+// 7.0) and loading one gives them back.
+type FunctionHost interface {
+	// FunctionCodes returns the code of every library.
+	FunctionCodes() [][]byte
+	// LoadFunction loads a library read from an RDB file, replacing one
+	// of the same name.
+	LoadFunction(code []byte) error
+}
+
+// functionCodes returns the libraries to write in an RDB file.
+func (p *Persist) functionCodes() [][]byte {
+	if fh, ok := p.h.(FunctionHost); ok {
+		return fh.FunctionCodes()
+	}
+	return nil
+}
+
+// loadFunction is the RDB loader's handler of a library.
+func (p *Persist) loadFunction(code []byte) error {
+	if fh, ok := p.h.(FunctionHost); ok {
+		return fh.LoadFunction(code)
+	}
+	return nil
+}
+
 // Propagator receives every write in effect order (server.Propagator).
 type Propagator interface {
 	Feed(db int, cmds [][][]byte) int64

@@ -30,7 +30,8 @@ func (st *rdbState) loadAtStart() error {
 	}
 	defer f.Close()
 	start := time.Now()
-	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load()})
+	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load(),
+		function: p.loadFunction})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
 	}
@@ -49,6 +50,7 @@ type loadOpts struct {
 	merge       bool                             // a key already present is replaced (DEBUG RELOAD MERGE) instead of failing the load
 	keepExpired bool                             // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
 	logf        func(format string, args ...any) // gets the log lines, if set
+	function    func(code []byte) error          // loads a function library, if set
 }
 
 // loadRDBInto reads an RDB image from r into ks and returns the bytes it
@@ -117,8 +119,11 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			return nil
 		},
 		Function: func(code []byte) error {
-			logf("# Skipping a function library in the RDB file (functions are not supported)")
-			return nil
+			if opt.function == nil {
+				logf("# Skipping a function library in the RDB file")
+				return nil
+			}
+			return opt.function(code)
 		},
 		EmptyKey: func(key []byte) { info.empty++ },
 	})
@@ -154,7 +159,7 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 		return errors.New(errReloadLoad)
 	}
 	defer f.Close()
-	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge}); err != nil {
+	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge, function: p.loadFunction}); err != nil {
 		p.h.Logf("# Error loading the RDB dump: %v", err)
 		return errors.New(errReloadLoad)
 	}
@@ -166,6 +171,10 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 // of an old single-file AOF) from r into ks, keeping keys already expired
 // (the log that follows may refer to them), and returns the bytes it used.
 func LoadRDBPreamble(ks *keyspace.Keyspace, r io.Reader) (int64, error) {
-	n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true})
+	return loadPreamble(ks, r, nil)
+}
+
+func loadPreamble(ks *keyspace.Keyspace, r io.Reader, function func([]byte) error) (int64, error) {
+	n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true, function: function})
 	return n, err
 }

@@ -36,7 +36,8 @@ func (p *Persist) LoadReplicated(r io.Reader) error {
 	for i := 0; i < ks.NumDB(); i++ {
 		ks.DB(i).Flush()
 	}
-	_, info, err := loadRDBInto(ks, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf})
+	_, info, err := loadRDBInto(ks, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf,
+		function: p.loadFunction})
 	if err != nil {
 		for i := 0; i < ks.NumDB(); i++ {
 			ks.DB(i).Flush()

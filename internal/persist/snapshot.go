@@ -235,6 +235,9 @@ func (j *saveJob) run(f io.Writer) error {
 	if err := w.Header(rdbAux(j.aofBase), j.opt.Compress); err != nil {
 		return err
 	}
+	if err := writeFunctions(w, p.functionCodes(), j.opt.Compress); err != nil {
+		return err
+	}
 	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}
 	for db := range j.sizes {
 		if j.sizes[db][0] == 0 {

@@ -113,6 +113,7 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	L := v.L
 	ld := &libraryLoad{lib: &Library{Name: name, Code: code, Functions: map[string]*Function{}}}
 	v.loading = ld
+	v.ctx.reset()
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = v.env
 	L.Push(fn)

@@ -167,6 +167,13 @@ func (e *Engine) newVM(gen int64) *vm {
 		L.Push(lua.LNumber(0))
 		return 1
 	}))
+	// Binary chunks do not load (Redis's Lua refuses them): a dump is a
+	// string loadstring cannot compile.
+	g.RawGetString("string").(*lua.LTable).RawSetString("dump", L.NewFunction(func(L *lua.LState) int {
+		L.CheckFunction(1)
+		L.Push(lua.LString("\x1bLua"))
+		return 1
+	}))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(e.mathRandom))
 	math.RawSetString("randomseed", L.NewFunction(e.mathRandomseed))
@@ -188,24 +195,49 @@ func (e *Engine) newVM(gen int64) *vm {
 		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 		return 0
 	})
-	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
-		lib := g.RawGetString(name).(*lua.LTable)
-		proxy := L.NewTable()
-		mt := L.NewTable()
-		mt.RawSetString("__index", lib)
+	ro := map[*lua.LTable]bool{}
+	// protect returns an empty table whose reads fall through to t and
+	// whose writes fail; its metatable, as getmetatable shows it, is
+	// read-only too.
+	var protect func(t *lua.LTable) *lua.LTable
+	protect = func(t *lua.LTable) *lua.LTable {
+		proxy, mt := L.NewTable(), L.NewTable()
+		mt.RawSetString("__index", t)
 		mt.RawSetString("__newindex", readonly)
-		mt.RawSetString("__metatable", lua.LFalse)
+		shown, smt := L.NewTable(), L.NewTable()
+		smt.RawSetString("__index", mt)
+		smt.RawSetString("__newindex", readonly)
+		L.SetMetatable(shown, smt)
+		mt.RawSetString("__metatable", shown)
 		L.SetMetatable(proxy, mt)
-		g.RawSetString(name, proxy)
+		ro[proxy], ro[shown] = true, true
+		return proxy
+	}
+	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
+		g.RawSetString(name, protect(g.RawGetString(name).(*lua.LTable)))
 	}
 	gmt := L.NewTable()
 	gmt.RawSetString("__index", missing)
 	L.SetMetatable(g, gmt)
-	env := L.NewTable()
-	emt := L.NewTable()
-	emt.RawSetString("__index", g)
-	emt.RawSetString("__newindex", readonly)
-	L.SetMetatable(env, emt)
+	env := protect(g)
+	setmt := g.RawGetString("setmetatable").(*lua.LFunction)
+	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && ro[t] {
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+		}
+		L.Insert(setmt, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	rawset := g.RawGetString("rawset").(*lua.LFunction)
+	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && ro[t] {
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+		}
+		L.Insert(rawset, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
 	g.RawSetString("_G", env)
 	L.Env = env
 	v.global, v.env = g, env
