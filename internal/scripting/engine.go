@@ -103,6 +103,10 @@ type Engine struct {
 
 	busy atomic.Pointer[Run] // the script over busy-reply-threshold
 
+	// AllowNoScript lets scripts call commands flagged noscript (DEBUG
+	// SET-DISABLE-DENY-SCRIPTS, for tests).
+	AllowNoScript atomic.Bool
+
 	fnMu sync.Mutex // guards fn's registries
 	fn   functions
 }

@@ -137,6 +137,7 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 // order: it exists, its arity, it is allowed in scripts, a read-only
 // script does not write.
 func (r *Run) check(args [][]byte) string {
+	allowNoScript := r.vm != nil && r.vm.e.AllowNoScript.Load()
 	cmd := commands.Lookup(args[0])
 	if cmd == nil {
 		return "Unknown Redis command called from script"
@@ -148,7 +149,7 @@ func (r *Run) check(args [][]byte) string {
 		}
 		return "Wrong number of args calling Redis command from script"
 	}
-	if cmd.Has(commands.FNoScript) {
+	if cmd.Has(commands.FNoScript) && !allowNoScript {
 		return "This Redis command is not allowed from script"
 	}
 	if r.ReadOnly && (cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate)) {

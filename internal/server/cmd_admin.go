@@ -385,6 +385,10 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		v, _ := strconv.Atoi(string(c.Args[2]))
 		s.activeExpire.Store(v != 0)
 		c.W.OK()
+	case sub == "set-disable-deny-scripts" && n == 3:
+		v, _ := strconv.Atoi(string(c.Args[2]))
+		s.scripts.AllowNoScript.Store(v != 0)
+		c.W.OK()
 	case sub == "pause-cron" && n == 3:
 		v, _ := strconv.Atoi(string(c.Args[2]))
 		s.admin.cronPaused.Store(v != 0)

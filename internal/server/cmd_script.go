@@ -182,11 +182,18 @@ type scriptCall struct {
 	wrote   bool
 	refused string
 	props   []scriptProp
+	ready   []readyKey // written keys clients are blocked on: served when the script ends
 }
 
 type scriptProp struct {
 	db   int
 	args [][]byte
+	repl int // where it goes (redis.set_repl when it ran)
+}
+
+type readyKey struct {
+	db  *keyspace.DB
+	key []byte
 }
 
 // runScript runs run for cc under the locks of c's commands.Run and sends
@@ -209,11 +216,55 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	run.FromMaster = sc.obey
 	run.Start = time.Now()
 	s.scripts.Run(run, c.W)
-	if len(sc.props) == 0 || run.Killed() { // killed with writes: by SHUTDOWN NOSAVE
+	if run.Killed() && run.Wrote() { // by SHUTDOWN NOSAVE: its writes never leave
 		return
 	}
+	sc.propagate()
+	for _, r := range sc.ready {
+		// Blocked clients see the script's result, not its steps.
+		s.serveReady(r.db, [][]byte{r.key}, sc.held)
+	}
+}
+
+// propagate sends the script's effects to the AOF and replicas: wrapped
+// in MULTI/EXEC when more than one, into EXEC's stream inside a
+// transaction; what redis.set_repl kept from one side goes to the other
+// only.
+func (sc *scriptCall) propagate() {
+	s, cc := sc.s, sc.cc
+	if len(sc.props) == 0 {
+		return
+	}
+	all := true
+	for _, p := range sc.props {
+		all = all && p.repl == scripting.ReplAll
+	}
+	if all || cc != nil && cc.inExec {
+		sc.feed(sc.props, nil)
+		return
+	}
+	isRepl := func(i int) bool { return int(s.replProp.Load()) == i+1 }
+	var aof, repl []scriptProp
+	for _, p := range sc.props {
+		if p.repl&scripting.ReplAOF != 0 {
+			aof = append(aof, p)
+		}
+		if p.repl&scripting.ReplReplica != 0 {
+			repl = append(repl, p)
+		}
+	}
+	if len(aof) > 0 {
+		sc.feed(aof, func(i int) bool { return !isRepl(i) })
+	}
+	if len(repl) > 0 {
+		sc.feed(repl, isRepl)
+	}
+}
+
+func (sc *scriptCall) feed(props []scriptProp, keep func(int) bool) {
+	s, cc := sc.s, sc.cc
 	if cc != nil && cc.inExec {
-		for _, p := range sc.props {
+		for _, p := range props {
 			if len(cc.execProps) == 0 {
 				cc.execDB = p.db
 			} else if p.db != cc.execDB {
@@ -224,23 +275,23 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 		}
 		return
 	}
-	db := sc.props[0].db
-	cmds := make([][][]byte, 0, len(sc.props)+2)
-	if len(sc.props) > 1 {
+	db := props[0].db
+	cmds := make([][][]byte, 0, len(props)+2)
+	if len(props) > 1 {
 		cmds = append(cmds, [][]byte{[]byte("MULTI")})
 	}
 	cur := db
-	for _, p := range sc.props {
+	for _, p := range props {
 		if p.db != cur {
 			cmds = append(cmds, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(p.db))})
 			cur = p.db
 		}
 		cmds = append(cmds, p.args)
 	}
-	if len(sc.props) > 1 {
+	if len(props) > 1 {
 		cmds = append(cmds, [][]byte{[]byte("EXEC")})
 	}
-	s.feed(cc, db, cmds)
+	s.feedOnly(cc, db, cmds, keep)
 }
 
 func slotOf(key []byte) int { return slot.Of(key) }
@@ -359,17 +410,31 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // Written collects the command's effects for the end of the script and
 // does what follows any write (commands.Host).
 func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, _ commands.Effects) {
-	if sc.run.Repl != scripting.ReplNone && sc.s.hasProps.Load() {
+	s := sc.s
+	if repl := sc.run.Repl; repl != scripting.ReplNone && s.hasProps.Load() {
 		db := ctx.DB.Index()
 		if ctx.Props != nil {
 			for _, p := range ctx.Props {
-				sc.props = append(sc.props, scriptProp{db, p})
+				sc.props = append(sc.props, scriptProp{db, p, repl})
 			}
 		} else {
-			sc.props = append(sc.props, scriptProp{db, ctx.Args})
+			sc.props = append(sc.props, scriptProp{db, ctx.Args, repl})
 		}
 	}
-	sc.s.afterWrite(ctx, pos, held)
+	// afterWrite, with blocked clients served when the script ends.
+	s.dirty.Add(int64(ctx.Dirty))
+	anyBlocked := s.stats.BlockedClients.Load() > 0
+	for _, p := range pos {
+		ctx.DB.Touch(ctx.Args[p])
+		if anyBlocked && ctx.DB.HasWaiters(ctx.Args[p]) {
+			sc.ready = append(sc.ready, readyKey{ctx.DB, ctx.Args[p]})
+		}
+	}
+	for _, ref := range ctx.OtherDB {
+		if other := s.KS.DB(ref.DB); anyBlocked && other.HasWaiters([]byte(ref.Key)) {
+			sc.ready = append(sc.ready, readyKey{other, []byte(ref.Key)})
+		}
+	}
 }
 
 // Block is never called: a script's commands do not block.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"redgo/internal/resp"
 )
 
@@ -291,3 +293,76 @@ func waitBusy(t *testing.T, c *rawConn) {
 }
 
 var _ = resp.Writer{}
+
+// TestFunctionsRDBWithRedis: libraries saved by redgo load in
+// redis-server from dump.rdb, and the other way round.
+func TestFunctionsRDBWithRedis(t *testing.T) {
+	lib := "#!lua name=mylib\nredis.register_function('hello', function(keys, args) return 'hello ' .. args[1] end)"
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir)
+	c := dialRaw(t, s.Addr().String())
+	if _, v := c.do("FUNCTION", "LOAD", lib); string(v) != "$5\r\nmylib\r\n" {
+		t.Fatalf("FUNCTION LOAD = %q", v)
+	}
+	c.do("SET", "k", "v")
+	if _, v := c.do("SAVE"); string(v) != "+OK\r\n" {
+		t.Fatalf("SAVE = %q", v)
+	}
+	s.Close()
+	r := dialRaw(t, startRedis(t, "--dir", dir))
+	if _, v := r.do("FCALL", "hello", "0", "redis"); string(v) != "$11\r\nhello redis\r\n" {
+		t.Fatalf("redis-server FCALL of redgo's library = %q", v)
+	}
+	lib2 := "#!lua name=lib2\nredis.register_function{function_name='bye', callback=function() return 'bye' end, flags={'no-writes'}}"
+	r.do("FUNCTION", "LOAD", lib2)
+	r.do("SAVE")
+
+	s2 := mustStartRDB(t, dir)
+	c2 := dialRaw(t, s2.Addr().String())
+	if _, v := c2.do("FCALL_RO", "bye", "0"); string(v) != "$3\r\nbye\r\n" {
+		t.Fatalf("FCALL_RO of redis's library = %q", v)
+	}
+	if _, v := c2.do("FCALL", "hello", "0", "again"); string(v) != "$11\r\nhello again\r\n" {
+		t.Fatalf("FCALL after the round trip = %q", v)
+	}
+	if _, v := c2.do("GET", "k"); string(v) != "$1\r\nv\r\n" {
+		t.Fatalf("GET k = %q", v)
+	}
+}
+
+// TestScriptEffectsReplica: a script's effects (random choices included)
+// and a library reach a replica; the replica ends with the same data.
+func TestScriptEffectsReplica(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--enable-debug-command", "yes")
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inSync(t, master, replica)
+	master.SAdd(ctx, "s", "a", "b", "c", "d", "e")
+	for _, script := range []string{
+		"return redis.call('SPOP', 's')",
+		"redis.call('SET', 'r', math.random(1000)) redis.call('EXPIRE', 'r', 100) return redis.call('SRANDMEMBER', 's')",
+		"for i = 1, 10 do redis.call('RPUSH', 'l', i) end return redis.call('LLEN', 'l')",
+		"redis.call('set','foo1','bar1') redis.call('select','10') redis.call('incr','x') redis.call('select','11') redis.call('incr','z')",
+		"redis.call('set','foo1','bar1') redis.call('select','10') redis.call('incr','x') redis.call('select','11') redis.call('incr','z')",
+	} {
+		if err := master.Eval(ctx, script, nil).Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%s: %v", script, err)
+		}
+	}
+	lib := "#!lua name=rl\nredis.register_function('inc', function(keys) return redis.call('INCR', keys[1]) end)"
+	master.Do(ctx, "FUNCTION", "LOAD", lib)
+	master.Do(ctx, "FCALL", "inc", "1", "counter")
+	if n, err := master.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT = %d, %v", n, err)
+	}
+	sameDigest(t, master, replica)
+	if v, err := replica.Do(ctx, "FCALL_RO", "inc", "1", "counter").Result(); err == nil {
+		t.Errorf("FCALL_RO of a write function on the replica = %v", v)
+	}
+	if fns, err := replica.Do(ctx, "FUNCTION", "LIST").Slice(); err != nil || len(fns) != 1 {
+		t.Errorf("FUNCTION LIST on the replica = %v, %v", fns, err)
+	}
+}
