@@ -31,11 +31,12 @@ type Server struct {
 	KS  *keyspace.Keyspace
 	Log *log.Logger
 
-	ln      net.Listener
-	uln     net.Listener   // unixsocket, nil when not set (unixsocket.go)
-	wg      sync.WaitGroup // every goroutine the server starts
-	quit    chan struct{}
-	closing atomic.Bool
+	ln       net.Listener
+	uln      net.Listener   // unixsocket, nil when not set (unixsocket.go)
+	wg       sync.WaitGroup // every goroutine the server starts
+	quit     chan struct{}
+	closing  atomic.Bool
+	stopping atomic.Bool // Stop closed the listeners; Close follows
 
 	mu      sync.Mutex // guards clients
 	clients map[int64]*Client
@@ -229,7 +230,7 @@ func (s *Server) accept(ln net.Listener) error {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Load() || s.stopping.Load() {
 				return nil
 			}
 			var ne net.Error
@@ -350,6 +351,15 @@ func (s *Server) closeIdleClients() {
 // Stop is SHUTDOWN's effect: it closes the server and calls the process's
 // exit hook.
 func (s *Server) Stop() {
+	// No new connection from here on, as when Redis's process exits: a
+	// client that connects right after SHUTDOWN is refused.
+	s.stopping.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.uln != nil {
+		s.uln.Close()
+	}
 	go func() {
 		s.Close()
 		if s.shutdownFn != nil {
