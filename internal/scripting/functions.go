@@ -72,6 +72,14 @@ func (e *Engine) Libraries() []*Library {
 	return out
 }
 
+// FunctionStats returns the number of libraries and of functions.
+func (e *Engine) FunctionStats() (libs, fns int) {
+	e.fnMu.Lock()
+	defer e.fnMu.Unlock()
+	f := e.fnState()
+	return len(f.libs), len(f.fns)
+}
+
 // FunctionCount is the number of registered functions.
 func (e *Engine) FunctionCount() int {
 	e.fnMu.Lock()
