@@ -4,7 +4,13 @@ package server
 // the flags their library registered them with.
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"strings"
+
 	"redgo/internal/commands"
+	"redgo/internal/rdb"
 	"redgo/internal/scripting"
 )
 
@@ -169,4 +175,95 @@ func cmdFunctionStats(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Int(int64(len(s.scripts.Libraries())))
 	c.W.BulkString("functions_count")
 	c.W.Int(int64(s.scripts.FunctionCount()))
+}
+
+func init() {
+	commands.Register("function|dump", srvCmd(cmdFunctionDump))
+	commands.Register("function|restore", srvCmd(cmdFunctionRestore))
+}
+
+// cmdFunctionDump is FUNCTION DUMP: every library as a FUNCTION2 RDB
+// entry, then the RDB version and a CRC-64, as DUMP payloads.
+func cmdFunctionDump(s *Server, cc *Client, c *commands.Ctx) {
+	var b []byte
+	for _, l := range s.scripts.Libraries() {
+		b = rdb.AppendFunction(b, []byte(l.Code), false)
+	}
+	b = binary.LittleEndian.AppendUint16(b, rdb.Version)
+	b = binary.LittleEndian.AppendUint64(b, rdb.CRC64(0, b))
+	c.W.Bulk(b)
+}
+
+// cmdFunctionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+func cmdFunctionRestore(s *Server, cc *Client, c *commands.Ctx) {
+	policy := "append"
+	if len(c.Args) > 4 {
+		c.Error(commands.ErrSyntax)
+		return
+	}
+	if len(c.Args) == 4 {
+		policy = strings.ToLower(string(c.Args[3]))
+		if policy != "flush" && policy != "append" && policy != "replace" {
+			c.Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+			return
+		}
+	}
+	p := c.Args[2]
+	if rdb.VerifyDump(p) != nil {
+		c.Error("ERR DUMP payload version or checksum are wrong")
+		return
+	}
+	r := bufio.NewReader(bytes.NewReader(p[:len(p)-10]))
+	d := rdb.NewDecoder(r)
+	var codes []string
+	for {
+		op, err := r.ReadByte()
+		if err != nil {
+			break
+		}
+		if op != 245 {
+			c.Error("ERR given type is not a function")
+			return
+		}
+		code, err := d.String()
+		if err != nil {
+			c.Error("ERR can not read data type")
+			return
+		}
+		codes = append(codes, string(code))
+	}
+	if policy == "append" {
+		existing := map[string]bool{}
+		for _, l := range s.scripts.Libraries() {
+			existing[l.Name] = true
+		}
+		for _, code := range codes {
+			if name, _, ok := libName(code); ok && existing[name] {
+				c.Error("ERR Library " + name + " already exists")
+				return
+			}
+		}
+	}
+	if policy == "flush" {
+		s.scripts.FlushFunctions()
+	}
+	for _, code := range codes {
+		if _, errText := s.scripts.LoadLibrary(code, policy != "append"); errText != "" {
+			c.Error(errText)
+			return
+		}
+	}
+	c.Dirty++
+	c.W.OK()
+}
+
+// libName is the name= of a library's shebang.
+func libName(code string) (string, string, bool) {
+	line, _, _ := strings.Cut(code, "\n")
+	for _, f := range strings.Fields(line)[1:] {
+		if len(f) > 5 && strings.EqualFold(f[:5], "name=") {
+			return f[5:], line, true
+		}
+	}
+	return "", line, false
 }

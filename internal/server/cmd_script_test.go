@@ -366,3 +366,36 @@ func TestScriptEffectsReplica(t *testing.T) {
 		t.Errorf("FUNCTION LIST on the replica = %v, %v", fns, err)
 	}
 }
+
+// TestFunctionDumpRestoreWithRedis: FUNCTION DUMP payloads are the same
+// bytes as Redis's and restore on either side; the errors match.
+func TestFunctionDumpRestoreWithRedis(t *testing.T) {
+	s, _ := startServer(t)
+	a, b := dialRaw(t, s.Addr().String()), dialRaw(t, startRedis(t))
+	lib := "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)"
+	a.do("FUNCTION", "LOAD", lib)
+	b.do("FUNCTION", "LOAD", lib)
+	va, ra := a.do("FUNCTION", "DUMP")
+	_, rb := b.do("FUNCTION", "DUMP")
+	if !bytes.Equal(ra, rb) {
+		t.Fatalf("FUNCTION DUMP:\n redgo: %q\n redis: %q", ra, rb)
+	}
+	payload := va.Str
+	for _, cmd := range [][]string{
+		{"FUNCTION", "RESTORE", payload},
+		{"FUNCTION", "RESTORE", payload, "BAD"},
+		{"FUNCTION", "RESTORE", "garbage"},
+		{"FUNCTION", "RESTORE", payload, "REPLACE"},
+		{"FUNCTION", "FLUSH"},
+		{"FUNCTION", "RESTORE", payload},
+		{"FCALL", "f1", "0"},
+		{"FUNCTION", "RESTORE", payload, "FLUSH"},
+		{"FUNCTION", "LIST"},
+	} {
+		_, ra := a.do(cmd...)
+		_, rb := b.do(cmd...)
+		if !bytes.Equal(ra, rb) {
+			t.Errorf("%q:\n redgo: %q\n redis: %q", cmd[:2], ra, rb)
+		}
+	}
+}
