@@ -52,8 +52,8 @@ func evalKeys(args [][]byte) []int {
 
 // scriptLocksAll says whether a script call needs every shard: outside
 // cluster mode a script may touch any key; in cluster mode a script
-// without declared keys, or one allowed to cross slots, may touch any
-// key served here.
+// without declared keys, or one allowed to cross slots (no shebang, or
+// allow-cross-slot-keys), may touch any key served here.
 func scriptLocksAll(srv any, args [][]byte) bool {
 	s, _ := srv.(*Server)
 	if s == nil || s.cluster == nil || len(evalKeys(args)) == 0 {
@@ -66,10 +66,10 @@ func scriptLocksAll(srv any, args [][]byte) bool {
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
 			line = line[:i]
 		}
-		return bytes.HasPrefix(line, []byte("#!")) && bytes.Contains(line, []byte("allow-cross-slot-keys"))
+		return !bytes.HasPrefix(line, []byte("#!")) || bytes.Contains(line, []byte("allow-cross-slot-keys"))
 	case commands.EqualFold(name, "evalsha") || commands.EqualFold(name, "evalsha_ro"):
 		sc := s.scripts.Get(args[1])
-		return sc != nil && sc.Flags&scripting.FlagAllowCrossSlot != 0
+		return sc == nil || sc.Flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0
 	}
 	return s.functionLocksAll(args)
 }

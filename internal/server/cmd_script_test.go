@@ -399,3 +399,48 @@ func TestFunctionDumpRestoreWithRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptClusterOracle compares scripts' cluster rules with a
+// single-node redis-server cluster that serves slots 0-10000 only.
+func TestScriptClusterOracle(t *testing.T) {
+	args := []string{"--cluster-require-full-coverage", "no"}
+	redisAddr := startRedisCluster(t, args...)
+	_, addr := startCluster(t, "", args...)
+	a, b := dialRaw(t, addr), dialRaw(t, redisAddr)
+	for _, c := range []*rawConn{a, b} {
+		c.do("CLUSTER", "ADDSLOTSRANGE", "0", "10000")
+	}
+	eventually(t, 10*time.Second, func() error {
+		for _, c := range []*rawConn{a, b} {
+			if v := c.str("CLUSTER", "INFO"); !strings.Contains(v, "cluster_state:ok") {
+				return fmt.Errorf("cluster not ok: %s", v)
+			}
+		}
+		return nil
+	})
+	// foo: slot 12182 (not served); bar: 5061; {bar}x: 5061; key: 12539 (not served); a: 15495; b: 3300.
+	for _, cmd := range [][]string{
+		{"EVAL", "return redis.call('GET', KEYS[1])", "1", "bar"},
+		{"EVAL", "return redis.call('GET', KEYS[1])", "1", "foo"},
+		{"EVAL", "return 1", "2", "bar", "b"},
+		{"EVAL", "return redis.call('SET', '{bar}x', 1)", "1", "bar"},
+		{"EVAL", "return redis.call('SET', 'b', 1)", "1", "bar"},
+		{"EVAL", "#!lua\nreturn redis.call('SET', 'b', 1)", "1", "bar"},
+		{"EVAL", "return redis.call('GET', 'foo')", "0"},
+		{"EVAL", "redis.call('SET', 'bar', 1) return redis.call('SET', 'b', 1)", "0"},
+		{"EVAL", "#!lua\nredis.call('SET', 'bar', 1) return redis.call('SET', 'b', 1)", "0"},
+		{"EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('SET', 'bar', 1) return redis.call('SET', 'b', 1)", "0"},
+		{"EVAL", "#!lua flags=no-cluster\nreturn 1", "0"},
+		{"EVAL", "return redis.call('MGET', 'bar', 'b')", "0"},
+		{"EVAL", "return redis.call('SELECT', 1)", "0"},
+		{"FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('f', function(k) redis.call('SET', 'bar', 1) return redis.call('SET', 'b', 1) end)"},
+		{"FCALL", "f", "0"},
+		{"FCALL", "f", "1", "foo"},
+	} {
+		_, ra := a.do(cmd...)
+		_, rb := b.do(cmd...)
+		if !bytes.Equal(ra, rb) {
+			t.Errorf("%q:\n redgo: %q\n redis: %q", cmd, ra, rb)
+		}
+	}
+}
