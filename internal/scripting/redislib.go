@@ -93,7 +93,8 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		args[i] = a
 	}
 	L.SetTop(0)
-	if msg := r.check(args); msg != "" {
+	cmd, msg := r.check(args)
+	if msg != "" {
 		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
 		t.RawSetString("ignore_error_stats_update", lua.LTrue)
 		if raiseErr {
@@ -102,7 +103,6 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		L.Push(t)
 		return 1
 	}
-	cmd, _ := commands.Find(args)
 	r.w.Proto = r.Resp
 	r.w.Buf = r.w.Buf[:0]
 	if cmd.Has(commands.FWrite) {
@@ -136,26 +136,26 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 // check is what Redis checks before a script's command runs, in its
 // order: it exists, its arity, it is allowed in scripts, a read-only
 // script does not write.
-func (r *Run) check(args [][]byte) string {
+func (r *Run) check(args [][]byte) (*commands.Command, string) {
 	allowNoScript := r.vm != nil && r.vm.e.AllowNoScript.Load()
 	cmd := commands.Lookup(args[0])
 	if cmd == nil {
-		return "Unknown Redis command called from script"
+		return nil, "Unknown Redis command called from script"
 	}
 	cmd, errText := commands.Resolve(cmd, args)
 	if errText != "" {
 		if strings.Contains(errText, "unknown subcommand") {
-			return "Unknown Redis command called from script"
+			return nil, "Unknown Redis command called from script"
 		}
-		return "Wrong number of args calling Redis command from script"
+		return nil, "Wrong number of args calling Redis command from script"
 	}
 	if cmd.Has(commands.FNoScript) && !allowNoScript {
-		return "This Redis command is not allowed from script"
+		return nil, "This Redis command is not allowed from script"
 	}
 	if r.ReadOnly && (cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate)) {
-		return "Write commands are not allowed from read-only scripts."
+		return nil, "Write commands are not allowed from read-only scripts."
 	}
-	return ""
+	return cmd, ""
 }
 
 func (v *vm) log(L *lua.LState) int {

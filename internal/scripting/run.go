@@ -96,8 +96,15 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	} else {
 		v.global.RawSetString("KEYS", stringArray(L, r.Keys))
 		v.global.RawSetString("ARGV", stringArray(L, r.Args))
-		fn := L.NewFunctionFromProto(r.Script.proto)
-		fn.Env = v.env
+		fn := v.fns[r.Script]
+		if fn == nil {
+			fn = L.NewFunctionFromProto(r.Script.proto)
+			fn.Env = v.env
+			if len(v.fns) > 1000 {
+				clear(v.fns)
+			}
+			v.fns[r.Script] = fn
+		}
 		L.Push(fn)
 		err = L.PCall(0, 1, v.errh)
 	}

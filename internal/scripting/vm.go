@@ -9,6 +9,14 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+func init() {
+	// Lua 5.1's compatibility "arg" table of vararg functions: Redis's
+	// scripts are vararg chunks that never use it, and building it costs
+	// a table per call. (A gopher-lua setting; this package is its only
+	// user in redgo.)
+	lua.CompatVarArg = false
+}
+
 // vm is one sandboxed Lua state.
 type vm struct {
 	e       *Engine
@@ -18,8 +26,9 @@ type vm struct {
 	env     *lua.LTable // the read-only view scripts see as _G
 	errh    *lua.LFunction
 	ctx     *killCtx
-	run     atomicRun    // the script running on it, nil when idle
-	loading *libraryLoad // set while FUNCTION LOAD runs the library code
+	run     atomicRun                  // the script running on it, nil when idle
+	fns     map[*Script]*lua.LFunction // the scripts' closures on this state
+	loading *libraryLoad               // set while FUNCTION LOAD runs the library code
 }
 
 type atomicRun struct {
@@ -129,7 +138,7 @@ func (e *Engine) putVM(v *vm) {
 
 func (e *Engine) newVM(gen int64) *vm {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, RegistrySize: 1024 * 20, RegistryMaxSize: 1024 * 1024})
-	v := &vm{e: e, L: L, gen: gen, ctx: &killCtx{ch: make(chan struct{})}}
+	v := &vm{e: e, L: L, gen: gen, ctx: &killCtx{ch: make(chan struct{})}, fns: map[*Script]*lua.LFunction{}}
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
