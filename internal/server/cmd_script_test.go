@@ -444,3 +444,34 @@ func TestScriptClusterOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsSurviveAOFRewrite: libraries are in the AOF after a
+// rewrite, with an RDB base and with a RESP base.
+func TestFunctionsSurviveAOFRewrite(t *testing.T) {
+	for _, preamble := range []string{"yes", "no"} {
+		dir := t.TempDir()
+		s, _, err := startAOF(t, dir, "--aof-use-rdb-preamble", preamble)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := dialRaw(t, s.Addr().String())
+		c.do("FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('f', function() return 'f' end)")
+		c.do("FCALL", "f", "0")
+		c.do("BGREWRITEAOF")
+		eventually(t, 10*time.Second, func() error {
+			if v := c.str("INFO", "persistence"); !strings.Contains(v, "aof_rewrite_in_progress:0") ||
+				!strings.Contains(v, "aof_rewrites:1") {
+				return fmt.Errorf("rewrite not done")
+			}
+			return nil
+		})
+		s.Close()
+		s2, _, err := startAOF(t, dir, "--aof-use-rdb-preamble", preamble)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, v := dialRaw(t, s2.Addr().String()).do("FCALL", "f", "0"); string(v) != "$1\r\nf\r\n" {
+			t.Errorf("preamble %s: FCALL after rewrite and restart = %q", preamble, v)
+		}
+	}
+}
