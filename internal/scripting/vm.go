@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -26,26 +27,9 @@ type vm struct {
 	env     *lua.LTable // the read-only view scripts see as _G
 	errh    *lua.LFunction
 	ctx     *killCtx
-	run     atomicRun                  // the script running on it, nil when idle
+	run     atomic.Pointer[Run]        // the script running on it, nil when idle
 	fns     map[*Script]*lua.LFunction // the scripts' closures on this state
 	loading *libraryLoad               // set while FUNCTION LOAD runs the library code
-}
-
-type atomicRun struct {
-	mu sync.Mutex
-	r  *Run
-}
-
-func (a *atomicRun) Load() *Run {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.r
-}
-
-func (a *atomicRun) Store(r *Run) {
-	a.mu.Lock()
-	a.r = r
-	a.mu.Unlock()
 }
 
 // killCtx is the context gopher-lua checks before each instruction: SCRIPT
