@@ -56,7 +56,7 @@ func (e *Engine) Function(name []byte) *Function {
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
 	f := e.fnState()
-	return f.fns[string(name)]
+	return f.fns[strings.ToLower(string(name))]
 }
 
 // Libraries returns the loaded libraries sorted by name.
@@ -145,18 +145,18 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 		return "", "ERR No functions registered"
 	}
 	for fname := range ld.lib.Functions {
-		if other := f.fns[fname]; other != nil && other.Lib != old {
+		if other := f.fns[strings.ToLower(fname)]; other != nil && other.Lib != old {
 			return "", "ERR Function " + fname + " already exists"
 		}
 	}
 	if old != nil {
 		for fname := range old.Functions {
-			delete(f.fns, fname)
+			delete(f.fns, strings.ToLower(fname))
 		}
 	}
 	f.libs[name] = ld.lib
 	for fname, fn := range ld.lib.Functions {
-		f.fns[fname] = fn
+		f.fns[strings.ToLower(fname)] = fn
 	}
 	return name, ""
 }
@@ -171,7 +171,7 @@ func (e *Engine) DeleteLibrary(name string) bool {
 		return false
 	}
 	for fname := range l.Functions {
-		delete(f.fns, fname)
+		delete(f.fns, strings.ToLower(fname))
 	}
 	delete(f.libs, name)
 	return true

@@ -39,8 +39,9 @@ type Run struct {
 	Name     string    // the name errors give: the SHA1, or the function's name
 	Keys     [][]byte
 	Args     [][]byte
-	ReadOnly bool // EVAL_RO/FCALL_RO, or a no-writes script: no write commands
-	Eval     bool // an EVAL (SCRIPT KILL), not a function (FUNCTION KILL)
+	Command  [][]byte // the call as sent (FUNCTION STATS shows it)
+	ReadOnly bool     // EVAL_RO/FCALL_RO, or a no-writes script: no write commands
+	Eval     bool     // an EVAL (SCRIPT KILL), not a function (FUNCTION KILL)
 	// FromMaster: the script came from our master or the AOF; it cannot be
 	// killed.
 	FromMaster bool

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"strings"
+	"time"
 
 	"redgo/internal/commands"
 	"redgo/internal/rdb"
@@ -33,6 +34,10 @@ func cmdFcall(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error("ERR Function not found")
 		return
 	}
+	if _, ok := commands.ParseInt(c.Args[2]); !ok {
+		c.Error("ERR Bad number of keys provided")
+		return
+	}
 	nk, ok := numKeys(c)
 	if !ok {
 		return
@@ -42,7 +47,7 @@ func cmdFcall(s *Server, cc *Client, c *commands.Ctx) {
 		return
 	}
 	run := &scripting.Run{Function: fn, Name: fn.Name, Keys: c.Args[3 : 3+nk], Args: c.Args[3+nk:],
-		ReadOnly: ro || fn.Flags&scripting.FlagNoWrites != 0}
+		ReadOnly: ro || fn.Flags&scripting.FlagNoWrites != 0, Command: c.Args}
 	s.runScript(cc, c, run, fn.Flags)
 }
 
@@ -161,9 +166,12 @@ func cmdFunctionStats(s *Server, cc *Client, c *commands.Ctx) {
 		c.W.BulkString("name")
 		c.W.BulkString(r.Name)
 		c.W.BulkString("command")
-		c.W.Array(0)
+		c.W.Array(len(r.Command))
+		for _, a := range r.Command {
+			c.W.Bulk(a)
+		}
 		c.W.BulkString("duration_ms")
-		c.W.Int(0)
+		c.W.Int(time.Since(r.Start).Milliseconds())
 	} else {
 		c.W.Null()
 	}
@@ -198,7 +206,7 @@ func cmdFunctionDump(s *Server, cc *Client, c *commands.Ctx) {
 func cmdFunctionRestore(s *Server, cc *Client, c *commands.Ctx) {
 	policy := "append"
 	if len(c.Args) > 4 {
-		c.Error(commands.ErrSyntax)
+		c.Error("ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.")
 		return
 	}
 	if len(c.Args) == 4 {
