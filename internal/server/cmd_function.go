@@ -25,6 +25,50 @@ func init() {
 	commands.Register("function|list", srvCmd(cmdFunctionList))
 	commands.Register("function|kill", srvCmd(cmdFunctionKill))
 	commands.Register("function|stats", srvCmd(cmdFunctionStats))
+	commands.Register("function|help", srvCmd(func(s *Server, cc *Client, c *commands.Ctx) { c.W.BulkStrings(functionHelp) }))
+}
+
+var functionHelp = []string{
+	"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"LOAD [REPLACE] <FUNCTION CODE>",
+	"    Create a new library with the given library name and code.",
+	"DELETE <LIBRARY NAME>",
+	"    Delete the given library.",
+	"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+	"    Return general information on all the libraries:",
+	"    * Library name",
+	"    * The engine used to run the Library",
+	"    * Library description",
+	"    * Functions list",
+	"    * Library code (if WITHCODE is given)",
+	"    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+	"STATS",
+	"    Return information about the current function running:",
+	"    * Function name",
+	"    * Command used to run the function",
+	"    * Duration in MS that the function is running",
+	"    If no function is running, return nil",
+	"    In addition, returns a list of available engines.",
+	"KILL",
+	"    Kill the current running function.",
+	"FLUSH [ASYNC|SYNC]",
+	"    Delete all the libraries.",
+	"    When called without the optional mode argument, the behavior is determined by the",
+	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+	"    * ASYNC: Asynchronously flush the libraries.",
+	"    * SYNC: Synchronously flush the libraries.",
+	"DUMP",
+	"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+	"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+	"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+	"    control how to handle existing libraries (default APPEND):",
+	"    * FLUSH: delete all existing libraries.",
+	"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+	"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+	"      libraries with the new libraries (notice that even on this option there is a chance of failure",
+	"      in case of functions name collision with another library).",
+	"HELP",
+	"    Prints this help.",
 }
 
 func cmdFcall(s *Server, cc *Client, c *commands.Ctx) {
@@ -84,7 +128,11 @@ func cmdFunctionDelete(s *Server, cc *Client, c *commands.Ctx) {
 }
 
 func cmdFunctionFlush(s *Server, cc *Client, c *commands.Ctx) {
-	if len(c.Args) > 3 || len(c.Args) == 3 && !c.ArgIs(2, "sync") && !c.ArgIs(2, "async") {
+	if len(c.Args) > 3 {
+		c.Error("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.")
+		return
+	}
+	if len(c.Args) == 3 && !c.ArgIs(2, "sync") && !c.ArgIs(2, "async") {
 		c.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}
@@ -99,7 +147,11 @@ func cmdFunctionList(s *Server, cc *Client, c *commands.Ctx) {
 		switch {
 		case c.ArgIs(i, "withcode"):
 			withCode = true
-		case c.ArgIs(i, "libraryname") && i+1 < len(c.Args):
+		case c.ArgIs(i, "libraryname"):
+			if i+1 >= len(c.Args) {
+				c.Error("ERR library name argument was not given")
+				return
+			}
 			i++
 			pattern = string(c.Args[i])
 		default:

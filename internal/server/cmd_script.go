@@ -149,7 +149,9 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 	}
 	if flags&scripting.FlagNoWrites == 0 {
 		if s.isReplica.Load() && s.Cfg.Bool("replica-read-only") && !obey {
-			return "READONLY Can not run script with write flag on readonly replica"
+			// Redis refuses it before the script runs, as any write
+			// command (the script's flags make EVAL/FCALL one).
+			return "READONLY You can't write against a read only replica."
 		}
 		if msg := s.writesDenied(); msg != "" && !obey {
 			if strings.Contains(msg, "RDB") {
