@@ -121,6 +121,8 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	L := v.L
 	ld := &libraryLoad{lib: &Library{Name: name, Code: code, Functions: map[string]*Function{}}}
 	v.loading = ld
+	v.envMeta.RawSetString("__index", v.loadAPI)
+	defer v.envMeta.RawSetString("__index", v.global)
 	v.ctx.reset()
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = v.env

@@ -43,7 +43,6 @@ func (v *vm) redisLib() *lua.LTable {
 		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
 		"debug":              func(L *lua.LState) int { return 0 },
 		"acl_check_cmd":      v.aclCheckCmd,
-		"register_function":  v.registerFunction,
 	}
 	for name, fn := range fns {
 		t.RawSetString(name, L.NewFunction(fn))

@@ -29,6 +29,8 @@ type vm struct {
 	ctx     *killCtx
 	run     atomic.Pointer[Run]        // the script running on it, nil when idle
 	fns     map[*Script]*lua.LFunction // the scripts' closures on this state
+	loadAPI *lua.LTable                // the globals of a library's code (FUNCTION LOAD)
+	envMeta *lua.LTable                // env's metatable: its __index is g, or loadAPI while a library loads
 	loading *libraryLoad               // set while FUNCTION LOAD runs the library code
 }
 
@@ -213,6 +215,22 @@ func (e *Engine) newVM(gen int64) *vm {
 	gmt.RawSetString("__index", missing)
 	L.SetMetatable(g, gmt)
 	env := protect(g)
+	// What a library's code sees while FUNCTION LOAD runs it: only
+	// redis.register_function, redis.log and the version (the library
+	// API); anything else is a missing global.
+	apiRedis := L.NewTable()
+	apiRedis.RawSetString("register_function", L.NewFunction(v.registerFunction))
+	lib := g.RawGetString("redis").(*lua.LTable)
+	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		apiRedis.RawSetString(k, L.GetField(lib, k))
+	}
+	missingMT := L.NewTable()
+	missingMT.RawSetString("__index", missing)
+	L.SetMetatable(apiRedis, missingMT)
+	api := L.NewTable()
+	api.RawSetString("redis", protect(apiRedis))
+	L.SetMetatable(api, missingMT)
+	v.loadAPI = api
 	setmt := g.RawGetString("setmetatable").(*lua.LFunction)
 	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && ro[t] {
@@ -234,6 +252,7 @@ func (e *Engine) newVM(gen int64) *vm {
 	g.RawSetString("_G", env)
 	L.Env = env
 	v.global, v.env = g, env
+	v.envMeta = env.Metatable.(*lua.LTable)
 	L.SetContext(v.ctx)
 	return v
 }
