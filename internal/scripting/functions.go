@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -127,8 +129,16 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = v.env
 	L.Push(fn)
+	// A library's code gets 500 ms (Redis's load timeout).
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(500*time.Millisecond, func() { timedOut.Store(true); v.ctx.kill() })
 	err := L.PCall(0, 0, nil)
+	timer.Stop()
 	v.loading = nil
+	if timedOut.Load() {
+		L.SetTop(0)
+		return "", "ERR Error registering functions: ERR FUNCTION LOAD timeout"
+	}
 	L.SetTop(0)
 	if err != nil {
 		msg := err.Error()
