@@ -142,12 +142,13 @@ func cmdFunctionFlush(s *Server, cc *Client, c *commands.Ctx) {
 }
 
 func cmdFunctionList(s *Server, cc *Client, c *commands.Ctx) {
-	withCode, pattern := false, ""
+	withCode, pattern, named := false, "", false
 	for i := 2; i < len(c.Args); i++ {
 		switch {
-		case c.ArgIs(i, "withcode"):
+		case c.ArgIs(i, "withcode") && !withCode:
 			withCode = true
-		case c.ArgIs(i, "libraryname"):
+		case c.ArgIs(i, "libraryname") && !named:
+			named = true
 			if i+1 >= len(c.Args) {
 				c.Error("ERR library name argument was not given")
 				return
