@@ -6,6 +6,7 @@ package scripting
 // own way, and scripts compare those bytes.
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -188,6 +189,8 @@ func (cf *cjsonConf) appendNumber(L *lua.LState, b []byte, f float64) []byte {
 // appendG formats f as C's printf("%.<prec>g").
 func appendG(b []byte, f float64, prec int) []byte {
 	switch {
+	case f != f && math.Signbit(f):
+		return append(b, "-nan"...)
 	case f != f:
 		return append(b, "nan"...)
 	case f > 1.7976931348623157e308:

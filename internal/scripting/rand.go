@@ -30,13 +30,13 @@ func (e *Engine) mathRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := checkInt(L, 1)
 		if u < 1 {
 			L.ArgError(1, "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := checkInt(L, 1), checkInt(L, 2)
 		if l > u {
 			L.ArgError(2, "interval is empty")
 		}
@@ -48,9 +48,24 @@ func (e *Engine) mathRandom(L *lua.LState) int {
 }
 
 func (e *Engine) mathRandomseed(L *lua.LState) int {
-	s := L.CheckInt(1)
+	s := checkInt(L, 1)
 	e.rngMu.Lock()
 	e.rng.seed(int32(s))
 	e.rngMu.Unlock()
+	return 0
+}
+
+// checkInt is luaL_checkint: a number, or a string that converts to one
+// (truncated toward zero).
+func checkInt(L *lua.LState, i int) int {
+	switch v := L.Get(i).(type) {
+	case lua.LNumber:
+		return int(v)
+	case lua.LString:
+		if f, ok := parseLuaNumber(string(v)); ok {
+			return int(f)
+		}
+	}
+	L.TypeError(i, lua.LTNumber)
 	return 0
 }

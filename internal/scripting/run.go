@@ -300,6 +300,7 @@ var (
 	reArith  = regexp.MustCompile(`cannot perform (?:add|sub|mul|div|mod|pow|unm) operation between (\w+) and (\w+)`)
 	reConcat = regexp.MustCompile(`cannot perform concat operation between (\w+) and (\w+)`)
 	reIndex  = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '[^']*'`)
+	reBadArg = regexp.MustCompile(`bad argument #(\d+) to ([\w.]+) \(`)
 )
 
 // lua51Message words gopher-lua's runtime errors as Lua 5.1 does (without
@@ -318,6 +319,9 @@ func lua51Message(msg string) string {
 			bad = msg[m[4]:m[5]]
 		}
 		return msg[:m[0]] + "attempt to concatenate a " + bad + " value" + msg[m[1]:]
+	}
+	if m := reBadArg.FindStringSubmatchIndex(msg); m != nil {
+		return msg[:m[0]] + "bad argument #" + msg[m[2]:m[3]] + " to '" + msg[m[4]:m[5]] + "' (" + msg[m[1]:]
 	}
 	if m := reIndex.FindStringSubmatchIndex(msg); m != nil {
 		return msg[:m[0]] + "attempt to index a " + msg[m[2]:m[3]] + " value" + msg[m[1]:]

@@ -158,6 +158,20 @@ func (e *Engine) newVM(gen int64) *vm {
 	}
 	g.RawSetString("_VERSION", lua.LString("Lua 5.1"))
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	// tostring of a number as Lua 5.1 (%.14g), not gopher-lua's shortest form.
+	tostr := g.RawGetString("tostring").(*lua.LFunction)
+	g.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() == 0 {
+			L.RaiseError("bad argument #1 to 'tostring' (value expected)")
+		}
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Push(lua.LString(appendG(nil, float64(n), 14)))
+			return 1
+		}
+		L.Insert(tostr, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 1
