@@ -92,14 +92,10 @@ func (e *Engine) FunctionCount() int {
 // LoadLibrary is FUNCTION LOAD: it returns the library's name, or the
 // error text.
 func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
-	name, body, ok := libraryMeta(code)
-	if !ok {
-		if !strings.HasPrefix(code, "#!") || !strings.Contains(code, "\n") {
-			return "", "ERR Missing library metadata"
-		}
-		return "", "ERR Invalid library metadata"
+	name, body, engine, errText := libraryMeta(code)
+	if errText != "" {
+		return "", "ERR " + errText
 	}
-	engine := strings.Fields(code[:strings.IndexByte(code, '\n')])[0][2:]
 	if !validLibName(name) {
 		return "", "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
 	}
@@ -148,7 +144,7 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 					msg = string(s)
 				}
 			} else if s, ok := ae.Object.(lua.LString); ok {
-				msg = lua51Message(string(s))
+				msg = "ERR " + lua51Message(string(s))
 			}
 		}
 		return "", "ERR Error registering functions: " + msg
@@ -198,32 +194,36 @@ func (e *Engine) FlushFunctions() {
 	f.fns = map[string]*Function{}
 }
 
-func libraryMeta(code string) (name, body string, ok bool) {
+// libraryMeta reads a library's "#!<engine> name=<name>" first line: the
+// name, the code after the line (its newline kept, so line numbers stay
+// right), the engine, or the error text.
+func libraryMeta(code string) (name, body, engine, errText string) {
 	if !strings.HasPrefix(code, "#!") {
-		return "", "", false
+		return "", "", "", "Missing library metadata"
 	}
 	nl := strings.IndexByte(code, '\n')
 	if nl < 0 {
-		return "", "", false
+		return "", "", "", "Invalid library metadata"
 	}
 	parts := strings.Fields(code[:nl])
 	if len(parts) == 0 {
-		return "", "", false
+		return "", "", "", "Invalid library metadata"
 	}
+	named := false
 	for _, p := range parts[1:] {
 		if len(p) >= 5 && strings.EqualFold(p[:5], "name=") {
-			if name != "" {
-				return "", "", false
+			if named {
+				return "", "", "", "Invalid metadata value, name argument was given multiple times"
 			}
-			name = p[5:]
+			name, named = p[5:], true
 			continue
 		}
-		return "", "", false
+		return "", "", "", "Invalid metadata value given: " + p
 	}
-	if name == "" {
-		return "", "", false
+	if !named {
+		return "", "", "", "Library name was not given"
 	}
-	return name, code[nl:], true
+	return name, code[nl:], parts[0][2:], ""
 }
 
 func validLibName(s string) bool {
@@ -323,3 +323,6 @@ func (ld *libraryLoad) register(L *lua.LState) int {
 	ld.lib.Functions[name] = &Function{Name: name, Desc: desc, Flags: flags, Lib: ld.lib, fn: cb}
 	return 0
 }
+
+// LibraryMeta is libraryMeta for the server (FUNCTION RESTORE).
+func LibraryMeta(code string) (name, body, engine, errText string) { return libraryMeta(code) }

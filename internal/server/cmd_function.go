@@ -193,7 +193,7 @@ func cmdFunctionList(s *Server, cc *Client, c *commands.Ctx) {
 			flags := scripting.FlagNames(fn.Flags)
 			c.W.Set(len(flags))
 			for _, f := range flags {
-				c.W.BulkString(f)
+				c.W.Simple(f)
 			}
 		}
 		if withCode {
@@ -299,7 +299,7 @@ func cmdFunctionRestore(s *Server, cc *Client, c *commands.Ctx) {
 			existing[l.Name] = true
 		}
 		for _, code := range codes {
-			if name, _, ok := libName(code); ok && existing[name] {
+			if name, _, _, errText := scripting.LibraryMeta(code); errText == "" && existing[name] {
 				c.Error("ERR Library " + name + " already exists")
 				return
 			}
@@ -316,15 +316,4 @@ func cmdFunctionRestore(s *Server, cc *Client, c *commands.Ctx) {
 	}
 	c.Dirty++
 	c.W.OK()
-}
-
-// libName is the name= of a library's shebang.
-func libName(code string) (string, string, bool) {
-	line, _, _ := strings.Cut(code, "\n")
-	for _, f := range strings.Fields(line)[1:] {
-		if len(f) > 5 && strings.EqualFold(f[:5], "name=") {
-			return f[5:], line, true
-		}
-	}
-	return "", line, false
 }

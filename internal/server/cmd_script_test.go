@@ -146,6 +146,69 @@ var scriptCorpus = [][]string{
 	{"EVAL", "return cjson.encode({[1]=1,[30]=2})", "0"},
 	{"EVAL", "return {bit.band(0xff, 0x0f), bit.bor(1,2,4), bit.tohex(255), bit.tohex(-1, -4), bit.bnot(0)}", "0"},
 	{"EVAL", "math.randomseed(42) return {math.random(100), math.random(100), math.random(1, 6)}", "0"},
+	{"EVAL", "math.randomseed(ARGV[1]) return tostring(math.random())", "0", "10"},
+	{"EVAL", "return {tostring(0.1), tostring(1/3), tostring(-0.5), tostring(1e100)}", "0"},
+	{"EVAL", "return tostring()", "0"},
+	{"EVAL", "local s = struct.pack('>I2', 258) return {#s, struct.unpack('>I2', s)}", "0"},
+	{"EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, 'x', 0.5})) return {t[1], t[3], tostring(t[4])}", "0"},
+}
+
+// functionCorpus is scriptCorpus for FUNCTION and FCALL. (Lua syntax
+// errors are left out: gopher-lua's parser words them its own way.)
+var functionCorpus = [][]string{
+	{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('knock', function(keys, args) return 'who' end)"},
+	{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('knock', function() return 1 end)"},
+	{"FUNCTION", "LOAD", "REPLACE", "#!lua name=mylib\nredis.register_function{function_name='knock', callback=function(keys, args) return redis.call('INCR', keys[1]) end, flags={'no-writes'}, description='d'}"},
+	{"FCALL", "knock", "1", "k"},
+	{"FCALL_RO", "knock", "1", "k"},
+	{"FCALL", "KNOCK", "0"},
+	{"FCALL", "nosuch", "0"},
+	{"FCALL", "knock", "x"},
+	{"FCALL", "knock", "-1"},
+	{"FCALL", "knock", "3", "a"},
+	{"FUNCTION", "LOAD", "return 1"},
+	{"FUNCTION", "LOAD", "#!lua\nreturn 1"},
+	{"FUNCTION", "LOAD", "#!lua name=a-b\nreturn 1"},
+	{"FUNCTION", "LOAD", "#!lua name=x foo=bar\nreturn 1"},
+	{"FUNCTION", "LOAD", "#!nolua name=x\nreturn 1"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nreturn 1"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nredis.call('PING')"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nreturn math.random()"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f')"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f', 1)"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, flags={'bogus'}}"},
+	{"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('knock', function() end)"},
+	{"FUNCTION", "LOAD", "#!lua name=y\nlocal a = 1\nredis.register_function('f1', function() error('boom') end)"},
+	{"FCALL", "f1", "0"},
+	{"FUNCTION", "LIST", "LIBRARYNAME", "my*"},
+	{"FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "y"},
+	{"FUNCTION", "STATS"},
+	{"FUNCTION", "KILL"},
+	{"FUNCTION", "DELETE", "nosuch"},
+	{"FUNCTION", "DELETE", "y"},
+	{"FUNCTION", "FLUSH", "BAD"},
+	{"FUNCTION", "FLUSH"},
+	{"FUNCTION", "LIST"},
+}
+
+// TestFunctionOracle runs functionCorpus on redgo and redis-server.
+func TestFunctionOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	for _, proto := range []string{"2", "3"} {
+		a, b := dialRaw(t, s.Addr().String()), dialRaw(t, redisAddr)
+		for _, c := range [][]string{{"HELLO", proto}, {"FLUSHALL"}, {"FUNCTION", "FLUSH"}} {
+			a.do(c...)
+			b.do(c...)
+		}
+		for _, cmd := range functionCorpus {
+			_, ra := a.do(cmd...)
+			_, rb := b.do(cmd...)
+			if !bytes.Equal(ra, rb) {
+				t.Errorf("RESP%s %q:\n redgo: %q\n redis: %q", proto, cmd, ra, rb)
+			}
+		}
+	}
 }
 
 const tokenBucket = `
