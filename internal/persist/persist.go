@@ -73,9 +73,11 @@ type Host interface {
 type FunctionHost interface {
 	// FunctionCodes returns the code of every library.
 	FunctionCodes() [][]byte
-	// LoadFunction loads a library read from an RDB file, replacing one
-	// of the same name.
-	LoadFunction(code []byte) error
+	// LoadFunction loads a library read from an RDB file; one of the
+	// same name is replaced when replace, else it is an error.
+	LoadFunction(code []byte, replace bool) error
+	// FlushFunctions removes every library (the dataset is replaced).
+	FlushFunctions()
 }
 
 // functionCodes returns the libraries to write in an RDB file.
@@ -87,11 +89,20 @@ func (p *Persist) functionCodes() [][]byte {
 }
 
 // loadFunction is the RDB loader's handler of a library.
-func (p *Persist) loadFunction(code []byte) error {
+func (p *Persist) loadFunction(code []byte) error { return p.loadFunctionAs(code, true) }
+
+func (p *Persist) loadFunctionAs(code []byte, replace bool) error {
 	if fh, ok := p.h.(FunctionHost); ok {
-		return fh.LoadFunction(code)
+		return fh.LoadFunction(code, replace)
 	}
 	return nil
+}
+
+// flushFunctions removes the libraries before a new dataset arrives.
+func (p *Persist) flushFunctions() {
+	if fh, ok := p.h.(FunctionHost); ok {
+		fh.FlushFunctions()
+	}
 }
 
 // Propagator receives every write in effect order (server.Propagator).

@@ -152,6 +152,7 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 		for i := 0; i < ks.NumDB(); i++ {
 			ks.DB(i).Flush()
 		}
+		p.flushFunctions()
 	}
 	f, err := p.fs.Open(st.path())
 	if err != nil {
@@ -159,7 +160,8 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 		return errors.New(errReloadLoad)
 	}
 	defer f.Close()
-	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge, function: p.loadFunction}); err != nil {
+	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge,
+		function: func(code []byte) error { return p.loadFunctionAs(code, merge) }}); err != nil {
 		p.h.Logf("# Error loading the RDB dump: %v", err)
 		return errors.New(errReloadLoad)
 	}

@@ -36,6 +36,7 @@ func (p *Persist) LoadReplicated(r io.Reader) error {
 	for i := 0; i < ks.NumDB(); i++ {
 		ks.DB(i).Flush()
 	}
+	p.flushFunctions()
 	_, info, err := loadRDBInto(ks, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf,
 		function: p.loadFunction})
 	if err != nil {

@@ -113,9 +113,12 @@ func (h host) FunctionCodes() [][]byte {
 }
 
 // LoadFunction loads a library read from an RDB file (persist.FunctionHost).
-func (h host) LoadFunction(code []byte) error {
-	if _, errText := h.s.scripts.LoadLibrary(string(code), true); errText != "" {
+func (h host) LoadFunction(code []byte, replace bool) error {
+	if _, errText := h.s.scripts.LoadLibrary(string(code), replace); errText != "" {
 		return errors.New(errText)
 	}
 	return nil
 }
+
+// FlushFunctions removes every library (persist.FunctionHost).
+func (h host) FlushFunctions() { h.s.scripts.FlushFunctions() }
