@@ -185,6 +185,7 @@ type scriptCall struct {
 	refused string
 	props   []scriptProp
 	ready   []readyKey // written keys clients are blocked on: served when the script ends
+	dbs     map[int]*keyspace.DB // the databases as the script sees them (its start time)
 }
 
 type scriptProp struct {
@@ -330,9 +331,20 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 	if !sc.held.All && cmd.NeedsAll(s, args) {
 		return "This Redis command is not allowed from script"
 	}
-	db := s.KS.DB(sc.pc.db)
-	if sc.cc == s.masterClient {
-		db = s.KS.MasterDB(sc.pc.db)
+	db := sc.dbs[sc.pc.db]
+	if db == nil {
+		if sc.cc == s.masterClient {
+			db = s.KS.MasterDB(sc.pc.db)
+		} else {
+			db = s.KS.DB(sc.pc.db)
+		}
+		// Time stands still while a script runs: every command judges
+		// expiry at the script's start, as Redis.
+		db = db.At(sc.now)
+		if sc.dbs == nil {
+			sc.dbs = map[int]*keyspace.DB{}
+		}
+		sc.dbs[sc.pc.db] = db
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
 		NoBlock: true, Now: sc.now}
