@@ -59,7 +59,9 @@ func scriptsSection(bin string) string {
 	b.WriteString(scriptsBegin + "\n")
 	b.WriteString("## Lua scripts and functions (requests/s)\n\n")
 	fmt.Fprintf(&b, "redis-benchmark -c %d -n %d -r 100000, best of %d alternating rounds, a fresh server per round. The\n", *clients, n, rounds)
-	fmt.Fprintf(&b, "script: `%s` (EVALSHA of the cached script; FCALL of the same body registered as a function).\n\n", benchScript)
+	fmt.Fprintf(&b, "script: `%s` (EVALSHA of the cached script; FCALL of the same body registered as a function).\n", benchScript)
+	b.WriteString("Outside cluster mode a script holds every shard (it may touch any key), so scripts run one at a time, as\n")
+	b.WriteString("in Redis. The machine is shared and noisy: read the ratios, not the absolute numbers.\n\n")
 	b.WriteString("| test | redgo | redis | redgo/redis |\n|---|---|---|---|\n")
 	for _, test := range []string{"EVALSHA (GET+INCR+EXPIRE)", "FCALL (GET+INCR+EXPIRE)"} {
 		g, r := best["redgo"][test], best["redis"][test]
