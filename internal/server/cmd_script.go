@@ -184,7 +184,7 @@ type scriptCall struct {
 	wrote   bool
 	refused string
 	props   []scriptProp
-	ready   []readyKey // written keys clients are blocked on: served when the script ends
+	ready   []readyKey           // written keys clients are blocked on: served when the script ends
 	dbs     map[int]*keyspace.DB // the databases as the script sees them (its start time)
 }
 
