@@ -180,9 +180,11 @@ func (g *Membership) LinkUp(name string, now int64) {
 // LinkRefused tells that dialing the node named name was refused: its
 // host answered and nothing listens on its bus port, so its process is
 // not running (a crash, kill -9). Redis waits for the node timeout all
-// the same; with FastFailover (redgo's) the node is PFAIL at once and
-// every node is pinged, so the failure reports reach a majority now and
-// its replica can be elected without waiting. A node that comes back
+// the same; with FastFailover (redgo's) the node is PFAIL once it has
+// refused for half the node timeout (a process restarted at once, as a
+// supervisor does, keeps its slots) and every node is pinged, so the
+// failure reports reach a majority now and its replica can be elected
+// without waiting for the rest of the timeout. A node that comes back
 // answers a ping and loses PFAIL, as usual.
 func (g *Membership) LinkRefused(name string, now int64) {
 	g.LinkDown(name, now)
@@ -190,6 +192,12 @@ func (g *Membership) LinkRefused(name string, now int64) {
 	n := s.Lookup(name)
 	if n == nil || !s.Opts.FastFailover || n.Flags&(FlagMyself|FlagHandshake|FlagNoAddr|FlagPFail|FlagFail) != 0 {
 		return
+	}
+	if n.RefusedSince == 0 || n.RefusedSince < n.PongReceived {
+		n.RefusedSince = now
+	}
+	if now-n.RefusedSince < s.Opts.NodeTimeout/2 {
+		return // the transport dials again at the next Tick
 	}
 	g.logf("*** NODE %s possibly failing (its bus port refuses connections)", n.Name)
 	n.Flags |= FlagPFail

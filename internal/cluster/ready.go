@@ -65,6 +65,11 @@ type Ready struct {
 	// DirtySlots are slots this node served and lost to a newer
 	// configuration: their keys must be deleted (clusterUpdateSlotsConfigWith).
 	DirtySlots []int
+	// ChannelSlots are slots that left this node's shard (unassigned, or
+	// given to another master than ours): the subscribers of their shard
+	// channels are unsubscribed, each told with a sunsubscribe
+	// (removeChannelsInSlot).
+	ChannelSlots []int
 	// Publishes are the PUBLISH and PUBLISHSHARD messages received from
 	// known nodes, for the local subscribers.
 	Publishes []Delivery
@@ -91,7 +96,7 @@ const maxDriveRounds = 64
 func (g *Membership) HasReady() bool {
 	n := &g.next
 	return g.inflight || g.S.todo != 0 || g.S.pauseUntil != 0 || len(n.Out) > 0 || len(n.Logs) > 0 ||
-		len(n.DirtySlots) > 0 || len(n.Publishes) > 0
+		len(n.DirtySlots) > 0 || len(n.Publishes) > 0 || len(g.S.channelSlots) > 0
 }
 
 // Ready returns what the driver must do now. Until Advance, it returns
@@ -117,6 +122,7 @@ func (g *Membership) Ready() Ready {
 	rd.Promoted = t&TodoPromoted != 0
 	rd.UnpauseWrites = t&TodoUnpauseWrites != 0
 	rd.PauseWritesUntil, g.S.pauseUntil = g.S.pauseUntil, 0
+	rd.ChannelSlots, g.S.channelSlots = g.S.channelSlots, nil
 	g.cur, g.inflight = rd, true
 	return rd
 }

@@ -122,6 +122,10 @@ type State struct {
 	updated     bool  // UpdateState ran at least once
 	minorityAt  int64 // ms when we last saw ourselves in a minority
 
+	// channelSlots are slots that left our shard since the last Ready
+	// (Ready.ChannelSlots).
+	channelSlots []int
+
 	el         election       // the replica's election (failover.go)
 	mf         manualFailover // CLUSTER FAILOVER, either side (manual.go)
 	pauseUntil int64          // a write pause for the next Ready (manual.go)
@@ -354,6 +358,11 @@ func (s *State) DelSlot(j int) bool {
 	n := s.Owner[j]
 	if n == nil {
 		return false
+	}
+	if me := s.Myself; n == me || me.ReplicaOf != nil && n == me.ReplicaOf {
+		// The slot leaves our shard: its shard channels go
+		// (removeChannelsInSlot), even if it is given back at once.
+		s.channelSlots = append(s.channelSlots, j)
 	}
 	n.Slots.Clear(j)
 	s.Owner[j] = nil

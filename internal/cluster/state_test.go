@@ -550,3 +550,25 @@ func TestStateConfRoundTrip(t *testing.T) {
 		t.Fatal("replica links not restored")
 	}
 }
+
+// A slot that leaves our shard comes out in Ready.ChannelSlots (its
+// shard channels' subscribers are unsubscribed); a slot of another
+// shard that changes hands does not.
+func TestChannelSlots(t *testing.T) {
+	s := newTest()
+	b := addPeer(s, 'b', "10.0.0.2", 7001)
+	c := addPeer(s, 'c', "10.0.0.3", 7002)
+	addAll(t, s)
+	g := NewMembership(s, nil)
+	g.Ready()
+	g.Advance()
+	s.SetSlotNode(7, b.Name, 0) // ours, given to b
+	s.SetSlotNode(7, c.Name, 0) // b's, given to c
+	if rd := g.Ready(); fmt.Sprint(rd.ChannelSlots) != "[7]" {
+		t.Fatalf("ChannelSlots %v, want [7]", rd.ChannelSlots)
+	}
+	g.Advance()
+	if rd := g.Ready(); len(rd.ChannelSlots) != 0 {
+		t.Fatalf("ChannelSlots %v after Advance", rd.ChannelSlots)
+	}
+}

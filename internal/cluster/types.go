@@ -78,6 +78,9 @@ type Node struct {
 	FailReports map[string]int64
 	// Linked is set by the transport while a bus link to the node is up.
 	Linked bool
+	// RefusedSince: ms, when dialing the node was first refused since it
+	// was last heard from (LinkRefused); 0 otherwise.
+	RefusedSince int64
 }
 
 // IsMaster reports whether the node is a master.

@@ -28,9 +28,8 @@ type LinkInfo struct {
 	Created int64
 	// Events: "r", or "rw" while messages wait to be written.
 	Events string
-	// SendBufAllocated and SendBufUsed are 0: messages wait in a queue
-	// of encoded messages, not in one send buffer (Redis shows 0 for an
-	// idle link too).
+	// SendBufAllocated and SendBufUsed are the bytes of the messages
+	// waiting to be written (0 for an idle link, as Redis shows).
 	SendBufAllocated, SendBufUsed int64
 }
 
@@ -61,9 +60,22 @@ func (t *Transport) Links() []LinkInfo {
 }
 
 func info(c *conn, to bool, name string) LinkInfo {
-	l := LinkInfo{To: to, Node: name, Created: c.ctime, Events: "r"}
+	q := c.queued.Load()
+	l := LinkInfo{To: to, Node: name, Created: c.ctime, Events: "r", SendBufAllocated: q, SendBufUsed: q}
 	if len(c.sendq) > 0 {
 		l.Events = "rw"
 	}
 	return l
+}
+
+// KillLinks frees our link to node (to) and its links to us (from), as
+// DEBUG CLUSTERLINK KILL does; they are made again as usual. The caller
+// holds Config.Mu.
+func (t *Transport) KillLinks(node string, to, from bool) {
+	now := t.cfg.Now()
+	for _, c := range t.links {
+		if to && c.outbound && c.name == node || from && !c.outbound && c.peer == node {
+			t.drop(c, now)
+		}
+	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	MaxMsgLen int
 	// SendQueue is how many messages may wait on one link (0: 4096).
 	SendQueue int
+	// SendBufLimit, if set, returns cluster-link-sendbuf-limit: a link
+	// with more bytes waiting to be written is freed (0: no limit).
+	SendBufLimit func() int64
 	// Now returns the time in ms (nil: the wall clock).
 	Now func() int64
 	// Drop, if set, is asked about every message that arrives: true
@@ -81,6 +84,7 @@ type conn struct {
 	name     string   // outbound: the node it goes to (drive loop only)
 	outbound bool
 	sendq    chan []byte
+	queued   atomic.Int64 // bytes in sendq and being written (send_msg_queue_mem)
 	quit     chan struct{}
 	once     sync.Once
 	ip, lip  string // remote and local IP
@@ -255,7 +259,9 @@ func (t *Transport) writer(c *conn) {
 		select {
 		case b := <-c.sendq:
 			c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := c.c.Write(b); err != nil {
+			_, err := c.c.Write(b)
+			c.queued.Add(-int64(len(b)))
+			if err != nil {
 				c.close()
 				return
 			}
@@ -455,13 +461,30 @@ func (t *Transport) sendMsg(o cluster.Out) {
 		t.logf("Cannot encode a %s message: %v", o.Msg.Type, err)
 		return
 	}
+	if t.cfg.SendBufLimit != nil {
+		if lim := t.cfg.SendBufLimit(); lim > 0 && c.queued.Load()+int64(len(b)) > lim {
+			t.cfg.M.S.LinksBufferLimitExceeded++
+			t.logf("Freeing cluster link(%s node %s, used memory: %d) due to exceeding send buffer memory limit.",
+				linkDir(c), c.name+c.peer, c.queued.Load())
+			t.drop(c, t.cfg.Now())
+			return
+		}
+	}
 	select {
 	case c.sendq <- b:
+		c.queued.Add(int64(len(b)))
 	default:
 		t.cfg.M.S.LinksBufferLimitExceeded++
 		t.logf("Freeing cluster link to %s: send queue full", c.ip)
 		t.drop(c, t.cfg.Now())
 	}
+}
+
+func linkDir(c *conn) string {
+	if c.outbound {
+		return "to"
+	}
+	return "from"
 }
 
 // drop closes c at our initiative and tells Membership when it was the

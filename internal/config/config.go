@@ -449,6 +449,17 @@ func (c *Config) Set(pairs [][2]string) error {
 	return nil
 }
 
+// Record stores the value of a directive the server changed by other
+// means than CONFIG SET (REPLICAOF changes replicaof), for CONFIG GET and
+// CONFIG REWRITE: no check, no hook.
+func (c *Config) Record(name, value string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.params[name]; p != nil {
+		c.vals[p.Name] = value
+	}
+}
+
 // Rewrite writes the current configuration back to the file it was
 // loaded from: known directives are updated in place (duplicates dropped),
 // unknown lines and comments are kept, and directives that differ from

@@ -270,3 +270,20 @@ func TestHostnameValidation(t *testing.T) {
 		t.Error("a_b accepted in a config file")
 	}
 }
+
+// TestReplicaofDirective: replicaof (and slaveof) take host and port as
+// two arguments in a config file, as Redis's; CONFIG SET refuses it.
+func TestReplicaofDirective(t *testing.T) {
+	for _, name := range []string{"replicaof", "slaveof"} {
+		c, err := Load(write(t, name+" 127.0.0.1 6379\n"), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if v := c.Get("replicaof"); v != "127.0.0.1 6379" {
+			t.Errorf("%s: replicaof = %q", name, v)
+		}
+		if err := c.Set([][2]string{{"replicaof", "127.0.0.1 1"}}); err == nil || !strings.Contains(err.Error(), "can't set immutable config") {
+			t.Errorf("CONFIG SET replicaof: %v", err)
+		}
+	}
+}

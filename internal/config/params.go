@@ -145,7 +145,7 @@ var Params = []Param{
 	s("notify-keyspace-events", "", true),
 	b("latency-tracking", "yes", true),
 	// replication
-	alias(s("replicaof", "", true), "slaveof"),
+	alias(Param{Name: "replicaof", Kind: Multi}, "slaveof"), // host port; immutable: REPLICAOF changes it (Config.Record)
 	alias(b("replica-read-only", "yes", true), "slave-read-only"),
 	alias(b("replica-serve-stale-data", "yes", true), "slave-serve-stale-data"),
 	m("repl-backlog-size", "1048576", 1, maxInt, true),

@@ -57,6 +57,11 @@ type Keyspace struct {
 	// deletion can be propagated as a DEL to the AOF and replicas.
 	OnExpire func(db int, key string)
 
+	// BeforeExpire, if set, is called just before a key is deleted
+	// because it expired, with its shard locked (a running snapshot
+	// captures it first).
+	BeforeExpire func(db int, key string)
+
 	// watchers counts registered WATCHes so Touch can skip the map lookup.
 	watchers atomic.Int64
 
@@ -105,6 +110,29 @@ func New(ndb int) *Keyspace {
 		ks.masterViews[i] = &DB{ks: ks, idx: i, master: true}
 	}
 	return ks
+}
+
+// NewLike returns an empty keyspace with ks's databases, limits and
+// clock, for a dataset loaded aside (a replica's swapdb load).
+func (ks *Keyspace) NewLike() *Keyspace {
+	n := New(ks.ndb)
+	n.Now, n.Limits = ks.Now, ks.Limits
+	n.MaxBulkLen.Store(ks.MaxBulkLen.Load())
+	return n
+}
+
+// ReplaceWith makes the contents of other ks's own and leaves ks's
+// former contents in other. Requires every shard of ks locked; nobody
+// else may use other. Watchers of any key are touched.
+func (ks *Keyspace) ReplaceWith(other *Keyspace) {
+	for i, sh := range ks.shards {
+		if ks.watchers.Load() > 0 {
+			for ref := range sh.watched {
+				ks.touch(sh, ref.DB, ref.Key)
+			}
+		}
+		sh.dbs, other.shards[i].dbs = other.shards[i].dbs, sh.dbs
+	}
 }
 
 // NumDB returns the number of databases.
@@ -264,6 +292,9 @@ func (db *DB) lookup(key []byte) *Object {
 				return o
 			}
 			return nil
+		}
+		if db.ks.BeforeExpire != nil {
+			db.ks.BeforeExpire(db.idx, string(key))
 		}
 		db.deleteIn(d, sh, si, string(key), o)
 		db.ks.ExpiredKeys.Add(1)
@@ -550,6 +581,9 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 					}
 					sampled++
 					if o.expire <= now {
+						if ks.BeforeExpire != nil {
+							ks.BeforeExpire(dbi, k)
+						}
 						s := slot.OfString(k)
 						ks.DB(dbi).deleteIn(d, sh, s/NShards, k, o)
 						ks.ExpiredKeys.Add(1)

@@ -24,8 +24,11 @@ import (
 // copied). Writes that move whole databases (SWAPDB) call CaptureDB,
 // which hands out every remaining value at once.
 //
-// Keys deleted by expiry after the instant are not captured: they are
-// expired by the time the snapshot is complete anyway.
+// Keys past their expiry but not deleted yet are part of the snapshot,
+// as Redis's rdbSave writes every key of its dictionaries (a master
+// restarted from the file deletes them again, and tells its replicas).
+// Whoever deletes an expired key while a snapshot runs calls BeforeWrite
+// first (Keyspace.BeforeExpire).
 //
 // All methods require the lock of the shard involved (BeginSnapshot,
 // BeforeFlush and CaptureDB: every shard).
@@ -79,11 +82,8 @@ func (ks *Keyspace) BeginSnapshot(capture func(shard, db int, key string, o *Obj
 	return sn
 }
 
-// At returns the snapshot's instant (unix ms). Keys expired at that
-// instant are not part of it.
+// At returns the snapshot's instant (unix ms).
 func (sn *Snapshot) At() int64 { return sn.at }
-
-func (sn *Snapshot) live(o *Object) bool { return o.expire == 0 || o.expire > sn.at }
 
 // walked returns the keys TakeSlot handed out so far if it is paused in
 // slot i of shard ss, else nil.
@@ -124,7 +124,7 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	k := string(key)
 	seen[k] = struct{}{}
 	sn.marked.Add(1)
-	if o := sn.ks.shards[sh].dbs[db].slots[si][k]; o != nil && sn.live(o) {
+	if o := sn.ks.shards[sh].dbs[db].slots[si][k]; o != nil {
 		sn.captured.Add(1)
 		sn.capture(sh, db, k, o)
 	}
@@ -226,9 +226,6 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 			}
 		}
 		looked++
-		if !sn.live(o) {
-			continue
-		}
 		if _, ok := seen[k]; ok {
 			continue
 		}
@@ -274,9 +271,6 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	walked := sn.walked(ss, i) // CaptureDB while the walk pauses in this slot
 	n := 0
 	for k, o := range m {
-		if !sn.live(o) {
-			continue
-		}
 		if _, ok := seen[k]; ok {
 			continue
 		}

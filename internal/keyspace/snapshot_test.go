@@ -92,11 +92,17 @@ func TestSnapshotPointInTime(t *testing.T) {
 			want["1/"+k] = "v1-" + k
 		}
 	}
-	lockedSet(0, "expired", "x", now-1) // expired at the instant: not in it
+	lockedSet(0, "expired", "x", now-1) // expired but not deleted: in it, as in Redis's RDB files
+	want["0/expired"] = "x"
 	lockedSet(2, "gone", "g", 0)        // flushed below
 	want["2/gone"] = "g"
 	h := newSnapHarness(t, ks)
 	now += 10
+	// The expired key is deleted after the instant: captured first.
+	ks.BeforeExpire = func(db int, key string) { h.sn.BeforeWrite(db, []byte(key)) }
+	if n := ks.ActiveExpire(1 << 20); n != 1 {
+		t.Fatalf("active expiry deleted %d keys", n)
+	}
 	// Walk half of db 0, then write everywhere, then finish.
 	h.takeSlots(0, 0, slot.Count/2)
 	for i := 0; i < 2000; i += 7 {

@@ -68,6 +68,8 @@ func (h *testHost) AddPropagator(p Propagator) {
 	h.mu.Unlock()
 }
 
+func (h *testHost) ReplInfo() (ReplInfo, bool) { return ReplInfo{}, false }
+
 func (h *testHost) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer) {
 	commands.Exec(ks, db, w, args)
 }

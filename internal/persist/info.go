@@ -54,8 +54,8 @@ func (p *Persist) RDBStatus() RDBStatus {
 // "rdb_last_load_keys_loaded", in Redis 7.0's order (InfoAOF's follow).
 func (p *Persist) InfoRDB(add func(k, v string)) {
 	r := p.RDBStatus()
-	add("loading", "0")
-	add("async_loading", "0")
+	add("loading", boolInt(p.Loading()))
+	add("async_loading", boolInt(p.load.async.Load()))
 	add("current_cow_peak", itoa(r.CowPeak))
 	add("current_cow_size", itoa(r.CowSize))
 	add("current_cow_size_age", "0")

@@ -61,6 +61,10 @@ type Host interface {
 	// PauseWrites holds write commands before they run (on), or lets them
 	// run again (off): no write is acknowledged after the final save.
 	PauseWrites(on bool)
+	// ReplInfo is what an RDB file records of replication (the aux
+	// fields repl-stream-db, repl-id, repl-offset); ok false for none.
+	// It is called with every shard locked, at a snapshot's instant.
+	ReplInfo() (ReplInfo, bool)
 	// ExecLoaded runs one command read from the AOF against database db
 	// of ks, with no client, its reply going to w; a command that would
 	// block replies as if it timed out.
@@ -134,6 +138,46 @@ type Persist struct {
 	snapshots atomic.Int32             // snapshots receiving BeforeWrite
 	lastSave  atomic.Int64             // unix seconds of the last successful save (LASTSAVE)
 	asReplica atomic.Bool              // LoadAsReplica
+	load      loadState                // a replica's load of its master's snapshot (replica.go)
+	restored  *ReplInfo                // what the RDB file loaded at start recorded of replication
+	// expiredAtLoad: the keys the RDB file loaded at start had that had
+	// expired, kept when the file recorded a history (Restored).
+	expiredAtLoad []ExpiredKey
+}
+
+// ExpiredKey is a key a load skipped because it had expired.
+type ExpiredKey struct {
+	DB  int
+	Key string
+}
+
+// ReplInfo is a replication history as an RDB file records it (Redis's
+// rdbSaveInfo): the ID, the offset the dataset corresponds to and the
+// database the stream had selected.
+type ReplInfo struct {
+	ID     string
+	Offset int64
+	DB     int
+}
+
+// Restored returns the replication history the RDB file loaded at start
+// recorded, if any (not after loading an AOF: Redis 7.0 restores it from
+// a plain RDB file only).
+func (p *Persist) Restored() (ReplInfo, bool) {
+	if p.restored == nil {
+		return ReplInfo{}, false
+	}
+	return *p.restored, true
+}
+
+// ExpiredAtLoad returns, once, the keys the RDB file loaded at start
+// held past their expiry and the load skipped, when the file recorded a
+// history (Restored): a restarted master tells its replicas to delete
+// them, as Redis feeds their DELs to its backlog while loading.
+func (p *Persist) ExpiredAtLoad() []ExpiredKey {
+	k := p.expiredAtLoad
+	p.expiredAtLoad = nil
+	return k
 }
 
 // New returns the persistence of the server h. Nothing starts until Load

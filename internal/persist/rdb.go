@@ -296,7 +296,13 @@ func (p *Persist) WriteRDB(ks *keyspace.Keyspace, out io.Writer, aofBase bool) e
 	opt := rdb.EntryOptions{Compress: p.h.Config().Bool("rdbcompression"), Idle: -1, Freq: -1}
 	w := rdb.NewWriter(out)
 	w.Checksum = p.h.Config().Bool("rdbchecksum")
-	if err := w.Header(rdbAux(aofBase), opt.Compress); err != nil {
+	var ri *ReplInfo
+	if !aofBase {
+		if r, ok := p.h.ReplInfo(); ok {
+			ri = &r
+		}
+	}
+	if err := w.Header(rdbAux(aofBase, ri), opt.Compress); err != nil {
 		return err
 	}
 	if err := writeFunctions(w, p.functionCodes(), opt.Compress); err != nil {
@@ -332,21 +338,28 @@ func (p *Persist) WriteRDB(ks *keyspace.Keyspace, out io.Writer, aofBase bool) e
 	return w.Finish()
 }
 
-// rdbAux returns the aux fields Redis 7.0 writes.
-func rdbAux(aofBase bool) []rdb.Aux {
+// rdbAux returns the aux fields Redis 7.0 writes; ri, if set, adds the
+// replication history (rdbSaveInfoAuxFields).
+func rdbAux(aofBase bool, ri *ReplInfo) []rdb.Aux {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base := "0"
 	if aofBase {
 		base = "1"
 	}
-	return []rdb.Aux{
+	aux := []rdb.Aux{
 		{Key: "redis-ver", Val: config.Version},
 		{Key: "redis-bits", Val: strconv.Itoa(strconv.IntSize)},
 		{Key: "ctime", Val: strconv.FormatInt(time.Now().Unix(), 10)},
 		{Key: "used-mem", Val: strconv.FormatUint(ms.HeapAlloc, 10)},
-		{Key: "aof-base", Val: base},
 	}
+	if ri != nil {
+		aux = append(aux,
+			rdb.Aux{Key: "repl-stream-db", Val: strconv.Itoa(ri.DB)},
+			rdb.Aux{Key: "repl-id", Val: ri.ID},
+			rdb.Aux{Key: "repl-offset", Val: strconv.FormatInt(ri.Offset, 10)})
+	}
+	return append(aux, rdb.Aux{Key: "aof-base", Val: base})
 }
 
 // dbWriter writes entries to an rdb.Writer, opening each database with

@@ -30,7 +30,9 @@ func (st *rdbState) loadAtStart() error {
 	}
 	defer f.Close()
 	start := time.Now()
+	var expired []ExpiredKey
 	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load(),
+		expired:  func(db int, key string) { expired = append(expired, ExpiredKey{DB: db, Key: key}) },
 		function: p.loadFunction})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
@@ -39,10 +41,25 @@ func (st *rdbState) loadAtStart() error {
 	st.loadedExpired.Store(info.expired)
 	p.h.Logf("Done loading RDB, keys loaded: %d, keys expired: %d.", info.loaded, info.expired)
 	p.h.Logf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	if ri, ok := info.replInfo(); ok {
+		p.restored = &ri
+		p.expiredAtLoad = expired
+	}
 	return nil
 }
 
-type loadInfo struct{ loaded, expired, empty int64 }
+type loadInfo struct {
+	loaded, expired, empty int64
+	repl                   ReplInfo // the aux fields repl-*: ID "" and DB -1 when absent
+	replOffsetSet          bool
+}
+
+// replInfo returns the replication history the image recorded, if it is
+// whole (loadDataFromDisk's rsi_is_valid).
+func (li *loadInfo) replInfo() (ReplInfo, bool) {
+	r := li.repl
+	return r, len(r.ID) == 40 && li.replOffsetSet && r.Offset >= 0 && r.DB >= 0
+}
 
 // loadOpts qualify a load.
 type loadOpts struct {
@@ -50,6 +67,8 @@ type loadOpts struct {
 	merge       bool                             // a key already present is replaced (DEBUG RELOAD MERGE) instead of failing the load
 	keepExpired bool                             // keep keys already expired (an AOF's RDB part: the log that follows may refer to them)
 	logf        func(format string, args ...any) // gets the log lines, if set
+	yield       func(offset int64)               // runs after each key with the bytes read so far, if set
+	expired     func(db int, key string)         // gets each key skipped because it expired, if set
 	function    func(code []byte) error          // loads a function library, if set
 }
 
@@ -68,7 +87,7 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 		ks.LockAll()
 		defer ks.UnlockAll()
 	}
-	var info loadInfo
+	info := loadInfo{repl: ReplInfo{DB: -1}}
 	d := rdb.NewDecoder(bufio.NewReaderSize(src, 1<<20))
 	d.Limits = ks.Limits
 	now := ks.Now()
@@ -87,6 +106,16 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			case "used-mem":
 				n, _ := strconv.ParseInt(string(v), 10, 64)
 				logf("RDB memory usage when created %.2f Mb", float64(n)/(1024*1024))
+			case "repl-stream-db":
+				if n, err := strconv.Atoi(string(v)); err == nil {
+					info.repl.DB = n
+				}
+			case "repl-id":
+				info.repl.ID = string(v)
+			case "repl-offset":
+				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+					info.repl.Offset, info.replOffsetSet = n, true
+				}
 			}
 			return nil
 		},
@@ -102,6 +131,9 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			}
 			if e.Expire != 0 && e.Expire < now && !opt.keepExpired {
 				info.expired++
+				if opt.expired != nil {
+					opt.expired(e.DB, string(e.Key))
+				}
 				return nil
 			}
 			db := ks.DB(e.DB)
@@ -116,6 +148,9 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 				e.Obj.SetLRU(uint32(nowS - e.Idle))
 			}
 			info.loaded++
+			if opt.yield != nil {
+				opt.yield(d.Offset())
+			}
 			return nil
 		},
 		Function: func(code []byte) error {

@@ -55,6 +55,7 @@ type saveJob struct {
 	abort      atomic.Bool
 	stop       *atomic.Bool  // also aborts when set (an AOF rewrite's abort flag)
 	aofBase    bool          // an AOF base: aux aof-base 1
+	repl       *ReplInfo     // replication history at the instant, if any (not in an AOF base)
 	holds      holdStats     // how long the walk held each shard lock
 	beginPause time.Duration // every shard locked to start the snapshot
 
@@ -185,6 +186,9 @@ func (st *rdbState) newJobHeld(bg bool, atInstant func()) *saveJob {
 	if atInstant != nil {
 		atInstant()
 	}
+	if ri, ok := p.h.ReplInfo(); ok {
+		j.repl = &ri
+	}
 	j.dirtyAt = p.h.Dirty()
 	j.sizes = make([][2]int, ks.NumDB())
 	for i := range j.sizes {
@@ -232,13 +236,18 @@ func (j *saveJob) run(f io.Writer) error {
 	p := j.st.p
 	w := rdb.NewWriter(f)
 	w.Checksum = p.h.Config().Bool("rdbchecksum")
-	if err := w.Header(rdbAux(j.aofBase), j.opt.Compress); err != nil {
+	ri := j.repl
+	if j.aofBase {
+		ri = nil
+	}
+	if err := w.Header(rdbAux(j.aofBase, ri), j.opt.Compress); err != nil {
 		return err
 	}
 	if err := writeFunctions(w, p.functionCodes(), j.opt.Compress); err != nil {
 		return err
 	}
 	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}
+	cfg := p.h.Config()
 	for db := range j.sizes {
 		if j.sizes[db][0] == 0 {
 			continue
@@ -250,8 +259,18 @@ func (j *saveJob) run(f io.Writer) error {
 			if p.opt.WalkHook != nil {
 				p.opt.WalkHook(db, sl)
 			}
-			if err := jw.slot(db, sl); err != nil {
+			n, err := jw.slot(db, sl)
+			if err != nil {
 				return err
+			}
+			if d := cfg.Int("rdb-key-save-delay"); d > 0 && n > 0 {
+				// Redis's per-key delay (microseconds), for tests: slept
+				// here, with no lock held, until the server closes.
+				select {
+				case <-time.After(time.Duration(int64(n)*d) * time.Microsecond):
+				case <-p.h.Done():
+					return errSaveAborted
+				}
 			}
 		}
 	}
@@ -285,8 +304,8 @@ type jobWriter struct {
 
 // slot encodes the keys of one slot not captured yet, holding its shard
 // lock per WalkChunk keys, then writes them after the captures the shard
-// holds.
-func (jw *jobWriter) slot(db, sl int) error {
+// holds. It returns how many keys it took.
+func (jw *jobWriter) slot(db, sl int) (int, error) {
 	j := jw.j
 	ks := j.st.p.h.Keyspace()
 	sh := sl % keyspace.NShards
@@ -314,19 +333,19 @@ func (jw *jobWriter) slot(db, sl int) error {
 	ks.ShardUnlock(sh)
 	j.holds.add(time.Since(held))
 	if encErr != nil {
-		return encErr
+		return 0, encErr
 	}
 	j.processed.Add(int64(n))
 	if err := jw.drain(segs); err != nil {
-		return err
+		return 0, err
 	}
 	if err := jw.finish(db, jw.buf, jw.spans); err != nil {
-		return err
+		return 0, err
 	}
 	if cap(jw.buf) > 4<<20 {
 		jw.buf, jw.out = nil, nil
 	}
-	return nil
+	return n, nil
 }
 
 // finish compresses what was encoded under a lock (spans), then writes.
@@ -347,6 +366,21 @@ func (jw *jobWriter) drain(segs []capSeg) error {
 		}
 	}
 	return nil
+}
+
+// BeforeExpire lets running snapshots capture a key about to be deleted
+// because it expired (keyspace.Keyspace.BeforeExpire; its shard is
+// locked): a snapshot holds the keys past their expiry too.
+func (p *Persist) BeforeExpire(db int, key string) {
+	st := p.rdbSt.Load()
+	if st == nil {
+		return
+	}
+	if jobs := st.jobs.Load(); jobs != nil {
+		for _, j := range *jobs {
+			j.snap.BeforeWrite(db, []byte(key))
+		}
+	}
 }
 
 // BeforeWrite is the "serialize before first write" hook: the host calls

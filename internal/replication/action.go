@@ -47,11 +47,12 @@ var actionNames = [...]string{ActDial: "dial", ActSend: "send", ActClose: "close
 // Action is one thing the driver must do, in order.
 type Action struct {
 	Kind   ActionKind
-	Addr   string // ActDial: host:port
-	Data   []byte // ActSend
-	Bulk   Bulk   // ActReceive
-	Offset int64  // ActStream, ActResetBacklog
-	Text   string // ActLog
+	Addr   string   // ActDial: host:port
+	Data   []byte   // ActSend
+	Bulk   Bulk     // ActReceive
+	Load   LoadMode // ActReceive
+	Offset int64    // ActStream, ActResetBacklog
+	Text   string   // ActLog
 }
 
 // String renders the action as one transcript line.
@@ -63,6 +64,9 @@ func (a Action) String() string {
 	case ActSend:
 		return s + " " + strconv.Quote(string(a.Data))
 	case ActReceive:
+		if a.Load != LoadInPlace {
+			s += " " + loadNames[a.Load]
+		}
 		if a.Bulk.Mark != "" {
 			return s + " eof-mark " + a.Bulk.Mark
 		}
@@ -74,6 +78,27 @@ func (a Action) String() string {
 	}
 	return s
 }
+
+// LoadMode says how a full sync's snapshot is loaded (repl-diskless-load).
+type LoadMode int
+
+const (
+	// LoadInPlace empties the dataset, then loads (disabled, on-empty-db).
+	LoadInPlace LoadMode = iota
+	// LoadAside loads into an empty dataset and swaps it in at the end:
+	// a failed load leaves the old dataset (swapdb).
+	LoadAside
+	// LoadAsync is LoadAside serving the old dataset meanwhile (swapdb
+	// when the master continues the history the dataset belongs to:
+	// async_loading).
+	LoadAsync
+	// LoadViaDisk writes the image to a file first, serving the old
+	// dataset meanwhile, then loads the file in place (disabled: the
+	// file becomes dbfilename, as Redis's).
+	LoadViaDisk
+)
+
+var loadNames = [...]string{LoadInPlace: "in-place", LoadAside: "aside", LoadAsync: "async", LoadViaDisk: "via-disk"}
 
 func logAct(text string) Action { return Action{Kind: ActLog, Text: text} }
 

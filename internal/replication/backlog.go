@@ -120,6 +120,14 @@ func (b *Backlog) Close() {
 	b.mu.Unlock()
 }
 
+// SelectedDB is the database the stream is in; -1 when the next write
+// selects one.
+func (b *Backlog) SelectedDB() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.db
+}
+
 // ForceSelect makes the next write start with a SELECT. Call it where
 // Redis sets slaveseldb to -1: a replica promoted to master.
 func (b *Backlog) ForceSelect() {

@@ -114,7 +114,7 @@ func (f *follower) read(c net.Conn, gen int) {
 		f.do(acts...)
 		if a, ok := find(acts, ActReceive); ok {
 			n.mu.Unlock()
-			rest, err := f.receive(c, rd, a.Bulk)
+			rest, err := f.receive(c, rd, a.Bulk, a.Load)
 			// What follows the payload: bytes the payload reader took past
 			// an EOF mark, then what rd already buffered (a master streams
 			// right after a sized payload), then the connection.
@@ -151,7 +151,7 @@ func find(acts []Action, k ActionKind) (Action, bool) {
 
 // receive loads the snapshot (readSyncBulkPayload): a newline goes to the
 // master every second meanwhile so it does not time the link out.
-func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk) ([]byte, error) {
+func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk, mode LoadMode) ([]byte, error) {
 	n := f.n
 	p := NewPayloadReader(rd, b)
 	pr := &progress{r: p}
@@ -173,9 +173,23 @@ func (f *follower) receive(c net.Conn, rd io.Reader, b Bulk) ([]byte, error) {
 		}
 	}()
 	defer close(done)
-	n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
-	n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
-	err := n.h.LoadSnapshot(pr)
+	if mode == LoadInPlace || mode == LoadAside {
+		n.mu.Lock()
+		n.loadingSync = true
+		n.mu.Unlock()
+		defer func() {
+			n.mu.Lock()
+			n.loadingSync = false
+			n.mu.Unlock()
+		}()
+	}
+	if mode == LoadInPlace {
+		n.h.Logf("MASTER <-> REPLICA sync: Flushing old data")
+	}
+	if mode != LoadViaDisk {
+		n.h.Logf("MASTER <-> REPLICA sync: Loading DB in memory")
+	}
+	err := n.h.LoadSnapshot(pr, max(b.Size, 0), mode)
 	if err == nil {
 		_, err = io.Copy(io.Discard, pr) // past the image: to the end of the framing
 	} else if _, cerr := io.Copy(io.Discard, pr); cerr != nil {
@@ -220,7 +234,7 @@ func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 		}
 		getack := len(args) >= 2 && strings.EqualFold(string(args[0]), "REPLCONF") && strings.EqualFold(string(args[1]), "GETACK")
 		if !getack && !(len(args) == 1 && strings.EqualFold(string(args[0]), "PING")) {
-			n.h.Apply(args)
+			n.h.Apply(args, off+sc.Offset())
 		}
 		enc = aof.AppendCommand(enc[:0], args...)
 		n.mu.Lock()
@@ -266,7 +280,8 @@ func (n *Node) replicaOfLocked(host string, port int, auth, user string, failove
 	}
 	cfg := ReplicaConfig{Host: host, Port: port, MasterUser: user, MasterAuth: auth,
 		ListeningPort: n.h.ListenPort(), AnnounceIP: n.h.Config("replica-announce-ip"), Timeout: n.timeout(),
-		DisklessLoad: n.h.Config("repl-diskless-load") != "disabled", Failover: failover}
+		DisklessLoad: n.h.Config("repl-diskless-load") != "disabled", SwapDB: n.h.Config("repl-diskless-load") == "swapdb",
+		Failover: failover}
 	if p, _ := strconv.Atoi(n.h.Config("replica-announce-port")); p > 0 {
 		cfg.ListeningPort = p
 	}

@@ -32,12 +32,14 @@ type Host interface {
 	// runs at its instant, with every write excluded. The function
 	// returned writes the snapshot as an RDB image.
 	Snapshot(atInstant func()) (func(io.Writer) error, error)
-	// LoadSnapshot empties the dataset and loads the RDB image read from
-	// r. After an error the dataset is empty.
-	LoadSnapshot(r io.Reader) error
+	// LoadSnapshot replaces the dataset with the RDB image read from r
+	// (size bytes, 0 when not known), as mode says. After an error the
+	// dataset is empty (LoadInPlace) or the old one (LoadAside,
+	// LoadAsync).
+	LoadSnapshot(r io.Reader, size int64, mode LoadMode) error
 	// Apply runs one command of the master's stream as the master's
-	// client (no reply is sent).
-	Apply(args [][]byte)
+	// client (no reply is sent); end is the stream's offset after it.
+	Apply(args [][]byte, end int64)
 	// PauseWrites pauses client writes (on) and returns once no write is
 	// still running, or lets them go (off): FAILOVER (Redis's
 	// PAUSE_DURING_FAILOVER). Called without any replication lock held.
@@ -64,6 +66,11 @@ type Node struct {
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
 	fo       *failover         // the FAILOVER in progress, if any (failover.go)
+	// loadingSync: a full sync's snapshot is being loaded. Our offset is
+	// 0 meanwhile, as Redis's (it has freed its backlog and discarded its
+	// cached master by then): the cluster hides a replica whose offset is
+	// 0 from CLUSTER SLOTS.
+	loadingSync bool
 
 	fullSyncs, partialOK, partialErr atomic.Int64
 
@@ -114,6 +121,9 @@ func (n *Node) Offset() int64 {
 }
 
 func (n *Node) offsetLocked() int64 {
+	if n.loadingSync {
+		return 0
+	}
 	if n.link != nil {
 		if m, ok := n.link.r.Master(); ok {
 			return m.Offset
@@ -208,6 +218,15 @@ func (n *Node) shutdown() {
 	if n.backlog != nil {
 		n.backlog.Close()
 	}
+}
+
+// Freeze stops replication for d, both ways, as Redis's DEBUG SLEEP
+// stops the whole server: our master link neither reads, reconnects nor
+// acknowledges, our replicas get nothing new, the cron does not run.
+func (n *Node) Freeze(d time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	time.Sleep(d)
 }
 
 // ChangeIDs gives the history a new ID and forgets the secondary one

@@ -582,6 +582,14 @@ func (n *Node) Replicas() []ReplicaInfo {
 	return out
 }
 
+// ResetStats zeroes sync_full, sync_partial_ok and sync_partial_err
+// (CONFIG RESETSTAT).
+func (n *Node) ResetStats() {
+	n.fullSyncs.Store(0)
+	n.partialOK.Store(0)
+	n.partialErr.Store(0)
+}
+
 // Stats are sync_full, sync_partial_ok and sync_partial_err.
 func (n *Node) Stats() (full, partialOK, partialErr int64) {
 	return n.fullSyncs.Load(), n.partialOK.Load(), n.partialErr.Load()

@@ -78,6 +78,7 @@ type ReplicaConfig struct {
 	AnnounceIP    string // replica-announce-ip; "" sends no REPLCONF ip-address
 	Timeout       int64  // repl-timeout, in milliseconds
 	DisklessLoad  bool   // the driver loads the snapshot as it arrives (logs "to parser")
+	SwapDB        bool   // repl-diskless-load swapdb: the snapshot is loaded aside (LoadAside, LoadAsync)
 	// Failover: we are a master handing over to this replica (FAILOVER):
 	// the first PSYNC carries FAILOVER, which makes it promote itself.
 	Failover bool
@@ -96,6 +97,7 @@ type Master struct {
 // concurrent use: the driver serializes calls. See the package doc for
 // the driver's duties.
 type Replica struct {
+	load  LoadMode // how the snapshot being received is loaded
 	cfg   ReplicaConfig
 	ids   *IDs // the server's history, shared with its master side
 	state State

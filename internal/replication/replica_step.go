@@ -226,14 +226,29 @@ func (r *Replica) onBulkHeader(now int64, line string) []Action {
 		text = "MASTER <-> REPLICA sync: receiving " + strconv.FormatInt(b.Size, 10) + " bytes from master " + to
 	}
 	acts := []Action{logAct(text)}
-	// The driver empties the dataset next: the cached master's offset no
-	// longer describes it, so a link lost during the load must not PSYNC
-	// from there (replicationAttachToNewMaster before emptyData).
-	if r.cached != nil {
+	mode := LoadInPlace
+	switch {
+	case !r.cfg.DisklessLoad:
+		mode = LoadViaDisk
+	case r.cfg.SwapDB:
+		mode = LoadAside
+		if r.fullID != "" && r.fullID == r.ids.ID {
+			// The master continues the history our dataset belongs to:
+			// serve it while the new one loads (async loading).
+			mode = LoadAsync
+		}
+	}
+	r.load = mode
+	// When the dataset is emptied before the load, the cached master's
+	// offset no longer describes it, so a link lost during the load must
+	// not PSYNC from there (replicationAttachToNewMaster before
+	// emptyData). The other modes leave the dataset as it was if the
+	// transfer fails.
+	if r.cached != nil && mode == LoadInPlace {
 		acts = append(acts, logAct(LogDiscardCached))
 		r.cached = nil
 	}
-	return append(acts, Action{Kind: ActReceive, Bulk: b})
+	return append(acts, Action{Kind: ActReceive, Bulk: b, Load: mode})
 }
 
 // PayloadProgress reports that snapshot bytes arrived (the transfer is
@@ -254,7 +269,12 @@ func (r *Replica) PayloadDone(now int64, err error) []Action {
 	if err == ErrTruncated {
 		return r.cancel(now, logAct("# I/O error trying to sync with MASTER: connection lost"))
 	} else if err != nil {
-		return r.cancel(now, logAct("# Failed trying to load the MASTER synchronization DB from socket: "+err.Error()))
+		from := "socket"
+		if r.load == LoadViaDisk {
+			// The file was loaded in place: the dataset is gone.
+			from, r.cached = "disk", nil
+		}
+		return r.cancel(now, logAct("# Failed trying to load the MASTER synchronization DB from "+from+": "+err.Error()))
 	}
 	var acts []Action
 	if r.cached != nil {

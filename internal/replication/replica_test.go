@@ -105,6 +105,8 @@ func (s *scenario) config(t *testing.T, arg string) {
 			cfg.Timeout = atoi(t, v)
 		case "id":
 			s.ids.ID = v
+		case "load": // repl-diskless-load
+			cfg.DisklessLoad, cfg.SwapDB = v != "disabled", v == "swapdb"
 		}
 	}
 	s.r = NewReplica(cfg, s.ids)

@@ -202,15 +202,18 @@ func (cm *clusterMode) load(now int64) (*cluster.State, error) {
 	return cluster.StateFromConf(conf, cm.options(), now), nil
 }
 
-// save writes the state to nodes.conf now (CLUSTER SAVECONFIG, a new
-// node). Callers hold cm.mu.
-func (cm *clusterMode) save() error { return cm.writeConf(cm.st.Conf().Append(nil)) }
+// save writes the state to nodes.conf now, fsynced (CLUSTER SAVECONFIG,
+// a new node). Callers hold cm.mu.
+func (cm *clusterMode) save() error { return cm.writeConf(cm.st.Conf().Append(nil), true) }
 
 // writeConf replaces nodes.conf with data: a temp file in the same
-// directory, flocked, written and fsynced, renamed over the old one (the
-// lock moves with it), then the directory is fsynced. Every write is
-// fsynced: the rename must not reach the disk before the data.
-func (cm *clusterMode) writeConf(data []byte) error {
+// directory, flocked, written, renamed over the old one (the lock moves
+// with it). With fsync (what the core asks for changes of epochs, votes
+// and failovers, as Redis's CLUSTER_TODO_FSYNC_CONFIG) the file is
+// fsynced before the rename and the directory after it; other saves
+// (slot assignments during a reshard: several per slot) survive a crash
+// of the process but not of the machine, as Redis's.
+func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
 	fs := cm.fs
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", cm.path, os.Getpid(), time.Now().UnixNano())
 	f, err := fs.Create(tmp)
@@ -228,14 +231,19 @@ func (cm *clusterMode) writeConf(data []byte) error {
 	if _, err := f.WriteAt(data, 0); err != nil {
 		return fail(err)
 	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
+	if fsync {
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := fs.Rename(tmp, cm.path); err != nil {
 		return fail(err)
 	}
 	cm.lock.Close()
 	cm.lock = f
+	if !fsync {
+		return nil
+	}
 	return fs.SyncDir(filepath.Dir(cm.path))
 }
 
@@ -252,11 +260,11 @@ func (cm *clusterMode) commitLocked() {
 // CLUSTER commands and for the bus's drive loop alike. Callers hold cm.mu.
 type clusterDriver struct{ cm *clusterMode }
 
-// SaveConfig is steps 1 and 2 (always fsynced, see writeConf). A failed
-// save stops the server before anything is sent, as Redis exits
-// (clusterSaveConfigOrDie).
+// SaveConfig is steps 1 and 2 (fsynced when the core asks, see
+// writeConf). A failed save stops the server before anything is sent, as
+// Redis exits (clusterSaveConfigOrDie).
 func (d clusterDriver) SaveConfig(conf []byte, fsync bool) error {
-	if err := d.cm.writeConf(conf); err != nil {
+	if err := d.cm.writeConf(conf, fsync); err != nil {
 		d.cm.s.Log.Printf("# Fatal: can't update cluster config file: %v", err)
 		d.cm.s.Stop()
 		return err
@@ -294,6 +302,9 @@ func (d clusterDriver) Apply(rd *cluster.Ready) {
 	}
 	for _, p := range rd.Publishes {
 		cm.s.busPublish(p)
+	}
+	if len(rd.ChannelSlots) > 0 {
+		cm.s.dropShardChannels(rd.ChannelSlots) // cluster_pubsub.go
 	}
 	if rd.SaveConfig || rd.UpdateState || rd.Replicate || rd.Promoted {
 		cm.routes.Store(cm.st.Routes())

@@ -48,7 +48,7 @@ func TestClusterConfOnMemFS(t *testing.T) {
 
 	// The disk fails: the node stops, and nothing of the change is on disk.
 	mem.Fail = func(op, name string) error {
-		if op == "sync" {
+		if op == "write" {
 			return errors.New("input/output error")
 		}
 		return nil

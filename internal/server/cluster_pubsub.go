@@ -6,7 +6,13 @@ package server
 // to local subscribers only and never forwarded. The reply of PUBLISH
 // counts local receivers only, as in Redis.
 
-import "redgo/internal/cluster"
+import (
+	"sort"
+
+	"redgo/internal/cluster"
+	"redgo/internal/resp"
+	"redgo/internal/slot"
+)
 
 // propagatePublish sends a message published here to the other nodes;
 // nothing outside cluster mode or while the bus is down.
@@ -34,4 +40,44 @@ func (s *Server) busPublish(d cluster.Delivery) {
 		k = kShard
 	}
 	s.publish(k, d.Channel, d.Message)
+}
+
+// dropShardChannels unsubscribes every subscriber of the shard channels
+// of slots, which left this node's shard (cluster.Ready.ChannelSlots;
+// Redis's removeChannelsInSlot): each gets a sunsubscribe push with the
+// number of shard channels it still has. Runs in the driver under cm.mu.
+func (s *Server) dropShardChannels(slots []int) {
+	p := s.pubsub
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.shard) == 0 {
+		return
+	}
+	gone := make(map[int]bool, len(slots))
+	for _, j := range slots {
+		gone[j] = true
+	}
+	var names []string
+	for name := range p.shard {
+		if gone[slot.OfString(name)] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names) // Redis walks them in byte order
+	for _, name := range names {
+		for c := range p.shard[name] {
+			c.mu.Lock()
+			delete(c.ssubs, name)
+			left := len(c.ssubs)
+			c.nsubs.Store(int32(c.subCount() + left))
+			c.mu.Unlock()
+			w := resp.Writer{Proto: int(c.proto.Load())}
+			w.Push(3)
+			w.BulkString("sunsubscribe")
+			w.BulkString(name)
+			w.Int(int64(left))
+			c.push(w.Buf)
+		}
+		delete(p.shard, name)
+	}
 }

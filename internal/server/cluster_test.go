@@ -63,7 +63,7 @@ func newClusterServerWith(t testing.TB, conf string, opts []Option, args ...stri
 	// open (no window in which another process can take them); busPort
 	// tells the bus port for MEET.
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--cluster-enabled", "yes",
-		"--cluster-config-file", conf, "--cluster-node-timeout", "500"}, args...)
+		"--cluster-config-file", conf, "--cluster-node-timeout", "500", "--dir", filepath.Dir(conf)}, args...)
 	cfg, err := config.Load("", all)
 	if err != nil {
 		t.Fatal(err)

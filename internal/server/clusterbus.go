@@ -46,11 +46,12 @@ func (cm *clusterMode) startBus() error {
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
 	tr, err := clusterbus.Listen(clusterbus.Config{
-		Addr:   net.JoinHostPort(host, strconv.Itoa(port)),
-		M:      cm.m,
-		Mu:     &cm.mu,
-		Driver: clusterDriver{cm},
-		Logf:   func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
+		Addr:         net.JoinHostPort(host, strconv.Itoa(port)),
+		M:            cm.m,
+		Mu:           &cm.mu,
+		Driver:       clusterDriver{cm},
+		Logf:         func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
+		SendBufLimit: func() int64 { return cfg.Int("cluster-link-sendbuf-limit") },
 		Drop: func(m *cluster.Msg) bool {
 			f := cm.testDrop.Load()
 			return f != nil && (*f)(m.Sender)

@@ -357,7 +357,7 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(errDebugNotAllowed)
 		return
 	}
-	if debugCluster(s, c) { // DROP-CLUSTER-PACKET-FILTER (debug_cluster.go)
+	if debugCluster(s, c) { // DROP-CLUSTER-PACKET-FILTER, CLUSTERLINK KILL (debug_cluster.go)
 		return
 	}
 	sub := strings.ToLower(string(c.Args[1]))
@@ -370,7 +370,9 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 	case sub == "sleep" && n == 3:
 		f, _ := strconv.ParseFloat(string(c.Args[2]), 64) // strtod: garbage is 0
 		if f > 0 {
-			time.Sleep(time.Duration(f * float64(time.Second)))
+			// Every shard is held (DEBUG is LockAll); replication stops
+			// too, as the whole of Redis does.
+			s.repl.Freeze(time.Duration(f * float64(time.Second)))
 		}
 		c.W.OK()
 	case sub == "reload":
@@ -461,7 +463,9 @@ func debugHelp(c *commands.Ctx) {
 		"SLEEP <seconds>",
 		"    Stop the server for <seconds>. Decimals allowed.",
 		"PAUSE-CRON <0|1>",
-		"    Stop periodic cron job processing.")
+		"    Stop periodic cron job processing.",
+		"CLUSTERLINK KILL <to|from|all> <node-id>",
+		"    Kills the link based on the direction to/from (both) with the provided node.")
 }
 
 // debugSegfault crashes the process at once, as Redis's DEBUG SEGFAULT:

@@ -41,6 +41,7 @@ func registerEncodingHooks(cfg *config.Config, ks *keyspace.Keyspace) {
 func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
 func cmdConfigGet(s *Server, cc *Client, c *commands.Ctx) {
+	s.recordReplicaof()
 	var pairs [][2]string
 	seen := map[string]bool{}
 	var patterns []string
@@ -92,6 +93,7 @@ func cmdConfigSet(s *Server, cc *Client, c *commands.Ctx) {
 }
 
 func cmdConfigRewrite(s *Server, cc *Client, c *commands.Ctx) {
+	s.recordReplicaof()
 	if err := s.Cfg.Rewrite(); err != nil {
 		s.Log.Printf("# CONFIG REWRITE failed: %v", err)
 		c.Error(err.Error())
@@ -124,6 +126,7 @@ func (s *Server) resetStats() {
 		cmd.RejectedCalls.Store(0)
 		cmd.FailedCalls.Store(0)
 	}
+	s.repl.ResetStats() // sync_full, sync_partial_ok, sync_partial_err
 	s.admin.peakMem.Store(0)
 	s.admin.mu.Lock()
 	s.admin.samples = [3]metricSamples{}

@@ -354,6 +354,7 @@ func infoPersistence(s *Server, add func(k, v string)) {
 	add("module_fork_in_progress", "0")
 	add("module_fork_last_cow_size", "0")
 	s.persist.InfoAOFSizes(add) // aof_current_size ... when the AOF is on
+	s.persist.InfoLoading(add)  // loading_start_time ... while a load is visible
 }
 
 func infoStats(s *Server, add func(k, v string)) {
@@ -390,8 +391,11 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("pubsub_channels", strconv.Itoa(channels))
 	add("pubsub_patterns", strconv.Itoa(patterns))
 	add("pubsubshard_channels", strconv.Itoa(shard))
-	for _, k := range []string{"latest_fork_usec", "total_forks", "migrate_cached_sockets",
-		"slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
+	for _, k := range []string{"latest_fork_usec", "total_forks"} {
+		add(k, "0")
+	}
+	add("migrate_cached_sockets", strconv.Itoa(s.migrate.Len()))
+	for _, k := range []string{"slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
 		"active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",
 		"tracking_total_keys", "tracking_total_items", "tracking_total_prefixes"} {
 		add(k, "0")

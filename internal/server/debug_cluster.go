@@ -1,6 +1,7 @@
 package server
 
-// DEBUG subcommands about the cluster bus (debug.c: DROP-CLUSTER-PACKET-FILTER).
+// DEBUG subcommands about the cluster bus (debug.c: DROP-CLUSTER-PACKET-FILTER,
+// CLUSTERLINK KILL).
 
 import (
 	"strconv"
@@ -25,6 +26,36 @@ func debugCluster(s *Server, c *commands.Ctx) bool {
 			cm.mu.Lock()
 			cm.m.DropType = int(t)
 			cm.mu.Unlock()
+		}
+		c.W.OK()
+		return true
+	case sub == "clusterlink" && len(c.Args) == 5 && strings.EqualFold(string(c.Args[2]), "kill"):
+		cm := s.cluster
+		if cm == nil {
+			c.Error("ERR Debug option only available for cluster mode enabled setup!")
+			return true
+		}
+		name := string(c.Args[4])
+		cm.mu.Lock()
+		defer cm.mu.Unlock()
+		if cm.st.Lookup(name) == nil {
+			c.Error("ERR Unknown node " + name)
+			return true
+		}
+		var to, from bool
+		switch strings.ToLower(string(c.Args[3])) {
+		case "to":
+			to = true
+		case "from":
+			from = true
+		case "all":
+			to, from = true, true
+		default:
+			c.Error("ERR Unknown direction " + string(c.Args[3]))
+			return true
+		}
+		if cm.bus != nil && cm.bus.tr != nil {
+			cm.bus.tr.KillLinks(name, to, from)
 		}
 		c.W.OK()
 		return true

@@ -55,9 +55,9 @@ func (c *Client) execute(args [][]byte) {
 			s.testAfterRoute(cmd, args)
 		}
 	}
-	if s.loading.Load() && !cmd.Has(commands.FLoading) {
+	if s.persist.Loading() && !cmd.Has(commands.FLoading) {
 		cmd.RejectedCalls.Add(1)
-		c.refuseQueued(cmd, "LOADING Redis is loading the dataset in memory")
+		c.refuseQueued(cmd, errLoading)
 		return
 	}
 	if msg := s.replicaRefusal(c, cmd); msg != "" {
@@ -102,7 +102,10 @@ func (c *Client) execute(args [][]byte) {
 		cmd.RejectedCalls.Add(1)
 		return
 	}
-	if s.pause.active() {
+	if s.pause.active() && !c.replicaLink.Load() {
+		// A replica's REPLCONF ACKs are never paused (Redis exempts
+		// CLIENT_SLAVE): a paused master, and one waiting for its
+		// replicas before it shuts down, must still hear them.
 		s.pause.wait(cmd, c)
 	}
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {

@@ -47,7 +47,11 @@ func (s *Server) LoadData() error {
 		// runs only when iAmMaster()).
 		s.KS.Replica.Store(true)
 	}
-	return s.persist.Load()
+	if err := s.persist.Load(); err != nil {
+		return err
+	}
+	s.restoreReplication(replica)
+	return nil
 }
 
 // snapshotting reports whether a snapshot is being written: only then do
@@ -91,6 +95,8 @@ func (h host) PauseWrites(on bool) {
 // effects go nowhere, and a command that would block replies as if it
 // timed out. Loading at start and a rewrite's replay never overlap, so one
 // pseudo-client serves both.
+func (h host) ReplInfo() (persist.ReplInfo, bool) { return h.s.replInfo() }
+
 func (h host) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer) {
 	cmd, errText := commands.Find(args)
 	if errText != "" || cmd.Handler == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"redgo/internal/commands"
+	"redgo/internal/persist"
 	"redgo/internal/replication"
 )
 
@@ -36,14 +37,23 @@ func (h replHost) Snapshot(atInstant func()) (func(io.Writer) error, error) {
 	return h.s.persist.Snapshot(atInstant), nil
 }
 
-// LoadSnapshot loads our master's snapshot; meanwhile commands that may
-// not run during a load get -LOADING (the keys are locked anyway).
-func (h replHost) LoadSnapshot(r io.Reader) error {
-	h.s.loading.Store(true)
-	defer h.s.loading.Store(false)
-	return h.s.persist.LoadReplicated(r)
+// LoadSnapshot loads our master's snapshot (persist.LoadReplicated says
+// when clients are told with -LOADING).
+func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMode) error {
+	switch mode {
+	case replication.LoadInPlace:
+		h.s.masterWriteEnd.Store(0) // a new history starts at the snapshot's offset
+		return h.s.persist.LoadReplicated(r, size)
+	case replication.LoadViaDisk:
+		return h.s.persist.LoadReplicatedViaDisk(r, size, func() { h.s.masterWriteEnd.Store(0) })
+	}
+	err := h.s.persist.LoadReplicatedAside(r, size, mode == replication.LoadAsync)
+	if err == nil {
+		h.s.masterWriteEnd.Store(0)
+	}
+	return err
 }
-func (h replHost) Apply(args [][]byte) { h.s.applyFromMaster(args) }
+func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, end) }
 
 func (h replHost) PauseWrites(on bool) {
 	if !on {
@@ -81,14 +91,16 @@ type masterState struct {
 // transaction is queued until EXEC, and everything else runs through
 // commands.Run with its effects propagated (to the AOF; our own replicas
 // get the master's stream verbatim from the backlog).
-func (s *Server) applyFromMaster(args [][]byte) {
+func (s *Server) applyFromMaster(args [][]byte, end int64) {
 	mc := s.masterClient
+	s.masterApplyEnd = end
 	switch {
 	case commands.EqualFold(args[0], "select") && len(args) == 2 && s.masterTx.tx == nil:
 		// (Inside MULTI a SELECT is queued: it moves the commands after
 		// it, as a script that selects propagates.)
 		if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 && db < s.KS.NumDB() {
 			mc.db = db
+			s.masterStreamDB.Store(int32(db))
 		}
 		return
 	case commands.EqualFold(args[0], "multi"):
@@ -154,6 +166,59 @@ func peerIP(addr string) string {
 		return addr
 	}
 	return host
+}
+
+// replInfo is what an RDB file made now records of replication
+// (persist.Host.ReplInfo; every shard is locked). On a replica the
+// offset is the one of the last write applied if the stream's goroutine
+// has not recorded it yet: no write is counted twice after a restart.
+func (s *Server) replInfo() (persist.ReplInfo, bool) {
+	si, ok := s.repl.SaveInfo()
+	if !ok {
+		return persist.ReplInfo{}, false
+	}
+	if si.DB < 0 {
+		si.DB = int(s.masterStreamDB.Load())
+		si.Offset = max(si.Offset, s.masterWriteEnd.Load())
+	}
+	return persist.ReplInfo{ID: si.ID, Offset: si.Offset, DB: si.DB}, true
+}
+
+// restoreReplication continues the history the RDB file loaded at start
+// recorded (loadDataFromDisk).
+func (s *Server) restoreReplication(replica bool) {
+	ri, ok := s.persist.Restored()
+	if !ok {
+		return
+	}
+	s.repl.Restore(replication.SaveInfo{ID: ri.ID, Offset: ri.Offset, DB: ri.DB}, replica)
+	if replica {
+		s.masterClient.db = ri.DB
+		s.masterStreamDB.Store(int32(ri.DB))
+		return
+	}
+	del := []byte("DEL")
+	if s.Cfg.Bool("lazyfree-lazy-expire") {
+		del = []byte("UNLINK")
+	}
+	for _, k := range s.persist.ExpiredAtLoad() {
+		s.repl.FeedAtStart(k.DB, del, []byte(k.Key))
+	}
+}
+
+// recordReplicaof makes the replicaof directive the master we follow now
+// (REPLICAOF, FAILOVER and NO ONE change it), for CONFIG GET and CONFIG
+// REWRITE, as Redis's rewrite writes its current masterhost. In cluster
+// mode replication follows nodes.conf instead.
+func (s *Server) recordReplicaof() {
+	if s.cluster != nil {
+		return
+	}
+	v := ""
+	if mi, ok := s.repl.Following(); ok {
+		v = mi.Host + " " + strconv.Itoa(mi.Port)
+	}
+	s.Cfg.Record("replicaof", v)
 }
 
 // startReplication follows replicaof from the config file, if set.

@@ -10,12 +10,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"redgo/internal/config"
 )
 
 // infoOf reads one field of INFO replication (or another section).
@@ -243,8 +247,15 @@ func TestRedgoReplicaOfRedis(t *testing.T) {
 }
 
 // TestReplicaRefusesTornSnapshot: a master whose snapshot stops half way
-// leaves the replica empty (never half loaded) and retrying.
+// leaves the replica empty (never half loaded) and retrying, when it
+// loads as the snapshot arrives (repl-diskless-load on-empty-db); when it
+// receives to disk first (disabled, the default) its dataset stays.
 func TestReplicaRefusesTornSnapshot(t *testing.T) {
+	t.Run("on-empty-db", func(t *testing.T) { tornSnapshot(t, "on-empty-db") })
+	t.Run("disabled", func(t *testing.T) { tornSnapshot(t, "disabled") })
+}
+
+func tornSnapshot(t *testing.T, load string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +271,7 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 			go fakeTornMaster(c, syncs)
 		}
 	}()
-	_, replica := startServer(t, "--enable-debug-command", "yes")
+	_, replica := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-load", load, "--dir", t.TempDir())
 	replica.Do(ctx, "DEBUG", "POPULATE", "100")
 	host, port := hostPort(t, ln.Addr().String())
 	replica.Do(ctx, "REPLICAOF", host, port)
@@ -270,8 +281,9 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the replica did not ask for a sync")
 		}
-		if i == 0 {
-			// While the half-sent snapshot loads, commands get -LOADING.
+		if i == 0 && load != "disabled" {
+			// While the half-sent snapshot loads (stalled longer than a
+			// second), commands get -LOADING.
 			eventually(t, 5*time.Second, func() error {
 				if err := replica.Ping(ctx).Err(); err == nil || err.Error() != "LOADING Redis is loading the dataset in memory" {
 					return fmt.Errorf("PING during the load: %v", err)
@@ -279,9 +291,20 @@ func TestReplicaRefusesTornSnapshot(t *testing.T) {
 				return nil
 			})
 		}
+		if i == 0 && load == "disabled" {
+			// Received to disk: the dataset is served meanwhile.
+			time.Sleep(1200 * time.Millisecond)
+			if n, err := replica.DBSize(ctx).Result(); err != nil || n != 100 {
+				t.Errorf("DBSIZE during the transfer = %d, %v; want the old 100 keys", n, err)
+			}
+		}
 	}
-	if n := replica.DBSize(ctx).Val(); n != 0 {
-		t.Errorf("dbsize %d after a torn snapshot: the old data must be gone and nothing half loaded", n)
+	want := int64(0) // the old data gone, nothing half loaded
+	if load == "disabled" {
+		want = 100 // the torn file was never loaded
+	}
+	if n := replica.DBSize(ctx).Val(); n != want {
+		t.Errorf("dbsize %d after a torn snapshot, want %d", n, want)
 	}
 	if v := infoOf(t, replica, "replication", "master_link_status"); v != "down" {
 		t.Errorf("link %s", v)
@@ -306,7 +329,8 @@ func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
 			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
 			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
 			c.Write(img)
-			time.Sleep(300 * time.Millisecond)
+			// Longer than a load may stay quiet before clients are told.
+			time.Sleep(1500 * time.Millisecond)
 			return
 		default:
 			c.Write([]byte("+OK\r\n"))
@@ -549,4 +573,279 @@ func TestReplicaKeepsStreamAfterSizedPayload(t *testing.T) {
 	if v := replica.Get(ctx, "a").Val(); v != "b" {
 		t.Errorf("a = %q", v)
 	}
+}
+
+// TestReplicaLoadIsVisible: a full sync's load tells clients once it
+// has read loading-process-events-interval-bytes, as Redis serves
+// events while it loads: INFO answers loading:1 with the loading_*
+// fields, and keyed commands get -LOADING (never the half-loaded
+// dataset). CONFIG SET key-load-delay applies to the load under way.
+func TestReplicaLoadIsVisible(t *testing.T) {
+	ms, master := startServer(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no", "--key-load-delay", "3000",
+		"--loading-process-events-interval-bytes", "1024")
+	master.Do(ctx, "DEBUG", "POPULATE", "400", "key", "1000")
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "loading"); v != "1" {
+			return fmt.Errorf("loading:%s", v)
+		}
+		return nil
+	})
+	if v := infoOf(t, replica, "persistence", "loading_total_bytes"); v == "" {
+		t.Error("no loading_total_bytes while loading")
+	}
+	if err := replica.Get(ctx, "key:1").Err(); err == nil || err.Error() != errLoading {
+		t.Errorf("GET during the load: %v", err)
+	}
+	replica.Do(ctx, "CONFIG", "SET", "key-load-delay", "0")
+	inSync(t, master, replica)
+	if n := replica.DBSize(ctx).Val(); n != 400 {
+		t.Errorf("dbsize %d after the load", n)
+	}
+	if v := infoOf(t, replica, "persistence", "loading"); v != "0" {
+		t.Errorf("loading:%s after the load", v)
+	}
+}
+
+// TestRestartContinuesHistory: an RDB file records the replication
+// history (repl-id, repl-offset, repl-stream-db), so that a restarted
+// replica and a restarted master continue with a partial resync, and no
+// write is applied twice or lost.
+func TestRestartContinuesHistory(t *testing.T) {
+	mdir, rdir := t.TempDir(), t.TempDir()
+	ms, err := startRDB(t, mdir, "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	host, port := hostPort(t, ms.Addr().String())
+	rs, err := startRDB(t, rdir, "--replicaof", host+" "+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	m2 := goRedis(t, ms.Addr().String())
+	m2.Do(ctx, "SELECT", "2")
+	for i := range 50 {
+		master.Incr(ctx, "n")
+		m2.Incr(ctx, fmt.Sprint("k", i%7))
+	}
+	inSync(t, master, replica)
+
+	// The replica restarts from its RDB file while the master writes on.
+	if err := replica.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Close()
+	master.Incr(ctx, "n")
+	m2.Incr(ctx, "k1") // the stream stays in database 2: no SELECT after the restart
+	rs, err = startRDB(t, rdir, "--replicaof", host+" "+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica = goRedis(t, rs.Addr().String())
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok %s after the replica's restart, want 1", v)
+	}
+	sameDigest(t, master, replica)
+
+	// The master restarts from its RDB file: the replica continues with
+	// the master's former ID as its secondary one. A key past its expiry
+	// (not deleted yet) is in the file; the restarted master skips it and
+	// tells the replica to delete it.
+	master.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	master.Set(ctx, "short", "x", 10*time.Millisecond)
+	inSync(t, master, replica)
+	time.Sleep(20 * time.Millisecond)
+	if err := master.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	addr := ms.Addr().String()
+	ms.Close()
+	_, mport := hostPort(t, addr)
+	ms, err = startRDB(t, mdir, "--port", mport, "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master = goRedis(t, ms.Addr().String())
+	master.Incr(ctx, "n")
+	inSync(t, master, replica)
+	if v := infoOf(t, master, "stats", "sync_partial_ok"); v != "1" {
+		t.Errorf("sync_partial_ok %s on the restarted master, want 1", v)
+	}
+	if v := replica.Get(ctx, "n").Val(); v != "52" {
+		t.Errorf("n = %s on the replica, want 52", v)
+	}
+	if v := infoOf(t, master, "persistence", "rdb_last_load_keys_expired"); v != "1" {
+		t.Errorf("rdb_last_load_keys_expired %s on the restarted master, want 1", v)
+	}
+	// DBSIZE counts keys past their expiry that are still there.
+	eventually(t, 5*time.Second, func() error {
+		if m, r := master.DBSize(ctx).Val(), replica.DBSize(ctx).Val(); m != r {
+			return fmt.Errorf("dbsize %d on the master, %d on the replica: the expired key was not deleted there", m, r)
+		}
+		return nil
+	})
+	sameDigest(t, master, replica)
+}
+
+// TestSwapDBLoadKeepsDataset: with repl-diskless-load swapdb a replica
+// loads its master's snapshot aside. When the master continues the
+// history the replica's dataset belongs to (the replica restarted from
+// its RDB file), the old dataset is served meanwhile (async_loading:1);
+// a load that fails (the master dies mid-snapshot) leaves it whole.
+func TestSwapDBLoadKeepsDataset(t *testing.T) {
+	mdir, rdir := t.TempDir(), t.TempDir()
+	ms, err := startRDB(t, mdir, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+		"--repl-backlog-size", "16384")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	host, port := hostPort(t, ms.Addr().String())
+	rargs := []string{"--replicaof", host + " " + port, "--repl-diskless-load", "swapdb"}
+	rs, err := startRDB(t, rdir, rargs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	master.Set(ctx, "old", "1", 0)
+	inSync(t, master, replica)
+	if err := replica.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Close()
+	// More than the backlog holds: the restarted replica needs a full
+	// sync, of a snapshot the master writes slowly.
+	master.Del(ctx, "old")
+	pipe := master.Pipeline()
+	for i := range 300 {
+		pipe.Set(ctx, fmt.Sprint("key:", i), strings.Repeat("v", 1000), 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	master.ConfigSet(ctx, "rdb-key-save-delay", "20000")
+	rs, err = startRDB(t, rdir, rargs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica = goRedis(t, rs.Addr().String())
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "async_loading"); v != "1" {
+			return fmt.Errorf("async_loading:%s", v)
+		}
+		return nil
+	})
+	if v, err := replica.Get(ctx, "old").Result(); v != "1" {
+		t.Errorf("GET old during the async load = %q, %v", v, err)
+	}
+	ms.Close()
+	eventually(t, 10*time.Second, func() error {
+		if v := infoOf(t, replica, "persistence", "async_loading"); v != "0" {
+			return fmt.Errorf("async_loading:%s", v)
+		}
+		return nil
+	})
+	if v, err := replica.Get(ctx, "old").Result(); v != "1" {
+		t.Errorf("GET old after the failed load = %q, %v", v, err)
+	}
+	if n := replica.DBSize(ctx).Val(); n != 1 {
+		t.Errorf("dbsize %d after the failed load, want 1 (the old dataset)", n)
+	}
+}
+
+// TestWritableReplicaExpiresOwnKeys: keys a client writes with a TTL on
+// a writable replica are deleted once expired (the replica deletes none
+// of its master's keys itself).
+func TestWritableReplicaExpiresOwnKeys(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no", "--replica-read-only", "no")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	master.Set(ctx, "m", "1", 0)
+	inSync(t, master, replica)
+	for _, k := range []string{"key1", "key2"} {
+		if err := replica.Set(ctx, k, "v", 200*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 5*time.Second, func() error {
+		if n := replica.DBSize(ctx).Val(); n != 1 {
+			return fmt.Errorf("dbsize %d, want 1 (the master's key only)", n)
+		}
+		return nil
+	})
+}
+
+// TestReplicaofInConfig: CONFIG GET and CONFIG REWRITE show the master
+// REPLICAOF set (so a restarted replica follows it again); CONFIG SET
+// cannot change it, as in Redis.
+func TestReplicaofInConfig(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "redgo.conf")
+	if err := os.WriteFile(conf, []byte("port 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(conf, []string{"--save", "", "--bind", "127.0.0.1", "--dir", dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Log.SetOutput(io.Discard)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	rc := goRedis(t, s.Addr().String())
+	rc.Do(ctx, "REPLICAOF", "127.0.0.1", "1")
+	if v := rc.ConfigGet(ctx, "replicaof").Val()["replicaof"]; v != "127.0.0.1 1" {
+		t.Errorf("CONFIG GET replicaof = %q", v)
+	}
+	if err := rc.ConfigRewrite(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "replicaof 127.0.0.1 1\n") {
+		t.Errorf("rewritten config:\n%s", b)
+	}
+	if err := rc.ConfigSet(ctx, "replicaof", "127.0.0.1 2").Err(); err == nil || !strings.Contains(err.Error(), "can't set immutable config") {
+		t.Errorf("CONFIG SET replicaof: %v", err)
+	}
+	rc.Do(ctx, "REPLICAOF", "NO", "ONE")
+	if v := rc.ConfigGet(ctx, "replicaof").Val()["replicaof"]; v != "" {
+		t.Errorf("CONFIG GET replicaof after NO ONE = %q", v)
+	}
+}
+
+// TestPauseLetsReplicasAck: CLIENT PAUSE ALL holds clients, not the
+// replicas' REPLCONF ACKs (a master that waits for its replicas before
+// shutting down must hear them).
+func TestPauseLetsReplicasAck(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	inSync(t, master, replica)
+	if err := master.Do(ctx, "CLIENT", "PAUSE", "20000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer goRedis(t, ms.Addr().String()).Do(ctx, "CLIENT", "UNPAUSE")
+	// INFO is paused too: ask the replication state directly.
+	time.Sleep(2200 * time.Millisecond)
+	eventually(t, 5*time.Second, func() error {
+		r := ms.repl.Replicas()
+		if len(r) != 1 || r[0].Lag != 0 {
+			return fmt.Errorf("replicas %+v (no ACK heard during the pause)", r)
+		}
+		return nil
+	})
 }

@@ -74,17 +74,24 @@ func (s *Server) newPseudoClient() *Client {
 // execute and the lock, or a slot that moved meanwhile, is redirected
 // instead of served. Commands of a transaction were admitted with EXEC.
 func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
-	if s := c.srv; !c.inExec && c != s.masterClient && s.pause.holds(ctx.Cmd) {
+	if s := c.srv; !c.inExec && c != s.masterClient && !c.replicaLink.Load() && s.pause.holds(ctx.Cmd) {
 		// A pause that began after dispatch's check (a manual failover's
 		// must stop every write that has not fed the stream yet).
 		c.pausedRetry = true
 		return commands.Retry
 	}
-	if c.inExec || c == c.srv.masterClient {
+	if c == c.srv.masterClient {
 		return ""
 	}
 	msg := ""
-	if c.srv.cluster != nil && len(pos) > 0 {
+	if c.srv.persist.Loading() && !ctx.Cmd.Has(commands.FLoading) {
+		// A load that let go of the locks after dispatch looked: what
+		// runs now must not see the half-loaded dataset.
+		msg = errLoading
+	} else if c.inExec {
+		return ""
+	}
+	if msg == "" && c.srv.cluster != nil && len(pos) > 0 {
 		keys := c.cl.keys[:0]
 		for _, p := range pos {
 			keys = append(keys, ctx.Args[p])
@@ -105,6 +112,8 @@ func (c *Client) Admit(ctx *commands.Ctx, pos []int) string {
 	return msg
 }
 
+const errLoading = "LOADING Redis is loading the dataset in memory"
+
 // BeforeHandler lets a running snapshot capture the keys first
 // (commands.Host).
 func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
@@ -118,6 +127,13 @@ func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // (commands.Host).
 func (c *Client) Written(ctx *commands.Ctx, pos []int, held commands.Held, eff commands.Effects) {
 	s := c.srv
+	if c == s.masterClient {
+		// Under the write's locks: a snapshot's instant sees this write
+		// and this offset together (host.ReplInfo).
+		s.masterWriteEnd.Store(s.masterApplyEnd)
+	} else if s.isReplica.Load() {
+		s.noteReplicaWrite(c, ctx, pos) // a writable replica's own keys (replica_expire.go)
+	}
 	switch eff {
 	case commands.Propagate:
 		s.propagateCmd(c, ctx)

@@ -19,6 +19,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
+	"redgo/internal/migration"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
@@ -75,11 +76,19 @@ type Server struct {
 	repl         *replication.Node // replicas we feed, the master we follow (replication.go)
 	masterClient *Client           // the pseudo-client our master's stream runs as
 	masterTx     masterState
-	isReplica    atomic.Bool  // we follow a master (writes refused, no active expiry)
-	loading      atomic.Bool  // a master's snapshot is being loaded (-LOADING)
-	replProp     atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
+	// The master's stream as a snapshot must record it (host.ReplInfo):
+	// the end offset of the command being applied (the stream's goroutine
+	// only), the end offset of the last write applied (stored under that
+	// write's locks) and the database the stream selected.
+	masterApplyEnd int64
+	replicaExpires replicaExpires // keys with a TTL written on a writable replica (replica_expire.go)
+	masterWriteEnd atomic.Int64
+	masterStreamDB atomic.Int32
+	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
+	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
 	cluster *clusterMode      // cluster-enabled yes (cluster.go); nil otherwise
+	migrate *migration.Cache  // MIGRATE's connections to targets (cmd_migrate.go)
 	scripts *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
 	fs      vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
@@ -114,6 +123,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		pubsub:    newPubsub(),
 		startTime: time.Now(),
 		runID:     randomHex(40),
+		migrate:   migration.NewCache(),
 	}
 	var popt persist.Options
 	for _, o := range opts {
@@ -130,6 +140,11 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
+	s.KS.BeforeExpire = func(db int, key string) {
+		if s.persist.Snapshotting() {
+			s.persist.BeforeExpire(db, key)
+		}
+	}
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
@@ -293,6 +308,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.migrate.Close()
 	s.closeCluster()
 	return nil
 }
@@ -323,9 +339,13 @@ func (s *Server) cron() {
 		s.admin.sample(s)
 		if s.activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
+			if s.isReplica.Load() {
+				s.expireReplicaKeys() // replica_expire.go
+			}
 		}
 		if tick%10 == 0 {
 			s.closeIdleClients()
+			s.migrate.CloseIdle(time.Now())
 		}
 	}
 }

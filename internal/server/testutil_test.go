@@ -29,7 +29,9 @@ import (
 // Extra arguments are directives: "--enable-debug-command", "yes".
 func startServer(t testing.TB, args ...string) (*Server, *redis.Client) {
 	t.Helper()
-	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", ""}, args...)
+	// Files (a replica's received snapshot, SAVE) go to a directory of
+	// the test's own unless args name one.
+	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}, args...)
 	cfg, err := config.Load("", all)
 	if err != nil {
 		t.Fatal(err)
