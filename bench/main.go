@@ -340,6 +340,7 @@ var sections = []struct {
 	{failoverOnly, failoverBegin, failoverEnd, failoverSection},
 	{replsyncOnly, replsyncBegin, replsyncEnd, replsyncSection},
 	{replwriteOnly, replwriteBegin, replwriteEnd, replwriteSection},
+	{scriptsOnly, scriptsBegin, scriptsEnd, scriptsSection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.

@@ -100,7 +100,7 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 	}
 	pos := cmd.KeyPositions(c.Args, c.posBuf[:0])
 	if lk == LockHere {
-		held = Held{All: cmd.LockAll}
+		held = Held{All: cmd.NeedsAll(c.Srv, c.Args)}
 		if held.All {
 			c.KS.LockAll()
 		} else {

@@ -67,10 +67,14 @@ type Command struct {
 	Handler           Handler
 	KeysFn            func(args [][]byte) []int // key positions, for movable-key commands
 	LockAll           bool                      // needs every shard locked (KEYS, FLUSHDB...)
-	Info              resp.Value                // COMMAND INFO entry
-	Docs              resp.Value                // COMMAND DOCS value
-	Sub               map[string]*Command       // subcommands by lower-case name
-	Parent            *Command
+	// LockAllIf, when set, says whether this call needs every shard
+	// locked (a script outside cluster mode may touch any key); srv is
+	// Ctx.Srv.
+	LockAllIf func(srv any, args [][]byte) bool
+	Info      resp.Value          // COMMAND INFO entry
+	Docs      resp.Value          // COMMAND DOCS value
+	Sub       map[string]*Command // subcommands by lower-case name
+	Parent    *Command
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 }
@@ -86,6 +90,17 @@ type Option func(*Command)
 
 // LockAll marks a command that needs every shard (it sees the whole DB).
 func LockAll() Option { return func(c *Command) { c.LockAll = true } }
+
+// LockAllWhen makes a command lock every shard when fn says so for the
+// call at hand (scripts: outside cluster mode, or without keys).
+func LockAllWhen(fn func(srv any, args [][]byte) bool) Option {
+	return func(c *Command) { c.LockAllIf = fn }
+}
+
+// NeedsAll reports whether this call of the command locks every shard.
+func (c *Command) NeedsAll(srv any, args [][]byte) bool {
+	return c.LockAll || c.LockAllIf != nil && c.LockAllIf(srv, args)
+}
 
 // KeysFunc gives the key positions of a command whose keys move
 // (numkeys arguments and the like).

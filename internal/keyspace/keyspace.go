@@ -217,6 +217,25 @@ type DB struct {
 	// master: the view of a replica's master client, to which a key
 	// past its expiry still exists until the master's DEL arrives.
 	master bool
+	// at, when not 0, is the time (unix ms) expiry is judged at instead of
+	// the clock: a script's commands all see the instant it started.
+	at int64
+}
+
+// At returns a view of db whose expiry decisions use the time now (unix
+// ms) instead of the clock, as Redis freezes time while a script runs.
+func (db *DB) At(now int64) *DB {
+	v := *db
+	v.at = now
+	return &v
+}
+
+// now is the time expiry is judged at.
+func (db *DB) now() int64 {
+	if db.at != 0 {
+		return db.at
+	}
+	return db.ks.Now()
 }
 
 // Index returns the database number.
@@ -267,7 +286,7 @@ func (db *DB) lookup(key []byte) *Object {
 	if o == nil {
 		return nil
 	}
-	if o.expire != 0 && o.expire <= db.ks.Now() {
+	if o.expire != 0 && o.expire <= db.now() {
 		if db.ks.Replica.Load() {
 			if db.master {
 				return o
@@ -304,7 +323,7 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 	k := string(key)
 	old, had := m[k]
 	if had {
-		if old.expire != 0 && old.expire <= db.ks.Now() && !db.ks.Replica.Load() {
+		if old.expire != 0 && old.expire <= db.now() && !db.ks.Replica.Load() {
 			old.expire = 0 // logically gone: do not keep its TTL
 			delete(d.volatile, k)
 		}
@@ -338,7 +357,7 @@ func (db *DB) Delete(key []byte) bool {
 	if !ok {
 		return false
 	}
-	live := o.expire == 0 || o.expire > db.ks.Now()
+	live := o.expire == 0 || o.expire > db.now()
 	db.deleteIn(d, sh, si, string(key), o)
 	return live
 }
@@ -397,7 +416,7 @@ func (db *DB) Expires() int {
 // ForEach calls fn for every live key until fn returns false. Requires all
 // shards locked. fn must not add or delete keys.
 func (db *DB) ForEach(fn func(key string, o *Object) bool) {
-	now := db.ks.Now()
+	now := db.now()
 	for s := 0; s < slot.Count; s++ {
 		if !db.forSlot(s, now, fn) {
 			return
@@ -426,7 +445,7 @@ func (db *DB) SlotLen(s int) int {
 // SlotKeys returns up to count live keys of slot s (shard of s locked).
 func (db *DB) SlotKeys(s int, count int) []string {
 	var out []string
-	db.forSlot(s, db.ks.Now(), func(k string, _ *Object) bool {
+	db.forSlot(s, db.now(), func(k string, _ *Object) bool {
 		if len(out) >= count {
 			return false
 		}
@@ -444,7 +463,7 @@ func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uin
 	if cursor >= slot.Count {
 		return 0
 	}
-	now := db.ks.Now()
+	now := db.now()
 	seen := 0
 	s := int(cursor)
 	for ; s < slot.Count && seen < count; s++ {
@@ -466,7 +485,7 @@ func (db *DB) RandomKey() (string, bool) {
 	if total == 0 {
 		return "", false
 	}
-	now := db.ks.Now()
+	now := db.now()
 	for tries := 0; tries < 100; tries++ {
 		s := rand.IntN(slot.Count)
 		m := db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards]
@@ -520,7 +539,7 @@ func (db *DB) existsIn(d *shardDB, key string) bool {
 	s := slot.OfString(key)
 	m := d.slots[s/NShards]
 	o := m[key]
-	return o != nil && (o.expire == 0 || o.expire > db.ks.Now())
+	return o != nil && (o.expire == 0 || o.expire > db.now())
 }
 
 // Swap exchanges the contents of databases a and b. Requires all shards

@@ -273,7 +273,7 @@ func (st *aofState) afterPreamble(f vfs.File, name string, ks *keyspace.Keyspace
 		return nil, 0, nil, err
 	}
 	defer g.Close()
-	used, err := LoadRDBPreamble(ks, g)
+	used, err := loadPreamble(ks, g, st.p.loadFunction)
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -71,6 +71,44 @@ type Host interface {
 	ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer)
 }
 
+// FunctionHost is implemented by a Host that has functions (FUNCTION
+// LOAD): RDB files carry their libraries (the FUNCTION2 opcode, as Redis
+// 7.0) and loading one gives them back.
+type FunctionHost interface {
+	// FunctionCodes returns the code of every library.
+	FunctionCodes() [][]byte
+	// LoadFunction loads a library read from an RDB file; one of the
+	// same name is replaced when replace, else it is an error.
+	LoadFunction(code []byte, replace bool) error
+	// FlushFunctions removes every library (the dataset is replaced).
+	FlushFunctions()
+}
+
+// functionCodes returns the libraries to write in an RDB file.
+func (p *Persist) functionCodes() [][]byte {
+	if fh, ok := p.h.(FunctionHost); ok {
+		return fh.FunctionCodes()
+	}
+	return nil
+}
+
+// loadFunction is the RDB loader's handler of a library.
+func (p *Persist) loadFunction(code []byte) error { return p.loadFunctionAs(code, true) }
+
+func (p *Persist) loadFunctionAs(code []byte, replace bool) error {
+	if fh, ok := p.h.(FunctionHost); ok {
+		return fh.LoadFunction(code, replace)
+	}
+	return nil
+}
+
+// flushFunctions removes the libraries before a new dataset arrives.
+func (p *Persist) flushFunctions() {
+	if fh, ok := p.h.(FunctionHost); ok {
+		fh.FlushFunctions()
+	}
+}
+
 // Propagator receives every write in effect order (server.Propagator).
 type Propagator interface {
 	Feed(db int, cmds [][][]byte) int64

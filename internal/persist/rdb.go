@@ -305,6 +305,9 @@ func (p *Persist) WriteRDB(ks *keyspace.Keyspace, out io.Writer, aofBase bool) e
 	if err := w.Header(rdbAux(aofBase, ri), opt.Compress); err != nil {
 		return err
 	}
+	if err := writeFunctions(w, p.functionCodes(), opt.Compress); err != nil {
+		return err
+	}
 	sizes := make([][2]int, ks.NumDB())
 	for i := range sizes {
 		sizes[i] = [2]int{ks.DB(i).Len(), ks.DB(i).Expires()}
@@ -391,4 +394,15 @@ func (dw *dbWriter) write(db int, b []byte) error {
 	}
 	_, err := dw.w.Write(b)
 	return err
+}
+
+// writeFunctions writes the function libraries after the header, as
+// Redis 7.0 does (FUNCTION2 opcodes before the first database).
+func writeFunctions(w *rdb.Writer, codes [][]byte, compress bool) error {
+	for _, code := range codes {
+		if _, err := w.Write(rdb.AppendFunction(nil, code, compress)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -32,7 +32,8 @@ func (st *rdbState) loadAtStart() error {
 	start := time.Now()
 	var expired []ExpiredKey
 	_, info, err := loadRDBInto(p.h.Keyspace(), f, loadOpts{logf: p.h.Logf, keepExpired: p.asReplica.Load(),
-		expired: func(db int, key string) { expired = append(expired, ExpiredKey{DB: db, Key: key}) }})
+		expired:  func(db int, key string) { expired = append(expired, ExpiredKey{DB: db, Key: key}) },
+		function: p.loadFunction})
 	if err != nil {
 		return fmt.Errorf("Fatal error loading the DB %s: %w. Exiting.", st.path(), err)
 	}
@@ -68,6 +69,7 @@ type loadOpts struct {
 	logf        func(format string, args ...any) // gets the log lines, if set
 	yield       func(offset int64)               // runs after each key with the bytes read so far, if set
 	expired     func(db int, key string)         // gets each key skipped because it expired, if set
+	function    func(code []byte) error          // loads a function library, if set
 }
 
 // loadRDBInto reads an RDB image from r into ks and returns the bytes it
@@ -152,8 +154,11 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 			return nil
 		},
 		Function: func(code []byte) error {
-			logf("# Skipping a function library in the RDB file (functions are not supported)")
-			return nil
+			if opt.function == nil {
+				logf("# Skipping a function library in the RDB file")
+				return nil
+			}
+			return opt.function(code)
 		},
 		EmptyKey: func(key []byte) { info.empty++ },
 	})
@@ -182,6 +187,7 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 		for i := 0; i < ks.NumDB(); i++ {
 			ks.DB(i).Flush()
 		}
+		p.flushFunctions()
 	}
 	f, err := p.fs.Open(st.path())
 	if err != nil {
@@ -189,7 +195,8 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 		return errors.New(errReloadLoad)
 	}
 	defer f.Close()
-	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge}); err != nil {
+	if _, _, err := loadRDBInto(ks, f, loadOpts{locked: true, merge: merge,
+		function: func(code []byte) error { return p.loadFunctionAs(code, merge) }}); err != nil {
 		p.h.Logf("# Error loading the RDB dump: %v", err)
 		return errors.New(errReloadLoad)
 	}
@@ -201,6 +208,10 @@ func (p *Persist) DebugReload(merge, noflush, nosave bool) error {
 // of an old single-file AOF) from r into ks, keeping keys already expired
 // (the log that follows may refer to them), and returns the bytes it used.
 func LoadRDBPreamble(ks *keyspace.Keyspace, r io.Reader) (int64, error) {
-	n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true})
+	return loadPreamble(ks, r, nil)
+}
+
+func loadPreamble(ks *keyspace.Keyspace, r io.Reader, function func([]byte) error) (int64, error) {
+	n, _, err := loadRDBInto(ks, r, loadOpts{keepExpired: true, function: function})
 	return n, err
 }

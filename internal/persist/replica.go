@@ -102,7 +102,9 @@ func (p *Persist) LoadReplicated(r io.Reader, total int64) error {
 	for i := 0; i < ks.NumDB(); i++ {
 		ks.DB(i).Flush()
 	}
-	_, info, err := loadRDBInto(ks, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf, yield: yield})
+	p.flushFunctions()
+	_, info, err := loadRDBInto(ks, r, loadOpts{locked: true, keepExpired: true, logf: p.h.Logf, yield: yield,
+		function: p.loadFunction})
 	if err != nil {
 		for i := 0; i < ks.NumDB(); i++ {
 			ks.DB(i).Flush()

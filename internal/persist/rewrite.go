@@ -525,6 +525,16 @@ func (st *aofState) baseImage(ks *keyspace.Keyspace, asRDB bool, w io.Writer) er
 	if asRDB {
 		return st.p.WriteRDB(ks, w, true)
 	}
+	// The function libraries first, as Redis's rewriteFunctions.
+	var fb []byte
+	for _, code := range st.p.functionCodes() {
+		fb = aof.AppendCommandStrings(fb, "FUNCTION", "LOAD", string(code))
+	}
+	if len(fb) > 0 {
+		if _, err := w.Write(fb); err != nil {
+			return err
+		}
+	}
 	return serializeKeyspace(ks, st.p.h.Config().Bool("aof-timestamp-enabled"), func(b []byte) error {
 		_, err := w.Write(b)
 		return err

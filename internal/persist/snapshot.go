@@ -243,6 +243,9 @@ func (j *saveJob) run(f io.Writer) error {
 	if err := w.Header(rdbAux(j.aofBase, ri), j.opt.Compress); err != nil {
 		return err
 	}
+	if err := writeFunctions(w, p.functionCodes(), j.opt.Compress); err != nil {
+		return err
+	}
 	jw := &jobWriter{j: j, dw: newDBWriter(w, j.sizes)}
 	cfg := p.h.Config()
 	for db := range j.sizes {

@@ -27,9 +27,10 @@ type Client struct {
 	db    int
 	proto atomic.Int32
 
-	authed bool
-	multi  *multiState
-	watch  watchState
+	authed    bool
+	multi     *multiState
+	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
+	watch     watchState
 
 	// mu guards out, name, lastCmd and flag updates read by other goroutines.
 	mu       sync.Mutex

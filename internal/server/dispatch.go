@@ -82,6 +82,11 @@ func (c *Client) execute(args [][]byte) {
 			return
 		}
 	}
+	if msg := s.busyRefusal(cmd); msg != "" {
+		cmd.RejectedCalls.Add(1)
+		c.refuseQueued(cmd, msg)
+		return
+	}
 	if c.multi != nil && !isMultiControl(cmd) {
 		if cmd.Has(commands.FNoMulti) {
 			c.replyError(errNotInMulti)

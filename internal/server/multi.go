@@ -129,7 +129,7 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 		return
 	}
 	// Lock every shard the transaction touches, in order, for its whole run.
-	held := m.shards(cc.watch.keys)
+	held := m.shards(s, cc.watch.keys)
 	if held.All {
 		s.KS.LockAll()
 	} else {
@@ -173,10 +173,10 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 
 // shards returns the locks a transaction needs: the shards of every key
 // of its commands and of the watched keys, or all of them.
-func (m *multiState) shards(watched []watchedKey) commands.Held {
+func (m *multiState) shards(s *Server, watched []watchedKey) commands.Held {
 	var shards []int
 	for _, q := range m.cmds {
-		if q.cmd.LockAll {
+		if q.cmd.NeedsAll(s, q.args) {
 			return commands.Held{All: true}
 		}
 		for _, p := range q.cmd.KeyPositions(q.args, nil) {

@@ -6,6 +6,7 @@ package server
 // snapshot's write hook, writeCommandsDeniedByDiskError).
 
 import (
+	"errors"
 	"time"
 
 	"redgo/internal/commands"
@@ -106,3 +107,24 @@ func (h host) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.W
 	h.loader.db = db
 	commands.Run(c, commands.LockHere, commands.Drop, nil, commands.Held{})
 }
+
+// FunctionCodes gives persistence the function libraries to save
+// (persist.FunctionHost).
+func (h host) FunctionCodes() [][]byte {
+	var out [][]byte
+	for _, l := range h.s.scripts.Libraries() {
+		out = append(out, []byte(l.Code))
+	}
+	return out
+}
+
+// LoadFunction loads a library read from an RDB file (persist.FunctionHost).
+func (h host) LoadFunction(code []byte, replace bool) error {
+	if _, errText := h.s.scripts.LoadLibrary(string(code), replace); errText != "" {
+		return errors.New(errText)
+	}
+	return nil
+}
+
+// FlushFunctions removes every library (persist.FunctionHost).
+func (h host) FlushFunctions() { h.s.scripts.FlushFunctions() }

@@ -46,10 +46,17 @@ func (s *Server) AddPropagator(p Propagator) int {
 
 // feed sends a write to every propagator and remembers, for the client,
 // the sequence to wait for before its replies go out.
-func (s *Server) feed(c *Client, db int, cmds [][][]byte) {
+func (s *Server) feed(c *Client, db int, cmds [][][]byte) { s.feedOnly(c, db, cmds, nil) }
+
+// feedOnly is feed to the propagators keep accepts (all when nil): a
+// script's redis.set_repl sends some writes to the AOF or to replicas only.
+func (s *Server) feedOnly(c *Client, db int, cmds [][][]byte, keep func(i int) bool) {
 	s.props.mu.RLock()
 	defer s.props.mu.RUnlock()
 	for i, p := range s.props.list {
+		if keep != nil && !keep(i) {
+			continue
+		}
 		seq := p.Feed(db, cmds)
 		if c != nil && i < len(c.durable) {
 			c.durable[i] = seq

@@ -98,7 +98,9 @@ func (s *Server) applyFromMaster(args [][]byte, end int64) {
 	mc := s.masterClient
 	s.masterApplyEnd = end
 	switch {
-	case commands.EqualFold(args[0], "select") && len(args) == 2:
+	case commands.EqualFold(args[0], "select") && len(args) == 2 && s.masterTx.tx == nil:
+		// (Inside MULTI a SELECT is queued: it moves the commands after
+		// it, as a script that selects propagates.)
 		if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 && db < s.KS.NumDB() {
 			mc.db = db
 			s.masterStreamDB.Store(int32(db))

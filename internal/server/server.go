@@ -22,6 +22,7 @@ import (
 	"redgo/internal/migration"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
+	"redgo/internal/scripting"
 	"redgo/internal/vfs"
 )
 
@@ -31,11 +32,12 @@ type Server struct {
 	KS  *keyspace.Keyspace
 	Log *log.Logger
 
-	ln      net.Listener
-	uln     net.Listener   // unixsocket, nil when not set (unixsocket.go)
-	wg      sync.WaitGroup // every goroutine the server starts
-	quit    chan struct{}
-	closing atomic.Bool
+	ln       net.Listener
+	uln      net.Listener   // unixsocket, nil when not set (unixsocket.go)
+	wg       sync.WaitGroup // every goroutine the server starts
+	quit     chan struct{}
+	closing  atomic.Bool
+	stopping atomic.Bool // Stop closed the listeners; Close follows
 
 	mu      sync.Mutex // guards clients
 	clients map[int64]*Client
@@ -85,9 +87,10 @@ type Server struct {
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
 	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
-	cluster *clusterMode     // cluster-enabled yes (cluster.go); nil otherwise
-	migrate *migration.Cache // MIGRATE's connections to targets (cmd_migrate.go)
-	fs      vfs.FS           // where the AOF, RDB files and nodes.conf live (WithFS)
+	cluster *clusterMode      // cluster-enabled yes (cluster.go); nil otherwise
+	migrate *migration.Cache  // MIGRATE's connections to targets (cmd_migrate.go)
+	scripts *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
+	fs      vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
 	// testAfterRoute, set by tests before Serve, runs between a command's
 	// cluster routing check and its locks (cluster_route_test.go).
@@ -133,6 +136,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.persist = persist.New(host{s: s, loader: s.newPseudoClient()}, popt)
 	s.repl = replication.New(replHost{s})
 	s.masterClient = s.newPseudoClient()
+	s.scripts = s.newScripting()
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
@@ -228,6 +232,7 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // idle timeouts) run alongside.
 func (s *Server) Serve() error {
 	s.goTracked(s.cron)
+	s.goTracked(func() { s.scripts.Watch(s.quit, s.busyThreshold) })
 	s.startReplication()
 	if s.uln != nil {
 		s.goTracked(func() { s.accept(s.uln) })
@@ -240,7 +245,7 @@ func (s *Server) accept(ln net.Listener) error {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Load() || s.stopping.Load() {
 				return nil
 			}
 			var ne net.Error
@@ -290,6 +295,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.quit)
+	s.scripts.KillAll() // a looping script would keep its connection forever
 	if s.ln != nil {
 		s.ln.Close()
 	}
@@ -365,6 +371,15 @@ func (s *Server) closeIdleClients() {
 // Stop is SHUTDOWN's effect: it closes the server and calls the process's
 // exit hook.
 func (s *Server) Stop() {
+	// No new connection from here on, as when Redis's process exits: a
+	// client that connects right after SHUTDOWN is refused.
+	s.stopping.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.uln != nil {
+		s.uln.Close()
+	}
 	go func() {
 		s.Close()
 		if s.shutdownFn != nil {
