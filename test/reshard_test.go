@@ -452,6 +452,7 @@ func TestClusterMigrateTargetKilled(t *testing.T) {
 		t.Fatalf("%d keys on the source + %d on the target < %d: keys were lost", left, moved, n)
 	}
 	fix, _ := redisCli(t, 5*time.Minute, "--cluster", "fix", fmt.Sprintf("127.0.0.1:%d", ports[0]), "--cluster-yes")
+	t.Logf("--cluster fix:\n%s", tail(fix, 30))
 	if strings.Contains(fix, "[ERR]") && !strings.Contains(fix, "[OK] All 16384 slots covered") {
 		t.Fatalf("--cluster fix:\n%s", tail(fix, 40))
 	}
