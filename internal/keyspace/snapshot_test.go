@@ -94,7 +94,7 @@ func TestSnapshotPointInTime(t *testing.T) {
 	}
 	lockedSet(0, "expired", "x", now-1) // expired but not deleted: in it, as in Redis's RDB files
 	want["0/expired"] = "x"
-	lockedSet(2, "gone", "g", 0)        // flushed below
+	lockedSet(2, "gone", "g", 0) // flushed below
 	want["2/gone"] = "g"
 	h := newSnapHarness(t, ks)
 	now += 10
