@@ -491,7 +491,7 @@ func debugSegfault(s *Server) {
 
 // debugObject replies Redis's DEBUG OBJECT line.
 func debugObject(c *commands.Ctx) {
-	o := c.DB.Peek(c.Args[2])
+	o := c.DB.RawGet(c.Args[2]) // as Redis: the dictionary, a key past its expiry included
 	if o == nil {
 		c.Error(commands.ErrNoSuchKey)
 		return
