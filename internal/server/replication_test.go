@@ -19,7 +19,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"redgo/internal/config"
 )
 
 // infoOf reads one field of INFO replication (or another section).
@@ -792,21 +791,7 @@ func TestReplicaofInConfig(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("port 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(conf, []string{"--save", "", "--bind", "127.0.0.1", "--dir", dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Log.SetOutput(io.Discard)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(func() { s.Close() })
-	rc := goRedis(t, s.Addr().String())
+	_, rc := startServerConf(t, conf, "--dir", dir)
 	rc.Do(ctx, "REPLICAOF", "127.0.0.1", "1")
 	if v := rc.ConfigGet(ctx, "replicaof").Val()["replicaof"]; v != "127.0.0.1 1" {
 		t.Errorf("CONFIG GET replicaof = %q", v)

@@ -29,10 +29,17 @@ import (
 // Extra arguments are directives: "--enable-debug-command", "yes".
 func startServer(t testing.TB, args ...string) (*Server, *redis.Client) {
 	t.Helper()
+	return startServerConf(t, "", args...)
+}
+
+// startServerConf is startServer with a config file (path; "" for none)
+// read before the arguments, as redis-server <path> --name value.
+func startServerConf(t testing.TB, path string, args ...string) (*Server, *redis.Client) {
+	t.Helper()
 	// Files (a replica's received snapshot, SAVE) go to a directory of
 	// the test's own unless args name one.
 	all := append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}, args...)
-	cfg, err := config.Load("", all)
+	cfg, err := config.Load(path, all)
 	if err != nil {
 		t.Fatal(err)
 	}
