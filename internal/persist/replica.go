@@ -39,6 +39,34 @@ type loadState struct {
 	loaded  atomic.Int64 // bytes read so far
 }
 
+// loadProgress returns a load's per-key hook (loadOpts.yield): it
+// sleeps key-load-delay microseconds per key (CONFIG SET applies to a
+// load under way) and, every loading-process-events-interval-bytes,
+// records the bytes loaded and calls every (Redis processes events
+// there).
+func (p *Persist) loadProgress(every func()) func(off int64) {
+	cfg := p.h.Config()
+	interval := cfg.Int("loading-process-events-interval-bytes")
+	if interval <= 0 {
+		interval = 2 << 20
+	}
+	var last, keys int64
+	delay := cfg.Int("key-load-delay")
+	return func(off int64) {
+		if keys++; keys%256 == 0 {
+			delay = cfg.Int("key-load-delay")
+		}
+		if delay > 0 {
+			time.Sleep(time.Duration(delay) * time.Microsecond)
+		}
+		if off-last >= interval {
+			last = off
+			p.load.loaded.Store(off)
+			every()
+		}
+	}
+}
+
 // loadVisibleAfter is how long a load may run before clients are told
 // of it even if it has not reached loading-process-events-interval-bytes.
 const loadVisibleAfter = time.Second
@@ -61,33 +89,16 @@ func (p *Persist) Loading() bool { return p.load.visible.Load() }
 func (p *Persist) LoadReplicated(r io.Reader, total int64) error {
 	ks := p.h.Keyspace()
 	cfg := p.h.Config()
-	interval := cfg.Int("loading-process-events-interval-bytes")
-	if interval <= 0 {
-		interval = 2 << 20
-	}
 	ld := &p.load
 	ld.start.Store(time.Now().Unix())
 	ld.total.Store(total)
 	ld.loaded.Store(0)
-	var last, keys int64
-	delay := cfg.Int("key-load-delay")
-	yield := func(off int64) {
-		if keys++; keys%256 == 0 {
-			delay = cfg.Int("key-load-delay") // CONFIG SET applies to a load under way
-		}
-		if delay > 0 {
-			time.Sleep(time.Duration(delay) * time.Microsecond)
-		}
-		if off-last < interval {
-			return
-		}
-		last = off
-		ld.loaded.Store(off)
+	yield := p.loadProgress(func() {
 		ld.visible.Store(true)
 		ks.UnlockAll()
 		runtime.Gosched()
 		ks.LockAll()
-	}
+	})
 	// A load that takes long is told to clients even between two yields
 	// (a master that stalls mid-stream): they get -LOADING rather than
 	// wait on the locks.
@@ -152,27 +163,11 @@ func (p *Persist) LoadReplicatedAside(r io.Reader, total int64, async bool) erro
 		ld.visible.Store(false)
 		ld.async.Store(false)
 	}()
-	interval := cfg.Int("loading-process-events-interval-bytes")
-	if interval <= 0 {
-		interval = 2 << 20
-	}
-	var last, keys int64
-	delay := cfg.Int("key-load-delay")
-	yield := func(off int64) {
-		if keys++; keys%256 == 0 {
-			delay = cfg.Int("key-load-delay")
+	yield := p.loadProgress(func() {
+		if !async {
+			ld.visible.Store(true)
 		}
-		if delay > 0 {
-			time.Sleep(time.Duration(delay) * time.Microsecond)
-		}
-		if off-last >= interval {
-			last = off
-			ld.loaded.Store(off)
-			if !async {
-				ld.visible.Store(true)
-			}
-		}
-	}
+	})
 	start := time.Now()
 	aside := ks.NewLike()
 	// Nobody else sees aside: no lock to take while it fills.
