@@ -201,6 +201,9 @@ func (s *Server) afterWrite(ctx *commands.Ctx, pos []int, held commands.Held) {
 	if len(ready) > 0 {
 		s.serveReady(db, ready, held)
 	}
+	for _, p := range pos {
+		db.Resized(args[p]) // a collection changed in place: its accounted memory
+	}
 	for _, ref := range ctx.OtherDB {
 		other := s.KS.DB(ref.DB)
 		if k := []byte(ref.Key); anyBlocked && other.HasWaiters(k) {
