@@ -341,6 +341,7 @@ var sections = []struct {
 	{replsyncOnly, replsyncBegin, replsyncEnd, replsyncSection},
 	{replwriteOnly, replwriteBegin, replwriteEnd, replwriteSection},
 	{scriptsOnly, scriptsBegin, scriptsEnd, scriptsSection},
+	{evictOnly, evictBegin, evictEnd, evictSection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.

@@ -428,6 +428,7 @@ var (
 	persistCmd   = []byte("PERSIST")
 	setCmd       = []byte("SET")
 	pxatOpt      = []byte("PXAT")
+	keepttlOpt   = []byte("KEEPTTL")
 )
 
 // ttlGeneric is TTL, PTTL, EXPIRETIME and PEXPIRETIME.

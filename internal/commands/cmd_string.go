@@ -492,6 +492,9 @@ func cmdIncrbyfloat(c *Ctx) {
 	}
 	o.Flags = o.Flags&^keyspace.StrRaw | strFloat
 	c.Dirty++
+	// Propagated as the value it produced, so that a replica or the AOF
+	// does not redo float arithmetic (as Redis: SET key value KEEPTTL).
+	c.Propagate(setCmd, key, b, keepttlOpt)
 	c.W.Bulk(b)
 }
 

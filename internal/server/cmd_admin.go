@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -68,6 +69,7 @@ func (m *metricSamples) rate() float64 {
 // encoding limits.
 func (s *Server) initAdmin() {
 	a := &s.admin
+	runtime.GC() // what start-up left live, not its garbage
 	a.startupMem = int64(readMemStats().HeapAlloc)
 	cfg := s.Cfg
 	s.slowlog.thresh.Store(cfg.Int("slowlog-log-slower-than"))
