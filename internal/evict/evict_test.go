@@ -52,7 +52,7 @@ func (f *fakeStore) Evict(db int, key string, volatile bool) (int64, bool) {
 	return 1, true
 }
 
-func (f *fakeStore) Idle(access uint32) uint64       { return uint64(access) }
+func (f *fakeStore) Idle(access uint32) uint64      { return uint64(access) }
 func (f *fakeStore) LFUCounter(access uint32) uint8 { return uint8(min(access, 255)) }
 
 func TestFreeRanks(t *testing.T) {

@@ -59,7 +59,7 @@ type Client struct {
 	// What the connection's buffers hold, for used_memory (maxmemory.go):
 	// the query buffer's size and the replies being written.
 	qbufCap, writing atomic.Int64
-	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
+	pausedRetry      bool // Admit found writes paused: call runs the command again after the pause
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
