@@ -56,10 +56,11 @@ type Client struct {
 	inExec        bool  // EXEC is running the queued commands
 	oomAtStart    bool  // used memory was past maxmemory when the command started (maxmemory.go)
 
+	pausedRetry bool // Admit found writes paused: call runs the command again after the pause
+
 	// What the connection's buffers hold, for used_memory (maxmemory.go):
 	// the query buffer's size and the replies being written.
 	qbufCap, writing atomic.Int64
-	pausedRetry      bool // Admit found writes paused: call runs the command again after the pause
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
