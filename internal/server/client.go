@@ -55,8 +55,7 @@ type Client struct {
 	retryDeadline int64 // deadline kept when a blocked command is retried
 	inExec        bool  // EXEC is running the queued commands
 	oomAtStart    bool  // used memory was past maxmemory when the command started (maxmemory.go)
-
-	pausedRetry bool // Admit found writes paused: call runs the command again after the pause
+	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
 
 	// What the connection's buffers hold, for used_memory (maxmemory.go):
 	// the query buffer's size and the replies being written.
