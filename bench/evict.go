@@ -118,8 +118,8 @@ func evictSection(bin string) string {
 		fmt.Fprintf(&b, "| %s | %.3f | %.3f | **%.2f** | %d | %d | %d | %d |\n", policy, g.hitRate, r.hitRate,
 			ratio(g.hitRate, r.hitRate), g.keys, r.keys, g.evicted, r.evicted)
 	}
-	b.WriteString("\nReading: the policies choose as well as Redis's (both sample 5 keys into a pool of 16); the gap in\n")
-	b.WriteString("hit rate is the room. An idle redgo already uses about 5 MB (the 16 databases' per-slot tables and the\n")
+	b.WriteString("\nReading: both sample 5 keys per round into a pool of 16 candidates; redgo holds two thirds of the keys\n")
+	b.WriteString("and loses 3-4 points of hit rate. An idle redgo already uses about 5 MB (the 16 databases' per-slot tables and the\n")
 	b.WriteString("command table) against Redis's 0.9 MB, and a key costs more (see the memory section), so at the same\n")
 	b.WriteString("maxmemory redgo holds fewer keys. The goal, >= 1.0, waits on the memory work of the performance issue.\n")
 	b.WriteString(evictEnd + "\n")
