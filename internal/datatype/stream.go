@@ -542,3 +542,44 @@ func lpBacklenSize(l int) int {
 	}
 	return 5
 }
+
+// RaxNodes is the number of nodes Redis's radix tree of the blocks'
+// master IDs (16-byte big-endian keys) has, as XINFO STREAM reports
+// radix-tree-nodes: a compressed trie, one node for the head.
+func (s *Stream) RaxNodes() int {
+	if len(s.blocks) == 0 {
+		return 1
+	}
+	keys := make([][16]byte, len(s.blocks))
+	for i, b := range s.blocks {
+		binary.BigEndian.PutUint64(keys[i][:8], b.master.Ms)
+		binary.BigEndian.PutUint64(keys[i][8:], b.master.Seq)
+	}
+	return raxCount(keys, 0)
+}
+
+// raxCount counts the nodes below depth d of sorted keys sharing their
+// first d bytes.
+func raxCount(keys [][16]byte, d int) int {
+	if d == 16 {
+		return 1
+	}
+	first, last := keys[0], keys[len(keys)-1]
+	l := d
+	for l < 16 && first[l] == last[l] {
+		l++
+	}
+	if l > d {
+		return 1 + raxCount(keys, l)
+	}
+	n := 1
+	for i := 0; i < len(keys); {
+		j := i
+		for j < len(keys) && keys[j][d] == keys[i][d] {
+			j++
+		}
+		n += raxCount(keys[i:j], d+1)
+		i = j
+	}
+	return n
+}
