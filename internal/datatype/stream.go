@@ -55,15 +55,16 @@ const (
 
 // sblock is one block of entries.
 type sblock struct {
-	master StreamID // the ID the entries are delta-encoded against
-	last   StreamID // the last entry's ID, deleted or not
-	data   []byte
-	hdr    int // length of the master fields header in data
-	nfld   int // master field count
-	live   int // entries not deleted
-	dead   int // entries marked deleted
-	lpSize int // Redis's listpack size of the entries (header excluded)
-	lpHead int // Redis's listpack size of the master fields part
+	master  StreamID // the ID the entries are delta-encoded against
+	last    StreamID // the last entry's ID, deleted or not
+	data    []byte
+	hdr     int // length of the master fields header in data
+	nfld    int // master field count
+	live    int // entries not deleted
+	dead    int // entries marked deleted
+	lpSize  int // Redis's listpack size of the entries (header excluded)
+	lpHead  int // Redis's listpack size of the master fields part
+	lastOff int // offset of the last entry
 }
 
 // NewStream returns an empty stream whose blocks follow lim's
@@ -166,6 +167,7 @@ func (b *sblock) append(id StreamID, fv [][]byte) {
 		flags = entrySameFields
 	}
 	msDelta := id.Ms - b.master.Ms
+	b.lastOff = len(b.data)
 	b.data = append(b.data, flags)
 	b.data = binary.AppendUvarint(b.data, msDelta)
 	b.data = binary.AppendUvarint(b.data, id.Seq)
