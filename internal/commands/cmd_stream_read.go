@@ -23,6 +23,7 @@ const (
 	errXreadDollar     = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
 	errXreadGt         = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
 	errXreadGroupGone  = "NOGROUP the consumer group this client was blocked on no longer exists"
+	errXreadKeyGone    = "UNBLOCKED the stream key no longer exists"
 	errTimeoutNotInt   = "ERR timeout is not an integer or out of range"
 	errTimeoutRange    = "ERR timeout is out of range"
 
@@ -32,7 +33,7 @@ const (
 
 func init() {
 	Register("xread", func(c *Ctx) { streamRead(c, false) }, KeysFunc(xreadKeys))
-	Register("xreadgroup", func(c *Ctx) { streamRead(c, true) }, KeysFunc(xreadKeys))
+	Register("xreadgroup", func(c *Ctx) { streamRead(c, true) }, KeysFunc(xreadKeys), WakesOnDelete())
 }
 
 // xreadKeys finds the keys after STREAMS (xreadGetKeys).
@@ -218,10 +219,17 @@ func resolveXreadIDs(c *Ctx, a *xreadArgs) bool {
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id [id ...]
 func streamRead(c *Ctx, isGroup bool) {
 	if c.Serving {
-		// A blocked read is served from a write: a key that is not a
-		// stream now leaves it waiting, as Redis serves streams only.
+		// A blocked read is served from a write. A key that is no longer
+		// a stream leaves XREAD waiting, as Redis serves streams only;
+		// XREADGROUP fails, as its group went with the key.
 		for _, p := range xreadKeys(c.Args) {
-			if o := c.DB.Lookup(c.Args[p]); o != nil && o.Type() != keyspace.TStream {
+			o := c.DB.Lookup(c.Args[p])
+			switch {
+			case o != nil && o.Type() == keyspace.TStream:
+			case isGroup:
+				c.Error(errXreadKeyGone)
+				return
+			case o != nil:
 				c.Block(nil, 0, false)
 				return
 			}

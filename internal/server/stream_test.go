@@ -221,3 +221,31 @@ func waitBlocked(t *testing.T, rc *redis.Client, n int) {
 		return nil
 	})
 }
+
+// TestStreamBlockedKeyGone: a blocked XREADGROUP fails when its key is
+// deleted or becomes another type (Redis 7.0's "UNBLOCKED the stream key
+// no longer exists"); a blocked XREAD keeps waiting and is served by the
+// next XADD.
+func TestStreamBlockedKeyGone(t *testing.T) {
+	s, rc := startServer(t)
+	addr := s.Addr().String()
+	for _, kill := range [][]any{{"DEL", "s"}, {"SET", "s", "v"}} {
+		rc.Del(ctx, "s")
+		do(t, rc, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+		r := dialRaw(t, addr)
+		r.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+		x := dialRaw(t, addr)
+		x.send("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+		waitBlocked(t, rc, 2)
+		do(t, rc, kill...)
+		if v, _ := r.read(); v.Type != '-' || v.Str != "UNBLOCKED the stream key no longer exists" {
+			t.Fatalf("after %v: XREADGROUP got %c %s", kill, v.Type, v)
+		}
+		waitBlocked(t, rc, 1)
+		rc.Del(ctx, "s")
+		do(t, rc, "XADD", "s", "5-0", "f", "v")
+		if v, _ := x.read(); v.String() != `[["s" [["5-0" ["f" "v"]]]]]` {
+			t.Fatalf("after %v: XREAD got %s", kill, v)
+		}
+	}
+}
