@@ -247,6 +247,9 @@ func streamRead(c *Ctx, isGroup bool) {
 	for k := range a.n {
 		if xreadServeKey(c, a, k, &sub) {
 			served++
+			if c.Serving {
+				break // a blocked client is served from one key, as Redis serves it
+			}
 		}
 	}
 	if isGroup && c.Props == nil && c.Dirty > 0 {

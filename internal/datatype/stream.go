@@ -89,8 +89,7 @@ func (s *Stream) Add(id StreamID, fv [][]byte) {
 	if n := len(s.blocks); n > 0 {
 		b = s.blocks[n-1]
 		if s.blockFull(b, fv) {
-			b.data = slices.Clip(b.data)
-			if cap(b.data) > len(b.data) {
+			if cap(b.data) > len(b.data) { // a sealed block keeps no spare room
 				b.data = append([]byte(nil), b.data...)
 			}
 			b = nil

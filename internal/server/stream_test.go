@@ -249,3 +249,23 @@ func TestStreamBlockedKeyGone(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamServedAfterExec: a client blocked on a stream is served after
+// the transaction that wrote it, with all of its entries (stream.tcl
+// "XREAD + multiple XADD inside transaction"), once for a key named
+// several times.
+func TestStreamServedAfterExec(t *testing.T) {
+	s, rc := startServer(t)
+	addr := s.Addr().String()
+	do(t, rc, "XADD", "s2", "1-0", "old", "x")
+	r := dialRaw(t, addr)
+	r.send("XREAD", "BLOCK", "0", "STREAMS", "s2", "s2", "s2", "$", "$", "$")
+	waitBlocked(t, rc, 1)
+	w := dialRaw(t, addr)
+	for _, c := range [][]string{{"MULTI"}, {"XADD", "s2", "2-0", "field", "one"}, {"XADD", "s2", "3-0", "field", "two"}, {"EXEC"}} {
+		w.do(c...)
+	}
+	if v, _ := r.read(); v.String() != `[["s2" [["2-0" ["field" "one"]] ["3-0" ["field" "two"]]]]]` {
+		t.Fatalf("XREAD after EXEC = %s", v)
+	}
+}
