@@ -624,6 +624,8 @@ func cloneObject(o *keyspace.Object) *keyspace.Object {
 		return keyspace.NewSet(o.Set().Clone())
 	case keyspace.TZSet:
 		return keyspace.NewZSet(o.ZSet().Clone())
+	case keyspace.TStream:
+		return keyspace.NewStream(o.Stream().Clone())
 	}
 	return nil
 }
@@ -698,6 +700,8 @@ func objectMemory(o *keyspace.Object) int {
 		n = o.Set().MemoryUsage()
 	case keyspace.TZSet:
 		n = o.ZSet().MemoryUsage()
+	case keyspace.TStream:
+		n = o.Stream().MemoryUsage()
 	}
 	return objectSize + n
 }

@@ -84,6 +84,8 @@ func (o *Object) collectionMemory() int {
 		m = o.Set().MemoryUsage()
 	case TZSet:
 		m = o.ZSet().ApproxMemory()
+	case TStream:
+		m = o.Stream().ApproxMemory()
 	default:
 		m = 64
 	}

@@ -65,6 +65,7 @@ type Client struct {
 	durable             []int64 // per propagator: sequence of the last write
 	execProps           [][][]byte
 	execDB              int
+	execReady           []keyspace.KeyRef // keys EXEC wrote that clients wait on: served after it (multi.go)
 	batchWrote          bool
 	batchWriteStart     int  // offset in w.Buf of the first write's reply
 	replyStart          int  // offset in w.Buf where the running command's reply starts

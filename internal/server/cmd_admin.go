@@ -785,6 +785,14 @@ func objectDigest(d *[20]byte, o *keyspace.Object) {
 			xorDigest(d, el[:])
 			return true
 		})
+	case keyspace.TStream: // the entries, as "ms.seq" then fields and values
+		o.Stream().Range(datatype.StreamID{}, datatype.MaxStreamID, false, func(id datatype.StreamID, fv [][]byte) bool {
+			mixDigest(d, []byte(strconv.FormatUint(id.Ms, 10)+"."+strconv.FormatUint(id.Seq, 10)))
+			for _, x := range fv {
+				mixDigest(d, x)
+			}
+			return true
+		})
 	}
 	if o.Expire() != 0 {
 		xorDigest(d, []byte("!!expire!!"))

@@ -162,6 +162,7 @@ func fillTypes(t *testing.T, rc *redis.Client) {
 	pipe.Do(ctx, "SELECT", "3")
 	pipe.Set(ctx, "indb3", "yes", 0)
 	pipe.Exec(ctx)
+	fillStreams(t, rc)
 	do(t, rc, "DEL", "nosuch")
 	do(t, rc, "SET", "gone", "1")
 	do(t, rc, "DEL", "gone")
