@@ -377,6 +377,12 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 			s.repl.Freeze(time.Duration(f * float64(time.Second)))
 		}
 		c.W.OK()
+	case sub == "loadaof" && n == 2:
+		if err := s.persist.DebugLoadAOF(); err != nil {
+			c.Error(err.Error())
+			return
+		}
+		c.W.OK()
 	case sub == "reload":
 		if err := debugReload(s, c.Args[2:]); err != nil {
 			c.Error(err.Error())
