@@ -87,6 +87,11 @@ func parseXread(c *Ctx, isGroup bool) (*xreadArgs, bool) {
 		o := c.Args[i]
 		switch {
 		case EqualFold(o, "block") && more > 0:
+			if c.Script {
+				// No sense blocking inside a script: refused, as Redis.
+				c.Error("ERR " + string(c.Args[0]) + " command is not allowed with BLOCK option from scripts")
+				return nil, false
+			}
 			i++
 			d, ok := xreadTimeout(c, c.Args[i])
 			if !ok {
