@@ -57,9 +57,13 @@ type Client struct {
 	oomAtStart    bool  // used memory was past maxmemory when the command started (maxmemory.go)
 	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
 
-	// What the connection's buffers hold, for used_memory (maxmemory.go):
-	// the query buffer's size and the replies being written.
-	qbufCap, writing atomic.Int64
+	// What the connection's buffers hold, counted in used_memory as they
+	// change (maxmemory.go): the query buffer's size, the shared output
+	// and a big batch of replies while it is written. memGone (under mu)
+	// stops the counting once the client is gone.
+	qbufCap atomic.Int64
+	memHeld atomic.Int64
+	memGone bool
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
@@ -97,7 +101,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	c.proto.Store(2)
 	c.w.Proto = 2
 	c.qbuf = make([]byte, 0, 16*1024)
-	c.qbufCap.Store(16 * 1024)
+	c.qbufResized()
 	c.lastInteraction.Store(time.Now().Unix())
 	c.addr = conn.RemoteAddr().String()
 	c.laddr = conn.LocalAddr().String()
@@ -182,7 +186,7 @@ func (c *Client) processBuffer() bool {
 	// All consumed: reset the buffer, shrinking it after a big request.
 	if cap(c.qbuf) > 1<<20 {
 		c.qbuf = make([]byte, 0, 16*1024)
-		c.qbufCap.Store(16 * 1024)
+		c.qbufResized()
 	} else {
 		c.qbuf = c.qbuf[:0]
 	}
@@ -219,7 +223,7 @@ func (c *Client) grow(need int) {
 	nb := make([]byte, len(c.qbuf)-c.qr, size)
 	copy(nb, c.qbuf[c.qr:])
 	c.qbuf, c.qr = nb, 0
-	c.qbufCap.Store(int64(size))
+	c.qbufResized()
 }
 
 // readMore reads at least one more chunk into the query buffer.
@@ -256,7 +260,7 @@ func (c *Client) flush() bool {
 	if c.replicaLink.Load() {
 		// Replication writes to a replica's connection; nothing else may.
 		c.mu.Lock()
-		c.out = nil
+		c.setOutLocked(nil)
 		c.mu.Unlock()
 		c.w.Buf = c.w.Buf[:0]
 		return true
@@ -265,7 +269,7 @@ func (c *Client) flush() bool {
 	var buf []byte
 	if len(c.out) > 0 {
 		buf = append(c.out, c.w.Buf...)
-		c.out = nil
+		c.setOutLocked(nil)
 	} else {
 		buf = c.w.Buf
 	}
@@ -273,14 +277,13 @@ func (c *Client) flush() bool {
 	if len(buf) == 0 {
 		return true
 	}
-	big := len(buf) > 64<<10 // only a big batch is worth counting while it is written
-	if big {
-		c.writing.Store(int64(cap(buf)))
+	big := int64(0) // only a big batch is worth counting while it is written
+	if len(buf) > 64<<10 {
+		big = int64(cap(buf))
+		c.addMem(big)
 	}
 	_, err := c.conn.Write(buf)
-	if big {
-		c.writing.Store(0)
-	}
+	c.addMem(-big)
 	c.flushes++
 	c.srv.stats.NetOut.Add(int64(len(buf)))
 	c.srv.stats.IOWritesProcessed.Add(1)
@@ -297,7 +300,7 @@ func (c *Client) flush() bool {
 // Callers hold c.mu.
 func (c *Client) mergeOutLocked() {
 	if len(c.w.Buf) > 0 {
-		c.out = append(c.out, c.w.Buf...)
+		c.setOutLocked(append(c.out, c.w.Buf...))
 		c.w.Buf = c.w.Buf[:0]
 	}
 }
@@ -310,7 +313,7 @@ func (c *Client) push(msg []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.out = append(c.out, msg...)
+	c.setOutLocked(append(c.out, msg...))
 	over := len(c.out) > 32<<20
 	if !c.pusherOn {
 		c.pusherOn = true
@@ -345,7 +348,7 @@ func (c *Client) pusher() {
 		c.wmu.Lock()
 		c.mu.Lock()
 		buf := c.out
-		c.out = nil
+		c.setOutLocked(nil)
 		c.mu.Unlock()
 		if len(buf) > 0 {
 			if _, err := c.conn.Write(buf); err != nil {
@@ -361,6 +364,7 @@ func (c *Client) pusher() {
 
 func (c *Client) cleanup() {
 	c.kill()
+	defer c.memRelease()
 	if c.nsubs.Load() > 0 {
 		c.srv.pubsub.unsubscribeAll(c)
 	}

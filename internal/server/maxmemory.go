@@ -26,7 +26,7 @@ type memState struct {
 	samples, tenacity  atomic.Int64
 	lazy, ignoreOnRepl atomic.Bool
 
-	clients atomic.Int64 // bytes in clients' query and output buffers (cron)
+	clients atomic.Int64 // bytes in clients' query and output buffers (Client.addMem)
 	evicted atomic.Int64
 	over    atomic.Bool // the last eviction ran out of time: the cron goes on
 	envLim  bool        // GOMEMLIMIT came from the environment: leave it
@@ -152,25 +152,43 @@ func (s *Server) performEvictions() evict.Result {
 	return res
 }
 
-// cronMaxmemory refreshes the clients' buffer figure and goes on with an
-// eviction that ran out of time.
+// cronMaxmemory goes on with an eviction that ran out of time.
 func (s *Server) cronMaxmemory() {
-	var out int64
-	s.mu.Lock()
-	for _, c := range s.clients {
-		if c.replicaLink.Load() {
-			continue // replicas' buffers are not counted, as Redis
-		}
-		c.mu.Lock()
-		out += int64(cap(c.out))
-		c.mu.Unlock()
-		out += c.qbufCap.Load() + c.writing.Load()
-	}
-	s.mu.Unlock()
-	s.mem.clients.Store(out)
 	if s.mem.over.Load() || s.mem.max.Load() > 0 && s.usedMemory() > s.mem.max.Load() {
 		s.performEvictions()
 	}
+}
+
+// addMem counts a change of what the client's buffers hold in
+// used_memory's clients figure, until the client is gone.
+func (c *Client) addMem(d int64) {
+	if d != 0 {
+		c.memHeld.Add(d)
+		c.srv.mem.clients.Add(d)
+	}
+}
+
+// setOutLocked replaces the shared output buffer, counting the change of
+// its size. c.mu is held.
+func (c *Client) setOutLocked(b []byte) {
+	if !c.memGone {
+		c.addMem(int64(cap(b)) - int64(cap(c.out)))
+	}
+	c.out = b
+}
+
+// qbufResized counts a new query buffer (the connection's goroutine).
+func (c *Client) qbufResized() {
+	n := int64(cap(c.qbuf))
+	c.addMem(n - c.qbufCap.Swap(n))
+}
+
+// memRelease takes what the client still holds out of the figure.
+func (c *Client) memRelease() {
+	c.mu.Lock()
+	c.memGone = true
+	c.mu.Unlock()
+	c.srv.mem.clients.Add(-c.memHeld.Swap(0))
 }
 
 // evictStore is the keyspace as the evictor sees it.

@@ -176,3 +176,29 @@ func TestMaxmemoryVsRedis(t *testing.T) {
 		{"SET", "c", "1"},
 	})
 }
+
+// TestClientBuffersCounted: a client's query buffer counts in used_memory
+// while it holds a big partial command and stops counting when it leaves.
+func TestClientBuffersCounted(t *testing.T) {
+	s, c := startServer(t)
+	c.Ping(ctx) // its connection is counted from here on
+	before := s.mem.clients.Load()
+	raw := dialRaw(t, s.Addr().String())
+	raw.conn.Write([]byte("*2\r\n$3\r\nGET\r\n$4000000\r\n" + strings.Repeat("x", 3000000)))
+	eventually(t, 5e9, func() error {
+		if got := s.mem.clients.Load() - before; got < 3000000 {
+			return fmt.Errorf("clients figure grew by %d", got)
+		}
+		return nil
+	})
+	if used := infoInt(t, c, "mem_clients_normal"); used < 3000000 {
+		t.Errorf("mem_clients_normal = %d", used)
+	}
+	raw.conn.Close()
+	eventually(t, 5e9, func() error {
+		if got := s.mem.clients.Load(); got != before {
+			return fmt.Errorf("clients figure %d after the client left, %d before", got, before)
+		}
+		return nil
+	})
+}

@@ -115,7 +115,7 @@ func (c *Client) subscribe(k subKind, names [][]byte, inExec bool) {
 	if inExec {
 		c.w.Buf = append(c.w.Buf, w.Buf...)
 	} else {
-		c.out = append(c.out, w.Buf...)
+		c.setOutLocked(append(c.out, w.Buf...))
 	}
 }
 
@@ -174,7 +174,7 @@ func (c *Client) unsubscribe(k subKind, names [][]byte, reply, inExec bool) {
 	if reply && inExec {
 		c.w.Buf = append(c.w.Buf, w.Buf...)
 	} else if reply {
-		c.out = append(c.out, w.Buf...)
+		c.setOutLocked(append(c.out, w.Buf...))
 	}
 }
 
