@@ -17,6 +17,7 @@ func usage() {
 
 Commands:
   server [config-file] [--directive value ...]   run a node (arguments as redis-server)
+  cli [options] [command [arg ...]]             a client: redis-cli's options and output (-c for a cluster)
   cluster up [--dir DIR] [--port-base PORT]      start a local 6-node cluster (ports 30001-30006)
   check-aof [--fix] <file.manifest|file.aof>     check (and repair) an append-only file
   check-rdb FILE                                 verify an RDB file (as redis-check-rdb)
@@ -33,6 +34,8 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		code = runServer(os.Args[2:])
+	case "cli":
+		code = runCli(os.Args[2:])
 	case "cluster":
 		code = runCluster(os.Args[2:], os.Stdout, os.Stderr)
 	case "check-aof":
