@@ -48,6 +48,7 @@ func Run(args []string, env Env) int {
 		fmt.Fprint(env.Stderr, "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
 	}
 	s := newSession(o, env.Stdout, env.Stderr)
+	s.showPushes = env.StdoutTTY || os.Getenv("FAKETTY") != ""
 	if len(cmd) == 0 {
 		return repl(s, env)
 	}

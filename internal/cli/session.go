@@ -30,6 +30,8 @@ type session struct {
 	asking  bool // send ASKING first (-ASK)
 	lastErr bool // the last reply was an error
 	pubsub  bool // in SUBSCRIBE: RESP3 pushes are the replies
+
+	showPushes bool // print out-of-band pushes (stdout is a terminal)
 }
 
 func newSession(o *Options, out, errw io.Writer) *session {
@@ -233,10 +235,10 @@ func (s *session) readReply(rawStrings bool) (resp.Value, error) {
 // push prints an out-of-band RESP3 push as redis-cli does on a
 // terminal (cliPushHandler); raw output drops them.
 func (s *session) push(v resp.Value) {
-	if s.o.Output != OutputStandard {
+	if !s.showPushes {
 		return
 	}
-	if len(v.Elems) == 2 && v.Elems[0].Str == "invalidate" && v.Elems[1].Type == '*' {
+	if s.o.Output == OutputStandard && len(v.Elems) == 2 && v.Elems[0].Str == "invalidate" && v.Elems[1].Type == '*' {
 		keys := make([]string, len(v.Elems[1].Elems))
 		for i, k := range v.Elems[1].Elems {
 			keys[i] = "'" + k.Str + "'"
@@ -244,7 +246,7 @@ func (s *session) push(v resp.Value) {
 		fmt.Fprintf(s.out, "-> invalidate: %s\n", strings.Join(keys, ", "))
 		return
 	}
-	io.WriteString(s.out, FormatTTY(v))
+	io.WriteString(s.out, s.format(v, false))
 }
 
 // redirect follows "MOVED 3999 127.0.0.1:6381" or "ASK ...".
