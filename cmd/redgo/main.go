@@ -1,7 +1,9 @@
 // Command redgo is the one binary of the project. Subcommands:
 //
 //	redgo server [config-file] [--directive value ...]   run a node (same arguments as redis-server)
-//	redgo cluster up [--dir DIR] [--port-base P]         run a local 6-node cluster
+//	redgo cli [options] [command ...]                    a client with redis-cli's options and output
+//	redgo cluster up|start|create|stop|watch|...         run a local cluster (as create-cluster)
+//	redgo consistency-test [-h HOST] [-p PORT]           check acknowledged writes survive a failover
 //	redgo check-rdb FILE                                 verify an RDB file
 //	redgo check-aof [--fix] <file.manifest|file.aof>     check an AOF, as redis-check-aof
 package main
@@ -18,7 +20,10 @@ func usage() {
 Commands:
   server [config-file] [--directive value ...]   run a node (arguments as redis-server)
   cli [options] [command [arg ...]]             a client: redis-cli's options and output (-c for a cluster)
-  cluster up [--dir DIR] [--port-base PORT]      start a local 6-node cluster (ports 30001-30006)
+  cluster up|start|create|stop|watch|tail|call|clean|clean-logs
+                                                 a local cluster: up starts 3 masters + 3 replicas
+                                                 on ports 30001-30006 (redgo cluster --help)
+  consistency-test [-h HOST] [-p PORT]          check a cluster keeps acknowledged writes (run it during a failover)
   check-aof [--fix] <file.manifest|file.aof>     check (and repair) an append-only file
   check-rdb FILE                                 verify an RDB file (as redis-check-rdb)
   version                                        print the version
@@ -38,6 +43,8 @@ func main() {
 		code = runCli(os.Args[2:])
 	case "cluster":
 		code = runCluster(os.Args[2:], os.Stdout, os.Stderr)
+	case "consistency-test":
+		code = runConsistency(os.Args[2:], os.Stdout, os.Stderr)
 	case "check-aof":
 		code = runCheckAOF(os.Args[2:], os.Stdin, os.Stdout)
 	case "check-rdb":
