@@ -42,7 +42,8 @@ Commands:
 
 Options (every command):
   --dir DIR          directory of the node directories (default redgo-cluster)
-  --port-base PORT   client port of the first node (default 30001; bus ports are +10000)
+  --port-base PORT   client port of the first node (default 30001, or the environment's
+                     REDGO_CLUSTER_PORT_BASE; bus ports are +10000)
   --nodes N          number of nodes (default 6)
   --replicas R       replicas per master (default 1: 3 masters + 3 replicas)
   --node-timeout MS  cluster-node-timeout of new nodes (default 5000)
@@ -70,6 +71,14 @@ func runCluster(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("redgo cluster "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	l := localcluster.DefaultLayout()
+	if v := os.Getenv("REDGO_CLUSTER_PORT_BASE"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintf(stderr, "redgo cluster: REDGO_CLUSTER_PORT_BASE=%q is not a port number\n", v)
+			return 1
+		}
+		l.PortBase = p
+	}
 	fs.StringVar(&l.Dir, "dir", l.Dir, "directory holding one sub-directory per node")
 	fs.IntVar(&l.PortBase, "port-base", l.PortBase, "client port of the first node (bus ports are +10000)")
 	fs.IntVar(&l.Nodes, "nodes", l.Nodes, "number of nodes")

@@ -30,10 +30,38 @@ Commands:
 `)
 }
 
+// helps are the --help texts of the commands that have no flag parser
+// of their own.
+var helps = map[string]string{
+	"server": `Usage: redgo server [/path/to/redis.conf] [--directive value ...]
+       redgo server -v or --version
+
+Runs a node. Arguments are redis-server's: a redis.conf file, then
+directives as --name value, which override the file. Examples:
+  redgo server --port 6380
+  redgo server /etc/redis/6379.conf --loglevel verbose
+  redgo server --port 7000 --cluster-enabled yes --appendonly yes
+`,
+	"check-aof": `Usage: redgo check-aof [--fix] <file.manifest|file.aof>
+
+Checks an append-only file (or the files of a multi-part AOF's manifest),
+as redis-check-aof does; --fix truncates a damaged tail after asking.
+`,
+	"check-rdb": `Usage: redgo check-rdb FILE
+
+Verifies an RDB file (as redis-check-rdb): its structure, every value and
+the checksum.
+`,
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(1)
+	}
+	if len(os.Args) == 3 && (os.Args[2] == "--help" || os.Args[2] == "-h") && helps[os.Args[1]] != "" {
+		fmt.Print(helps[os.Args[1]])
+		return
 	}
 	var code int
 	switch os.Args[1] {

@@ -171,6 +171,9 @@ func (s *session) send(argv []string, repeat int64) error {
 			}
 			return s.stream(rawStrings, true)
 		}
+		if name == "shutdown" {
+			return s.shutdown(rawStrings)
+		}
 		v, err := s.readReply(rawStrings)
 		if err != nil {
 			return err
@@ -184,6 +187,17 @@ func (s *session) send(argv []string, repeat int64) error {
 		}
 	}
 	return nil
+}
+
+// shutdown reads SHUTDOWN's reply: the connection closing is success.
+func (s *session) shutdown(rawStrings bool) error {
+	if _, err := s.c.r.Peek(1); err != nil {
+		s.c.close()
+		s.c = nil
+		return nil
+	}
+	_, err := s.readReply(rawStrings)
+	return err
 }
 
 // stream prints replies until the connection ends (MONITOR, SUBSCRIBE)
