@@ -56,6 +56,59 @@ func checkEveryMaster(t *testing.T, l localcluster.Layout) {
 	}
 }
 
+// cliPiped runs redgo cli's interactive mode on a pipe.
+func cliPiped(stdin string, args ...string) string {
+	var out bytes.Buffer
+	cli.Run(args, cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out})
+	return out.String()
+}
+
+// checkRedirections: redgo cli -c follows -MOVED and, for a slot in
+// migration, -ASK (with ASKING); interactively it says where it went, as
+// redis-cli does.
+func checkRedirections(t *testing.T, l localcluster.Layout) {
+	t.Helper()
+	src, dst := strconv.Itoa(l.PortBase+1), strconv.Itoa(l.PortBase+2) // slots 5461-10921, 10922-16383
+	p1 := strconv.Itoa(l.PortBase)
+	// apple is in slot 7092, served by the second master.
+	if out := cliPiped("set apple red\nget apple\n", "-c", "-p", p1); out !=
+		"-> Redirected to slot [7092] located at 127.0.0.1:"+src+"\nOK\nred\n" {
+		t.Fatalf("MOVED, interactive: %q", out)
+	}
+	srcID, _ := runCli("-p", src, "CLUSTER", "MYID")
+	dstID, _ := runCli("-p", dst, "CLUSTER", "MYID")
+	for _, c := range [][]string{
+		{"-p", dst, "CLUSTER", "SETSLOT", "7092", "IMPORTING", strings.TrimSpace(srcID)},
+		{"-p", src, "CLUSTER", "SETSLOT", "7092", "MIGRATING", strings.TrimSpace(dstID)},
+		{"-p", src, "MIGRATE", "127.0.0.1", dst, "apple", "0", "5000"},
+	} {
+		if out, _ := runCli(c...); out != "OK\n" {
+			t.Fatalf("%q: %q", c, out)
+		}
+	}
+	if out, _ := runCli("-c", "-p", src, "GET", "apple"); out != "red\n" {
+		t.Fatalf("ASK, one-shot: %q", out)
+	}
+	if out := cliPiped("get apple\n", "-c", "-p", src); out !=
+		"-> Redirected to slot [7092] located at 127.0.0.1:"+dst+"\nred\n" {
+		t.Fatalf("ASK, interactive: %q", out)
+	}
+	if out, _ := runCli("-p", src, "GET", "apple"); !strings.HasPrefix(out, "ASK 7092 ") {
+		t.Fatalf("without -c: %q", out)
+	}
+	if bin, err := exec.LookPath("redis-cli"); err == nil {
+		want, _ := exec.Command(bin, "-c", "-p", src, "GET", "apple").CombinedOutput()
+		if got, _ := runCli("-c", "-p", src, "GET", "apple"); got != string(want) {
+			t.Fatalf("redis-cli -c: %q, redgo cli -c: %q", want, got)
+		}
+	}
+	for _, port := range []string{src, dst} {
+		if out, _ := runCli("-p", port, "CLUSTER", "SETSLOT", "7092", "NODE", strings.TrimSpace(dstID)); out != "OK\n" {
+			t.Fatalf("setslot node on %s: %q", port, out)
+		}
+	}
+}
+
 // start, create, watch, call, tail, stop and clean on a 3+3 redgo
 // cluster, with the errors a person meets on the way.
 func TestLifecycle(t *testing.T) {
@@ -65,6 +118,7 @@ func TestLifecycle(t *testing.T) {
 	l := lctest.Layout(t, 43001)
 	lctest.Start(t, l)
 	checkEveryMaster(t, l)
+	checkRedirections(t, l)
 
 	var out bytes.Buffer
 	err := localcluster.Create(l, &out)
