@@ -118,6 +118,17 @@ func TestInteractiveOnPty(t *testing.T) {
 	p.expect("[2](TX)> ")
 	p.send("exec\r")
 	p.expect("(empty array)\r\n")
+	p.send(":set nohints\r")
+	p.expect("[2]> ")
+	from := p.seen
+	p.send("get nokey\r")
+	p.expect("(nil)\r\n")
+	p.mu.Lock()
+	typed := p.out.String()[from:p.seen]
+	p.mu.Unlock()
+	if strings.Contains(typed, "\x1b[0;90;49m") {
+		t.Fatalf(":set nohints still shows hints: %q", typed)
+	}
 	p.send("quit\r")
 	select {
 	case <-p.done:

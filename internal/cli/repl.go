@@ -52,7 +52,7 @@ func repl(s *session, env Env) int {
 	}
 	var lr lineReader
 	if env.StdinTTY {
-		ed, err := newEditor(help, env)
+		ed, err := newEditor(hintPainter{help, &s.hints}, env)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, err)
 			return 1
@@ -117,6 +117,15 @@ func (s *session) replLine(line string, lr lineReader, help helpTable) bool {
 		s.connect(false)
 	case name == "clear" && len(argv) == 1:
 		fmt.Fprint(s.out, "\x1b[H\x1b[2J")
+	case name == ":set" && len(argv) >= 2:
+		switch strings.ToLower(argv[1]) {
+		case "hints":
+			s.hints = true
+		case "nohints":
+			s.hints = false
+		default:
+			fmt.Fprintf(s.out, "unknown redis-cli preference '%s'\n", argv[1])
+		}
 	case strings.HasPrefix(name, ":"):
 		fmt.Fprintf(s.out, "unknown redis-cli internal command '%s'\n", argv[0])
 	default:
@@ -154,12 +163,12 @@ type editor struct {
 	hist bool
 }
 
-func newEditor(help helpTable, env Env) (*editor, error) {
+func newEditor(painter readline.Painter, env Env) (*editor, error) {
 	path := historyPath()
 	rl, err := readline.NewEx(&readline.Config{
 		HistoryFile:            path,
 		DisableAutoSaveHistory: true,
-		Painter:                hintPainter{help},
+		Painter:                painter,
 		Stdout:                 env.Stdout,
 		Stderr:                 env.Stderr,
 	})
@@ -178,11 +187,15 @@ func (e *editor) saveHistory(line string) { e.rl.SaveHistory(line) }
 func (e *editor) close()                  { e.rl.Close() }
 
 // hintPainter draws the argument hint in grey after the cursor when the
-// cursor is at the end of the line, and moves the cursor back.
-type hintPainter struct{ help helpTable }
+// cursor is at the end of the line, and moves the cursor back; on is
+// the :set hints / :set nohints preference.
+type hintPainter struct {
+	help helpTable
+	on   *bool
+}
 
 func (p hintPainter) Paint(line []rune, pos int) []rune {
-	if pos != len(line) || len(p.help) == 0 {
+	if pos != len(line) || len(p.help) == 0 || !*p.on {
 		return line
 	}
 	h := p.help.hint(string(line))

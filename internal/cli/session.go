@@ -32,10 +32,11 @@ type session struct {
 	pubsub  bool // in SUBSCRIBE: RESP3 pushes are the replies
 
 	showPushes bool // print out-of-band pushes (stdout is a terminal)
+	hints      bool // show argument hints at the prompt (:set hints)
 }
 
 func newSession(o *Options, out, errw io.Writer) *session {
-	return &session{o: o, out: out, errw: errw, host: o.Host, port: o.Port}
+	return &session{o: o, out: out, errw: errw, host: o.Host, port: o.Port, hints: true}
 }
 
 // connect (re)connects, authenticates, selects the database and switches
