@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -46,6 +47,7 @@ func runConsistency(args []string, stdout, stderr io.Writer) int {
 	keys := fs.Int("keys", 1000, "number of counters")
 	duration := fs.Duration("duration", 0, "stop after this long (0: at Ctrl-C)")
 	delay := fs.Duration("delay", 0, "pause after each read and write")
+	timeout := fs.Duration("timeout", time.Second, "longest wait for one command, retries included")
 	user := fs.String("user", "", "ACL user")
 	pass := fs.String("a", os.Getenv("REDISCLI_AUTH"), "password (or REDISCLI_AUTH)")
 	fs.Usage = func() {
@@ -92,7 +94,7 @@ func runConsistency(args []string, stdout, stderr io.Writer) int {
 		ctx, c2 = context.WithTimeout(ctx, *duration)
 		defer c2()
 	}
-	c := &consistency.Checker{Store: rc, Keys: *keys, Delay: *delay, Out: stdout}
+	c := &consistency.Checker{Store: rc, Keys: *keys, Delay: *delay, Timeout: *timeout, Out: stdout}
 	if s := c.Run(ctx); s.Lost > 0 {
 		return 1
 	}
