@@ -60,7 +60,9 @@ func TestReadmeTutorial(t *testing.T) {
 	for try := 1; ; try++ {
 		// Another program may hold a port of ours for good: each try
 		// moves to other ports.
-		base := 43201 + 10*(try-1)
+		probe := localcluster.DefaultLayout()
+		probe.PortBase, probe.Nodes = 43201+10*(try-1), 7 // the tutorial adds a seventh node
+		base := lctest.FreeBase(t, probe)
 		dir = t.TempDir()
 		script := tutorialScript(t, base)
 		l = localcluster.DefaultLayout()
@@ -115,7 +117,9 @@ func TestClusterUp(t *testing.T) {
 	for try := 1; ; try++ {
 		var errw bytes.Buffer
 		var ready bool
-		base = 43241 + 10*(try-1) // other ports at each try, as above
+		probe := localcluster.DefaultLayout()
+		probe.PortBase = 43241 + 10*(try-1) // other ports at each try, as above
+		base = lctest.FreeBase(t, probe)
 		cmd, stdout, ready = startUp(t, base, &errw)
 		if ready {
 			break

@@ -45,7 +45,7 @@ func TestFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	}
 	redis.SetLogger(quietLogger{}) // the checker reports the errors
 	l := lctest.Layout(t, 43101)
-	lctest.Start(t, l)
+	l = lctest.Start(t, l)
 	rc := NewClusterClient([]string{l.Addr(l.PortBase)}, "", "")
 	defer rc.Close()
 	out := &syncBuffer{}

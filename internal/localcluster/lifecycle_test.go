@@ -116,7 +116,7 @@ func TestLifecycle(t *testing.T) {
 		t.Skip("starts a 6-node cluster")
 	}
 	l := lctest.Layout(t, 43001)
-	lctest.Start(t, l)
+	l = lctest.Start(t, l)
 	checkEveryMaster(t, l)
 	checkRedirections(t, l)
 
@@ -190,7 +190,7 @@ func TestCreateWithRedisServer(t *testing.T) {
 	}
 	l := lctest.Layout(t, 43011)
 	l.ServerBin = bin
-	lctest.Start(t, l)
+	l = lctest.Start(t, l)
 	checkEveryMaster(t, l)
 	view := localcluster.Snapshot(l, time.Now())
 	if strings.Count(view, " master ") != 3 || strings.Count(view, " replica ") != 3 {

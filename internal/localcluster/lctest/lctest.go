@@ -8,6 +8,7 @@ package lctest
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,15 +58,18 @@ func Layout(t testing.TB, base int) localcluster.Layout {
 }
 
 // Start starts and creates the cluster of l, and stops it when the test
-// ends; the log of every node is shown if the test failed.
-func Start(t testing.TB, l localcluster.Layout) {
+// ends; the log of every node is shown if the test failed. Client and
+// bus ports lie in the kernel's ephemeral range, where other programs'
+// connections come and go: Start moves the cluster to the next free
+// ports after l.PortBase when one is held, so it returns the layout it
+// used.
+func Start(t testing.TB, l localcluster.Layout) localcluster.Layout {
 	t.Helper()
 	bin := Binary(t)
-	t.Cleanup(func() { Cleanup(t, l) })
-	// A bus port (+10000) lies in the kernel's ephemeral range: an
-	// outgoing connection of another program may hold it for a moment.
-	// Then start again.
 	for try := 1; ; try++ {
+		l.PortBase = FreeBase(t, l)
+		lc := l
+		t.Cleanup(func() { Cleanup(t, lc) })
 		err := localcluster.Start(l, bin, io.Discard)
 		if err == nil {
 			break
@@ -78,10 +82,35 @@ func Start(t testing.TB, l localcluster.Layout) {
 		for _, port := range l.Ports() {
 			os.RemoveAll(l.NodeDir(port))
 		}
+		l.PortBase += l.Nodes
 	}
 	if err := localcluster.Create(l, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// FreeBase is the first base from l.PortBase on (within 100 ports)
+// whose client and bus ports can all be bound now.
+func FreeBase(t testing.TB, l localcluster.Layout) int {
+	for base := l.PortBase; base < l.PortBase+100; base++ {
+		free := true
+		for i := 0; i < l.Nodes && free; i++ {
+			for _, p := range []int{base + i, base + i + 10000} {
+				ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+				if err != nil {
+					free = false
+					break
+				}
+				ln.Close()
+			}
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatalf("no free ports from %d", l.PortBase)
+	return 0
 }
 
 // Cleanup stops every node of l that still runs (SIGKILL if it does
