@@ -219,3 +219,29 @@ func (t helpTable) printHelp(w io.Writer, argv []string) {
 	}
 	fmt.Fprint(w, "\r\n")
 }
+
+// Do completes the command name being typed (the line's first word),
+// as redis-cli's Tab does; it is readline's AutoCompleter.
+func (t helpTable) Do(line []rune, pos int) ([][]rune, int) {
+	typed := string(line[:pos])
+	if strings.ContainsAny(typed, " \t") {
+		return nil, 0
+	}
+	var out [][]rune
+	seen := map[string]bool{}
+	for _, e := range t {
+		name := e.words[0]
+		if len(name) >= len(typed) && strings.EqualFold(name[:len(typed)], typed) && !seen[name] {
+			seen[name] = true
+			rest := name[len(typed):]
+			if isLower(typed) {
+				rest = strings.ToLower(rest)
+			}
+			out = append(out, []rune(rest+" "))
+		}
+	}
+	return out, len([]rune(typed))
+}
+
+// isLower says whether s has no upper-case letter.
+func isLower(s string) bool { return strings.ToLower(s) == s }

@@ -102,6 +102,10 @@ func TestInteractiveOnPty(t *testing.T) {
 	p.send("foo \"b a r\"\r")
 	p.expect("OK\r\n")
 	p.expect(prompt)
+	p.send("strl\t") // Tab completes the command name
+	p.expect("strlen ")
+	p.send("foo\r")
+	p.expect("(integer) 5\r\n")
 	p.send("get foo\r")
 	p.expect("\"b a r\"\r\n")
 	p.send("rpush l a b\r")

@@ -52,7 +52,7 @@ func repl(s *session, env Env) int {
 	}
 	var lr lineReader
 	if env.StdinTTY {
-		ed, err := newEditor(hintPainter{help, &s.hints}, env)
+		ed, err := newEditor(hintPainter{help, &s.hints}, help, env)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, err)
 			return 1
@@ -163,12 +163,13 @@ type editor struct {
 	hist bool
 }
 
-func newEditor(painter readline.Painter, env Env) (*editor, error) {
+func newEditor(painter readline.Painter, complete readline.AutoCompleter, env Env) (*editor, error) {
 	path := historyPath()
 	rl, err := readline.NewEx(&readline.Config{
 		HistoryFile:            path,
 		DisableAutoSaveHistory: true,
 		Painter:                painter,
+		AutoComplete:           complete,
 		Stdout:                 env.Stdout,
 		Stderr:                 env.Stderr,
 	})
