@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -43,8 +45,31 @@ func TestFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 6-node cluster")
 	}
+	failover(t, lctest.Layout(t, 43101))
+}
+
+// The same against redis-server nodes: the checker works with any
+// Redis Cluster.
+func TestFailoverRedisServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 6-node cluster")
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("REDGO_REQUIRE_REDIS") != "" {
+			t.Fatal("redis-server not installed but REDGO_REQUIRE_REDIS is set")
+		}
+		t.Skip("redis-server not installed: skipped")
+	}
+	l := lctest.Layout(t, 43121)
+	l.ServerBin = bin
+	failover(t, l)
+}
+
+// failover runs the checker on the cluster of l, kills the first master
+// and checks what the checker saw.
+func failover(t *testing.T, l localcluster.Layout) {
 	redis.SetLogger(quietLogger{}) // the checker reports the errors
-	l := lctest.Layout(t, 43101)
 	l = lctest.Start(t, l)
 	rc := NewClusterClient([]string{l.Addr(l.PortBase)}, "", "")
 	defer rc.Close()
