@@ -65,6 +65,7 @@ type Node struct {
 	group    *syncGroup        // the full sync being prepared, if any
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
+	sentWake chan struct{}     // closed when a replica's link sent more (WaitDurable); nil when nobody waits
 	fo       *failover         // the FAILOVER in progress, if any (failover.go)
 	// loadingSync: a full sync's snapshot is being loaded. Our offset is
 	// 0 meanwhile, as Redis's (it has freed its backlog and discarded its
@@ -153,8 +154,64 @@ func (n *Node) Feed(db int, cmds [][][]byte) int64 {
 	return 0
 }
 
-// WaitDurable: replication is asynchronous.
-func (n *Node) WaitDurable(int64) error { return nil }
+// sentWait bounds how long a reply waits for the replicas' links
+// (WaitDurable): a slow replica must not hold clients up.
+const sentWait = 100 * time.Millisecond
+
+// WaitDurable returns once the stream up to seq was handed to the socket
+// of every online replica (or after sentWait). Replication stays
+// asynchronous (WAIT is for acknowledgements), but, as in Redis, whose
+// event loop writes the replicas' buffers in the same pass as the
+// replies, a reply never leaves before its write left for the replicas:
+// a master killed right after replying has already sent it.
+func (n *Node) WaitDurable(seq int64) error {
+	if seq == 0 {
+		return nil
+	}
+	var deadline time.Time
+	for {
+		n.mu.Lock()
+		behind := false
+		for _, sv := range n.replicas {
+			if sv.state == stOnline && sv.sent.Load() < seq {
+				behind = true
+				break
+			}
+		}
+		if !behind {
+			n.mu.Unlock()
+			return nil
+		}
+		if n.sentWake == nil {
+			n.sentWake = make(chan struct{})
+		}
+		wake := n.sentWake
+		n.mu.Unlock()
+		if deadline.IsZero() {
+			deadline = time.Now().Add(sentWait)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// wakeSent wakes the replies waiting for the replicas' links.
+func (n *Node) wakeSent() {
+	n.mu.Lock()
+	if n.sentWake != nil {
+		close(n.sentWake)
+		n.sentWake = nil
+	}
+	n.mu.Unlock()
+}
 
 // Pending: replies never wait for replicas.
 func (n *Node) Pending() int64 { return 0 }

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,9 @@ type served struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	wmu      sync.Mutex // one writer at a time on conn
+	// sent is the stream offset handed to conn so far (stream); WaitDurable
+	// waits on it.
+	sent atomic.Int64
 }
 
 func (s *served) write(p []byte) error {
@@ -464,13 +468,32 @@ func (n *Node) timeout() int64 {
 
 // stream feeds the replica the stream after from until the link ends.
 func (n *Node) stream(sv *served, b *Backlog, from int64) {
-	_, err := b.Send(writerFunc(sv.write), from, sv.stop)
+	sv.sent.Store(from)
+	w := writerFunc(sv.write)
+	_, err := b.Send(sentWriter{w: w, b: b, sv: sv, n: n}, from, sv.stop)
 	if err != nil {
 		if errors.Is(err, ErrTrimmed) {
 			n.h.Logf("# Replica %s fell behind the replication backlog: disconnecting it", sv.name)
 		}
 		sv.close()
 	}
+}
+
+// sentWriter writes a replica's stream and records how far it got.
+type sentWriter struct {
+	w  writerFunc
+	b  *Backlog
+	sv *served
+	n  *Node
+}
+
+func (s sentWriter) Write(p []byte) (int, error) {
+	if _, err := s.w.Write(p); err != nil {
+		return 0, err
+	}
+	s.sv.sent.Add(int64(len(p)))
+	s.n.wakeSent()
+	return len(p), nil
 }
 
 type writerFunc func([]byte) error
