@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strconv"
 
 	"redgo/internal/datatype"
@@ -87,6 +88,10 @@ func parseXread(c *Ctx, isGroup bool) (*xreadArgs, bool) {
 		o := c.Args[i]
 		switch {
 		case EqualFold(o, "block") && more > 0:
+			if c.InScript {
+				c.Error(fmt.Sprintf("ERR %s command is not allowed with BLOCK option from scripts", c.Args[0]))
+				return nil, false
+			}
 			i++
 			d, ok := xreadTimeout(c, c.Args[i])
 			if !ok {

@@ -32,6 +32,8 @@ type Ctx struct {
 	// Serving is set when the dispatcher re-runs a blocked command because
 	// one of its keys changed.
 	Serving bool
+	// InScript is set for a command called by a Lua script or function.
+	InScript bool
 
 	Client any // the server's client state (server-level handlers)
 	Srv    any // the server (server-level handlers)

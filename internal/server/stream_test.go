@@ -269,3 +269,17 @@ func TestStreamServedAfterExec(t *testing.T) {
 		t.Fatalf("XREAD after EXEC = %s", v)
 	}
 }
+
+// TestStreamBlockInScript: XREAD BLOCK from a script is refused as Redis
+// refuses it; without BLOCK it reads.
+func TestStreamBlockInScript(t *testing.T) {
+	s, rc := startServer(t)
+	raddr := startRedis(t)
+	do(t, rc, "XADD", "s", "1-0", "a", "b")
+	goRedis(t, raddr).Do(ctx, "XADD", "s", "1-0", "a", "b")
+	oracle(t, s.Addr().String(), raddr, [][]string{
+		{"EVAL", "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', 's', '0')", "1", "s"},
+		{"EVAL", "return redis.call('xread', 'STREAMS', 's', '0')", "1", "s"},
+		{"EVAL", "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>')", "1", "s"},
+	})
+}
