@@ -243,7 +243,7 @@ func TestStreamDelDiff(t *testing.T) {
 		xdel e 1-0
 		xsetid e 0-1
 		xinfo stream e
-		xadd e * a b
+		loose xadd e * a b
 	`)
 }
 
