@@ -35,6 +35,8 @@ func fillStreams(t *testing.T, rc *redis.Client) {
 	do(t, rc, "XACK", "st2", "g", "1-1")
 	do(t, rc, "XCLAIM", "st2", "g", "dave", "0", "6-0", "RETRYCOUNT", "5")
 	do(t, rc, "XAUTOCLAIM", "st2", "g", "erin", "0", "0", "COUNT", "1")
+	do(t, rc, "XGROUP", "CREATE", "st2", "g3", "0")
+	do(t, rc, "XCLAIM", "st2", "g3", "frank", "0", "99-0", "LASTID", "5-0")
 	// (A history read, XREADGROUP ... 0, counts one more delivery and may
 	// create its consumer, which Redis 7.0 does not propagate: left out
 	// so that replicas compare equal.)
