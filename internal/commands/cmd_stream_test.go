@@ -452,3 +452,67 @@ func TestStreamInfoDiff(t *testing.T) {
 		xinfo stream e full
 	`)
 }
+
+// TestStreamLagDiff: the entries-read and lag accounting of Redis 7.0
+// (stream-cgroups.tcl "Consumer group read counter and lag ..."), plus
+// SETID with ENTRIESREAD and reads across deletions and trims.
+func TestStreamLagDiff(t *testing.T) {
+	bothProtos(t, `
+		xgroup create x g1 0 mkstream
+		xinfo groups x
+		xadd x 1-0 data a
+		xdel x 1-0
+		xinfo groups x
+		xinfo stream x
+		del x
+		xadd x 1-0 data a
+		xadd x 2-0 data b
+		xadd x 3-0 data c
+		xadd x 4-0 data d
+		xadd x 5-0 data e
+		xgroup create x g1 0
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c12 count 10 streams x >
+		xinfo groups x
+		xadd x 6-0 data f
+		xinfo groups x
+		del x
+		xadd x 1-0 data a
+		xadd x 2-0 data b
+		xadd x 3-0 data c
+		xadd x 4-0 data d
+		xadd x 5-0 data e
+		xdel x 3-0
+		xgroup create x g1 0
+		xgroup create x g2 0
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		xadd x 6-0 data f
+		xinfo groups x
+		xtrim x minid = 3-0
+		xinfo groups x
+		xtrim x minid = 5-0
+		xinfo groups x
+		xgroup setid x g2 4-0 entriesread 2
+		xinfo groups x
+		xgroup setid x g2 $
+		xinfo groups x
+		xgroup setid x g2 0 entriesread 0
+		xinfo groups x
+		loose xreadgroup group g2 c noack streams x >
+		xinfo groups x
+		xgroup create x g3 2-0 entriesread 9
+		xinfo groups x
+		loose xreadgroup group g3 c count 1 streams x >
+		xinfo groups x
+	`)
+}
