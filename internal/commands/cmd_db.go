@@ -1,7 +1,10 @@
 package commands
 
 // Whole-database commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB. They see
-// every shard, so they are registered with LockAll.
+// every shard, so they are registered with LockAll. The keys clients are
+// blocked on in the databases they change are reported as written
+// (readyBlocked), so those clients are served: a blocked XREADGROUP learns
+// its stream is gone, a BLPOP finds the list SWAPDB brought in.
 
 func init() {
 	Register("dbsize", cmdDBSize, LockAll())
@@ -33,7 +36,15 @@ func cmdFlushDB(c *Ctx) {
 	}
 	// Propagated even when the database was already empty, as Redis.
 	c.Dirty += max(c.DB.Flush(), 1)
+	readyBlocked(c, c.DB.Index())
 	c.W.OK()
+}
+
+// readyBlocked reports the keys of database db that clients wait on.
+func readyBlocked(c *Ctx, db int) {
+	for _, k := range c.KS.DB(db).BlockedKeys() {
+		c.ReadyInDB(db, k)
+	}
 }
 
 func cmdFlushAll(c *Ctx) {
@@ -43,6 +54,7 @@ func cmdFlushAll(c *Ctx) {
 	removed := 0
 	for i := 0; i < c.KS.NumDB(); i++ {
 		removed += c.KS.DB(i).Flush()
+		readyBlocked(c, i)
 	}
 	c.Dirty += removed + 1
 	c.W.OK()
@@ -85,6 +97,8 @@ func cmdSwapDB(c *Ctx) {
 	}
 	if a != b {
 		c.KS.Swap(a, b)
+		readyBlocked(c, a)
+		readyBlocked(c, b)
 	}
 	c.Dirty++
 	c.W.OK()

@@ -127,3 +127,18 @@ func (ks *Keyspace) Unblock(ref KeyRef, w *Waiter) {
 		sh.blocked[ref] = list
 	}
 }
+
+// BlockedKeys returns the keys of db that clients are blocked on. Every
+// shard must be locked (FLUSHDB, FLUSHALL and SWAPDB use it to serve
+// them).
+func (db *DB) BlockedKeys() [][]byte {
+	var out [][]byte
+	for _, sh := range db.ks.shards {
+		for ref, list := range sh.blocked {
+			if ref.DB == db.idx && len(list) > 0 {
+				out = append(out, []byte(ref.Key))
+			}
+		}
+	}
+	return out
+}

@@ -285,3 +285,39 @@ func TestStreamBlockInScript(t *testing.T) {
 		{"EVAL", "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>')", "1", "s"},
 	})
 }
+
+// TestStreamBlockedFlushSwap: FLUSHALL, FLUSHDB and SWAPDB fail a blocked
+// XREADGROUP whose stream they take away (stream-cgroups.tcl "Blocking
+// XREADGROUP: flushed DB / swapped DB"), and SWAPDB serves a BLPOP with
+// the list it brings in.
+func TestStreamBlockedFlushSwap(t *testing.T) {
+	s, rc := startServer(t)
+	addr := s.Addr().String()
+	for _, kill := range [][]string{{"FLUSHALL"}, {"FLUSHDB"}, {"SWAPDB", "0", "4"}} {
+		r := dialRaw(t, addr)
+		r.do("SELECT", "4")
+		r.do("FLUSHDB")
+		r.do("LPUSH", "s", "e1")
+		r.do("SELECT", "0")
+		do(t, rc, "DEL", "s")
+		do(t, rc, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+		r.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+		waitBlocked(t, rc, 1)
+		w := dialRaw(t, addr)
+		w.do(kill...)
+		if v, _ := r.read(); v.Type != '-' || v.Str != "UNBLOCKED the stream key no longer exists" {
+			t.Fatalf("after %v: %c %s", kill, v.Type, v)
+		}
+	}
+	rc.FlushAll(ctx)
+	r := dialRaw(t, addr)
+	r.send("BLPOP", "l", "0")
+	waitBlocked(t, rc, 1)
+	w := dialRaw(t, addr)
+	w.do("SELECT", "3")
+	w.do("RPUSH", "l", "x")
+	w.do("SWAPDB", "0", "3")
+	if v, _ := r.read(); v.String() != `["l" "x"]` {
+		t.Fatalf("BLPOP after SWAPDB = %s", v)
+	}
+}
