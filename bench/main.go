@@ -342,6 +342,7 @@ var sections = []struct {
 	{replsyncOnly, replsyncBegin, replsyncEnd, replsyncSection},
 	{replwriteOnly, replwriteBegin, replwriteEnd, replwriteSection},
 	{scriptsOnly, scriptsBegin, scriptsEnd, scriptsSection},
+	{evictOnly, evictBegin, evictEnd, evictSection},
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
 }
 

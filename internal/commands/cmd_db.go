@@ -1,10 +1,7 @@
 package commands
 
 // Whole-database commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB. They see
-// every shard, so they are registered with LockAll. The keys clients are
-// blocked on in the databases they change are reported as written
-// (readyBlocked), so those clients are served: a blocked XREADGROUP learns
-// its stream is gone, a BLPOP finds the list SWAPDB brought in.
+// every shard, so they are registered with LockAll.
 
 func init() {
 	Register("dbsize", cmdDBSize, LockAll())
@@ -36,14 +33,18 @@ func cmdFlushDB(c *Ctx) {
 	}
 	// Propagated even when the database was already empty, as Redis.
 	c.Dirty += max(c.DB.Flush(), 1)
-	readyBlocked(c, c.DB.Index())
+	readyWaited(c, c.DB.Index())
 	c.W.OK()
 }
 
-// readyBlocked reports the keys of database db that clients wait on.
-func readyBlocked(c *Ctx, db int) {
-	for _, k := range c.KS.DB(db).BlockedKeys() {
-		c.ReadyInDB(db, k)
+// readyWaited has the clients blocked on keys of database db served after
+// a command replaced the database whole: a blocked XREADGROUP whose
+// stream is gone fails, a blocked pop on a list that now exists gets it,
+// the others block again (Redis's scanDatabaseForReadyKeys and
+// scanDatabaseForDeletedStreams).
+func readyWaited(c *Ctx, db int) {
+	for _, k := range c.KS.WaitedKeys(db) {
+		c.ReadyInDB(db, []byte(k))
 	}
 }
 
@@ -54,7 +55,7 @@ func cmdFlushAll(c *Ctx) {
 	removed := 0
 	for i := 0; i < c.KS.NumDB(); i++ {
 		removed += c.KS.DB(i).Flush()
-		readyBlocked(c, i)
+		readyWaited(c, i)
 	}
 	c.Dirty += removed + 1
 	c.W.OK()
@@ -97,8 +98,8 @@ func cmdSwapDB(c *Ctx) {
 	}
 	if a != b {
 		c.KS.Swap(a, b)
-		readyBlocked(c, a)
-		readyBlocked(c, b)
+		readyWaited(c, a)
+		readyWaited(c, b)
 	}
 	c.Dirty++
 	c.W.OK()

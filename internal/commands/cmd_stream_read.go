@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strconv"
 
 	"redgo/internal/datatype"
@@ -88,8 +87,9 @@ func parseXread(c *Ctx, isGroup bool) (*xreadArgs, bool) {
 		o := c.Args[i]
 		switch {
 		case EqualFold(o, "block") && more > 0:
-			if c.InScript {
-				c.Error(fmt.Sprintf("ERR %s command is not allowed with BLOCK option from scripts", c.Args[0]))
+			if c.Script {
+				// No sense blocking inside a script: refused, as Redis.
+				c.Error("ERR " + string(c.Args[0]) + " command is not allowed with BLOCK option from scripts")
 				return nil, false
 			}
 			i++

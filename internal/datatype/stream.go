@@ -584,3 +584,22 @@ func raxCount(keys [][16]byte, d int) int {
 	}
 	return n
 }
+
+// ApproxMemory is MemoryUsage with the blocks sampled at both ends, in
+// time independent of the stream's length (for the maxmemory accounting,
+// which measures after every write).
+func (s *Stream) ApproxMemory() int {
+	nb := len(s.blocks)
+	if nb <= 8 {
+		return s.MemoryUsage()
+	}
+	sum := 0
+	for i := 0; i < 4; i++ {
+		sum += cap(s.blocks[i].data) + cap(s.blocks[nb-1-i].data)
+	}
+	n := 96 + 8*cap(s.blocks) + nb*96 + sum*nb/8
+	for _, g := range s.groups {
+		n += g.memoryUsage()
+	}
+	return n
+}

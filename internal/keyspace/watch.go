@@ -128,17 +128,17 @@ func (ks *Keyspace) Unblock(ref KeyRef, w *Waiter) {
 	}
 }
 
-// BlockedKeys returns the keys of db that clients are blocked on. Every
-// shard must be locked (FLUSHDB, FLUSHALL and SWAPDB use it to serve
-// them).
-func (db *DB) BlockedKeys() [][]byte {
-	var out [][]byte
-	for _, sh := range db.ks.shards {
-		for ref, list := range sh.blocked {
-			if ref.DB == db.idx && len(list) > 0 {
-				out = append(out, []byte(ref.Key))
+// WaitedKeys returns the keys of database db that clients are blocked
+// on. Requires every shard locked (FLUSHALL, FLUSHDB, SWAPDB serve them
+// afterwards: a list may now hold elements, a stream may be gone).
+func (ks *Keyspace) WaitedKeys(db int) []string {
+	var keys []string
+	for _, sh := range ks.shards {
+		for ref := range sh.blocked {
+			if ref.DB == db {
+				keys = append(keys, ref.Key)
 			}
 		}
 	}
-	return out
+	return keys
 }

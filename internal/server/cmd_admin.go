@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -69,6 +70,7 @@ func (m *metricSamples) rate() float64 {
 // encoding limits.
 func (s *Server) initAdmin() {
 	a := &s.admin
+	runtime.GC() // what start-up left live, not its garbage
 	a.startupMem = int64(readMemStats().HeapAlloc)
 	cfg := s.Cfg
 	s.slowlog.thresh.Store(cfg.Int("slowlog-log-slower-than"))
@@ -374,6 +376,12 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 			// Every shard is held (DEBUG is LockAll); replication stops
 			// too, as the whole of Redis does.
 			s.repl.Freeze(time.Duration(f * float64(time.Second)))
+		}
+		c.W.OK()
+	case sub == "loadaof" && n == 2:
+		if err := s.persist.DebugLoadAOF(); err != nil {
+			c.Error(err.Error())
+			return
 		}
 		c.W.OK()
 	case sub == "reload":

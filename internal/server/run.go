@@ -206,6 +206,7 @@ func (s *Server) noteWrite(ctx *commands.Ctx, pos []int, ready []keyspace.KeyRef
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		db.Touch(args[p])
+		db.Resized(args[p]) // a collection changed in place: its accounted memory
 		if anyBlocked && db.HasWaiters(args[p]) {
 			ready = append(ready, keyspace.KeyRef{DB: db.Index(), Key: string(args[p])})
 		}

@@ -321,3 +321,30 @@ func TestStreamBlockedFlushSwap(t *testing.T) {
 		t.Fatalf("BLPOP after SWAPDB = %s", v)
 	}
 }
+
+// TestWholeDBChangesServeBlocked: FLUSHALL fails a blocked XREADGROUP
+// whose stream is gone, and SWAPDB serves a blocked pop whose list now
+// exists, as Redis.
+func TestWholeDBChangesServeBlocked(t *testing.T) {
+	s, rc := startServer(t)
+	addr := s.Addr().String()
+	rc.Do(ctx, "XADD", "s", "666", "f", "v")
+	rc.Do(ctx, "XGROUP", "CREATE", "s", "g", "$")
+	reader := dialRaw(t, addr)
+	reader.send("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+	waitBlocked(t, rc, 1)
+	rc.Do(ctx, "FLUSHALL")
+	if v, _ := reader.read(); v.Str != "UNBLOCKED the stream key no longer exists" {
+		t.Errorf("blocked XREADGROUP after FLUSHALL: %v", v)
+	}
+
+	rc.RPush(ctx, "x", "a") // in db 0
+	popper := dialRaw(t, addr)
+	popper.do("SELECT", "4")
+	popper.send("BLPOP", "x", "0")
+	waitBlocked(t, rc, 1)
+	rc.Do(ctx, "SWAPDB", "0", "4")
+	if v, _ := popper.read(); len(v.Elems) != 2 || v.Elems[1].Str != "a" {
+		t.Errorf("blocked BLPOP after SWAPDB: %v", v)
+	}
+}
