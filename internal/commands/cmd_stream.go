@@ -325,7 +325,9 @@ func xaddID(c *Ctx, s *datatype.Stream, a *streamTrimArgs) (datatype.StreamID, b
 	case a.idGiven:
 		if s.LastID.Ms == a.id.Ms {
 			if s.LastID.Seq == math.MaxUint64 {
-				c.Error(errXaddSmaller)
+				// Redis fails here without setting errno: its reply is
+				// the other message.
+				c.Error(errXaddTooLarge)
 				return id, false
 			}
 			id = datatype.StreamID{Ms: a.id.Ms, Seq: s.LastID.Seq + 1}

@@ -516,3 +516,40 @@ func TestStreamLagDiff(t *testing.T) {
 		xinfo groups x
 	`)
 }
+
+// TestStreamEdgeIDsDiff: ID edge cases of stream.tcl (sequence overflow,
+// "ms-*" after the last ID, a huge delta from a node's master ID, XREAD
+// from the largest sequence of a millisecond, XSETID's argument rules).
+func TestStreamEdgeIDsDiff(t *testing.T) {
+	bothProtos(t, `
+		xadd x 1-18446744073709551615 f v
+		xadd x 1-* f v
+		xadd x 2-* f v
+		xadd x 2-* f v
+		xadd x 1-* f v
+		xadd y 2577343934890-18446744073709551615 f v
+		xadd y * f2 v2
+		xrange y - +
+		xadd z 1-0 f v
+		xadd z 1641544570597-0 f v
+		xadd z 1641544570597-1 f v
+		xtrim z minid 1641544570597-0
+		xrange z - +
+		del x
+		xadd x 1-1 f v
+		xadd x 1-18446744073709551615 f v
+		xadd x 2-1 f v
+		xread streams x 1-18446744073709551615
+		xread count 1 streams x 0-0
+		xsetid x 1-1 0
+		xsetid x 1-1 0-0
+		xsetid x 5-0 entriesadded -1 maxdeletedid 0-0
+		xsetid x 5-0 entriesadded 3 maxdeletedid 6-0
+		xsetid x 5-0 entriesadded 2
+		xsetid x 5-0 entriesadded 3 maxdeletedid 0-0
+		xinfo stream x
+		xadd x maxlen 0 * a b
+		xlen x
+		xinfo stream x
+	`)
+}
