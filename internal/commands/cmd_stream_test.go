@@ -553,3 +553,22 @@ func TestStreamEdgeIDsDiff(t *testing.T) {
 		loose xinfo stream x
 	`)
 }
+
+// TestStreamEmptyNodeDiff: an exact MINID trim that stops at a deleted
+// last entry leaves a node with no live entry, in Redis and here; it
+// still counts as a node and takes the next entries.
+func TestStreamEmptyNodeDiff(t *testing.T) {
+	bothProtos(t, `
+		xadd x 1-0 f v
+		xadd x 2-0 f v
+		xadd x 3-0 f v
+		xdel x 3-0
+		xtrim x minid = 3-0
+		xinfo stream x
+		xadd x 4-0 f v
+		xinfo stream x
+		xrange x - +
+		xtrim x maxlen 0
+		xinfo stream x
+	`)
+}
