@@ -69,7 +69,7 @@ func streamLookup(c *Ctx, key []byte, write bool) (*datatype.Stream, bool) {
 	return o.Stream(), true
 }
 
-// parseStreamID parses argument b as an ID or replies the error.
+// streamID parses argument b as an ID or replies the error.
 func (c *Ctx) streamID(b []byte, missingSeq uint64, strict bool) (datatype.StreamID, bool) {
 	id, _, ok := datatype.ParseStreamID(b, missingSeq, strict, false)
 	if !ok {
@@ -297,21 +297,21 @@ func cmdXadd(c *Ctx) {
 	s.Add(id, fv)
 	writeStreamID(c.W, id)
 	c.Dirty++
-	args := c.Args
+	var prop [][]byte // what is propagated when it is not the command as received
 	if a.strategy {
 		s.Trim(a.TrimArgs)
 		if a.Approx {
-			args = trimmedArgs(args, &a, s)
+			prop = trimmedArgs(c.Args, &a, s)
 		}
 	}
 	if !a.idGiven || !a.seqGiven {
-		if &args[0] == &c.Args[0] {
-			args = append([][]byte(nil), args...)
+		if prop == nil {
+			prop = append([][]byte(nil), c.Args...)
 		}
-		args[a.idPos] = id.Append(nil)
+		prop[a.idPos] = id.Append(nil)
 	}
-	if &args[0] != &c.Args[0] {
-		c.Propagate(args...)
+	if prop != nil {
+		c.Propagate(prop...)
 	}
 }
 
@@ -325,7 +325,9 @@ func xaddID(c *Ctx, s *datatype.Stream, a *streamTrimArgs) (datatype.StreamID, b
 	case a.idGiven:
 		if s.LastID.Ms == a.id.Ms {
 			if s.LastID.Seq == math.MaxUint64 {
-				c.Error(errXaddSmaller)
+				// Redis fails here without setting errno: its reply is
+				// the other message.
+				c.Error(errXaddTooLarge)
 				return id, false
 			}
 			id = datatype.StreamID{Ms: a.id.Ms, Seq: s.LastID.Seq + 1}

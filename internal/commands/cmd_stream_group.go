@@ -407,13 +407,31 @@ func cmdXclaim(c *Ctx) {
 	if g.LastID.Less(o.lastID) {
 		g.LastID, propagateLast = o.lastID, true
 	}
-	if o.deliveryTime == -1 || o.deliveryTime < 0 || o.deliveryTime > c.Now {
+	if o.deliveryTime < 0 || o.deliveryTime > c.Now { // not given (-1), or bogus
 		o.deliveryTime = c.Now
 	}
+	sub := resp.Writer{Proto: c.W.Proto}
+	n, claimed := xclaimIDs(c, s, g, ids, &o, &sub)
+	if propagateLast && !claimed {
+		propagateGroupID(c, c.Args[1], g, c.Args[2])
+		c.Dirty++
+	}
+	if c.Props == nil {
+		c.Props = [][][]byte{}
+	}
+	c.W.Array(n)
+	c.W.Raw(sub.Buf)
+}
+
+// xclaimIDs claims each of ids (arguments from 5 on) that is pending and
+// idle long enough, or not pending with FORCE, replying it into sub; a
+// pending entry no longer in the stream leaves the PEL. It returns the
+// entries claimed and whether any XCLAIM was propagated (it carries the
+// group's last ID).
+func xclaimIDs(c *Ctx, s *datatype.Stream, g *datatype.StreamGroup, ids []datatype.StreamID, o *xclaimOpts, sub *resp.Writer) (int, bool) {
 	key, group := c.Args[1], c.Args[2]
 	var cons *datatype.StreamConsumer
-	sub := resp.Writer{Proto: c.W.Proto}
-	n := 0
+	n, propagated := 0, false
 	for k, id := range ids {
 		idArg := c.Args[5+k]
 		nack, pending := g.PEL.Get(id)
@@ -421,16 +439,13 @@ func cmdXclaim(c *Ctx) {
 		if !exists {
 			if pending { // the entry is gone: drop it from the PEL
 				propagateXclaim(c, key, g, group, idArg, nack)
-				propagateLast = false
+				propagated = true
 				c.Dirty++
 				g.Ack(id)
 			}
 			continue
 		}
-		if !pending && !o.force {
-			continue
-		}
-		if pending && o.minIdle != 0 && c.Now-nack.DeliveryTime < o.minIdle {
+		if !pending && !o.force || pending && o.minIdle != 0 && c.Now-nack.DeliveryTime < o.minIdle {
 			continue
 		}
 		if cons == nil {
@@ -444,24 +459,16 @@ func cmdXclaim(c *Ctx) {
 			nack.DeliveryCount++
 		}
 		if o.justID {
-			writeStreamID(&sub, id)
+			writeStreamID(sub, id)
 		} else {
-			writeStreamEntry(&sub, id, fv)
+			writeStreamEntry(sub, id, fv)
 		}
 		n++
 		propagateXclaim(c, key, g, group, idArg, nack)
-		propagateLast = false
+		propagated = true
 		c.Dirty++
 	}
-	if propagateLast {
-		propagateGroupID(c, key, g, group)
-		c.Dirty++
-	}
-	if c.Props == nil {
-		c.Props = [][][]byte{}
-	}
-	c.W.Array(n)
-	c.W.Raw(sub.Buf)
+	return n, propagated
 }
 
 // xclaimConsumer returns the claiming consumer (argument 3), created if

@@ -394,13 +394,40 @@ func xreadHistory(c *Ctx, s *datatype.Stream, cons *datatype.StreamConsumer, sta
 	sub.Raw(ents.Buf)
 }
 
+// Constant words of the propagated forms (never written to).
+var (
+	wXclaim, wZero, wTime, wRetry = []byte("XCLAIM"), []byte("0"), []byte("TIME"), []byte("RETRYCOUNT")
+	wForce, wJustID, wLastID      = []byte("FORCE"), []byte("JUSTID"), []byte("LASTID")
+)
+
 // propagateXclaim records the XCLAIM that recreates a PEL entry on a
-// replica or from the AOF (streamPropagateXCLAIM).
+// replica or from the AOF (streamPropagateXCLAIM). Its variable words
+// share one buffer: XREADGROUP records one per entry delivered.
 func propagateXclaim(c *Ctx, key []byte, g *datatype.StreamGroup, group, id []byte, nack *datatype.StreamNACK) {
-	c.Propagate([]byte("XCLAIM"), key, group, []byte(nack.Consumer.Name), []byte("0"), id,
-		[]byte("TIME"), strconv.AppendInt(nil, nack.DeliveryTime, 10),
-		[]byte("RETRYCOUNT"), strconv.AppendUint(nil, nack.DeliveryCount, 10),
-		[]byte("FORCE"), []byte("JUSTID"), []byte("LASTID"), g.LastID.Append(nil))
+	buf := make([]byte, 0, len(key)+len(group)+len(nack.Consumer.Name)+len(id)+90)
+	word := func(start int) []byte { return buf[start:len(buf):len(buf)] }
+	n := len(buf)
+	buf = append(buf, key...)
+	k := word(n)
+	n = len(buf)
+	buf = append(buf, group...)
+	gr := word(n)
+	n = len(buf)
+	buf = append(buf, nack.Consumer.Name...)
+	cons := word(n)
+	n = len(buf)
+	buf = append(buf, id...)
+	idw := word(n)
+	n = len(buf)
+	buf = strconv.AppendInt(buf, nack.DeliveryTime, 10)
+	at := word(n)
+	n = len(buf)
+	buf = strconv.AppendUint(buf, nack.DeliveryCount, 10)
+	count := word(n)
+	n = len(buf)
+	buf = g.LastID.Append(buf)
+	last := word(n)
+	c.PropagateOwned(wXclaim, k, gr, cons, wZero, idw, wTime, at, wRetry, count, wForce, wJustID, wLastID, last)
 }
 
 // propagateGroupID records XGROUP SETID with the group's last ID and

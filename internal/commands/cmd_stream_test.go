@@ -452,3 +452,123 @@ func TestStreamInfoDiff(t *testing.T) {
 		xinfo stream e full
 	`)
 }
+
+// TestStreamLagDiff: the entries-read and lag accounting of Redis 7.0
+// (stream-cgroups.tcl "Consumer group read counter and lag ..."), plus
+// SETID with ENTRIESREAD and reads across deletions and trims.
+func TestStreamLagDiff(t *testing.T) {
+	bothProtos(t, `
+		xgroup create x g1 0 mkstream
+		xinfo groups x
+		xadd x 1-0 data a
+		xdel x 1-0
+		xinfo groups x
+		xinfo stream x
+		del x
+		xadd x 1-0 data a
+		xadd x 2-0 data b
+		xadd x 3-0 data c
+		xadd x 4-0 data d
+		xadd x 5-0 data e
+		xgroup create x g1 0
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c12 count 10 streams x >
+		xinfo groups x
+		xadd x 6-0 data f
+		xinfo groups x
+		del x
+		xadd x 1-0 data a
+		xadd x 2-0 data b
+		xadd x 3-0 data c
+		xadd x 4-0 data d
+		xadd x 5-0 data e
+		xdel x 3-0
+		xgroup create x g1 0
+		xgroup create x g2 0
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		loose xreadgroup group g1 c11 count 1 streams x >
+		xinfo groups x
+		xadd x 6-0 data f
+		xinfo groups x
+		xtrim x minid = 3-0
+		xinfo groups x
+		xtrim x minid = 5-0
+		xinfo groups x
+		xgroup setid x g2 4-0 entriesread 2
+		xinfo groups x
+		xgroup setid x g2 $
+		xinfo groups x
+		xgroup setid x g2 0 entriesread 0
+		xinfo groups x
+		loose xreadgroup group g2 c noack streams x >
+		xinfo groups x
+		xgroup create x g3 2-0 entriesread 9
+		xinfo groups x
+		loose xreadgroup group g3 c count 1 streams x >
+		xinfo groups x
+	`)
+}
+
+// TestStreamEdgeIDsDiff: ID edge cases of stream.tcl (sequence overflow,
+// "ms-*" after the last ID, a huge delta from a node's master ID, XREAD
+// from the largest sequence of a millisecond, XSETID's argument rules).
+func TestStreamEdgeIDsDiff(t *testing.T) {
+	bothProtos(t, `
+		xadd x 1-18446744073709551615 f v
+		xadd x 1-* f v
+		xadd x 2-* f v
+		xadd x 2-* f v
+		xadd x 1-* f v
+		xadd y 2577343934890-18446744073709551615 f v
+		xadd y * f2 v2
+		xrange y - +
+		xadd z 1-0 f v
+		xadd z 1641544570597-0 f v
+		xadd z 1641544570597-1 f v
+		xtrim z minid 1641544570597-0
+		xrange z - +
+		del x
+		xadd x 1-1 f v
+		xadd x 1-18446744073709551615 f v
+		xadd x 2-1 f v
+		xread streams x 1-18446744073709551615
+		xread count 1 streams x 0-0
+		xsetid x 1-1 0
+		xsetid x 1-1 0-0
+		xsetid x 5-0 entriesadded -1 maxdeletedid 0-0
+		xsetid x 5-0 entriesadded 3 maxdeletedid 6-0
+		xsetid x 5-0 entriesadded 2
+		xsetid x 5-0 entriesadded 3 maxdeletedid 0-0
+		xinfo stream x
+		loose xadd x maxlen 0 * a b
+		xlen x
+		loose xinfo stream x
+	`)
+}
+
+// TestStreamEmptyNodeDiff: an exact MINID trim that stops at a deleted
+// last entry leaves a node with no live entry, in Redis and here; it
+// still counts as a node and takes the next entries.
+func TestStreamEmptyNodeDiff(t *testing.T) {
+	bothProtos(t, `
+		xadd x 1-0 f v
+		xadd x 2-0 f v
+		xadd x 3-0 f v
+		xdel x 3-0
+		xtrim x minid = 3-0
+		xinfo stream x
+		xadd x 4-0 f v
+		xinfo stream x
+		xrange x - +
+		xtrim x maxlen 0
+		xinfo stream x
+	`)
+}

@@ -74,6 +74,10 @@ func (c *Ctx) Propagate(args ...[]byte) {
 	c.Props = append(c.Props, cp)
 }
 
+// PropagateOwned is Propagate for arguments the caller hands over: they
+// are not copied and must not change afterwards.
+func (c *Ctx) PropagateOwned(args ...[]byte) { c.Props = append(c.Props, args) }
+
 // PropagateStrings is Propagate for string arguments.
 func (c *Ctx) PropagateStrings(args ...string) {
 	cp := make([][]byte, len(args))

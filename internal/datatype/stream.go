@@ -22,8 +22,9 @@ import (
 // The master fields are the fields of the block's first entry; an entry
 // with exactly those fields stores only its values (Redis's SAMEFIELDS).
 // XDEL and exact trimming mark entries deleted in place; a block whose
-// entries are all deleted is dropped. A new block starts when the last
-// one would reach stream-node-max-bytes (measured as the size Redis's
+// last live entry XDEL deletes is dropped (an exact MINID trim may leave
+// a block with only deleted entries, as Redis leaves such a node). A new
+// block starts when the last one would reach stream-node-max-bytes (measured as the size Redis's
 // listpack for it would have, so blocks split where Redis's nodes do and
 // approximate trimming removes the same entries) or holds
 // stream-node-max-entries entries.

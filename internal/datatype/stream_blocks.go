@@ -70,8 +70,8 @@ var (
 )
 
 // LoadBlock appends a block read from a file (copied). Its entries must
-// follow every entry loaded before; a block whose entries are all
-// deleted is dropped.
+// follow every entry loaded before. A block whose entries are all deleted
+// is kept, as Redis keeps such a node.
 func (s *Stream) LoadBlock(b *StreamBlock) error {
 	if len(b.Entries) == 0 {
 		return ErrStreamBlockOrder
@@ -98,10 +98,8 @@ func (s *Stream) LoadBlock(b *StreamBlock) error {
 		}
 	}
 	nb.data = slices.Clip(nb.data)
-	if nb.live > 0 {
-		s.blocks = append(s.blocks, nb)
-		s.length += uint64(nb.live)
-	}
+	s.blocks = append(s.blocks, nb)
+	s.length += uint64(nb.live)
 	return nil
 }
 

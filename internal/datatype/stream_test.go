@@ -284,7 +284,9 @@ func (s *Stream) checkBlocks() error {
 			}
 			last, off = e.id, e.next
 		}
-		if live != b.live || dead != b.dead || live == 0 || last != b.last {
+		// A block may be left with no live entry by an exact MINID trim
+		// (its last entry, deleted, is past the minimum), as in Redis.
+		if live != b.live || dead != b.dead || live+dead == 0 || last != b.last {
 			return fmt.Errorf("block %d: live %d/%d dead %d/%d last %v/%v", i, live, b.live, dead, b.dead, last, b.last)
 		}
 		if i > 0 && !s.blocks[i-1].last.Less(b.master) {

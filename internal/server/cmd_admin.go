@@ -20,6 +20,7 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/rdb"
 	"redgo/internal/resp"
 )
 
@@ -528,6 +529,11 @@ func refcountOf(o *keyspace.Object, enc string) int {
 func serializedLength(o *keyspace.Object, enc string) int {
 	if o.Type() == keyspace.TString {
 		return rdbStringLen(o.Bytes())
+	}
+	if o.Type() == keyspace.TStream { // its RDB image, as rdbSavedObjectLen
+		if b, err := rdb.AppendObject(nil, o, false); err == nil {
+			return len(b) - 1
+		}
 	}
 	n := 0
 	for el := range elementsOf(o) {

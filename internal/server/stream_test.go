@@ -35,6 +35,8 @@ func fillStreams(t *testing.T, rc *redis.Client) {
 	do(t, rc, "XACK", "st2", "g", "1-1")
 	do(t, rc, "XCLAIM", "st2", "g", "dave", "0", "6-0", "RETRYCOUNT", "5")
 	do(t, rc, "XAUTOCLAIM", "st2", "g", "erin", "0", "0", "COUNT", "1")
+	do(t, rc, "XGROUP", "CREATE", "st2", "g3", "0")
+	do(t, rc, "XCLAIM", "st2", "g3", "frank", "0", "99-0", "LASTID", "5-0")
 	// (A history read, XREADGROUP ... 0, counts one more delivery and may
 	// create its consumer, which Redis 7.0 does not propagate: left out
 	// so that replicas compare equal.)
@@ -267,6 +269,56 @@ func TestStreamServedAfterExec(t *testing.T) {
 	}
 	if v, _ := r.read(); v.String() != `[["s2" [["2-0" ["field" "one"]] ["3-0" ["field" "two"]]]]]` {
 		t.Fatalf("XREAD after EXEC = %s", v)
+	}
+}
+
+// TestStreamBlockInScript: XREAD BLOCK from a script is refused as Redis
+// refuses it; without BLOCK it reads.
+func TestStreamBlockInScript(t *testing.T) {
+	s, rc := startServer(t)
+	raddr := startRedis(t)
+	do(t, rc, "XADD", "s", "1-0", "a", "b")
+	goRedis(t, raddr).Do(ctx, "XADD", "s", "1-0", "a", "b")
+	oracle(t, s.Addr().String(), raddr, [][]string{
+		{"EVAL", "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', 's', '0')", "1", "s"},
+		{"EVAL", "return redis.call('xread', 'STREAMS', 's', '0')", "1", "s"},
+		{"EVAL", "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>')", "1", "s"},
+	})
+}
+
+// TestStreamBlockedFlushSwap: FLUSHALL, FLUSHDB and SWAPDB fail a blocked
+// XREADGROUP whose stream they take away (stream-cgroups.tcl "Blocking
+// XREADGROUP: flushed DB / swapped DB"), and SWAPDB serves a BLPOP with
+// the list it brings in.
+func TestStreamBlockedFlushSwap(t *testing.T) {
+	s, rc := startServer(t)
+	addr := s.Addr().String()
+	for _, kill := range [][]string{{"FLUSHALL"}, {"FLUSHDB"}, {"SWAPDB", "0", "4"}} {
+		r := dialRaw(t, addr)
+		r.do("SELECT", "4")
+		r.do("FLUSHDB")
+		r.do("LPUSH", "s", "e1")
+		r.do("SELECT", "0")
+		do(t, rc, "DEL", "s")
+		do(t, rc, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+		r.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+		waitBlocked(t, rc, 1)
+		w := dialRaw(t, addr)
+		w.do(kill...)
+		if v, _ := r.read(); v.Type != '-' || v.Str != "UNBLOCKED the stream key no longer exists" {
+			t.Fatalf("after %v: %c %s", kill, v.Type, v)
+		}
+	}
+	rc.FlushAll(ctx)
+	r := dialRaw(t, addr)
+	r.send("BLPOP", "l", "0")
+	waitBlocked(t, rc, 1)
+	w := dialRaw(t, addr)
+	w.do("SELECT", "3")
+	w.do("RPUSH", "l", "x")
+	w.do("SWAPDB", "0", "3")
+	if v, _ := r.read(); v.String() != `["l" "x"]` {
+		t.Fatalf("BLPOP after SWAPDB = %s", v)
 	}
 }
 

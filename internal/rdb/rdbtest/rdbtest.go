@@ -251,6 +251,13 @@ func Populate(t testing.TB, addr string) {
 	p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:empty", ID: "7-7", Values: []any{"a", "b"}})
 	p.XDel(ctx, "stream:empty", "7-7")
 	p.XGroupCreate(ctx, "stream:empty", "g", "0")
+	// A node left with deleted entries only (an exact MINID trim stops at
+	// its deleted last entry).
+	for _, id := range []string{"1-0", "2-0", "3-0"} {
+		p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:deadnode", ID: id, Values: []any{"f", "v"}})
+	}
+	p.XDel(ctx, "stream:deadnode", "3-0")
+	p.Do(ctx, "XTRIM", "stream:deadnode", "MINID", "=", "3-0")
 	// TTLs on one key of each type.
 	for _, k := range []string{"str", "num:1", "list:small", "list:big", "hash:small", "hash:big", "set:int16",
 		"set:bigint", "zset:small", "zset:big", "hll:dense", "stream:small"} {
