@@ -35,6 +35,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/slot"
+	"redgo/internal/slotmigration"
 	"redgo/internal/vfs"
 )
 
@@ -78,6 +79,10 @@ type clusterClient struct {
 	routedBy   *cluster.Routes
 	routedSlot int
 	routedQ    cluster.Query
+	// importing is set on a target's import link (CLUSTER SYNCSLOTS
+	// START): its commands on those slots run here although another
+	// node serves them until the transfer ends (cmd_slotmigration.go).
+	importing *slotmigration.Import
 }
 
 // clusterWritableDelay is the delay before a restarted master turns its
@@ -624,6 +629,12 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 		q.Migrate = true
 	}
 	s := c.srv
+	if im := c.cl.importing; im != nil && im.Has(slot.Of(q.Keys[0])) {
+		clear(q.Keys)
+		c.cl.keys = q.Keys[:0]
+		c.cl.routedBy = nil // nothing to check again under the lock
+		return true
+	}
 	q.Missing = s.cluster.missing
 	routes := s.cluster.routes.Load()
 	red, ep, sl := routes.Route(&q)

@@ -23,6 +23,7 @@ import (
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
+	"redgo/internal/slotmigration"
 	"redgo/internal/vfs"
 )
 
@@ -89,6 +90,11 @@ type Server struct {
 
 	cluster *clusterMode      // cluster-enabled yes (cluster.go); nil otherwise
 	migrate *migration.Cache  // MIGRATE's connections to targets (cmd_migrate.go)
+	// Whole-slot transfers (cmd_slotmigration.go): the source's migrator,
+	// made on first use, and the target's import links.
+	slotMig     *slotmigration.Migrator
+	slotMigOnce sync.Once
+	imports     slotmigration.Imports
 	scripts *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
 	fs      vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
