@@ -354,14 +354,15 @@ func (l *link) send(st *stream) {
 		if err != nil {
 			return
 		}
-		if len(b) == 0 {
-			continue
+		if len(b) > 0 {
+			l.conn.SetWriteDeadline(time.Now().Add(l.timeout))
+			if _, err := l.conn.Write(b); err != nil {
+				st.fail(fmt.Errorf("IOERR error or timeout writing to the target: %v", err))
+				return
+			}
 		}
-		l.conn.SetWriteDeadline(time.Now().Add(l.timeout))
-		if _, err := l.conn.Write(b); err != nil {
-			st.fail(fmt.Errorf("IOERR error or timeout writing to the target: %v", err))
-			return
-		}
+		// b is the sender's now: the next take hands it back to the
+		// stream (two buffers swap, no copy).
 		spare = b
 	}
 }
