@@ -544,4 +544,3 @@ func errText(m map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
