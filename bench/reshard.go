@@ -104,9 +104,10 @@ func reshardOne(c rsCase, bin string, port, keys, nslots int, loaded bool) rsRes
 	all := fillReshard(a, keys, nslots)
 	var ld *rsLoad
 	if loaded {
+		// 2000 keys over every moved slot (key i is in slot i mod nslots).
 		var mine []string
-		for i := 0; i < len(all); i += len(all) / 2000 {
-			mine = append(mine, all[i])
+		for k := range 2000 {
+			mine = append(mine, all[(k*(len(all)/2000)+k)%len(all)])
 		}
 		setZero(a, mine)
 		ld = startRSLoad(mine, *reshardWorkers, a.addr())
