@@ -98,11 +98,16 @@ func (s *Server) migrateSlots(g slotGroup) error {
 	cm := s.cluster
 	cm.mu.Lock()
 	err := cm.st.CheckExport(g.target, g.slots)
-	var addr, me string
+	var addr, me, self string
 	if err == nil {
 		n := cm.st.Lookup(g.target)
 		addr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
 		me = cm.st.Myself.Name
+		ip := cm.st.Myself.IP
+		if ip == "" {
+			ip = "127.0.0.1"
+		}
+		self = net.JoinHostPort(ip, strconv.Itoa(s.Port())) // the fallback's connection to us
 	}
 	nodeTimeout := time.Duration(cm.st.Opts.NodeTimeout) * time.Millisecond
 	cm.mu.Unlock()
@@ -118,7 +123,6 @@ func (s *Server) migrateSlots(g slotGroup) error {
 	}
 	req := &slotmigration.Request{Slots: g.slots, Source: me, Target: g.target, Addr: addr, Auth: auth,
 		Timeout: max(nodeTimeout, 5*time.Second)}
-	self := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port()))
 	return s.slotMigrator().Run(req, func(cancelled func() bool) error {
 		return slotmigration.KeyByKey(self, me, addr, g.target, g.slots, auth, req.Timeout, cancelled)
 	})

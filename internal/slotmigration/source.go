@@ -198,9 +198,12 @@ func (m *Migrator) run(mg *transfer, req *Request) error {
 			return m.rollback(req, err)
 		}
 	}
+	snap := time.Since(mg.rec.Start)
 	if err := link.catchUp(st, mg, req.Timeout); err != nil {
 		return m.rollback(req, err)
 	}
+	h.Logf("Slot migration to %s: %d keys sent in %v, target caught up after %v", req.Target,
+		mg.keysN.Load(), snap.Round(time.Millisecond), time.Since(mg.rec.Start).Round(time.Millisecond))
 	return m.flip(mg, req, link, st)
 }
 
@@ -247,7 +250,9 @@ func (m *Migrator) flip(mg *transfer, req *Request, link *link, st *stream) erro
 	}
 	h.Logf("Slot migration of %d slots (%d keys) to %s done: writes to them paused %v",
 		len(req.Slots), mg.keysN.Load(), req.Target, pause.Round(time.Microsecond))
+	dropStart := time.Now()
 	h.DropSlots(req.Slots)
+	h.Logf("Slot migration to %s: our copies deleted in %v", req.Target, time.Since(dropStart).Round(time.Millisecond))
 	return nil
 }
 
