@@ -197,6 +197,9 @@ func (m *Migrator) run(mg *transfer, req *Request) error {
 		if err := st.waitBelow(16 << 20); err != nil {
 			return m.rollback(req, err)
 		}
+		if err := link.failed(); err != nil {
+			return m.rollback(req, err)
+		}
 	}
 	snap := time.Since(mg.rec.Start)
 	if err := link.catchUp(st, mg, req.Timeout); err != nil {
@@ -456,6 +459,13 @@ func (l *link) catchUp(st *stream, mg *transfer, timeout time.Duration) error {
 			return err
 		}
 	}
+}
+
+// failed returns why the reader stopped (nil while it runs).
+func (l *link) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
 }
 
 // refused returns the target's error reply, if it sent one.
