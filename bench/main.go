@@ -219,7 +219,10 @@ func main() {
 			fail("%s not found: apt-get install -y redis-server redis-tools", tool)
 		}
 	}
-	bin := filepath.Join(os.TempDir(), "redgo-bench-bin")
+	// One binary per run: two runs at once (other sessions on the machine)
+	// must not replace each other's servers.
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("redgo-bench-bin-%d", os.Getpid()))
+	defer os.Remove(bin)
 	build := exec.Command("go", "build", "-o", bin, "./cmd/redgo")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
