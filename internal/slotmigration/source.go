@@ -286,6 +286,7 @@ type link struct {
 	br        *bufio.Reader
 	timeout   time.Duration
 	acked     atomic.Int64 // replies read
+	want      atomic.Int64 // a waiter wants a wake-up once acked reaches it (0: none)
 	targetErr string       // the first error reply (set before readErr)
 	readErr   chan error   // the reader's end
 	wg        sync.WaitGroup
@@ -392,10 +393,13 @@ func (l *link) read() {
 			err = fmt.Errorf("ERR Slot migration failed: the target replied: %s", v.Str)
 			break
 		}
-		l.acked.Add(1)
-		l.mu.Lock()
-		l.cond.Broadcast()
-		l.mu.Unlock()
+		// A wake-up only when a waiter's mark is reached, not one per
+		// reply (a transfer has hundreds of thousands).
+		if a := l.acked.Add(1); a >= l.want.Load() && l.want.Load() > 0 {
+			l.mu.Lock()
+			l.cond.Broadcast()
+			l.mu.Unlock()
+		}
 	}
 	l.mu.Lock()
 	l.ended = err
@@ -407,12 +411,17 @@ func (l *link) read() {
 // made no progress for the timeout.
 func (l *link) waitAcked(st *stream, n int64, timeout time.Duration) error {
 	last, lastAt := l.acked.Load(), time.Now()
+	defer l.want.Store(0)
 	for {
 		if _, err := st.status(); err != nil {
 			return err
 		}
 		l.conn.SetReadDeadline(time.Now().Add(timeout))
 		l.mu.Lock()
+		// want is set before acked is read, and the reader adds to acked
+		// before it reads want: either we see the reply, or the reader
+		// sees our mark and broadcasts (under l.mu, so after our Wait).
+		l.want.Store(n)
 		a, ended := l.acked.Load(), l.ended
 		if a >= n || ended != nil {
 			l.mu.Unlock()
@@ -427,8 +436,7 @@ func (l *link) waitAcked(st *stream, n int64, timeout time.Duration) error {
 			l.mu.Unlock()
 			return fmt.Errorf("IOERR Slot migration: no progress from the target for %v", timeout)
 		}
-		// The reader broadcasts under l.mu after each reply: checked
-		// under it, a reply cannot slip between the check and the wait.
+		// The timer bounds the wait, for the progress check above.
 		t := time.AfterFunc(50*time.Millisecond, func() {
 			l.mu.Lock()
 			l.cond.Broadcast()
