@@ -44,5 +44,5 @@ func RegisterExtra(name string, e Extra, h Handler, opts ...Option) {
 		bulk("summary"), bulk(e.Summary), bulk("since"), bulk(e.Since), bulk("group"), bulk(e.Group),
 	}}
 	meta[name] = metaEntry{info: info, docs: docs}
-	Register(name, h, opts...)
+	Register(name, h, append(opts, func(c *Command) { c.Extra = true })...)
 }
