@@ -340,7 +340,17 @@ func TestKill9TornTail(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	l, wg := runLoad(t, p.addr(), 8, stop)
+	// Writes must have reached the file (a loaded machine may take longer
+	// than the 300 ms that are usually plenty).
 	time.Sleep(300 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		l.mu.Lock()
+		acked := l.counter[0]
+		l.mu.Unlock()
+		if acked >= 10 {
+			break
+		}
+	}
 	p.kill9()
 	close(stop)
 	wg.Wait()

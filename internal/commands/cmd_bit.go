@@ -55,7 +55,7 @@ func stringForBits(c *Ctx, maxbit int64) (*keyspace.Object, bool) {
 		o = keyspace.NewString(make([]byte, n))
 		c.DB.Set(key, o, false)
 	} else {
-		o.SetBytes(strGrowZero(o.Bytes(), n))
+		c.DB.SetBytes(key, o, strGrowZero(o.Bytes(), n))
 	}
 	o.Flags |= keyspace.StrRaw
 	return o, true

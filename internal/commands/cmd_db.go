@@ -33,7 +33,19 @@ func cmdFlushDB(c *Ctx) {
 	}
 	// Propagated even when the database was already empty, as Redis.
 	c.Dirty += max(c.DB.Flush(), 1)
+	readyWaited(c, c.DB.Index())
 	c.W.OK()
+}
+
+// readyWaited has the clients blocked on keys of database db served after
+// a command replaced the database whole: a blocked XREADGROUP whose
+// stream is gone fails, a blocked pop on a list that now exists gets it,
+// the others block again (Redis's scanDatabaseForReadyKeys and
+// scanDatabaseForDeletedStreams).
+func readyWaited(c *Ctx, db int) {
+	for _, k := range c.KS.WaitedKeys(db) {
+		c.ReadyInDB(db, []byte(k))
+	}
 }
 
 func cmdFlushAll(c *Ctx) {
@@ -43,6 +55,7 @@ func cmdFlushAll(c *Ctx) {
 	removed := 0
 	for i := 0; i < c.KS.NumDB(); i++ {
 		removed += c.KS.DB(i).Flush()
+		readyWaited(c, i)
 	}
 	c.Dirty += removed + 1
 	c.W.OK()
@@ -85,6 +98,8 @@ func cmdSwapDB(c *Ctx) {
 	}
 	if a != b {
 		c.KS.Swap(a, b)
+		readyWaited(c, a)
+		readyWaited(c, b)
 	}
 	c.Dirty++
 	c.W.OK()

@@ -63,13 +63,13 @@ func cmdPfadd(c *Ctx) {
 		var r int
 		b, r = datatype.HLLAdd(b, ele, c.KS.Limits)
 		if r < 0 {
-			o.SetBytes(b)
+			c.DB.SetBytes(key, o, b)
 			c.Error(ErrHLLInvalid)
 			return
 		}
 		updated += r
 	}
-	o.SetBytes(b)
+	c.DB.SetBytes(key, o, b)
 	if updated > 0 {
 		datatype.HLLInvalidateCache(b)
 		c.Dirty += updated
@@ -170,7 +170,7 @@ func cmdPfmerge(c *Ctx) {
 		}
 	}
 	datatype.HLLInvalidateCache(b)
-	o.SetBytes(b)
+	c.DB.SetBytes(key, o, b)
 	c.Dirty++
 	c.W.OK()
 }
@@ -194,7 +194,7 @@ func cmdPfdebug(c *Ctx) {
 			c.Error(ErrHLLInvalid)
 			return false
 		}
-		o.SetBytes(d)
+		c.DB.SetBytes(c.Args[2], o, d)
 		b = d
 		c.Dirty++
 		return true

@@ -54,6 +54,7 @@ const (
 	errIntRange        = "ERR value is out of range, value must between -2147483648 and 2147483647"
 	errExpireOptsNX    = "ERR NX and XX, GT or LT options at the same time are not compatible"
 	errExpireOptsGTLT  = "ERR GT and LT options at the same time are not compatible"
+	errIdleNotTracked  = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errFreqNotTracked  = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errUnknownTypeObj  = "ERR unknown type object"
 	sharedRefcount     = math.MaxInt32 // OBJ_SHARED_REFCOUNT: small integers are shared objects
@@ -427,6 +428,7 @@ var (
 	persistCmd   = []byte("PERSIST")
 	setCmd       = []byte("SET")
 	pxatOpt      = []byte("PXAT")
+	keepttlOpt   = []byte("KEEPTTL")
 )
 
 // ttlGeneric is TTL, PTTL, EXPIRETIME and PEXPIRETIME.
@@ -484,12 +486,20 @@ func cmdObjectEncoding(c *Ctx) {
 
 func cmdObjectFreq(c *Ctx) {
 	if o := objectLookup(c); o != nil {
-		c.Error(errFreqNotTracked)
+		if !c.KS.LFU.Load() {
+			c.Error(errFreqNotTracked)
+			return
+		}
+		c.W.Int(int64(c.KS.LFUCounter(o.LRU())))
 	}
 }
 
 func cmdObjectIdletime(c *Ctx) {
 	if o := objectLookup(c); o != nil {
+		if c.KS.LFU.Load() {
+			c.Error(errIdleNotTracked)
+			return
+		}
 		idle := int64(c.KS.LRUClock()) - int64(o.LRU())
 		if idle < 0 {
 			idle = 0
@@ -614,6 +624,8 @@ func cloneObject(o *keyspace.Object) *keyspace.Object {
 		return keyspace.NewSet(o.Set().Clone())
 	case keyspace.TZSet:
 		return keyspace.NewZSet(o.ZSet().Clone())
+	case keyspace.TStream:
+		return keyspace.NewStream(o.Stream().Clone())
 	}
 	return nil
 }
@@ -688,6 +700,8 @@ func objectMemory(o *keyspace.Object) int {
 		n = o.Set().MemoryUsage()
 	case keyspace.TZSet:
 		n = o.ZSet().MemoryUsage()
+	case keyspace.TStream:
+		n = o.Stream().MemoryUsage()
 	}
 	return objectSize + n
 }

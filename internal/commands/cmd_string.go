@@ -453,7 +453,7 @@ func incrDecr(c *Ctx, incr int64) {
 		c.DB.Set(key, keyspace.NewString(strconv.AppendInt(make([]byte, 0, 8), v, 10)), false)
 	} else {
 		// In place: the value is the object's own copy.
-		o.SetBytes(strconv.AppendInt(o.Bytes()[:0], v, 10))
+		c.DB.SetBytes(key, o, strconv.AppendInt(o.Bytes()[:0], v, 10))
 		o.Flags &^= keyspace.StrRaw | strFloat
 	}
 	c.Dirty++
@@ -488,10 +488,13 @@ func cmdIncrbyfloat(c *Ctx) {
 		o = keyspace.NewString(b)
 		c.DB.Set(key, o, false)
 	} else {
-		o.SetBytes(b)
+		c.DB.SetBytes(key, o, b)
 	}
 	o.Flags = o.Flags&^keyspace.StrRaw | strFloat
 	c.Dirty++
+	// Propagated as the value it produced, so that a replica or the AOF
+	// does not redo float arithmetic (as Redis: SET key value KEEPTTL).
+	c.Propagate(setCmd, key, b, keepttlOpt)
 	c.W.Bulk(b)
 }
 
@@ -512,7 +515,7 @@ func cmdAppend(c *Ctx) {
 		return
 	}
 	b := append(cur, arg...)
-	o.SetBytes(b)
+	c.DB.SetBytes(key, o, b)
 	o.Flags |= keyspace.StrRaw
 	c.Dirty++
 	c.W.Int(int64(len(b)))
@@ -610,7 +613,7 @@ func cmdSetrange(c *Ctx) {
 	}
 	b := strGrowZero(o.Bytes(), int(offset)+len(val))
 	copy(b[offset:], val)
-	o.SetBytes(b)
+	c.DB.SetBytes(key, o, b)
 	o.Flags |= keyspace.StrRaw
 	c.Dirty++
 	c.W.Int(int64(len(b)))

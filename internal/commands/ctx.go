@@ -29,6 +29,8 @@ type Ctx struct {
 	// client is being served: a blocking command that finds nothing must
 	// reply as if it timed out (or, when Serving, call Block again).
 	NoBlock bool
+	// Script is set for a command a script calls.
+	Script bool
 	// Serving is set when the dispatcher re-runs a blocked command because
 	// one of its keys changed.
 	Serving bool

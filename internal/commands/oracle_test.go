@@ -66,10 +66,13 @@ type oracle struct {
 }
 
 // newOracle connects to the oracle and flushes it; it skips the test when
-// redis-server is not installed.
+// redis-server is not installed (fails under REDGO_REQUIRE_REDIS).
 func newOracle(t *testing.T) *oracle {
 	t.Helper()
 	if oracleAddr == "" {
+		if os.Getenv("REDGO_REQUIRE_REDIS") != "" {
+			t.Fatal("redis-server not found and REDGO_REQUIRE_REDIS is set")
+		}
 		t.Skip("redis-server not installed: differential test skipped")
 	}
 	c, err := net.Dial("tcp", oracleAddr)

@@ -71,11 +71,14 @@ type Command struct {
 	// locked (a script outside cluster mode may touch any key); srv is
 	// Ctx.Srv.
 	LockAllIf func(srv any, args [][]byte) bool
-	Info      resp.Value          // COMMAND INFO entry
-	Docs      resp.Value          // COMMAND DOCS value
-	Sub       map[string]*Command // subcommands by lower-case name
-	Parent    *Command
-	Extra     bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
+	// WakeOnDelete: a client blocked by this command is served (and gets
+	// an error) when a key it waits on is deleted (XREADGROUP).
+	WakeOnDelete bool
+	Info         resp.Value          // COMMAND INFO entry
+	Docs         resp.Value          // COMMAND DOCS value
+	Sub          map[string]*Command // subcommands by lower-case name
+	Parent       *Command
+	Extra        bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 }
@@ -102,6 +105,10 @@ func LockAllWhen(fn func(srv any, args [][]byte) bool) Option {
 func (c *Command) NeedsAll(srv any, args [][]byte) bool {
 	return c.LockAll || c.LockAllIf != nil && c.LockAllIf(srv, args)
 }
+
+// WakesOnDelete marks a blocking command whose clients are served when
+// a key they wait on is deleted, as Redis unblocks XREADGROUP.
+func WakesOnDelete() Option { return func(c *Command) { c.WakeOnDelete = true } }
 
 // KeysFunc gives the key positions of a command whose keys move
 // (numkeys arguments and the like).

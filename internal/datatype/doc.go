@@ -1,4 +1,4 @@
 // Package datatype holds the value structures behind the keyspace: lists,
-// hashes, sets and sorted sets. They know nothing of keys, locks or
+// hashes, sets, sorted sets and streams. They know nothing of keys, locks or
 // protocol; the command handlers in package commands drive them.
 package datatype

@@ -23,6 +23,10 @@ const (
 	// HLLSparseMaxBytes is the largest sparse HyperLogLog (header
 	// included) before it becomes dense.
 	HLLSparseMaxBytes
+	// StreamNodeMaxBytes and StreamNodeMaxEntries cap a stream block
+	// (0: no cap on entries; bytes are capped at 1 GiB).
+	StreamNodeMaxBytes
+	StreamNodeMaxEntries
 	nLimits
 )
 
@@ -39,6 +43,8 @@ var limitDefs = [nLimits]struct {
 	{"hash-max-listpack-value", 64},
 	{"set-max-intset-entries", 512},
 	{"hll-sparse-max-bytes", 3000},
+	{"stream-node-max-bytes", 4096},
+	{"stream-node-max-entries", 100},
 }
 
 // Limits are one keyspace's encoding thresholds. A nil *Limits means

@@ -771,3 +771,17 @@ func (l *List) MemoryUsage() int {
 	}
 	return m
 }
+
+// ApproxMemory is MemoryUsage in constant time: the node sizes are
+// sampled from both ends of the list (for the maxmemory accounting, which
+// measures after every write).
+func (l *List) ApproxMemory() int {
+	if l.cnt <= 8 {
+		return l.MemoryUsage()
+	}
+	sum := 0
+	for i := 0; i < 4; i++ {
+		sum += cap(l.node(i).b) + cap(l.node(l.cnt-1-i).b)
+	}
+	return 48 + 8*len(l.nb) + l.cnt*48 + sum*l.cnt/8
+}

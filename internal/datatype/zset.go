@@ -885,3 +885,30 @@ func (d *zdict) scan(cursor uint64, fn func(*znode)) uint64 {
 	cursor++
 	return bits.Reverse64(cursor)
 }
+
+// ApproxMemory is MemoryUsage in constant time: member lengths are
+// sampled from the first entries (for the maxmemory accounting, which
+// measures after every write).
+func (z *ZSet) ApproxMemory() int {
+	if z.sl != nil {
+		bytes, sampled := 0, 0
+		for x := z.sl.head.lv[0].fwd; x != nil && sampled < 8; x = x.lv[0].fwd {
+			sampled++
+			bytes += len(x.member)
+		}
+		n := 8*len(z.dict.b) + zslMaxLevel*16 + z.sl.length*(64+21)
+		if sampled > 0 {
+			n += bytes * z.sl.length / sampled
+		}
+		return n
+	}
+	bytes, sampled := 0, min(len(z.lp), 8)
+	for _, e := range z.lp[:sampled] {
+		bytes += len(e.Member)
+	}
+	n := 24 * cap(z.lp)
+	if sampled > 0 {
+		n += bytes * len(z.lp) / sampled
+	}
+	return n
+}

@@ -69,6 +69,13 @@ type Keyspace struct {
 	masterViews []*DB // MasterDB(i)
 
 	lruClock atomic.Uint32 // cached LRUClock, see TickClock
+
+	used atomic.Int64 // accounted bytes of every key (memory.go)
+
+	// LFU, when set, makes an object's access field an LFU counter and
+	// its time (lfu.go) instead of its last access time.
+	LFU                       atomic.Bool
+	LFULogFactor, LFUDecayMin atomic.Int64
 }
 
 // Shard owns the keys of NShards-th of the slots, in every database.
@@ -86,6 +93,7 @@ type Shard struct {
 type shardDB struct {
 	slots    [slotsPerShard]map[string]*Object
 	count    int
+	used     int64              // accounted bytes of the keys (memory.go)
 	volatile map[string]*Object // keys with an expiry
 }
 
@@ -133,6 +141,9 @@ func (ks *Keyspace) ReplaceWith(other *Keyspace) {
 		}
 		sh.dbs, other.shards[i].dbs = other.shards[i].dbs, sh.dbs
 	}
+	mine := ks.used.Load()
+	ks.used.Store(other.used.Load())
+	other.used.Store(mine)
 }
 
 // NumDB returns the number of databases.
@@ -260,7 +271,7 @@ func (db *DB) Lookup(key []byte) *Object {
 		return nil
 	}
 	db.ks.Hits.Add(1)
-	o.lru = db.ks.LRUClock()
+	o.lru = db.ks.access(o.lru)
 	return o
 }
 
@@ -268,7 +279,7 @@ func (db *DB) Lookup(key []byte) *Object {
 func (db *DB) LookupWrite(key []byte) *Object {
 	o := db.lookup(key)
 	if o != nil {
-		o.lru = db.ks.LRUClock()
+		o.lru = db.ks.access(o.lru)
 	}
 	return o
 }
@@ -319,10 +330,11 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 		m = make(map[string]*Object)
 		d.slots[si] = m
 	}
-	o.lru = db.ks.LRUClock()
 	k := string(key)
 	old, had := m[k]
+	o.lru = db.ks.newAccess(old)
 	if had {
+		db.ks.account(d, -KeyCost(k, old))
 		if old.expire != 0 && old.expire <= db.now() && !db.ks.Replica.Load() {
 			old.expire = 0 // logically gone: do not keep its TTL
 			delete(d.volatile, k)
@@ -337,6 +349,8 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 		d.count++
 	}
 	m[k] = o
+	o.measure()
+	db.ks.account(d, KeyCost(k, o))
 	if o.expire != 0 {
 		if d.volatile == nil {
 			d.volatile = make(map[string]*Object)
@@ -372,6 +386,7 @@ func (db *DB) deleteIn(d *shardDB, sh *Shard, si int, key string, o *Object) {
 		delete(d.volatile, key)
 	}
 	d.count--
+	db.ks.account(d, -KeyCost(key, o))
 	db.ks.touch(sh, db.idx, key)
 }
 
@@ -379,6 +394,13 @@ func (db *DB) deleteIn(d *shardDB, sh *Shard, si int, key string, o *Object) {
 // must exist (o is the object returned by a lookup). at == 0 removes it.
 func (db *DB) SetExpireAt(key []byte, o *Object, at int64) {
 	d, _, _ := db.loc(key)
+	if (o.expire == 0) != (at == 0) {
+		if at == 0 {
+			db.ks.account(d, -volatileOverhead)
+		} else {
+			db.ks.account(d, volatileOverhead)
+		}
+	}
 	o.expire = at
 	if at == 0 {
 		delete(d.volatile, string(key))
@@ -530,6 +552,7 @@ func (db *DB) Flush() int {
 			}
 		}
 		removed += d.count
+		db.ks.used.Add(-d.used)
 		*d = shardDB{}
 	}
 	return removed

@@ -77,10 +77,16 @@ func NewList(l *datatype.List) *Object { return &Object{typ: TList, p: unsafe.Po
 func NewHash(h *datatype.Hash) *Object { return &Object{typ: THash, p: unsafe.Pointer(h)} }
 func NewSet(s *datatype.Set) *Object   { return &Object{typ: TSet, p: unsafe.Pointer(s)} }
 func NewZSet(z *datatype.ZSet) *Object { return &Object{typ: TZSet, p: unsafe.Pointer(z)} }
+func NewStream(s *datatype.Stream) *Object {
+	return &Object{typ: TStream, p: unsafe.Pointer(s)}
+}
 func (o *Object) List() *datatype.List { return (*datatype.List)(o.p) }
 func (o *Object) Hash() *datatype.Hash { return (*datatype.Hash)(o.p) }
 func (o *Object) Set() *datatype.Set   { return (*datatype.Set)(o.p) }
 func (o *Object) ZSet() *datatype.ZSet { return (*datatype.ZSet)(o.p) }
+func (o *Object) Stream() *datatype.Stream {
+	return (*datatype.Stream)(o.p)
+}
 
 // NewOther wraps a value of a type without a dedicated accessor (streams).
 func NewOther(t Type, v unsafe.Pointer) *Object { return &Object{typ: t, p: v} }

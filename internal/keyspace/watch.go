@@ -127,3 +127,18 @@ func (ks *Keyspace) Unblock(ref KeyRef, w *Waiter) {
 		sh.blocked[ref] = list
 	}
 }
+
+// WaitedKeys returns the keys of database db that clients are blocked
+// on. Requires every shard locked (FLUSHALL, FLUSHDB, SWAPDB serve them
+// afterwards: a list may now hold elements, a stream may be gone).
+func (ks *Keyspace) WaitedKeys(db int) []string {
+	var keys []string
+	for _, sh := range ks.shards {
+		for ref := range sh.blocked {
+			if ref.DB == db {
+				keys = append(keys, ref.Key)
+			}
+		}
+	}
+	return keys
+}

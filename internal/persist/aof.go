@@ -233,9 +233,12 @@ func (st *aofState) persistManifest(m *aof.Manifest) error {
 }
 
 // loadFiles replays the base and incremental files into the keyspace.
-func (st *aofState) loadFiles() error {
+func (st *aofState) loadFiles() error { return st.loadFilesInto(st.p.h.Keyspace()) }
+
+// loadFilesInto replays the files of the manifest into ks.
+func (st *aofState) loadFilesInto(ks *keyspace.Keyspace) error {
 	files := st.man.Files()
-	r := newReplayer(st.p.h, st.p.h.Keyspace())
+	r := newReplayer(st.p.h, ks)
 	st.baseSize, st.incrSizes = 0, 0
 	for i, info := range files {
 		last := i == len(files)-1
@@ -305,7 +308,7 @@ func (st *aofState) loadFile(r *replayer, name string, last bool) (int64, error)
 	if size == 0 {
 		return 0, nil
 	}
-	in, base, done, err := st.afterPreamble(f, name, st.p.h.Keyspace(), func() { st.p.h.Logf("Reading RDB base file on AOF loading...") })
+	in, base, done, err := st.afterPreamble(f, name, r.ks, func() { st.p.h.Logf("Reading RDB base file on AOF loading...") })
 	if err != nil {
 		return 0, fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %w", name, err)
 	}
@@ -455,4 +458,34 @@ func (st *aofState) disable() {
 		f.Close()
 	}
 	st.on = false
+}
+
+// DebugLoadAOF is DEBUG LOADAOF: the AOF is written out and synced, then
+// the dataset and the function libraries are replaced by what its files
+// hold. The files are replayed into a keyspace aside (their commands lock
+// its shards, not the live ones), which then takes the live one's place.
+// The caller holds every shard lock (DEBUG is LockAll).
+func (p *Persist) DebugLoadAOF() error {
+	st := p.aofSt.Load()
+	if st == nil {
+		return errors.New("ERR AOF is not enabled")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.on {
+		return errors.New("ERR AOF is not enabled")
+	}
+	if err := st.w.Flush(true); err != nil {
+		return fmt.Errorf("ERR flushing the AOF: %w", err)
+	}
+	ks := p.h.Keyspace()
+	aside := ks.NewLike()
+	p.flushFunctions()
+	if err := st.loadFilesInto(aside); err != nil {
+		p.h.Logf("# DEBUG LOADAOF: %v", err)
+		return fmt.Errorf("ERR loading the AOF: %v", err)
+	}
+	ks.ReplaceWith(aside)
+	p.h.Logf("Append Only File loaded by DEBUG LOADAOF")
+	return nil
 }

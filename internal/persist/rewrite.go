@@ -587,7 +587,8 @@ func serializeKeyspace(ks *keyspace.Keyspace, timestamp bool, emit func([]byte) 
 
 // appendKeyCommands appends the commands that rebuild one key, as Redis's
 // rewriteAppendOnlyFileRio: SET, RPUSH, SADD, ZADD or HMSET (64 items per
-// command), then PEXPIREAT if the key has a TTL.
+// command), a stream's XADD/XSETID/XGROUP/XCLAIM (rewrite_stream.go), then
+// PEXPIREAT if the key has a TTL.
 func appendKeyCommands(b []byte, key string, o *keyspace.Object) []byte {
 	k := []byte(key)
 	switch o.Type() {
@@ -614,8 +615,10 @@ func appendKeyCommands(b []byte, key string, o *keyspace.Object) []byte {
 		b = appendBatched(b, "HMSET", k, o.Hash().Len(), 2, func(yield func(...[]byte)) {
 			o.Hash().ForEach(func(f, v []byte) bool { yield(f, v); return true })
 		})
+	case keyspace.TStream:
+		b = appendStreamCommands(b, k, o.Stream())
 	default:
-		return b // streams: not stored by redgo yet
+		return b
 	}
 	if at := o.Expire(); at != 0 {
 		b = aof.AppendCommand(b, []byte("PEXPIREAT"), k, strconv.AppendInt(nil, at, 10))

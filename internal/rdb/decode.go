@@ -491,7 +491,7 @@ func (d *Decoder) object(t byte) (*keyspace.Object, error) {
 	case TypeModule, TypeModule2:
 		return nil, fmt.Errorf("%w: module value", ErrUnsupported)
 	case TypeStreamListpacks, TypeStreamListpack2, TypeStreamListpack3:
-		return nil, fmt.Errorf("%w: stream", ErrUnsupported)
+		return d.stream(t)
 	}
 	return nil, fmt.Errorf("unknown value type %d", t)
 }

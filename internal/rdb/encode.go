@@ -17,7 +17,7 @@
 // The writer produces what Redis 7.0 produces for the same data: lists as
 // quicklists of listpacks, small hashes and sorted sets as one listpack,
 // integer sets as an intset, larger ones as plain element lists (sorted
-// sets with binary scores). The reader also accepts the encodings older
+// sets with binary scores), streams as listpack nodes (stream.go). The reader also accepts the encodings older
 // releases wrote (ziplists, zipmaps, quicklists of ziplists, string
 // scores). Corrupt or truncated input gives an *Error with its offset;
 // it never panics.
@@ -97,7 +97,7 @@ const (
 // (Redis's packed_threshold default, 1 GB).
 const plainThreshold = 1 << 30
 
-// ErrUnsupported is returned for values redgo cannot hold (streams, modules).
+// ErrUnsupported is returned for values redgo cannot hold (modules).
 var ErrUnsupported = errors.New("unsupported value type")
 
 // AppendLen appends an RDB length.
@@ -256,6 +256,8 @@ func ObjectType(o *keyspace.Object) (byte, error) {
 			return TypeZSetListpack, nil
 		}
 		return TypeZSet2, nil
+	case keyspace.TStream:
+		return TypeStreamListpack2, nil
 	}
 	return 0, fmt.Errorf("%w: %s", ErrUnsupported, o.Type())
 }
@@ -334,6 +336,8 @@ func appendValue(b []byte, t byte, o *keyspace.Object, c Comp) []byte {
 			b = appendBinaryDouble(b, e.Score)
 		}
 		return b
+	case TypeStreamListpack2:
+		return appendStream(b, o.Stream(), c)
 	}
 	panic("rdb: bad value type")
 }

@@ -196,7 +196,30 @@ func sampleObjects() map[string]*keyspace.Object {
 		bz.Insert("member"+strconv.Itoa(i), float64(i)/7)
 	}
 	m["bigzset"] = keyspace.NewZSet(bz)
+	m["stream"] = keyspace.NewStream(sampleStream(3))
+	m["bigstream"] = keyspace.NewStream(sampleStream(350))
 	return m
+}
+
+// sampleStream is a stream of n entries (some with their own fields, some
+// deleted) with a group, two consumers and pending entries.
+func sampleStream(n int) *datatype.Stream {
+	s := datatype.NewStream(nil)
+	for i := 1; i <= n; i++ {
+		fv := [][]byte{[]byte("f"), []byte(strconv.Itoa(i)), []byte("g"), []byte("v" + strconv.Itoa(i))}
+		if i%5 == 0 {
+			fv = [][]byte{[]byte("other"), []byte("-" + strconv.Itoa(i))}
+		}
+		s.Add(datatype.StreamID{Ms: uint64(1000 + i/2), Seq: uint64(i % 2)}, fv)
+	}
+	s.Delete(datatype.StreamID{Ms: 1001, Seq: 0})
+	g := s.CreateGroup([]byte("grp"), datatype.StreamID{Ms: 1001, Seq: 1}, 2)
+	a := g.CreateConsumer([]byte("alice"), 1700000000000)
+	g.CreateConsumer([]byte("bob"), 1700000000001)
+	g.Deliver(datatype.StreamID{Ms: 1000, Seq: 1}, a, 1700000000002)
+	g.Deliver(datatype.StreamID{Ms: 1001, Seq: 1}, a, 1700000000003)
+	s.CreateGroup([]byte("empty"), datatype.StreamID{}, datatype.InvalidEntriesRead)
+	return s
 }
 
 // Describe renders a value canonically (sets and hashes sorted) for
@@ -231,6 +254,8 @@ func describe(o *keyspace.Object) string {
 			return true
 		})
 		return "zset:" + strings.Join(parts, ",")
+	case keyspace.TStream:
+		return "stream:" + streamKey(o.Stream()).String()
 	}
 	return "?"
 }
@@ -253,6 +278,8 @@ func encodingOf(o *keyspace.Object) string {
 		return o.Set().Encoding()
 	case keyspace.TZSet:
 		return o.ZSet().Encoding()
+	case keyspace.TStream:
+		return "stream"
 	}
 	return "string"
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +54,9 @@ func toKey(o *keyspace.Object) rdbtest.Key {
 			parts = append(parts, strconv.Quote(e.Member)+"="+strconv.FormatFloat(e.Score, 'g', -1, 64))
 			return true
 		})
+	case keyspace.TStream:
+		k.Type, k.Value = "stream", streamKey(o.Stream()).String()
+		return k
 	}
 	k.Value = strings.Join(parts, ",")
 	return k
@@ -226,4 +230,45 @@ func short(s string) string {
 		return s[:120] + "..."
 	}
 	return s
+}
+
+// streamKey renders a stream as rdbtest captures one from XINFO STREAM FULL.
+func streamKey(s *datatype.Stream) rdbtest.Stream {
+	out := rdbtest.Stream{Length: int64(s.Len()), Nodes: int64(s.Blocks()), EntriesAdded: int64(s.EntriesAdded),
+		LastID: s.LastID.String(), MaxDeletedID: s.MaxDeletedID.String(), FirstID: s.FirstID.String()}
+	s.Range(datatype.StreamID{}, datatype.MaxStreamID, false, func(id datatype.StreamID, fv [][]byte) bool {
+		words := []string{id.String()}
+		for _, x := range fv {
+			words = append(words, string(x))
+		}
+		out.Entries = append(out.Entries, "["+id.String()+" ["+strings.Join(words[1:], " ")+"]]")
+		return true
+	})
+	for _, g := range s.Groups() {
+		read := "nil"
+		if g.EntriesRead != datatype.InvalidEntriesRead {
+			read = strconv.FormatInt(g.EntriesRead, 10)
+		}
+		lag := "nil"
+		if n, ok := s.Lag(g); ok {
+			lag = strconv.FormatInt(n, 10)
+		}
+		var pel []string
+		for i := 0; i < g.PEL.Len(); i++ {
+			n := g.PEL.ValAt(i)
+			pel = append(pel, fmt.Sprintf("[%s %s %d %d]", g.PEL.KeyAt(i), n.Consumer.Name, n.DeliveryTime, n.DeliveryCount))
+		}
+		var cons []string
+		for _, c := range g.Consumers() {
+			var cp []string
+			for i := 0; i < c.PEL.Len(); i++ {
+				n := c.PEL.ValAt(i)
+				cp = append(cp, fmt.Sprintf("[%s %d %d]", c.PEL.KeyAt(i), n.DeliveryTime, n.DeliveryCount))
+			}
+			cons = append(cons, fmt.Sprintf("[name %s seen-time %d pel-count %d pending [%s]]", c.Name, c.SeenTime, c.PEL.Len(), strings.Join(cp, " ")))
+		}
+		out.Groups = append(out.Groups, fmt.Sprintf("[name %s last-delivered-id %s entries-read %s lag %s pel-count %d pending [%s] consumers [%s]]",
+			g.Name, g.LastID, read, lag, g.PEL.Len(), strings.Join(pel, " "), strings.Join(cons, " ")))
+	}
+	return out
 }

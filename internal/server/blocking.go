@@ -194,10 +194,10 @@ func (s *Server) serveReady(db *keyspace.DB, ready [][]byte, held commands.Held)
 		ready = ready[1:]
 		waiters := append([]*keyspace.Waiter(nil), db.Waiters(key)...)
 		for _, w := range waiters {
-			if !db.Exists(key) {
-				break
-			}
 			st := w.Client.(*blockState)
+			if !db.Exists(key) && !st.cmd.WakeOnDelete {
+				continue // XREADGROUP is told its key is gone; the others wait
+			}
 			more := s.serveOne(st, held)
 			ready = append(ready, more...)
 		}

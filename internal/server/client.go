@@ -54,12 +54,18 @@ type Client struct {
 
 	retryDeadline int64 // deadline kept when a blocked command is retried
 	inExec        bool  // EXEC is running the queued commands
+	oomAtStart    bool  // used memory was past maxmemory when the command started (maxmemory.go)
 	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
+
+	// What the connection's buffers hold, for used_memory (maxmemory.go):
+	// the query buffer's size and the replies being written.
+	qbufCap, writing atomic.Int64
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
 	execProps           [][][]byte
 	execDB              int
+	execReady           []keyspace.KeyRef // keys EXEC wrote that clients wait on: served after it (multi.go)
 	batchWrote          bool
 	batchWriteStart     int  // offset in w.Buf of the first write's reply
 	replyStart          int  // offset in w.Buf where the running command's reply starts
@@ -91,6 +97,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	c.proto.Store(2)
 	c.w.Proto = 2
 	c.qbuf = make([]byte, 0, 16*1024)
+	c.qbufCap.Store(16 * 1024)
 	c.lastInteraction.Store(time.Now().Unix())
 	c.addr = conn.RemoteAddr().String()
 	c.laddr = conn.LocalAddr().String()
@@ -175,6 +182,7 @@ func (c *Client) processBuffer() bool {
 	// All consumed: reset the buffer, shrinking it after a big request.
 	if cap(c.qbuf) > 1<<20 {
 		c.qbuf = make([]byte, 0, 16*1024)
+		c.qbufCap.Store(16 * 1024)
 	} else {
 		c.qbuf = c.qbuf[:0]
 	}
@@ -211,6 +219,7 @@ func (c *Client) grow(need int) {
 	nb := make([]byte, len(c.qbuf)-c.qr, size)
 	copy(nb, c.qbuf[c.qr:])
 	c.qbuf, c.qr = nb, 0
+	c.qbufCap.Store(int64(size))
 }
 
 // readMore reads at least one more chunk into the query buffer.
@@ -264,7 +273,14 @@ func (c *Client) flush() bool {
 	if len(buf) == 0 {
 		return true
 	}
+	big := len(buf) > 64<<10 // only a big batch is worth counting while it is written
+	if big {
+		c.writing.Store(int64(cap(buf)))
+	}
 	_, err := c.conn.Write(buf)
+	if big {
+		c.writing.Store(0)
+	}
 	c.flushes++
 	c.srv.stats.NetOut.Add(int64(len(buf)))
 	c.srv.stats.IOWritesProcessed.Add(1)

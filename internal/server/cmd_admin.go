@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -68,6 +69,7 @@ func (m *metricSamples) rate() float64 {
 // encoding limits.
 func (s *Server) initAdmin() {
 	a := &s.admin
+	runtime.GC() // what start-up left live, not its garbage
 	a.startupMem = int64(readMemStats().HeapAlloc)
 	cfg := s.Cfg
 	s.slowlog.thresh.Store(cfg.Int("slowlog-log-slower-than"))
@@ -373,6 +375,12 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 			// Every shard is held (DEBUG is LockAll); replication stops
 			// too, as the whole of Redis does.
 			s.repl.Freeze(time.Duration(f * float64(time.Second)))
+		}
+		c.W.OK()
+	case sub == "loadaof" && n == 2:
+		if err := s.persist.DebugLoadAOF(); err != nil {
+			c.Error(err.Error())
+			return
 		}
 		c.W.OK()
 	case sub == "reload":
@@ -781,6 +789,14 @@ func objectDigest(d *[20]byte, o *keyspace.Object) {
 				mixDigest(&el, x)
 			}
 			xorDigest(d, el[:])
+			return true
+		})
+	case keyspace.TStream: // the entries, as "ms.seq" then fields and values
+		o.Stream().Range(datatype.StreamID{}, datatype.MaxStreamID, false, func(id datatype.StreamID, fv [][]byte) bool {
+			mixDigest(d, []byte(strconv.FormatUint(id.Ms, 10)+"."+strconv.FormatUint(id.Seq, 10)))
+			for _, x := range fv {
+				mixDigest(d, x)
+			}
 			return true
 		})
 	}

@@ -272,7 +272,7 @@ func ratio(a, b int64) string {
 
 func infoMemory(s *Server, add func(k, v string)) {
 	m := readMemStats()
-	used := int64(m.HeapAlloc)
+	used := s.usedMemory()
 	peak := s.admin.peakMem.Load()
 	for used > peak {
 		if s.admin.peakMem.CompareAndSwap(peak, used) {
@@ -283,8 +283,11 @@ func infoMemory(s *Server, add func(k, v string)) {
 	}
 	rss := processRSS()
 	startup := s.admin.startupMem
-	overhead := startup + int64(m.StackInuse+m.MSpanInuse+m.MCacheInuse)
-	dataset := max(used-overhead, 0)
+	// used_memory is the accounted figure maxmemory compares (maxmemory.go);
+	// allocator_allocated is the Go heap itself, garbage included.
+	clientsMem := s.mem.clients.Load()
+	overhead := startup + clientsMem
+	dataset := s.KS.Used()
 	datasetPerc := 0.0
 	if net := used - startup; net > 0 {
 		datasetPerc = float64(dataset) * 100 / float64(net)
@@ -304,7 +307,7 @@ func infoMemory(s *Server, add func(k, v string)) {
 	add("used_memory_startup", itoa(startup))
 	add("used_memory_dataset", itoa(dataset))
 	add("used_memory_dataset_perc", ftoa2(datasetPerc)+"%")
-	add("allocator_allocated", itoa(used))
+	add("allocator_allocated", itoa(int64(m.HeapAlloc)))
 	add("allocator_active", itoa(active))
 	add("allocator_resident", itoa(resident))
 	add("total_system_memory", itoa(total))
@@ -339,7 +342,11 @@ func infoMemory(s *Server, add func(k, v string)) {
 	add("mem_fragmentation_bytes", itoa(rss-used))
 	for _, k := range []string{"mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers",
 		"mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"} {
-		add(k, "0")
+		v := "0"
+		if k == "mem_clients_normal" {
+			v = itoa(clientsMem)
+		}
+		add(k, v)
 	}
 	add("mem_allocator", runtime.Version())
 	add("active_defrag_running", "0")
@@ -382,8 +389,10 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("sync_partial_err", itoa(perr))
 	add("expired_keys", itoa(s.KS.ExpiredKeys.Load()+st.ExpiredKeys.Load()))
 	add("expired_stale_perc", "0.00")
-	for _, k := range []string{"expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys",
-		"evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"} {
+	add("expired_time_cap_reached_count", "0")
+	add("expire_cycle_cpu_milliseconds", "0")
+	add("evicted_keys", itoa(s.mem.evicted.Load()))
+	for _, k := range []string{"evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"} {
 		add(k, "0")
 	}
 	add("keyspace_hits", itoa(s.KS.Hits.Load()))

@@ -81,7 +81,7 @@ func infoField(t *testing.T, text, field string) string {
 }
 
 func TestInfoValues(t *testing.T) {
-	s, rc := startServer(t, "--appendonly", "yes", "--maxmemory", "1mb")
+	s, rc := startServer(t, "--appendonly", "yes", "--maxmemory", "4gb")
 	rc.Set(ctx, "a", "1", 0)
 	rc.Set(ctx, "b", "2", time.Hour)
 	rc.Get(ctx, "a")
@@ -106,8 +106,8 @@ func TestInfoValues(t *testing.T) {
 		"cluster_enabled":        "0",
 		"loading":                "0",
 		"aof_enabled":            "1",
-		"maxmemory":              "1048576",
-		"maxmemory_human":        "1.00M",
+		"maxmemory":              "4294967296",
+		"maxmemory_human":        "4.00G",
 		"maxmemory_policy":       "noeviction",
 		"keyspace_hits":          "1",
 		"keyspace_misses":        "1",

@@ -166,26 +166,33 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 			return msg
 		}
 	}
+	if flags&(scripting.FlagAllowOOM|scripting.FlagNoWrites) == 0 && !obey && cc.oomAtStart && s.mem.max.Load() > 0 {
+		if !cc.inExec {
+			return errOOM // the script's flags make EVAL/FCALL a deny-oom command
+		}
+		return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+	}
 	return ""
 }
 
 // scriptCall is the host of one script's run: it runs the commands the
 // script calls (scripting.Host) and is their commands.Host.
 type scriptCall struct {
-	s       *Server
-	cc      *Client // the caller
-	pc      *Client // the script's own client: its database, server commands
-	run     *scripting.Run
-	held    commands.Held
-	now     int64
-	slot    int  // the slot the script's keys are in, -1 before the first
-	cross   bool // keys of several slots allowed (no shebang, or allow-cross-slot-keys)
-	obey    bool
-	wrote   bool
-	refused string
-	props   []scriptProp
-	ready   []readyKey           // written keys clients are blocked on: served when the script ends
-	dbs     map[int]*keyspace.DB // the databases as the script sees them (its start time)
+	s        *Server
+	cc       *Client // the caller
+	pc       *Client // the script's own client: its database, server commands
+	run      *scripting.Run
+	held     commands.Held
+	now      int64
+	slot     int  // the slot the script's keys are in, -1 before the first
+	cross    bool // keys of several slots allowed (no shebang, or allow-cross-slot-keys)
+	obey     bool
+	allowOOM bool // the script's allow-oom flag
+	wrote    bool
+	refused  string
+	props    []scriptProp
+	ready    []readyKey           // written keys clients are blocked on: served when the script ends
+	dbs      map[int]*keyspace.DB // the databases as the script sees them (its start time)
 }
 
 type scriptProp struct {
@@ -203,7 +210,8 @@ type readyKey struct {
 // its effects to the AOF and replicas.
 func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flags scripting.Flags) {
 	sc := &scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
-		cross: flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0}
+		cross:    flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0,
+		allowOOM: flags&scripting.FlagAllowOOM != 0}
 	if c.Cmd.NeedsAll(s, c.Args) {
 		sc.held = commands.Held{All: true}
 	} else {
@@ -325,6 +333,11 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 			return "-" + msg
 		}
 	}
+	if cmd.Has(commands.FDenyOOM) && !sc.wrote && !sc.obey && !sc.allowOOM && sc.cc.oomAtStart && s.mem.max.Load() > 0 {
+		// Out of memory when the script started, and nothing written yet
+		// (scriptVerifyOOM).
+		return "-" + errOOM
+	}
 	if cmd.Has(commands.FWrite) {
 		sc.wrote = true
 	}
@@ -347,7 +360,7 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		sc.dbs[sc.pc.db] = db
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
-		NoBlock: true, Now: sc.now}
+		NoBlock: true, Script: true, Now: sc.now}
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
 		s.monitors.feed(sc.pc, args)
 	}

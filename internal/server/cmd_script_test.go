@@ -538,3 +538,14 @@ func TestFunctionsSurviveAOFRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptStreamBlockVsRedis: a script may not block on a stream.
+func TestScriptStreamBlockVsRedis(t *testing.T) {
+	s, _ := startServer(t)
+	r := startRedis(t)
+	oracle(t, s.Addr().String(), r, [][]string{
+		{"EVAL", "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')", "1", "s"},
+		{"EVAL", "return redis.pcall('XREADGROUP','group','g','c','BLOCK',0,'STREAMS','s','>')", "1", "s"},
+		{"EVAL", "return redis.pcall('xread','COUNT',1,'STREAMS','s','0')", "1", "s"},
+	})
+}

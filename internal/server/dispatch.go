@@ -60,6 +60,11 @@ func (c *Client) execute(args [][]byte) {
 		c.refuseQueued(cmd, errLoading)
 		return
 	}
+	if msg := s.oomRefusal(c, cmd); msg != "" {
+		cmd.RejectedCalls.Add(1)
+		c.refuseQueued(cmd, msg)
+		return
+	}
 	if msg := s.replicaRefusal(c, cmd); msg != "" {
 		cmd.RejectedCalls.Add(1)
 		c.refuseQueued(cmd, msg)

@@ -166,6 +166,12 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 		s.feed(cc, startDB, cmds)
 		cc.execProps = nil
 	}
+	// Clients blocked on keys the transaction wrote are served now, after
+	// it, so they see its result and their effects follow it in the AOF
+	// and the replication stream (Redis serves them after EXEC too).
+	ready := cc.execReady
+	cc.execReady = nil
+	s.serveRefs(ready, held)
 	unlockHeld(s, held)
 	cc.unwatchAll()
 	// EXEC itself changes nothing; the queued commands counted their own.

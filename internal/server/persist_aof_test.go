@@ -162,6 +162,7 @@ func fillTypes(t *testing.T, rc *redis.Client) {
 	pipe.Do(ctx, "SELECT", "3")
 	pipe.Set(ctx, "indb3", "yes", 0)
 	pipe.Exec(ctx)
+	fillStreams(t, rc)
 	do(t, rc, "DEL", "nosuch")
 	do(t, rc, "SET", "gone", "1")
 	do(t, rc, "DEL", "gone")
@@ -1055,4 +1056,44 @@ func TestAOFRewriteWithInfo(t *testing.T) {
 	}
 	close(stop)
 	<-done
+}
+
+// TestDebugLoadAOF: the dataset and the functions are replaced by what
+// the AOF holds (the unit/functions and stream suites reload through it).
+func TestDebugLoadAOF(t *testing.T) {
+	_, rc := mustStartAOF(t, t.TempDir())
+	rc.Set(ctx, "a", "1", 0)
+	rc.RPush(ctx, "l", "x", "y")
+	rc.Do(ctx, "FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+	rc.Do(ctx, "XADD", "s", "1-1", "k", "v")
+	if err := rc.Do(ctx, "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "a").Val(); v != "1" {
+		t.Errorf("a = %q after DEBUG LOADAOF", v)
+	}
+	if n := rc.LLen(ctx, "l").Val(); n != 2 {
+		t.Errorf("LLEN l = %d", n)
+	}
+	if n := rc.Do(ctx, "XLEN", "s").Val(); n != int64(1) {
+		t.Errorf("XLEN s = %v", n)
+	}
+	if v, err := rc.Do(ctx, "FCALL", "f", "0").Int(); err != nil || v != 7 {
+		t.Errorf("FCALL f = %v, %v", v, err)
+	}
+	if n := rc.DBSize(ctx).Val(); n != 3 {
+		t.Errorf("DBSIZE = %d", n)
+	}
+	// Writes after the reload go on into the same AOF.
+	rc.Incr(ctx, "a")
+	if err := rc.Do(ctx, "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "a").Val(); v != "2" {
+		t.Errorf("a = %q after the second DEBUG LOADAOF", v)
+	}
+	_, plain := startServer(t, "--enable-debug-command", "yes")
+	if err := plain.Do(ctx, "DEBUG", "LOADAOF").Err(); err == nil {
+		t.Error("DEBUG LOADAOF without an AOF succeeded")
+	}
 }

@@ -131,8 +131,10 @@ func TestPropagationRewrites(t *testing.T) {
 	})
 	rc.Do(ctx, "RPUSH", "x", "c")
 	<-done
+	rc.Do(ctx, "INCRBYFLOAT", "f", "1.5")
+	rc.Do(ctx, "INCRBYFLOAT", "f", "0.25")
 	want := []string{"0 SET g 1", "0 SET g 2", "0 RPUSH l a b", "0 RPOPLPUSH l m", "0 LMOVE l m left right",
-		"0 RPUSH x c", "0 LMOVE x y RIGHT LEFT"}
+		"0 RPUSH x c", "0 LMOVE x y RIGHT LEFT", "0 SET f 1.5 KEEPTTL", "0 SET f 1.75 KEEPTTL"}
 	got := rec.lines()
 	if len(got) != len(want) {
 		t.Fatalf("propagated %q, want %q", got, want)

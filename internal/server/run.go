@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"redgo/internal/commands"
+	"redgo/internal/keyspace"
 )
 
 // call runs cmd for the connection: its shards are locked, its effects
@@ -140,6 +141,12 @@ func (c *Client) Written(ctx *commands.Ctx, pos []int, held commands.Held, eff c
 	case commands.Collect:
 		c.collect(ctx)
 	}
+	if c.inExec {
+		// Blocked clients see the transaction's result, not its steps,
+		// and their effects reach the AOF and replicas after it.
+		c.execReady = s.noteWrite(ctx, pos, c.execReady)
+		return
+	}
 	s.afterWrite(ctx, pos, held)
 }
 
@@ -188,24 +195,34 @@ func (c *Client) Finished(ctx *commands.Ctx, replyStart int, dur time.Duration) 
 // touches watched keys and serves clients blocked on the written keys.
 // The written keys' shards are held.
 func (s *Server) afterWrite(ctx *commands.Ctx, pos []int, held commands.Held) {
+	s.serveRefs(s.noteWrite(ctx, pos, nil), held)
+}
+
+// noteWrite counts a write, touches its keys and appends to ready those
+// that clients are blocked on.
+func (s *Server) noteWrite(ctx *commands.Ctx, pos []int, ready []keyspace.KeyRef) []keyspace.KeyRef {
 	s.dirty.Add(int64(ctx.Dirty))
 	db, args := ctx.DB, ctx.Args
-	var ready [][]byte
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		db.Touch(args[p])
+		db.Resized(args[p]) // a collection changed in place: its accounted memory
 		if anyBlocked && db.HasWaiters(args[p]) {
-			ready = append(ready, args[p])
+			ready = append(ready, keyspace.KeyRef{DB: db.Index(), Key: string(args[p])})
 		}
-	}
-	if len(ready) > 0 {
-		s.serveReady(db, ready, held)
 	}
 	for _, ref := range ctx.OtherDB {
-		other := s.KS.DB(ref.DB)
-		if k := []byte(ref.Key); anyBlocked && other.HasWaiters(k) {
-			s.serveReady(other, [][]byte{k}, held)
+		if anyBlocked && s.KS.DB(ref.DB).HasWaiters([]byte(ref.Key)) {
+			ready = append(ready, ref)
 		}
+	}
+	return ready
+}
+
+// serveRefs serves the clients blocked on ready, keys of the held shards.
+func (s *Server) serveRefs(ready []keyspace.KeyRef, held commands.Held) {
+	for _, ref := range ready {
+		s.serveReady(s.KS.DB(ref.DB), [][]byte{[]byte(ref.Key)}, held)
 	}
 }
 

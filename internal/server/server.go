@@ -76,6 +76,7 @@ type Server struct {
 
 	repl         *replication.Node // replicas we feed, the master we follow (replication.go)
 	masterClient *Client           // the pseudo-client our master's stream runs as
+	mem          memState          // maxmemory and eviction (maxmemory.go)
 	masterTx     masterState
 	// The master's stream as a snapshot must record it (host.ReplInfo):
 	// the end offset of the command being applied (the stream's goroutine
@@ -196,6 +197,7 @@ func (s *Server) applyConfig() {
 		return nil
 	})
 	s.initAdmin()
+	s.initMaxmemory(os.Getenv("GOMEMLIMIT") != "")
 }
 
 // Listen opens the client listener on the configured bind address and
@@ -343,6 +345,7 @@ func (s *Server) cron() {
 		s.KS.TickClock()
 		s.clockSec.Store(time.Now().Unix())
 		s.admin.sample(s)
+		s.cronMaxmemory()
 		if s.activeExpire.Load() {
 			s.KS.ActiveExpire(10000)
 			if s.isReplica.Load() {

@@ -226,9 +226,34 @@ func Populate(t testing.TB, addr string) {
 		p.ZAdd(ctx, "zset:big", zs...)
 	}
 	p.ZAdd(ctx, "zset:longmember", redis.Z{Score: 1, Member: strings.Repeat("m", 100)}, redis.Z{Score: 2, Member: "n"})
+	// Streams: one node, several nodes with deletions and mixed fields,
+	// consumer groups with pending entries, an empty stream with a group.
+	p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:small", ID: "1-1", Values: []any{"f", "v", "n", "42"}})
+	p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:small", ID: "2-0", Values: []any{"f", "w", "n", "-7"}})
+	for i := 1; i <= 700; i++ {
+		vals := []any{"field", "value:" + strconv.Itoa(i), "num", strconv.Itoa(i * 1000)}
+		if i%7 == 0 {
+			vals = []any{"other", strconv.Itoa(-i), "x", randBytes(i % 50)}
+		}
+		p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:big", ID: strconv.Itoa(1000+i/3) + "-" + strconv.Itoa(i%3), Values: vals})
+	}
+	p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:big", ID: "5000-0", Values: []any{"big", strings.Repeat("b", 5000)}})
+	p.XDel(ctx, "stream:big", "1001-1", "1100-0", "1200-2", "1233-1")
+	for i := 1000; i < 1040; i++ {
+		p.XDel(ctx, "stream:big", strconv.Itoa(i)+"-0", strconv.Itoa(i)+"-1", strconv.Itoa(i)+"-2")
+	}
+	p.XGroupCreate(ctx, "stream:big", "g1", "0")
+	p.XGroupCreate(ctx, "stream:big", "g2", "$")
+	p.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g1", Consumer: "alice", Streams: []string{"stream:big", ">"}, Count: 5})
+	p.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g1", Consumer: "bob", Streams: []string{"stream:big", ">"}, Count: 3})
+	p.XAck(ctx, "stream:big", "g1", "1040-1")
+	p.Do(ctx, "XGROUP", "CREATECONSUMER", "stream:big", "g2", "carol")
+	p.XAdd(ctx, &redis.XAddArgs{Stream: "stream:empty", ID: "7-7", Values: []any{"a", "b"}})
+	p.XDel(ctx, "stream:empty", "7-7")
+	p.XGroupCreate(ctx, "stream:empty", "g", "0")
 	// TTLs on one key of each type.
 	for _, k := range []string{"str", "num:1", "list:small", "list:big", "hash:small", "hash:big", "set:int16",
-		"set:bigint", "zset:small", "zset:big", "hll:dense"} {
+		"set:bigint", "zset:small", "zset:big", "hll:dense", "stream:small"} {
 		p.PExpireAt(ctx, k, time.UnixMilli(ExpireAt))
 	}
 	if _, err := p.Exec(ctx); err != nil {
@@ -314,10 +339,76 @@ func captureKey(t testing.TB, c *redis.Client, k string) Key {
 			parts = append(parts, strconv.Quote(z.Member.(string))+"="+strconv.FormatFloat(z.Score, 'g', -1, 64))
 		}
 		kk.Value = strings.Join(parts, ",")
+	case "stream":
+		v, err := c.Do(ctx, "XINFO", "STREAM", k, "FULL", "COUNT", "0").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kk.Value = streamFromInfo(v)
 	default:
 		t.Fatalf("key %q: unexpected type %s", k, kk.Type)
 	}
 	return kk
+}
+
+// Stream is a stream rendered for comparison: what XINFO STREAM FULL
+// shows but the radix tree's inner node count.
+type Stream struct {
+	Length, Nodes, EntriesAdded   int64
+	LastID, MaxDeletedID, FirstID string
+	Entries                       []string // "id f v f v"
+	Groups                        []string // "name last read pel:[id cons time count] consumers:[name seen [id time count]]"
+}
+
+func (s Stream) String() string {
+	return fmt.Sprintf("len=%d nodes=%d added=%d last=%s maxdel=%s first=%s entries=%q groups=%q",
+		s.Length, s.Nodes, s.EntriesAdded, s.LastID, s.MaxDeletedID, s.FirstID, s.Entries, s.Groups)
+}
+
+// streamFromInfo renders a RESP2 XINFO STREAM FULL COUNT 0 reply.
+func streamFromInfo(v []any) string {
+	var s Stream
+	for i := 0; i+1 < len(v); i += 2 {
+		val := v[i+1]
+		switch v[i] {
+		case "length":
+			s.Length = val.(int64)
+		case "radix-tree-keys":
+			s.Nodes = val.(int64)
+		case "entries-added":
+			s.EntriesAdded = val.(int64)
+		case "last-generated-id":
+			s.LastID = val.(string)
+		case "max-deleted-entry-id":
+			s.MaxDeletedID = val.(string)
+		case "recorded-first-entry-id":
+			s.FirstID = val.(string)
+		case "entries":
+			for _, e := range val.([]any) {
+				s.Entries = append(s.Entries, flat(e))
+			}
+		case "groups":
+			for _, g := range val.([]any) {
+				s.Groups = append(s.Groups, flat(g))
+			}
+		}
+	}
+	return s.String()
+}
+
+// flat renders a reply as space-separated words, nil as "nil".
+func flat(v any) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = flat(e)
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case nil:
+		return "nil"
+	}
+	return fmt.Sprint(v)
 }
 
 // Diff describes the differences between two captures (want, got).

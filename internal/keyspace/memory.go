@@ -1,0 +1,124 @@
+package keyspace
+
+// Memory accounting. The keyspace keeps an estimate of the bytes its keys
+// and values hold on the Go heap, updated as keys are stored, changed and
+// removed, so that maxmemory can tell how far the dataset is from its
+// limit at any instant (the runtime's own figures count garbage until the
+// next collection, and a freed key would show only after it). The figures
+// follow Go's allocator: each allocation is rounded up to its size class.
+//
+// A string value's cost is derived from its capacity; a collection's is
+// measured after each write that may have changed it (Resized) and kept
+// in the object, so removing the key subtracts exactly what was added.
+
+// keyOverhead is what a key costs besides its bytes: the map slot (a
+// string header and a pointer, at the map's load factor) and the 32-byte
+// Object. A key with a TTL has a second map slot (volatileOverhead).
+// Both were measured: heap after a collection, per key, for half a
+// million keys.
+const (
+	keyOverhead      = 80
+	volatileOverhead = 56
+)
+
+// AllocSize rounds an allocation of n bytes up as Go's allocator does
+// (its size classes, approximately above 1 KiB).
+func AllocSize(n int) int64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n <= 8:
+		return 8
+	case n <= 128:
+		return int64((n + 15) &^ 15)
+	case n <= 1024:
+		return int64((n + 63) &^ 63)
+	case n <= 32768:
+		return int64((n + 511) &^ 511)
+	}
+	return int64((n + 8191) &^ 8191)
+}
+
+// KeyCost is the accounted cost of a key holding o.
+func KeyCost(key string, o *Object) int64 {
+	c := keyOverhead + AllocSize(len(key)) + o.valueCost()
+	if o.expire != 0 {
+		c += volatileOverhead
+	}
+	return c
+}
+
+// valueCost is the value's accounted cost: a string's from its capacity,
+// a collection's as last measured.
+func (o *Object) valueCost() int64 {
+	if o.typ == TString {
+		return AllocSize(int(o.c))
+	}
+	return int64(o.n)
+}
+
+// measure records a collection's current cost in the object and returns
+// the change since it was last recorded.
+func (o *Object) measure() int64 {
+	if o.typ == TString {
+		return 0
+	}
+	m := 64 // a placeholder without a value (tests)
+	if o.p != nil {
+		m = o.collectionMemory()
+	}
+	m = min(m, 1<<31-1)
+	d := int64(m) - int64(o.n)
+	o.n = int32(m)
+	return d
+}
+
+func (o *Object) collectionMemory() int {
+	var m int
+	switch o.typ {
+	case TList:
+		m = o.List().ApproxMemory()
+	case THash:
+		m = o.Hash().MemoryUsage()
+	case TSet:
+		m = o.Set().MemoryUsage()
+	case TZSet:
+		m = o.ZSet().ApproxMemory()
+	case TStream:
+		m = o.Stream().ApproxMemory()
+	default:
+		m = 64
+	}
+	return m
+}
+
+// Used returns the accounted bytes of every key and value.
+func (ks *Keyspace) Used() int64 { return ks.used.Load() }
+
+func (ks *Keyspace) account(d *shardDB, delta int64) {
+	d.used += delta
+	ks.used.Add(delta)
+}
+
+// Resized re-measures the value at key after a command changed it in
+// place (a collection grew or shrank). The key's shard must be held.
+func (db *DB) Resized(key []byte) {
+	d, _, si := db.loc(key)
+	m := d.slots[si]
+	if m == nil {
+		return
+	}
+	if o := m[string(key)]; o != nil && o.typ != TString {
+		db.ks.account(d, o.measure())
+	}
+}
+
+// SetBytes replaces the bytes of a string stored at key (APPEND, SETRANGE,
+// INCR... in place) and accounts the change of capacity. The key's shard
+// must be held and o must be the value stored at key.
+func (db *DB) SetBytes(key []byte, o *Object, b []byte) {
+	before := o.valueCost()
+	o.SetBytes(b)
+	d, _, _ := db.loc(key)
+	db.ks.account(d, o.valueCost()-before)
+}

@@ -1,0 +1,178 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func infoInt(t *testing.T, c *redis.Client, field string) int64 {
+	t.Helper()
+	v, err := c.InfoMap(ctx, "all").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range v {
+		if s, ok := sec[field]; ok {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("INFO has no %s", field)
+	return 0
+}
+
+// fillPastLimit sets maxmemory 64 KiB above the current use and writes
+// keys (volatile ones when ttl) until twice that much was written.
+func fillPastLimit(t *testing.T, c *redis.Client, policy, prefix string, ttl bool) int64 {
+	t.Helper()
+	limit := infoInt(t, c, "used_memory") + 64<<10
+	c.ConfigSet(ctx, "maxmemory-policy", policy)
+	c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10))
+	for i := 0; i < 3000; i++ {
+		var err error
+		if ttl {
+			err = c.SetEx(ctx, fmt.Sprintf("%s%d", prefix, i), "xxxxxxxxxxxxxxxxxxxx", 1e9).Err()
+		} else {
+			err = c.Set(ctx, fmt.Sprintf("%s%d", prefix, i), "xxxxxxxxxxxxxxxxxxxx", 0).Err()
+		}
+		if err != nil {
+			t.Fatalf("%s: write %d: %v", policy, i, err)
+		}
+	}
+	return limit
+}
+
+func TestMaxmemoryPolicies(t *testing.T) {
+	for _, policy := range []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"} {
+		t.Run(policy, func(t *testing.T) {
+			_, c := startServer(t)
+			volatile := policy[:8] == "volatile"
+			if volatile {
+				// Keys without a TTL must survive any volatile policy.
+				for i := 0; i < 50; i++ {
+					c.Set(ctx, "keep"+strconv.Itoa(i), "v", 0)
+				}
+			}
+			limit := fillPastLimit(t, c, policy, "k", true)
+			// Slack for a client buffer counted meanwhile (the cron
+			// refreshes that figure).
+			if used := infoInt(t, c, "used_memory"); used > limit+32<<10 {
+				t.Errorf("used_memory %d past maxmemory %d", used, limit)
+			}
+			if n := infoInt(t, c, "evicted_keys"); n == 0 {
+				t.Error("no key evicted")
+			}
+			if volatile {
+				for i := 0; i < 50; i++ {
+					if c.Exists(ctx, "keep"+strconv.Itoa(i)).Val() != 1 {
+						t.Fatalf("%s evicted keep%d, which has no TTL", policy, i)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMaxmemoryOOM(t *testing.T) {
+	_, c := startServer(t)
+	const oom = "OOM command not allowed when used memory > 'maxmemory'."
+	fillPastLimit(t, c, "volatile-lru", "k", true)
+	// No volatile key left to free room for more keys without a TTL.
+	var err error
+	for i := 0; i < 3000 && err == nil; i++ {
+		err = c.Set(ctx, "plain"+strconv.Itoa(i), "xxxxxxxxxxxxxxxxxxxx", 0).Err()
+	}
+	if err == nil || err.Error() != oom {
+		t.Fatalf("write past maxmemory with nothing to evict: %v", err)
+	}
+	c.ConfigSet(ctx, "maxmemory-policy", "noeviction")
+	if err := c.Set(ctx, "x", "y", 0).Err(); err == nil || err.Error() != oom {
+		t.Errorf("SET under noeviction: %v", err)
+	}
+	// Reads and deletions still run.
+	if err := c.Get(ctx, "k1").Err(); err != nil && err != redis.Nil {
+		t.Errorf("GET: %v", err)
+	}
+	// MULTI: queueing is refused, the transaction aborted.
+	rc := dialRaw(t, c.Options().Addr)
+	rc.do("MULTI")
+	if v, _ := rc.do("GET", "k1"); v.Str != oom {
+		t.Errorf("GET queued past maxmemory = %v", v)
+	}
+	if v, _ := rc.do("EXEC"); v.Str != "EXECABORT Transaction discarded because of previous errors." {
+		t.Errorf("EXEC = %v", v)
+	}
+	// A script that writes first is refused; allow-oom lets it.
+	if err := c.Eval(ctx, "return redis.call('set', 'a', 'b')", nil).Err(); err == nil || !strings.HasPrefix(err.Error(), oom+" script: ") {
+		t.Errorf("EVAL writing past maxmemory: %v", err)
+	}
+	if err := c.Eval(ctx, "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'b')", nil).Err(); err != nil {
+		t.Errorf("allow-oom script: %v", err)
+	}
+	if err := c.Eval(ctx, "#!lua\nreturn 1", nil).Err(); err == nil || err.Error() != oom {
+		t.Errorf("a script without allow-oom: %v", err)
+	}
+	c.ConfigSet(ctx, "maxmemory", "0")
+	if err := c.Set(ctx, "x", "y", 0).Err(); err != nil {
+		t.Errorf("SET after maxmemory 0: %v", err)
+	}
+}
+
+// TestMaxmemoryEvictionPropagates: evicted keys leave the replica too.
+func TestMaxmemoryEvictionPropagates(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	_, replica := startServer(t)
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inSync(t, master, replica)
+	fillPastLimit(t, master, "allkeys-random", "k", false)
+	if infoInt(t, master, "evicted_keys") == 0 {
+		t.Fatal("nothing evicted")
+	}
+	inSync(t, master, replica)
+	eventually(t, 10e9, func() error {
+		if m, r := master.DBSize(ctx).Val(), replica.DBSize(ctx).Val(); m != r {
+			return fmt.Errorf("master has %d keys, replica %d", m, r)
+		}
+		return nil
+	})
+	if infoInt(t, replica, "evicted_keys") != 0 {
+		t.Error("the replica evicted on its own")
+	}
+}
+
+// TestMaxmemoryVsRedis compares the replies that do not depend on how
+// much memory each server uses.
+func TestMaxmemoryVsRedis(t *testing.T) {
+	s, _ := startServer(t)
+	r := startRedis(t)
+	oracle(t, s.Addr().String(), r, [][]string{
+		{"SET", "a", "x"},
+		{"OBJECT", "FREQ", "a"},
+		{"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"},
+		{"SET", "b", "x"},
+		{"OBJECT", "FREQ", "b"},
+		{"OBJECT", "IDLETIME", "b"},
+		{"OBJECT", "FREQ", "nokey"},
+		{"CONFIG", "SET", "maxmemory-policy", "noeviction"},
+		{"CONFIG", "SET", "maxmemory", "1"},
+		{"SET", "c", "1"},
+		{"GET", "a"},
+		{"DEL", "a"},
+		{"MULTI"},
+		{"APPEND", "b", "y"},
+		{"EXEC"},
+		{"EVAL", "return redis.call('append', 'b', 'y')", "0"},
+		{"EVAL", "return redis.pcall('append', 'b', 'y')['err']", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'b')", "0"},
+		{"EVAL", "#!lua\nreturn 1", "0"},
+		{"CONFIG", "SET", "maxmemory", "0"},
+		{"SET", "c", "1"},
+	})
+}
