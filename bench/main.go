@@ -12,6 +12,7 @@
 //	go run ./bench -replsync       # full sync of 1M keys to a new replica (its section)
 //	go run ./bench -replwrite      # write throughput with and without a replica (its section)
 //	go run ./bench -streams        # XADD, XREADGROUP+XACK throughput and memory per entry (its section)
+//	go run ./bench -reshard        # moving 2000 slots / 200,000 keys: redis-cli reshard vs MIGRATESLOTS (its section)
 package main
 
 import (
@@ -219,7 +220,10 @@ func main() {
 			fail("%s not found: apt-get install -y redis-server redis-tools", tool)
 		}
 	}
-	bin := filepath.Join(os.TempDir(), "redgo-bench-bin")
+	// One binary per run: two runs at once (other sessions on the machine)
+	// must not replace each other's servers.
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("redgo-bench-bin-%d", os.Getpid()))
+	defer os.Remove(bin)
 	build := exec.Command("go", "build", "-o", bin, "./cmd/redgo")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
@@ -344,6 +348,7 @@ var sections = []struct {
 	{scriptsOnly, scriptsBegin, scriptsEnd, scriptsSection},
 	{evictOnly, evictBegin, evictEnd, evictSection},
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
+	{reshardOnly, reshardBegin, reshardEnd, reshardSection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.

@@ -78,6 +78,7 @@ type Command struct {
 	Docs         resp.Value          // COMMAND DOCS value
 	Sub          map[string]*Command // subcommands by lower-case name
 	Parent       *Command
+	Extra        bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 }

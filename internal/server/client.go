@@ -375,6 +375,9 @@ func (c *Client) cleanup() {
 	if c.replicaLink.Load() {
 		c.srv.repl.ClientGone(c.id)
 	}
+	if c.cl.importing != nil {
+		c.srv.endImport(c) // an import link closed before its end
+	}
 	c.srv.removeClient(c)
 	if c.pusherOn {
 		c.mu.Lock()

@@ -35,6 +35,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/slot"
+	"redgo/internal/slotmigration"
 	"redgo/internal/vfs"
 )
 
@@ -78,6 +79,10 @@ type clusterClient struct {
 	routedBy   *cluster.Routes
 	routedSlot int
 	routedQ    cluster.Query
+	// importing is set on a target's import link (CLUSTER SYNCSLOTS
+	// START): its commands on those slots run here although another
+	// node serves them until the transfer ends (cmd_slotmigration.go).
+	importing *slotmigration.Import
 }
 
 // clusterWritableDelay is the delay before a restarted master turns its
@@ -211,9 +216,13 @@ func (cm *clusterMode) save() error { return cm.writeConf(cm.st.Conf().Append(ni
 // with it). With fsync (what the core asks for changes of epochs, votes
 // and failovers, as Redis's CLUSTER_TODO_FSYNC_CONFIG) the file is
 // fsynced before the rename and the directory after it; other saves
-// (slot assignments during a reshard: several per slot) survive a crash
-// of the process but not of the machine, as Redis's.
+// (slot assignments during a reshard: several per slot) are written in
+// place (writeConfInPlace) and survive a crash of the process but not of
+// the machine, as Redis's.
 func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
+	if !fsync {
+		return cm.writeConfInPlace(data)
+	}
 	fs := cm.fs
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", cm.path, os.Getpid(), time.Now().UnixNano())
 	f, err := fs.Create(tmp)
@@ -245,6 +254,36 @@ func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
 		return nil
 	}
 	return fs.SyncDir(filepath.Dir(cm.path))
+}
+
+// writeConfInPlace is a save without fsync, as Redis 7.0's
+// clusterSaveConfig writes every save: over the locked file itself,
+// padded with newlines to the old length (blank lines are skipped when
+// it is read) and then truncated, so a process that dies between the two
+// leaves a whole file. No file is created or renamed: a reshard saves
+// several times per slot, and a create and a rename cost more than the
+// write. It survives a crash of the process, not of the machine.
+func (cm *clusterMode) writeConfInPlace(data []byte) error {
+	size, err := cm.lock.Size()
+	if err != nil {
+		return err
+	}
+	n := int64(len(data))
+	if size > n {
+		padded := make([]byte, size)
+		copy(padded, data)
+		for i := n; i < size; i++ {
+			padded[i] = '\n'
+		}
+		data = padded
+	}
+	if _, err := cm.lock.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if size > n {
+		cm.lock.Truncate(n) // a failure leaves blank lines, which are harmless
+	}
+	return nil
 }
 
 // commitLocked carries out what the core asks for after a change (a
@@ -624,6 +663,12 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 		q.Migrate = true
 	}
 	s := c.srv
+	if im := c.cl.importing; im != nil && im.Has(slot.Of(q.Keys[0])) {
+		clear(q.Keys)
+		c.cl.keys = q.Keys[:0]
+		c.cl.routedBy = nil // nothing to check again under the lock
+		return true
+	}
 	q.Missing = s.cluster.missing
 	routes := s.cluster.routes.Load()
 	red, ep, sl := routes.Route(&q)

@@ -23,6 +23,7 @@ import (
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
+	"redgo/internal/slotmigration"
 	"redgo/internal/vfs"
 )
 
@@ -88,10 +89,15 @@ type Server struct {
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
 	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
 
-	cluster *clusterMode      // cluster-enabled yes (cluster.go); nil otherwise
-	migrate *migration.Cache  // MIGRATE's connections to targets (cmd_migrate.go)
-	scripts *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
-	fs      vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
+	cluster *clusterMode     // cluster-enabled yes (cluster.go); nil otherwise
+	migrate *migration.Cache // MIGRATE's connections to targets (cmd_migrate.go)
+	// Whole-slot transfers (cmd_slotmigration.go): the source's migrator,
+	// made on first use, and the target's import links.
+	slotMig     *slotmigration.Migrator
+	slotMigOnce sync.Once
+	imports     slotmigration.Imports
+	scripts     *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
+	fs          vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
 	// testAfterRoute, set by tests before Serve, runs between a command's
 	// cluster routing check and its locks (cluster_route_test.go).
