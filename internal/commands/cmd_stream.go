@@ -219,7 +219,11 @@ func finishTrimArgs(c *Ctx, a *streamTrimArgs, xadd, limitGiven bool) bool {
 		c.Error(errTrimNoStrategy)
 		return false
 	}
-	if limitGiven {
+	if c.Obey {
+		// Our master's stream or the AOF: the trim argument was rewritten
+		// to what the trim did, so nothing limits it (mustObeyClient).
+		a.Limit = 0
+	} else if limitGiven {
 		if !a.Approx {
 			c.Error(errTrimLimitNoApprx)
 			return false

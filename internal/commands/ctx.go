@@ -31,6 +31,9 @@ type Ctx struct {
 	NoBlock bool
 	// Script is set for a command a script calls.
 	Script bool
+	// Obey is set for a command of our master's stream or of the AOF
+	// (Redis's mustObeyClient): its arguments were written by a server.
+	Obey bool
 	// Serving is set when the dispatcher re-runs a blocked command because
 	// one of its keys changed.
 	Serving bool

@@ -360,7 +360,7 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		sc.dbs[sc.pc.db] = db
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
-		NoBlock: true, Script: true, Now: sc.now}
+		NoBlock: true, Script: true, Now: sc.now, Obey: sc.obey}
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
 		s.monitors.feed(sc.pc, args)
 	}

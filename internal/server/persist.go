@@ -103,7 +103,7 @@ func (h host) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.W
 		return
 	}
 	c := &commands.Ctx{Args: args, Cmd: cmd, W: w, DB: ks.DB(db), KS: ks, Now: ks.Now(), NoBlock: true,
-		Client: h.loader, Srv: h.s}
+		Client: h.loader, Srv: h.s, Obey: true}
 	h.loader.db = db
 	commands.Run(c, commands.LockHere, commands.Drop, nil, commands.Held{})
 }

@@ -1097,3 +1097,22 @@ func TestDebugLoadAOF(t *testing.T) {
 		t.Error("DEBUG LOADAOF without an AOF succeeded")
 	}
 }
+
+// TestAOFStreamTrimWithLimit: an XADD whose ~ trim was cut short by LIMIT
+// is logged as the exact trim it made (MAXLEN = n, LIMIT kept), which the
+// AOF loader accepts without the limit, as Redis's mustObeyClient.
+func TestAOFStreamTrimWithLimit(t *testing.T) {
+	_, rc := mustStartAOF(t, t.TempDir(), "--stream-node-max-entries", "10")
+	for i := 0; i < 100; i++ {
+		rc.Do(ctx, "XADD", "s", "*", "x", "v")
+	}
+	rc.Do(ctx, "XADD", "s", "MAXLEN", "~", "55", "LIMIT", "30", "*", "x", "v")
+	want := rc.Do(ctx, "XLEN", "s").Val()
+	rc.ConfigSet(ctx, "stream-node-max-entries", "1")
+	if err := rc.Do(ctx, "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.Do(ctx, "XLEN", "s").Val(); got != want || want != int64(71) {
+		t.Errorf("XLEN after DEBUG LOADAOF = %v, before %v (Redis: 71)", got, want)
+	}
+}

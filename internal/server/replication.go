@@ -124,7 +124,7 @@ func (s *Server) applyFromMaster(args [][]byte, end int64) {
 		return
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: &mc.w, DB: s.KS.MasterDB(mc.db), KS: s.KS, Client: mc, Srv: s,
-		NoBlock: true}
+		NoBlock: true, Obey: true}
 	commands.Run(&ctx, commands.LockHere, commands.Propagate, mc, commands.Held{})
 	if b := mc.w.Buf; len(b) > 0 && b[0] == '-' {
 		s.Log.Printf("# Error from the master's command %q: %s", args[0], strings.TrimSpace(string(b[1:])))

@@ -23,7 +23,8 @@ import (
 func (c *Client) call(cmd *commands.Command, args [][]byte) {
 	s := c.srv
 	ctx := &c.ctx
-	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}
+	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s,
+		Obey: c == s.masterClient}
 	c.replyStart = len(c.w.Buf)
 	for {
 		c.pausedRetry = false
@@ -53,7 +54,7 @@ func (c *Client) runQueued(q queued, now int64, held commands.Held) {
 		db = s.KS.MasterDB(c.db)
 	}
 	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &c.w, DB: db, KS: s.KS,
-		Client: c, Srv: s, NoBlock: true, Now: now}
+		Client: c, Srv: s, NoBlock: true, Now: now, Obey: c == s.masterClient}
 	if s.monitors.n.Load() > 0 && !q.cmd.Has(commands.FSkipMonitor) && !q.cmd.Has(commands.FAdmin) {
 		s.monitors.feed(c, q.args)
 	}
