@@ -399,7 +399,7 @@ func TestClusterUp(t *testing.T) {
 				t.Fatalf("cluster up ended:\n%s", output.String())
 			}
 			output.WriteString(l + "\n")
-			ready = strings.Contains(l, fmt.Sprintf("redis-cli -c -p %d", ports[0]))
+			ready = strings.Contains(l, fmt.Sprintf("cli -c -p %d", ports[0])) // "Connect with: redgo cli -c -p N"
 		case <-deadline:
 			t.Fatalf("cluster up not ready:\n%s", output.String())
 		}

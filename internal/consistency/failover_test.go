@@ -83,7 +83,8 @@ func failover(t *testing.T, l localcluster.Layout) {
 	eventually(t, 3*time.Minute, func() error { return atLeast(c.Stats().Writes, 300, "acknowledged writes") })
 	victim, replica := l.PortBase, l.PortBase+l.Masters()
 	lctest.Kill9(t, l, victim)
-	eventually(t, 3*time.Minute, func() error { return atLeast(c.Stats().FailedWrites, 1, "failed writes") })
+	// The failover may be over before a command times out (go-redis
+	// retries through MOVED), so failed writes are not required here.
 	eventually(t, 3*time.Minute, func() error { return isMaster(l, replica) })
 	// After the failover: writes go through again, without new errors.
 	after := c.Stats()

@@ -65,6 +65,7 @@ type Node struct {
 	group    *syncGroup        // the full sync being prepared, if any
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
+	sentMu   sync.Mutex        // guards sentWake only (a leaf)
 	sentWake chan struct{}     // closed when a replica's link sent more (WaitDurable); nil when nobody waits
 	fo       *failover         // the FAILOVER in progress, if any (failover.go)
 	// loadingSync: a full sync's snapshot is being loaded. Our offset is
@@ -170,7 +171,19 @@ func (n *Node) WaitDurable(seq int64) error {
 	}
 	var deadline time.Time
 	for {
-		n.mu.Lock()
+		// The channel first: a write that lands after the check below
+		// closes it.
+		n.sentMu.Lock()
+		if n.sentWake == nil {
+			n.sentWake = make(chan struct{})
+		}
+		wake := n.sentWake
+		n.sentMu.Unlock()
+		// Never block on mu: the caller holds the server's propagator
+		// list, which a holder of mu may be waiting for (StartPropagating).
+		if !n.mu.TryLock() {
+			return nil
+		}
 		behind := false
 		for _, sv := range n.replicas {
 			if sv.state == stOnline && sv.sent.Load() < seq {
@@ -178,15 +191,10 @@ func (n *Node) WaitDurable(seq int64) error {
 				break
 			}
 		}
+		n.mu.Unlock()
 		if !behind {
-			n.mu.Unlock()
 			return nil
 		}
-		if n.sentWake == nil {
-			n.sentWake = make(chan struct{})
-		}
-		wake := n.sentWake
-		n.mu.Unlock()
 		if deadline.IsZero() {
 			deadline = time.Now().Add(sentWait)
 		}
@@ -205,12 +213,12 @@ func (n *Node) WaitDurable(seq int64) error {
 
 // wakeSent wakes the replies waiting for the replicas' links.
 func (n *Node) wakeSent() {
-	n.mu.Lock()
+	n.sentMu.Lock()
 	if n.sentWake != nil {
 		close(n.sentWake)
 		n.sentWake = nil
 	}
-	n.mu.Unlock()
+	n.sentMu.Unlock()
 }
 
 // Pending: replies never wait for replicas.
