@@ -103,13 +103,30 @@ func runServer(args []string) int {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		select {
-		case got := <-sig:
-			s.Log.Printf("# Received %s scheduling shutdown...", sigName(got))
-			// As Redis: a SIGTERM saves when save rules are configured,
-			// and a master lets its replicas catch up first.
-			s.ShutdownGracefully(strings.TrimSpace(cfg.Get("save")) != "", s.ShutdownFailover(sigName(got)))
-		case <-done:
+		failed := false
+		for {
+			select {
+			case got := <-sig:
+				if failed && got == syscall.SIGINT {
+					// As Redis: a second SIGINT after a shutdown that
+					// could not complete exits at once.
+					s.Log.Printf("# You insist... exiting now.")
+					os.Exit(1)
+				}
+				s.Log.Printf("# Received %s scheduling shutdown...", sigName(got))
+				// As Redis: a SIGTERM saves when save rules are configured,
+				// and a master lets its replicas catch up first. When that
+				// fails (the save), the server goes on and the next
+				// signal tries again.
+				err := s.ShutdownGracefully(strings.TrimSpace(cfg.Get("save")) != "", s.ShutdownFailover(sigName(got)))
+				if err == nil {
+					return
+				}
+				failed = true
+				s.Log.Printf("# %s received but errors trying to shut down the server, check the logs for more information", sigName(got))
+			case <-done:
+				return
+			}
 		}
 	}()
 	s.Log.Printf("Ready to accept connections tcp")

@@ -303,7 +303,12 @@ func normalizeSave(vals []string) (string, error) {
 	if len(vals) == 1 && vals[0] == "" {
 		return "", nil
 	}
-	if len(vals)%2 != 0 {
+	if len(vals) == 1 {
+		// One argument holding the pairs (save "3600 1 300 100"): split
+		// by spaces, as Redis 7.0 does for its multi-argument directives.
+		vals = strings.Fields(vals[0])
+	}
+	if len(vals)%2 != 0 || len(vals) == 0 {
 		return "", errors.New("Invalid save parameters")
 	}
 	for _, v := range vals {

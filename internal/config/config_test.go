@@ -54,6 +54,7 @@ func TestBadLines(t *testing.T) {
 		{"maxmemory lots\n", "argument must be a memory value", ""},
 		{"\n\nport \"7000\n", "at line 3\n>>> 'port \"7000'\nUnbalanced quotes in configuration line", ""},
 		{"save 10\n", "Invalid save parameters", ""},
+		{"save \"10\"\n", "Invalid save parameters", ""},
 		{"port 1 2\n", "wrong number of arguments", ""},
 	}
 	for _, tc := range cases {
@@ -285,5 +286,18 @@ func TestReplicaofDirective(t *testing.T) {
 		if err := c.Set([][2]string{{"replicaof", "127.0.0.1 1"}}); err == nil || !strings.Contains(err.Error(), "can't set immutable config") {
 			t.Errorf("CONFIG SET replicaof: %v", err)
 		}
+	}
+}
+
+// TestSaveInOneArgument: save "3600 1 300 100" (one quoted argument, in a
+// file or on the command line) is split into its pairs, as Redis 7.0.
+func TestSaveInOneArgument(t *testing.T) {
+	c, err := Load(write(t, "save \"3600 1 300 100\"\n"), nil)
+	if err != nil || c.Get("save") != "3600 1 300 100" {
+		t.Fatalf("config file: %v, save = %q", err, c.Get("save"))
+	}
+	c, err = Load("", []string{"--save", "60 10"})
+	if err != nil || c.Get("save") != "60 10" {
+		t.Fatalf("command line: %v", err)
 	}
 }
