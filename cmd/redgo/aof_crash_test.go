@@ -17,35 +17,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"redgo/internal/localcluster/lctest"
 )
 
 // Tests that run the real redgo binary and kill it with SIGKILL.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-func redgoBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "redgo-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "redgo")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+// redgoBinary builds cmd/redgo once per test run.
+func redgoBinary(t *testing.T) string { return lctest.Binary(t) }
 
 type proc struct {
 	cmd    *exec.Cmd
