@@ -46,10 +46,13 @@ type clusterMode struct {
 	st *cluster.State
 	// m is the core over st: the bus steps it, CLUSTER commands change
 	// st; both then drive its Ready (commitLocked).
-	m      *cluster.Membership
-	fs     vfs.FS
-	path   string   // cluster-config-file
-	lock   vfs.File // nodes.conf, flock'ed for the life of the process
+	m    *cluster.Membership
+	fs   vfs.FS
+	path string   // cluster-config-file
+	lock vfs.File // nodes.conf, flock'ed for the life of the process
+	// onDisk is what the last successful save wrote, put back when an
+	// in-place save fails half-way (writeConfInPlace).
+	onDisk []byte
 	routes atomic.Pointer[cluster.Routes]
 	// testDrop, set by tests, discards bus messages from the senders it
 	// names (a network partition).
@@ -200,6 +203,7 @@ func (cm *clusterMode) load(now int64) (*cluster.State, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
+	cm.onDisk = data
 	conf, err := cluster.ParseNodesConf(data)
 	if err != nil {
 		return nil, fmt.Errorf("Unrecoverable error: corrupted cluster config file %s: %v", cm.path, err)
@@ -220,9 +224,21 @@ func (cm *clusterMode) save() error { return cm.writeConf(cm.st.Conf().Append(ni
 // place (writeConfInPlace) and survive a crash of the process but not of
 // the machine, as Redis's.
 func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
-	if !fsync {
-		return cm.writeConfInPlace(data)
+	var err error
+	if fsync {
+		err = cm.writeConfReplace(data)
+	} else {
+		err = cm.writeConfInPlace(data)
 	}
+	if err == nil {
+		cm.onDisk = append(cm.onDisk[:0], data...)
+	}
+	return err
+}
+
+// writeConfReplace writes data to a temp file and renames it over
+// nodes.conf, fsyncing both.
+func (cm *clusterMode) writeConfReplace(data []byte) error {
 	fs := cm.fs
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", cm.path, os.Getpid(), time.Now().UnixNano())
 	f, err := fs.Create(tmp)
@@ -240,19 +256,14 @@ func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
 	if _, err := f.WriteAt(data, 0); err != nil {
 		return fail(err)
 	}
-	if fsync {
-		if err := f.Sync(); err != nil {
-			return fail(err)
-		}
+	if err := f.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := fs.Rename(tmp, cm.path); err != nil {
 		return fail(err)
 	}
 	cm.lock.Close()
 	cm.lock = f
-	if !fsync {
-		return nil
-	}
 	return fs.SyncDir(filepath.Dir(cm.path))
 }
 
@@ -263,11 +274,31 @@ func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
 // leaves a whole file. No file is created or renamed: a reshard saves
 // several times per slot, and a create and a rename cost more than the
 // write. It survives a crash of the process, not of the machine.
+//
+// A write that fails half-way (a full disk) would leave a mix of the old
+// and the new file, which does not load; the old content is written back
+// over it (it fits in blocks the file already has), so the node stops
+// with the last good file on disk.
 func (cm *clusterMode) writeConfInPlace(data []byte) error {
 	size, err := cm.lock.Size()
 	if err != nil {
 		return err
 	}
+	if err := overwrite(cm.lock, data, size); err != nil {
+		if cm.onDisk != nil {
+			if size, serr := cm.lock.Size(); serr == nil {
+				_ = overwrite(cm.lock, cm.onDisk, size)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// overwrite writes data at the start of f, padded with newlines to size
+// (blank lines are skipped when nodes.conf is read), then truncates to
+// data's length.
+func overwrite(f vfs.File, data []byte, size int64) error {
 	n := int64(len(data))
 	if size > n {
 		padded := make([]byte, size)
@@ -277,11 +308,11 @@ func (cm *clusterMode) writeConfInPlace(data []byte) error {
 		}
 		data = padded
 	}
-	if _, err := cm.lock.WriteAt(data, 0); err != nil {
+	if _, err := f.WriteAt(data, 0); err != nil {
 		return err
 	}
 	if size > n {
-		cm.lock.Truncate(n) // a failure leaves blank lines, which are harmless
+		f.Truncate(n) // a failure leaves blank lines, which are harmless
 	}
 	return nil
 }
@@ -290,9 +321,10 @@ func (cm *clusterMode) writeConfInPlace(data []byte) error {
 // CLUSTER command, a CONFIG SET, the cron), in cluster.Ready's order:
 // nodes.conf saved and fsynced, then messages sent, then the rest
 // applied. Callers hold cm.mu. A failed save already stopped the node
-// (clusterDriver.SaveConfig) and sent nothing: there is nothing else to do.
-func (cm *clusterMode) commitLocked() {
-	_ = cm.m.Drive(clusterDriver{cm})
+// (clusterDriver.SaveConfig) and sent nothing; the error is returned so
+// that a command's reply does not claim the change.
+func (cm *clusterMode) commitLocked() error {
+	return cm.m.Drive(clusterDriver{cm})
 }
 
 // clusterDriver carries out the Readys of the server's core, for

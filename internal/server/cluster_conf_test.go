@@ -9,10 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"redgo/internal/resp"
 	"redgo/internal/vfs"
 )
 
@@ -46,14 +49,32 @@ func TestClusterConfOnMemFS(t *testing.T) {
 		t.Fatalf("second node on a locked nodes.conf: %v", err)
 	}
 
-	// The disk fails: the node stops, and nothing of the change is on disk.
+	// The disk fails once, half-way through a write: the node stops, and
+	// the file it leaves is the last good one, not a mix of old and new.
+	before, err := mem.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed atomic.Bool
 	mem.Fail = func(op, name string) error {
-		if op == "write" {
-			return errors.New("input/output error")
+		if op == "write" && failed.CompareAndSwap(false, true) {
+			return errors.New("no space left on device")
 		}
 		return nil
 	}
-	c.str("CLUSTER", "ADDSLOTS", "9")
+	// The node stops before it answers: the connection closes (EOF) or,
+	// if the reply raced the stop, it must not be +OK.
+	// Many single slots make the new file much longer than the old, so
+	// the half that lands overwrites the old file's last line.
+	add := []string{"CLUSTER", "ADDSLOTS"}
+	for sl := 9; sl < 400; sl += 2 {
+		add = append(add, strconv.Itoa(sl))
+	}
+	c.send(add...)
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if v, err := resp.ReadValue(c.r); err == nil && v.Str == "OK" {
+		t.Fatalf("a change whose save failed was acknowledged: %+v", v)
+	}
 	eventually(t, 5*time.Second, func() error {
 		if !s.closing.Load() {
 			return errors.New("still running after a failed nodes.conf save")
@@ -61,6 +82,9 @@ func TestClusterConfOnMemFS(t *testing.T) {
 		return nil
 	})
 	mem.Fail = nil
+	if after, _ := mem.ReadFile(conf); !bytes.Equal(after, before) {
+		t.Fatalf("nodes.conf after a failed in-place save:\n%s\nwant:\n%s", after, before)
+	}
 	data, _ = mem.CrashClone().ReadFile(conf)
 	if strings.Contains(string(data), "1-3 9") {
 		t.Fatalf("the failed change reached the disk:\n%s", data)

@@ -119,8 +119,14 @@ func withState(c *commands.Ctx, fn func(cm *clusterMode, st *cluster.State)) {
 	cm := c.Srv.(*Server).cluster
 	cm.mu.Lock()
 	defer cm.mu.Unlock()
+	mark := len(c.W.Buf)
 	fn(cm, cm.st)
-	cm.commitLocked()
+	if err := cm.commitLocked(); err != nil {
+		// The save failed and the node is stopping (Redis exits): the
+		// change is not durable, so its reply must not say it is.
+		c.W.Buf = c.W.Buf[:mark]
+		c.Error("ERR can't update cluster config file: " + err.Error())
+	}
 }
 
 // syntaxErr is addReplySubcommandSyntaxError.
