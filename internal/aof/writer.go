@@ -2,6 +2,7 @@ package aof
 
 import (
 	"errors"
+	"redgo/internal/clock"
 	"redgo/internal/vfs"
 	"strconv"
 	"sync"
@@ -291,12 +292,13 @@ func (w *Writer) Stop() {
 
 func (w *Writer) run() {
 	defer close(w.exited)
-	t := time.NewTicker(time.Second)
+	t := clock.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-w.wake:
 		case <-t.C:
+			t.Next()
 		case <-w.quit:
 			w.fileMu.Lock()
 			w.flushLocked(true)

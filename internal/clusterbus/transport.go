@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"redgo/internal/clock"
 	"redgo/internal/cluster"
 )
 
@@ -289,7 +290,7 @@ func (t *Transport) dial(c *conn, ip string, cport int) {
 // loop is the drive loop: the only goroutine that steps Membership.
 func (t *Transport) loop() {
 	defer t.wg.Done()
-	tick := time.NewTicker(cluster.TickMs * time.Millisecond)
+	tick := clock.NewTicker(cluster.TickMs * time.Millisecond)
 	defer tick.Stop()
 	defer func() {
 		for _, c := range t.links {
@@ -316,6 +317,7 @@ func (t *Transport) loop() {
 				}
 			}
 		case <-tick.C:
+			tick.Next()
 			mu.Lock()
 			t.cfg.M.Tick(t.cfg.Now())
 		}

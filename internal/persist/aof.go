@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"redgo/internal/aof"
+	"redgo/internal/clock"
 	"redgo/internal/keyspace"
 	"redgo/internal/vfs"
 )
@@ -91,7 +92,7 @@ func (st *aofState) path(name string) string { return filepath.Join(st.dir, name
 // cron checks for an automatic rewrite; when the server closes, it makes
 // the AOF durable and stops the writer.
 func (st *aofState) cron() {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := clock.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -101,6 +102,7 @@ func (st *aofState) cron() {
 			st.p.aofSt.Store(nil) // late WaitDurable calls hold the writer itself
 			return
 		case <-t.C:
+			t.Next()
 			st.autoRewrite()
 		}
 	}

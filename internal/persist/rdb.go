@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/clock"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/rdb"
@@ -224,7 +225,7 @@ func (st *rdbState) abortRunning() {
 // cron applies the save rules ("save <seconds> <changes>"...) and starts
 // a BGSAVE scheduled inside a transaction.
 func (st *rdbState) cron() {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := clock.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -232,6 +233,7 @@ func (st *rdbState) cron() {
 			st.abortRunning()
 			return
 		case <-t.C:
+			t.Next()
 		}
 		st.mu.Lock()
 		busy, sched := st.job != nil, st.scheduled

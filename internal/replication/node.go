@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"redgo/internal/clock"
 )
 
 // Host is what replication needs from the server.
@@ -92,7 +94,7 @@ func New(h Host) *Node {
 // Start runs the replication cron (replicationCron) until the server stops.
 func (n *Node) Start() {
 	n.h.Go(func() {
-		t := time.NewTicker(100 * time.Millisecond)
+		t := clock.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for i := 0; ; i++ {
 			select {
@@ -100,6 +102,7 @@ func (n *Node) Start() {
 				n.shutdown()
 				return
 			case <-t.C:
+				t.Next()
 				if i%10 == 0 {
 					n.cron(time.Now().UnixMilli())
 				}

@@ -102,6 +102,10 @@ type Engine struct {
 	rng   lrand48
 
 	busy atomic.Pointer[Run] // the script over busy-reply-threshold
+	// active counts the scripts running now; started wakes Watch when it
+	// goes from 0 to 1, so an idle server has no ticker running.
+	active  atomic.Int32
+	started chan struct{}
 
 	// AllowNoScript lets scripts call commands flagged noscript (DEBUG
 	// SET-DISABLE-DENY-SCRIPTS, for tests).
@@ -113,7 +117,7 @@ type Engine struct {
 
 // New returns an engine with an empty cache.
 func New() *Engine {
-	e := &Engine{scripts: map[string]*Script{}, Version: "7.0.15", VersionNum: 0x07000f}
+	e := &Engine{scripts: map[string]*Script{}, Version: "7.0.15", VersionNum: 0x07000f, started: make(chan struct{}, 1)}
 	e.rng.seed(0)
 	e.rng.x = 0x1234ABCD330E // the generator's default state, as Redis starts
 	return e

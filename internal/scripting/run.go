@@ -88,6 +88,13 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	}
 	v.ctx.reset()
 	v.run.Store(r)
+	if e.active.Add(1) == 1 {
+		select {
+		case e.started <- struct{}{}:
+		default:
+		}
+	}
+	defer e.active.Add(-1)
 	var err error
 	if r.Function != nil {
 		L.Push(r.Function.fn)
@@ -282,17 +289,29 @@ func (e *Engine) KillAll() {
 func (r *Run) Killed() bool { return r.killed.Load() }
 
 // Watch marks a script running past threshold() as busy, checking every
-// few milliseconds until quit closes. It takes no lock a script holds.
+// few milliseconds while a script runs, until quit closes. It takes no
+// lock a script holds. With no script running it sleeps on a channel:
+// an idle server wakes for nothing here.
 func (e *Engine) Watch(quit <-chan struct{}, threshold func() time.Duration) {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
 	for {
-		select {
-		case <-quit:
-			return
-		case now := <-t.C:
-			e.Tick(now, threshold())
+		if e.active.Load() == 0 {
+			select {
+			case <-quit:
+				return
+			case <-e.started:
+			}
 		}
+		t := time.NewTicker(10 * time.Millisecond)
+		for e.active.Load() > 0 {
+			select {
+			case <-quit:
+				t.Stop()
+				return
+			case now := <-t.C:
+				e.Tick(now, threshold())
+			}
+		}
+		t.Stop()
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/clock"
 	"redgo/internal/cluster"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
@@ -464,7 +465,7 @@ func (cm *clusterMode) updateStateLocked() {
 // At shutdown it stops the bus, so the drive loop (which may start
 // tracked goroutines) is over before the server's wait for them ends.
 func (cm *clusterMode) cron() {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := clock.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	defer cm.closeBus()
 	for {
@@ -472,6 +473,7 @@ func (cm *clusterMode) cron() {
 		case <-cm.s.quit:
 			return
 		case <-t.C:
+			t.Next()
 		}
 		cm.mu.Lock()
 		cm.syncReplicationLocked()

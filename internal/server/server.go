@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/clock"
 	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
@@ -329,7 +330,7 @@ func (s *Server) removeClient(c *Client) {
 
 // cron runs periodic work: active expiry and idle client timeouts.
 func (s *Server) cron() {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := clock.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	tick := 0
 	for {
@@ -337,6 +338,7 @@ func (s *Server) cron() {
 		case <-s.quit:
 			return
 		case <-t.C:
+			t.Next()
 		}
 		if s.admin.cronPaused.Load() {
 			continue
