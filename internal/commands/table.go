@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"redgo/internal/latency"
 	"redgo/internal/resp"
 )
 
@@ -81,6 +82,9 @@ type Command struct {
 	Extra        bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
+	// Latency is the command's latency histogram (latency-tracking),
+	// made on its first call.
+	Latency atomic.Pointer[latency.Histogram]
 }
 
 // FullName is the name as error messages and stats show it: "get", "config|get".

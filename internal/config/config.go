@@ -249,8 +249,11 @@ func (c *Config) markSeen(name string) {
 // normalize validates vals and returns the canonical value.
 func (p *Param) normalize(vals []string) (string, error) {
 	if p.Kind == Multi {
-		if p.Name == "save" {
+		switch p.Name {
+		case "save":
 			return normalizeSave(vals)
+		case "latency-tracking-info-percentiles":
+			return normalizePercentiles(vals)
 		}
 		return strings.Join(vals, " "), nil
 	}

@@ -1,6 +1,11 @@
 package config
 
-import "errors"
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Kind is how a directive's value is parsed.
 type Kind int
@@ -261,4 +266,35 @@ func validHostname(v string) error {
 		}
 	}
 	return nil
+}
+
+// normalizePercentiles checks latency-tracking-info-percentiles as
+// Redis (numbers from 0 to 100; an empty value means none) and renders
+// them as CONFIG GET shows them ("%f" without trailing zeros).
+func normalizePercentiles(vals []string) (string, error) {
+	ps, err := ParsePercentiles(strings.Join(vals, " "))
+	if err != nil {
+		return "", err
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 6, 64), "0"), ".")
+	}
+	return strings.Join(out, " "), nil
+}
+
+// ParsePercentiles reads latency-tracking-info-percentiles.
+func ParsePercentiles(v string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Fields(v) {
+		p, err := strconv.ParseFloat(f, 64)
+		if err != nil || math.IsNaN(p) || math.IsInf(p, 0) {
+			return nil, errors.New("Invalid latency-tracking-info-percentiles parameters")
+		}
+		if p > 100 || p < 0 {
+			return nil, errors.New("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

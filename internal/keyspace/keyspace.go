@@ -584,12 +584,22 @@ func (ks *Keyspace) Swap(a, b int) {
 // ones, Redis's active expire cycle in small form. It locks one shard at a
 // time and returns the number of keys deleted. Call it ~10 times a second.
 func (ks *Keyspace) ActiveExpire(budget int) int {
+	n, _ := ks.ActiveExpireTimed(budget)
+	return n
+}
+
+// ActiveExpireTimed is ActiveExpire that also returns how long it held
+// shard locks (the latency the cycle caused, the "expire-cycle" event),
+// leaving out the time it waited for them.
+func (ks *Keyspace) ActiveExpireTimed(budget int) (int, time.Duration) {
 	if ks.Replica.Load() {
-		return 0
+		return 0, 0
 	}
 	total := 0
+	var held time.Duration
 	for _, sh := range ks.shards {
 		sh.mu.Lock()
+		start := time.Now()
 		now := ks.Now()
 		for dbi := range sh.dbs {
 			d := &sh.dbs[dbi]
@@ -623,7 +633,8 @@ func (ks *Keyspace) ActiveExpire(budget int) int {
 				}
 			}
 		}
+		held += time.Since(start)
 		sh.mu.Unlock()
 	}
-	return total
+	return total, held
 }

@@ -86,6 +86,7 @@ func (s *Server) initAdmin() {
 		return nil
 	})
 	registerEncodingHooks(cfg, s.KS)
+	s.latency.init(cfg)
 }
 
 // sample records the instantaneous metrics; the cron calls it every 100 ms.
@@ -110,12 +111,6 @@ func init() {
 	commands.Register("slowlog|len", srvCmd(cmdSlowlogLen))
 	commands.Register("slowlog|reset", srvCmd(cmdSlowlogReset))
 	commands.Register("slowlog|help", cmdSlowlogHelp)
-	commands.Register("latency|latest", func(c *commands.Ctx) { c.W.Array(0) })
-	commands.Register("latency|history", func(c *commands.Ctx) { c.W.Array(0) })
-	commands.Register("latency|reset", func(c *commands.Ctx) { c.W.Int(0) })
-	commands.Register("latency|graph", cmdLatencyGraph)
-	commands.Register("latency|doctor", cmdLatencyDoctor)
-	commands.Register("latency|help", cmdLatencyHelp)
 	commands.Register("monitor", srvCmd(cmdMonitor))
 	commands.Register("time", cmdTime)
 	commands.Register("lastsave", srvCmd(cmdLastsave))
@@ -195,33 +190,6 @@ func cmdSlowlogHelp(c *commands.Ctx) {
 		"    Return the length of the slowlog.",
 		"RESET",
 		"    Reset the slowlog.")
-}
-
-// ---- LATENCY (no latency monitor yet: no samples are ever recorded) ----
-
-func cmdLatencyGraph(c *commands.Ctx) {
-	c.Error("ERR No samples available for event '" + string(c.Args[2]) + "'")
-}
-
-func cmdLatencyDoctor(c *commands.Ctx) {
-	c.W.Verbatim("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "+
-		"You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. "+
-		"If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n", "txt")
-}
-
-func cmdLatencyHelp(c *commands.Ctx) {
-	help(c, "LATENCY",
-		"DOCTOR",
-		"    Return a human readable latency analysis report.",
-		"GRAPH <event>",
-		"    Return an ASCII latency graph for the <event> class.",
-		"HISTORY <event>",
-		"    Return time-latency samples for the <event> class.",
-		"LATEST",
-		"    Return the latest latency samples for all events.",
-		"RESET [<event> ...]",
-		"    Reset latency data of one or more <event> classes.",
-		"    (default: reset all data for all event classes)")
 }
 
 // ---- MONITOR, TIME, LASTSAVE, WAIT, SHUTDOWN ----

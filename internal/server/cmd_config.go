@@ -125,6 +125,7 @@ func (s *Server) resetStats() {
 		cmd.Usec.Store(0)
 		cmd.RejectedCalls.Store(0)
 		cmd.FailedCalls.Store(0)
+		cmd.Latency.Store(nil)
 	}
 	s.repl.ResetStats() // sync_full, sync_partial_ok, sync_partial_err
 	s.admin.peakMem.Store(0)

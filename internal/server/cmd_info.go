@@ -39,7 +39,7 @@ var infoSections = []infoSection{
 	{"modules", "Modules", true, func(*Server, func(k, v string)) {}},
 	{"commandstats", "Commandstats", false, infoCommandstats},
 	{"errorstats", "Errorstats", true, infoErrorstats},
-	{"latencystats", "Latencystats", false, func(*Server, func(k, v string)) {}},
+	{"latencystats", "Latencystats", false, infoLatencystats},
 	{"cluster", "Cluster", true, infoCluster},
 	{"keyspace", "Keyspace", true, infoKeyspace},
 }

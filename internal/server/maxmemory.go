@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"redgo/internal/commands"
 	"redgo/internal/evict"
@@ -144,7 +145,9 @@ func (s *Server) performEvictions() evict.Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	need := s.usedMemory() - max
+	start := time.Now()
 	_, _, res := m.ev.Free(evict.Policy(m.policy.Load()), need, int(m.samples.Load()), evict.TimeBudget(int(m.tenacity.Load())))
+	s.latency.sample("eviction-cycle", time.Since(start))
 	m.over.Store(res == evict.Running)
 	if res == evict.Running {
 		return evict.Freed // the cron goes on; commands run meanwhile, as Redis's timer proc

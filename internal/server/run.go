@@ -187,6 +187,7 @@ func (c *Client) Finished(ctx *commands.Ctx, replyStart int, dur time.Duration) 
 		cmd.FailedCalls.Add(1)
 		s.countErrorFromReply(b[replyStart:])
 	}
+	s.latency.command(cmd, dur)
 	if !cmd.Has(commands.FSkipSlowlog) {
 		s.slowlog.maybeAdd(c, ctx.Args, dur)
 	}

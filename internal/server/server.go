@@ -65,6 +65,7 @@ type Server struct {
 
 	stats     Stats
 	slowlog   slowlog
+	latency   latencyState
 	startTime time.Time
 	runID     string
 	dirty     atomic.Int64 // changes since the last save
@@ -349,7 +350,8 @@ func (s *Server) cron() {
 		s.admin.sample(s)
 		s.cronMaxmemory()
 		if s.activeExpire.Load() {
-			s.KS.ActiveExpire(10000)
+			_, held := s.KS.ActiveExpireTimed(10000)
+			s.latency.sample("expire-cycle", held)
 			if s.isReplica.Load() {
 				s.expireReplicaKeys() // replica_expire.go
 			}
