@@ -32,7 +32,6 @@ var nCounts = index(maxValue) + 1
 // Histogram counts command latencies in nanoseconds. Record is safe for
 // concurrent use and lock-free.
 type Histogram struct {
-	total  atomic.Int64
 	counts []atomic.Int64
 }
 
@@ -46,11 +45,7 @@ func NewHistogram() *Histogram {
 func (h *Histogram) Record(ns int64) {
 	ns = min(max(ns, minValue), maxValue)
 	h.counts[index(ns)].Add(1)
-	h.total.Add(1)
 }
-
-// Total is the number of latencies recorded.
-func (h *Histogram) Total() int64 { return h.total.Load() }
 
 func bucketOf(v int64) int {
 	return 64 - bits.LeadingZeros64(uint64(v)|subMask) - (halfMag + 1)
