@@ -271,29 +271,10 @@ func ratio(a, b int64) string {
 }
 
 func infoMemory(s *Server, add func(k, v string)) {
-	m := readMemStats()
-	used := s.usedMemory()
-	peak := s.admin.peakMem.Load()
-	for used > peak {
-		if s.admin.peakMem.CompareAndSwap(peak, used) {
-			peak = used
-			break
-		}
-		peak = s.admin.peakMem.Load()
-	}
-	rss := processRSS()
-	startup := s.admin.startupMem
-	// used_memory is the accounted figure maxmemory compares (maxmemory.go);
-	// allocator_allocated is the Go heap itself, garbage included.
-	clientsMem := s.mem.clients.Load()
-	overhead := startup + clientsMem
-	dataset := s.KS.Used()
-	datasetPerc := 0.0
-	if net := used - startup; net > 0 {
-		datasetPerc = float64(dataset) * 100 / float64(net)
-	}
-	active := int64(m.HeapInuse)
-	resident := int64(m.HeapSys - m.HeapReleased)
+	f := s.memFigures()
+	used, peak, rss, startup := f.used, f.peak, f.rss, f.startup
+	clientsMem, overhead, dataset := f.clientsNormal, f.overhead, f.dataset
+	active, resident := f.active, f.resident
 	total := systemMemory()
 	maxmem := s.Cfg.Int("maxmemory")
 	add("used_memory", itoa(used))
@@ -306,15 +287,15 @@ func infoMemory(s *Server, add func(k, v string)) {
 	add("used_memory_overhead", itoa(overhead))
 	add("used_memory_startup", itoa(startup))
 	add("used_memory_dataset", itoa(dataset))
-	add("used_memory_dataset_perc", ftoa2(datasetPerc)+"%")
-	add("allocator_allocated", itoa(int64(m.HeapAlloc)))
+	add("used_memory_dataset_perc", ftoa2(f.datasetPerc())+"%")
+	add("allocator_allocated", itoa(f.allocated))
 	add("allocator_active", itoa(active))
 	add("allocator_resident", itoa(resident))
 	add("total_system_memory", itoa(total))
 	add("total_system_memory_human", bytesToHuman(total))
 	// Scripts (internal/scripting): the cached bodies; the Lua states'
 	// own memory is Go heap, counted in used_memory.
-	scriptMem := s.scripts.Memory()
+	scriptMem := f.scripts
 	libs, fns := s.scripts.FunctionStats()
 	add("used_memory_lua", "31744")
 	add("used_memory_vm_eval", "31744")
