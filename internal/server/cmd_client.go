@@ -105,7 +105,7 @@ func (c *Client) publishSnap() {
 	if c.multi == nil {
 		if sn.multi.Load() != 0 {
 			sn.multi.Store(0)
-			sn.multiMem.Store(0)
+			c.srv.cev.multiTotal.Add(-sn.multiMem.Swap(0))
 		}
 	} else {
 		n := int32(len(c.multi.cmds))
@@ -118,7 +118,9 @@ func (c *Client) publishSnap() {
 			mem += argvMem(q.args)
 		}
 		sn.multi.Store(n + 1)
-		sn.multiMem.Store(mem)
+		if old := sn.multiMem.Swap(mem); old != mem {
+			c.srv.cev.multiTotal.Add(mem - old)
+		}
 	}
 	if q := int64(len(c.qbuf) - c.qr); sn.qbuf.Load() != q {
 		sn.qbuf.Store(q)
@@ -136,6 +138,7 @@ func (c *Client) publishSnap() {
 	if sn.flags.Load() != f {
 		sn.flags.Store(f)
 	}
+	c.checkEvict() // the command may have grown its buffers
 }
 
 func argvMem(args [][]byte) int64 {

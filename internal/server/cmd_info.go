@@ -373,7 +373,8 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("expired_time_cap_reached_count", "0")
 	add("expire_cycle_cpu_milliseconds", "0")
 	add("evicted_keys", itoa(s.mem.evicted.Load()))
-	for _, k := range []string{"evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"} {
+	add("evicted_clients", itoa(s.cev.evicted.Load()))
+	for _, k := range []string{"total_eviction_exceeded_time", "current_eviction_exceeded_time"} {
 		add(k, "0")
 	}
 	add("keyspace_hits", itoa(s.KS.Hits.Load()))

@@ -68,6 +68,8 @@ func (s *Server) initMaxmemory(envLimit bool) {
 	s.KS.LFUDecayMin.Store(cfg.Int("lfu-decay-time"))
 	cfg.OnSet("maxmemory", func(v string) error {
 		setMax(v)
+		s.setClientLimit(s.Cfg.Get("maxmemory-clients")) // it may be a percentage of maxmemory
+		s.evictClients(nil)
 		if m.max.Load() > 0 && s.usedMemory() > m.max.Load() {
 			s.Log.Printf("# WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current memory usage (%d). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", m.max.Load(), s.usedMemory())
 			s.performEvictions()
@@ -183,7 +185,12 @@ func (c *Client) setOutLocked(b []byte) {
 // qbufResized counts a new query buffer (the connection's goroutine).
 func (c *Client) qbufResized() {
 	n := int64(cap(c.qbuf))
-	c.addMem(n - c.qbufCap.Swap(n))
+	if d := n - c.qbufCap.Swap(n); d != 0 {
+		c.addMem(d)
+		if d > 0 {
+			c.checkEvict()
+		}
+	}
 }
 
 // memRelease takes what the client still holds out of the figure.
@@ -192,6 +199,7 @@ func (c *Client) memRelease() {
 	c.memGone = true
 	c.mu.Unlock()
 	c.srv.mem.clients.Add(-c.memHeld.Swap(0))
+	c.srv.cev.multiTotal.Add(-c.snap.multiMem.Swap(0))
 }
 
 // evictStore is the keyspace as the evictor sees it.

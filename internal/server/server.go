@@ -66,6 +66,7 @@ type Server struct {
 	stats     Stats
 	slowlog   slowlog
 	latency   latencyState
+	cev       clientEviction
 	startTime time.Time
 	runID     string
 	dirty     atomic.Int64 // changes since the last save
@@ -200,6 +201,7 @@ func (s *Server) applyConfig() {
 	})
 	s.initAdmin()
 	s.initMaxmemory(os.Getenv("GOMEMLIMIT") != "")
+	s.initClientEviction()
 }
 
 // Listen opens the client listener on the configured bind address and
@@ -349,6 +351,7 @@ func (s *Server) cron() {
 		s.clockSec.Store(time.Now().Unix())
 		s.admin.sample(s)
 		s.cronMaxmemory()
+		s.evictClients(nil) // output that other clients' pushes grew
 		if s.activeExpire.Load() {
 			_, held := s.KS.ActiveExpireTimed(10000)
 			s.latency.sample("expire-cycle", held)
