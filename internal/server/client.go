@@ -394,7 +394,12 @@ func (c *Client) cleanup() {
 type watchState struct {
 	keys  []watchedKey
 	dirty atomic.Bool
+	mem   int64 // what the watched keys cost, in the client's memory (client eviction)
 }
+
+// watchedKeyMem is what one watched key costs a client, as Redis counts
+// a watched-key list node.
+func watchedKeyMem(key string) int64 { return int64(len(key)) + 56 }
 
 type watchedKey struct {
 	ref          keyspace.KeyRef
@@ -410,4 +415,6 @@ func (c *Client) unwatchAll() {
 	}
 	c.watch.keys = nil
 	c.watch.dirty.Store(false)
+	c.addMem(-c.watch.mem)
+	c.watch.mem = 0
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"redgo/internal/resp"
 )
 
 // maxmemory-clients on redgo and on redis-server: a client whose query
@@ -91,6 +93,29 @@ func TestClientEvictionAsRedis(t *testing.T) {
 			if got := evicted(); got != "evicted_clients:4" {
 				t.Fatalf("at the end: %q", got)
 			}
+
+			// Watched keys and subscriptions count too.
+			admin.do("CONFIG", "SET", "maxmemory-clients", "200000")
+			for _, cmd := range []string{"WATCH", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"} {
+				w := dialRaw(t, addr)
+				w.do("CLIENT", "SETNAME", "many")
+				for i := 0; i < 100; i++ {
+					args := []string{cmd}
+					for j := range 100 {
+						args = append(args, fmt.Sprintf("key:%d:%d", i, j))
+					}
+					var req resp.Writer
+					req.Array(len(args))
+					for _, a := range args {
+						req.BulkString(a)
+					}
+					if _, err := w.conn.Write(req.Buf); err != nil {
+						break // evicted
+					}
+				}
+				gone("many")
+			}
+			admin.do("CONFIG", "SET", "maxmemory-clients", "0")
 		})
 	}
 }

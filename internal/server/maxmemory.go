@@ -186,6 +186,7 @@ func (c *Client) setOutLocked(b []byte) {
 func (c *Client) qbufResized() {
 	n := int64(cap(c.qbuf))
 	if d := n - c.qbufCap.Swap(n); d != 0 {
+		c.snap.qbufCap.Store(n) // CLIENT LIST shows it before the request completes
 		c.addMem(d)
 		if d > 0 {
 			c.checkEvict()

@@ -92,6 +92,9 @@ func cmdWatch(s *Server, cc *Client, c *commands.Ctx) {
 		// not fail EXEC when it is reclaimed later.
 		c.DB.Watch(k, &cc.watch.dirty)
 		cc.watch.keys = append(cc.watch.keys, watchedKey{ref: ref, expiredAtSet: !c.DB.Exists(k)})
+		m := watchedKeyMem(ref.Key)
+		cc.watch.mem += m
+		cc.addMem(m)
 	}
 	c.W.OK()
 }

@@ -75,6 +75,10 @@ func (c *Client) subsOf(k subKind) *map[string]struct{} {
 
 func (c *Client) subCount() int { return len(c.subs) + len(c.psubs) }
 
+// subscriptionMem is what one subscription costs a client (a table
+// entry and the name), in its memory for client eviction.
+func subscriptionMem(name string) int64 { return int64(len(name)) + 48 }
+
 // subscribe adds the client to each name and writes the confirmations
 // straight into the client's shared output, under the registry lock, so
 // a message published right after cannot overtake them.
@@ -96,6 +100,7 @@ func (c *Client) subscribe(k subKind, names [][]byte, inExec bool) {
 		name := string(nb)
 		if _, ok := (*m)[name]; !ok {
 			(*m)[name] = struct{}{}
+			c.addMem(subscriptionMem(name))
 			r := p.reg(k)
 			if r[name] == nil {
 				r[name] = map[*Client]struct{}{}
@@ -146,6 +151,7 @@ func (c *Client) unsubscribe(k subKind, names [][]byte, reply, inExec bool) {
 	for _, name := range list {
 		if _, ok := (*m)[name]; ok {
 			delete(*m, name)
+			c.addMem(-subscriptionMem(name))
 			delete(r[name], c)
 			if len(r[name]) == 0 {
 				delete(r, name)
