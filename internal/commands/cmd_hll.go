@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"math/rand/v2"
 	"strings"
 
 	"redgo/internal/datatype"
@@ -15,6 +16,7 @@ func init() {
 	Register("pfcount", cmdPfcount)
 	Register("pfmerge", cmdPfmerge)
 	Register("pfdebug", cmdPfdebug)
+	Register("pfselftest", cmdPfselftest)
 }
 
 // hllLookup returns the HLL at key for writing, nil if missing; false after
@@ -232,4 +234,14 @@ func cmdPfdebug(c *Ctx) {
 	default:
 		c.Error("ERR Unknown PFDEBUG subcommand '" + c.Arg(1) + "'")
 	}
+}
+
+// PFSELFTEST checks the HyperLogLog implementation itself (register
+// packing, sparse and dense counts, error bounds), as Redis's.
+func cmdPfselftest(c *Ctx) {
+	if msg := datatype.HLLSelfTest(c.KS.Limits, rand.New(rand.NewPCG(uint64(c.Now), 0))); msg != "" {
+		c.Error(msg)
+		return
+	}
+	c.W.OK()
 }

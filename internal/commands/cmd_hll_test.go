@@ -176,3 +176,13 @@ func TestHLLOracleMergeSparse(t *testing.T) {
 	b.WriteString("PFADD sp a\nPFMERGE sp m\nGET sp\nPFCOUNT sp\n")
 	diff(t, b.String())
 }
+
+func TestPfselftest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 million additions")
+	}
+	diff(t, `
+PFSELFTEST
+PFSELFTEST extra
+`)
+}
