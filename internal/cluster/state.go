@@ -103,6 +103,11 @@ type State struct {
 	Migrating [slot.Count]*Node
 	Importing [slot.Count]*Node
 
+	// ownerScratch is where Routes builds the owner table; lastRoutes is
+	// the last one built, whose table the next shares when unchanged.
+	ownerScratch [slot.Count]uint16
+	lastRoutes   *Routes
+
 	Opts Options
 
 	// Blacklist: names of forgotten nodes -> Unix seconds until which
@@ -899,7 +904,10 @@ type Endpoint struct {
 // Routes is an immutable snapshot of what routing needs: slot owners,
 // open slots, the cluster state and the relevant options.
 type Routes struct {
-	owner, migrating, importing [slot.Count]uint16 // 1+index into eps; 0 none
+	owner *[slot.Count]uint16 // 1+index into eps; 0 none (shared between snapshots: never written once built)
+	// The open slots (usually none): slot -> 1+index into eps. Maps keep
+	// the snapshot small, as it is rebuilt on every state change.
+	migrating, importing map[uint16]uint16
 	eps                         []Endpoint
 	myself, myMaster            uint16 // 1+index; myMaster 0 unless a replica
 	ok                          bool
@@ -912,17 +920,11 @@ func (s *State) Routes() *Routes {
 	r := &Routes{ok: s.ok, allowReads: s.Opts.AllowReadsWhenDown,
 		allowShardDown: s.Opts.AllowPubsubShardDown, preferred: s.Opts.PreferredEndpoint}
 	idx := map[*Node]uint16{}
-	var last *Node
-	var lastIdx uint16
 	ref := func(n *Node) uint16 {
 		if n == nil {
 			return 0
 		}
-		if n == last {
-			return lastIdx
-		}
 		if i, ok := idx[n]; ok {
-			last, lastIdx = n, i
 			return i
 		}
 		r.eps = append(r.eps, Endpoint{Name: n.Name, IP: n.IP, Hostname: n.Hostname, Port: n.Port, PPort: n.PPort})
@@ -934,11 +936,37 @@ func (s *State) Routes() *Routes {
 	if !s.Myself.IsMaster() {
 		r.myMaster = ref(s.Myself.ReplicaOf)
 	}
-	for j := 0; j < slot.Count; j++ {
-		r.owner[j] = ref(s.Owner[j])
-		r.migrating[j] = ref(s.Migrating[j])
-		r.importing[j] = ref(s.Importing[j])
+	// Every CLUSTER command that changes the state rebuilds this (a
+	// reshard: several per slot), so the loop stays cheap: owners come
+	// in long runs, and open slots are rare (the arrays start zeroed).
+	var last *Node
+	var lastIdx uint16
+	owner := &s.ownerScratch
+	for j := range slot.Count {
+		if n := s.Owner[j]; n != last {
+			last, lastIdx = n, ref(n)
+		}
+		owner[j] = lastIdx
+		if n := s.Migrating[j]; n != nil {
+			if r.migrating == nil {
+				r.migrating = map[uint16]uint16{}
+			}
+			r.migrating[uint16(j)] = ref(n)
+		}
+		if n := s.Importing[j]; n != nil {
+			if r.importing == nil {
+				r.importing = map[uint16]uint16{}
+			}
+			r.importing[uint16(j)] = ref(n)
+		}
 	}
+	if p := s.lastRoutes; p != nil && *p.owner == *owner {
+		r.owner = p.owner
+	} else {
+		r.owner = new([slot.Count]uint16)
+		*r.owner = *owner
+	}
+	s.lastRoutes = r
 	return r
 }
 
@@ -950,7 +978,9 @@ func (r *Routes) Owner(j int) *Endpoint { return r.ep(r.owner[j]) }
 
 // Open reports whether slot j is migrating or importing: where a key is
 // served then depends on whether this node still has it.
-func (r *Routes) Open(j int) bool { return r.migrating[j] != 0 || r.importing[j] != 0 }
+func (r *Routes) Open(j int) bool {
+	return len(r.migrating)+len(r.importing) > 0 && (r.migrating[uint16(j)] != 0 || r.importing[uint16(j)] != 0)
+}
 
 // Preferred returns the endpoint string to give clients for e.
 func (r *Routes) Preferred(e *Endpoint) string {
@@ -977,7 +1007,7 @@ func (r *Routes) RouteBlocked(j int, readOnly, write bool) (Redirect, *Endpoint)
 	if readOnly && !write && r.myMaster != 0 && r.myMaster == owner {
 		owner = r.myself
 	}
-	if owner == r.myself || r.importing[j] != 0 {
+	if owner == r.myself || r.importing[uint16(j)] != 0 {
 		return RouteHere, nil
 	}
 	if owner == 0 {
@@ -1028,8 +1058,8 @@ func (r *Routes) Route(q *Query) (Redirect, *Endpoint, int) {
 	if owner == 0 {
 		return RouteUnbound, nil, j
 	}
-	migrating := owner == r.myself && r.migrating[j] != 0
-	importing := !migrating && r.importing[j] != 0
+	migrating := owner == r.myself && r.migrating[uint16(j)] != 0
+	importing := !migrating && r.importing[uint16(j)] != 0
 	missing, existing := 0, 0
 	if (migrating || importing) && !q.PubsubShard && q.Missing != nil {
 		missing, existing = q.Missing(j, q.Keys)
@@ -1053,7 +1083,7 @@ func (r *Routes) Route(q *Query) (Redirect, *Endpoint, int) {
 		if existing > 0 {
 			return RouteTryAgain, nil, j
 		}
-		return RouteAsk, r.ep(r.migrating[j]), j
+		return RouteAsk, r.ep(r.migrating[uint16(j)]), j
 	}
 	if importing && q.Asking {
 		if multiple && missing > 0 {

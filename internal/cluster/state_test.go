@@ -572,3 +572,26 @@ func TestChannelSlots(t *testing.T) {
 		t.Fatalf("ChannelSlots %v after Advance", rd.ChannelSlots)
 	}
 }
+
+// Routes shares the owner table with the previous snapshot while the
+// owners stay the same, and builds a new one when they change.
+func TestRoutesShareOwnerTable(t *testing.T) {
+	s := NewState(name('a'), DefaultOptions(), 0)
+	for j := range 100 {
+		s.Owner[j] = s.Myself
+	}
+	r1 := s.Routes()
+	r2 := s.Routes()
+	if r1.owner != r2.owner {
+		t.Fatal("unchanged owners: a new table")
+	}
+	s.Owner[200] = s.Myself
+	s.Migrating[5] = s.Myself
+	r3 := s.Routes()
+	if r3.owner == r2.owner || r3.Owner(200) == nil || r2.Owner(200) != nil {
+		t.Fatal("a changed owner must give a new table and leave the old snapshot as it was")
+	}
+	if !r3.Open(5) || r3.Open(6) || r2.Open(5) {
+		t.Fatal("open slots")
+	}
+}
