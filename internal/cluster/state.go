@@ -907,12 +907,12 @@ type Routes struct {
 	owner *[slot.Count]uint16 // 1+index into eps; 0 none (shared between snapshots: never written once built)
 	// The open slots (usually none): slot -> 1+index into eps. Maps keep
 	// the snapshot small, as it is rebuilt on every state change.
-	migrating, importing map[uint16]uint16
-	eps                         []Endpoint
-	myself, myMaster            uint16 // 1+index; myMaster 0 unless a replica
-	ok                          bool
-	allowReads, allowShardDown  bool
-	preferred                   string
+	migrating, importing       map[uint16]uint16
+	eps                        []Endpoint
+	myself, myMaster           uint16 // 1+index; myMaster 0 unless a replica
+	ok                         bool
+	allowReads, allowShardDown bool
+	preferred                  string
 }
 
 // Routes builds the routing snapshot of the current state.
