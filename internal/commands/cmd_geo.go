@@ -575,7 +575,8 @@ func geoStore(c *Ctx, q *geoQuery, pts []geoPoint) {
 	for i, p := range pts {
 		s := p.score
 		if q.storeDist {
-			s = p.dist
+			// Every digit is kept: use the correctly rounded functions.
+			s = geo.DistanceCR(q.shape.Lon, q.shape.Lat, p.lon, p.lat) / q.shape.Conversion
 		}
 		es[i] = datatype.ZEntry{Member: p.member, Score: s}
 	}

@@ -63,8 +63,8 @@ func (s *Shape) boundingBox() {
 	height = float64(s.Conversion * height)
 	width = float64(s.Conversion * width)
 	latDelta := radDeg(height / earthRadius)
-	lonDeltaTop := radDeg(width / earthRadius / math.Cos(degRad(s.Lat+latDelta)))
-	lonDeltaBottom := radDeg(width / earthRadius / math.Cos(degRad(s.Lat-latDelta)))
+	lonDeltaTop := radDeg(width / earthRadius / CosCR(degRad(s.Lat+latDelta)))
+	lonDeltaBottom := radDeg(width / earthRadius / CosCR(degRad(s.Lat-latDelta)))
 	if s.Lat < 0 {
 		s.bounds[0] = s.Lon - lonDeltaBottom
 		s.bounds[2] = s.Lon + lonDeltaBottom
