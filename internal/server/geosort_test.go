@@ -74,3 +74,24 @@ func TestSortClusterMode(t *testing.T) {
 		t.Errorf("SORT STORE: %s", v.String())
 	}
 }
+
+// COMMAND answers for the GEO and SORT commands as redis-server does.
+func TestGeoSortCommandInfo(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	var script [][]string
+	for _, name := range []string{"geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
+		"georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore", "sort", "sort_ro"} {
+		script = append(script, []string{"COMMAND", "INFO", name}, []string{"COMMAND", "DOCS", name})
+	}
+	for _, c := range []string{
+		"sort a", "sort a limit 0 1 store b", "sort a get store b store c", "sort a by x get y store", "sort_ro a by x",
+		"georadius g 1 2 3 km", "georadius g 1 2 3 km store x", "georadiusbymember g m 3 km storedist x",
+		"georadius_ro g 1 2 3 km", "geosearch g frommember m byradius 1 km", "geosearchstore d s fromlonlat 1 1 byradius 1 km",
+		"geoadd g 1 1 m", "geodist g a b", "geopos g a",
+	} {
+		script = append(script, append([]string{"COMMAND", "GETKEYS"}, strings.Fields(c)...),
+			append([]string{"COMMAND", "GETKEYSANDFLAGS"}, strings.Fields(c)...))
+	}
+	oracle(t, s.Addr().String(), redisAddr, script)
+}
