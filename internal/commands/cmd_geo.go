@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"redgo/internal/datatype"
 	"redgo/internal/geo"
@@ -426,13 +428,16 @@ type geoPoint struct {
 	lon, lat float64
 	dist     float64 // metres, then the query's unit
 	score    float64
+	seq      int // order found
 }
 
-// geoFind collects the members of z inside the shape, scanning the cells
+// geoPoints recycles search result buffers.
+var geoPoints = sync.Pool{New: func() any { return new([]geoPoint) }}
+
+// geoFind collects (appending to out) the members of z inside the shape, scanning the cells
 // in Redis's order; limit > 0 stops once that many were found (ANY).
-func geoFind(z *datatype.ZSet, shape *geo.Shape, limit int) []geoPoint {
+func geoFind(z *datatype.ZSet, shape *geo.Shape, limit int, out []geoPoint) []geoPoint {
 	cells := shape.Cells()
-	var out []geoPoint
 	last := 0
 	for i, h := range cells {
 		if h.IsZero() {
@@ -453,7 +458,7 @@ func geoFind(z *datatype.ZSet, shape *geo.Shape, limit int) []geoPoint {
 			for e, ok := it.Next(); ok && r.LteMax(e.Score); e, ok = it.Next() {
 				lon, lat := geo.DecodeScore(e.Score)
 				if d, in := shape.Contains(lon, lat); in {
-					out = append(out, geoPoint{e.Member, lon, lat, d, e.Score})
+					out = append(out, geoPoint{e.Member, lon, lat, d, e.Score, len(out)})
 				}
 				if limit > 0 && len(out) >= limit {
 					break
@@ -502,7 +507,10 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 	if q.any {
 		limit = int(min(q.count, int64(z.Len())+1))
 	}
-	pts := geoFind(z, &q.shape, limit)
+	buf := geoPoints.Get().(*[]geoPoint)
+	defer func() { clear(*buf); geoPoints.Put(buf) }()
+	pts := geoFind(z, &q.shape, limit, (*buf)[:0])
+	*buf = pts
 	if len(pts) == 0 && q.storeKey == nil {
 		c.W.Array(0)
 		return
@@ -511,11 +519,12 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 	if q.count != 0 && int64(n) > q.count {
 		n = int(q.count)
 	}
+	// Ties keep the order they were found in (the index breaks them).
 	switch q.sort {
 	case geoSortAsc:
-		slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmpDist(a.dist, b.dist) })
+		slices.SortFunc(pts, func(a, b geoPoint) int { return cmp.Or(cmpDist(a.dist, b.dist), a.seq-b.seq) })
 	case geoSortDesc:
-		slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmpDist(b.dist, a.dist) })
+		slices.SortFunc(pts, func(a, b geoPoint) int { return cmp.Or(cmpDist(b.dist, a.dist), a.seq-b.seq) })
 	}
 	pts = pts[:n]
 	for i := range pts {

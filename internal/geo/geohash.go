@@ -132,12 +132,13 @@ func DecodeIn(lonR, latR Range, h Hash) (Area, bool) {
 	ilat, ilon := deinterleave(h.Bits)
 	latScale := latR.Max - latR.Min
 	lonScale := lonR.Max - lonR.Min
-	div := float64(uint64(1) << h.Step)
+	// Dividing by 2^step is multiplying by 2^-step, exactly.
+	inv := 1 / float64(uint64(1)<<h.Step)
 	a := Area{Hash: h}
-	a.Lat.Min = latR.Min + float64(float64(ilat)/div*latScale)
-	a.Lat.Max = latR.Min + float64(float64(ilat+1)/div*latScale) // uint32 wraps, as in C
-	a.Lon.Min = lonR.Min + float64(float64(ilon)/div*lonScale)
-	a.Lon.Max = lonR.Min + float64(float64(ilon+1)/div*lonScale)
+	a.Lat.Min = latR.Min + float64(float64(float64(ilat)*inv)*latScale)
+	a.Lat.Max = latR.Min + float64(float64(float64(ilat+1)*inv)*latScale) // uint32 wraps, as in C
+	a.Lon.Min = lonR.Min + float64(float64(float64(ilon)*inv)*lonScale)
+	a.Lon.Max = lonR.Min + float64(float64(float64(ilon+1)*inv)*lonScale)
 	return a, true
 }
 

@@ -35,14 +35,24 @@ type Shape struct {
 	Conversion    float64
 	// bounds of the area: min lon, min lat, max lon, max lat.
 	bounds [4]float64
+	// cosine of the centre's latitude, once computed
+	cosLat float64
+	cosSet bool
 }
 
 // Contains reports whether the point is inside the shape and its distance
 // in metres from the centre.
 func (s *Shape) Contains(lon, lat float64) (float64, bool) {
 	if !s.Box {
-		d := Distance(s.Lon, s.Lat, lon, lat)
-		return d, d <= float64(s.Radius*s.Conversion)
+		r := float64(s.Radius * s.Conversion)
+		// The great-circle distance is at least the distance between the
+		// latitudes: most points outside are refused without trigonometry
+		// (with a margin far above rounding errors, so no answer changes).
+		if LatDistance(lat, s.Lat) > r*(1+1e-9)+1e-9 {
+			return 0, false
+		}
+		d := s.distance(lon, lat)
+		return d, d <= r
 	}
 	w, h := float64(s.Width*s.Conversion), float64(s.Height*s.Conversion)
 	if LatDistance(lat, s.Lat) > h/2 {
@@ -51,7 +61,24 @@ func (s *Shape) Contains(lon, lat float64) (float64, bool) {
 	if Distance(lon, lat, s.Lon, lat) > w/2 {
 		return 0, false
 	}
-	return Distance(s.Lon, s.Lat, lon, lat), true
+	return s.distance(lon, lat), true
+}
+
+// distance is Distance from the centre, with the centre's cosine
+// computed once per search (the same value Distance computes).
+func (s *Shape) distance(lon, lat float64) float64 {
+	if !s.cosSet {
+		s.cosLat, s.cosSet = math.Cos(degRad(s.Lat)), true
+	}
+	lon1r, lon2r := degRad(s.Lon), degRad(lon)
+	v := math.Sin((lon2r - lon1r) / 2)
+	if v == 0 {
+		return LatDistance(s.Lat, lat)
+	}
+	lat1r, lat2r := degRad(s.Lat), degRad(lat)
+	u := math.Sin((lat2r - lat1r) / 2)
+	a := float64(u*u) + float64(float64(float64(s.cosLat*math.Cos(lat2r))*v)*v)
+	return float64(2.0*earthRadius) * math.Asin(math.Sqrt(a))
 }
 
 // boundingBox computes the area's lon/lat bounds.
