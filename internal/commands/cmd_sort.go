@@ -204,12 +204,23 @@ func sortGeneric(c *Ctx, readonly bool) {
 			return
 		}
 	}
-	by := o.by
 	if o.dontsort && typ == keyspace.TSet && (o.store != nil || c.Script) {
 		// A set has no order of its own: sort it so that replicas and
 		// scripts see the same result.
-		o.dontsort, o.alpha, by = false, true, nil
+		o.dontsort, o.alpha, o.by = false, true, nil
 	}
+	items, start, end := sortLoad(obj, typ, &o)
+	if !o.dontsort && !sortItems(c.DB, items, &o) {
+		c.Error(errSortScore)
+		return
+	}
+	sortOutput(c, &o, items, start, end)
+}
+
+// sortLoad reads the elements to sort and returns them with the range
+// start..end of them to output (Redis's LIMIT arithmetic). A list or
+// sorted set that is not sorted is read in its own order, LIMIT applied.
+func sortLoad(obj *keyspace.Object, typ keyspace.Type, o *sortOpts) (items []sortItem, start, end int64) {
 	n := 0
 	if obj != nil {
 		switch typ {
@@ -222,9 +233,9 @@ func sortGeneric(c *Ctx, readonly bool) {
 		}
 	}
 	vlen := int64(n)
-	start := min(max(o.limitStart, 0), vlen)
+	start = min(max(o.limitStart, 0), vlen)
 	cnt := min(max(o.limitCnt, -1), vlen)
-	end := vlen - 1
+	end = vlen - 1
 	if cnt >= 0 {
 		end = start + cnt - 1
 	}
@@ -232,13 +243,9 @@ func sortGeneric(c *Ctx, readonly bool) {
 		start, end = vlen-1, vlen-2
 	}
 	end = min(end, vlen-1)
-
-	var items []sortItem
-	direct := o.dontsort && (typ == keyspace.TList || typ == keyspace.TZSet)
 	switch {
 	case obj == nil:
-	case direct:
-		// Native order, LIMIT applied while reading.
+	case o.dontsort && (typ == keyspace.TList || typ == keyspace.TZSet):
 		if end >= start {
 			items = sortReadRange(obj, typ, int(start), int(end), o.desc)
 		}
@@ -260,44 +267,49 @@ func sortGeneric(c *Ctx, readonly bool) {
 			obj.ZSet().ForEach(func(e datatype.ZEntry) bool { add([]byte(e.Member)); return true })
 		}
 	}
+	return items, start, end
+}
 
-	convErr := false
-	if !o.dontsort {
-		for i := range items {
-			it := &items[i]
-			val := it.obj
-			if by != nil {
-				if val = sortLookup(c.DB, by, it.obj); val == nil {
-					continue
-				}
-			}
-			if o.alpha {
-				if by != nil {
-					it.cmp = val
-				}
-			} else if f, ok := sortScore(val); ok {
-				it.score = f
-			} else {
-				it.score, convErr = f, true
+// sortItems computes the sort keys (the BY values, or the elements) and
+// sorts; false if a numeric key is not a number.
+func sortItems(db *keyspace.DB, items []sortItem, o *sortOpts) bool {
+	ok := true
+	for i := range items {
+		it := &items[i]
+		val := it.obj
+		if o.by != nil {
+			if val = sortLookup(db, o.by, it.obj); val == nil {
+				continue
 			}
 		}
-		cmp := sortCompare(o.alpha, by != nil, o.store != nil)
-		if o.desc {
-			asc := cmp
-			cmp = func(a, b *sortItem) int { return -asc(a, b) }
+		if o.alpha {
+			if o.by != nil {
+				it.cmp = val
+			}
+		} else if f, good := sortScore(val); good {
+			it.score = f
+		} else {
+			ok = false
 		}
-		slices.SortStableFunc(items, func(a, b sortItem) int { return cmp(&a, &b) })
 	}
+	cmp := sortCompare(o.alpha, o.by != nil, o.store != nil)
+	if o.desc {
+		asc := cmp
+		cmp = func(a, b *sortItem) int { return -asc(a, b) }
+	}
+	slices.SortStableFunc(items, func(a, b sortItem) int { return cmp(&a, &b) })
+	return ok
+}
 
+// sortOutput replies elements start..end (or their GET values), or
+// stores them as a list.
+func sortOutput(c *Ctx, o *sortOpts, items []sortItem, start, end int64) {
 	count := end - start + 1
 	outLen := count
 	if len(o.gets) > 0 {
 		outLen = int64(len(o.gets)) * count
 	}
-	switch {
-	case convErr:
-		c.Error(errSortScore)
-	case o.store == nil:
+	if o.store == nil {
 		c.W.Array(int(outLen))
 		for j := start; j <= end; j++ {
 			el := items[j].obj
@@ -312,25 +324,25 @@ func sortGeneric(c *Ctx, readonly bool) {
 				}
 			}
 		}
-	default:
-		l := datatype.NewList(c.KS.Limits)
-		for j := start; j <= end; j++ {
-			el := items[j].obj
-			if len(o.gets) == 0 {
-				l.PushBack(bytes.Clone(el))
-			}
-			for _, g := range o.gets {
-				l.PushBack(bytes.Clone(sortLookup(c.DB, g, el)))
-			}
-		}
-		if outLen > 0 {
-			c.DB.Set(o.store, keyspace.NewList(l), false)
-			c.Dirty += int(outLen)
-		} else if c.DB.Delete(o.store) {
-			c.Dirty++
-		}
-		c.W.Int(outLen)
+		return
 	}
+	l := datatype.NewList(c.KS.Limits)
+	for j := start; j <= end; j++ {
+		el := items[j].obj
+		if len(o.gets) == 0 {
+			l.PushBack(bytes.Clone(el))
+		}
+		for _, g := range o.gets {
+			l.PushBack(bytes.Clone(sortLookup(c.DB, g, el)))
+		}
+	}
+	if outLen > 0 {
+		c.DB.Set(o.store, keyspace.NewList(l), false)
+		c.Dirty += int(outLen)
+	} else if c.DB.Delete(o.store) {
+		c.Dirty++
+	}
+	c.W.Int(outLen)
 }
 
 // sortReadRange reads elements start..end of a list or sorted set in its
