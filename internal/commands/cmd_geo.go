@@ -91,14 +91,18 @@ func geoUnit(u []byte) float64 {
 // geoWriteCoord replies a coordinate: a bulk string in RESP2, a double in
 // RESP3, with 17 decimals as Redis's addReplyHumanLongDouble.
 func geoWriteCoord(c *Ctx, f float64) {
-	s := geo.FormatCoord(f)
 	if c.W.Resp3() {
-		c.W.Buf = append(c.W.Buf, ',')
-		c.W.Buf = append(c.W.Buf, s...)
-		c.W.Buf = append(c.W.Buf, '\r', '\n')
+		c.W.Buf = append(geo.AppendCoord(append(c.W.Buf, ','), f), '\r', '\n')
 		return
 	}
-	c.W.BulkString(s)
+	var buf [48]byte
+	c.W.Bulk(geo.AppendCoord(buf[:0], f))
+}
+
+// geoWriteDist replies a distance as a bulk string with 4 decimals.
+func geoWriteDist(c *Ctx, d float64) {
+	var buf [32]byte
+	c.W.Bulk(geo.AppendDist(buf[:0], d))
 }
 
 // GEOADD key [NX|XX] [CH] lon lat member [lon lat member ...]
@@ -183,7 +187,7 @@ func cmdGeodist(c *Ctx) {
 	}
 	x1, y1 := geo.DecodeScore(s1)
 	x2, y2 := geo.DecodeScore(s2)
-	c.W.BulkString(geo.FormatDist(geo.Distance(x1, y1, x2, y2) / toMeter))
+	geoWriteDist(c, geo.Distance(x1, y1, x2, y2)/toMeter)
 }
 
 // GEOHASH key [member ...]
@@ -547,7 +551,7 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 		}
 		c.W.BulkString(p.member)
 		if q.withDist {
-			c.W.BulkString(geo.FormatDist(p.dist))
+			geoWriteDist(c, p.dist)
 		}
 		if q.withHash {
 			c.W.Int(geo.ScoreInt(p.score))

@@ -46,3 +46,7 @@ func BenchmarkGeoSearchRadius(b *testing.B) {
 func BenchmarkGeoSearchBox(b *testing.B) {
 	benchGeo(b, "geosearch", "geo", "fromlonlat", "13.5", "38", "bybox", "3", "3", "km")
 }
+
+func BenchmarkGeoSearchWithCount(b *testing.B) {
+	benchGeo(b, "geosearch", "geo", "fromlonlat", "13.5", "38", "byradius", "2", "km", "withdist", "withcoord", "count", "10")
+}

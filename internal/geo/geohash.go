@@ -19,6 +19,7 @@ package geo
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -273,14 +274,81 @@ func HashString(score float64) string {
 // FormatCoord formats a coordinate as Redis's GEOPOS and WITHCOORD do: 17
 // decimals (C's "%.17Lf"), trailing zeros and a trailing point removed,
 // "-0" as "0".
-func FormatCoord(f float64) string {
-	if math.IsInf(f, 1) {
-		return "inf"
+func FormatCoord(f float64) string { return string(AppendCoord(nil, f)) }
+
+// AppendCoord appends FormatCoord(f) to b.
+func AppendCoord(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	case math.IsNaN(f) || math.Abs(f) >= 184:
+		return appendTrimmed(b, strconv.AppendFloat(nil, f, 'f', 17, 64))
 	}
-	if math.IsInf(f, -1) {
-		return "-inf"
+	// |f| < 184: f*1e17 rounded fits in a uint64. f = m * 2^e exactly;
+	// m*1e17 is at most 110 bits, shifted right by -e with the remainder
+	// rounded half to even, as printf rounds the exact value.
+	neg := math.Signbit(f)
+	var n uint64
+	if a := math.Abs(f); a != 0 {
+		frac, exp := math.Frexp(a)
+		m, sh := uint64(frac*(1<<53)), uint(53-exp) // a = m >> sh, sh >= 45
+		hi, lo := bits.Mul64(m, 1e17)
+		n = shiftRoundEven(hi, lo, sh)
 	}
-	s := strconv.FormatFloat(f, 'f', 17, 64)
+	var buf [40]byte
+	d := buf[:0]
+	if neg && n != 0 {
+		d = append(d, '-')
+	}
+	d = strconv.AppendUint(d, n/1e17, 10)
+	if fr := n % 1e17; fr != 0 {
+		var digits [17]byte
+		for i := 16; i >= 0; i-- {
+			digits[i] = byte('0' + fr%10)
+			fr /= 10
+		}
+		k := 17
+		for digits[k-1] == '0' {
+			k--
+		}
+		d = append(append(d, '.'), digits[:k]...)
+	}
+	return append(b, d...)
+}
+
+// shiftRoundEven returns the 128-bit hi:lo shifted right by sh (0 < sh <
+// 128), rounded half to even, as a uint64 (the caller knows it fits).
+func shiftRoundEven(hi, lo uint64, sh uint) uint64 {
+	var q, remHi, remLo, halfHi, halfLo uint64
+	switch {
+	case sh >= 128:
+		return 0
+	case sh >= 64:
+		q = hi >> (sh - 64)
+		remHi, remLo = hi&(1<<(sh-64)-1), lo
+		halfHi = 1 << (sh - 64) >> 1
+		if sh == 64 {
+			halfHi, halfLo = 0, 1<<63
+		}
+	default:
+		q = lo>>sh | hi<<(64-sh)
+		remLo = lo & (1<<sh - 1)
+		halfLo = 1 << (sh - 1)
+	}
+	switch {
+	case remHi > halfHi || remHi == halfHi && remLo > halfLo:
+		q++
+	case remHi == halfHi && remLo == halfLo && q&1 == 1:
+		q++
+	}
+	return q
+}
+
+// appendTrimmed appends a "%.17f" string without its trailing zeros and
+// point, "-0" as "0".
+func appendTrimmed(b, s []byte) []byte {
 	i := len(s)
 	for i > 0 && s[i-1] == '0' {
 		i--
@@ -289,17 +357,20 @@ func FormatCoord(f float64) string {
 		i--
 	}
 	s = s[:i]
-	if s == "-0" {
-		s = "0"
+	if string(s) == "-0" {
+		s = s[1:]
 	}
-	return s
+	return append(b, s...)
 }
 
 // FormatDist formats a distance with 4 decimals, rounding half to even
 // after scaling as Redis's fixedpoint_d2string does.
-func FormatDist(d float64) string {
+func FormatDist(d float64) string { return string(AppendDist(nil, d)) }
+
+// AppendDist appends FormatDist(d) to b.
+func AppendDist(b []byte, d float64) []byte {
 	if d == 0 {
-		return "0.0000"
+		return append(b, "0.0000"...)
 	}
 	v := math.RoundToEven(float64(d * 10000))
 	neg := v < 0
@@ -313,15 +384,12 @@ func FormatDist(d float64) string {
 	default:
 		u = uint64(v)
 	}
-	digits := strconv.FormatUint(u, 10)
-	for len(digits) < 5 {
-		digits = "0" + digits
-	}
-	s := digits[:len(digits)-4] + "." + digits[len(digits)-4:]
 	if neg {
-		s = "-" + s
+		b = append(b, '-')
 	}
-	return s
+	b = strconv.AppendUint(b, u/10000, 10)
+	fr := u % 10000
+	return append(b, '.', byte('0'+fr/1000), byte('0'+fr/100%10), byte('0'+fr/10%10), byte('0'+fr%10))
 }
 
 // FormatCFloat formats f as C's printf "%f" does (six decimals, "inf").

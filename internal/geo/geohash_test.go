@@ -3,6 +3,7 @@ package geo
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"testing/quick"
 )
@@ -224,6 +225,37 @@ func TestEstimateStep(t *testing.T) {
 	}{{0, 0, 26}, {1, 0, 24}, {100000, 0, 7}, {100000, 70, 6}, {100000, 85, 5}, {1e9, 0, 1}} {
 		if got := EstimateStep(tc.r, tc.lat); got != tc.want {
 			t.Errorf("EstimateStep(%v,%v) = %d, want %d", tc.r, tc.lat, got, tc.want)
+		}
+	}
+}
+
+// AppendCoord's integer arithmetic gives what strconv's exact "%.17f"
+// gives, trimmed.
+func TestAppendCoordMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	ref := func(f float64) string { return string(appendTrimmed(nil, strconv.AppendFloat(nil, f, 'f', 17, 64))) }
+	vals := []float64{0, 1, -1, 0.5, 1e-17, 5e-18, 1.5e-17, 2.5e-17, 1e-300, -1e-18, 183.99999999999997, 180, -180, 85.05112878, 13.361389338970184}
+	for i := 0; i < 300000; i++ {
+		switch i % 3 {
+		case 0:
+			vals = append(vals, (r.Float64()*2-1)*184)
+		case 1:
+			vals = append(vals, (r.Float64()*2-1)*math.Pow(10, -float64(r.IntN(20))))
+		default:
+			// values on a 2^-k grid hit exact ties at the 18th decimal
+			vals = append(vals, float64(r.IntN(1<<20))/float64(uint64(1)<<(40+r.IntN(20))))
+		}
+	}
+	for _, f := range vals {
+		if got, want := FormatCoord(f), ref(f); got != want {
+			t.Fatalf("FormatCoord(%v) = %s, want %s", f, got, want)
+		}
+	}
+	for i := 0; i < 100000; i++ {
+		d := r.ExpFloat64() * math.Pow(10, float64(r.IntN(8)))
+		want := strconv.FormatFloat(math.RoundToEven(d*10000)/10000, 'f', 4, 64)
+		if got := FormatDist(d); got != want && math.RoundToEven(d*10000) < 1e15 {
+			t.Fatalf("FormatDist(%v) = %s, want %s", d, got, want)
 		}
 	}
 }
