@@ -438,8 +438,8 @@ type geoPoint struct {
 // geoPoints recycles search result buffers.
 var geoPoints = sync.Pool{New: func() any { return new([]geoPoint) }}
 
-// geoFind collects (appending to out) the members of z inside the shape, scanning the cells
-// in Redis's order; limit > 0 stops once that many were found (ANY).
+// geoFind appends to out the members of z inside the shape, scanning the
+// cells in Redis's order; limit > 0 stops once that many were found (ANY).
 func geoFind(z *datatype.ZSet, shape *geo.Shape, limit int, out []geoPoint) []geoPoint {
 	cells := shape.Cells()
 	last := 0
