@@ -93,5 +93,13 @@ func TestGeoSortCommandInfo(t *testing.T) {
 		script = append(script, append([]string{"COMMAND", "GETKEYS"}, strings.Fields(c)...),
 			append([]string{"COMMAND", "GETKEYSANDFLAGS"}, strings.Fields(c)...))
 	}
+	// A script sees a set sorted even BY nosort (its replies must not
+	// depend on the hash table's order).
+	script = append(script, []string{"SADD", "s", "c", "a", "b", "10"},
+		[]string{"EVAL", "return redis.call('sort', KEYS[1], 'by', 'nosort')", "1", "s"},
+		[]string{"EVAL", "return redis.call('sort_ro', KEYS[1], 'by', 'nosort', 'desc', 'limit', '1', '2')", "1", "s"},
+		[]string{"EVAL", "return redis.call('geoadd', KEYS[1], 1, 2, 'm')", "1", "g"},
+		[]string{"EVAL", "return redis.call('geopos', KEYS[1], 'm')", "1", "g"},
+		[]string{"EVAL", "return redis.call('geodist', KEYS[1], 'm', 'm')", "1", "g"})
 	oracle(t, s.Addr().String(), redisAddr, script)
 }
