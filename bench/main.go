@@ -11,6 +11,7 @@
 //	go run ./bench -failover       # unavailability after kill -9 of a cluster master (its section)
 //	go run ./bench -replsync       # full sync of 1M keys to a new replica (its section)
 //	go run ./bench -replwrite      # write throughput with and without a replica (its section)
+//	go run ./bench -geo            # GEOADD and GEOSEARCH throughput (its section)
 //	go run ./bench -streams        # XADD, XREADGROUP+XACK throughput and memory per entry (its section)
 //	go run ./bench -reshard        # moving 2000 slots / 200,000 keys: redis-cli reshard vs MIGRATESLOTS (its section)
 package main
@@ -346,6 +347,7 @@ var sections = []struct {
 	{replsyncOnly, replsyncBegin, replsyncEnd, replsyncSection},
 	{replwriteOnly, replwriteBegin, replwriteEnd, replwriteSection},
 	{scriptsOnly, scriptsBegin, scriptsEnd, scriptsSection},
+	{geoOnly, geoBegin, geoEnd, geoSection},
 	{evictOnly, evictBegin, evictEnd, evictSection},
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
 	{reshardOnly, reshardBegin, reshardEnd, reshardSection},

@@ -99,6 +99,10 @@ const (
 	errConfigLocked    = "Sorry, the cluster configuration file %s is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files."
 )
 
+// ClusterEnabled reports whether the server runs in cluster mode
+// (commands.ClusterModer: SORT refuses BY and GET patterns there).
+func (s *Server) ClusterEnabled() bool { return s.cluster != nil }
+
 // initCluster sets up cluster mode at start: lock nodes.conf, load it or
 // create a new node ID, and keep the state in sync with the config.
 func (s *Server) initCluster() error {

@@ -242,6 +242,9 @@ func commandGetkeys(c *commands.Ctx, withFlags bool) {
 		if vf := variableKeyFlags(cmd.Name, args); vf != nil {
 			flags = map[int][]resp.Value{1: vf}
 		}
+		if cmd.Name == "sort" && len(pos) == 2 { // STORE: its spec is incomplete, sortGetKeys flags it
+			flags[pos[1]] = []resp.Value{{Type: '+', Str: "OW"}, {Type: '+', Str: "update"}}
+		}
 	}
 	c.W.Array(len(pos))
 	for _, p := range pos {
