@@ -42,7 +42,7 @@ type Options struct {
 	TLS            TLSOptions
 	Help           bool
 	Version        bool
-	ClusterManager bool // --cluster was given (not implemented in this binary yet)
+	ClusterManager bool // --cluster was given: the rest goes to the cluster manager
 }
 
 // TLSOptions are the --tls flags.

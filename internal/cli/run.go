@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"redgo/internal/clustermgr"
+	"redgo/internal/resp"
 )
 
 // Env is what Run talks to.
@@ -34,9 +37,9 @@ func Run(args []string, env Env) int {
 		fmt.Fprintf(env.Stdout, "redgo cli %s\n", env.Version)
 		return 0
 	case o.ClusterManager:
-		fmt.Fprintf(env.Stderr, "redgo cli --cluster is not yet implemented; use redis-cli --cluster %s for now.\n"+
-			"redgo cluster start|create|stop (see redgo cluster --help) manages a local test cluster.\n", first(cmd))
-		return 1
+		return clustermgr.Run(cmd, clustermgr.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr,
+			StdoutTTY: env.StdoutTTY, User: o.User, Pass: o.Pass, HasPass: o.HasPass,
+			FormatRaw: func(v resp.Value) string { return FormatRaw(v, o.MbDelim) }})
 	}
 	if !o.outputSet {
 		o.Output = OutputRaw
@@ -70,11 +73,4 @@ func oneShot(s *session, cmd []string, stdin io.Reader) int {
 		return 1
 	}
 	return 0
-}
-
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }
