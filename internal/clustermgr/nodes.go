@@ -210,7 +210,7 @@ func (m *Manager) call(args []string) bool {
 			m.printf("%s: Failed!\n", n.label())
 			continue
 		}
-		out := v.Str
+		out := v.String()
 		if m.formatRaw != nil {
 			out = m.formatRaw(v)
 		}
