@@ -246,6 +246,8 @@ const Usage = `Usage: redgo cli [OPTIONS] [cmd [arg [arg ...]]]
   --csv              Output in CSV format.
   --no-auth-warning  Don't show warning message when using password on command
                      line interface.
+  --cluster <command> [args...] [opts...]
+                     Cluster Manager command and arguments (see below).
   --help             Output this help and exit.
   --version          Output version and exit.
 
@@ -254,6 +256,9 @@ Examples:
   redgo cli -r 100 lpush mylist x
   redgo cli -r 100 -i 1 info | grep used_memory_human:
   redgo cli -c -p 30001 set foo bar
+
+Cluster Manager Commands:
+  Use --cluster help to list all available cluster manager commands.
 
 When no command is given, redgo cli starts in interactive mode, with line
 editing, history (~/.redgocli_history, or the file REDGOCLI_HISTFILE names)

@@ -36,6 +36,9 @@ func Run(args []string, env Env) int {
 	case o.Version:
 		fmt.Fprintf(env.Stdout, "redgo cli %s\n", env.Version)
 		return 0
+	case o.ClusterManager && o.TLS.Enabled:
+		fmt.Fprintf(env.Stderr, "redgo cli --cluster does not speak TLS yet: run it without --tls against the nodes' plain port.\n")
+		return 1
 	case o.ClusterManager:
 		return clustermgr.Run(cmd, clustermgr.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr,
 			StdoutTTY: env.StdoutTTY, User: o.User, Pass: o.Pass, HasPass: o.HasPass,
