@@ -36,9 +36,14 @@ const (
 // run runs redgo cli --cluster args in process and returns stdout,
 // stderr and the exit status.
 func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	return runEnv(t, stdin, false, args...)
+}
+
+// runEnv is run, as on a terminal when tty is set.
+func runEnv(t *testing.T, stdin string, tty bool, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errw bytes.Buffer
-	rc := clustermgr.Run(args, clustermgr.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errw,
+	rc := clustermgr.Run(args, clustermgr.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errw, StdoutTTY: tty,
 		FormatRaw: func(v resp.Value) string { return cli.FormatRaw(v, "\n") }})
 	return out.String(), errw.String(), rc
 }
@@ -452,8 +457,13 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 	if rc == 0 || !strings.Contains(out, "[ERR] Node "+nodes[6]+" is not empty! Reshard data away and try again.\n") {
 		t.Fatalf("del-node of a node with slots: %d\n%s", rc, out)
 	}
+	// On a terminal, a progress bar instead of a line per step.
 	n7 := clusterView(t, nodes[0])[nodes[6]].slots
-	mustRun(t, "reshard", nodes[0], "--cluster-from", id7, "--cluster-to", m0, "--cluster-slots", strconv.Itoa(n7), "--cluster-yes")
+	out, errs, rc = runEnv(t, "", true, "reshard", nodes[0], "--cluster-from", id7, "--cluster-to", m0, "--cluster-slots", strconv.Itoa(n7), "--cluster-yes")
+	if rc != 0 || !strings.Contains(out, "100% |") || !strings.Contains(out, fmt.Sprintf("(%d/%d, ", n7, n7)) ||
+		!strings.Contains(out, "slots moved") || strings.Contains(out, " from 127.0.0.1:") {
+		t.Fatalf("reshard on a terminal: %d\n%s%s", rc, out, errs)
+	}
 	agreed(t, nodes, 8)
 	mustRun(t, "del-node", nodes[0], id7)
 	eventually(t, "node forgotten", func() error {
