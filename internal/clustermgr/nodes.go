@@ -172,7 +172,11 @@ func (m *Manager) delNode(args []string) bool {
 				return false
 			}
 		}
-		if _, ok := x.check(x.do("CLUSTER", "FORGET", id)); !ok {
+		// A node that has not heard of the node yet (gossip is still
+		// spreading a node just added) has nothing to forget.
+		v, err := x.do("CLUSTER", "FORGET", id)
+		if e := replyErr(v, err); e != "" && !strings.HasPrefix(e, "ERR Unknown node") {
+			m.replyError(x, e)
 			return false
 		}
 	}
