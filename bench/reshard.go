@@ -513,7 +513,7 @@ func reshardReport(res map[string][2]rsResult, all map[string][2][]string, round
 	fmt.Fprintf(&b, "master with `redis-cli --cluster reshard --cluster-from A --cluster-to B --cluster-slots %d --cluster-yes`\n", nslots)
 	fmt.Fprintf(&b, "(redis-cli 7.0's defaults: MIGRATE of 10 keys at a time) or with `CLUSTER MIGRATESLOTS SLOTSRANGE 0 %d\n", nslots-1)
 	fmt.Fprintf(&b, "NODE B` sent to the first master, or with `redgo cli --cluster reshard` and the same options (CLUSTER\n")
-	fmt.Fprintf(&b, "MIGRATESLOTS of up to 256 slots per call between redgo nodes, redis-cli's MIGRATE otherwise). Idle: nothing else runs. Under load: %d clients INCR 2000 of those\n", *reshardWorkers)
+	fmt.Fprintf(&b, "MIGRATESLOTS of up to 1024 slots per call between redgo nodes, redis-cli's MIGRATE otherwise). Idle: nothing else runs. Under load: %d clients INCR 2000 of those\n", *reshardWorkers)
 	fmt.Fprintf(&b, "keys in turn, one request at a time each, following -MOVED and -ASK themselves and retrying -TRYAGAIN\n")
 	fmt.Fprintf(&b, "and -CLUSTERDOWN after 1 ms; each error a client meets is counted, and the longest request (first\n")
 	fmt.Fprintf(&b, "send to success, redirections included) is the longest pause a client saw. Afterwards every key of\n")

@@ -125,7 +125,8 @@ func ParseArgs(args []string) (*Options, []string, error) {
 			o.NoAuthWarning = true
 		case a == "--cluster":
 			o.ClusterManager = true
-			return o, args[i+1:], nil
+			o, _, err := o.finish(nil) // REDISCLI_AUTH applies to the cluster manager too
+			return o, args[i+1:], err
 		case a == "--tls":
 			o.TLS.Enabled = true
 		case a == "--insecure":

@@ -40,6 +40,9 @@ func Run(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "redgo cli --cluster does not speak TLS yet: run it without --tls against the nodes' plain port.\n")
 		return 1
 	case o.ClusterManager:
+		if o.HasPass && !o.NoAuthWarning {
+			fmt.Fprint(env.Stderr, "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
+		}
 		return clustermgr.Run(cmd, clustermgr.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr,
 			StdoutTTY: env.StdoutTTY, User: o.User, Pass: o.Pass, HasPass: o.HasPass,
 			FormatRaw: func(v resp.Value) string { return FormatRaw(v, o.MbDelim) }})

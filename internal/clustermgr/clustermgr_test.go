@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,37 +216,6 @@ func addrOf(view map[string]nodeView, id string) string {
 	return ""
 }
 
-// normalize strips what changes from run to run: node IDs, ports, the
-// replicas' pairing after the random anti-affinity swaps.
-var (
-	reID   = regexp.MustCompile(`[0-9a-f]{40}`)
-	rePort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	reAbbr = regexp.MustCompile(`\([0-9a-f]{8}\.\.\.\)`)
-)
-
-func normalize(s string) string {
-	s = reID.ReplaceAllString(s, "<id>")
-	s = reAbbr.ReplaceAllString(s, "(<id>...)")
-	return rePort.ReplaceAllString(s, "127.0.0.1:<port>")
-}
-
-// sameLines compares outputs as sorted line sets (CLUSTER NODES order
-// differs between servers).
-func sameLines(a, b string) bool {
-	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
-	sortStrings(la)
-	sortStrings(lb)
-	return strings.Join(la, "\n") == strings.Join(lb, "\n")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // compareWithRedisCli runs redis-cli --cluster with the same arguments
 // when it is installed and wants the same output.
 func compareWithRedisCli(t *testing.T, ours string, args ...string) {
@@ -259,7 +227,7 @@ func compareWithRedisCli(t *testing.T, ours string, args ...string) {
 	cmd := exec.Command(bin, append([]string{"--cluster"}, args...)...)
 	cmd.Env = append(os.Environ(), "TERM=dumb")
 	theirs, _ := cmd.Output()
-	if !sameLines(ours, string(theirs)) {
+	if ours != string(theirs) {
 		t.Errorf("redgo cli --cluster %s differs from redis-cli's:\n--- ours\n%s--- redis-cli\n%s", strings.Join(args, " "), ours, theirs)
 	}
 }
@@ -399,6 +367,13 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 	cc := fill(t, nodes[0], 500)
 	m0 := myID(t, nodes[0])
 
+	// The plan, refused: the same as redis-cli's.
+	out, _, rc = run(t, "", "reshard", nodes[0], "--cluster-from", "all", "--cluster-to", m0, "--cluster-slots", "100")
+	if rc == 0 || !strings.Contains(out, "Do you want to proceed with the proposed reshard plan (yes/no)? ") {
+		t.Fatalf("reshard without yes: %d\n%s", rc, out)
+	}
+	compareWithRedisCli(t, out, "reshard", nodes[0], "--cluster-from", "all", "--cluster-to", m0, "--cluster-slots", "100")
+
 	// Reshard 2000 slots to the first master while a writer runs.
 	w := startWriter(cc)
 	out = mustRun(t, "reshard", nodes[0], "--cluster-from", "all", "--cluster-to", m0, "--cluster-slots", "2000",
@@ -441,6 +416,7 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 		t.Fatalf("added replica: %+v", v)
 	}
 	out = mustRun(t, "rebalance", nodes[0], "--cluster-use-empty-masters", "--cluster-simulate")
+	compareWithRedisCli(t, out, "rebalance", nodes[0], "--cluster-use-empty-masters", "--cluster-simulate")
 	if !strings.Contains(out, "Moving ") || clusterView(t, nodes[0])[nodes[6]].slots != 0 {
 		t.Fatalf("simulate moved slots:\n%s", out)
 	}
@@ -528,6 +504,33 @@ func TestFix(t *testing.T) {
 		return nil
 	})
 
+	// import: the keys of a standalone server go to the masters that
+	// serve their slots (--cluster-copy keeps them on the source).
+	src := startStandalone(t, l.PortBase+3)
+	sc := client(src)
+	defer sc.Close()
+	for i := 0; i < 30; i++ {
+		sc.Set(ctx, "imported:"+strconv.Itoa(i), i, 0)
+	}
+	out = mustRun(t, "import", nodes[0], "--cluster-from", src, "--cluster-copy")
+	if !strings.Contains(out, "*** Importing 30 keys from DB 0\n") || strings.Count(out, ": OK\n") != 30 {
+		t.Fatalf("import:\n%s", out)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0]}})
+	defer cc.Close()
+	for i := 0; i < 30; i++ {
+		if v, err := cc.Get(ctx, "imported:"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("imported:%d = %d, %v", i, v, err)
+		}
+	}
+	if n, _ := sc.DBSize(ctx).Result(); n != 30 {
+		t.Fatalf("--cluster-copy left %d keys on the source", n)
+	}
+	out, _, rc = run(t, "", "import", nodes[0], "--cluster-from", nodes[1])
+	if rc == 0 || !strings.Contains(out, "[ERR] The source node should not be a cluster node.\n") {
+		t.Fatalf("import from a cluster node: %d\n%s", rc, out)
+	}
+
 	// backup: nodes.json and one RDB per master.
 	dir := t.TempDir()
 	out = mustRun(t, "backup", nodes[0], dir)
@@ -545,6 +548,28 @@ func TestFix(t *testing.T) {
 			t.Fatalf("%s is not an RDB file: %q", r, b[:min(len(b), 20)])
 		}
 	}
+}
+
+// startStandalone starts a redgo server outside cluster mode on the
+// first free port from port, stopped when the test ends.
+func startStandalone(t *testing.T, port int) string {
+	t.Helper()
+	probe := lctest.Layout(t, port)
+	probe.Nodes = 1
+	port = lctest.FreeBase(t, probe)
+	cmd := exec.Command(lctest.Binary(t), "server", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	eventually(t, "standalone server", func() error {
+		c := client(addr)
+		defer c.Close()
+		return c.Ping(context.Background()).Err()
+	})
+	return addr
 }
 
 // TestArgs checks the errors that need no server.

@@ -190,7 +190,7 @@ func (m *Manager) reshard(args []string) bool {
 
 // chunk is how many slots one CLUSTER MIGRATESLOTS call moves: the
 // progress advances (and a line is printed) after each.
-const chunk = 256
+const chunk = 1024
 
 // runTable moves the slots of the table to target: whole slots with
 // CLUSTER MIGRATESLOTS when the source and the target are redgo, key by
