@@ -479,6 +479,34 @@ func TestFix(t *testing.T) {
 	if rc != 0 || !strings.Contains(out, ">>> Case 4: Closing slot 100 on "+nodes[0]) {
 		t.Fatalf("fix of an open slot: %d\n%s", rc, out)
 	}
+	// Slot 3300 (the keys {b}N) half moved by an interrupted reshard:
+	// keys on both nodes, so fix picks the node with the most keys as the
+	// owner and moves the others back (redis-cli's case 2).
+	id0, id1 := myID(t, nodes[0]), myID(t, nodes[1])
+	for i := 0; i < 20; i++ {
+		a.Set(ctx, "{b}"+strconv.Itoa(i), i, 0)
+	}
+	b.Do(ctx, "CLUSTER", "SETSLOT", "3300", "IMPORTING", id0)
+	a.Do(ctx, "CLUSTER", "SETSLOT", "3300", "MIGRATING", id1)
+	port1 := strconv.Itoa(l.PortBase + 1)
+	if err := a.Do(ctx, "MIGRATE", "127.0.0.1", port1, "", "0", "5000", "KEYS", "{b}0", "{b}1", "{b}2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, _, rc = run(t, "", "fix", nodes[0])
+	if rc != 0 || !strings.Contains(out, ">>> Case 2: Moving all the 3300 slot keys to its owner "+nodes[0]+"\n") {
+		t.Fatalf("fix of a half-moved slot: %d\n%s", rc, out)
+	}
+	if n, _ := a.ClusterCountKeysInSlot(ctx, 3300).Result(); n != 20 {
+		t.Fatalf("after fix the owner has %d keys of slot 3300", n)
+	}
+	eventually(t, "slot 3300 moved", func() error {
+		out, _, rc := run(t, "", "check", nodes[2], "--cluster-search-multiple-owners")
+		if rc != 0 || !strings.Contains(out, "[OK] No multiple owners found.\n") {
+			return fmt.Errorf("%s", out)
+		}
+		return nil
+	})
+
 	// Slot 200 unassigned everywhere: fix asks, and gives it to a master.
 	for _, n := range nodes {
 		c := client(n)
