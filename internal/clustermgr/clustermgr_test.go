@@ -32,6 +32,13 @@ const (
 	baseFix   = 42200
 )
 
+// TestMain turns redis-cli's colors off (they follow TERM) for every
+// test, which may then run in parallel.
+func TestMain(m *testing.M) {
+	os.Setenv("TERM", "dumb")
+	os.Exit(m.Run())
+}
+
 // run runs redgo cli --cluster args in process and returns stdout,
 // stderr and the exit status.
 func run(t *testing.T, stdin string, args ...string) (string, string, int) {
@@ -61,7 +68,6 @@ func mustRun(t *testing.T, args ...string) string {
 // bin is set) and stops them when the test ends.
 func startNodes(t *testing.T, base, n int, serverBin string) localcluster.Layout {
 	t.Helper()
-	t.Setenv("TERM", "dumb")
 	l := lctest.Layout(t, base)
 	l.Nodes, l.ServerBin = n, serverBin
 	exe := serverBin
@@ -319,6 +325,7 @@ func (w *writer) finish(t *testing.T) map[string]int64 {
 // call, reshard (with a writer), rebalance, add-node, del-node and
 // set-timeout, checking the slot map and the keys after each step.
 func TestRedgoCluster(t *testing.T) {
+	t.Parallel()
 	l := startNodes(t, baseRedgo, 8, "")
 	nodes := addrs(l, l.Ports())
 	exercise(t, l, nodes, true)
@@ -328,6 +335,7 @@ func TestRedgoCluster(t *testing.T) {
 // (skipped when redis-server is not installed): the moves are key by
 // key there.
 func TestRedisServerCluster(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server is not installed")
@@ -458,6 +466,7 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 
 // TestFix opens a slot and uncovers another, and fix repairs both.
 func TestFix(t *testing.T) {
+	t.Parallel()
 	l := startNodes(t, baseFix, 3, "")
 	nodes := addrs(l, l.Ports())
 	mustRun(t, append([]string{"create"}, append(nodes, "--cluster-yes")...)...)
@@ -528,6 +537,22 @@ func TestFix(t *testing.T) {
 		out, _, rc := run(t, "", "check", nodes[1])
 		if rc != 0 {
 			return fmt.Errorf("%s", out)
+		}
+		return nil
+	})
+
+	// reshard asks for what the options did not say.
+	before := clusterView(t, nodes[1])[nodes[1]].slots
+	out, _, rc = run(t, "10\n"+id1+"\nall\nyes\n", "reshard", nodes[0])
+	for _, want := range []string{"How many slots do you want to move (from 1 to 16384)? ", "What is the receiving node ID? ",
+		"Source node #1: ", "Do you want to proceed with the proposed reshard plan (yes/no)? ", "\nReady to move 10 slots.\n"} {
+		if rc != 0 || !strings.Contains(out, want) {
+			t.Fatalf("interactive reshard: %d, no %q in\n%s", rc, want, out)
+		}
+	}
+	eventually(t, "interactive reshard", func() error {
+		if n := clusterView(t, nodes[2])[nodes[1]].slots; n != before+10 {
+			return fmt.Errorf("the target has %d slots", n)
 		}
 		return nil
 	})
