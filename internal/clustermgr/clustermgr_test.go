@@ -22,7 +22,6 @@ import (
 	"redgo/internal/localcluster"
 	"redgo/internal/localcluster/lctest"
 	"redgo/internal/resp"
-	"redgo/internal/slot"
 )
 
 // Ports: this package uses 42000-42999 (bus ports +10000).
@@ -655,5 +654,4 @@ func TestArgs(t *testing.T) {
 			t.Errorf("help differs from redis-cli's:\n%s\n---\n%s", out, want)
 		}
 	}
-	_ = slot.Count
 }

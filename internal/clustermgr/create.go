@@ -441,8 +441,6 @@ func (m *Manager) reportUnreachableLinks() {
 			if strings.Contains(l.flags, "myself") {
 				continue
 			}
-			f := strings.Split(strings.SplitN(v.Str, "\n", 2)[0], " ")
-			_ = f
 			link := ""
 			if l.fields >= 8 {
 				link = nthField(v.Str, l.name, 7)

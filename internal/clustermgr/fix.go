@@ -1,7 +1,6 @@
 package clustermgr
 
 import (
-	"fmt"
 	"math/rand"
 	"strings"
 
@@ -462,5 +461,3 @@ func (m *Manager) fixMultipleOwners(s int, owners []*Node) bool {
 	}
 	return ok
 }
-
-var _ = fmt.Sprintf

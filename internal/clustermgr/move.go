@@ -1,7 +1,6 @@
 package clustermgr
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -321,6 +320,3 @@ func runs(slots []int) [][2]int {
 	}
 	return out
 }
-
-// errf formats an error line.
-func errf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
