@@ -54,12 +54,15 @@ type rsResult struct {
 type rsCase struct {
 	label, kind string // kind: "redgo" or "redis"
 	slotsCmd    bool   // CLUSTER MIGRATESLOTS instead of redis-cli reshard
+	redgoCli    bool   // redgo cli --cluster reshard instead of redis-cli's
 }
 
 var rsCases = []rsCase{
-	{"redis-cli reshard, redis-server", "redis", false},
-	{"redis-cli reshard, redgo", "redgo", false},
-	{"CLUSTER MIGRATESLOTS, redgo", "redgo", true},
+	{"redis-cli reshard, redis-server", "redis", false, false},
+	{"redis-cli reshard, redgo", "redgo", false, false},
+	{"CLUSTER MIGRATESLOTS, redgo", "redgo", true, false},
+	{"redgo cli --cluster reshard, redgo", "redgo", false, true},
+	{"redgo cli --cluster reshard, redis-server", "redis", false, true},
 }
 
 func reshardSection(bin string) string {
@@ -140,6 +143,12 @@ func reshardOne(c rsCase, bin string, port, keys, nslots int, loaded bool) rsRes
 		if err != nil || strings.TrimSpace(string(out)) != "OK" {
 			fail("CLUSTER MIGRATESLOTS: %v %s\n%s", err, out, logTail(a, 30))
 		}
+	} else if c.redgoCli {
+		out, err := runOut(bin, "cli", "--cluster", "reshard", a.addr(), "--cluster-from", idA, "--cluster-to", idB,
+			"--cluster-slots", strconv.Itoa(nslots), "--cluster-yes")
+		if err != nil || strings.Contains(string(out), "[ERR]") {
+			fail("redgo cli --cluster reshard: %v\n%s", err, tailLines(string(out), 20))
+		}
 	} else {
 		out, err := runOut("redis-cli", "--cluster", "reshard", a.addr(), "--cluster-from", idA, "--cluster-to", idB,
 			"--cluster-slots", strconv.Itoa(nslots), "--cluster-yes")
@@ -154,7 +163,7 @@ func reshardOne(c rsCase, bin string, port, keys, nslots int, loaded bool) rsRes
 		r.pause, r.errs = ld.longest, ld.errs
 		r.lost = ld.verify()
 	}
-	if c.slotsCmd {
+	if c.slotsCmd || (c.redgoCli && c.kind == "redgo") {
 		r.srvPause = migrationPause(a)
 	}
 	if got := strings.TrimSpace(a.cli("CLUSTER", "COUNTKEYSINSLOT", "0")); got != "0" {
@@ -503,7 +512,8 @@ func reshardReport(res map[string][2]rsResult, all map[string][2][]string, round
 	fmt.Fprintf(&b, "(32-byte string values) in slots 0-%d of the first master, then those %d slots move to the second\n", nslots-1, nslots)
 	fmt.Fprintf(&b, "master with `redis-cli --cluster reshard --cluster-from A --cluster-to B --cluster-slots %d --cluster-yes`\n", nslots)
 	fmt.Fprintf(&b, "(redis-cli 7.0's defaults: MIGRATE of 10 keys at a time) or with `CLUSTER MIGRATESLOTS SLOTSRANGE 0 %d\n", nslots-1)
-	fmt.Fprintf(&b, "NODE B` sent to the first master. Idle: nothing else runs. Under load: %d clients INCR 2000 of those\n", *reshardWorkers)
+	fmt.Fprintf(&b, "NODE B` sent to the first master, or with `redgo cli --cluster reshard` and the same options (CLUSTER\n")
+	fmt.Fprintf(&b, "MIGRATESLOTS of up to 1024 slots per call between redgo nodes, redis-cli's MIGRATE otherwise). Idle: nothing else runs. Under load: %d clients INCR 2000 of those\n", *reshardWorkers)
 	fmt.Fprintf(&b, "keys in turn, one request at a time each, following -MOVED and -ASK themselves and retrying -TRYAGAIN\n")
 	fmt.Fprintf(&b, "and -CLUSTERDOWN after 1 ms; each error a client meets is counted, and the longest request (first\n")
 	fmt.Fprintf(&b, "send to success, redirections included) is the longest pause a client saw. Afterwards every key of\n")
@@ -511,7 +521,11 @@ func reshardReport(res map[string][2]rsResult, all map[string][2][]string, round
 	fmt.Fprintf(&b, "reply skipped a value), and `redis-cli --cluster check` must be clean. %d rounds of every case, in\n", rounds)
 	fmt.Fprintf(&b, "turn; the table shows each case's fastest round (all rounds' times below it). Load average %s at\n", load0)
 	fmt.Fprintf(&b, "the start, %s at the end.\n\n", loadAvg())
-	fmt.Fprintf(&b, "| | %s | %s | %s |\n|---|---|---|---|\n", rsCases[0].label, rsCases[1].label, rsCases[2].label)
+	b.WriteString("|")
+	for _, c := range rsCases {
+		fmt.Fprintf(&b, " | %s", c.label)
+	}
+	b.WriteString(" |\n|---" + strings.Repeat("|---", len(rsCases)) + "|\n")
 	row := func(name string, f func(r [2]rsResult) string) {
 		fmt.Fprintf(&b, "| %s |", name)
 		for _, c := range rsCases {

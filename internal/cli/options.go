@@ -42,7 +42,7 @@ type Options struct {
 	TLS            TLSOptions
 	Help           bool
 	Version        bool
-	ClusterManager bool // --cluster was given (not implemented in this binary yet)
+	ClusterManager bool // --cluster was given: the rest goes to the cluster manager
 }
 
 // TLSOptions are the --tls flags.
@@ -125,7 +125,8 @@ func ParseArgs(args []string) (*Options, []string, error) {
 			o.NoAuthWarning = true
 		case a == "--cluster":
 			o.ClusterManager = true
-			return o, args[i+1:], nil
+			o, _, err := o.finish(nil) // REDISCLI_AUTH applies to the cluster manager too
+			return o, args[i+1:], err
 		case a == "--tls":
 			o.TLS.Enabled = true
 		case a == "--insecure":
@@ -246,6 +247,8 @@ const Usage = `Usage: redgo cli [OPTIONS] [cmd [arg [arg ...]]]
   --csv              Output in CSV format.
   --no-auth-warning  Don't show warning message when using password on command
                      line interface.
+  --cluster <command> [args...] [opts...]
+                     Cluster Manager command and arguments (see below).
   --help             Output this help and exit.
   --version          Output version and exit.
 
@@ -254,6 +257,9 @@ Examples:
   redgo cli -r 100 lpush mylist x
   redgo cli -r 100 -i 1 info | grep used_memory_human:
   redgo cli -c -p 30001 set foo bar
+
+Cluster Manager Commands:
+  Use --cluster help to list all available cluster manager commands.
 
 When no command is given, redgo cli starts in interactive mode, with line
 editing, history (~/.redgocli_history, or the file REDGOCLI_HISTFILE names)

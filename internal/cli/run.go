@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"redgo/internal/clustermgr"
+	"redgo/internal/resp"
 )
 
 // Env is what Run talks to.
@@ -33,10 +36,16 @@ func Run(args []string, env Env) int {
 	case o.Version:
 		fmt.Fprintf(env.Stdout, "redgo cli %s\n", env.Version)
 		return 0
-	case o.ClusterManager:
-		fmt.Fprintf(env.Stderr, "redgo cli --cluster is not yet implemented; use redis-cli --cluster %s for now.\n"+
-			"redgo cluster start|create|stop (see redgo cluster --help) manages a local test cluster.\n", first(cmd))
+	case o.ClusterManager && o.TLS.Enabled:
+		fmt.Fprintf(env.Stderr, "redgo cli --cluster does not speak TLS yet: run it without --tls against the nodes' plain port.\n")
 		return 1
+	case o.ClusterManager:
+		if o.HasPass && !o.NoAuthWarning {
+			fmt.Fprint(env.Stderr, "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
+		}
+		return clustermgr.Run(cmd, clustermgr.Env{Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr,
+			StdoutTTY: env.StdoutTTY, User: o.User, Pass: o.Pass, HasPass: o.HasPass,
+			FormatRaw: func(v resp.Value) string { return FormatRaw(v, o.MbDelim) }})
 	}
 	if !o.outputSet {
 		o.Output = OutputRaw
@@ -70,11 +79,4 @@ func oneShot(s *session, cmd []string, stdin io.Reader) int {
 		return 1
 	}
 	return 0
-}
-
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }
