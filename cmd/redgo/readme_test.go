@@ -61,7 +61,7 @@ func TestReadmeTutorial(t *testing.T) {
 		// Another program may hold a port of ours for good: each try
 		// moves to other ports.
 		probe := localcluster.DefaultLayout()
-		probe.PortBase, probe.Nodes = 43201+10*(try-1), 7 // the tutorial adds a seventh node
+		probe.PortBase, probe.Nodes = 21201+10*(try-1), 7 // the tutorial adds a seventh node
 		base := lctest.FreeBase(t, probe)
 		dir = t.TempDir()
 		script := tutorialScript(t, base)
@@ -118,7 +118,7 @@ func TestClusterUp(t *testing.T) {
 		var errw bytes.Buffer
 		var ready bool
 		probe := localcluster.DefaultLayout()
-		probe.PortBase = 43241 + 10*(try-1) // other ports at each try, as above
+		probe.PortBase = 21241 + 10*(try-1) // other ports at each try, as above
 		base = lctest.FreeBase(t, probe)
 		cmd, stdout, ready = startUp(t, base, &errw)
 		if ready {

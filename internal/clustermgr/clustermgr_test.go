@@ -24,11 +24,12 @@ import (
 	"redgo/internal/resp"
 )
 
-// Ports: this package uses 42000-42999 (bus ports +10000).
+// Ports: this package uses 22000-22399 (bus ports +10000), below the
+// kernel's ephemeral range (32768-60999) where connections come and go.
 const (
-	baseRedgo = 42000
-	baseRedis = 42100
-	baseFix   = 42200
+	baseRedgo = 22000
+	baseRedis = 22100
+	baseFix   = 22200
 )
 
 // TestMain turns redis-cli's colors off (they follow TERM) for every

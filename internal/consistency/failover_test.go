@@ -45,7 +45,7 @@ func TestFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 6-node cluster")
 	}
-	failover(t, lctest.Layout(t, 43101))
+	failover(t, lctest.Layout(t, 21101))
 }
 
 // The same against redis-server nodes: the checker works with any
@@ -61,7 +61,7 @@ func TestFailoverRedisServer(t *testing.T) {
 		}
 		t.Skip("redis-server not installed: skipped")
 	}
-	l := lctest.Layout(t, 43121)
+	l := lctest.Layout(t, 21121)
 	l.ServerBin = bin
 	failover(t, l)
 }

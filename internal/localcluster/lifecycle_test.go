@@ -115,7 +115,7 @@ func TestLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 6-node cluster")
 	}
-	l := lctest.Layout(t, 43001)
+	l := lctest.Layout(t, 21001)
 	l = lctest.Start(t, l)
 	checkEveryMaster(t, l)
 	checkRedirections(t, l)
@@ -188,7 +188,7 @@ func TestCreateWithRedisServer(t *testing.T) {
 		}
 		t.Skip("redis-server not installed: skipped")
 	}
-	l := lctest.Layout(t, 43011)
+	l := lctest.Layout(t, 21011)
 	l.ServerBin = bin
 	l = lctest.Start(t, l)
 	checkEveryMaster(t, l)

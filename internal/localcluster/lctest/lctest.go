@@ -58,11 +58,11 @@ func Layout(t testing.TB, base int) localcluster.Layout {
 }
 
 // Start starts and creates the cluster of l, and stops it when the test
-// ends; the log of every node is shown if the test failed. Client and
-// bus ports lie in the kernel's ephemeral range, where other programs'
-// connections come and go: Start moves the cluster to the next free
-// ports after l.PortBase when one is held, so it returns the layout it
-// used.
+// ends; the log of every node is shown if the test failed. Tests pick
+// bases from 21000 to 22700, so that client and bus ports (+10000) lie
+// below the kernel's ephemeral range (32768-60999) where connections
+// come and go; still, Start moves the cluster to the next free ports
+// after l.PortBase when one is held, so it returns the layout it used.
 func Start(t testing.TB, l localcluster.Layout) localcluster.Layout {
 	t.Helper()
 	bin := Binary(t)
