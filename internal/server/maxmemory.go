@@ -13,6 +13,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/evict"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -219,6 +220,7 @@ func (st evictStore) Evict(dbi int, key string, volatile bool) (int64, bool) {
 	cost := keyspace.KeyCost(key, o)
 	db.Delete(k)
 	s.mem.evicted.Add(1)
+	s.KS.Events.Fire(notify.Evicted, "evicted", dbi, k)
 	if s.hasProps.Load() {
 		del := "DEL"
 		if s.mem.lazy.Load() {

@@ -20,6 +20,7 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/migration"
+	"redgo/internal/notify"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
@@ -147,6 +148,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = s.propagateDel
+	// Keyspace events go to this node's subscribers only, never over the
+	// cluster bus (as Redis 7.0).
+	s.KS.Events = notify.New(func(ch, msg []byte) { s.publish(kChannel, ch, msg) })
 	s.KS.BeforeExpire = func(db int, key string) {
 		if s.persist.Snapshotting() {
 			s.persist.BeforeExpire(db, key)
@@ -171,6 +175,9 @@ func (s *Server) applyConfig() {
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
 	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
+	setNotify := func(v string) error { f, _ := notify.Parse(v); s.KS.Events.SetClasses(f); return nil }
+	_ = setNotify(cfg.Get("notify-keyspace-events"))
+	cfg.OnSet("notify-keyspace-events", setNotify)
 	s.KS.MaxBulkLen.Store(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"redgo/internal/resp"
+)
+
+// keyspace notifications compared with redis-server: a subscriber on
+// __key*__:* on each side, the same script on both, and the received
+// message sequences must be equal.
+
+// notifySub is a PSUBSCRIBEd raw connection.
+type notifySub struct{ c *rawConn }
+
+func subscribeNotify(t *testing.T, addr string) notifySub {
+	c := dialRaw(t, addr)
+	c.do("PSUBSCRIBE", "__key*__:*")
+	return notifySub{c}
+}
+
+// until reads messages up to the marker PUBLISH __keyend__:<mark> and
+// returns them as "channel message" lines.
+func (s notifySub) until(t *testing.T, mark string) []string {
+	t.Helper()
+	var out []string
+	for {
+		v, _ := s.c.read()
+		if len(v.Elems) != 4 {
+			t.Fatalf("unexpected push %v", v)
+		}
+		ch, msg := v.Elems[2].Str, v.Elems[3].Str
+		if ch == "__keyend__:"+mark {
+			return out
+		}
+		if ch == "__keyend__:cmd" { // the command that fired what follows
+			out = append(out, "> "+msg)
+			continue
+		}
+		out = append(out, ch+" "+msg)
+	}
+}
+
+// runNotify runs script on one side and returns the events it fired.
+func runNotify(t *testing.T, addr, classes string, script [][]string) ([]string, []string) {
+	t.Helper()
+	cmd := dialRaw(t, addr)
+	cmd.do("FLUSHALL")
+	cmd.do("CONFIG", "SET", "notify-keyspace-events", classes)
+	sub := subscribeNotify(t, addr)
+	var replies []string
+	for _, a := range script {
+		switch a[0] {
+		case "~sleep": // let a short TTL pass
+			time.Sleep(5 * time.Millisecond)
+			continue
+		case "~gone": // wait until active expiry removed every key
+			eventually(t, 5*time.Second, func() error {
+				v, _ := cmd.do("DBSIZE")
+				if v.Int != 0 {
+					return fmt.Errorf("dbsize %d", v.Int)
+				}
+				return nil
+			})
+			continue
+		}
+		cmd.do("PUBLISH", "__keyend__:cmd", strings.Join(a, " "))
+		_, raw := cmd.do(a...)
+		replies = append(replies, string(raw))
+	}
+	cmd.do("PUBLISH", "__keyend__:end", "x")
+	ev := sub.until(t, "end")
+	cmd.do("CONFIG", "SET", "notify-keyspace-events", "")
+	return ev, replies
+}
+
+func compareNotify(t *testing.T, redgo, redis, classes string, script [][]string) {
+	t.Helper()
+	evA, repA := runNotify(t, redgo, classes, script)
+	evB, repB := runNotify(t, redis, classes, script)
+	for i := range repA {
+		if i < len(repB) && repA[i] != repB[i] {
+			t.Errorf("%s: reply to %q differs:\n redgo: %q\n redis: %q", classes, script[i], repA[i], repB[i])
+		}
+	}
+	if strings.Join(evA, "\n") != strings.Join(evB, "\n") {
+		i := 0
+		for i < len(evA) && i < len(evB) && evA[i] == evB[i] {
+			i++
+		}
+		from := max(i-4, 0)
+		t.Errorf("%s: events differ at #%d\n redgo:\n  %s\n redis:\n  %s", classes, i,
+			strings.Join(evA[from:min(i+8, len(evA))], "\n  "), strings.Join(evB[from:min(i+8, len(evB))], "\n  "))
+	}
+}
+
+// cmds splits each line into arguments at spaces; "..." quotes an
+// argument (no escapes).
+func cmds(lines ...string) [][]string {
+	var out [][]string
+	for _, l := range lines {
+		var args []string
+		for l = strings.TrimSpace(l); l != ""; l = strings.TrimSpace(l) {
+			if l[0] == '"' {
+				end := strings.IndexByte(l[1:], '"') + 1
+				args = append(args, l[1:end])
+				l = l[end+1:]
+				continue
+			}
+			end := strings.IndexByte(l, ' ')
+			if end < 0 {
+				end = len(l)
+			}
+			args = append(args, l[:end])
+			l = l[end:]
+		}
+		out = append(out, args)
+	}
+	return out
+}
+
+var notifyScript = cmds(
+	// strings
+	"SET s v", "SET s v2 EX 100", "SET s v3 GET", "SETNX s x", "SETNX s2 x",
+	"SETEX s3 100 v", "PSETEX s4 100000 v", "GETSET s v4", "GETDEL s2", "GETDEL nokey",
+	"GETEX s EX 200", "GETEX s PERSIST", "GETEX s PXAT 1", "GETEX nokey",
+	"MSET m1 a m2 b", "MSETNX m1 a m3 c", "MSETNX m4 a m5 b",
+	"INCR n", "INCRBY n 5", "DECR n", "DECRBY n 2", "INCRBYFLOAT f 1.5", "INCRBYFLOAT f 1",
+	"APPEND ap a", "APPEND ap b", "SETRANGE sr 2 xy", "SETRANGE sr 0 z", "SETRANGE sr 0 \"\"",
+	"SETRANGE nokey2 0 \"\"", "GET nokey", "STRLEN nokey", "GETRANGE nokey 0 1", "MGET nokey s",
+	"SETBIT b 7 1", "BITFIELD b SET u8 0 255 GET u8 0", "BITFIELD b GET u8 0", "BITOP OR bo b s",
+	"BITOP AND bo nokey nokey", "PFADD h a b", "PFADD h a", "PFMERGE h2 h", "PFCOUNT h",
+	// generic
+	"DEL s nokey m1", "UNLINK m2", "EXISTS nokey m3", "TYPE nokey", "TTL nokey", "PTTL m3",
+	"EXPIRE m3 100", "PEXPIRE m3 100000", "EXPIREAT m3 1", "EXPIRE nokey 10", "PERSIST m4",
+	"EXPIRE m4 100", "PERSIST m4", "RENAME m5 r1", "RENAMENX r1 n", "RENAMENX r1 r2", "RENAME r2 r2",
+	"COPY r2 c1", "COPY r2 c1", "COPY r2 c1 REPLACE", "COPY r2 c2 DB 1", "COPY nokey c3",
+	"MOVE c1 2", "MOVE nokey 2", "SELECT 2", "DEL c1", "SELECT 0",
+	"DUMP nokey", "TOUCH r2 nokey", "OBJECT ENCODING nokey",
+	// transactions and scripts
+	"MULTI", "SET t1 a", "LPUSH t2 a", "DEL t1", "EXEC",
+	"EVAL \"redis.call('set','e1','a');redis.call('incr','e2');return redis.call('get','nokey')\" 2 e1 e2",
+	// expiry found on access
+	"DEBUG SET-ACTIVE-EXPIRE 0", "SET x1 a PX 1", "SET x2 a PX 1", "SET x3 a PX 1", "~sleep",
+	"GET x1", "EXISTS x2", "SET x3 b", "DEBUG SET-ACTIVE-EXPIRE 1",
+)
+
+func TestNotifyVsRedis(t *testing.T) {
+	redis := startRedis(t)
+	_, _ = startServer(t, "--enable-debug-command", "yes")
+	srv, _ := startServer(t, "--enable-debug-command", "yes")
+	redgo := srv.Addr().String()
+	for _, classes := range []string{"KEA", "KEAnm", "Kg", "E$x", "Kl", "Em", "En", "AKE", "Kt"} {
+		compareNotify(t, redgo, redis, classes, notifyScript)
+	}
+	_ = resp.Value{}
+}
