@@ -198,4 +198,3 @@ func (n *Notifier) fire(f Class, event string, db int, key []byte) {
 		n.publish(ch, key)
 	}
 }
-

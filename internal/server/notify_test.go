@@ -140,6 +140,14 @@ var notifyScript = cmds(
 	"COPY r2 c1", "COPY r2 c1", "COPY r2 c1 REPLACE", "COPY r2 c2 DB 1", "COPY nokey c3",
 	"MOVE c1 2", "MOVE nokey 2", "SELECT 2", "DEL c1", "SELECT 0",
 	"DUMP nokey", "TOUCH r2 nokey", "OBJECT ENCODING nokey",
+	// lists
+	"LPUSH l a b c", "RPUSH l d", "LPUSHX nol a", "RPUSHX l e", "LPOP l", "RPOP l", "LPOP l 0",
+	"LPOP l 2", "LPOP nol", "LSET l 0 z", "LSET l 9 z", "LINSERT l BEFORE z y", "LINSERT l BEFORE q y",
+	"RPUSH l a a b a", "LREM l 2 a", "LREM l 0 nothing", "LTRIM l 0 1", "LTRIM l 5 1", "LTRIM nol 0 1",
+	"RPUSH l2 a b", "LMOVE l2 l3 LEFT RIGHT", "LMOVE l2 l3 RIGHT LEFT", "LMOVE l3 l3 LEFT LEFT",
+	"RPOPLPUSH l3 l4", "RPOPLPUSH nol l4", "LMPOP 2 nol l4 LEFT", "RPUSH l5 a b c", "LMPOP 1 l5 RIGHT COUNT 5",
+	"RPUSH l6 a", "BLPOP l6 0", "BRPOP nol 0.01", "RPUSH l7 a b", "BLMOVE l7 l8 LEFT LEFT 0",
+	"BLMPOP 0 1 l7 LEFT COUNT 3", "LRANGE nol 0 1", "LLEN nol", "LINDEX nol 0", "LPOS nol a",
 	// transactions and scripts
 	"MULTI", "SET t1 a", "LPUSH t2 a", "DEL t1", "EXEC",
 	"EVAL \"redis.call('set','e1','a');redis.call('incr','e2');return redis.call('get','nokey')\" 2 e1 e2",
