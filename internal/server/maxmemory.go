@@ -70,7 +70,10 @@ func (s *Server) initMaxmemory(envLimit bool) {
 		setMax(v)
 		if m.max.Load() > 0 && s.usedMemory() > m.max.Load() {
 			s.Log.Printf("# WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current memory usage (%d). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", m.max.Load(), s.usedMemory())
-			s.performEvictions()
+			// CONFIG SET runs with every shard locked and an eviction
+			// locks the shard of each key it evicts: the cron evicts
+			// (calling performEvictions here deadlocked).
+			m.over.Store(true)
 		}
 		return nil
 	})

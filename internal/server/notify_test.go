@@ -173,6 +173,15 @@ var notifyScript = cmds(
 	"ZDIFFSTORE zd 2 z3 z4", "ZDIFFSTORE zd 2 z3 z3", "ZINTERSTORE zi 2 z3 noz", "ZRANGESTORE zr z3 0 0",
 	"ZRANGESTORE zr z3 5 9", "ZMPOP 2 noz z3 MIN", "BZPOPMAX z4 0", "BZMPOP 0 1 z4 MAX COUNT 9",
 	"ZSCORE noz a", "ZRANGE noz 0 1", "ZCARD noz", "ZRANK noz a", "ZUNION 2 noz z3",
+	// streams
+	"XADD x 1-1 f v", "XADD x 2-1 f v", "XADD x MAXLEN 1 3-1 f v", "XADD x MAXLEN 5 4-1 f v",
+	"XADD nox NOMKSTREAM * f v", "XDEL x 1-1", "XDEL x 4-1", "XADD x 5-1 f v", "XTRIM x MAXLEN 1",
+	"XTRIM x MAXLEN 5", "XTRIM nox MAXLEN 1", "XSETID x 9-9", "XGROUP CREATE x g 0", "XGROUP CREATE x g 0",
+	"XGROUP CREATE xs g $ MKSTREAM", "XGROUP SETID x g 0", "XGROUP CREATECONSUMER x g c1",
+	"XGROUP CREATECONSUMER x g c1", "XADD x 10-1 f v", "XREADGROUP GROUP g c2 COUNT 1 STREAMS x >",
+	"XREADGROUP GROUP g c2 COUNT 1 STREAMS x >", "XCLAIM x g c3 0 10-1", "XAUTOCLAIM x g c4 0 0-0",
+	"XACK x g 10-1", "XGROUP DELCONSUMER x g c1", "XGROUP DELCONSUMER x g nobody", "XGROUP DESTROY x g",
+	"XGROUP DESTROY x g", "XLEN nox", "XRANGE nox - +", "XREAD STREAMS nox 0", "XINFO STREAM nox",
 	// transactions and scripts
 	"MULTI", "SET t1 a", "LPUSH t2 a", "DEL t1", "EXEC",
 	"EVAL \"redis.call('set','e1','a');redis.call('incr','e2');return redis.call('get','nokey')\" 2 e1 e2",
@@ -190,4 +199,25 @@ func TestNotifyVsRedis(t *testing.T) {
 		compareNotify(t, redgo, redis, classes, notifyScript)
 	}
 	_ = resp.Value{}
+}
+
+// TestNotifyExpireEvictVsRedis: expired events from the active expire
+// cycle, evicted from maxmemory, and CONFIG GET's rendering.
+func TestNotifyExpireEvictVsRedis(t *testing.T) {
+	redis := startRedis(t)
+	srv, _ := startServer(t, "--enable-debug-command", "yes")
+	redgo := srv.Addr().String()
+	compareNotify(t, redgo, redis, "KEA", cmds(
+		"SET a 1 PX 1", "HSET h f v", "PEXPIRE h 1", "~gone",
+		"SET e 1", "CONFIG SET maxmemory-policy allkeys-lru", "CONFIG SET maxmemory 1", "~gone",
+		"CONFIG SET maxmemory 0", "CONFIG SET maxmemory-policy noeviction",
+	))
+	oracle(t, redgo, redis, cmds(
+		"CONFIG SET notify-keyspace-events KEA", "CONFIG GET notify-keyspace-events",
+		"CONFIG SET notify-keyspace-events AnmKE", "CONFIG GET notify-keyspace-events",
+		"CONFIG SET notify-keyspace-events g$lshzxetd", "CONFIG GET notify-keyspace-events",
+		"CONFIG SET notify-keyspace-events lzxn", "CONFIG GET notify-keyspace-events",
+		"CONFIG SET notify-keyspace-events Kq", "CONFIG GET notify-keyspace-events",
+		"CONFIG SET notify-keyspace-events \"\"", "CONFIG GET notify-keyspace-events",
+	))
 }
