@@ -208,7 +208,7 @@ func TestNotifyExpireEvictVsRedis(t *testing.T) {
 	srv, _ := startServer(t, "--enable-debug-command", "yes")
 	redgo := srv.Addr().String()
 	compareNotify(t, redgo, redis, "KEA", cmds(
-		"SET a 1 PX 1", "HSET h f v", "PEXPIRE h 1", "~gone",
+		"SET a 1 PX 1", "~gone", "HSET h f v", "PEXPIRE h 1", "~gone",
 		"SET e 1", "CONFIG SET maxmemory-policy allkeys-lru", "CONFIG SET maxmemory 1", "~gone",
 		"CONFIG SET maxmemory 0", "CONFIG SET maxmemory-policy noeviction",
 	))
