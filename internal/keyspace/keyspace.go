@@ -332,7 +332,13 @@ func (db *DB) Exists(key []byte) bool { return db.lookup(key) != nil }
 // Set stores o at key, replacing any value. The new value has no expiry
 // unless o.expire was set with SetExpireAt before, or keepTTL is true and
 // the old value had one.
-func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
+func (db *DB) Set(key []byte, o *Object, keepTTL bool) { db.set(key, o, keepTTL, true) }
+
+// Load is Set for a loader (an RDB file): no keyspace events, as Redis
+// loads keys silently.
+func (db *DB) Load(key []byte, o *Object) { db.set(key, o, false, false) }
+
+func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	d, sh, si := db.loc(key)
 	m := d.slots[si]
 	if m == nil {
@@ -347,7 +353,9 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 		db.ks.account(d, -KeyCost(k, old))
 		if old.expire != 0 && old.expire <= db.now() && !db.ks.Replica.Load() {
 			isNew = true
-			db.ks.Events.Fire(notify.Expired, "expired", db.idx, key)
+			if events {
+				db.ks.Events.Fire(notify.Expired, "expired", db.idx, key)
+			}
 			old.expire = 0 // logically gone: do not keep its TTL
 			delete(d.volatile, k)
 		}
@@ -370,7 +378,7 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 		d.volatile[k] = o
 	}
 	_ = sh
-	if isNew {
+	if isNew && events {
 		db.ks.Events.Fire(notify.NewKey, "new", db.idx, key)
 	}
 }

@@ -182,6 +182,7 @@ var notifyScript = cmds(
 	"XREADGROUP GROUP g c2 COUNT 1 STREAMS x >", "XCLAIM x g c3 0 10-1", "XAUTOCLAIM x g c4 0 0-0",
 	"XACK x g 10-1", "XGROUP DELCONSUMER x g c1", "XGROUP DELCONSUMER x g nobody", "XGROUP DESTROY x g",
 	"XGROUP DESTROY x g", "XLEN nox", "XRANGE nox - +", "XREAD STREAMS nox 0", "XINFO STREAM nox",
+	"DEBUG RELOAD", // loads silently
 	// transactions and scripts
 	"MULTI", "SET t1 a", "LPUSH t2 a", "DEL t1", "EXEC",
 	"EVAL \"redis.call('set','e1','a');redis.call('incr','e2');return redis.call('get','nokey')\" 2 e1 e2",
