@@ -299,3 +299,35 @@ func TestNotifyServedBlockedVsRedis(t *testing.T) {
 		t.Fatalf("redgo:\n%s\nredis:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
 }
+
+// TestNotifyClusterLocal: in a cluster each node fires the events of its
+// own keys to its own subscribers; nothing goes over the bus (a PUBLISH
+// does, and marks the end on both nodes).
+func TestNotifyClusterLocal(t *testing.T) {
+	a, addrA := startCluster(t, "")
+	_, addrB := startCluster(t, "")
+	ca, cb := dialRaw(t, addrA), dialRaw(t, addrB)
+	if got := cb.str("CLUSTER", "MEET", "127.0.0.1", addrA[strings.LastIndexByte(addrA, ':')+1:], busPort(a)); got != "OK" {
+		t.Fatal(got)
+	}
+	ca.str("CLUSTER", "ADDSLOTSRANGE", "0", "8191")
+	cb.str("CLUSTER", "ADDSLOTSRANGE", "8192", "16383")
+	waitClusterOK(t, addrA)
+	waitClusterOK(t, addrB)
+	for _, c := range []*rawConn{ca, cb} {
+		c.do("CONFIG", "SET", "notify-keyspace-events", "KEA")
+	}
+	subA, subB := subscribeNotify(t, addrA), subscribeNotify(t, addrB)
+	key := keyIn(100, "k") // a slot of node A
+	if got := ca.str("SET", key, "v"); got != "OK" {
+		t.Fatal(got)
+	}
+	ca.do("PUBLISH", "__keyend__:end", "x")
+	want := "__keyspace@0__:" + key + " set|__keyevent@0__:set " + key
+	if got := strings.Join(subA.until(t, "end"), "|"); got != want {
+		t.Errorf("node A: %q, want %q", got, want)
+	}
+	if got := subB.until(t, "end"); len(got) != 0 {
+		t.Errorf("node B got %q", got)
+	}
+}
