@@ -224,6 +224,7 @@ func (st evictStore) Evict(dbi int, key string, volatile bool) (int64, bool) {
 	db.Delete(k)
 	s.mem.evicted.Add(1)
 	s.KS.Events.Fire(notify.Evicted, "evicted", dbi, k)
+	s.invalidate(k, nil)
 	if s.hasProps.Load() {
 		del := "DEL"
 		if s.mem.lazy.Load() {

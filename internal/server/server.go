@@ -25,6 +25,7 @@ import (
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
 	"redgo/internal/slotmigration"
+	"redgo/internal/tracking"
 	"redgo/internal/vfs"
 )
 
@@ -43,6 +44,7 @@ type Server struct {
 
 	mu      sync.Mutex // guards clients
 	clients map[int64]*Client
+	track   *tracking.Table // client-side caching (tracking.go)
 	nextID  atomic.Int64
 
 	pubsub   *pubsub
@@ -128,6 +130,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		Log:       log.New(os.Stderr, "", 0),
 		quit:      make(chan struct{}),
 		clients:   map[int64]*Client{},
+		track:     tracking.New(),
 		pubsub:    newPubsub(),
 		startTime: time.Now(),
 		runID:     randomHex(40),
@@ -147,7 +150,10 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.scripts = s.newScripting()
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
-	s.KS.OnExpire = s.propagateDel
+	s.KS.OnExpire = func(db int, key string) {
+		s.propagateDel(db, key)
+		s.invalidate([]byte(key), nil)
+	}
 	// Keyspace events go to this node's subscribers only, never over the
 	// cluster bus (as Redis 7.0).
 	s.KS.Events = notify.New(func(ch, msg []byte) { s.publish(kChannel, ch, msg) })
