@@ -312,8 +312,14 @@ func TestNotifyClusterLocal(t *testing.T) {
 	}
 	ca.str("CLUSTER", "ADDSLOTSRANGE", "0", "8191")
 	cb.str("CLUSTER", "ADDSLOTSRANGE", "8192", "16383")
-	waitClusterOK(t, addrA)
-	waitClusterOK(t, addrB)
+	for _, c := range []*rawConn{ca, cb} { // slow under -race on a loaded machine: 60 s
+		eventually(t, 60*time.Second, func() error {
+			if info := c.str("CLUSTER", "INFO"); !strings.HasPrefix(info, "cluster_state:ok\r\n") {
+				return fmt.Errorf("cluster not ok: %.40q", info)
+			}
+			return nil
+		})
+	}
 	for _, c := range []*rawConn{ca, cb} {
 		c.do("CONFIG", "SET", "notify-keyspace-events", "KEA")
 	}
