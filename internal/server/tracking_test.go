@@ -140,6 +140,7 @@ func TestTrackingVsRedis(t *testing.T) {
 		"e CLIENT TRACKING MAYBE", "e CLIENT TRACKING ON FOO", "e CLIENT CACHING YES", "e CLIENT GETREDIR",
 		"e CLIENT TRACKING ON REDIRECT x", "e CLIENT TRACKING ON REDIRECT $ID:r REDIRECT $ID:r",
 		"e CLIENT TRACKING ON BCAST PREFIX a PREFIX ab", "e CLIENT TRACKINGINFO",
+		"k CLIENT TRACKING ON NOLOOP", "k RESET", "k CLIENT TRACKINGINFO", "k GET kk", "w SET kk 1",
 	)
 	a := runTracking(t, srv.Addr().String(), script)
 	b := runTracking(t, redis, script)
