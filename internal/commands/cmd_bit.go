@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // Bitmap commands: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD
@@ -80,6 +81,7 @@ func cmdSetbit(c *Ctx) {
 	old := b[i] >> shift & 1
 	b[i] = b[i]&^(1<<shift) | byte(on)<<shift
 	c.Dirty++
+	c.Notify(notify.String, "setbit", c.Args[1])
 	c.W.Int(int64(old))
 }
 
@@ -355,6 +357,7 @@ func cmdBitop(c *Ctx) {
 	if maxLen == 0 {
 		if c.DB.Delete(dest) {
 			c.Dirty++
+			c.Notify(notify.Generic, "del", dest)
 		}
 		c.W.Int(0)
 		return
@@ -390,6 +393,7 @@ func cmdBitop(c *Ctx) {
 	o.Flags |= keyspace.StrRaw
 	c.DB.Set(dest, o, false)
 	c.Dirty++
+	c.Notify(notify.String, "set", dest)
 	c.W.Int(int64(maxLen))
 }
 
@@ -560,7 +564,10 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		c.W.Int(int64(ret))
 		bfSet(b, op.offset, op.bits, newVal)
 	}
-	c.Dirty += changes
+	if changes > 0 {
+		c.Dirty += changes
+		c.Notify(notify.String, "setbit", c.Args[1])
+	}
 }
 
 // bfGet reads nbits bits at offset, most significant first; bits

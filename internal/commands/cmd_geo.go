@@ -9,6 +9,7 @@ import (
 	"redgo/internal/datatype"
 	"redgo/internal/geo"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // GEO commands. A geo set is a sorted set whose scores are 52-bit
@@ -496,6 +497,7 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 	if z == nil {
 		if q.storeKey != nil {
 			if c.DB.Delete(q.storeKey) {
+				c.Notify(notify.Generic, "del", q.storeKey)
 				c.Dirty++
 			}
 			c.W.Int(0)
@@ -535,7 +537,11 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 		pts[i].dist /= q.shape.Conversion
 	}
 	if q.storeKey != nil {
-		geoStore(c, &q, pts)
+		event := "georadiusstore"
+		if flags&geoSearchCmd != 0 || flags&geoSearchStore != 0 {
+			event = "geosearchstore"
+		}
+		geoStore(c, &q, pts, event)
 		return
 	}
 	opts := 0
@@ -576,9 +582,10 @@ func cmpDist(a, b float64) int {
 
 // geoStore writes a STORE/STOREDIST/GEOSEARCHSTORE result: a sorted set
 // of the members with their geohash (or their distance) as score.
-func geoStore(c *Ctx, q *geoQuery, pts []geoPoint) {
+func geoStore(c *Ctx, q *geoQuery, pts []geoPoint, event string) {
 	if len(pts) == 0 {
 		if c.DB.Delete(q.storeKey) {
+			c.Notify(notify.Generic, "del", q.storeKey)
 			c.Dirty++
 		}
 		c.W.Int(0)
@@ -594,6 +601,7 @@ func geoStore(c *Ctx, q *geoQuery, pts []geoPoint) {
 		es[i] = datatype.ZEntry{Member: p.member, Score: s}
 	}
 	c.DB.Set(q.storeKey, keyspace.NewZSet(datatype.BuildZSet(c.KS.Limits, es)), false)
+	c.Notify(notify.Zset, event, q.storeKey)
 	c.Dirty += len(pts)
 	c.W.Int(int64(len(pts)))
 }

@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // Hash commands: HSET HSETNX HGET HMSET HMGET HDEL HLEN HSTRLEN HEXISTS
@@ -95,6 +96,7 @@ func hashSet(c *Ctx, hmset bool) {
 		}
 	}
 	c.Dirty += (len(c.Args) - 2) / 2
+	c.Notify(notify.Hash, "hset", c.Args[1])
 	if hmset {
 		c.W.OK()
 		return
@@ -115,6 +117,7 @@ func cmdHsetnx(c *Ctx) {
 	h.ConvertIfLong(c.Args[2], c.Args[3])
 	h.Set(c.Args[2], c.Args[3])
 	c.Dirty++
+	c.Notify(notify.Hash, "hset", c.Args[1])
 	c.W.Int(1)
 }
 
@@ -162,19 +165,26 @@ func cmdHdel(c *Ctx) {
 	if !ok {
 		return
 	}
-	deleted := 0
+	deleted, gone := 0, false
 	if h != nil {
 		for _, f := range c.Args[2:] {
 			if h.Delete(f) {
 				deleted++
 				if h.Len() == 0 {
 					c.DB.Delete(key)
+					gone = true
 					break
 				}
 			}
 		}
 	}
 	c.Dirty += deleted
+	if deleted > 0 {
+		c.Notify(notify.Hash, "hdel", key)
+		if gone {
+			c.Notify(notify.Generic, "del", key)
+		}
+	}
 	c.W.Int(int64(deleted))
 }
 
@@ -275,6 +285,7 @@ func cmdHincrby(c *Ctx) {
 	var buf [20]byte
 	h.Set(c.Args[2], strconv.AppendInt(buf[:0], cur, 10))
 	c.Dirty++
+	c.Notify(notify.Hash, "hincrby", c.Args[1])
 	c.W.Int(cur)
 }
 
@@ -314,6 +325,7 @@ func cmdHincrbyfloat(c *Ctx) {
 	b := sum.appendHuman(nil)
 	h.Set(c.Args[2], b)
 	c.Dirty++
+	c.Notify(notify.Hash, "hincrbyfloat", c.Args[1])
 	c.W.Bulk(b)
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // HyperLogLog commands. Values are strings in Redis's exact HLL layout
@@ -75,6 +76,7 @@ func cmdPfadd(c *Ctx) {
 	if updated > 0 {
 		datatype.HLLInvalidateCache(b)
 		c.Dirty += updated
+		c.Notify(notify.String, "pfadd", key)
 		c.W.Int(1)
 		return
 	}
@@ -174,6 +176,7 @@ func cmdPfmerge(c *Ctx) {
 	datatype.HLLInvalidateCache(b)
 	c.DB.SetBytes(key, o, b)
 	c.Dirty++
+	c.Notify(notify.String, "pfadd", key)
 	c.W.OK()
 }
 

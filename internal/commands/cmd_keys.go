@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // Generic keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, MOVE, KEYS,
@@ -64,6 +65,16 @@ const (
 // lookupRead is a read lookup that counts keyspace hits and misses but
 // leaves the access time alone (Redis's LOOKUP_NOTOUCH).
 func lookupRead(c *Ctx, db *keyspace.DB, key []byte) *keyspace.Object {
+	o := lookupReadQuiet(c, db, key)
+	if o == nil {
+		c.NotifyDB(db.Index(), notify.KeyMiss, "keymiss", key)
+	}
+	return o
+}
+
+// lookupReadQuiet is lookupRead without the keymiss event (OBJECT's
+// LOOKUP_NONOTIFY).
+func lookupReadQuiet(c *Ctx, db *keyspace.DB, key []byte) *keyspace.Object {
 	o := db.Peek(key)
 	if o == nil {
 		c.KS.Misses.Add(1)
@@ -79,6 +90,7 @@ func cmdDel(c *Ctx) {
 		// The lookup reclaims (and propagates) an expired key first.
 		if c.DB.LookupWrite(k) != nil && c.DB.Delete(k) {
 			n++
+			c.Notify(notify.Generic, "del", k)
 		}
 	}
 	c.Dirty += n
@@ -140,6 +152,8 @@ func renameGeneric(c *Ctx, nx bool) {
 	}
 	moveObject(c.DB, src, c.DB, dst, o)
 	c.Dirty++
+	c.Notify(notify.Generic, "rename_from", src)
+	c.Notify(notify.Generic, "rename_to", dst)
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -203,7 +217,8 @@ func cmdCopy(c *Ctx) {
 	}
 	// Keys of every DB hash to the same shard, so dst's shard is held.
 	ddb := c.KS.DB(dbid)
-	if ddb.LookupWrite(dst) != nil && !replace {
+	exists := ddb.LookupWrite(dst) != nil
+	if exists && !replace {
 		c.W.Int(0)
 		return
 	}
@@ -212,6 +227,9 @@ func cmdCopy(c *Ctx) {
 		c.Error(errUnknownTypeObj)
 		return
 	}
+	if exists {
+		ddb.Delete(dst) // replaced: the copy is a new key (its "new" event)
+	}
 	n.SetExpire(o.Expire())
 	ddb.Set(dst, n, false)
 	if ddb.Index() != c.DB.Index() {
@@ -219,6 +237,7 @@ func cmdCopy(c *Ctx) {
 		c.ReadyInDB(ddb.Index(), dst)
 	}
 	c.Dirty++
+	c.NotifyDB(dbid, notify.Generic, "copy_to", dst)
 	c.W.Int(1)
 }
 
@@ -247,6 +266,8 @@ func cmdMove(c *Ctx) {
 	ddb.Touch(key)
 	c.ReadyInDB(dbid, key)
 	c.Dirty++
+	c.Notify(notify.Generic, "move_from", key)
+	c.NotifyDB(dbid, notify.Generic, "move_to", key)
 	c.W.Int(1)
 }
 
@@ -407,6 +428,7 @@ func expireGeneric(c *Ctx, base int64, seconds bool) {
 	c.W.Int(1)
 	if when <= c.Now && !c.KS.Replica.Load() {
 		c.DB.Delete(key)
+		c.Notify(notify.Generic, "del", key)
 		c.Propagate(delCmd, key)
 		return
 	}
@@ -415,6 +437,7 @@ func expireGeneric(c *Ctx, base int64, seconds bool) {
 		at = -1 // 0 means "no expiry" in the keyspace (only reachable on replicas)
 	}
 	c.DB.SetExpireAt(key, o, at)
+	c.Notify(notify.Generic, "expire", key)
 	// Replicas and the AOF get the absolute time, options kept, as Redis.
 	if base != 0 || seconds {
 		args := append([][]byte{pexpireatCmd, key, strconv.AppendInt(nil, when, 10)}, c.Args[3:]...)
@@ -465,13 +488,14 @@ func cmdPersist(c *Ctx) {
 	}
 	c.DB.SetExpireAt(key, o, 0)
 	c.Dirty++
+	c.Notify(notify.Generic, "persist", key)
 	c.W.Int(1)
 }
 
 // objectLookup is OBJECT's lookup: no access-time update; a missing key
 // replies null.
 func objectLookup(c *Ctx) *keyspace.Object {
-	o := lookupRead(c, c.DB, c.Args[2])
+	o := lookupReadQuiet(c, c.DB, c.Args[2])
 	if o == nil {
 		c.W.Null()
 	}

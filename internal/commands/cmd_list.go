@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX
@@ -91,6 +92,26 @@ func listLookup(c *Ctx, key []byte, write bool) (*keyspace.Object, bool) {
 func listDeleteIfEmpty(c *Ctx, key []byte, l *datatype.List) {
 	if l.Len() == 0 {
 		c.DB.Delete(key)
+		c.Notify(notify.Generic, "del", key)
+	}
+}
+
+// listPopped fires the pop event of key and deletes it when empty, as
+// Redis's listElementsRemoved.
+func listPopped(c *Ctx, key []byte, l *datatype.List, left bool) {
+	if left {
+		c.Notify(notify.List, "lpop", key)
+	} else {
+		c.Notify(notify.List, "rpop", key)
+	}
+	listDeleteIfEmpty(c, key, l)
+}
+
+func listPushed(c *Ctx, key []byte, left bool) {
+	if left {
+		c.Notify(notify.List, "lpush", key)
+	} else {
+		c.Notify(notify.List, "rpush", key)
 	}
 }
 
@@ -163,6 +184,7 @@ func listPush(c *Ctx, left, onlyExisting bool) {
 		}
 	}
 	c.Dirty += len(c.Args) - 2
+	listPushed(c, key, left)
 	c.W.Int(int64(l.Len()))
 }
 
@@ -202,7 +224,7 @@ func listPop(c *Ctx, left bool) {
 			c.W.Bulk(l.PopBack())
 		}
 		c.Dirty++
-		listDeleteIfEmpty(c, key, l)
+		listPopped(c, key, l, left)
 		return
 	}
 	if count == 0 {
@@ -232,7 +254,7 @@ func listPopRange(c *Ctx, key []byte, l *datatype.List, left bool, count int64) 
 		l.DeleteRange(l.Len()-n, n)
 	}
 	c.Dirty += n
-	listDeleteIfEmpty(c, key, l)
+	listPopped(c, key, l, left)
 }
 
 // LLEN key
@@ -323,6 +345,7 @@ func cmdLset(c *Ctx) {
 	}
 	l.Set(i, c.Args[3])
 	c.Dirty++
+	c.Notify(notify.List, "lset", c.Args[1])
 	c.W.OK()
 }
 
@@ -351,6 +374,7 @@ func cmdLinsert(c *Ctx) {
 		return
 	}
 	c.Dirty++
+	c.Notify(notify.List, "linsert", c.Args[1])
 	c.W.Int(int64(l.Len()))
 }
 
@@ -375,6 +399,9 @@ func cmdLrem(c *Ctx) {
 	l := o.List()
 	removed := l.Remove(c.Args[3], int(count))
 	c.Dirty += removed
+	if removed > 0 {
+		c.Notify(notify.List, "lrem", key)
+	}
 	listDeleteIfEmpty(c, key, l)
 	c.W.Int(int64(removed))
 }
@@ -404,9 +431,12 @@ func cmdLtrim(c *Ctx) {
 	if empty {
 		c.DB.Delete(key)
 		c.Dirty += n
+		c.Notify(notify.List, "ltrim", key)
+		c.Notify(notify.Generic, "del", key)
 	} else {
 		l.Trim(s, e)
 		c.Dirty += n - l.Len()
+		c.Notify(notify.List, "ltrim", key)
 	}
 	c.W.OK()
 }
@@ -560,8 +590,9 @@ func listMoveFrom(c *Ctx, so, do *keyspace.Object, fromLeft, toLeft bool) {
 	} else {
 		do.List().PushBack(v)
 	}
+	listPushed(c, dst, toLeft)
 	c.W.Bulk(v)
-	listDeleteIfEmpty(c, src, sl)
+	listPopped(c, src, sl, fromLeft)
 	c.Dirty++
 }
 
@@ -677,7 +708,7 @@ func listServePop(c *Ctx, keys [][]byte, left bool, count int64) bool {
 				c.W.Bulk(l.PopBack())
 			}
 			c.Dirty++
-			listDeleteIfEmpty(c, key, l)
+			listPopped(c, key, l, left)
 		} else {
 			listPopRange(c, key, l, left, count)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // Set commands: SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS SPOP
@@ -31,6 +32,9 @@ const (
 	setInter
 	setDiff
 )
+
+// setStoreEvents are the keyspace events of the STORE forms, by operation.
+var setStoreEvents = [...]string{setUnion: "sunionstore", setInter: "sinterstore", setDiff: "sdiffstore"}
 
 func init() {
 	Register("sadd", cmdSadd)
@@ -88,6 +92,9 @@ func cmdSadd(c *Ctx) {
 		}
 	}
 	c.Dirty += added
+	if added > 0 {
+		c.Notify(notify.Set, "sadd", key)
+	}
 	c.W.Int(int64(added))
 }
 
@@ -97,19 +104,26 @@ func cmdSrem(c *Ctx) {
 	if !ok {
 		return
 	}
-	removed := 0
+	removed, gone := 0, false
 	if s != nil {
 		for _, m := range c.Args[2:] {
 			if s.Remove(m) {
 				removed++
 				if s.Len() == 0 {
 					c.DB.Delete(key)
+					gone = true
 					break
 				}
 			}
 		}
 	}
 	c.Dirty += removed
+	if removed > 0 {
+		c.Notify(notify.Set, "srem", key)
+		if gone {
+			c.Notify(notify.Generic, "del", key)
+		}
+	}
 	c.W.Int(int64(removed))
 }
 
@@ -193,8 +207,10 @@ func cmdSpop(c *Ctx) {
 	c.W.Bulk(m)
 	// The member is random: the AOF and replicas get the SREM it amounts to.
 	c.Propagate([]byte("SREM"), key, m)
+	c.Notify(notify.Set, "spop", key)
 	if s.Len() == 0 {
 		c.DB.Delete(key)
+		c.Notify(notify.Generic, "del", key)
 	}
 	c.Dirty++
 }
@@ -219,6 +235,7 @@ func setPopCount(c *Ctx, key []byte) {
 		return
 	}
 	size := int64(s.Len())
+	c.Notify(notify.Set, "spop", key)
 	if count >= size {
 		// Redis replies a union of the set with itself: a new set, which
 		// is an intset (and so in order) whenever it can be.
@@ -228,6 +245,7 @@ func setPopCount(c *Ctx, key []byte) {
 			setReply(c, setUnionOf(c.KS.Limits, []*datatype.Set{s}))
 		}
 		c.DB.Delete(key)
+		c.Notify(notify.Generic, "del", key)
 		c.Propagate([]byte("DEL"), key)
 		c.Dirty++
 		return
@@ -337,8 +355,10 @@ func cmdSmove(c *Ctx) {
 		c.W.Int(0)
 		return
 	}
+	c.Notify(notify.Set, "srem", srcKey)
 	if src.Set().Len() == 0 {
 		c.DB.Delete(srcKey)
+		c.Notify(notify.Generic, "del", srcKey)
 	}
 	if dst == nil {
 		dst = keyspace.NewSet(datatype.NewSet(c.KS.Limits))
@@ -347,6 +367,7 @@ func cmdSmove(c *Ctx) {
 	c.Dirty++
 	if dst.Set().Add(m) {
 		c.Dirty++
+		c.Notify(notify.Set, "sadd", dstKey)
 	}
 	c.W.Int(1)
 }
@@ -394,12 +415,14 @@ func setOp(c *Ctx, op int, dst []byte, keys [][]byte) {
 	if res.Len() == 0 {
 		if c.DB.Delete(dst) {
 			c.Dirty++
+			c.Notify(notify.Generic, "del", dst)
 		}
 		c.W.Int(0)
 		return
 	}
 	c.DB.Set(dst, keyspace.NewSet(res), false)
 	c.Dirty++
+	c.Notify(notify.Set, setStoreEvents[op], dst)
 	c.W.Int(int64(res.Len()))
 }
 

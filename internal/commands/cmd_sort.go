@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // SORT and SORT_RO, as Redis 7.0's sort.c: elements of a list, set or
@@ -338,8 +339,10 @@ func sortOutput(c *Ctx, o *sortOpts, items []sortItem, start, end int64) {
 	}
 	if outLen > 0 {
 		c.DB.Set(o.store, keyspace.NewList(l), false)
+		c.Notify(notify.List, "sortstore", o.store)
 		c.Dirty += int(outLen)
 	} else if c.DB.Delete(o.store) {
+		c.Notify(notify.Generic, "del", o.store)
 		c.Dirty++
 	}
 	c.W.Int(outLen)

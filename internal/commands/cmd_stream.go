@@ -7,6 +7,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/resp"
 )
 
@@ -301,9 +302,12 @@ func cmdXadd(c *Ctx) {
 	s.Add(id, fv)
 	writeStreamID(c.W, id)
 	c.Dirty++
+	c.Notify(notify.Stream, "xadd", c.Args[1])
 	var prop [][]byte // what is propagated when it is not the command as received
 	if a.strategy {
-		s.Trim(a.TrimArgs)
+		if s.Trim(a.TrimArgs) > 0 {
+			c.Notify(notify.Stream, "xtrim", c.Args[1])
+		}
 		if a.Approx {
 			prop = trimmedArgs(c.Args, &a, s)
 		}
@@ -447,6 +451,9 @@ func cmdXdel(c *Ctx) {
 		}
 	}
 	c.Dirty += deleted
+	if deleted > 0 {
+		c.Notify(notify.Stream, "xdel", c.Args[1])
+	}
 	c.W.Int(int64(deleted))
 }
 
@@ -467,6 +474,7 @@ func cmdXtrim(c *Ctx) {
 	deleted := s.Trim(a.TrimArgs)
 	if deleted > 0 {
 		c.Dirty += int(deleted)
+		c.Notify(notify.Stream, "xtrim", c.Args[1])
 		if a.Approx {
 			c.Propagate(trimmedArgs(c.Args, &a, s)...)
 		}
@@ -534,6 +542,7 @@ func cmdXsetid(c *Ctx) {
 		s.MaxDeletedID = maxDel
 	}
 	c.Dirty++
+	c.Notify(notify.Stream, "xsetid", c.Args[1])
 	c.W.OK()
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/resp"
 )
 
@@ -118,6 +119,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		g.LastID, g.EntriesRead = id, entriesRead
 		c.Dirty++
+		c.Notify(notify.Stream, "xgroup-setid", key)
 		c.W.OK()
 	case sub == "DESTROY" && len(c.Args) == 4:
 		if g == nil {
@@ -126,6 +128,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		s.DestroyGroup(name)
 		c.Dirty++ // also serves XREADGROUP clients blocked on the group: they get NOGROUP
+		c.Notify(notify.Stream, "xgroup-destroy", key)
 		c.W.Int(1)
 	case sub == "CREATECONSUMER" && len(c.Args) == 5:
 		if g.CreateConsumer(c.Args[4], c.Now) == nil {
@@ -133,6 +136,7 @@ func cmdXgroup(c *Ctx) {
 			return
 		}
 		c.Dirty++
+		c.Notify(notify.Stream, "xgroup-createconsumer", key)
 		c.W.Int(1)
 	case sub == "DELCONSUMER" && len(c.Args) == 5:
 		n := g.DeleteConsumer(c.Args[4])
@@ -141,6 +145,7 @@ func cmdXgroup(c *Ctx) {
 			return
 		}
 		c.Dirty++
+		c.Notify(notify.Stream, "xgroup-delconsumer", key)
 		c.W.Int(int64(n))
 	default:
 		subcommandSyntax(c)
@@ -169,6 +174,7 @@ func xgroupCreate(c *Ctx, s *datatype.Stream, entriesRead int64) {
 		return
 	}
 	c.Dirty++
+	c.Notify(notify.Stream, "xgroup-create", c.Args[2])
 	c.W.OK()
 }
 
@@ -479,7 +485,9 @@ func xclaimConsumer(c *Ctx, g *datatype.StreamGroup) *datatype.StreamConsumer {
 		return cons
 	}
 	c.Dirty++
-	return g.CreateConsumer(c.Args[3], c.Now)
+	cons := g.CreateConsumer(c.Args[3], c.Now)
+	c.Notify(notify.Stream, "xgroup-createconsumer", c.Args[1])
+	return cons
 }
 
 // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]

@@ -5,6 +5,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/resp"
 )
 
@@ -327,6 +328,7 @@ func xreadServeKey(c *Ctx, a *xreadArgs, k int, sub *resp.Writer) bool {
 	if cons == nil {
 		cons = g.CreateConsumer(a.consumer, c.Now)
 		c.Dirty++
+		c.Notify(notify.Stream, "xgroup-createconsumer", key)
 		if a.noack {
 			c.Propagate([]byte("XGROUP"), []byte("CREATECONSUMER"), key, a.group, a.consumer)
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET
@@ -220,6 +221,7 @@ func cmdSet(c *Ctx) {
 	if len(c.Args) == 3 { // fast path: plain SET key value
 		c.DB.Set(c.Args[1], keyspace.NewString(strCopy(c.Args[2])), false)
 		c.Dirty++
+		c.Notify(notify.String, "set", c.Args[1])
 		c.W.OK()
 		return
 	}
@@ -268,6 +270,10 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, intReply bool) {
 	o.SetExpire(at)
 	c.DB.Set(key, o, flags&strOptKeepTTL != 0)
 	c.Dirty++
+	c.Notify(notify.String, "set", key)
+	if expire != nil {
+		c.Notify(notify.Generic, "expire", key)
+	}
 	if expire != nil {
 		// An expiry goes to the AOF and replicas as an absolute time in
 		// ms, as Redis 7 writes it: replayed later, EX 10 would start
@@ -311,6 +317,7 @@ func cmdGetset(c *Ctx) {
 	}
 	c.DB.Set(key, keyspace.NewString(strCopy(c.Args[2])), false)
 	c.Dirty++
+	c.Notify(notify.String, "set", key)
 	c.Propagate(setCmd, key, c.Args[2]) // as SET, as Redis
 }
 
@@ -327,6 +334,7 @@ func cmdGetdel(c *Ctx) {
 	c.W.Bulk(o.Bytes())
 	c.DB.Delete(key)
 	c.Dirty++
+	c.Notify(notify.Generic, "del", key)
 }
 
 func cmdGetex(c *Ctx) {
@@ -356,14 +364,17 @@ func cmdGetex(c *Ctx) {
 		// checkAlreadyExpired: a replica waits for the master's DEL.
 		c.DB.Delete(key)
 		c.Dirty++
+		c.Notify(notify.Generic, "del", key)
 		c.Propagate(delCmd, key)
 	case expire != nil:
 		c.DB.SetExpireAt(key, o, at)
 		c.Dirty++
+		c.Notify(notify.Generic, "expire", key)
 		c.Propagate(pexpireatCmd, key, strconv.AppendInt(nil, at, 10))
 	case flags&strOptPersist != 0 && o.Expire() != 0:
 		c.DB.SetExpireAt(key, o, 0)
 		c.Dirty++
+		c.Notify(notify.Generic, "persist", key)
 		c.Propagate(persistCmd, key)
 	}
 }
@@ -409,6 +420,7 @@ func msetAll(c *Ctx) {
 	for j := 1; j < len(c.Args); j += 2 {
 		c.DB.Set(c.Args[j], keyspace.NewString(strCopy(c.Args[j+1])), false)
 		c.Dirty++
+		c.Notify(notify.String, "set", c.Args[j])
 	}
 }
 
@@ -457,6 +469,7 @@ func incrDecr(c *Ctx, incr int64) {
 		o.Flags &^= keyspace.StrRaw | strFloat
 	}
 	c.Dirty++
+	c.Notify(notify.String, "incrby", key)
 	c.W.Int(v)
 }
 
@@ -492,6 +505,7 @@ func cmdIncrbyfloat(c *Ctx) {
 	}
 	o.Flags = o.Flags&^keyspace.StrRaw | strFloat
 	c.Dirty++
+	c.Notify(notify.String, "incrbyfloat", key)
 	// Propagated as the value it produced, so that a replica or the AOF
 	// does not redo float arithmetic (as Redis: SET key value KEEPTTL).
 	c.Propagate(setCmd, key, b, keepttlOpt)
@@ -507,6 +521,7 @@ func cmdAppend(c *Ctx) {
 	if o == nil {
 		c.DB.Set(key, keyspace.NewString(strCopy(arg)), false)
 		c.Dirty++
+		c.Notify(notify.String, "append", key)
 		c.W.Int(int64(len(arg)))
 		return
 	}
@@ -518,6 +533,7 @@ func cmdAppend(c *Ctx) {
 	c.DB.SetBytes(key, o, b)
 	o.Flags |= keyspace.StrRaw
 	c.Dirty++
+	c.Notify(notify.String, "append", key)
 	c.W.Int(int64(len(b)))
 }
 
@@ -616,6 +632,7 @@ func cmdSetrange(c *Ctx) {
 	c.DB.SetBytes(key, o, b)
 	o.Flags |= keyspace.StrRaw
 	c.Dirty++
+	c.Notify(notify.String, "setrange", key)
 	c.W.Int(int64(len(b)))
 }
 

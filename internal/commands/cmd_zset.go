@@ -10,6 +10,7 @@ import (
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/resp"
 )
 
@@ -411,6 +412,13 @@ flagsDone:
 		}
 	}
 	c.Dirty += added + updated
+	if added+updated > 0 {
+		if incr {
+			c.Notify(notify.Zset, "zincr", key)
+		} else {
+			c.Notify(notify.Zset, "zadd", key)
+		}
+	}
 	if incr {
 		if processed > 0 {
 			c.W.Double(score)
@@ -447,6 +455,12 @@ func cmdZrem(c *Ctx) {
 		}
 	}
 	c.Dirty += deleted
+	if deleted > 0 {
+		c.Notify(notify.Zset, "zrem", key)
+		if z.Len() == 0 {
+			c.Notify(notify.Generic, "del", key)
+		}
+	}
 	c.W.Int(int64(deleted))
 }
 
@@ -575,6 +589,9 @@ const (
 	zrLex
 )
 
+// zremrangeEvents are ZREMRANGEBY*'s keyspace events, by range type.
+var zremrangeEvents = [...]string{zrRank: "zremrangebyrank", zrScore: "zremrangebyscore", zrLex: "zremrangebylex"}
+
 type zrangeDir int
 
 const (
@@ -675,7 +692,7 @@ func zrange(c *Ctx, src int, store bool, typ zrangeType, dir zrangeDir) {
 		}
 	}
 	if store {
-		zStoreEntries(c, c.Args[1], res)
+		zStoreEntries(c, c.Args[1], res, "zrangestore")
 		return
 	}
 	zWriteEntries(c, res, withscores)
@@ -683,16 +700,18 @@ func zrange(c *Ctx, src int, store bool, typ zrangeType, dir zrangeDir) {
 
 // zStoreEntries writes a STORE command's result to dst (deleting dst when
 // empty) and replies its size.
-func zStoreEntries(c *Ctx, dst []byte, res []datatype.ZEntry) {
+func zStoreEntries(c *Ctx, dst []byte, res []datatype.ZEntry, event string) {
 	if len(res) == 0 {
 		if c.DB.Delete(dst) {
 			c.Dirty++
+			c.Notify(notify.Generic, "del", dst)
 		}
 		c.W.Int(0)
 		return
 	}
 	c.DB.Set(dst, keyspace.NewZSet(datatype.BuildZSet(c.KS.Limits, res)), false)
 	c.Dirty++
+	c.Notify(notify.Zset, event, dst)
 	c.W.Int(int64(len(res)))
 }
 
@@ -833,6 +852,12 @@ func zremrange(c *Ctx, typ zrangeType) {
 		}
 	}
 	c.Dirty += deleted
+	if deleted > 0 {
+		c.Notify(notify.Zset, zremrangeEvents[typ], key)
+		if z.Len() == 0 {
+			c.Notify(notify.Generic, "del", key)
+		}
+	}
 	c.W.Int(int64(deleted))
 }
 
@@ -855,6 +880,9 @@ const (
 	zopInter
 	zopDiff
 )
+
+// zStoreEvents are the keyspace events of the STORE forms, by operation.
+var zStoreEvents = [...]string{zopUnion: "zunionstore", zopInter: "zinterstore", zopDiff: "zdiffstore"}
 
 type zAgg int
 
@@ -1022,7 +1050,7 @@ func zsetop(c *Ctx, numIdx int, store bool, op zOp, card bool) {
 		res = zdiff(srcs)
 	}
 	if store {
-		zStoreEntries(c, c.Args[1], res)
+		zStoreEntries(c, c.Args[1], res, zStoreEvents[op])
 		return
 	}
 	slices.SortFunc(res, func(a, b datatype.ZEntry) int {
@@ -1149,8 +1177,16 @@ func zPopReply(c *Ctx, key []byte, z *datatype.ZSet, max bool, count int64, nest
 		c.W.Double(e.Score)
 	}
 	c.Dirty += int(n)
+	if n > 0 {
+		if max {
+			c.Notify(notify.Zset, "zpopmax", key)
+		} else {
+			c.Notify(notify.Zset, "zpopmin", key)
+		}
+	}
 	if z.Len() == 0 {
 		c.DB.Delete(key)
+		c.Notify(notify.Generic, "del", key)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/resp"
 )
 
@@ -59,6 +60,19 @@ type Ctx struct {
 	// Buffers of Run's key positions and shards: a Ctx outlives the Host
 	// calls that see them, a stack array would escape to the heap.
 	posBuf, shardBuf [8]int
+}
+
+// Notify fires the keyspace event of class on key in the command's
+// database (Redis's notifyKeyspaceEvent); it costs one load and a compare
+// when the class is not enabled. Call it after the change, in the order
+// Redis fires its events.
+func (c *Ctx) Notify(class notify.Class, event string, key []byte) {
+	c.KS.Events.Fire(class, event, c.DB.Index(), key)
+}
+
+// NotifyDB is Notify for a key of database db (MOVE, COPY ... DB).
+func (c *Ctx) NotifyDB(db int, class notify.Class, event string, key []byte) {
+	c.KS.Events.Fire(class, event, db, key)
 }
 
 // ReadyInDB records that key in database db was written by this command.

@@ -258,6 +258,9 @@ func (p *Param) normalize(vals []string) (string, error) {
 		return strings.Join(vals, " "), nil
 	}
 	v := vals[0]
+	if p.Canon != nil {
+		return p.Canon(v)
+	}
 	if p.Check != nil {
 		if err := p.Check(v); err != nil {
 			return "", err
@@ -385,7 +388,7 @@ func (c *Config) Match(patterns []string, match func(pattern, name string) bool)
 				}
 				if match(lp, name) {
 					seen[name] = true
-					out = append(out, [2]string{name, c.vals[p.Name]})
+					out = append(out, [2]string{name, p.show(c.vals[p.Name])})
 					break
 				}
 			}
@@ -558,5 +561,13 @@ func (c *Config) lines(p *Param) []string {
 		}
 		return []string{p.Name + " " + v}
 	}
-	return []string{p.Name + " " + quote(v)}
+	return []string{p.Name + " " + quote(p.show(v))}
+}
+
+// show is the value as CONFIG GET and CONFIG REWRITE render it.
+func (p *Param) show(v string) string {
+	if p.Show != nil {
+		return p.Show(v)
+	}
+	return v
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"redgo/internal/notify"
 )
 
 // Kind is how a directive's value is parsed.
@@ -33,6 +35,11 @@ type Param struct {
 	Hidden bool
 	// Check, when set, validates a value (Redis's apply-time validators).
 	Check func(v string) error
+	// Canon, when set, validates a value and returns the form CONFIG GET
+	// shows (notify-keyspace-events).
+	Canon func(v string) (string, error)
+	// Show, when set, renders a stored value for CONFIG GET and REWRITE.
+	Show func(v string) string
 }
 
 const maxInt = 1<<63 - 1
@@ -147,7 +154,7 @@ var Params = []Param{
 	i("slowlog-log-slower-than", "10000", -1, maxInt, true),
 	i("slowlog-max-len", "128", 0, maxInt, true),
 	i("latency-monitor-threshold", "0", 0, maxInt, true),
-	s("notify-keyspace-events", "", true),
+	{Name: "notify-keyspace-events", Kind: String, Mutable: true, Canon: canonNotify, Show: notify.Show},
 	b("latency-tracking", "yes", true),
 	// replication
 	alias(Param{Name: "replicaof", Kind: Multi}, "slaveof"), // host port; immutable: REPLICAOF changes it (Config.Record)
@@ -297,4 +304,12 @@ func ParsePercentiles(v string) ([]float64, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+func canonNotify(v string) (string, error) {
+	c, ok := notify.Canonical(v)
+	if !ok {
+		return "", errors.New(notify.ErrClasses)
+	}
+	return c, nil
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"redgo/internal/datatype"
+	"redgo/internal/notify"
 	"redgo/internal/slot"
 )
 
@@ -56,6 +57,12 @@ type Keyspace struct {
 	// (lazily or by the active cycle), with its shard locked, so the
 	// deletion can be propagated as a DEL to the AOF and replicas.
 	OnExpire func(db int, key string)
+
+	// Events fires keyspace notifications (nil: none). The keyspace
+	// fires expired (a key found or sampled past its TTL), keymiss (a
+	// Lookup that found nothing) and new (Set created the key); commands
+	// fire the rest through their Ctx.
+	Events *notify.Notifier
 
 	// BeforeExpire, if set, is called just before a key is deleted
 	// because it expired, with its shard locked (a running snapshot
@@ -268,6 +275,7 @@ func (db *DB) Lookup(key []byte) *Object {
 	o := db.lookup(key)
 	if o == nil {
 		db.ks.Misses.Add(1)
+		db.ks.Events.Fire(notify.KeyMiss, "keymiss", db.idx, key)
 		return nil
 	}
 	db.ks.Hits.Add(1)
@@ -312,6 +320,7 @@ func (db *DB) lookup(key []byte) *Object {
 		if db.ks.OnExpire != nil {
 			db.ks.OnExpire(db.idx, string(key))
 		}
+		db.ks.Events.Fire(notify.Expired, "expired", db.idx, key)
 		return nil
 	}
 	return o
@@ -323,7 +332,13 @@ func (db *DB) Exists(key []byte) bool { return db.lookup(key) != nil }
 // Set stores o at key, replacing any value. The new value has no expiry
 // unless o.expire was set with SetExpireAt before, or keepTTL is true and
 // the old value had one.
-func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
+func (db *DB) Set(key []byte, o *Object, keepTTL bool) { db.set(key, o, keepTTL, true) }
+
+// Load is Set for a loader (an RDB file): no keyspace events, as Redis
+// loads keys silently.
+func (db *DB) Load(key []byte, o *Object) { db.set(key, o, false, false) }
+
+func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	d, sh, si := db.loc(key)
 	m := d.slots[si]
 	if m == nil {
@@ -333,9 +348,14 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 	k := string(key)
 	old, had := m[k]
 	o.lru = db.ks.newAccess(old)
+	isNew := !had
 	if had {
 		db.ks.account(d, -KeyCost(k, old))
 		if old.expire != 0 && old.expire <= db.now() && !db.ks.Replica.Load() {
+			isNew = true
+			if events {
+				db.ks.Events.Fire(notify.Expired, "expired", db.idx, key)
+			}
 			old.expire = 0 // logically gone: do not keep its TTL
 			delete(d.volatile, k)
 		}
@@ -358,6 +378,9 @@ func (db *DB) Set(key []byte, o *Object, keepTTL bool) {
 		d.volatile[k] = o
 	}
 	_ = sh
+	if isNew && events {
+		db.ks.Events.Fire(notify.NewKey, "new", db.idx, key)
+	}
 }
 
 // Delete removes key. It reports whether a live value was removed.
@@ -622,6 +645,9 @@ func (ks *Keyspace) ActiveExpireTimed(budget int) (int, time.Duration) {
 						ks.ExpiredKeys.Add(1)
 						if ks.OnExpire != nil {
 							ks.OnExpire(dbi, k)
+						}
+						if ks.Events.Enabled(notify.Expired) {
+							ks.Events.Fire(notify.Expired, "expired", dbi, []byte(k))
 						}
 						expired++
 					}

@@ -143,7 +143,7 @@ func loadRDBInto(ks *keyspace.Keyspace, r io.Reader, opt loadOpts) (int64, loadI
 				}
 				db.Delete(e.Key)
 			}
-			db.Set(e.Key, e.Obj, false)
+			db.Load(e.Key, e.Obj)
 			if e.Idle >= 0 && e.Idle <= nowS {
 				e.Obj.SetLRU(uint32(nowS - e.Idle))
 			}

@@ -277,6 +277,7 @@ func (h *servingHost) Written(ctx *commands.Ctx, pos []int, _ commands.Held, _ c
 	s := h.s
 	s.propagateCmd(nil, ctx)
 	s.dirty.Add(int64(ctx.Dirty))
+	s.trackWrite(nil, ctx, pos)
 	for _, p := range pos {
 		k := ctx.Args[p]
 		ctx.DB.Touch(k)

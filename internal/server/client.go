@@ -94,6 +94,9 @@ type Client struct {
 	snap    clientSnap    // state published for CLIENT LIST (cmd_client.go)
 	cl      clusterClient // READONLY, ASKING (cluster.go)
 	flushes int           // flush count: lets CLIENT REPLY tell what was already sent
+
+	tracking     atomic.Bool // CLIENT TRACKING ON (the state is in Server.track)
+	trackPending []byte      // own invalidations, sent after the reply (tracking.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -379,6 +382,9 @@ func (c *Client) cleanup() {
 		c.srv.endImport(c) // an import link closed before its end
 	}
 	c.srv.removeClient(c)
+	if c.tracking.Load() {
+		c.srv.track.Off(c.id)
+	}
 	if c.pusherOn {
 		c.mu.Lock()
 		sig := c.pushSig

@@ -17,6 +17,7 @@ import (
 	"redgo/internal/cluster"
 	"redgo/internal/clusterbus"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 // clusterBus is a node's bus.
@@ -88,6 +89,7 @@ func (s *Server) delSlotsKeys(slots []int) {
 					// seen by WATCH, as Redis's delKeysInSlot.
 					s.propagateDel(0, k)
 					db.Touch([]byte(k))
+					s.KS.Events.Fire(notify.Generic, "del", 0, []byte(k))
 				}
 			}
 		}

@@ -32,10 +32,10 @@ func init() {
 	commands.Register("client|no-evict", srvCmd(cmdClientNoEvict))
 	commands.Register("client|reply", srvCmd(cmdClientReply))
 	commands.Register("client|unblock", srvCmd(cmdClientUnblock))
-	commands.Register("client|tracking", cmdClientTracking)
-	commands.Register("client|caching", cmdClientCaching)
-	commands.Register("client|getredir", func(c *commands.Ctx) { c.W.Int(-1) })
-	commands.Register("client|trackinginfo", cmdClientTrackinginfo)
+	commands.Register("client|tracking", srvCmd(cmdClientTracking))
+	commands.Register("client|caching", srvCmd(cmdClientCaching))
+	commands.Register("client|getredir", srvCmd(cmdClientGetredir))
+	commands.Register("client|trackinginfo", srvCmd(cmdClientTrackinginfo))
 	commands.Register("client|help", cmdClientHelp)
 	// Redis 7.2 additions that client libraries send (go-redis sends
 	// CLIENT SETINFO on connect); Redis 7.0 has no metadata for them.
@@ -332,33 +332,6 @@ func cmdClientUnblock(s *Server, cc *Client, c *commands.Ctx) {
 		}
 	}
 	c.W.Int(0)
-}
-
-func cmdClientTracking(c *commands.Ctx) {
-	on, ok := onOff(c, 2)
-	if !ok {
-		return
-	}
-	if on {
-		c.Error("ERR client-side caching (CLIENT TRACKING) is not supported by redgo")
-		return
-	}
-	c.W.OK()
-}
-
-func cmdClientCaching(c *commands.Ctx) {
-	c.Error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
-}
-
-func cmdClientTrackinginfo(c *commands.Ctx) {
-	c.W.Map(3)
-	c.W.BulkString("flags")
-	c.W.Set(1)
-	c.W.BulkString("off")
-	c.W.BulkString("redirect")
-	c.W.Int(-1)
-	c.W.BulkString("prefixes")
-	c.W.Array(0)
 }
 
 func cmdClientHelp(c *commands.Ctx) {

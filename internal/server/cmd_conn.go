@@ -205,6 +205,10 @@ func cmdReset(s *Server, cc *Client, c *commands.Ctx) {
 		s.monitors.remove(cc)
 		cc.monitor.Store(false)
 	}
+	if cc.tracking.Load() { // RESET turns client-side caching off
+		s.track.Off(cc.id)
+		cc.tracking.Store(false)
+	}
 	cc.db = 0
 	cc.proto.Store(2)
 	c.W.Proto = 2

@@ -199,7 +199,7 @@ func infoClients(s *Server, add func(k, v string)) {
 	add("client_recent_max_input_buffer", itoa(maxIn))
 	add("client_recent_max_output_buffer", itoa(maxOut))
 	add("blocked_clients", itoa(s.stats.BlockedClients.Load()))
-	add("tracking_clients", "0")
+	add("tracking_clients", strconv.FormatInt(s.track.Clients(), 10))
 	add("clients_in_timeout_table", "0")
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/migration"
+	"redgo/internal/notify"
 	"redgo/internal/rdb"
 )
 
@@ -79,6 +80,7 @@ func cmdMigrate(s *Server, cc *Client, c *commands.Ctx) {
 			c.DB.Delete(k)
 			del = append(del, k)
 			c.Dirty++
+			c.Notify(notify.Generic, "del", k)
 		}
 		c.Propagate(del...)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"redgo/internal/commands"
+	"redgo/internal/notify"
 	"redgo/internal/persist"
 	"redgo/internal/rdb"
 )
@@ -165,6 +166,7 @@ func cmdRestore(c *commands.Ctx) {
 		if deleted {
 			c.PropagateStrings("DEL", string(key))
 			c.Dirty++
+			c.Notify(notify.Generic, "del", key)
 		}
 		c.W.OK()
 		return
@@ -189,6 +191,7 @@ func cmdRestore(c *commands.Ctx) {
 		c.Propagate(args...)
 	}
 	c.Dirty++
+	c.Notify(notify.Generic, "restore", key)
 	c.W.OK()
 }
 

@@ -432,6 +432,7 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 	if sc.s.snapshotting() {
 		sc.s.snapshotBeforeWrite(ctx, pos)
 	}
+	sc.s.trackRead(sc.cc, ctx, pos)
 }
 
 // Written collects the command's effects for the end of the script and
@@ -450,6 +451,7 @@ func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, 
 	}
 	// afterWrite, with blocked clients served when the script ends.
 	s.dirty.Add(int64(ctx.Dirty))
+	s.trackWrite(sc.cc, ctx, pos)
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		ctx.DB.Touch(ctx.Args[p])

@@ -15,6 +15,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/rdb"
 	"redgo/internal/slotmigration"
 )
@@ -286,6 +287,7 @@ func (s *Server) dropImportedKeys(slots []int, why string) {
 					n++
 					s.propagateDel(0, k)
 					db.Touch([]byte(k))
+					s.KS.Events.Fire(notify.Generic, "del", 0, []byte(k))
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/evict"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 )
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -72,7 +73,10 @@ func (s *Server) initMaxmemory(envLimit bool) {
 		s.evictClients(nil)
 		if m.max.Load() > 0 && s.usedMemory() > m.max.Load() {
 			s.Log.Printf("# WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current memory usage (%d). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.", m.max.Load(), s.usedMemory())
-			s.performEvictions()
+			// CONFIG SET runs with every shard locked and an eviction
+			// locks the shard of each key it evicts: the cron evicts
+			// (calling performEvictions here deadlocked).
+			m.over.Store(true)
 		}
 		return nil
 	})
@@ -231,6 +235,8 @@ func (st evictStore) Evict(dbi int, key string, volatile bool) (int64, bool) {
 	cost := keyspace.KeyCost(key, o)
 	db.Delete(k)
 	s.mem.evicted.Add(1)
+	s.KS.Events.Fire(notify.Evicted, "evicted", dbi, k)
+	s.invalidate(k, nil)
 	if s.hasProps.Load() {
 		del := "DEL"
 		if s.mem.lazy.Load() {

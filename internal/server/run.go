@@ -33,6 +33,7 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 			if wait != nil {
 				wait()
 			}
+			c.trackEnd(cmd)
 			return
 		}
 		// Writes were paused between our pause check and our locks.
@@ -122,6 +123,7 @@ func (c *Client) BeforeHandler(ctx *commands.Ctx, pos []int) {
 	if c.srv.snapshotting() {
 		c.srv.snapshotBeforeWrite(ctx, pos) // persist.go
 	}
+	c.srv.trackRead(c, ctx, pos)
 }
 
 // Written sends the effects of a write where eff says, then counts the
@@ -204,6 +206,8 @@ func (s *Server) afterWrite(ctx *commands.Ctx, pos []int, held commands.Held) {
 // that clients are blocked on.
 func (s *Server) noteWrite(ctx *commands.Ctx, pos []int, ready []keyspace.KeyRef) []keyspace.KeyRef {
 	s.dirty.Add(int64(ctx.Dirty))
+	writer, _ := ctx.Client.(*Client)
+	s.trackWrite(writer, ctx, pos)
 	db, args := ctx.DB, ctx.Args
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {

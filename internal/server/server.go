@@ -21,10 +21,12 @@ import (
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
 	"redgo/internal/migration"
+	"redgo/internal/notify"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
 	"redgo/internal/slotmigration"
+	"redgo/internal/tracking"
 	"redgo/internal/vfs"
 )
 
@@ -43,6 +45,7 @@ type Server struct {
 
 	mu      sync.Mutex // guards clients
 	clients map[int64]*Client
+	track   *tracking.Table // client-side caching (tracking.go)
 	nextID  atomic.Int64
 
 	pubsub   *pubsub
@@ -130,6 +133,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		Log:       log.New(os.Stderr, "", 0),
 		quit:      make(chan struct{}),
 		clients:   map[int64]*Client{},
+		track:     tracking.New(),
 		pubsub:    newPubsub(),
 		startTime: time.Now(),
 		runID:     randomHex(40),
@@ -149,7 +153,13 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.scripts = s.newScripting()
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
-	s.KS.OnExpire = s.propagateDel
+	s.KS.OnExpire = func(db int, key string) {
+		s.propagateDel(db, key)
+		s.invalidate([]byte(key), nil)
+	}
+	// Keyspace events go to this node's subscribers only, never over the
+	// cluster bus (as Redis 7.0).
+	s.KS.Events = notify.New(func(ch, msg []byte) { s.publish(kChannel, ch, msg) })
 	s.KS.BeforeExpire = func(db int, key string) {
 		if s.persist.Snapshotting() {
 			s.persist.BeforeExpire(db, key)
@@ -174,6 +184,9 @@ func (s *Server) applyConfig() {
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
 	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
+	setNotify := func(v string) error { f, _ := notify.Parse(v); s.KS.Events.SetClasses(f); return nil }
+	_ = setNotify(cfg.Get("notify-keyspace-events"))
+	cfg.OnSet("notify-keyspace-events", setNotify)
 	s.KS.MaxBulkLen.Store(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
