@@ -30,6 +30,11 @@ var ErrIncomplete = errors.New("resp: incomplete command")
 // Limits bound what a client may send.
 type Limits struct {
 	MaxBulkLen int64 // largest bulk string
+	// Unauthenticated: the client has not authenticated on a server that
+	// requires it, so a request may have at most 10 arguments of at most
+	// 16 KB each, as Redis (an anonymous peer cannot make the server
+	// buffer big requests).
+	Unauthenticated bool
 }
 
 // Parse parses one command from the front of buf. It returns the arguments
@@ -60,6 +65,9 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 	if !ok || count > MaxMultibulkLen {
 		return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
 	}
+	if lim.Unauthenticated && count > 10 {
+		return args[:0], 0, 0, &ProtocolError{"unauthenticated multibulk length"}
+	}
 	pos := nl + 1
 	args = args[:0]
 	if count <= 0 {
@@ -86,6 +94,9 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 		blen, ok := parseInt(rest[1 : nl-1])
 		if !ok || blen < 0 || (lim.MaxBulkLen > 0 && blen > lim.MaxBulkLen) {
 			return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
+		}
+		if lim.Unauthenticated && blen > 16384 {
+			return args[:0], 0, 0, &ProtocolError{"unauthenticated bulk length"}
 		}
 		start := pos + nl + 1
 		end := start + int(blen)

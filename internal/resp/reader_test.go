@@ -189,3 +189,24 @@ func TestWriterDouble(t *testing.T) {
 		}
 	}
 }
+
+// A client that has not authenticated (on a server that requires it) may
+// send at most 10 arguments of at most 16 KB, as Redis.
+func TestParseUnauthenticatedLimits(t *testing.T) {
+	lim := Limits{Unauthenticated: true}
+	for _, tc := range []struct{ in, err string }{
+		{"*100\r\n", "Protocol error: unauthenticated multibulk length"},
+		{"*1\r\n$100000000\r\n", "Protocol error: unauthenticated bulk length"},
+		{"*1\r\n$16385\r\n", "Protocol error: unauthenticated bulk length"},
+	} {
+		if _, _, _, err := Parse([]byte(tc.in), nil, lim); err == nil || err.Error() != tc.err {
+			t.Errorf("%q: %v, want %s", tc.in, err, tc.err)
+		}
+	}
+	if _, _, _, err := Parse([]byte("*10\r\n$16384\r\n"), nil, lim); err != ErrIncomplete {
+		t.Errorf("10 arguments of 16384 bytes: %v", err)
+	}
+	if _, _, _, err := Parse([]byte("*100\r\n"), nil, Limits{}); err != ErrIncomplete {
+		t.Errorf("authenticated: %v", err)
+	}
+}
