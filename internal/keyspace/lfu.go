@@ -35,6 +35,10 @@ func (ks *Keyspace) newAccess(old *Object) uint32 {
 	return ks.minutes()<<8 | LFUInitVal
 }
 
+// LFUField is the access field of a key whose LFU counter is set to c
+// now (RESTORE ... FREQ, as Redis's objectSetLRUOrLFU).
+func (ks *Keyspace) LFUField(c uint8) uint32 { return ks.minutes()<<8 | uint32(c) }
+
 // LFUCounter is the LFU counter of an access field, decayed by one for
 // each lfu-decay-time minutes since its last decrement (OBJECT FREQ).
 func (ks *Keyspace) LFUCounter(v uint32) uint8 {

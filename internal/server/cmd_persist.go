@@ -175,6 +175,9 @@ func cmdRestore(c *commands.Ctx) {
 		o.SetExpire(ttl)
 	}
 	c.DB.Set(key, o, false)
+	if freq >= 0 && lfuPolicy(c) {
+		o.SetLRU(c.KS.LFUField(uint8(freq)))
+	}
 	if idle >= 0 && !lfuPolicy(c) {
 		now := c.KS.LRUClock()
 		if uint32(idle) > now || idle > int64(now) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -201,4 +202,26 @@ func TestClientBuffersCounted(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// RESTORE ... FREQ sets the LFU counter under an LFU policy, as Redis.
+func TestRestoreFreq(t *testing.T) {
+	s, _ := startServer(t)
+	addrs := []string{s.Addr().String()}
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		addrs = append(addrs, startRedis(t))
+	}
+	for _, addr := range addrs {
+		c := dialRaw(t, addr)
+		c.do("SET", "foo", "bar")
+		dump, _ := c.do("DUMP", "foo")
+		c.do("DEL", "foo")
+		c.do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+		if v, _ := c.do("RESTORE", "foo", "0", dump.Str, "FREQ", "100"); v.Str != "OK" {
+			t.Fatalf("%s RESTORE: %+v", addr, v)
+		}
+		if v, _ := c.do("OBJECT", "FREQ", "foo"); v.Int != 100 {
+			t.Fatalf("%s OBJECT FREQ after RESTORE FREQ 100: %+v", addr, v)
+		}
+	}
 }
