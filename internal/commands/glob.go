@@ -3,7 +3,8 @@ package commands
 // GlobMatch reports whether s matches the glob pattern the way Redis's
 // stringmatchlen does: * ? [abc] [^a-z] [!x] and \ escapes.
 func GlobMatch(pattern, s []byte, nocase bool) bool {
-	return globMatch(pattern, s, nocase, 0)
+	var skipLonger bool
+	return globMatch(pattern, s, nocase, 0, &skipLonger)
 }
 
 func lower(c byte) byte {
@@ -13,7 +14,12 @@ func lower(c byte) byte {
 	return c
 }
 
-func globMatch(p, s []byte, nocase bool, depth int) bool {
+// globMatch matches p against s. skipLonger is set when the rest of a
+// pattern after a '*' matched nowhere in the rest of the string: then no
+// earlier '*' can help by taking a longer part of the string, since the
+// rest would have to match even later. Stopping there keeps patterns like
+// "a*a*a*...*b" linear instead of exponential, as Redis's stringmatchlen.
+func globMatch(p, s []byte, nocase bool, depth int, skipLonger *bool) bool {
 	if depth > 1000 {
 		return false // pathological pattern
 	}
@@ -27,10 +33,14 @@ func globMatch(p, s []byte, nocase bool, depth int) bool {
 				return true
 			}
 			for i := 0; i <= len(s); i++ {
-				if globMatch(p[1:], s[i:], nocase, depth+1) {
+				if globMatch(p[1:], s[i:], nocase, depth+1, skipLonger) {
 					return true
 				}
+				if *skipLonger {
+					return false
+				}
 			}
+			*skipLonger = true
 			return false
 		case '?':
 			if len(s) == 0 {
