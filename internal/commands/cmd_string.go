@@ -334,6 +334,7 @@ func cmdGetdel(c *Ctx) {
 	c.W.Bulk(o.Bytes())
 	c.DB.Delete(key)
 	c.Dirty++
+	c.Propagate([]byte("DEL"), key) // as Redis (UNLINK with lazyfree-lazy-user-del: not honoured)
 	c.Notify(notify.Generic, "del", key)
 }
 

@@ -1238,7 +1238,19 @@ func zPopFirst(c *Ctx, keys [][]byte, max bool, count int64, nested bool) bool {
 		if z.Len() == 0 {
 			continue
 		}
+		llen := int64(z.Len())
 		zPopReply(c, key, z, max, count, nested, true)
+		// Sent to the AOF and replicas as the ZPOPMIN/ZPOPMAX it did, with
+		// the count it popped (BZPOPMIN: without one), as Redis.
+		name := []byte("ZPOPMIN")
+		if max {
+			name = []byte("ZPOPMAX")
+		}
+		if count == -1 {
+			c.Propagate(name, key)
+		} else {
+			c.Propagate(name, key, strconv.AppendInt(nil, min(count, llen), 10))
+		}
 		return true
 	}
 	return false

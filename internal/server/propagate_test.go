@@ -145,3 +145,27 @@ func TestPropagationRewrites(t *testing.T) {
 		}
 	}
 }
+
+// GETDEL, ZMPOP, BZMPOP and BZPOPMIN reach the AOF and replicas as the
+// commands Redis sends for them.
+func TestPropagationPopsAndGetdel(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.Do(ctx, "SET", "g", "v")
+	rc.Do(ctx, "GETDEL", "g")
+	rc.Do(ctx, "GETDEL", "g") // nothing deleted: nothing sent
+	rc.Do(ctx, "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d")
+	rc.Do(ctx, "ZMPOP", "1", "z", "MIN")
+	rc.Do(ctx, "ZMPOP", "2", "nokey", "z", "MAX", "COUNT", "10")
+	rc.Do(ctx, "ZADD", "z", "1", "a")
+	rc.Do(ctx, "BZPOPMIN", "z", "0")
+	rc.Do(ctx, "ZADD", "z", "1", "a")
+	rc.Do(ctx, "BZMPOP", "0", "1", "z", "MAX", "COUNT", "2")
+	want := []string{"0 SET g v", "0 DEL g", "0 ZADD z 1 a 2 b 3 c 4 d", "0 ZPOPMIN z 1", "0 ZPOPMAX z 3",
+		"0 ZADD z 1 a", "0 ZPOPMIN z", "0 ZADD z 1 a", "0 ZPOPMAX z 1"}
+	got := rec.lines()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("propagated %q, want %q", got, want)
+	}
+}
