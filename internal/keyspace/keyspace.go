@@ -91,8 +91,8 @@ type Shard struct {
 	index int
 	dbs   []shardDB
 
-	// watched: key -> flags of the clients watching it (WATCH).
-	watched map[KeyRef][]*atomic.Bool
+	// watched: key -> the clients watching it (WATCH).
+	watched map[KeyRef][]*watchEntry
 	// blocked: key -> clients blocked on it (BLPOP...), FIFO.
 	blocked map[KeyRef][]*Waiter
 }

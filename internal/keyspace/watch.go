@@ -1,6 +1,10 @@
 package keyspace
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"redgo/internal/slot"
+)
 
 // Touch marks key as modified: every client WATCHing it will fail its EXEC.
 // The key's shard must be locked. Deletes and flushes touch by themselves;
@@ -13,25 +17,47 @@ func (db *DB) Touch(key []byte) {
 	db.ks.touch(sh, db.idx, string(key))
 }
 
+// watchEntry is one client watching one key. stale: the key had
+// expired (but was still stored) when WATCH ran; its deletion is then no
+// change (Redis's watchedKey.expired), only a new value is.
+type watchEntry struct {
+	flag  *atomic.Bool
+	stale bool
+}
+
 func (ks *Keyspace) touch(sh *Shard, dbi int, key string) {
 	if ks.watchers.Load() == 0 || sh.watched == nil {
 		return
 	}
-	for _, f := range sh.watched[KeyRef{dbi, key}] {
-		f.Store(true)
+	for _, w := range sh.watched[KeyRef{dbi, key}] {
+		if w.stale {
+			if m := sh.dbs[dbi].slots[slot.OfString(key)/NShards]; m == nil || m[key] == nil {
+				w.stale = false // the stale key is gone: logically nothing changed
+				continue
+			}
+		}
+		w.flag.Store(true)
 	}
 }
 
-// Watch registers flag to be set when key is modified. The key's shard
-// must be locked.
-func (db *DB) Watch(key []byte, flag *atomic.Bool) {
-	_, sh, _ := db.loc(key)
+// Watch registers flag to be set when key is modified, and reports
+// whether the key is live (stored and not expired). A stale key (expired,
+// not yet removed) is not expired here, and its removal later is no
+// modification. The key's shard must be locked.
+func (db *DB) Watch(key []byte, flag *atomic.Bool) (live bool) {
+	d, sh, si := db.loc(key)
+	stale := false
+	if o := d.slots[si][string(key)]; o != nil {
+		stale = o.expire != 0 && o.expire <= db.now()
+		live = !stale
+	}
 	if sh.watched == nil {
-		sh.watched = make(map[KeyRef][]*atomic.Bool)
+		sh.watched = make(map[KeyRef][]*watchEntry)
 	}
 	ref := KeyRef{db.idx, string(key)}
-	sh.watched[ref] = append(sh.watched[ref], flag)
+	sh.watched[ref] = append(sh.watched[ref], &watchEntry{flag: flag, stale: stale})
 	db.ks.watchers.Add(1)
+	return live
 }
 
 // Unwatch removes flag from key's watchers. It locks the key's shard itself.
@@ -40,8 +66,8 @@ func (ks *Keyspace) Unwatch(ref KeyRef, flag *atomic.Bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	list := sh.watched[ref]
-	for i, f := range list {
-		if f == flag {
+	for i, w := range list {
+		if w.flag == flag {
 			list = append(list[:i], list[i+1:]...)
 			ks.watchers.Add(-1)
 			break

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -223,5 +224,37 @@ func TestRestoreFreq(t *testing.T) {
 		if v, _ := c.do("OBJECT", "FREQ", "foo"); v.Int != 100 {
 			t.Fatalf("%s OBJECT FREQ after RESTORE FREQ 100: %+v", addr, v)
 		}
+	}
+}
+
+// A key already expired (but still stored) when it is WATCHed does not
+// fail EXEC when it is then removed (by access, DEL or FLUSHDB), as Redis;
+// a new value does.
+func TestWatchStaleKeys(t *testing.T) {
+	s, _ := startServer(t, "--enable-debug-command", "yes")
+	addrs := []string{s.Addr().String()}
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		addrs = append(addrs, startRedis(t))
+	}
+	for _, addr := range addrs {
+		c := dialRaw(t, addr)
+		c.do("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+		for _, between := range [][]string{nil, {"GET", "x"}, {"DEL", "x"}, {"FLUSHDB"}, {"SET", "x", "new"}} {
+			c.do("DEL", "x")
+			c.do("SET", "x", "foo", "PX", "1")
+			time.Sleep(5 * time.Millisecond)
+			c.do("WATCH", "x")
+			if between != nil {
+				c.do(between...)
+			}
+			c.do("MULTI")
+			c.do("PING")
+			v, _ := c.do("EXEC")
+			failed := v.Null || v.Type == '*' && v.Elems == nil
+			if want := len(between) > 0 && between[0] == "SET"; failed != want {
+				t.Errorf("%s: WATCH stale key, %v, EXEC: %+v (failed %v, want %v)", addr, between, v, failed, want)
+			}
+		}
+		c.do("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 	}
 }

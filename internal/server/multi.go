@@ -88,10 +88,11 @@ func cmdWatch(s *Server, cc *Client, c *commands.Ctx) {
 		if dup {
 			continue
 		}
-		// Peek without expiring: a key already expired at WATCH time must
-		// not fail EXEC when it is reclaimed later.
-		c.DB.Watch(k, &cc.watch.dirty)
-		cc.watch.keys = append(cc.watch.keys, watchedKey{ref: ref, expiredAtSet: !c.DB.Exists(k)})
+		// A key already expired at WATCH time (still stored: no active
+		// expiry reached it) must not fail EXEC when it is reclaimed later;
+		// Watch peeks without expiring it.
+		live := c.DB.Watch(k, &cc.watch.dirty)
+		cc.watch.keys = append(cc.watch.keys, watchedKey{ref: ref, expiredAtSet: !live})
 		m := watchedKeyMem(ref.Key)
 		cc.watch.mem += m
 		cc.addMem(m)
