@@ -306,19 +306,20 @@ func (p *Param) normalize(vals []string) (string, error) {
 }
 
 func normalizeSave(vals []string) (string, error) {
-	if len(vals) == 1 && vals[0] == "" {
-		return "", nil
+	if len(vals) == 0 || len(vals) == 1 && vals[0] == "" {
+		return "", nil // "save" alone or save "": no save points, as Redis
 	}
 	if len(vals) == 1 {
 		// One argument holding the pairs (save "3600 1 300 100"): split
 		// by spaces, as Redis 7.0 does for its multi-argument directives.
 		vals = strings.Fields(vals[0])
 	}
-	if len(vals)%2 != 0 || len(vals) == 0 {
+	if len(vals)%2 != 0 {
 		return "", errors.New("Invalid save parameters")
 	}
-	for _, v := range vals {
-		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+	for i, v := range vals {
+		// seconds at least 1, changes at least 0
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 || i%2 == 0 && n < 1 {
 			return "", errors.New("Invalid save parameters")
 		}
 	}

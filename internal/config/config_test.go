@@ -55,6 +55,7 @@ func TestBadLines(t *testing.T) {
 		{"\n\nport \"7000\n", "at line 3\n>>> 'port \"7000'\nUnbalanced quotes in configuration line", ""},
 		{"save 10\n", "Invalid save parameters", ""},
 		{"save \"10\"\n", "Invalid save parameters", ""},
+		{"save 0 1\n", "Invalid save parameters", ""}, // at least one second
 		{"port 1 2\n", "wrong number of arguments", ""},
 	}
 	for _, tc := range cases {
@@ -65,6 +66,11 @@ func TestBadLines(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "*** FATAL CONFIG FILE ERROR") {
 			t.Errorf("%q: err lacks the FATAL banner: %v", tc.text, err)
 		}
+	}
+	// "save" with no argument (Redis's test configs write `save ""` so) means
+	// no save points, as Redis.
+	if c, err := Load(write(t, "save \n"), nil); err != nil || c.Get("save") != "" {
+		t.Errorf("save with no argument: %v", err)
 	}
 	if _, err := Load("/nonexistent/redis.conf", nil); err == nil || !strings.Contains(err.Error(), "can't open config file") {
 		t.Errorf("missing file: %v", err)
