@@ -191,6 +191,14 @@ func cmdGeodist(c *Ctx) {
 	geoWriteDist(c, geo.Distance(x1, y1, x2, y2)/toMeter)
 }
 
+// geoMemberScore is member's score in z (nil: a missing key).
+func geoMemberScore(z *datatype.ZSet, m []byte) (float64, bool) {
+	if z == nil {
+		return 0, false
+	}
+	return z.Score(zstr(m))
+}
+
 // GEOHASH key [member ...]
 func cmdGeohash(c *Ctx) {
 	z, ok := zsetLookup(c, c.Args[1], false)
@@ -199,11 +207,7 @@ func cmdGeohash(c *Ctx) {
 	}
 	c.W.Array(len(c.Args) - 2)
 	for _, m := range c.Args[2:] {
-		var s float64
-		found := false
-		if z != nil {
-			s, found = z.Score(zstr(m))
-		}
+		s, found := geoMemberScore(z, m)
 		if !found {
 			c.W.Null()
 			continue
@@ -220,11 +224,7 @@ func cmdGeopos(c *Ctx) {
 	}
 	c.W.Array(len(c.Args) - 2)
 	for _, m := range c.Args[2:] {
-		var s float64
-		found := false
-		if z != nil {
-			s, found = z.Score(zstr(m))
-		}
+		s, found := geoMemberScore(z, m)
 		if !found {
 			c.W.NullArray()
 			continue
@@ -538,7 +538,7 @@ func geoSearch(c *Ctx, srcIdx int, flags geoFlags) {
 	}
 	if q.storeKey != nil {
 		event := "georadiusstore"
-		if flags&geoSearchCmd != 0 || flags&geoSearchStore != 0 {
+		if flags&geoSearchCmd != 0 { // GEOSEARCHSTORE
 			event = "geosearchstore"
 		}
 		geoStore(c, &q, pts, event)

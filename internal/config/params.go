@@ -285,7 +285,7 @@ func normalizePercentiles(vals []string) (string, error) {
 	}
 	out := make([]string, len(ps))
 	for i, p := range ps {
-		out[i] = strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 6, 64), "0"), ".")
+		out[i] = FormatPercentile(p)
 	}
 	return strings.Join(out, " "), nil
 }
@@ -312,4 +312,10 @@ func canonNotify(v string) (string, error) {
 		return "", errors.New(notify.ErrClasses)
 	}
 	return c, nil
+}
+
+// FormatPercentile prints a percentile as Redis does ("%f" without
+// trailing zeros: 50, 99.9), in CONFIG GET and INFO latencystats.
+func FormatPercentile(p float64) string {
+	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 6, 64), "0"), ".")
 }

@@ -263,12 +263,7 @@ func systemMemory() int64 {
 	return 0
 }
 
-func ratio(a, b int64) string {
-	if b == 0 {
-		return "0.00"
-	}
-	return ftoa2(float64(a) / float64(b))
-}
+func ratio(a, b int64) string { return ftoa2(fratio(a, b)) }
 
 func infoMemory(s *Server, add func(k, v string)) {
 	f := s.memFigures()

@@ -222,18 +222,10 @@ func infoLatencystats(s *Server, add func(k, v string)) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("p" + trimFloat(p) + "=" + strconv.FormatFloat(float64(vals[i])/1000, 'f', 3, 64))
+			b.WriteString("p" + config.FormatPercentile(p) + "=" + strconv.FormatFloat(float64(vals[i])/1000, 'f', 3, 64))
 		}
 		add("latency_percentiles_usec_"+cmd.Name, b.String())
 	}
-}
-
-// trimFloat prints a percentile as Redis does ("%f" without trailing
-// zeros: 50, 99.9).
-func trimFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 6, 64)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
 }
 
 // anonHugePages reports whether the process has transparent huge pages
