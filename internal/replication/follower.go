@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"redgo/internal/aof"
+	"redgo/internal/netio"
 )
 
 // follower is our link to our master.
@@ -68,6 +69,9 @@ func (f *follower) do(acts ...Action) {
 // dial connects to the master off the lock and reports it.
 func (f *follower) dial(gen int, addr string) {
 	c, err := net.DialTimeout("tcp", addr, time.Duration(f.n.timeout())*time.Millisecond)
+	if err == nil {
+		c = netio.Wrap(c)
+	}
 	n := f.n
 	n.mu.Lock()
 	defer n.mu.Unlock()

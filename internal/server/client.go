@@ -8,6 +8,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/netio"
 	"redgo/internal/replication"
 	"redgo/internal/resp"
 )
@@ -100,7 +101,7 @@ type Client struct {
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
-	c := &Client{srv: s, conn: conn, id: s.nextID.Add(1), createdAt: time.Now()}
+	c := &Client{srv: s, conn: netio.Wrap(conn), id: s.nextID.Add(1), createdAt: time.Now()}
 	c.proto.Store(2)
 	c.w.Proto = 2
 	c.qbuf = make([]byte, 0, 16*1024)
@@ -201,7 +202,7 @@ func (c *Client) processBuffer() bool {
 // error, QUIT) and drains input briefly, so the peer reads the reply
 // instead of a reset caused by unread input.
 func (c *Client) lingerClose() {
-	tc, ok := c.conn.(*net.TCPConn)
+	tc, ok := netio.Unwrap(c.conn).(*net.TCPConn)
 	if !ok || c.killed.Load() {
 		return
 	}

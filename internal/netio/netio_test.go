@@ -1,0 +1,131 @@
+package netio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// pair returns a wrapped server side and a plain client side.
+func pair(t *testing.T, network string) (net.Conn, net.Conn) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "s")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cl, err := net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := Wrap(sv)
+	t.Cleanup(func() { w.Close(); cl.Close() })
+	return w, cl
+}
+
+func TestWrapKeepsTheConnection(t *testing.T) {
+	w, _ := pair(t, "tcp")
+	if _, ok := w.(*Conn); !ok && rawSupported {
+		t.Fatalf("Wrap gave %T", w)
+	}
+	if _, ok := Unwrap(w).(*net.TCPConn); !ok {
+		t.Fatalf("Unwrap gave %T", Unwrap(w))
+	}
+	if c := new(net.TCPConn); Unwrap(c) != net.Conn(c) {
+		t.Fatal("Unwrap of a plain connection changed it")
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		w, cl := pair(t, network)
+		// A write bigger than the socket buffers: Write parks on EAGAIN
+		// until the reader drains, and returns every byte.
+		big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+		done := make(chan error, 1)
+		go func() {
+			n, err := w.Write(big)
+			if err == nil && n != len(big) {
+				err = io.ErrShortWrite
+			}
+			done <- err
+		}()
+		got := make([]byte, len(big))
+		if _, err := io.ReadFull(cl, got); err != nil {
+			t.Fatal(network, err)
+		}
+		if err := <-done; err != nil || !bytes.Equal(got, big) {
+			t.Fatalf("%s: write err %v, equal %v", network, err, bytes.Equal(got, big))
+		}
+		// Reads return what is there, at least one byte, and io.EOF once
+		// the peer has closed.
+		cl.Write([]byte("hello"))
+		buf := make([]byte, 64)
+		n, err := w.Read(buf)
+		if err != nil || string(buf[:n]) != "hello" {
+			t.Fatalf("%s: read %q %v", network, buf[:n], err)
+		}
+		if n, err := w.Read(nil); n != 0 || err != nil {
+			t.Fatalf("%s: empty read gave %d %v", network, n, err)
+		}
+		cl.Close()
+		if _, err := w.Read(buf); err != io.EOF {
+			t.Fatalf("%s: read after peer close: %v, want EOF", network, err)
+		}
+	}
+}
+
+func TestDeadlineAndClose(t *testing.T) {
+	w, _ := pair(t, "tcp")
+	w.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err := w.Read(make([]byte, 8))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("deadline error %v is not a timeout", err)
+	}
+	w.SetReadDeadline(time.Time{})
+	res := make(chan error, 1)
+	go func() {
+		_, err := w.Read(make([]byte, 8))
+		res <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	w.Close() // from another goroutine: the blocked read ends
+	if err := <-res; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after Close: %v", err)
+	}
+	if _, err := w.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after Close: %v", err)
+	}
+}
+
+func TestWriteToResetPeer(t *testing.T) {
+	w, cl := pair(t, "tcp")
+	cl.(*net.TCPConn).SetLinger(0) // close with RST
+	cl.Close()
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = w.Write([]byte("data"))
+		time.Sleep(time.Millisecond)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "write" {
+		t.Fatalf("write to a reset peer: %v", err)
+	}
+}
