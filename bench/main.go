@@ -13,6 +13,7 @@
 //	go run ./bench -replwrite      # write throughput with and without a replica (its section)
 //	go run ./bench -geo            # GEOADD and GEOSEARCH throughput (its section)
 //	go run ./bench -streams        # XADD, XREADGROUP+XACK throughput and memory per entry (its section)
+//	go run ./bench -cpu            # CPU per request, a 6-master cluster, one node over cores (its section)
 //	go run ./bench -reshard        # moving 2000 slots / 200,000 keys: redis-cli reshard vs MIGRATESLOTS (its section)
 package main
 
@@ -69,6 +70,15 @@ func start(name, bin string, extra ...string) *server {
 // the common settings (no persistence, DEBUG allowed, a log file in its own
 // directory) followed by extra, and waits until it accepts connections.
 func startOn(name, bin string, port int, extra ...string) *server {
+	return startProc(name, bin, port, nil, extra...)
+}
+
+// startEnv starts a server as start does, with env added to its environment.
+func startEnv(name, bin string, env []string, extra ...string) *server {
+	return startProc(name, bin, freePort(), env, extra...)
+}
+
+func startProc(name, bin string, port int, env []string, extra ...string) *server {
 	dir, _ := os.MkdirTemp("", "bench-"+name)
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "log")}
@@ -77,6 +87,9 @@ func startOn(name, bin string, port int, extra ...string) *server {
 		args = append([]string{"server"}, args...)
 	}
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		fail("start %s: %v", name, err)
 	}
@@ -359,6 +372,7 @@ var sections = []struct {
 	{evictOnly, evictBegin, evictEnd, evictSection},
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
 	{reshardOnly, reshardBegin, reshardEnd, reshardSection},
+	{cpuOnly, cpuBegin, cpuEnd, cpuSection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.
