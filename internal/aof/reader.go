@@ -91,6 +91,10 @@ func NewScanner(r io.Reader, base, size int64) *Scanner {
 // Offset returns the offset of the next unread byte.
 func (s *Scanner) Offset() int64 { return s.off }
 
+// Buffered returns how many bytes were read from the input but not yet
+// scanned: while it is not 0, Next can return without waiting for input.
+func (s *Scanner) Buffered() int { return s.r.Buffered() }
+
 // errEOFClean marks a clean end of input.
 var errEOFClean = io.EOF
 

@@ -232,6 +232,11 @@ func (p *progress) Read(b []byte) (int, error) {
 func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 	n := f.n
 	sc := aof.NewScanner(rd, 0, 1<<62)
+	// The commands of one read are applied one by one, then recorded
+	// together (our backlog, the offset we acknowledge) under one lock:
+	// the stream arrives in big chunks, and a lock per command cost as
+	// much as applying it. A GETACK is answered with every command before
+	// it recorded.
 	var enc []byte
 	for {
 		args, err := sc.Next()
@@ -247,7 +252,10 @@ func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 		if !getack && !(len(args) == 1 && strings.EqualFold(string(args[0]), "PING")) {
 			n.h.Apply(args, off+sc.Offset())
 		}
-		enc = aof.AppendCommand(enc[:0], args...)
+		enc = aof.AppendCommand(enc, args...)
+		if !getack && sc.Buffered() > 0 && len(enc) < 64<<10 {
+			continue
+		}
 		n.mu.Lock()
 		if !f.current(c, gen) {
 			n.mu.Unlock()
@@ -261,6 +269,7 @@ func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 			f.do(f.r.Ack())
 		}
 		n.mu.Unlock()
+		enc = enc[:0]
 	}
 }
 
