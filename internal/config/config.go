@@ -29,6 +29,17 @@ type Config struct {
 	hooks  map[string]func(value string) error
 
 	seenNames map[string]bool // directives given while loading
+
+	// Users are the "user" lines, in order: ACL users to create at
+	// startup (the server validates and loads them).
+	Users []UserLine
+}
+
+// UserLine is one "user <name> [rule ...]" line of the config file.
+type UserLine struct {
+	Line int
+	Text string
+	Args []string // the name, then the rules
 }
 
 // New returns a config holding the defaults.
@@ -210,7 +221,11 @@ func (c *Config) parse(text string) error {
 			}
 			continue
 		}
-		if name == "rename-command" || name == "loadmodule" || name == "user" {
+		if name == "user" && len(vals) >= 1 {
+			c.Users = append(c.Users, UserLine{Line: n + 1, Text: line, Args: vals})
+			continue
+		}
+		if name == "rename-command" || name == "loadmodule" {
 			if name == "loadmodule" {
 				return fe("Modules are not supported by redgo")
 			}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/acl"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/replication"
@@ -28,6 +29,7 @@ type Client struct {
 	proto atomic.Int32
 
 	authed    bool
+	user      atomic.Pointer[acl.User] // nil: an internal client that may run anything
 	multi     *multiState
 	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
 	watch     watchState
@@ -111,8 +113,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	if _, ok := conn.(*net.UnixConn); ok {
 		c.addr, c.laddr = unixPeer, unixPeer
 	}
-	p := s.requirePass.Load()
-	c.authed = p == nil || *p == ""
+	s.newClientAuth(c)
 	return c
 }
 

@@ -1,0 +1,167 @@
+package acl
+
+// Result is the outcome of a permission check (Redis's ACL_DENIED_*
+// values, whose order picks which denial to report).
+type Result int
+
+const (
+	OK Result = iota
+	DeniedCmd
+	DeniedKey
+	DeniedAuth // only in ACL LOG entries
+	DeniedChannel
+)
+
+// KeyRef is one key argument of a command: its position in args and
+// what the command does with it (Perm* bits: read for key specs with
+// "access", write for "insert", "delete" or "update").
+type KeyRef struct {
+	Pos  int
+	Perm int
+}
+
+// ChanRef is one channel argument: its position, and whether it is a
+// pattern (PSUBSCRIBE), matched literally against the user's patterns.
+type ChanRef struct {
+	Pos     int
+	Pattern bool
+}
+
+// Request is one command call to check.
+type Request struct {
+	Cmd  *Command
+	Args [][]byte // Args[0] is the command name
+	// Keys and Channels give the key and channel arguments; called at
+	// most once, and only when a selector restricts keys or channels.
+	Keys     func() []KeyRef
+	Channels func() []ChanRef
+}
+
+// Check reports whether the user may run the request and, when not, the
+// reason and the position of the key or channel refused. As Redis: the
+// first selector that allows the call wins; otherwise a command denial
+// loses to a key or channel one, and the later position wins.
+func (u *User) Check(r *Request) (Result, int) {
+	st := u.st.Load()
+	if st.unrestricted {
+		return OK, 0
+	}
+	if st.deleted {
+		return DeniedCmd, 0
+	}
+	var keys []KeyRef
+	var chans []ChanRef
+	keysDone, chansDone := false, false
+	res, last := DeniedCmd, 0
+	for _, s := range st.selectors {
+		got, pos := s.check(r, &keys, &keysDone, &chans, &chansDone)
+		if got == OK {
+			return OK, 0
+		}
+		if got > res || got == res && pos > last {
+			res, last = got, pos
+		}
+	}
+	return res, last
+}
+
+func (s *selector) check(r *Request, keys *[]KeyRef, keysDone *bool, chans *[]ChanRef, chansDone *bool) (Result, int) {
+	cmd := r.Cmd
+	if !s.allCommands && !cmd.NoAuth && !s.bit(cmd.ID) {
+		idx := 1
+		if cmd.Parent != nil {
+			idx = 2
+		}
+		allowed := false
+		if len(r.Args) > idx {
+			for _, a := range s.firstArgs[cmd.ID] {
+				if equalFold(a, r.Args[idx]) {
+					allowed = true
+					break
+				}
+			}
+		}
+		if !allowed {
+			return DeniedCmd, 0
+		}
+	}
+	if !s.allKeys && r.Keys != nil {
+		if !*keysDone {
+			*keys, *keysDone = r.Keys(), true
+		}
+		for _, k := range *keys {
+			if !s.keyAllowed(r.Args[k.Pos], k.Perm) {
+				return DeniedKey, k.Pos
+			}
+		}
+	}
+	if !s.allChannels && r.Channels != nil {
+		if !*chansDone {
+			*chans, *chansDone = r.Channels(), true
+		}
+		for _, c := range *chans {
+			if !channelAllowed(s.channels, r.Args[c.Pos], c.Pattern, s.cat.match) {
+				return DeniedChannel, c.Pos
+			}
+		}
+	}
+	return OK, 0
+}
+
+func (s *selector) keyAllowed(key []byte, perm int) bool {
+	if s.allKeys {
+		return true
+	}
+	for _, p := range s.keys {
+		if p.perm&perm != perm {
+			continue
+		}
+		if s.cat.match([]byte(p.pattern), key) {
+			return true
+		}
+	}
+	return false
+}
+
+func channelAllowed(list []string, ch []byte, pattern bool, match func(p, s []byte) bool) bool {
+	for _, p := range list {
+		if pattern && p == string(ch) || !pattern && match([]byte(p), ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelAllowed reports whether the user may use a channel (or, with
+// pattern, a PSUBSCRIBE pattern), as pub/sub revocation checks.
+func (u *User) ChannelAllowed(ch []byte, pattern bool) bool {
+	st := u.st.Load()
+	if st.deleted {
+		return false
+	}
+	for _, s := range st.selectors {
+		if s.allChannels || channelAllowed(s.channels, ch, pattern, s.cat.match) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(a string, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
