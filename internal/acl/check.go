@@ -165,3 +165,33 @@ func equalFold(a string, b []byte) bool {
 	}
 	return true
 }
+
+// CheckWithAllKeys reports whether some selector of the user both allows
+// the request and grants perm on every key (allkeys, or a "*" pattern
+// with perm), as SORT's BY and GET patterns require.
+func (u *User) CheckWithAllKeys(r *Request, perm int) bool {
+	st := u.st.Load()
+	if st.unrestricted {
+		return true
+	}
+	if st.deleted {
+		return false
+	}
+	var keys []KeyRef
+	var chans []ChanRef
+	keysDone, chansDone := false, false
+	for _, s := range st.selectors {
+		if got, _ := s.check(r, &keys, &keysDone, &chans, &chansDone); got != OK {
+			continue
+		}
+		if s.allKeys {
+			return true
+		}
+		for _, p := range s.keys {
+			if p.perm&perm == perm && p.pattern == "*" {
+				return true
+			}
+		}
+	}
+	return false
+}

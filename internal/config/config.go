@@ -33,6 +33,9 @@ type Config struct {
 	// Users are the "user" lines, in order: ACL users to create at
 	// startup (the server validates and loads them).
 	Users []UserLine
+	// RewriteUsers, when set, gives the "user" lines CONFIG REWRITE
+	// writes in place of the file's (none when users live in an aclfile).
+	RewriteUsers func() []string
 }
 
 // UserLine is one "user <name> [rule ...]" line of the config file.
@@ -518,6 +521,13 @@ func (c *Config) Rewrite() error {
 			out = append(out, line)
 			continue
 		}
+		if strings.EqualFold(string(args[0]), "user") && c.RewriteUsers != nil {
+			if !done["user"] {
+				done["user"] = true
+				out = append(out, c.RewriteUsers()...)
+			}
+			continue
+		}
 		p := c.params[strings.ToLower(string(args[0]))]
 		if p == nil {
 			out = append(out, line)
@@ -536,6 +546,9 @@ func (c *Config) Rewrite() error {
 			continue
 		}
 		extra = append(extra, c.lines(p)...)
+	}
+	if !done["user"] && c.RewriteUsers != nil {
+		extra = append(extra, c.RewriteUsers()...)
 	}
 	if len(extra) > 0 {
 		out = append(out, marker)

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,22 +72,34 @@ func (s *Server) initACL() error {
 		return nil
 	})
 	cfg.OnSet("acllog-max-len", func(v string) error {
-		n := cfg.Int("acllog-max-len")
+		n, _ := strconv.ParseInt(v, 10, 64)
 		s.acl.logMax.Store(n)
 		s.acl.log.Trim(int(n))
 		return nil
 	})
-	if s.acl.file != "" && len(cfg.Users) > 0 {
-		return fmt.Errorf("%s", errACLBoth)
+	cfg.RewriteUsers = func() []string {
+		if s.acl.file != "" {
+			return nil
+		}
+		return s.acl.users.List()
 	}
 	var lines [][]string
+	seen := map[string]bool{}
 	for _, l := range cfg.Users {
+		argv := append([]string{"user"}, l.Args...)
+		if seen[l.Args[0]] {
+			return &config.FileError{File: cfg.File, Line: l.Line, Text: l.Text,
+				Msg: fmt.Sprintf("Error in user declaration '%s': Duplicate user found. A user can only be defined once in config files", l.Args[0])}
+		}
+		seen[l.Args[0]] = true
 		if bad, msg, ok := s.acl.users.ValidateRules(l.Args[1:]); !ok {
-			argv := append([]string{"user"}, l.Args...)
 			return &config.FileError{File: cfg.File, Line: l.Line, Text: l.Text,
 				Msg: fmt.Sprintf("Error in user declaration '%s': %s", argv[min(bad, len(argv)-1)], msg)}
 		}
 		lines = append(lines, l.Args)
+	}
+	if s.acl.file != "" && len(cfg.Users) > 0 {
+		return fmt.Errorf("%s", errACLBoth)
 	}
 	if err := s.acl.users.LoadConfigured(lines); err != nil {
 		return err
@@ -150,9 +163,11 @@ func aclKeyRefs(cmd *commands.Command, args [][]byte) []acl.KeyRef {
 		if !ok && len(specs) > 0 {
 			f = specs[0].flags
 		}
-		perm := 0
+		perm, notKey := 0, false
 		for _, x := range f {
 			switch x.Str {
+			case "not_key": // a shard channel (SPUBLISH): routed by, not a key
+				notKey = true
 			case "access":
 				perm |= acl.PermRead
 			case "insert", "delete", "update":
@@ -162,9 +177,31 @@ func aclKeyRefs(cmd *commands.Command, args [][]byte) []acl.KeyRef {
 		if cmd.Name == "sort" && i == 1 { // STORE: its spec is incomplete
 			perm = acl.PermWrite
 		}
+		if notKey {
+			continue
+		}
 		out = append(out, acl.KeyRef{Pos: p, Perm: perm})
 	}
 	return out
+}
+
+// AllKeysReadable is commands.KeyReader: whether c's client may read
+// every key (SORT BY and GET patterns).
+func (s *Server) AllKeysReadable(c *commands.Ctx) bool {
+	cc, _ := c.Client.(*Client)
+	if cc == nil {
+		return true
+	}
+	u := cc.user.Load()
+	if u == nil || u.Unrestricted() {
+		return true
+	}
+	ac := catalog().Get(c.Cmd.Name)
+	if ac == nil {
+		return false
+	}
+	r := &acl.Request{Cmd: ac, Args: c.Args, Keys: func() []acl.KeyRef { return aclKeyRefs(c.Cmd, c.Args) }}
+	return u.CheckWithAllKeys(r, acl.PermRead)
 }
 
 // aclChanRefs returns the channels a pub/sub call publishes or
