@@ -1,12 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"redgo/internal/config"
 	"redgo/internal/resp"
@@ -224,5 +226,96 @@ func TestACLFileRoundTrip(t *testing.T) {
 	}
 	if got := s.acl.users.List(); !reflect.DeepEqual(got, before) {
 		t.Errorf("a failed LOAD changed the users: %q", got)
+	}
+}
+
+// Connection-level effects: EXEC re-checks queued commands, DELUSER and
+// a revoked channel disconnect the user's clients, CLIENT LIST names the
+// user and CLIENT KILL USER picks its clients.
+func TestACLClientEffects(t *testing.T) {
+	s, _ := startServer(t)
+	addr := s.Addr().String()
+	admin := dialRaw(t, addr)
+	admin.do("ACL", "SETUSER", "alice", "on", ">pw", "~*", "&news", "+@all")
+	a := dialRaw(t, addr)
+	if v, _ := a.do("AUTH", "alice", "pw"); v.Str != "OK" {
+		t.Fatalf("AUTH: %v", v)
+	}
+	if v, _ := admin.do("CLIENT", "LIST"); !strings.Contains(v.Str, "user=alice") || !strings.Contains(v.Str, "user=default") {
+		t.Errorf("CLIENT LIST: %s", v.Str)
+	}
+	a.do("MULTI")
+	a.do("SET", "k", "v")
+	a.do("GET", "k")
+	admin.do("ACL", "SETUSER", "alice", "-set")
+	v, _ := a.do("EXEC")
+	want := "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+		"This command is no longer allowed for the following reason: no permission to execute the command or subcommand"
+	if len(v.Elems) != 2 || v.Elems[0].Str != want || v.Elems[0].Type != '-' {
+		t.Errorf("EXEC: %v", v)
+	}
+	if v, _ := admin.do("ACL", "LOG", "1"); len(v.Elems) != 1 || v.Elems[0].Elems[5].Str != "multi" {
+		t.Errorf("ACL LOG: %v", v)
+	}
+
+	sub := dialRaw(t, addr)
+	sub.do("AUTH", "alice", "pw")
+	sub.do("SUBSCRIBE", "news")
+	admin.do("ACL", "SETUSER", "alice", "resetchannels", "&other")
+	eventually(t, 5*time.Second, func() error {
+		if n := len(s.clientList()); n != 2 {
+			return fmt.Errorf("%d clients, want 2 (the subscriber killed)", n)
+		}
+		return nil
+	})
+	if v, _ := admin.do("CLIENT", "KILL", "USER", "nosuch"); v.Str != "ERR No such user 'nosuch'" {
+		t.Errorf("CLIENT KILL USER nosuch: %v", v)
+	}
+	if v, _ := admin.do("CLIENT", "KILL", "USER", "default"); v.Int != 0 {
+		t.Errorf("CLIENT KILL USER default (skipme): %v", v)
+	}
+	b := dialRaw(t, addr)
+	b.do("AUTH", "alice", "pw")
+	if v, _ := admin.do("ACL", "DELUSER", "alice"); v.Int != 1 {
+		t.Errorf("DELUSER: %v", v)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if n := len(s.clientList()); n != 1 {
+			return fmt.Errorf("%d clients, want 1 (alice's gone)", n)
+		}
+		return nil
+	})
+}
+
+// A replica authenticates to its master with masteruser/masterauth as a
+// user allowed only what replication needs (the master's default user
+// may not PSYNC); the master's stream then runs on the replica
+// unchecked (its link has no user).
+func TestACLReplicaMasterUser(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0",
+		"--user", "repl", "on", ">rpw", "+psync", "+replconf", "+ping",
+		"--user", "default", "on", "nopass", "~*", "&*", "+@all", "-psync", "-sync")
+	host, port := hostPort(t, ms.Addr().String())
+	_, replica := startServer(t, "--masteruser", "repl", "--masterauth", "rpw",
+		"--user", "default", "on", "nopass", "~*", "&*", "-@all", "+get", "+replicaof", "+role", "+info")
+	master.Set(ctx, "k", "v", 0)
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if v := replica.Get(ctx, "k").Val(); v != "v" {
+			return fmt.Errorf("k = %q on the replica", v)
+		}
+		return nil
+	})
+	master.Set(ctx, "k2", "v2", 0)
+	eventually(t, 10*time.Second, func() error {
+		if v := replica.Get(ctx, "k2").Val(); v != "v2" {
+			return fmt.Errorf("k2 = %q on the replica", v)
+		}
+		return nil
+	})
+	if err := replica.Set(ctx, "x", "1", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("SET by the replica's default user: %v", err)
 	}
 }
