@@ -222,3 +222,19 @@ func TestLog(t *testing.T) {
 		t.Error("reset")
 	}
 }
+
+// BenchmarkCheck is the permission check of GET k1 for a user with key
+// patterns (the fast path of an unrestricted user is a flag test).
+func BenchmarkCheck(b *testing.B) {
+	cat := testCatalog()
+	us := NewUsers(cat)
+	u, _ := us.SetUser("u", []string{"on", "+@read", "~a*", "~k*"})
+	keys := []KeyRef{{1, PermRead}}
+	r := &Request{Cmd: cat.Get("get"), Args: [][]byte{[]byte("get"), []byte("k1")},
+		Keys: func() []KeyRef { return keys }}
+	for b.Loop() {
+		if res, _ := u.Check(r); res != OK {
+			b.Fatal(res)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (s *selector) keyAllowed(key []byte, perm int) bool {
 		if p.perm&perm != perm {
 			continue
 		}
-		if s.cat.match([]byte(p.pattern), key) {
+		if s.cat.match(p.b, key) {
 			return true
 		}
 	}

@@ -13,6 +13,7 @@ const (
 
 type keyPattern struct {
 	pattern string
+	b       []byte // pattern as bytes, for the matcher (never changed)
 	perm    int
 }
 
@@ -231,7 +232,7 @@ func (s *selector) addKeyPattern(op string) errCode {
 			return 0
 		}
 	}
-	s.keys = append(s.keys, keyPattern{pattern: pat, perm: perm})
+	s.keys = append(s.keys, keyPattern{pattern: pat, b: []byte(pat), perm: perm})
 	s.allKeys = false
 	return 0
 }

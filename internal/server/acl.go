@@ -150,7 +150,7 @@ func aclKeyRefs(cmd *commands.Command, args [][]byte) []acl.KeyRef {
 	if len(pos) == 0 {
 		return nil
 	}
-	specs := keySpecs(cmd)
+	specs := cachedKeySpecs(cmd)
 	flags := specFlags(specs, args)
 	if vf := variableKeyFlags(cmd.Name, args); vf != nil {
 		for _, p := range pos {
@@ -202,6 +202,19 @@ func (s *Server) AllKeysReadable(c *commands.Ctx) bool {
 	}
 	r := &acl.Request{Cmd: ac, Args: c.Args, Keys: func() []acl.KeyRef { return aclKeyRefs(c.Cmd, c.Args) }}
 	return u.CheckWithAllKeys(r, acl.PermRead)
+}
+
+// keySpecCache holds each command's decoded key specs (they never
+// change), for the ACL check of restricted users.
+var keySpecCache sync.Map // *commands.Command -> []keySpec
+
+func cachedKeySpecs(cmd *commands.Command) []keySpec {
+	if v, ok := keySpecCache.Load(cmd); ok {
+		return v.([]keySpec)
+	}
+	specs := keySpecs(cmd)
+	keySpecCache.Store(cmd, specs)
+	return specs
 }
 
 // aclChanRefs returns the channels a pub/sub call publishes or

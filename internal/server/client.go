@@ -155,7 +155,7 @@ func (c *Client) serve() {
 func (c *Client) processBuffer() bool {
 	s := c.srv
 	for c.qr < len(c.qbuf) {
-		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed})
+		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed && s.authRequired()})
 		if err == resp.ErrIncomplete {
 			if need > 0 && c.qr+need > cap(c.qbuf) {
 				c.grow(need)
