@@ -319,3 +319,34 @@ func TestACLReplicaMasterUser(t *testing.T) {
 		t.Errorf("SET by the replica's default user: %v", err)
 	}
 }
+
+// SLOWLOG hides ACL SETUSER's rules and other secrets, as Redis.
+func TestACLSlowlogRedacts(t *testing.T) {
+	s, _ := startServer(t)
+	r := startRedis(t)
+	c := func(args ...string) []string { return args }
+	for _, addr := range []string{s.Addr().String(), r} {
+		oracleConn := dialRaw(t, addr)
+		for _, cmd := range [][]string{
+			c("CONFIG", "SET", "slowlog-log-slower-than", "0"), c("SLOWLOG", "RESET"),
+			c("ACL", "SETUSER", "bad user", "+get"), c("CONFIG", "SET", "masterauth", ""),
+			c("ACL", "SETUSER", "u", "on", ">pw"), c("AUTH", "u", "pw"),
+			c("MIGRATE", "127.0.0.1", "1", "key", "9", "5000", "AUTH2", "user", "password"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "-1"),
+		} {
+			oracleConn.do(cmd...)
+		}
+	}
+	aclOracle(t, s.Addr().String(), r, [][]string{c("SLOWLOG", "LEN")})
+	a, b := dialRaw(t, s.Addr().String()), dialRaw(t, r)
+	va, _ := a.do("SLOWLOG", "GET")
+	vb, _ := b.do("SLOWLOG", "GET")
+	if len(va.Elems) != len(vb.Elems) {
+		t.Fatalf("SLOWLOG GET: %d entries, redis %d", len(va.Elems), len(vb.Elems))
+	}
+	for i := range va.Elems {
+		if !reflect.DeepEqual(va.Elems[i].Elems[3], vb.Elems[i].Elems[3]) {
+			t.Errorf("entry %d: %v, redis %v", i, va.Elems[i].Elems[3], vb.Elems[i].Elems[3])
+		}
+	}
+}
