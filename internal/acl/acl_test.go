@@ -132,12 +132,7 @@ func TestCheck(t *testing.T) {
 			b[i] = []byte(a)
 		}
 		r := &Request{Cmd: cat.Get(name), Args: b}
-		if keys != nil {
-			r.Keys = func() []KeyRef { return keys }
-		}
-		if chans != nil {
-			r.Channels = func() []ChanRef { return chans }
-		}
+		r.Keys, r.Channels = keys, chans
 		return u.Check(r)
 	}
 	read, write := []KeyRef{{1, PermRead}}, []KeyRef{{1, PermWrite}}
@@ -230,8 +225,7 @@ func BenchmarkCheck(b *testing.B) {
 	us := NewUsers(cat)
 	u, _ := us.SetUser("u", []string{"on", "+@read", "~a*", "~k*"})
 	keys := []KeyRef{{1, PermRead}}
-	r := &Request{Cmd: cat.Get("get"), Args: [][]byte{[]byte("get"), []byte("k1")},
-		Keys: func() []KeyRef { return keys }}
+	r := &Request{Cmd: cat.Get("get"), Args: [][]byte{[]byte("get"), []byte("k1")}, Keys: keys}
 	for b.Loop() {
 		if res, _ := u.Check(r); res != OK {
 			b.Fatal(res)

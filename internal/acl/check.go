@@ -31,10 +31,32 @@ type ChanRef struct {
 type Request struct {
 	Cmd  *Command
 	Args [][]byte // Args[0] is the command name
-	// Keys and Channels give the key and channel arguments; called at
-	// most once, and only when a selector restricts keys or channels.
-	Keys     func() []KeyRef
-	Channels func() []ChanRef
+	// Keys and Channels are the key and channel arguments; the caller
+	// may leave them out when the user has all keys (NeedsKeys) or all
+	// channels (NeedsChannels).
+	Keys     []KeyRef
+	Channels []ChanRef
+}
+
+// NeedsKeys reports whether some selector of the user limits keys (the
+// check then needs the request's keys).
+func (u *User) NeedsKeys() bool {
+	for _, s := range u.st.Load().selectors {
+		if !s.allKeys {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsChannels reports whether some selector limits channels.
+func (u *User) NeedsChannels() bool {
+	for _, s := range u.st.Load().selectors {
+		if !s.allChannels {
+			return true
+		}
+	}
+	return false
 }
 
 // Check reports whether the user may run the request and, when not, the
@@ -49,12 +71,9 @@ func (u *User) Check(r *Request) (Result, int) {
 	if st.deleted {
 		return DeniedCmd, 0
 	}
-	var keys []KeyRef
-	var chans []ChanRef
-	keysDone, chansDone := false, false
 	res, last := DeniedCmd, 0
 	for _, s := range st.selectors {
-		got, pos := s.check(r, &keys, &keysDone, &chans, &chansDone)
+		got, pos := s.check(r)
 		if got == OK {
 			return OK, 0
 		}
@@ -65,7 +84,7 @@ func (u *User) Check(r *Request) (Result, int) {
 	return res, last
 }
 
-func (s *selector) check(r *Request, keys *[]KeyRef, keysDone *bool, chans *[]ChanRef, chansDone *bool) (Result, int) {
+func (s *selector) check(r *Request) (Result, int) {
 	cmd := r.Cmd
 	if !s.allCommands && !cmd.NoAuth && !s.bit(cmd.ID) {
 		idx := 1
@@ -85,21 +104,15 @@ func (s *selector) check(r *Request, keys *[]KeyRef, keysDone *bool, chans *[]Ch
 			return DeniedCmd, 0
 		}
 	}
-	if !s.allKeys && r.Keys != nil {
-		if !*keysDone {
-			*keys, *keysDone = r.Keys(), true
-		}
-		for _, k := range *keys {
+	if !s.allKeys {
+		for _, k := range r.Keys {
 			if !s.keyAllowed(r.Args[k.Pos], k.Perm) {
 				return DeniedKey, k.Pos
 			}
 		}
 	}
-	if !s.allChannels && r.Channels != nil {
-		if !*chansDone {
-			*chans, *chansDone = r.Channels(), true
-		}
-		for _, c := range *chans {
+	if !s.allChannels {
+		for _, c := range r.Channels {
 			if !channelAllowed(s.channels, r.Args[c.Pos], c.Pattern, s.cat.match) {
 				return DeniedChannel, c.Pos
 			}
@@ -177,11 +190,8 @@ func (u *User) CheckWithAllKeys(r *Request, perm int) bool {
 	if st.deleted {
 		return false
 	}
-	var keys []KeyRef
-	var chans []ChanRef
-	keysDone, chansDone := false, false
 	for _, s := range st.selectors {
-		if got, _ := s.check(r, &keys, &keysDone, &chans, &chansDone); got != OK {
+		if got, _ := s.check(r); got != OK {
 			continue
 		}
 		if s.allKeys {

@@ -143,128 +143,6 @@ func (s *Server) newClientAuth(c *Client) {
 	c.authed = !s.authRequired()
 }
 
-// aclKeyRefs returns the key arguments of a call with what the command
-// does to each (from the key specs, as COMMAND GETKEYSANDFLAGS).
-func aclKeyRefs(cmd *commands.Command, args [][]byte) []acl.KeyRef {
-	pos := cmd.KeyPositions(args, nil)
-	if len(pos) == 0 {
-		return nil
-	}
-	specs := cachedKeySpecs(cmd)
-	flags := specFlags(specs, args)
-	if vf := variableKeyFlags(cmd.Name, args); vf != nil {
-		for _, p := range pos {
-			flags[p] = vf
-		}
-	}
-	out := make([]acl.KeyRef, 0, len(pos))
-	for i, p := range pos {
-		f, ok := flags[p]
-		if !ok && len(specs) > 0 {
-			f = specs[0].flags
-		}
-		perm, notKey := 0, false
-		for _, x := range f {
-			switch x.Str {
-			case "not_key": // a shard channel (SPUBLISH): routed by, not a key
-				notKey = true
-			case "access":
-				perm |= acl.PermRead
-			case "insert", "delete", "update":
-				perm |= acl.PermWrite
-			}
-		}
-		if cmd.Name == "sort" && i == 1 { // STORE: its spec is incomplete
-			perm = acl.PermWrite
-		}
-		if notKey {
-			continue
-		}
-		out = append(out, acl.KeyRef{Pos: p, Perm: perm})
-	}
-	return out
-}
-
-// AllKeysReadable is commands.KeyReader: whether c's client may read
-// every key (SORT BY and GET patterns).
-func (s *Server) AllKeysReadable(c *commands.Ctx) bool {
-	cc, _ := c.Client.(*Client)
-	if cc == nil {
-		return true
-	}
-	u := cc.user.Load()
-	if u == nil || u.Unrestricted() {
-		return true
-	}
-	ac := catalog().Get(c.Cmd.Name)
-	if ac == nil {
-		return false
-	}
-	r := &acl.Request{Cmd: ac, Args: c.Args, Keys: func() []acl.KeyRef { return aclKeyRefs(c.Cmd, c.Args) }}
-	return u.CheckWithAllKeys(r, acl.PermRead)
-}
-
-// keySpecCache holds each command's decoded key specs (they never
-// change), for the ACL check of restricted users.
-var keySpecCache sync.Map // *commands.Command -> []keySpec
-
-func cachedKeySpecs(cmd *commands.Command) []keySpec {
-	if v, ok := keySpecCache.Load(cmd); ok {
-		return v.([]keySpec)
-	}
-	specs := keySpecs(cmd)
-	keySpecCache.Store(cmd, specs)
-	return specs
-}
-
-// aclChanRefs returns the channels a pub/sub call publishes or
-// subscribes to (nil for other commands).
-func aclChanRefs(cmd *commands.Command, args [][]byte) []acl.ChanRef {
-	n, pattern := len(args), false
-	switch cmd.Name {
-	case "publish", "spublish":
-		n = min(n, 2)
-	case "subscribe", "ssubscribe":
-	case "psubscribe":
-		pattern = true
-	default:
-		return nil
-	}
-	var out []acl.ChanRef
-	for i := 1; i < n; i++ {
-		out = append(out, acl.ChanRef{Pos: i, Pattern: pattern})
-	}
-	return out
-}
-
-func hasChannels(cmd *commands.Command) bool {
-	switch cmd.Name {
-	case "publish", "spublish", "subscribe", "ssubscribe", "psubscribe":
-		return true
-	}
-	return false
-}
-
-// aclCheck checks that user u may run cmd with args. Clients without a
-// user (the master link, the AOF loader) may run anything.
-func aclCheck(u *acl.User, cmd *commands.Command, args [][]byte) (acl.Result, int) {
-	if u == nil || u.Unrestricted() {
-		return acl.OK, 0
-	}
-	ac := catalog().Get(cmd.Name)
-	if ac == nil {
-		return acl.DeniedCmd, 0
-	}
-	r := &acl.Request{Cmd: ac, Args: args}
-	if cmd.First > 0 || cmd.KeysFn != nil {
-		r.Keys = func() []acl.KeyRef { return aclKeyRefs(cmd, args) }
-	}
-	if hasChannels(cmd) {
-		r.Channels = func() []acl.ChanRef { return aclChanRefs(cmd, args) }
-	}
-	return u.Check(r)
-}
-
 // aclLog adds an ACL LOG entry for a denial by client c (for a script,
 // c is the caller).
 func (s *Server) aclLog(c *Client, res acl.Result, ctx, object, username string, args [][]byte) {
@@ -295,7 +173,7 @@ func (c *Client) aclRefusal(cmd *commands.Command, args [][]byte) string {
 	if u == nil || u.Unrestricted() {
 		return ""
 	}
-	res, pos := aclCheck(u, cmd, args)
+	res, pos := aclCheck(u, cmd, args, &c.aclReq)
 	if res == acl.OK {
 		return ""
 	}
@@ -322,7 +200,7 @@ func (c *Client) aclExecRefusal(cmd *commands.Command, args [][]byte) string {
 	if u == nil || u.Unrestricted() {
 		return ""
 	}
-	res, pos := aclCheck(u, cmd, args)
+	res, pos := aclCheck(u, cmd, args, nil)
 	if res == acl.OK {
 		return ""
 	}
@@ -349,7 +227,7 @@ func (s *Server) aclScriptRefusal(caller *Client, cmd *commands.Command, args []
 	if u == nil || u.Unrestricted() {
 		return ""
 	}
-	res, pos := aclCheck(u, cmd, args)
+	res, pos := aclCheck(u, cmd, args, nil)
 	if res == acl.OK {
 		return ""
 	}
@@ -406,9 +284,10 @@ func (s *Server) dropUserClients(users []*acl.User, self *Client) {
 // SETUSER.
 func (s *Server) dropRevokedSubscribers(u *acl.User, self *Client) {
 	var kill []*Client
+	clients := s.clientList() // before pubsub.mu: clientList takes s.mu
 	p := s.pubsub
 	p.mu.RLock()
-	for _, x := range s.clientList() {
+	for _, x := range clients {
 		if x.user.Load() != u || x.nsubs.Load() == 0 {
 			continue
 		}

@@ -30,6 +30,7 @@ type Client struct {
 
 	authed    bool
 	user      atomic.Pointer[acl.User] // nil: an internal client that may run anything
+	aclReq    acl.Request              // reused by dispatch's ACL check (acl_check.go)
 	multi     *multiState
 	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
 	watch     watchState

@@ -255,7 +255,7 @@ func cmdACLDryrun(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
 		return
 	}
-	res, pos := aclCheck(u, cmd, args)
+	res, pos := aclCheck(u, cmd, args, nil)
 	switch res {
 	case acl.OK:
 		c.W.OK()

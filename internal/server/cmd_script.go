@@ -385,7 +385,7 @@ func (sc *scriptCall) ACLCheck(r *scripting.Run, cmd *commands.Command, args [][
 	if sc.cc == nil {
 		return true
 	}
-	res, _ := aclCheck(sc.cc.user.Load(), cmd, args)
+	res, _ := aclCheck(sc.cc.user.Load(), cmd, args, nil)
 	return res == acl.OK
 }
 
