@@ -29,6 +29,16 @@ const (
 // cluster mode; ClusterEnabled reports whether it does.
 type ClusterModer interface{ ClusterEnabled() bool }
 
+// KeyReader is implemented by a server (Ctx.Srv) that enforces ACL
+// rules: AllKeysReadable reports whether the client of c may read every
+// key, which SORT's BY and GET patterns need.
+type KeyReader interface{ AllKeysReadable(c *Ctx) bool }
+
+func allKeysReadable(c *Ctx) bool {
+	kr, ok := c.Srv.(KeyReader)
+	return !ok || kr.AllKeysReadable(c)
+}
+
 // inClusterMode reports whether srv (Ctx.Srv) runs in cluster mode.
 func inClusterMode(srv any) bool {
 	cm, ok := srv.(ClusterModer)
@@ -88,7 +98,7 @@ type sortOpts struct {
 
 // parseSort parses SORT's options as Redis does, returning the error
 // reply or "".
-func parseSort(args [][]byte, readonly, cluster bool) (o sortOpts, err string) {
+func parseSort(args [][]byte, readonly, cluster, aclAllKeys bool) (o sortOpts, err string) {
 	o.limitCnt = -1
 	for j := 2; j < len(args); j++ {
 		a, left := args[j], len(args)-j-1
@@ -118,11 +128,16 @@ func parseSort(args [][]byte, readonly, cluster bool) (o sortOpts, err string) {
 				o.dontsort = true
 			} else if cluster {
 				return o, errSortByCluster
+			} else if !aclAllKeys {
+				return o, "ERR BY option of SORT denied due to insufficient ACL permissions."
 			}
 			j++
 		case EqualFold(a, "get") && left >= 1:
 			if cluster {
 				return o, errSortGetClustr
+			}
+			if !aclAllKeys {
+				return o, "ERR GET option of SORT denied due to insufficient ACL permissions."
 			}
 			o.gets = append(o.gets, args[j+1])
 			j++
@@ -191,7 +206,7 @@ func sortScore(b []byte) (float64, bool) {
 func cmpC(a, b []byte) int { return bytes.Compare(cstr(a), cstr(b)) }
 
 func sortGeneric(c *Ctx, readonly bool) {
-	o, err := parseSort(c.Args, readonly, inClusterMode(c.Srv))
+	o, err := parseSort(c.Args, readonly, inClusterMode(c.Srv), allKeysReadable(c))
 	if err != "" {
 		c.Error(err)
 		return

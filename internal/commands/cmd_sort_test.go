@@ -257,7 +257,7 @@ func TestSortClusterMode(t *testing.T) {
 		for _, a := range strings.Fields(tc.args) {
 			args = append(args, []byte(a))
 		}
-		_, err := parseSort(args, false, inClusterMode(fakeCluster(true)))
+		_, err := parseSort(args, false, inClusterMode(fakeCluster(true)), true)
 		if err != tc.err {
 			t.Errorf("%s: %q, want %q", tc.args, err, tc.err)
 		}

@@ -314,3 +314,15 @@ func (c *Command) KeyPositions(args [][]byte, buf []int) []int {
 	}
 	return out
 }
+
+// EachMeta calls fn with the full name and COMMAND INFO entry of every
+// command Redis 7.0 has and of redgo's extras, served or not (the ACL
+// catalog covers them all, as Redis's rules do).
+func EachMeta(fn func(name string, info resp.Value)) {
+	loadMeta()
+	for name, e := range meta {
+		if len(e.info.Elems) > 0 {
+			fn(name, e.info)
+		}
+	}
+}

@@ -29,6 +29,20 @@ type Config struct {
 	hooks  map[string]func(value string) error
 
 	seenNames map[string]bool // directives given while loading
+
+	// Users are the "user" lines, in order: ACL users to create at
+	// startup (the server validates and loads them).
+	Users []UserLine
+	// RewriteUsers, when set, gives the "user" lines CONFIG REWRITE
+	// writes in place of the file's (none when users live in an aclfile).
+	RewriteUsers func() []string
+}
+
+// UserLine is one "user <name> [rule ...]" line of the config file.
+type UserLine struct {
+	Line int
+	Text string
+	Args []string // the name, then the rules
 }
 
 // New returns a config holding the defaults.
@@ -210,7 +224,11 @@ func (c *Config) parse(text string) error {
 			}
 			continue
 		}
-		if name == "rename-command" || name == "loadmodule" || name == "user" {
+		if name == "user" && len(vals) >= 1 {
+			c.Users = append(c.Users, UserLine{Line: n + 1, Text: line, Args: vals})
+			continue
+		}
+		if name == "rename-command" || name == "loadmodule" {
 			if name == "loadmodule" {
 				return fe("Modules are not supported by redgo")
 			}
@@ -503,6 +521,13 @@ func (c *Config) Rewrite() error {
 			out = append(out, line)
 			continue
 		}
+		if strings.EqualFold(string(args[0]), "user") && c.RewriteUsers != nil {
+			if !done["user"] {
+				done["user"] = true
+				out = append(out, c.RewriteUsers()...)
+			}
+			continue
+		}
 		p := c.params[strings.ToLower(string(args[0]))]
 		if p == nil {
 			out = append(out, line)
@@ -521,6 +546,9 @@ func (c *Config) Rewrite() error {
 			continue
 		}
 		extra = append(extra, c.lines(p)...)
+	}
+	if !done["user"] && c.RewriteUsers != nil {
+		extra = append(extra, c.RewriteUsers()...)
 	}
 	if len(extra) > 0 {
 		out = append(out, marker)

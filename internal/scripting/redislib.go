@@ -236,10 +236,11 @@ func (v *vm) setRepl(L *lua.LState) int {
 	return 0
 }
 
-// aclCheckCmd is redis.acl_check_cmd: every user may run every command
-// here (there are no ACL users yet).
+// aclCheckCmd is redis.acl_check_cmd: whether the script's caller may
+// run the command, as the host's ACLChecker says (true without one).
 func (v *vm) aclCheckCmd(L *lua.LState) int {
-	if v.run.Load() == nil {
+	r := v.run.Load()
+	if r == nil {
 		raise(L, "redis.acl_check_cmd can only be called inside a script invocation")
 	}
 	n := L.GetTop()
@@ -254,8 +255,13 @@ func (v *vm) aclCheckCmd(L *lua.LState) int {
 		}
 		args[i] = a
 	}
-	if cmd, _ := commands.Find(args); cmd == nil {
+	cmd, _ := commands.Find(args)
+	if cmd == nil {
 		raise(L, "Invalid command passed to redis.acl_check_cmd()")
+	}
+	if ck, ok := r.Host.(ACLChecker); ok {
+		L.Push(lua.LBool(ck.ACLCheck(r, cmd, args)))
+		return 1
 	}
 	L.Push(lua.LTrue)
 	return 1

@@ -24,6 +24,12 @@ type Host interface {
 	Call(r *Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string
 }
 
+// ACLChecker is implemented by a Host that enforces ACL rules:
+// redis.acl_check_cmd asks whether the script's caller may run cmd.
+type ACLChecker interface {
+	ACLCheck(r *Run, cmd *commands.Command, args [][]byte) bool
+}
+
 // Propagation flags (redis.set_repl).
 const (
 	ReplNone    = 0

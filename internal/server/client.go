@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/acl"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/netio"
@@ -29,6 +30,8 @@ type Client struct {
 	proto atomic.Int32
 
 	authed    bool
+	user      atomic.Pointer[acl.User] // nil: an internal client that may run anything
+	aclReq    acl.Request              // reused by dispatch's ACL check (acl_check.go)
 	multi     *multiState
 	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
 	watch     watchState
@@ -112,8 +115,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	if _, ok := conn.(*net.UnixConn); ok {
 		c.addr, c.laddr = unixPeer, unixPeer
 	}
-	p := s.requirePass.Load()
-	c.authed = p == nil || *p == ""
+	s.newClientAuth(c)
 	return c
 }
 
@@ -155,7 +157,7 @@ func (c *Client) serve() {
 func (c *Client) processBuffer() bool {
 	s := c.srv
 	for c.qr < len(c.qbuf) {
-		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed})
+		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed && s.authRequired()})
 		if err == resp.ErrIncomplete {
 			if need > 0 && c.qr+need > cap(c.qbuf) {
 				c.grow(need)

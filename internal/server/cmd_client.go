@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"redgo/internal/acl"
 	"redgo/internal/commands"
 	"redgo/internal/resp"
 )
@@ -486,11 +487,11 @@ func (s *Server) clientInfoLine(c *Client, self *Client, selfArgs [][]byte) stri
 	totMem := qcap + argMem + sn.multiMem.Load() + int64(omem) + obl + 16*1024
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d "+
 		"multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d "+
-		"events=%s cmd=%s user=default redir=-1 resp=%d",
+		"events=%s cmd=%s user=%s redir=-1 resp=%d",
 		c.id, c.addr, c.laddr, connFD(c.conn), name, int64(now.Sub(c.createdAt).Seconds()),
 		max(now.Unix()-c.lastInteraction.Load(), 0), flags, sn.db.Load(), sub, psub, ssub,
 		multi, qbuf, qfree, argMem, sn.multiMem.Load(), qcap, qcap, obl, omem, totMem,
-		events, lastCmd, c.proto.Load())
+		events, lastCmd, clientUser(c), c.proto.Load())
 }
 
 func cmdClientInfo(s *Server, cc *Client, c *commands.Ctx) {
@@ -539,18 +540,27 @@ func cmdClientList(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Verbatim(b.String(), "txt")
 }
 
-// killFilter is CLIENT KILL's new-style filter (USER can only name the
-// default user, which every client is).
+// killFilter is CLIENT KILL's new-style filter.
 type killFilter struct {
 	id          int64
 	addr, laddr string
 	typ         string
+	user        *acl.User
 	skipme      bool
 }
 
 func (f *killFilter) match(c *Client) bool {
 	return (f.id == 0 || c.id == f.id) && (f.addr == "" || c.addr == f.addr) &&
-		(f.laddr == "" || c.laddr == f.laddr) && (f.typ == "" || clientType(c) == f.typ)
+		(f.laddr == "" || c.laddr == f.laddr) && (f.typ == "" || clientType(c) == f.typ) &&
+		(f.user == nil || c.user.Load() == f.user)
+}
+
+// clientUser is the user= field of CLIENT LIST.
+func clientUser(c *Client) string {
+	if u := c.user.Load(); u != nil {
+		return u.Name
+	}
+	return "(superuser)" // internal clients, as Redis shows them
 }
 
 func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
@@ -598,7 +608,8 @@ func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 		case commands.EqualFold(opt, "laddr"):
 			f.laddr = string(val)
 		case commands.EqualFold(opt, "user"):
-			if string(val) != "default" {
+			f.user = s.acl.users.Get(string(val))
+			if f.user == nil {
 				c.Error("ERR No such user '" + string(val) + "'")
 				return
 			}
@@ -626,7 +637,7 @@ func cmdClientKill(s *Server, cc *Client, c *commands.Ctx) {
 		n++
 	}
 	// The master's client (flags M) is killed like any other that matches.
-	if a, la, ok := s.repl.MasterLink(); ok && f.id == 0 && (f.typ == "" || f.typ == "master") &&
+	if a, la, ok := s.repl.MasterLink(); ok && f.id == 0 && f.user == nil && (f.typ == "" || f.typ == "master") &&
 		(f.addr == "" || f.addr == a) && (f.laddr == "" || f.laddr == la) && s.repl.DropMasterLink() {
 		n++
 	}

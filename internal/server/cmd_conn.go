@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"strings"
 
 	"redgo/internal/commands"
@@ -52,42 +51,22 @@ const (
 	errNoPass    = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 )
 
-// checkAuth verifies user/pass against requirepass (the default user).
-func (s *Server) checkAuth(user, pass []byte) bool {
-	p := s.requirePass.Load()
-	want := ""
-	if p != nil {
-		want = *p
-	}
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	if want == "" {
-		return true // nopass default user accepts any password
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func cmdAuth(s *Server, cc *Client, c *commands.Ctx) {
 	if len(c.Args) > 3 {
 		c.Error(commands.ErrSyntax)
 		return
 	}
-	var user, pass []byte
+	user, pass := "default", c.Args[1]
 	if len(c.Args) == 3 {
-		user, pass = c.Args[1], c.Args[2]
-	} else {
-		pass = c.Args[1]
-		if p := s.requirePass.Load(); p == nil || *p == "" {
-			c.Error(errNoPass)
-			return
-		}
+		user, pass = string(c.Args[1]), c.Args[2]
+	} else if s.acl.users.Default().NoPass() {
+		c.Error(errNoPass)
+		return
 	}
-	if !s.checkAuth(user, pass) {
+	if !s.authenticate(cc, user, pass, c.Args[0]) {
 		c.Error(errWrongPass)
 		return
 	}
-	cc.authed = true
 	c.W.OK()
 }
 
@@ -132,11 +111,10 @@ func cmdHello(s *Server, cc *Client, c *commands.Ctx) {
 		more := len(c.Args) - i - 1
 		switch {
 		case commands.EqualFold(c.Args[i], "AUTH") && more >= 2:
-			if !s.checkAuth(c.Args[i+1], c.Args[i+2]) {
+			if !s.authenticate(cc, string(c.Args[i+1]), c.Args[i+2], c.Args[0]) {
 				c.Error(errWrongPass)
 				return
 			}
-			cc.authed = true
 			i += 2
 		case commands.EqualFold(c.Args[i], "SETNAME") && more >= 1:
 			setName, haveName = c.Args[i+1], true
@@ -219,8 +197,7 @@ func cmdReset(s *Server, cc *Client, c *commands.Ctx) {
 	cc.noEvict, cc.noTouch = false, false
 	cc.cl.readonly.Store(false) // cluster.go
 	cc.cl.asking = false
-	p := s.requirePass.Load()
-	cc.authed = p == nil || *p == ""
+	s.newClientAuth(cc)
 	c.W.Simple("RESET")
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"redgo/internal/acl"
 	"redgo/internal/cluster"
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
@@ -222,6 +223,9 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 		sc.slot = slotOf(run.Keys[0])
 	}
 	sc.pc = cc.scriptClient()
+	if cc != nil {
+		sc.pc.user.Store(cc.user.Load()) // ACL WHOAMI inside the script
+	}
 	sc.pc.db = c.DB.Index()
 	run.Host = sc
 	run.FromMaster = sc.obey
@@ -320,6 +324,9 @@ func (cc *Client) scriptClient() *Client {
 // Call runs one command of the script (scripting.Host).
 func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
 	s := sc.s
+	if msg := s.aclScriptRefusal(sc.cc, cmd, args); msg != "" {
+		return msg
+	}
 	if cmd.Has(commands.FWrite) && !sc.wrote && !sc.obey {
 		// Refused only before the script's first write: after it, failing
 		// would leave half a script applied (scriptVerifyWriteCommandAllow).
@@ -371,6 +378,15 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		return sc.refused
 	}
 	return ""
+}
+
+// ACLCheck is redis.acl_check_cmd (scripting.ACLChecker).
+func (sc *scriptCall) ACLCheck(r *scripting.Run, cmd *commands.Command, args [][]byte) bool {
+	if sc.cc == nil {
+		return true
+	}
+	res, _ := aclCheck(sc.cc.user.Load(), cmd, args, nil)
+	return res == acl.OK
 }
 
 // Admit applies the cluster rules for a script's keys (commands.Host):

@@ -31,7 +31,7 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	cmd, errText := commands.Resolve(cmd, args)
-	if !c.authed && !cmd.Has(commands.FNoAuth) {
+	if !c.authed && !cmd.Has(commands.FNoAuth) && s.authRequired() {
 		c.replyError(errNoAuth)
 		cmd.RejectedCalls.Add(1)
 		if c.multi != nil {
@@ -48,6 +48,13 @@ func (c *Client) execute(args [][]byte) {
 		return
 	}
 	c.setLastCmd(cmd)
+	if c.multi == nil || !cmd.Has(commands.FNoMulti) || isMultiControl(cmd) {
+		if msg := c.aclRefusal(cmd, args); msg != "" {
+			cmd.RejectedCalls.Add(1)
+			c.refuseQueued(cmd, msg)
+			return
+		}
+	}
 	if s.cluster != nil {
 		if !c.clusterRoute(cmd, args) {
 			return // redirected (cluster.go)

@@ -157,6 +157,10 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 	startDB := -1 // database of the first write: the stream starts there
 	cc.inExec = true
 	for _, q := range m.cmds {
+		if msg := cc.aclExecRefusal(q.cmd, q.args); msg != "" {
+			cc.replyError(msg)
+			continue
+		}
 		cc.runQueued(q, c.Now, held)
 		if startDB < 0 && len(cc.execProps) > 0 {
 			startDB = cc.execDB

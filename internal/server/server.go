@@ -56,8 +56,9 @@ type Server struct {
 	persist  *persist.Persist // load, saves, AOF (persist.go)
 	monitors monitorSet
 
+	acl aclState // users, ACL LOG (acl.go, cmd_acl.go)
+
 	// settings cached from the config for the hot path
-	requirePass atomic.Pointer[string]
 	maxBulk     atomic.Int64
 	maxQuery    atomic.Int64
 	maxClients  atomic.Int64
@@ -168,6 +169,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.slowlog.init()
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
 	if err := s.initCluster(); err != nil {
 		return nil, err
 	}
@@ -177,13 +181,10 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 // applyConfig caches hot settings and registers CONFIG SET hooks.
 func (s *Server) applyConfig() {
 	cfg := s.Cfg
-	pass := cfg.Get("requirepass")
-	s.requirePass.Store(&pass)
 	s.maxBulk.Store(cfg.Int("proto-max-bulk-len"))
 	s.maxQuery.Store(cfg.Int("client-query-buffer-limit"))
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
-	cfg.OnSet("requirepass", func(v string) error { s.requirePass.Store(&v); return nil })
 	setNotify := func(v string) error { f, _ := notify.Parse(v); s.KS.Events.SetClasses(f); return nil }
 	_ = setNotify(cfg.Get("notify-keyspace-events"))
 	cfg.OnSet("notify-keyspace-events", setNotify)

@@ -309,7 +309,9 @@ func (sl *slowlog) maybeAdd(c *Client, args [][]byte, dur time.Duration) {
 			e.args = append(e.args, "... ("+strconv.Itoa(len(args)-31)+" more arguments)")
 			break
 		}
-		if len(a) > 128 {
+		if redacted(args, i) {
+			e.args = append(e.args, "(redacted)")
+		} else if len(a) > 128 {
 			e.args = append(e.args, string(a[:128])+"... ("+strconv.Itoa(len(a)-128)+" more bytes)")
 		} else {
 			e.args = append(e.args, string(a))
@@ -326,3 +328,34 @@ func (sl *slowlog) maybeAdd(c *Client, args [][]byte, dur time.Duration) {
 }
 
 var _ = resp.Writer{}
+
+// redacted reports whether args[i] is a secret Redis hides from SLOWLOG:
+// passwords of AUTH, HELLO AUTH and MIGRATE, the rules of ACL SETUSER,
+// the values of sensitive directives in CONFIG SET.
+func redacted(args [][]byte, i int) bool {
+	name := args[0]
+	switch {
+	case commands.EqualFold(name, "auth"):
+		return i >= 1
+	case commands.EqualFold(name, "acl"):
+		return i >= 2 && commands.EqualFold(args[1], "setuser")
+	case commands.EqualFold(name, "config"):
+		if i < 3 || (i-2)%2 != 1 || !commands.EqualFold(args[1], "set") {
+			return false
+		}
+		k := args[i-1]
+		return commands.EqualFold(k, "requirepass") || commands.EqualFold(k, "masterauth") || commands.EqualFold(k, "masteruser")
+	case commands.EqualFold(name, "hello"), commands.EqualFold(name, "migrate"):
+		for j := 1; j < i; j++ {
+			switch {
+			case commands.EqualFold(args[j], "auth") && i == j+1:
+				return true
+			case commands.EqualFold(args[j], "auth") && commands.EqualFold(name, "hello") && i == j+2:
+				return true
+			case commands.EqualFold(args[j], "auth2") && commands.EqualFold(name, "migrate") && (i == j+1 || i == j+2):
+				return true
+			}
+		}
+	}
+	return false
+}
