@@ -251,7 +251,7 @@ func (ld *libraryLoad) register(L *lua.LState) int {
 			raise(L, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
 		}
 		var bad string
-		t.ForEach(func(k, v lua.LValue) {
+		eachPair(t, func(k, v lua.LValue) {
 			if bad != "" {
 				return
 			}
@@ -282,7 +282,7 @@ func (ld *libraryLoad) register(L *lua.LState) int {
 					return
 				}
 				var names []string
-				ft.ForEach(func(_, fv lua.LValue) { names = append(names, lua.LVAsString(fv)) })
+				eachPair(ft, func(_, fv lua.LValue) { names = append(names, lua.LVAsString(fv)) })
 				f, unknown := ParseFlags(names, false)
 				if unknown != "" || len(names) > 0 && f == 0 && names[0] == "" {
 					bad = "unknown flag given"

@@ -1,12 +1,14 @@
 package scripting
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"redgo/internal/commands"
+	"redgo/internal/resp"
 )
 
 // Log levels of redis.log (Redis's LL_*).
@@ -83,13 +85,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	if n == 0 {
 		return fail("Please specify at least one argument for this redis lib call")
 	}
-	args := make([][]byte, n)
-	for i := range args {
-		a, ok := argString(L.Get(i + 1))
-		if !ok {
-			return fail("Lua redis lib command arguments must be strings or integers")
-		}
-		args[i] = a
+	args, ok := callArgs(L, n)
+	if !ok {
+		return fail("Lua redis lib command arguments must be strings or integers")
 	}
 	L.SetTop(0)
 	cmd, msg := r.check(args)
@@ -130,6 +128,51 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	}
 	L.Push(val)
 	return 1
+}
+
+// callArgs converts the n arguments on L's stack into one new buffer
+// (the command may keep them: propagation, stored keys), false when one
+// is not a string or a number.
+func callArgs(L *lua.LState, n int) ([][]byte, bool) {
+	size := 0
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			size += len(v)
+		case lua.LNumber:
+			size += 24
+		default:
+			return nil, false
+		}
+	}
+	var ends [16]int
+	end := ends[:0]
+	buf := make([]byte, 0, size)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			buf = append(buf, v...)
+		case lua.LNumber:
+			buf = appendNumberArg(buf, float64(v))
+		}
+		end = append(end, len(buf))
+	}
+	args := make([][]byte, n)
+	start := 0
+	for i, e := range end {
+		args[i] = buf[start:e:e]
+		start = e
+	}
+	return args, true
+}
+
+// appendNumberArg appends a number argument as %.17g does: a whole
+// number below 1e15 is its digits (the common case, formatted fast).
+func appendNumberArg(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && f != 0 && f > -1e15 && f < 1e15 {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return resp.AppendG17(b, f)
 }
 
 // check is what Redis checks before a script's command runs, in its

@@ -191,8 +191,12 @@ type scriptCall struct {
 	wrote    bool
 	refused  string
 	props    []scriptProp
-	ready    []readyKey           // written keys clients are blocked on: served when the script ends
-	dbs      map[int]*keyspace.DB // the databases as the script sees them (its start time)
+	ready    []readyKey // written keys clients are blocked on: served when the script ends
+	// The databases as the script sees them (its start time): the first
+	// one used, then any other SELECTed.
+	db      *keyspace.DB
+	dbIndex int
+	dbs     map[int]*keyspace.DB
 }
 
 type scriptProp struct {
@@ -344,7 +348,10 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 	if !sc.held.All && cmd.NeedsAll(s, args) {
 		return "This Redis command is not allowed from script"
 	}
-	db := sc.dbs[sc.pc.db]
+	db := sc.db
+	if db == nil || sc.dbIndex != sc.pc.db {
+		db = sc.dbs[sc.pc.db]
+	}
 	if db == nil {
 		if sc.cc == s.masterClient {
 			db = s.KS.MasterDB(sc.pc.db)
@@ -354,10 +361,14 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		// Time stands still while a script runs: every command judges
 		// expiry at the script's start, as Redis.
 		db = db.At(sc.now)
-		if sc.dbs == nil {
-			sc.dbs = map[int]*keyspace.DB{}
+		if sc.db == nil {
+			sc.db, sc.dbIndex = db, sc.pc.db
+		} else {
+			if sc.dbs == nil {
+				sc.dbs = map[int]*keyspace.DB{}
+			}
+			sc.dbs[sc.pc.db] = db
 		}
-		sc.dbs[sc.pc.db] = db
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
 		NoBlock: true, Script: true, Now: sc.now, Obey: sc.obey}
