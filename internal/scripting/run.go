@@ -195,7 +195,13 @@ func (v *vm) errorHandler(L *lua.LState) int {
 	t, ok := obj.(*lua.LTable)
 	if !ok {
 		t = L.CreateTable(0, 3)
-		t.RawSetString("err", lua.LString("ERR "+lua51Message(lua.LVAsString(L.ToStringMeta(obj)))))
+		msg := lua.LVAsString(L.ToStringMeta(obj))
+		if _, isStr := obj.(lua.LString); isStr {
+			msg = errorNames(L, msg, 1) // level 1: where it was raised
+		} else {
+			msg = lua51Message(msg)
+		}
+		t.RawSetString("err", lua.LString("ERR "+msg))
 	}
 	level := 1
 	dbg, ok := L.GetStack(level)
