@@ -129,10 +129,17 @@ func (s *Server) obeys(cc *Client) bool { return cc == nil || cc == s.masterClie
 // (scriptPrepareForRun): the error text, or "".
 func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) string {
 	obey := s.obeys(cc)
-	stale := false
-	if s.isReplica.Load() && !s.Cfg.Bool("replica-serve-stale-data") {
-		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
-			stale = true
+	stale := s.staleReplica()
+	if !obey && !cc.inExec {
+		// What Redis checks before any command runs, with the script's
+		// flags as EVAL's or FCALL's own: a write script on a read-only
+		// replica, then a stale replica (the script's own texts below are
+		// for the same checks inside MULTI/EXEC).
+		if flags&(scripting.FlagEvalCompat|scripting.FlagNoWrites) == 0 && s.isReplica.Load() && s.Cfg.Bool("replica-read-only") {
+			return "READONLY You can't write against a read only replica."
+		}
+		if stale && (flags&scripting.FlagEvalCompat != 0 || flags&scripting.FlagAllowStale == 0) {
+			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
 	}
 	if flags&scripting.FlagEvalCompat != 0 {
@@ -149,9 +156,7 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 	}
 	if flags&scripting.FlagNoWrites == 0 {
 		if s.isReplica.Load() && s.Cfg.Bool("replica-read-only") && !obey {
-			// Redis refuses it before the script runs, as any write
-			// command (the script's flags make EVAL/FCALL one).
-			return "READONLY You can't write against a read only replica."
+			return "READONLY Can not run script with write flag on readonly replica"
 		}
 		if msg := s.writesDenied(); msg != "" && !obey {
 			if strings.Contains(msg, "RDB") {
@@ -173,6 +178,17 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 		return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
 	}
 	return ""
+}
+
+// staleReplica reports whether this is a replica whose link is down with
+// replica-serve-stale-data no.
+func (s *Server) staleReplica() bool {
+	if s.isReplica.Load() && !s.Cfg.Bool("replica-serve-stale-data") {
+		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptCall is the host of one script's run: it runs the commands the
@@ -324,6 +340,9 @@ func (cc *Client) scriptClient() *Client {
 // Call runs one command of the script (scripting.Host).
 func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
 	s := sc.s
+	if !cmd.Has(commands.FStale) && s.staleReplica() {
+		return "Can not execute the command on a stale replica"
+	}
 	if cmd.Has(commands.FWrite) && !sc.wrote && !sc.obey {
 		// Refused only before the script's first write: after it, failing
 		// would leave half a script applied (scriptVerifyWriteCommandAllow).

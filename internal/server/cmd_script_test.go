@@ -57,6 +57,14 @@ var scriptCorpus = [][]string{
 	{"EVAL", "#!lua flags=bogus\nreturn 1", "0"},
 	{"EVAL", "#!other\nreturn 1", "0"},
 	{"EVAL", "#!lua name=x\nreturn 1", "0"},
+	// runtime errors as Lua 5.1 words them
+	{"EVAL", "local t = {} t.x()", "0"},
+	{"EVAL", "local t = {} return t:m()", "0"},
+	{"EVAL", "local a; return a.b", "0"},
+	{"EVAL", "local t = {} return t.x + 1", "0"},
+	{"EVAL", "local ok, e = pcall(function() return redis.nope() end) return e", "0"},
+	// a table's hash part packs in Lua's order
+	{"EVAL", "local a = {x=nil,y=5} local b = {x=a} a['x'] = b return cmsgpack.pack(a)", "0"},
 	// conversions, Lua -> RESP
 	{"EVAL", "return 1", "0"},
 	{"EVAL", "return 1.99", "0"},
@@ -548,4 +556,44 @@ func TestScriptStreamBlockVsRedis(t *testing.T) {
 		{"EVAL", "return redis.pcall('XREADGROUP','group','g','c','BLOCK',0,'STREAMS','s','>')", "1", "s"},
 		{"EVAL", "return redis.pcall('xread','COUNT',1,'STREAMS','s','0')", "1", "s"},
 	})
+}
+
+// staleCorpus runs on a replica whose link is down with
+// replica-serve-stale-data no (REPLICAOF a port nobody listens on).
+var staleCorpus = [][]string{
+	{"FUNCTION", "LOAD", "REPLACE", "#!lua name=test\n" +
+		"redis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}\n" +
+		"redis.register_function{function_name='f2', callback=function() return 'hello' end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f3', callback=function() return redis.call('get', 'x') end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f4', callback=function() return redis.call('ping') end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f5', callback=function() return 1 end}"},
+	{"CONFIG", "SET", "replica-serve-stale-data", "no"},
+	{"REPLICAOF", "127.0.0.1", "1"},
+	{"FCALL", "f1", "0"},
+	{"FCALL", "f2", "0"},
+	{"FCALL", "f3", "0"},
+	{"FCALL", "f4", "0"},
+	{"FCALL", "f5", "0"},
+	{"EVAL", "return 1", "0"},
+	{"EVAL", "#!lua\nreturn 1", "0"},
+	{"EVAL", "#!lua flags=no-writes\nreturn 1", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('get', 'x')", "0"},
+	{"REPLICAOF", "NO", "ONE"},
+	{"CONFIG", "SET", "replica-serve-stale-data", "yes"},
+	{"FUNCTION", "FLUSH"},
+}
+
+// TestScriptStaleOracle: scripts on a stale replica get Redis's errors
+// ("FUNCTION - allow stale" of Redis's unit/functions).
+func TestScriptStaleOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	a, b := dialRaw(t, s.Addr().String()), dialRaw(t, redisAddr)
+	for _, cmd := range staleCorpus {
+		_, ra := a.do(cmd...)
+		_, rb := b.do(cmd...)
+		if !bytes.Equal(ra, rb) {
+			t.Errorf("%q:\n redgo: %q\n redis: %q", cmd, ra, rb)
+		}
+	}
 }
