@@ -20,11 +20,13 @@
 package scripting
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -134,10 +136,12 @@ func (e *Engine) Get(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	key := strings.ToLower(string(sha))
 	e.mu.Lock()
-	s := e.scripts[key]
+	s, ok := e.scripts[string(sha)]
 	e.mu.Unlock()
+	if !ok && bytes.ContainsFunc(sha, unicode.IsUpper) {
+		return e.Get(bytes.ToLower(sha))
+	}
 	return s
 }
 

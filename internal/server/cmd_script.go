@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"redgo/internal/cluster"
@@ -213,6 +214,7 @@ type scriptCall struct {
 	db      *keyspace.DB
 	dbIndex int
 	dbs     map[int]*keyspace.DB
+	ctx     commands.Ctx // the running command's, reused
 }
 
 type scriptProp struct {
@@ -229,9 +231,11 @@ type readyKey struct {
 // runScript runs run for cc under the locks of c's commands.Run and sends
 // its effects to the AOF and replicas.
 func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flags scripting.Flags) {
-	sc := &scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
+	sc := scriptCalls.Get().(*scriptCall)
+	defer sc.release()
+	*sc = scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
 		cross:    flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0,
-		allowOOM: flags&scripting.FlagAllowOOM != 0}
+		allowOOM: flags&scripting.FlagAllowOOM != 0, props: sc.props[:0]}
 	if c.Cmd.NeedsAll(s, c.Args) {
 		sc.held = commands.Held{All: true}
 	} else {
@@ -255,6 +259,19 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 		// Blocked clients see the script's result, not its steps.
 		s.serveReady(r.db, [][]byte{r.key}, sc.held)
 	}
+}
+
+// scriptCalls keeps scriptCalls between scripts: one script's host and
+// the Ctx of its commands cost no allocation.
+var scriptCalls = sync.Pool{New: func() any { return new(scriptCall) }}
+
+// release returns sc to the pool once its script is over (nothing keeps
+// it: the run's Host is cleared).
+func (sc *scriptCall) release() {
+	sc.run.Host = nil
+	clear(sc.props)
+	*sc = scriptCall{props: sc.props[:0]}
+	scriptCalls.Put(sc)
 }
 
 // propagate sends the script's effects to the AOF and replicas: wrapped
@@ -389,13 +406,14 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 			sc.dbs[sc.pc.db] = db
 		}
 	}
-	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
+	sc.ctx = commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
 		NoBlock: true, Script: true, Now: sc.now, Obey: sc.obey}
+	ctx := &sc.ctx
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
 		s.monitors.feed(sc.pc, args)
 	}
 	sc.refused = ""
-	commands.Run(&ctx, commands.LocksHeld, commands.Collect, sc, sc.held)
+	commands.Run(ctx, commands.LocksHeld, commands.Collect, sc, sc.held)
 	if sc.refused != "" {
 		w.Buf = w.Buf[:0]
 		return sc.refused
