@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,10 +222,10 @@ func ParseShebang(body string) (Flags, int, string) {
 	}
 	n := strings.IndexByte(body, '\n')
 	if n < 0 {
-		n = len(body)
+		return 0, 0, "ERR Invalid script shebang"
 	}
-	parts := strings.Fields(body[:n])
-	if len(parts) == 0 {
+	parts, ok := splitArgs(body[:n])
+	if !ok || len(parts) == 0 {
 		return 0, 0, "ERR Invalid engine in script shebang"
 	}
 	if parts[0] != "#!lua" {
@@ -236,7 +237,14 @@ func ParseShebang(body string) (Flags, int, string) {
 		if !ok {
 			return 0, 0, "ERR Unknown lua shebang option: " + p
 		}
-		f, bad := ParseFlags(strings.Split(list, ","), true)
+		if list == "" {
+			continue
+		}
+		names := strings.Split(list, ",")
+		if slices.Contains(names, "") {
+			return 0, 0, "ERR Unexpected flag in script shebang: "
+		}
+		f, bad := ParseFlags(names, false)
 		if bad != "" {
 			return 0, 0, "ERR Unexpected flag in script shebang: " + bad
 		}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"redgo/internal/resp"
 )
 
 // Function is a registered function.
@@ -205,8 +207,8 @@ func libraryMeta(code string) (name, body, engine, errText string) {
 	if nl < 0 {
 		return "", "", "", "Invalid library metadata"
 	}
-	parts := strings.Fields(code[:nl])
-	if len(parts) == 0 {
+	parts, ok := splitArgs(code[:nl])
+	if !ok || len(parts) == 0 {
 		return "", "", "", "Invalid library metadata"
 	}
 	named := false
@@ -224,6 +226,20 @@ func libraryMeta(code string) (name, body, engine, errText string) {
 		return "", "", "", "Library name was not given"
 	}
 	return name, code[nl:], parts[0][2:], ""
+}
+
+// splitArgs splits a shebang line as Redis's sdssplitargs (quotes and
+// their escapes), false when its quotes are unbalanced.
+func splitArgs(line string) ([]string, bool) {
+	args, ok := resp.SplitArgs([]byte(line), nil)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = string(a)
+	}
+	return out, true
 }
 
 func validLibName(s string) bool {

@@ -22,6 +22,11 @@ func TestParseShebang(t *testing.T) {
 		{"#!lua flags=bogus\n", 0, 0, "ERR Unexpected flag in script shebang: bogus"},
 		{"#!lua name=x\n", 0, 0, "ERR Unknown lua shebang option: name=x"},
 		{"#!js\n", 0, 0, "ERR Unexpected engine in script shebang: #!js"},
+		{"#!lua", 0, 0, "ERR Invalid script shebang"},
+		{"#!lua flags=no-writes,,allow-oom\n", 0, 0, "ERR Unexpected flag in script shebang: "},
+		{"#!lua \"flags=no-writes\"\nreturn 1", FlagNoWrites, 23, ""},
+		{"#!\"lua\"\nreturn 1", 0, 7, ""},
+		{"#!lua flags=\"no-writes\n", 0, 0, "ERR Invalid engine in script shebang"},
 	} {
 		f, skip, err := ParseShebang(c.body)
 		if f != c.flags || skip != c.skip || err != c.err {
