@@ -289,7 +289,7 @@ func FlagNames(f Flags) []string {
 func compile(src, name string) (*lua.FunctionProto, string) {
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(err, name)
+		return nil, syntaxError(err, name, src)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -300,11 +300,17 @@ func compile(src, name string) (*lua.FunctionProto, string) {
 
 // syntaxError words a gopher-lua parse error as Lua 5.1 does:
 // "<name>:<line>: <message> near '<token>'".
-func syntaxError(err error, name string) string {
+func syntaxError(err error, name, src string) string {
 	if pe, ok := err.(*parse.Error); ok {
 		msg := pe.Message
 		if msg == "syntax error" || msg == "" {
 			msg = "unexpected symbol"
+		}
+		if msg == "unterminated string" {
+			msg = "unfinished string"
+		}
+		if pe.Pos.Line < 0 { // at the end of the source
+			return name + ":" + itoa(strings.Count(src, "\n")+1) + ": " + msg + " near '<eof>'"
 		}
 		if pe.Token == "" || pe.Token == "EOF" {
 			return name + ":" + itoa(pe.Pos.Line) + ": " + msg + " near '<eof>'"

@@ -37,6 +37,7 @@ type faultFrame struct {
 	proto *lua.FunctionProto
 	pc    int
 	base  int
+	idx   int // the frame's depth in the call stack
 }
 
 func frameAt(L *lua.LState, level int) (faultFrame, bool) {
@@ -57,7 +58,8 @@ func frameAt(L *lua.LState, level int) (faultFrame, bool) {
 	if fn.IsG || fn.Proto == nil {
 		return faultFrame{}, false
 	}
-	f := faultFrame{proto: fn.Proto, pc: int(cf.FieldByName("Pc").Int()), base: int(cf.FieldByName("LocalBase").Int())}
+	f := faultFrame{proto: fn.Proto, pc: int(cf.FieldByName("Pc").Int()), base: int(cf.FieldByName("LocalBase").Int()),
+		idx: int(cf.FieldByName("Idx").Int())}
 	if f.pc < 1 || f.pc > len(f.proto.Code) {
 		return faultFrame{}, false
 	}

@@ -42,9 +42,22 @@ func (v *vm) redisLib() *lua.LTable {
 		},
 		"set_repl":           v.setRepl,
 		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
-		"debug":              func(L *lua.LState) int { return 0 },
-		"acl_check_cmd":      v.aclCheckCmd,
+		"breakpoint": func(L *lua.LState) int {
+			if r := v.run.Load(); r != nil && r.Debug != nil {
+				r.Debug.luabp = true
+				L.Push(lua.LTrue)
+				return 1
+			}
+			L.Push(lua.LFalse)
+			return 1
+		},
+		"debug": func(L *lua.LState) int {
+			if r := v.run.Load(); r != nil && r.Debug != nil {
+				r.Debug.logDebug(L)
+			}
+			return 0
+		},
+		"acl_check_cmd": v.aclCheckCmd,
 	}
 	for name, fn := range fns {
 		t.RawSetString(name, L.NewFunction(fn))
@@ -74,8 +87,12 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		raise(L, "redis.call/pcall can only be called inside a script invocation")
 	}
 	n := L.GetTop()
+	d := r.Debug
 	fail := func(msg string) int {
 		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
+		if d.active() {
+			d.log("<error> " + msg)
+		}
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -90,8 +107,14 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		return fail("Lua redis lib command arguments must be strings or integers")
 	}
 	L.SetTop(0)
+	if d.active() {
+		d.logCommand(args)
+	}
 	cmd, msg := r.check(args)
 	if msg != "" {
+		if d.active() {
+			d.log("<error> " + msg)
+		}
 		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
 		t.RawSetString("ignore_error_stats_update", lua.LTrue)
 		if raiseErr {
@@ -106,6 +129,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		r.wrote.Store(true)
 	}
 	if msg := r.Host.Call(r, cmd, args, &r.w); msg != "" {
+		if d.active() {
+			d.log("<error> " + msg)
+		}
 		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
 		t.RawSetString("ignore_error_stats_update", lua.LTrue)
 		if raiseErr {
@@ -119,6 +145,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		return 1
 	}
 	val, _ := respToLua(L, r.w.Buf)
+	if d.active() {
+		d.logReply(r.w.Buf)
+	}
 	isErr := r.w.Buf[0] == '-'
 	if cap(r.w.Buf) > 1<<20 {
 		r.w.Buf = nil

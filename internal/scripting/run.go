@@ -48,6 +48,9 @@ type Run struct {
 	Host       Host
 	// Ctx is free for the host (its client, the locks held...).
 	Ctx any
+	// Debug, when set, runs the script under the Lua debugger (SCRIPT
+	// DEBUG): the session ends (its last lines sent) when Run returns.
+	Debug *Debugger
 
 	Resp  int // the protocol the script speaks to commands (redis.setresp)
 	Repl  int // where its effects go (redis.set_repl)
@@ -95,6 +98,13 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 		}
 	}
 	defer e.active.Add(-1)
+	if d := r.Debug; d != nil {
+		L.SetContext(&debugCtx{killCtx: v.ctx, d: d, L: L})
+		defer func() {
+			L.SetContext(v.ctx)
+			d.End()
+		}()
+	}
 	var err error
 	if r.Function != nil {
 		L.Push(r.Function.fn)

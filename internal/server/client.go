@@ -30,6 +30,7 @@ type Client struct {
 	authed    bool
 	multi     *multiState
 	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
+	luaDebug  uint8   // SCRIPT DEBUG: 0 no, debugYes or debugSync (cmd_script.go)
 	watch     watchState
 
 	// mu guards out, name, lastCmd and flag updates read by other goroutines.

@@ -34,6 +34,7 @@ func init() {
 	commands.Register("script|flush", srvCmd(cmdScriptFlush))
 	commands.Register("script|kill", srvCmd(cmdScriptKill))
 	commands.Register("script|help", srvCmd(cmdScriptHelp))
+	commands.Register("script|debug", srvCmd(cmdScriptDebug))
 }
 
 // evalKeys returns the positions of EVAL's and FCALL's declared keys: the
@@ -85,6 +86,10 @@ func cmdEval(s *Server, cc *Client, c *commands.Ctx) {
 	}
 	var sc *scripting.Script
 	if bySHA {
+		if len(c.Args[1]) == 40 && cc.luaDebug != 0 {
+			c.Error("ERR Please use EVAL instead of EVALSHA for debugging")
+			return
+		}
 		if sc = s.scripts.Get(c.Args[1]); sc == nil {
 			c.Error(scripting.ErrNoScript)
 			return
@@ -103,6 +108,10 @@ func cmdEval(s *Server, cc *Client, c *commands.Ctx) {
 	readOnly := ro || sc.Flags&scripting.FlagEvalCompat == 0 && sc.Flags&scripting.FlagNoWrites != 0
 	run := &scripting.Run{Script: sc, Name: sc.SHA, Keys: c.Args[3 : 3+nk], Args: c.Args[3+nk:],
 		ReadOnly: readOnly, Eval: true}
+	if cc.luaDebug != 0 && cc.conn != nil {
+		s.debugScript(cc, c, run, sc.Flags)
+		return
+	}
 	s.runScript(cc, c, run, sc.Flags)
 }
 
@@ -215,6 +224,7 @@ type scriptCall struct {
 	dbIndex int
 	dbs     map[int]*keyspace.DB
 	ctx     commands.Ctx // the running command's, reused
+	undo    *scriptUndo  // a SCRIPT DEBUG YES session: what to restore at its end
 }
 
 type scriptProp struct {
@@ -250,7 +260,14 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	run.Host = sc
 	run.FromMaster = sc.obey
 	run.Start = time.Now()
+	if run.Debug != nil && cc.luaDebug == debugYes {
+		sc.undo = &scriptUndo{saved: map[undoKey]undoValue{}}
+	}
 	s.scripts.Run(run, c.W)
+	if sc.undo != nil {
+		sc.rollback()
+		return
+	}
 	if run.Killed() && run.Wrote() { // by SHUTDOWN NOSAVE: its writes never leave
 		return
 	}
@@ -477,6 +494,9 @@ func heldShard(h commands.Held, i int) bool {
 
 // BeforeHandler lets a running snapshot capture the keys first.
 func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
+	if sc.undo != nil && ctx.Cmd.Has(commands.FWrite) {
+		sc.save(ctx.DB, ctx.Args, pos)
+	}
 	if sc.s.snapshotting() {
 		sc.s.snapshotBeforeWrite(ctx, pos)
 	}
@@ -487,6 +507,9 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // does what follows any write (commands.Host).
 func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, _ commands.Effects) {
 	s := sc.s
+	if sc.undo != nil { // rolled back at the end: nothing leaves
+		return
+	}
 	if repl := sc.run.Repl; repl != scripting.ReplNone && s.hasProps.Load() {
 		db := ctx.DB.Index()
 		if ctx.Props != nil {
