@@ -179,6 +179,11 @@ func (d *Debugger) hook(L *lua.LState) {
 	if pc < len(f.proto.DbgSourcePositions) {
 		line = f.proto.DbgSourcePositions[pc]
 	}
+	if leadingNil(f.proto, pc) {
+		// Lua 5.1 emits no LOADNIL at a function's start (its registers
+		// are nil already): no line starts here.
+		return
+	}
 	if i := f.proto.Code[pc]; opCode(i) == lua.OP_CLOSURE && opBx(i) < len(f.proto.FunctionPrototypes) {
 		// Lua 5.1 makes a closure on the line of its "end".
 		line = f.proto.FunctionPrototypes[opBx(i)].LastLineDefined
@@ -227,6 +232,17 @@ func (d *Debugger) hook(L *lua.LState) {
 		raise(L, "timeout during Lua debugging with client closing connection")
 	}
 	d.start = time.Now()
+}
+
+// leadingNil reports whether the instruction at pc is a LOADNIL with only
+// LOADNILs before it.
+func leadingNil(p *lua.FunctionProto, pc int) bool {
+	for i := 0; i <= pc; i++ {
+		if opCode(p.Code[i]) != lua.OP_LOADNIL {
+			return false
+		}
+	}
+	return true
 }
 
 // active reports whether redis.call should log its command and reply.

@@ -146,6 +146,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	}
 	val, _ := respToLua(L, r.w.Buf)
 	if d.active() {
+		if r.w.Buf[0] == '-' { // as the error table is made
+			d.log("<error> " + string(r.w.Buf[:lineEnd(r.w.Buf)]))
+		}
 		d.logReply(r.w.Buf)
 	}
 	isErr := r.w.Buf[0] == '-'
