@@ -672,8 +672,11 @@ func replyToHuman(b *strings.Builder, r []byte) int {
 		return len(r)
 	}
 	end := lineEnd(r)
+	if end < 1 {
+		return len(r)
+	}
 	line := r[1:end]
-	next := end + 2
+	next := min(end+2, len(r))
 	switch r[0] {
 	case ':':
 		b.Write(line)
@@ -683,11 +686,11 @@ func replyToHuman(b *strings.Builder, r []byte) int {
 			b.WriteString("NULL")
 			return next
 		}
-		if next+n > len(r) {
+		if n > len(r)-next {
 			return len(r)
 		}
 		b.WriteString(repr(r[next : next+n]))
-		return next + n + 2
+		return min(next+n+2, len(r))
 	case '+', '-':
 		b.WriteString(repr(r[:end]))
 	case '*', '~', '%':
