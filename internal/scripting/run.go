@@ -256,7 +256,9 @@ func (e *Engine) Tick(now time.Time, threshold time.Duration) {
 		return
 	}
 	for _, r := range e.Running() {
-		if now.Sub(r.Start) >= threshold {
+		// A debugged script waits for its user: the others wait for it,
+		// as Redis's synchronous session leaves them waiting.
+		if r.Debug == nil && now.Sub(r.Start) >= threshold {
 			e.busy.CompareAndSwap(nil, r)
 			return
 		}

@@ -29,7 +29,7 @@ const (
 )
 
 func cmdScriptDebug(s *Server, cc *Client, c *commands.Ctx) {
-	if len(c.W.Buf) > 0 || cc.qr < len(cc.qbuf) {
+	if len(c.W.Buf) > 0 {
 		c.Error("ERR SCRIPT DEBUG must be called outside a pipeline")
 		return
 	}
