@@ -88,3 +88,28 @@ func TestScriptDebugOracle(t *testing.T) {
 }
 
 func itoaTest(n int) string { return strconv.Itoa(n) }
+
+// SCRIPT DEBUG's own errors: in a pipeline with a reply pending, a bad
+// mode, EVALSHA while debugging.
+func TestScriptDebugErrorsOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	var out [2]string
+	for j, addr := range []string{s.Addr().String(), redisAddr} {
+		c := dialRaw(t, addr)
+		c.conn.Write([]byte("PING\r\nSCRIPT DEBUG YES\r\n"))
+		for i := 0; i < 2; i++ {
+			_, r := c.read()
+			out[j] += string(r)
+		}
+		for _, cmd := range [][]string{{"SCRIPT", "DEBUG", "maybe"}, {"SCRIPT", "DEBUG", "SYNC"},
+			{"EVALSHA", "0123456789012345678901234567890123456789", "0"}, {"EVALSHA", "abc", "0"},
+			{"SCRIPT", "DEBUG", "NO"}, {"EVALSHA", "0123456789012345678901234567890123456789", "0"}} {
+			_, r := c.do(cmd...)
+			out[j] += string(r)
+		}
+	}
+	if out[0] != out[1] {
+		t.Errorf("redgo: %q\nredis: %q", out[0], out[1])
+	}
+}
