@@ -60,6 +60,9 @@ func (e *Engine) Function(name []byte) *Function {
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
 	f := e.fnState()
+	if fn, ok := f.fns[string(name)]; ok {
+		return fn
+	}
 	return f.fns[strings.ToLower(string(name))]
 }
 
