@@ -58,8 +58,11 @@ func frameAt(L *lua.LState, level int) (faultFrame, bool) {
 	if fn.IsG || fn.Proto == nil {
 		return faultFrame{}, false
 	}
-	f := faultFrame{proto: fn.Proto, pc: int(cf.FieldByName("Pc").Int()), base: int(cf.FieldByName("LocalBase").Int()),
-		idx: int(cf.FieldByName("Idx").Int())}
+	pc, base, idx := cf.FieldByName("Pc"), cf.FieldByName("LocalBase"), cf.FieldByName("Idx")
+	if !pc.IsValid() || !base.IsValid() || !idx.IsValid() {
+		return faultFrame{}, false
+	}
+	f := faultFrame{proto: fn.Proto, pc: int(pc.Int()), base: int(base.Int()), idx: int(idx.Int())}
 	if f.pc < 1 || f.pc > len(f.proto.Code) {
 		return faultFrame{}, false
 	}
