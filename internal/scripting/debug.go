@@ -55,6 +55,10 @@ type Debugger struct {
 	// Limit is how long the script may run without stopping before the
 	// debugger stops it ("timeout reached, infinite loop?").
 	Limit time.Duration
+	// Rollback undoes the script's writes when it ends (SCRIPT DEBUG
+	// YES); the run's Host must be a QuietHost.
+	Rollback bool
+	undo     *undoLog
 }
 
 type lineMark struct {

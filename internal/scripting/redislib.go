@@ -127,6 +127,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	r.w.Buf = r.w.Buf[:0]
 	if cmd.Has(commands.FWrite) {
 		r.wrote.Store(true)
+		if d != nil && d.undo != nil {
+			d.undo.save(r.Host.(QuietHost), cmd, args)
+		}
 	}
 	if msg := r.Host.Call(r, cmd, args, &r.w); msg != "" {
 		if d.active() {

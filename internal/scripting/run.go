@@ -100,8 +100,15 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	defer e.active.Add(-1)
 	if d := r.Debug; d != nil {
 		L.SetContext(&debugCtx{killCtx: v.ctx, d: d, L: L})
+		qh, _ := r.Host.(QuietHost)
+		if d.Rollback && qh != nil {
+			d.undo = &undoLog{saved: map[undoKey]undoValue{}}
+		}
 		defer func() {
 			L.SetContext(v.ctx)
+			if d.undo != nil {
+				d.undo.restore(qh)
+			}
 			d.End()
 		}()
 	}

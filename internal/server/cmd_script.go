@@ -224,7 +224,9 @@ type scriptCall struct {
 	dbIndex int
 	dbs     map[int]*keyspace.DB
 	ctx     commands.Ctx // the running command's, reused
-	undo    *scriptUndo  // a SCRIPT DEBUG YES session: what to restore at its end
+	// A SCRIPT DEBUG YES session: the engine undoes its writes at the
+	// end (Quiet), so none of them is propagated.
+	rollback bool
 }
 
 type scriptProp struct {
@@ -260,12 +262,9 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	run.Host = sc
 	run.FromMaster = sc.obey
 	run.Start = time.Now()
-	if run.Debug != nil && cc.luaDebug == debugYes {
-		sc.undo = &scriptUndo{saved: map[undoKey]undoValue{}}
-	}
+	sc.rollback = run.Debug != nil && run.Debug.Rollback
 	s.scripts.Run(run, c.W)
-	if sc.undo != nil {
-		sc.rollback()
+	if sc.rollback { // its writes were undone: nothing leaves
 		return
 	}
 	if run.Killed() && run.Wrote() { // by SHUTDOWN NOSAVE: its writes never leave
@@ -494,9 +493,6 @@ func heldShard(h commands.Held, i int) bool {
 
 // BeforeHandler lets a running snapshot capture the keys first.
 func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
-	if sc.undo != nil && ctx.Cmd.Has(commands.FWrite) {
-		sc.save(ctx.DB, ctx.Args, pos)
-	}
 	if sc.s.snapshotting() {
 		sc.s.snapshotBeforeWrite(ctx, pos)
 	}
@@ -507,7 +503,7 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // does what follows any write (commands.Host).
 func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, _ commands.Effects) {
 	s := sc.s
-	if sc.undo != nil { // rolled back at the end: nothing leaves
+	if sc.rollback { // undone at the end: nothing leaves
 		return
 	}
 	if repl := sc.run.Repl; repl != scripting.ReplNone && s.hasProps.Load() {

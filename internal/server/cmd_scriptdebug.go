@@ -8,17 +8,14 @@ package server
 // SYNC runs the script as any other: it holds its locks for the whole
 // session (the server waits, as Redis's synchronous session) and its
 // writes stay. Redis runs a YES session in a forked child, so its writes
-// vanish with it; redgo runs it as SYNC, but saves each key before the
-// script's first write to it (DUMP and its TTL) and restores them all at
-// the end, and sends nothing to the AOF or replicas.
+// vanish with it; redgo runs it as SYNC with the debugger's Rollback: the
+// engine saves each key before the script's first write to it and
+// restores them at the end through Quiet, and nothing is propagated.
 
 import (
-	"bytes"
-	"strconv"
 	"time"
 
 	"redgo/internal/commands"
-	"redgo/internal/keyspace"
 	"redgo/internal/resp"
 	"redgo/internal/scripting"
 )
@@ -62,6 +59,7 @@ func (s *Server) debugScript(cc *Client, c *commands.Ctx, run *scripting.Run, fl
 	if t := s.busyThreshold(); t > 0 {
 		d.Limit = t
 	}
+	d.Rollback = cc.luaDebug == debugYes
 	run.Debug = d
 	s.runScript(cc, c, run, flags)
 	if cc.luaDebug == debugYes {
@@ -73,74 +71,27 @@ func (s *Server) debugScript(cc *Client, c *commands.Ctx, run *scripting.Run, fl
 	cc.closeErr.Store(true)
 }
 
-// scriptUndo is what a SCRIPT DEBUG YES session's writes replaced.
-type scriptUndo struct {
-	saved map[undoKey]undoValue
-	order []undoKey
-}
+// CurrentDB is the database the script's commands run on
+// (scripting.QuietHost).
+func (sc *scriptCall) CurrentDB() int { return sc.pc.db }
 
-type undoKey struct {
-	db  int
-	key string
-}
-
-type undoValue struct {
-	dbv     *keyspace.DB
-	payload []byte // DUMP's, nil when the key did not exist
-	pttl    int64
-}
-
-// save keeps the keys at pos as they are before their first write.
-func (sc *scriptCall) save(db *keyspace.DB, args [][]byte, pos []int) {
-	for _, p := range pos {
-		k := undoKey{db.Index(), string(args[p])}
-		if _, ok := sc.undo.saved[k]; ok {
-			continue
-		}
-		v := undoValue{dbv: db}
-		if r := sc.quiet(db, "DUMP", args[p]); len(r) > 0 && r[0] == '$' {
-			if nl := bytes.Index(r, []byte("\r\n")); nl > 0 {
-				if n, err := strconv.Atoi(string(r[1:nl])); err == nil && n >= 0 && nl+2+n <= len(r) {
-					v.payload = r[nl+2 : nl+2+n]
-				}
-			}
-		}
-		if v.payload != nil {
-			if r := sc.quiet(db, "PTTL", args[p]); len(r) > 0 && r[0] == ':' {
-				v.pttl, _ = strconv.ParseInt(string(r[1:len(r)-2]), 10, 64)
-			}
-		}
-		sc.undo.saved[k] = v
-		sc.undo.order = append(sc.undo.order, k)
-	}
-}
-
-// rollback puts every saved key back as it was.
-func (sc *scriptCall) rollback() {
-	for _, k := range sc.undo.order {
-		v := sc.undo.saved[k]
-		key := []byte(k.key)
-		sc.quiet(v.dbv, "DEL", key)
-		if v.payload != nil {
-			ttl := v.pttl
-			if ttl < 0 {
-				ttl = 0
-			}
-			sc.quiet(v.dbv, "RESTORE", key, []byte(strconv.FormatInt(ttl, 10)), v.payload, []byte("REPLACE"))
-		}
-	}
-}
-
-// quiet runs a command on db under the script's locks, outside the
-// script (no statistics, no propagation), and returns its RESP2 reply.
-func (sc *scriptCall) quiet(db *keyspace.DB, name string, args ...[]byte) []byte {
-	all := append([][]byte{[]byte(name)}, args...)
-	cmd, _ := commands.Find(all)
+// Quiet runs a command on database db under the script's locks, outside
+// the script (no statistics, no propagation, no monitors), and returns
+// its RESP2 reply (scripting.QuietHost: a debugging session's rollback).
+func (sc *scriptCall) Quiet(db int, args ...[]byte) []byte {
+	cmd, _ := commands.Find(args)
 	if cmd == nil {
 		return nil
 	}
+	dbv := sc.dbs[db]
+	if sc.db != nil && sc.dbIndex == db {
+		dbv = sc.db
+	}
+	if dbv == nil {
+		dbv = sc.s.KS.DB(db).At(sc.now)
+	}
 	w := resp.Writer{Proto: 2}
-	ctx := commands.Ctx{Args: all, Cmd: cmd, W: &w, DB: db, KS: sc.s.KS, Client: sc.pc, Srv: sc.s,
+	ctx := commands.Ctx{Args: args, Cmd: cmd, W: &w, DB: dbv, KS: sc.s.KS, Client: sc.pc, Srv: sc.s,
 		NoBlock: true, Script: true, Now: sc.now, Obey: true}
 	commands.Run(&ctx, commands.LocksHeld, commands.Collect, nil, sc.held)
 	return w.Buf
