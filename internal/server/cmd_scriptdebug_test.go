@@ -2,6 +2,10 @@ package server
 
 import (
 	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,5 +115,43 @@ func TestScriptDebugErrorsOracle(t *testing.T) {
 	}
 	if out[0] != out[1] {
 		t.Errorf("redgo: %q\nredis: %q", out[0], out[1])
+	}
+}
+
+// redis-cli --ldb (YES) and --ldb-sync-mode drive the same session on
+// redgo and redis-server: the same screen, and YES leaves the data as it
+// was while SYNC keeps the writes.
+func TestScriptDebugRedisCli(t *testing.T) {
+	needTool(t, "redis-cli")
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	script := filepath.Join(t.TempDir(), "s.lua")
+	os.WriteFile(script, []byte("local v = redis.call('GET', KEYS[1])\nredis.call('INCR', KEYS[1])\nlocal t = {1, 'x', {a=1}}\nredis.debug('hello', t, ARGV[1])\nfor i = 1, 2 do\n  v = (v or 0) + i\nend\nreturn v\n"), 0o644)
+	input := "s\nn\np\np v\nl\nb 6\nc\ne 1+1\nr get k\nw\nt\nc\n"
+	for _, mode := range []string{"--ldb", "--ldb-sync-mode"} {
+		var out [2]string
+		for j, addr := range []string{s.Addr().String(), redisAddr} {
+			c := dialRaw(t, addr)
+			c.do("SET", "k", "5")
+			host, port, _ := net.SplitHostPort(addr)
+			cmd := exec.Command("redis-cli", "-h", host, "-p", port, mode, "--eval", script, "k", ",", "a1")
+			cmd.Stdin = strings.NewReader(input)
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("redis-cli %s: %v\n%s", mode, err, b)
+			}
+			_, after := c.do("GET", "k")
+			out[j] = string(b) + "\nafter: " + string(after)
+		}
+		if out[0] != out[1] {
+			t.Errorf("%s:\nredgo:\n%s\nredis:\n%s", mode, out[0], out[1])
+		}
+		want := "$1\r\n5\r\n" // YES: rolled back
+		if mode == "--ldb-sync-mode" {
+			want = "$1\r\n6\r\n"
+		}
+		if !strings.Contains(out[0], "* Stopped at 6, stop reason = break point") || !strings.HasSuffix(out[0], want) {
+			t.Errorf("%s: unexpected session:\n%s", mode, out[0])
+		}
 	}
 }
