@@ -19,6 +19,7 @@ var (
 	scriptsOnly   = flag.Bool("scripts", false, "run only the EVALSHA/FCALL comparison and update its section of the report")
 	scriptsRounds = flag.Int("scripts-rounds", 3, "alternating rounds per server for the EVALSHA/FCALL comparison")
 	scriptsN      = flag.Int("scripts-n", 200000, "requests per test in the EVALSHA/FCALL comparison")
+	scriptsBefore = flag.String("scripts-before", "", "a redgo binary built from an earlier commit, measured in the same rounds (a before/after column)")
 )
 
 const (
@@ -36,11 +37,20 @@ func scriptsSection(bin string) string {
 		n, rounds = 30000, 1
 	}
 	tests := []string{"EVALSHA (GET+INCR+EXPIRE)", "FCALL (GET+INCR+EXPIRE)"}
-	all := map[string]map[string][]float64{"redgo": {}, "redis": {}}
+	all := map[string]map[string][]float64{"redgo": {}, "redis": {}, "before": {}}
+	names := []string{"redgo", "redis"}
+	if *scriptsBefore != "" {
+		names = []string{"before", "redgo", "redis"}
+	}
 	sha := ""
 	for r := 0; r < rounds; r++ {
-		for _, name := range []string{"redgo", "redis"} {
-			s := start(name, serverBin(name, bin))
+		for _, name := range names {
+			var s *server
+			if name == "before" {
+				s = start("redgo", *scriptsBefore)
+			} else {
+				s = start(name, serverBin(name, bin))
+			}
 			time.Sleep(200 * time.Millisecond)
 			sha = strings.TrimSpace(s.cli("SCRIPT", "LOAD", benchScript))
 			s.cli("FUNCTION", "LOAD", benchLib)
@@ -58,14 +68,22 @@ func scriptsSection(bin string) string {
 	var b strings.Builder
 	b.WriteString(scriptsBegin + "\n")
 	b.WriteString("## Lua scripts and functions (requests/s)\n\n")
-	fmt.Fprintf(&b, "Produced by `go run ./bench -scripts -scripts-rounds %d` on %s: redis-benchmark -c %d -n %d -r 100000,\n",
-		rounds, time.Now().UTC().Format("2006-01-02 15:04 UTC"), *clients, n)
-	fmt.Fprintf(&b, "%d alternating rounds (redgo, then redis-server), a fresh server each time; the medians of the rounds, and\n", rounds)
+	b.WriteString(producedBy("scripts"))
+	fmt.Fprintf(&b, "redis-benchmark -c %d -n %d -r 100000, %d alternating rounds (", *clients, n, rounds)
+	if *scriptsBefore != "" {
+		b.WriteString("redgo before, ")
+	}
+	b.WriteString("redgo, redis-server), a fresh server each time; the medians of the rounds, and\n")
 	b.WriteString("the lowest and highest of the rounds' own redgo/redis ratios. The script:\n")
 	fmt.Fprintf(&b, "`%s` (EVALSHA of the cached script; FCALL of the same body registered as a function).\n", benchScript)
 	b.WriteString("Outside cluster mode a script holds every shard (it may touch any key), so scripts run one at a time, as\n")
 	b.WriteString("in Redis. The machine is shared and noisy: read the ratios, not the absolute numbers.\n\n")
-	b.WriteString("| test | redgo | redis | redgo/redis | rounds' ratios |\n|---|---|---|---|---|\n")
+	if *scriptsBefore != "" {
+		b.WriteString("\"before\" is redgo built from the commit before the scripting speed work, measured in the same rounds.\n\n")
+		b.WriteString("| test | redgo before | redgo | redis | before/redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("| test | redgo | redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|\n")
+	}
 	for _, test := range tests {
 		g, r := all["redgo"][test], all["redis"][test]
 		lo, hi := 0.0, 0.0
@@ -77,6 +95,12 @@ func scriptsSection(bin string) string {
 			if x > hi {
 				hi = x
 			}
+		}
+		if *scriptsBefore != "" {
+			o := median(all["before"][test])
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f | %.2f | **%.2f** | %.2f-%.2f |\n", test, o, median(g), median(r),
+				ratio(o, median(r)), ratio(median(g), median(r)), lo, hi)
+			continue
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f | **%.2f** | %.2f-%.2f |\n", test, median(g), median(r), ratio(median(g), median(r)), lo, hi)
 	}
