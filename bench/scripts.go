@@ -120,7 +120,8 @@ request path and the garbage collector. ` + "`go test -bench Evalsha ./internal/
 part alone (a host that answers without running anything).
 
 Cut (BenchmarkEvalsha 3.0 -> 1.95 us and 21 -> 15 allocations per call, engine only; the server
-side lost 4 allocations per call): a whole number argument (EXPIRE's 100) is formatted with
+side lost six allocations per EVALSHA: the Ctx of each command, the host, the database map, the
+SHA1's lower-case copy): a whole number argument (EXPIRE's 100) is formatted with
 strconv.AppendInt instead of the %.17g routine; redis.call's arguments share one buffer; a
 reply's small integers are preboxed Lua numbers and parsed without a string; the script's host and
 the commands.Ctx of its commands come from a pool (the Ctx escaped to the heap for each command);

@@ -266,7 +266,11 @@ func (e *Engine) Tick(now time.Time, threshold time.Duration) {
 		// A debugged script waits for its user: the others wait for it,
 		// as Redis's synchronous session leaves them waiting.
 		if r.Debug == nil && now.Sub(r.Start) >= threshold {
-			e.busy.CompareAndSwap(nil, r)
+			if e.busy.CompareAndSwap(nil, r) && (r.vm == nil || r.vm.run.Load() != r) {
+				// It ended between Running and here (after Run's own
+				// clearing): never leave a finished script busy.
+				e.busy.CompareAndSwap(r, nil)
+			}
 			return
 		}
 	}
