@@ -210,9 +210,16 @@ func appendNumberArg(b []byte, f float64) []byte {
 	return resp.AppendG17(b, f)
 }
 
+// StaleHost, when a Host implements it, refuses a command on a stale
+// replica ("" to run it): Redis checks that after the command's
+// existence, arity and noscript flag and before the write rules.
+type StaleHost interface {
+	Stale(cmd *commands.Command) string
+}
+
 // check is what Redis checks before a script's command runs, in its
-// order: it exists, its arity, it is allowed in scripts, a read-only
-// script does not write.
+// order: it exists, its arity, it is allowed in scripts, the replica is
+// not stale (StaleHost), a read-only script does not write.
 func (r *Run) check(args [][]byte) (*commands.Command, string) {
 	allowNoScript := r.vm != nil && r.vm.e.AllowNoScript.Load()
 	cmd := commands.Lookup(args[0])
@@ -228,6 +235,11 @@ func (r *Run) check(args [][]byte) (*commands.Command, string) {
 	}
 	if cmd.Has(commands.FNoScript) && !allowNoScript {
 		return nil, "This Redis command is not allowed from script"
+	}
+	if sh, ok := r.Host.(StaleHost); ok {
+		if msg := sh.Stale(cmd); msg != "" {
+			return nil, msg
+		}
 	}
 	if r.ReadOnly && (cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate)) {
 		return nil, "Write commands are not allowed from read-only scripts."

@@ -373,9 +373,6 @@ func (cc *Client) scriptClient() *Client {
 // Call runs one command of the script (scripting.Host).
 func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
 	s := sc.s
-	if !cmd.Has(commands.FStale) && s.staleReplica() {
-		return "Can not execute the command on a stale replica"
-	}
 	if cmd.Has(commands.FWrite) && !sc.wrote && !sc.obey {
 		// Refused only before the script's first write: after it, failing
 		// would leave half a script applied (scriptVerifyWriteCommandAllow).
@@ -433,6 +430,15 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 	if sc.refused != "" {
 		w.Buf = w.Buf[:0]
 		return sc.refused
+	}
+	return ""
+}
+
+// Stale refuses a command not flagged stale on a stale replica
+// (scripting.StaleHost).
+func (sc *scriptCall) Stale(cmd *commands.Command) string {
+	if !cmd.Has(commands.FStale) && sc.s.staleReplica() {
+		return "Can not execute the command on a stale replica"
 	}
 	return ""
 }

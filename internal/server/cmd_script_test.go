@@ -578,6 +578,8 @@ var staleCorpus = [][]string{
 	{"EVAL", "#!lua\nreturn 1", "0"},
 	{"EVAL", "#!lua flags=no-writes\nreturn 1", "0"},
 	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('get', 'x')", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('set', 'x', '1')", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('nosuch')", "0"},
 	{"REPLICAOF", "NO", "ONE"},
 	{"CONFIG", "SET", "replica-serve-stale-data", "yes"},
 	{"FUNCTION", "FLUSH"},
