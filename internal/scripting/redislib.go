@@ -219,7 +219,9 @@ type StaleHost interface {
 
 // check is what Redis checks before a script's command runs, in its
 // order: it exists, its arity, it is allowed in scripts, the replica is
-// not stale (StaleHost), a read-only script does not write.
+// not stale (StaleHost), a read-only script does not write. A command
+// refused here counts as a rejected call of it (a StaleHost counts its
+// own).
 func (r *Run) check(args [][]byte) (*commands.Command, string) {
 	allowNoScript := r.vm != nil && r.vm.e.AllowNoScript.Load()
 	cmd := commands.Lookup(args[0])
@@ -231,9 +233,11 @@ func (r *Run) check(args [][]byte) (*commands.Command, string) {
 		if strings.Contains(errText, "unknown subcommand") {
 			return nil, "Unknown Redis command called from script"
 		}
+		cmd.RejectedCalls.Add(1)
 		return nil, "Wrong number of args calling Redis command from script"
 	}
 	if cmd.Has(commands.FNoScript) && !allowNoScript {
+		cmd.RejectedCalls.Add(1)
 		return nil, "This Redis command is not allowed from script"
 	}
 	if sh, ok := r.Host.(StaleHost); ok {
@@ -242,6 +246,7 @@ func (r *Run) check(args [][]byte) (*commands.Command, string) {
 		}
 	}
 	if r.ReadOnly && (cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate)) {
+		cmd.RejectedCalls.Add(1)
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
 	return cmd, ""

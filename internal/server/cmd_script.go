@@ -370,12 +370,14 @@ func (cc *Client) scriptClient() *Client {
 	return cc.luaClient
 }
 
-// Call runs one command of the script (scripting.Host).
-func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
+// refuse is what stops a script's command before it runs, by the
+// server's state (scriptVerifyWriteCommandAllow, scriptVerifyOOM): the
+// error text with its code, or "".
+func (sc *scriptCall) refuse(cmd *commands.Command) string {
 	s := sc.s
 	if cmd.Has(commands.FWrite) && !sc.wrote && !sc.obey {
 		// Refused only before the script's first write: after it, failing
-		// would leave half a script applied (scriptVerifyWriteCommandAllow).
+		// would leave half a script applied.
 		if s.isReplica.Load() && s.Cfg.Bool("replica-read-only") {
 			return "-READONLY You can't write against a read only replica."
 		}
@@ -387,14 +389,25 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		}
 	}
 	if cmd.Has(commands.FDenyOOM) && !sc.wrote && !sc.obey && !sc.allowOOM && sc.cc.oomAtStart && s.mem.max.Load() > 0 {
-		// Out of memory when the script started, and nothing written yet
-		// (scriptVerifyOOM).
+		// Out of memory when the script started, and nothing written yet.
 		return "-" + errOOM
+	}
+	return ""
+}
+
+// Call runs one command of the script (scripting.Host). A command
+// refused before it runs counts as a rejected call of it, as Redis.
+func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
+	s := sc.s
+	if msg := sc.refuse(cmd); msg != "" {
+		cmd.RejectedCalls.Add(1)
+		return msg
 	}
 	if cmd.Has(commands.FWrite) {
 		sc.wrote = true
 	}
 	if !sc.held.All && cmd.NeedsAll(s, args) {
+		cmd.RejectedCalls.Add(1)
 		return "This Redis command is not allowed from script"
 	}
 	db := sc.db
@@ -438,6 +451,7 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 // (scripting.StaleHost).
 func (sc *scriptCall) Stale(cmd *commands.Command) string {
 	if !cmd.Has(commands.FStale) && sc.s.staleReplica() {
+		cmd.RejectedCalls.Add(1)
 		return "Can not execute the command on a stale replica"
 	}
 	return ""

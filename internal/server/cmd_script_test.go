@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -597,5 +598,47 @@ func TestScriptStaleOracle(t *testing.T) {
 		if !bytes.Equal(ra, rb) {
 			t.Errorf("%q:\n redgo: %q\n redis: %q", cmd, ra, rb)
 		}
+	}
+}
+
+// A command a script calls that is refused before it runs counts as a
+// rejected call of that command, as Redis ("Consistent eval error
+// reporting" of Redis's unit/scripting).
+func TestScriptRejectedCallsOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	var out [2]string
+	for j, addr := range []string{s.Addr().String(), redisAddr} {
+		c := dialRaw(t, addr)
+		for _, cmd := range [][]string{
+			{"CONFIG", "RESETSTAT"},
+			{"EVAL", "return redis.pcall('get')", "0"},
+			{"EVAL", "return redis.pcall('multi')", "0"},
+			{"EVAL_RO", "return redis.pcall('set', 'x', 'y')", "0"},
+			{"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('del', 'x')", "0"},
+			{"CONFIG", "SET", "maxmemory", "1"},
+			{"EVAL", "return redis.pcall('set', 'x', 'y')", "1", "x"},
+			{"CONFIG", "SET", "maxmemory", "0"},
+			{"EVAL", "return redis.pcall('select', 99)", "0"},
+		} {
+			c.do(cmd...)
+		}
+		v, _ := c.do("INFO", "commandstats")
+		for _, line := range strings.Split(v.Str, "\r\n") {
+			for _, name := range []string{"get", "multi", "set", "del", "select", "eval", "eval_ro"} {
+				if strings.HasPrefix(line, "cmdstat_"+name+":") {
+					f := strings.Split(line, ",")
+					out[j] += f[0][:strings.Index(f[0], ":")] + " " + f[0][strings.Index(f[0], ":")+1:] + " " + f[3] + " " + f[4] + "\n"
+				}
+			}
+		}
+	}
+	for j := range out { // INFO's order of commands is not Redis's
+		lines := strings.Split(out[j], "\n")
+		sort.Strings(lines)
+		out[j] = strings.Join(lines, "\n")
+	}
+	if out[0] != out[1] || !strings.Contains(out[0], "cmdstat_set calls=0 rejected_calls=2") {
+		t.Errorf("redgo:\n%s\nredis:\n%s", out[0], out[1])
 	}
 }
