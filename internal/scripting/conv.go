@@ -60,7 +60,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, int) {
 		t.RawSetString("ok", lua.LString(line))
 		return t, next
 	case '-':
-		return errorTable(L, string(line), true), next
+		return counted(errorTable(L, string(line), true)), next
 	case '*', '~', '%', '>', '|':
 		n, _ := strconv.Atoi(string(line))
 		if n < 0 {
@@ -194,14 +194,18 @@ func parseDouble(s string) float64 {
 
 // errorTable is Redis's error table {err="CODE message"}: text without a
 // leading '-' gets the code ERR unless dash says it carries its code;
-// trailing CR/LF are trimmed. fromReply marks an error a command already
-// counted in the error statistics.
+// trailing CR/LF are trimmed.
 func errorTable(L *lua.LState, text string, hasCode bool) *lua.LTable {
 	t := L.CreateTable(0, 2)
 	t.RawSetString("err", lua.LString(errorText(text, hasCode)))
-	if hasCode {
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
-	}
+	return t
+}
+
+// counted marks an error table whose error the statistics already
+// counted (a command's error reply, a command refused before it ran):
+// the script's reply with it does not count it again.
+func counted(t *lua.LTable) *lua.LTable {
+	t.RawSetString("ignore_error_stats_update", lua.LTrue)
 	return t
 }
 

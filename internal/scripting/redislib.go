@@ -115,8 +115,7 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		if d.active() {
 			d.log("<error> " + msg)
 		}
-		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		t := r.rejected(L, msg)
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -135,8 +134,7 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		if d.active() {
 			d.log("<error> " + msg)
 		}
-		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		t := r.rejected(L, msg)
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -208,6 +206,23 @@ func appendNumberArg(b []byte, f float64) []byte {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return resp.AppendG17(b, f)
+}
+
+// ErrorCounter, when a Host implements it, counts the error of a command
+// refused before it ran ("CODE message"), as Redis counts it then; the
+// script's reply with that error is not counted again (Run.ErrorCounted).
+type ErrorCounter interface {
+	CountError(text string)
+}
+
+// rejected is the error table of a command refused before it ran, its
+// error counted by the host.
+func (r *Run) rejected(L *lua.LState, msg string) *lua.LTable {
+	t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
+	if ec, ok := r.Host.(ErrorCounter); ok {
+		ec.CountError(lua.LVAsString(t.RawGetString("err")))
+	}
+	return counted(t)
 }
 
 // StaleHost, when a Host implements it, refuses a command on a stale

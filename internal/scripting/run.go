@@ -56,6 +56,11 @@ type Run struct {
 	Repl  int // where its effects go (redis.set_repl)
 	Start time.Time
 
+	// ErrorCounted: the script's reply is an error the statistics already
+	// counted (a command's error reply or refusal): the host counts the
+	// call as failed without counting the error again.
+	ErrorCounted bool
+
 	wrote  atomic.Bool // a write command ran: SCRIPT KILL refuses
 	killed atomic.Bool
 	vm     *vm
@@ -136,21 +141,27 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	v.run.Store(nil)
 	e.busy.CompareAndSwap(r, nil)
 	if err != nil {
-		writeError(w, r.Name, err)
+		r.ErrorCounted = writeError(w, r.Name, err)
 	} else {
-		writeReply(w, L.Get(-1), r.Resp == 3, 0)
+		ret := L.Get(-1)
+		writeReply(w, ret, r.Resp == 3, 0)
+		if t, ok := ret.(*lua.LTable); ok && lua.LVAsBool(t.RawGetString("ignore_error_stats_update")) {
+			_, isErr := t.RawGetString("err").(lua.LString)
+			r.ErrorCounted = isErr
+		}
 	}
 	L.SetTop(0)
 }
 
 // writeError is the reply of a script that raised an error: the error
 // table's text and, when the error handler found where it was raised,
-// " script: <name>, on <source>:<line>.".
-func writeError(w *resp.Writer, name string, err error) {
+// " script: <name>, on <source>:<line>.". It reports whether the error
+// was counted already (the table's ignore_error_stats_update).
+func writeError(w *resp.Writer, name string, err error) bool {
 	ae, ok := err.(*lua.ApiError)
 	if !ok {
 		w.Error("ERR Error running script " + name + ", " + trunc(err.Error(), 100))
-		return
+		return false
 	}
 	t, ok := ae.Object.(*lua.LTable)
 	if !ok {
@@ -159,7 +170,7 @@ func writeError(w *resp.Writer, name string, err error) {
 			msg = string(s)
 		}
 		w.Error("ERR Error running script " + name + ", " + trunc(msg, 100))
-		return
+		return false
 	}
 	msg := ""
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
@@ -173,6 +184,7 @@ func writeError(w *resp.Writer, name string, err error) {
 		msg += " script: " + name + ", on " + src + ":" + line + "."
 	}
 	w.Error(msg)
+	return lua.LVAsBool(t.RawGetString("ignore_error_stats_update"))
 }
 
 func luaStringOf(v lua.LValue) (string, bool) {

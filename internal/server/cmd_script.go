@@ -264,6 +264,7 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	run.Start = time.Now()
 	sc.rollback = run.Debug != nil && run.Debug.Rollback
 	s.scripts.Run(run, c.W)
+	cc.errCounted = run.ErrorCounted
 	if sc.rollback { // its writes were undone: nothing leaves
 		return
 	}
@@ -446,6 +447,10 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 	}
 	return ""
 }
+
+// CountError counts the error of a command the script called that was
+// refused before it ran (scripting.ErrorCounter).
+func (sc *scriptCall) CountError(text string) { sc.s.countError(text) }
 
 // Stale refuses a command not flagged stale on a stale replica
 // (scripting.StaleHost).

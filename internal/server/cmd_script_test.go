@@ -620,8 +620,25 @@ func TestScriptRejectedCallsOracle(t *testing.T) {
 			{"EVAL", "return redis.pcall('set', 'x', 'y')", "1", "x"},
 			{"CONFIG", "SET", "maxmemory", "0"},
 			{"EVAL", "return redis.pcall('select', 99)", "0"},
+			{"EVAL", "return redis.call('select', 99)", "0"},
+			{"EVAL", "local t = redis.pcall('select', 99) return 1", "0"},
+			{"EVAL", "return redis.error_reply('MY err')", "0"},
+			{"EVAL", "error('boom')", "0"},
+			{"EVAL", "return redis.pcall('nosuch')", "0"},
 		} {
 			c.do(cmd...)
+		}
+		e, _ := c.do("INFO", "errorstats")
+		for _, line := range strings.Split(e.Str, "\r\n") {
+			if strings.HasPrefix(line, "errorstat_") {
+				out[j] += line + "\n"
+			}
+		}
+		st, _ := c.do("INFO", "stats")
+		for _, line := range strings.Split(st.Str, "\r\n") {
+			if strings.HasPrefix(line, "total_error_replies:") {
+				out[j] += line + "\n"
+			}
 		}
 		v, _ := c.do("INFO", "commandstats")
 		for _, line := range strings.Split(v.Str, "\r\n") {
