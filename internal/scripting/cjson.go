@@ -118,7 +118,7 @@ func (cf *cjsonConf) encodeValue(L *lua.LState, b []byte, v lua.LValue, depth in
 		}
 		b = append(b, '{')
 		first := true
-		v.ForEach(func(k, val lua.LValue) {
+		eachPair(v, func(k, val lua.LValue) {
 			if !first {
 				b = append(b, ',')
 			}
@@ -154,7 +154,7 @@ func luaTypeName(v lua.LValue) string {
 func (cf *cjsonConf) arrayLength(L *lua.LState, t *lua.LTable) int {
 	max, items := 0, 0
 	object := false
-	t.ForEach(func(k, _ lua.LValue) {
+	eachPair(t, func(k, _ lua.LValue) {
 		n, ok := k.(lua.LNumber)
 		if !ok || float64(n) < 1 || float64(n) != float64(int(n)) {
 			object = true

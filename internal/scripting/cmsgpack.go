@@ -122,7 +122,7 @@ func msgpackInt(b []byte, n int64) []byte {
 // msgpackTable encodes an array when the keys are exactly 1..n.
 func msgpackTable(b []byte, t *lua.LTable, level int) []byte {
 	count, max, array := 0, 0, true
-	t.ForEach(func(k, _ lua.LValue) {
+	eachPair(t, func(k, _ lua.LValue) {
 		count++
 		n, ok := k.(lua.LNumber)
 		if !ok || float64(n) < 1 || float64(n) != math.Trunc(float64(n)) {
@@ -141,7 +141,7 @@ func msgpackTable(b []byte, t *lua.LTable, level int) []byte {
 		return b
 	}
 	b = msgpackHeader(b, count, 0x80, 0xde, 0xdf)
-	t.ForEach(func(k, v lua.LValue) {
+	eachPair(t, func(k, v lua.LValue) {
 		b = msgpackEncode(b, k, level)
 		b = msgpackEncode(b, v, level)
 	})

@@ -48,8 +48,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, int) {
 	next := end + 2
 	switch b[0] {
 	case ':':
-		n, _ := strconv.ParseInt(string(line), 10, 64)
-		return lua.LNumber(n), next
+		return luaInt(parseInt(line)), next
 	case '$':
 		n, _ := strconv.Atoi(string(line))
 		if n < 0 {
@@ -61,7 +60,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, int) {
 		t.RawSetString("ok", lua.LString(line))
 		return t, next
 	case '-':
-		return errorTable(L, string(line), true), next
+		return counted(errorTable(L, string(line), true)), next
 	case '*', '~', '%', '>', '|':
 		n, _ := strconv.Atoi(string(line))
 		if n < 0 {
@@ -140,6 +139,39 @@ func aggregateToLua(L *lua.LState, kind byte, n int, b []byte, pos int) (lua.LVa
 	return t, pos
 }
 
+// smallInts holds boxed numbers 0..1023: a reply's small integer becomes
+// a Lua value without an allocation.
+var smallInts = func() (t [1024]lua.LValue) {
+	for i := range t {
+		t[i] = lua.LNumber(i)
+	}
+	return t
+}()
+
+func luaInt(n int64) lua.LValue {
+	if n >= 0 && n < int64(len(smallInts)) {
+		return smallInts[n]
+	}
+	return lua.LNumber(n)
+}
+
+// parseInt parses a reply's integer line (well formed: it comes from a
+// command run here).
+func parseInt(b []byte) int64 {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var n int64
+	for _, c := range b {
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
 func lineEnd(b []byte) int {
 	for i := 1; i+1 < len(b); i++ {
 		if b[i] == '\r' && b[i+1] == '\n' {
@@ -162,14 +194,18 @@ func parseDouble(s string) float64 {
 
 // errorTable is Redis's error table {err="CODE message"}: text without a
 // leading '-' gets the code ERR unless dash says it carries its code;
-// trailing CR/LF are trimmed. fromReply marks an error a command already
-// counted in the error statistics.
+// trailing CR/LF are trimmed.
 func errorTable(L *lua.LState, text string, hasCode bool) *lua.LTable {
 	t := L.CreateTable(0, 2)
 	t.RawSetString("err", lua.LString(errorText(text, hasCode)))
-	if hasCode {
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
-	}
+	return t
+}
+
+// counted marks an error table whose error the statistics already
+// counted (a command's error reply, a command refused before it ran):
+// the script's reply with it does not count it again.
+func counted(t *lua.LTable) *lua.LTable {
+	t.RawSetString("ignore_error_stats_update", lua.LTrue)
 	return t
 }
 
@@ -251,9 +287,9 @@ func writeTable(w *resp.Writer, t *lua.LTable, resp3 bool, depth int) {
 	}
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
 		n := 0
-		m.ForEach(func(_, _ lua.LValue) { n++ })
+		eachPair(m, func(_, _ lua.LValue) { n++ })
 		w.Map(n)
-		m.ForEach(func(k, v lua.LValue) {
+		eachPair(m, func(k, v lua.LValue) {
 			writeReply(w, k, resp3, depth+1)
 			writeReply(w, v, resp3, depth+1)
 		})
@@ -261,9 +297,9 @@ func writeTable(w *resp.Writer, t *lua.LTable, resp3 bool, depth int) {
 	}
 	if m, ok := t.RawGetString("set").(*lua.LTable); ok {
 		n := 0
-		m.ForEach(func(_, _ lua.LValue) { n++ })
+		eachPair(m, func(_, _ lua.LValue) { n++ })
 		w.Set(n)
-		m.ForEach(func(k, _ lua.LValue) { writeReply(w, k, resp3, depth+1) })
+		eachPair(m, func(k, _ lua.LValue) { writeReply(w, k, resp3, depth+1) })
 		return
 	}
 	n := 0
@@ -291,7 +327,7 @@ func argString(v lua.LValue) ([]byte, bool) {
 	case lua.LString:
 		return []byte(v), true
 	case lua.LNumber:
-		return resp.AppendG17(nil, float64(v)), true
+		return appendNumberArg(nil, float64(v)), true
 	}
 	return nil, false
 }
@@ -299,3 +335,13 @@ func argString(v lua.LValue) ([]byte, bool) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 var inf = math.Inf(1)
+
+// eachPair calls fn for each pair of t in the order next() gives them (the
+// array part, then the keys in the order they were first set), not
+// gopher-lua's ForEach, whose hash part order is random: cmsgpack, cjson
+// and RESP3 maps of the same table come out the same on every call.
+func eachPair(t *lua.LTable, fn func(k, v lua.LValue)) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		fn(k, v)
+	}
+}

@@ -168,3 +168,11 @@ func wellFormed(b []byte, pos int) (int, bool) {
 }
 
 var _ = math.Inf
+
+func TestAppendNumberArg(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 100, 1e15 - 1, -1e15 + 1, 1e15, 1e17, 1.5, -2.25, 123456789012345, 0.1, math.Inf(1), math.NaN()} {
+		if got, want := string(appendNumberArg(nil, f)), string(resp.AppendG17(nil, f)); got != want {
+			t.Errorf("%v: %q, want %q", f, got, want)
+		}
+	}
+}

@@ -20,11 +20,14 @@
 package scripting
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -134,10 +137,12 @@ func (e *Engine) Get(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	key := strings.ToLower(string(sha))
 	e.mu.Lock()
-	s := e.scripts[key]
+	s, ok := e.scripts[string(sha)]
 	e.mu.Unlock()
+	if !ok && bytes.ContainsFunc(sha, unicode.IsUpper) {
+		return e.Get(bytes.ToLower(sha))
+	}
 	return s
 }
 
@@ -217,10 +222,10 @@ func ParseShebang(body string) (Flags, int, string) {
 	}
 	n := strings.IndexByte(body, '\n')
 	if n < 0 {
-		n = len(body)
+		return 0, 0, "ERR Invalid script shebang"
 	}
-	parts := strings.Fields(body[:n])
-	if len(parts) == 0 {
+	parts, ok := splitArgs(body[:n])
+	if !ok || len(parts) == 0 {
 		return 0, 0, "ERR Invalid engine in script shebang"
 	}
 	if parts[0] != "#!lua" {
@@ -232,7 +237,14 @@ func ParseShebang(body string) (Flags, int, string) {
 		if !ok {
 			return 0, 0, "ERR Unknown lua shebang option: " + p
 		}
-		f, bad := ParseFlags(strings.Split(list, ","), true)
+		if list == "" {
+			continue
+		}
+		names := strings.Split(list, ",")
+		if slices.Contains(names, "") {
+			return 0, 0, "ERR Unexpected flag in script shebang: "
+		}
+		f, bad := ParseFlags(names, false)
 		if bad != "" {
 			return 0, 0, "ERR Unexpected flag in script shebang: " + bad
 		}
@@ -277,7 +289,7 @@ func FlagNames(f Flags) []string {
 func compile(src, name string) (*lua.FunctionProto, string) {
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(err, name)
+		return nil, syntaxError(err, name, src)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -288,11 +300,17 @@ func compile(src, name string) (*lua.FunctionProto, string) {
 
 // syntaxError words a gopher-lua parse error as Lua 5.1 does:
 // "<name>:<line>: <message> near '<token>'".
-func syntaxError(err error, name string) string {
+func syntaxError(err error, name, src string) string {
 	if pe, ok := err.(*parse.Error); ok {
 		msg := pe.Message
 		if msg == "syntax error" || msg == "" {
 			msg = "unexpected symbol"
+		}
+		if msg == "unterminated string" {
+			msg = "unfinished string"
+		}
+		if pe.Pos.Line < 0 { // at the end of the source
+			return name + ":" + itoa(strings.Count(src, "\n")+1) + ": " + msg + " near '<eof>'"
 		}
 		if pe.Token == "" || pe.Token == "EOF" {
 			return name + ":" + itoa(pe.Pos.Line) + ": " + msg + " near '<eof>'"

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"redgo/internal/resp"
 )
 
 // Function is a registered function.
@@ -58,6 +60,9 @@ func (e *Engine) Function(name []byte) *Function {
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
 	f := e.fnState()
+	if fn, ok := f.fns[string(name)]; ok {
+		return fn
+	}
 	return f.fns[strings.ToLower(string(name))]
 }
 
@@ -205,8 +210,8 @@ func libraryMeta(code string) (name, body, engine, errText string) {
 	if nl < 0 {
 		return "", "", "", "Invalid library metadata"
 	}
-	parts := strings.Fields(code[:nl])
-	if len(parts) == 0 {
+	parts, ok := splitArgs(code[:nl])
+	if !ok || len(parts) == 0 {
 		return "", "", "", "Invalid library metadata"
 	}
 	named := false
@@ -224,6 +229,20 @@ func libraryMeta(code string) (name, body, engine, errText string) {
 		return "", "", "", "Library name was not given"
 	}
 	return name, code[nl:], parts[0][2:], ""
+}
+
+// splitArgs splits a shebang line as Redis's sdssplitargs (quotes and
+// their escapes), false when its quotes are unbalanced.
+func splitArgs(line string) ([]string, bool) {
+	args, ok := resp.SplitArgs([]byte(line), nil)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = string(a)
+	}
+	return out, true
 }
 
 func validLibName(s string) bool {
@@ -251,7 +270,7 @@ func (ld *libraryLoad) register(L *lua.LState) int {
 			raise(L, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
 		}
 		var bad string
-		t.ForEach(func(k, v lua.LValue) {
+		eachPair(t, func(k, v lua.LValue) {
 			if bad != "" {
 				return
 			}
@@ -282,7 +301,7 @@ func (ld *libraryLoad) register(L *lua.LState) int {
 					return
 				}
 				var names []string
-				ft.ForEach(func(_, fv lua.LValue) { names = append(names, lua.LVAsString(fv)) })
+				eachPair(ft, func(_, fv lua.LValue) { names = append(names, lua.LVAsString(fv)) })
 				f, unknown := ParseFlags(names, false)
 				if unknown != "" || len(names) > 0 && f == 0 && names[0] == "" {
 					bad = "unknown flag given"

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"redgo/internal/resp"
 )
 
 func TestParseShebang(t *testing.T) {
@@ -20,6 +22,11 @@ func TestParseShebang(t *testing.T) {
 		{"#!lua flags=bogus\n", 0, 0, "ERR Unexpected flag in script shebang: bogus"},
 		{"#!lua name=x\n", 0, 0, "ERR Unknown lua shebang option: name=x"},
 		{"#!js\n", 0, 0, "ERR Unexpected engine in script shebang: #!js"},
+		{"#!lua", 0, 0, "ERR Invalid script shebang"},
+		{"#!lua flags=no-writes,,allow-oom\n", 0, 0, "ERR Unexpected flag in script shebang: "},
+		{"#!lua \"flags=no-writes\"\nreturn 1", FlagNoWrites, 23, ""},
+		{"#!\"lua\"\nreturn 1", 0, 7, ""},
+		{"#!lua flags=\"no-writes\n", 0, 0, "ERR Invalid engine in script shebang"},
 	} {
 		f, skip, err := ParseShebang(c.body)
 		if f != c.flags || skip != c.skip || err != c.err {
@@ -78,4 +85,40 @@ func FuzzCmsgpackUnpack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		decodeWith(openCmsgpack, "unpack", s)
 	})
+}
+
+// eval runs body as an EVAL script and returns its RESP2 reply.
+func eval(t *testing.T, e *Engine, body string, keys ...string) string {
+	t.Helper()
+	sc, msg := e.Load([]byte(body))
+	if sc == nil {
+		t.Fatalf("load: %s", msg)
+	}
+	var k [][]byte
+	for _, s := range keys {
+		k = append(k, []byte(s))
+	}
+	var w resp.Writer
+	e.Run(&Run{Script: sc, Name: sc.SHA, Keys: k, Eval: true, Host: cannedHost{}}, &w)
+	return string(w.Buf)
+}
+
+// A table's hash part packs in one order on every call, the order Redis's
+// Lua gives this table (unit/scripting "cmsgpack can pack and unpack
+// circular references?").
+func TestCmsgpackHashOrder(t *testing.T) {
+	e := New()
+	const body = `local a = {x=nil,y=5}
+local b = {x=a}
+a['x'] = b
+local encoded = cmsgpack.pack(a)
+local h = ""
+for i = 1, #encoded do h = h .. string.format("%02x",string.byte(encoded,i)) end
+return h`
+	want := "82a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0"
+	for i := 0; i < 20; i++ {
+		if got := eval(t, e, body); got != "$"+itoa(len(want))+"\r\n"+want+"\r\n" {
+			t.Fatalf("got %q, want %s", got, want)
+		}
+	}
 }

@@ -1,12 +1,14 @@
 package scripting
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"redgo/internal/commands"
+	"redgo/internal/resp"
 )
 
 // Log levels of redis.log (Redis's LL_*).
@@ -40,9 +42,22 @@ func (v *vm) redisLib() *lua.LTable {
 		},
 		"set_repl":           v.setRepl,
 		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
-		"debug":              func(L *lua.LState) int { return 0 },
-		"acl_check_cmd":      v.aclCheckCmd,
+		"breakpoint": func(L *lua.LState) int {
+			if r := v.run.Load(); r != nil && r.Debug != nil {
+				r.Debug.luabp = true
+				L.Push(lua.LTrue)
+				return 1
+			}
+			L.Push(lua.LFalse)
+			return 1
+		},
+		"debug": func(L *lua.LState) int {
+			if r := v.run.Load(); r != nil && r.Debug != nil {
+				r.Debug.logDebug(L)
+			}
+			return 0
+		},
+		"acl_check_cmd": v.aclCheckCmd,
 	}
 	for name, fn := range fns {
 		t.RawSetString(name, L.NewFunction(fn))
@@ -72,8 +87,12 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		raise(L, "redis.call/pcall can only be called inside a script invocation")
 	}
 	n := L.GetTop()
+	d := r.Debug
 	fail := func(msg string) int {
 		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
+		if d.active() {
+			d.log("<error> " + msg)
+		}
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -83,19 +102,20 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	if n == 0 {
 		return fail("Please specify at least one argument for this redis lib call")
 	}
-	args := make([][]byte, n)
-	for i := range args {
-		a, ok := argString(L.Get(i + 1))
-		if !ok {
-			return fail("Lua redis lib command arguments must be strings or integers")
-		}
-		args[i] = a
+	args, ok := callArgs(L, n)
+	if !ok {
+		return fail("Lua redis lib command arguments must be strings or integers")
 	}
 	L.SetTop(0)
+	if d.active() {
+		d.logCommand(args)
+	}
 	cmd, msg := r.check(args)
 	if msg != "" {
-		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		if d.active() {
+			d.log("<error> " + msg)
+		}
+		t := r.rejected(L, msg)
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -106,10 +126,15 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	r.w.Buf = r.w.Buf[:0]
 	if cmd.Has(commands.FWrite) {
 		r.wrote.Store(true)
+		if d != nil && d.undo != nil {
+			d.undo.save(r.Host.(QuietHost), cmd, args)
+		}
 	}
 	if msg := r.Host.Call(r, cmd, args, &r.w); msg != "" {
-		t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
-		t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		if d.active() {
+			d.log("<error> " + msg)
+		}
+		t := r.rejected(L, msg)
 		if raiseErr {
 			L.Error(t, 0)
 		}
@@ -121,6 +146,12 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		return 1
 	}
 	val, _ := respToLua(L, r.w.Buf)
+	if d.active() {
+		if r.w.Buf[0] == '-' { // as the error table is made
+			d.log("<error> " + string(r.w.Buf[:lineEnd(r.w.Buf)]))
+		}
+		d.logReply(r.w.Buf)
+	}
 	isErr := r.w.Buf[0] == '-'
 	if cap(r.w.Buf) > 1<<20 {
 		r.w.Buf = nil
@@ -132,9 +163,80 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	return 1
 }
 
+// callArgs converts the n arguments on L's stack into one new buffer
+// (the command may keep them: propagation, stored keys), false when one
+// is not a string or a number.
+func callArgs(L *lua.LState, n int) ([][]byte, bool) {
+	size := 0
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			size += len(v)
+		case lua.LNumber:
+			size += 24
+		default:
+			return nil, false
+		}
+	}
+	var ends [16]int
+	end := ends[:0]
+	buf := make([]byte, 0, size)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			buf = append(buf, v...)
+		case lua.LNumber:
+			buf = appendNumberArg(buf, float64(v))
+		}
+		end = append(end, len(buf))
+	}
+	args := make([][]byte, n)
+	start := 0
+	for i, e := range end {
+		args[i] = buf[start:e:e]
+		start = e
+	}
+	return args, true
+}
+
+// appendNumberArg appends a number argument as %.17g does: a whole
+// number below 1e15 is its digits (the common case, formatted fast).
+func appendNumberArg(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && f != 0 && f > -1e15 && f < 1e15 {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return resp.AppendG17(b, f)
+}
+
+// ErrorCounter, when a Host implements it, counts the error of a command
+// refused before it ran ("CODE message"), as Redis counts it then; the
+// script's reply with that error is not counted again (Run.ErrorCounted).
+type ErrorCounter interface {
+	CountError(text string)
+}
+
+// rejected is the error table of a command refused before it ran, its
+// error counted by the host.
+func (r *Run) rejected(L *lua.LState, msg string) *lua.LTable {
+	t := errorTable(L, strings.TrimPrefix(msg, "-"), strings.HasPrefix(msg, "-"))
+	if ec, ok := r.Host.(ErrorCounter); ok {
+		ec.CountError(lua.LVAsString(t.RawGetString("err")))
+	}
+	return counted(t)
+}
+
+// StaleHost, when a Host implements it, refuses a command on a stale
+// replica ("" to run it): Redis checks that after the command's
+// existence, arity and noscript flag and before the write rules.
+type StaleHost interface {
+	Stale(cmd *commands.Command) string
+}
+
 // check is what Redis checks before a script's command runs, in its
-// order: it exists, its arity, it is allowed in scripts, a read-only
-// script does not write.
+// order: it exists, its arity, it is allowed in scripts, the replica is
+// not stale (StaleHost), a read-only script does not write. A command
+// refused here counts as a rejected call of it (a StaleHost counts its
+// own).
 func (r *Run) check(args [][]byte) (*commands.Command, string) {
 	allowNoScript := r.vm != nil && r.vm.e.AllowNoScript.Load()
 	cmd := commands.Lookup(args[0])
@@ -146,12 +248,20 @@ func (r *Run) check(args [][]byte) (*commands.Command, string) {
 		if strings.Contains(errText, "unknown subcommand") {
 			return nil, "Unknown Redis command called from script"
 		}
+		cmd.RejectedCalls.Add(1)
 		return nil, "Wrong number of args calling Redis command from script"
 	}
 	if cmd.Has(commands.FNoScript) && !allowNoScript {
+		cmd.RejectedCalls.Add(1)
 		return nil, "This Redis command is not allowed from script"
 	}
+	if sh, ok := r.Host.(StaleHost); ok {
+		if msg := sh.Stale(cmd); msg != "" {
+			return nil, msg
+		}
+	}
 	if r.ReadOnly && (cmd.Has(commands.FWrite) || cmd.Has(commands.FMayReplicate)) {
+		cmd.RejectedCalls.Add(1)
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
 	return cmd, ""

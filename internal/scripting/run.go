@@ -54,10 +54,18 @@ type Run struct {
 	Host       Host
 	// Ctx is free for the host (its client, the locks held...).
 	Ctx any
+	// Debug, when set, runs the script under the Lua debugger (SCRIPT
+	// DEBUG): the session ends (its last lines sent) when Run returns.
+	Debug *Debugger
 
 	Resp  int // the protocol the script speaks to commands (redis.setresp)
 	Repl  int // where its effects go (redis.set_repl)
 	Start time.Time
+
+	// ErrorCounted: the script's reply is an error the statistics already
+	// counted (a command's error reply or refusal): the host counts the
+	// call as failed without counting the error again.
+	ErrorCounted bool
 
 	wrote  atomic.Bool // a write command ran: SCRIPT KILL refuses
 	killed atomic.Bool
@@ -101,6 +109,20 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 		}
 	}
 	defer e.active.Add(-1)
+	if d := r.Debug; d != nil {
+		L.SetContext(&debugCtx{killCtx: v.ctx, d: d, L: L})
+		qh, _ := r.Host.(QuietHost)
+		if d.Rollback && qh != nil {
+			d.undo = &undoLog{saved: map[undoKey]undoValue{}}
+		}
+		defer func() {
+			L.SetContext(v.ctx)
+			if d.undo != nil {
+				d.undo.restore(qh)
+			}
+			d.End()
+		}()
+	}
 	var err error
 	if r.Function != nil {
 		L.Push(r.Function.fn)
@@ -125,21 +147,27 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	v.run.Store(nil)
 	e.busy.CompareAndSwap(r, nil)
 	if err != nil {
-		writeError(w, r.Name, err)
+		r.ErrorCounted = writeError(w, r.Name, err)
 	} else {
-		writeReply(w, L.Get(-1), r.Resp == 3, 0)
+		ret := L.Get(-1)
+		writeReply(w, ret, r.Resp == 3, 0)
+		if t, ok := ret.(*lua.LTable); ok && lua.LVAsBool(t.RawGetString("ignore_error_stats_update")) {
+			_, isErr := t.RawGetString("err").(lua.LString)
+			r.ErrorCounted = isErr
+		}
 	}
 	L.SetTop(0)
 }
 
 // writeError is the reply of a script that raised an error: the error
 // table's text and, when the error handler found where it was raised,
-// " script: <name>, on <source>:<line>.".
-func writeError(w *resp.Writer, name string, err error) {
+// " script: <name>, on <source>:<line>.". It reports whether the error
+// was counted already (the table's ignore_error_stats_update).
+func writeError(w *resp.Writer, name string, err error) bool {
 	ae, ok := err.(*lua.ApiError)
 	if !ok {
 		w.Error("ERR Error running script " + name + ", " + trunc(err.Error(), 100))
-		return
+		return false
 	}
 	t, ok := ae.Object.(*lua.LTable)
 	if !ok {
@@ -148,7 +176,7 @@ func writeError(w *resp.Writer, name string, err error) {
 			msg = string(s)
 		}
 		w.Error("ERR Error running script " + name + ", " + trunc(msg, 100))
-		return
+		return false
 	}
 	msg := ""
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
@@ -162,6 +190,7 @@ func writeError(w *resp.Writer, name string, err error) {
 		msg += " script: " + name + ", on " + src + ":" + line + "."
 	}
 	w.Error(msg)
+	return lua.LVAsBool(t.RawGetString("ignore_error_stats_update"))
 }
 
 func luaStringOf(v lua.LValue) (string, bool) {
@@ -201,7 +230,13 @@ func (v *vm) errorHandler(L *lua.LState) int {
 	t, ok := obj.(*lua.LTable)
 	if !ok {
 		t = L.CreateTable(0, 3)
-		t.RawSetString("err", lua.LString("ERR "+lua51Message(lua.LVAsString(L.ToStringMeta(obj)))))
+		msg := lua.LVAsString(L.ToStringMeta(obj))
+		if _, isStr := obj.(lua.LString); isStr {
+			msg = errorNames(L, msg, 1) // level 1: where it was raised
+		} else {
+			msg = lua51Message(msg)
+		}
+		t.RawSetString("err", lua.LString("ERR "+msg))
 	}
 	level := 1
 	dbg, ok := L.GetStack(level)
@@ -246,8 +281,14 @@ func (e *Engine) Tick(now time.Time, threshold time.Duration) {
 		return
 	}
 	for _, r := range e.Running() {
-		if now.Sub(r.Start) >= threshold {
-			e.busy.CompareAndSwap(nil, r)
+		// A debugged script waits for its user: the others wait for it,
+		// as Redis's synchronous session leaves them waiting.
+		if r.Debug == nil && now.Sub(r.Start) >= threshold {
+			if e.busy.CompareAndSwap(nil, r) && (r.vm == nil || r.vm.run.Load() != r) {
+				// It ended between Running and here (after Run's own
+				// clearing): never leave a finished script busy.
+				e.busy.CompareAndSwap(r, nil)
+			}
 			return
 		}
 	}

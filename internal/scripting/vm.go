@@ -157,7 +157,15 @@ func (e *Engine) newVM(gen int64) *vm {
 		g.RawSet(k, lua.LNil)
 	}
 	g.RawSetString("_VERSION", lua.LString("Lua 5.1"))
-	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	namer := L.NewFunction(func(L *lua.LState) int {
+		obj := L.Get(1)
+		if s, ok := obj.(lua.LString); ok {
+			obj = lua.LString(errorNames(L, string(s), 1))
+		}
+		L.Push(obj)
+		return 1
+	})
+	g.RawSetString("pcall", L.NewFunction(func(L *lua.LState) int { return luaPcall(L, namer) }))
 	// tostring of a number as Lua 5.1 (%.14g), not gopher-lua's shortest form.
 	tostr := g.RawGetString("tostring").(*lua.LFunction)
 	g.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
@@ -274,12 +282,14 @@ func (e *Engine) newVM(gen int64) *vm {
 // luaPcall is Lua's pcall, except that an error raised as a table with an
 // err field (what redis.call raises) is returned as that table, as
 // Redis 7.0's (the message alone in earlier versions).
-func luaPcall(L *lua.LState) int {
+// namer words a runtime error as Lua 5.1 (errorNames) while the frame
+// that raised it is still on the stack.
+func luaPcall(L *lua.LState, namer *lua.LFunction) int {
 	n := L.GetTop()
 	if n == 0 {
 		L.ArgError(1, "value expected")
 	}
-	err := L.PCall(n-1, lua.MultRet, nil)
+	err := L.PCall(n-1, lua.MultRet, namer)
 	if err != nil {
 		L.SetTop(0)
 		L.Push(lua.LFalse)

@@ -34,7 +34,11 @@ type Client struct {
 	aclReq    acl.Request              // reused by dispatch's ACL check (acl_check.go)
 	multi     *multiState
 	luaClient *Client // the pseudo-client its scripts' commands run as (cmd_script.go)
-	watch     watchState
+	luaDebug  uint8   // SCRIPT DEBUG: 0 no, debugYes or debugSync (cmd_script.go)
+	// errCounted: the script that just ran replies an error already counted
+	// in the error statistics (cmd_script.go); Finished does not count it.
+	errCounted bool
+	watch      watchState
 
 	// mu guards out, name, lastCmd and flag updates read by other goroutines.
 	mu       sync.Mutex

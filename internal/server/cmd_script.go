@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"redgo/internal/acl"
@@ -34,6 +35,7 @@ func init() {
 	commands.Register("script|flush", srvCmd(cmdScriptFlush))
 	commands.Register("script|kill", srvCmd(cmdScriptKill))
 	commands.Register("script|help", srvCmd(cmdScriptHelp))
+	commands.Register("script|debug", srvCmd(cmdScriptDebug))
 }
 
 // evalKeys returns the positions of EVAL's and FCALL's declared keys: the
@@ -85,6 +87,10 @@ func cmdEval(s *Server, cc *Client, c *commands.Ctx) {
 	}
 	var sc *scripting.Script
 	if bySHA {
+		if len(c.Args[1]) == 40 && cc.luaDebug != 0 {
+			c.Error("ERR Please use EVAL instead of EVALSHA for debugging")
+			return
+		}
 		if sc = s.scripts.Get(c.Args[1]); sc == nil {
 			c.Error(scripting.ErrNoScript)
 			return
@@ -103,6 +109,10 @@ func cmdEval(s *Server, cc *Client, c *commands.Ctx) {
 	readOnly := ro || sc.Flags&scripting.FlagEvalCompat == 0 && sc.Flags&scripting.FlagNoWrites != 0
 	run := &scripting.Run{Script: sc, Name: sc.SHA, Keys: c.Args[3 : 3+nk], Args: c.Args[3+nk:],
 		ReadOnly: readOnly, Eval: true}
+	if cc.luaDebug != 0 && cc.conn != nil {
+		s.debugScript(cc, c, run, sc.Flags)
+		return
+	}
 	s.runScript(cc, c, run, sc.Flags)
 }
 
@@ -130,10 +140,17 @@ func (s *Server) obeys(cc *Client) bool { return cc == nil || cc == s.masterClie
 // (scriptPrepareForRun): the error text, or "".
 func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) string {
 	obey := s.obeys(cc)
-	stale := false
-	if s.isReplica.Load() && !s.Cfg.Bool("replica-serve-stale-data") {
-		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
-			stale = true
+	stale := s.staleReplica()
+	if !obey && !cc.inExec {
+		// What Redis checks before any command runs, with the script's
+		// flags as EVAL's or FCALL's own: a write script on a read-only
+		// replica, then a stale replica (the script's own texts below are
+		// for the same checks inside MULTI/EXEC).
+		if flags&(scripting.FlagEvalCompat|scripting.FlagNoWrites) == 0 && s.isReplica.Load() && s.Cfg.Bool("replica-read-only") {
+			return "READONLY You can't write against a read only replica."
+		}
+		if stale && (flags&scripting.FlagEvalCompat != 0 || flags&scripting.FlagAllowStale == 0) {
+			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
 	}
 	if flags&scripting.FlagEvalCompat != 0 {
@@ -150,9 +167,7 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 	}
 	if flags&scripting.FlagNoWrites == 0 {
 		if s.isReplica.Load() && s.Cfg.Bool("replica-read-only") && !obey {
-			// Redis refuses it before the script runs, as any write
-			// command (the script's flags make EVAL/FCALL one).
-			return "READONLY You can't write against a read only replica."
+			return "READONLY Can not run script with write flag on readonly replica"
 		}
 		if msg := s.writesDenied(); msg != "" && !obey {
 			if strings.Contains(msg, "RDB") {
@@ -176,6 +191,17 @@ func (s *Server) scriptRefusal(cc *Client, flags scripting.Flags, ro bool) strin
 	return ""
 }
 
+// staleReplica reports whether this is a replica whose link is down with
+// replica-serve-stale-data no.
+func (s *Server) staleReplica() bool {
+	if s.isReplica.Load() && !s.Cfg.Bool("replica-serve-stale-data") {
+		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
+			return true
+		}
+	}
+	return false
+}
+
 // scriptCall is the host of one script's run: it runs the commands the
 // script calls (scripting.Host) and is their commands.Host.
 type scriptCall struct {
@@ -192,8 +218,16 @@ type scriptCall struct {
 	wrote    bool
 	refused  string
 	props    []scriptProp
-	ready    []readyKey           // written keys clients are blocked on: served when the script ends
-	dbs      map[int]*keyspace.DB // the databases as the script sees them (its start time)
+	ready    []readyKey // written keys clients are blocked on: served when the script ends
+	// The databases as the script sees them (its start time): the first
+	// one used, then any other SELECTed.
+	db      *keyspace.DB
+	dbIndex int
+	dbs     map[int]*keyspace.DB
+	ctx     commands.Ctx // the running command's, reused
+	// A SCRIPT DEBUG YES session: the engine undoes its writes at the
+	// end (Quiet), so none of them is propagated.
+	rollback bool
 }
 
 type scriptProp struct {
@@ -210,9 +244,11 @@ type readyKey struct {
 // runScript runs run for cc under the locks of c's commands.Run and sends
 // its effects to the AOF and replicas.
 func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flags scripting.Flags) {
-	sc := &scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
+	sc := scriptCalls.Get().(*scriptCall)
+	defer sc.release()
+	*sc = scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
 		cross:    flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0,
-		allowOOM: flags&scripting.FlagAllowOOM != 0}
+		allowOOM: flags&scripting.FlagAllowOOM != 0, props: sc.props[:0]}
 	if c.Cmd.NeedsAll(s, c.Args) {
 		sc.held = commands.Held{All: true}
 	} else {
@@ -230,7 +266,12 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	run.Host = sc
 	run.FromMaster = sc.obey
 	run.Start = time.Now()
+	sc.rollback = run.Debug != nil && run.Debug.Rollback
 	s.scripts.Run(run, c.W)
+	cc.errCounted = run.ErrorCounted
+	if sc.rollback { // its writes were undone: nothing leaves
+		return
+	}
 	if run.Killed() && run.Wrote() { // by SHUTDOWN NOSAVE: its writes never leave
 		return
 	}
@@ -239,6 +280,19 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 		// Blocked clients see the script's result, not its steps.
 		s.serveReady(r.db, [][]byte{r.key}, sc.held)
 	}
+}
+
+// scriptCalls keeps scriptCalls between scripts: one script's host and
+// the Ctx of its commands cost no allocation.
+var scriptCalls = sync.Pool{New: func() any { return new(scriptCall) }}
+
+// release returns sc to the pool once its script is over (nothing keeps
+// it: the run's Host is cleared).
+func (sc *scriptCall) release() {
+	sc.run.Host = nil
+	clear(sc.props)
+	*sc = scriptCall{props: sc.props[:0]}
+	scriptCalls.Put(sc)
 }
 
 // propagate sends the script's effects to the AOF and replicas: wrapped
@@ -321,15 +375,17 @@ func (cc *Client) scriptClient() *Client {
 	return cc.luaClient
 }
 
-// Call runs one command of the script (scripting.Host).
-func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
+// refuse is what stops a script's command before it runs, by the
+// server's state (scriptVerifyWriteCommandAllow, scriptVerifyOOM): the
+// error text with its code, or "".
+func (sc *scriptCall) refuse(cmd *commands.Command, args [][]byte) string {
 	s := sc.s
 	if msg := s.aclScriptRefusal(sc.cc, cmd, args); msg != "" {
 		return msg
 	}
 	if cmd.Has(commands.FWrite) && !sc.wrote && !sc.obey {
 		// Refused only before the script's first write: after it, failing
-		// would leave half a script applied (scriptVerifyWriteCommandAllow).
+		// would leave half a script applied.
 		if s.isReplica.Load() && s.Cfg.Bool("replica-read-only") {
 			return "-READONLY You can't write against a read only replica."
 		}
@@ -341,17 +397,31 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		}
 	}
 	if cmd.Has(commands.FDenyOOM) && !sc.wrote && !sc.obey && !sc.allowOOM && sc.cc.oomAtStart && s.mem.max.Load() > 0 {
-		// Out of memory when the script started, and nothing written yet
-		// (scriptVerifyOOM).
+		// Out of memory when the script started, and nothing written yet.
 		return "-" + errOOM
+	}
+	return ""
+}
+
+// Call runs one command of the script (scripting.Host). A command
+// refused before it runs counts as a rejected call of it, as Redis.
+func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byte, w *resp.Writer) string {
+	s := sc.s
+	if msg := sc.refuse(cmd, args); msg != "" {
+		cmd.RejectedCalls.Add(1)
+		return msg
 	}
 	if cmd.Has(commands.FWrite) {
 		sc.wrote = true
 	}
 	if !sc.held.All && cmd.NeedsAll(s, args) {
+		cmd.RejectedCalls.Add(1)
 		return "This Redis command is not allowed from script"
 	}
-	db := sc.dbs[sc.pc.db]
+	db := sc.db
+	if db == nil || sc.dbIndex != sc.pc.db {
+		db = sc.dbs[sc.pc.db]
+	}
 	if db == nil {
 		if sc.cc == s.masterClient {
 			db = s.KS.MasterDB(sc.pc.db)
@@ -361,18 +431,23 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		// Time stands still while a script runs: every command judges
 		// expiry at the script's start, as Redis.
 		db = db.At(sc.now)
-		if sc.dbs == nil {
-			sc.dbs = map[int]*keyspace.DB{}
+		if sc.db == nil {
+			sc.db, sc.dbIndex = db, sc.pc.db
+		} else {
+			if sc.dbs == nil {
+				sc.dbs = map[int]*keyspace.DB{}
+			}
+			sc.dbs[sc.pc.db] = db
 		}
-		sc.dbs[sc.pc.db] = db
 	}
-	ctx := commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
+	sc.ctx = commands.Ctx{Args: args, Cmd: cmd, W: w, DB: db, KS: s.KS, Client: sc.pc, Srv: s,
 		NoBlock: true, Script: true, Now: sc.now, Obey: sc.obey}
+	ctx := &sc.ctx
 	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
 		s.monitors.feed(sc.pc, args)
 	}
 	sc.refused = ""
-	commands.Run(&ctx, commands.LocksHeld, commands.Collect, sc, sc.held)
+	commands.Run(ctx, commands.LocksHeld, commands.Collect, sc, sc.held)
 	if sc.refused != "" {
 		w.Buf = w.Buf[:0]
 		return sc.refused
@@ -387,6 +462,20 @@ func (sc *scriptCall) ACLCheck(r *scripting.Run, cmd *commands.Command, args [][
 	}
 	res, _ := aclCheck(sc.cc.user.Load(), cmd, args, nil)
 	return res == acl.OK
+}
+
+// CountError counts the error of a command the script called that was
+// refused before it ran (scripting.ErrorCounter).
+func (sc *scriptCall) CountError(text string) { sc.s.countError(text) }
+
+// Stale refuses a command not flagged stale on a stale replica
+// (scripting.StaleHost).
+func (sc *scriptCall) Stale(cmd *commands.Command) string {
+	if !cmd.Has(commands.FStale) && sc.s.staleReplica() {
+		cmd.RejectedCalls.Add(1)
+		return "Can not execute the command on a stale replica"
+	}
+	return ""
 }
 
 // Admit applies the cluster rules for a script's keys (commands.Host):
@@ -455,6 +544,9 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 // does what follows any write (commands.Host).
 func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, _ commands.Effects) {
 	s := sc.s
+	if sc.rollback { // undone at the end: nothing leaves
+		return
+	}
 	if repl := sc.run.Repl; repl != scripting.ReplNone && s.hasProps.Load() {
 		db := ctx.DB.Index()
 		if ctx.Props != nil {

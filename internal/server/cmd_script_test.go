@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,14 @@ var scriptCorpus = [][]string{
 	{"EVAL", "#!lua flags=bogus\nreturn 1", "0"},
 	{"EVAL", "#!other\nreturn 1", "0"},
 	{"EVAL", "#!lua name=x\nreturn 1", "0"},
+	// runtime errors as Lua 5.1 words them
+	{"EVAL", "local t = {} t.x()", "0"},
+	{"EVAL", "local t = {} return t:m()", "0"},
+	{"EVAL", "local a; return a.b", "0"},
+	{"EVAL", "local t = {} return t.x + 1", "0"},
+	{"EVAL", "local ok, e = pcall(function() return redis.nope() end) return e", "0"},
+	// a table's hash part packs in Lua's order
+	{"EVAL", "local a = {x=nil,y=5} local b = {x=a} a['x'] = b return cmsgpack.pack(a)", "0"},
 	// conversions, Lua -> RESP
 	{"EVAL", "return 1", "0"},
 	{"EVAL", "return 1.99", "0"},
@@ -548,4 +557,105 @@ func TestScriptStreamBlockVsRedis(t *testing.T) {
 		{"EVAL", "return redis.pcall('XREADGROUP','group','g','c','BLOCK',0,'STREAMS','s','>')", "1", "s"},
 		{"EVAL", "return redis.pcall('xread','COUNT',1,'STREAMS','s','0')", "1", "s"},
 	})
+}
+
+// staleCorpus runs on a replica whose link is down with
+// replica-serve-stale-data no (REPLICAOF a port nobody listens on).
+var staleCorpus = [][]string{
+	{"FUNCTION", "LOAD", "REPLACE", "#!lua name=test\n" +
+		"redis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}\n" +
+		"redis.register_function{function_name='f2', callback=function() return 'hello' end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f3', callback=function() return redis.call('get', 'x') end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f4', callback=function() return redis.call('ping') end, flags={'allow-stale', 'no-writes'}}\n" +
+		"redis.register_function{function_name='f5', callback=function() return 1 end}"},
+	{"CONFIG", "SET", "replica-serve-stale-data", "no"},
+	{"REPLICAOF", "127.0.0.1", "1"},
+	{"FCALL", "f1", "0"},
+	{"FCALL", "f2", "0"},
+	{"FCALL", "f3", "0"},
+	{"FCALL", "f4", "0"},
+	{"FCALL", "f5", "0"},
+	{"EVAL", "return 1", "0"},
+	{"EVAL", "#!lua\nreturn 1", "0"},
+	{"EVAL", "#!lua flags=no-writes\nreturn 1", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('get', 'x')", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('set', 'x', '1')", "0"},
+	{"EVAL", "#!lua flags=no-writes,allow-stale\nreturn redis.pcall('nosuch')", "0"},
+	{"REPLICAOF", "NO", "ONE"},
+	{"CONFIG", "SET", "replica-serve-stale-data", "yes"},
+	{"FUNCTION", "FLUSH"},
+}
+
+// TestScriptStaleOracle: scripts on a stale replica get Redis's errors
+// ("FUNCTION - allow stale" of Redis's unit/functions).
+func TestScriptStaleOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	a, b := dialRaw(t, s.Addr().String()), dialRaw(t, redisAddr)
+	for _, cmd := range staleCorpus {
+		_, ra := a.do(cmd...)
+		_, rb := b.do(cmd...)
+		if !bytes.Equal(ra, rb) {
+			t.Errorf("%q:\n redgo: %q\n redis: %q", cmd, ra, rb)
+		}
+	}
+}
+
+// A command a script calls that is refused before it runs counts as a
+// rejected call of that command, as Redis ("Consistent eval error
+// reporting" of Redis's unit/scripting).
+func TestScriptRejectedCallsOracle(t *testing.T) {
+	redisAddr := startRedis(t)
+	s, _ := startServer(t)
+	var out [2]string
+	for j, addr := range []string{s.Addr().String(), redisAddr} {
+		c := dialRaw(t, addr)
+		for _, cmd := range [][]string{
+			{"CONFIG", "RESETSTAT"},
+			{"EVAL", "return redis.pcall('get')", "0"},
+			{"EVAL", "return redis.pcall('multi')", "0"},
+			{"EVAL_RO", "return redis.pcall('set', 'x', 'y')", "0"},
+			{"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('del', 'x')", "0"},
+			{"CONFIG", "SET", "maxmemory", "1"},
+			{"EVAL", "return redis.pcall('set', 'x', 'y')", "1", "x"},
+			{"CONFIG", "SET", "maxmemory", "0"},
+			{"EVAL", "return redis.pcall('select', 99)", "0"},
+			{"EVAL", "return redis.call('select', 99)", "0"},
+			{"EVAL", "local t = redis.pcall('select', 99) return 1", "0"},
+			{"EVAL", "return redis.error_reply('MY err')", "0"},
+			{"EVAL", "error('boom')", "0"},
+			{"EVAL", "return redis.pcall('nosuch')", "0"},
+		} {
+			c.do(cmd...)
+		}
+		e, _ := c.do("INFO", "errorstats")
+		for _, line := range strings.Split(e.Str, "\r\n") {
+			if strings.HasPrefix(line, "errorstat_") {
+				out[j] += line + "\n"
+			}
+		}
+		st, _ := c.do("INFO", "stats")
+		for _, line := range strings.Split(st.Str, "\r\n") {
+			if strings.HasPrefix(line, "total_error_replies:") {
+				out[j] += line + "\n"
+			}
+		}
+		v, _ := c.do("INFO", "commandstats")
+		for _, line := range strings.Split(v.Str, "\r\n") {
+			for _, name := range []string{"get", "multi", "set", "del", "select", "eval", "eval_ro"} {
+				if strings.HasPrefix(line, "cmdstat_"+name+":") {
+					f := strings.Split(line, ",")
+					out[j] += f[0][:strings.Index(f[0], ":")] + " " + f[0][strings.Index(f[0], ":")+1:] + " " + f[3] + " " + f[4] + "\n"
+				}
+			}
+		}
+	}
+	for j := range out { // INFO's order of commands is not Redis's
+		lines := strings.Split(out[j], "\n")
+		sort.Strings(lines)
+		out[j] = strings.Join(lines, "\n")
+	}
+	if out[0] != out[1] || !strings.Contains(out[0], "cmdstat_set calls=0 rejected_calls=2") {
+		t.Errorf("redgo:\n%s\nredis:\n%s", out[0], out[1])
+	}
 }

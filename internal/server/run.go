@@ -187,8 +187,11 @@ func (c *Client) Finished(ctx *commands.Ctx, replyStart int, dur time.Duration) 
 	cmd.Usec.Add(dur.Microseconds())
 	if b := ctx.W.Buf; len(b) > replyStart && b[replyStart] == '-' {
 		cmd.FailedCalls.Add(1)
-		s.countErrorFromReply(b[replyStart:])
+		if !c.errCounted {
+			s.countErrorFromReply(b[replyStart:])
+		}
 	}
+	c.errCounted = false
 	s.latency.command(cmd, dur)
 	if !cmd.Has(commands.FSkipSlowlog) {
 		s.slowlog.maybeAdd(c, ctx.Args, dur)
