@@ -118,3 +118,41 @@ func (c *Conn) Write(b []byte) (int, error) {
 func opError(op string, c net.Conn, errno syscall.Errno) error {
 	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errno}
 }
+
+// TryWriter is a connection that can write without waiting.
+type TryWriter interface {
+	// TryWrite writes what the socket takes now, without waiting for
+	// room: it may write less than len(b), even nothing (n == 0, no
+	// error).
+	TryWrite(b []byte) (n int, err error)
+}
+
+// TryWrite implements TryWriter. Like Write, it waits for a write another
+// goroutine is making on c to end first: callers keep one writer at a time.
+func (c *Conn) TryWrite(b []byte) (int, error) {
+	done := 0
+	var errno syscall.Errno
+	err := c.rc.Write(func(fd uintptr) bool {
+		for done < len(b) {
+			n, e := rawWrite(fd, b[done:])
+			switch e {
+			case 0:
+				done += n
+			case syscall.EINTR:
+			case syscall.EAGAIN:
+				return true // full: do not wait
+			default:
+				errno = e
+				return true
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return done, err
+	}
+	if errno != 0 {
+		return done, opError("write", c.Conn, errno)
+	}
+	return done, nil
+}

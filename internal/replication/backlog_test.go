@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"redgo/internal/aof"
+	"redgo/internal/netio"
 )
 
 func cmd(args ...string) [][]byte {
@@ -327,43 +330,91 @@ var _ interface {
 	Pending() int64
 } = (*Backlog)(nil)
 
-// TestSend streams to a replica's connection while writes are fed, then
-// stops; a replica too far behind gets ErrTrimmed.
-func TestSend(t *testing.T) {
-	b := NewBacklog(1<<20, 0)
-	b.Feed(0, [][][]byte{cmd("SET", "a", "1")})
-	pr, pw := io.Pipe()
-	stop := make(chan struct{})
-	type result struct {
-		off int64
-		err error
-	}
-	done := make(chan result)
-	go func() {
-		off, err := b.Send(pw, 0, stop)
-		pw.Close()
-		done <- result{off, err}
-	}()
-	go func() {
-		for i := 0; i < 100; i++ {
-			b.Feed(0, [][][]byte{cmd("INCR", "n")})
-		}
-	}()
-	want := 23 + 27 + 100*len(aof.AppendCommandStrings(nil, "INCR", "n"))
-	got := make([]byte, want)
-	if _, err := io.ReadFull(pr, got); err != nil {
+// streamHost is the part of a Host that the stream uses (its log).
+type streamHost struct {
+	Host
+	mu   sync.Mutex
+	logs []string
+}
+
+func (h *streamHost) Logf(format string, args ...any) {
+	h.mu.Lock()
+	h.logs = append(h.logs, fmt.Sprintf(format, args...))
+	h.mu.Unlock()
+}
+
+// TestStreamAndLead feeds a replica's socket from the backlog while
+// writers append and, as waiting replies do, write the stream themselves
+// (lead): the replica receives the stream exactly once, in order, and a
+// replica too far behind is dropped.
+func TestStreamAndLead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if stream := readAllFrom(t, b, 0); string(got) != stream {
-		t.Fatalf("sent other bytes than the stream")
+	defer ln.Close()
+	cl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
 	}
-	close(stop)
-	if r := <-done; r.err != nil || r.off != int64(want) {
-		t.Fatalf("Send ended at %d with %v, want %d", r.off, r.err, want)
+	defer cl.Close()
+	srvConn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer srvConn.Close()
+	h := &streamHost{}
+	n := New(h)
+	b := NewBacklog(1<<20, 0)
+	b.Feed(0, [][][]byte{cmd("SET", "a", "1")})
+	sv := &served{conn: netio.Wrap(srvConn), name: "replica", stop: make(chan struct{})}
+	ended := make(chan struct{})
+	go func() { n.stream(sv, b, 0); close(ended) }()
+	var wg sync.WaitGroup
+	led := atomic.Int64{}
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				off := b.Feed(0, [][][]byte{cmd("INCR", "n")})
+				if n.lead(sv, off) {
+					led.Add(1)
+					continue
+				}
+				for sv.sent.Load() < off { // the stream's goroutine writes it
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	want := readAllFrom(t, b, 0)
+	got := make([]byte, len(want))
+	cl.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(cl, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("the replica received other bytes than the stream")
+	}
+	if led.Load() == 0 {
+		t.Fatalf("no write was led by a waiting writer")
+	}
+	close(sv.stop)
+	<-ended
+
+	// Behind what the backlog holds: the link is closed, with a log line.
 	small := NewBacklog(MinBacklogSize, 0)
 	small.Append(make([]byte, MinBacklogSize+1))
-	if _, err := small.Send(io.Discard, 0, nil); !errors.Is(err, ErrTrimmed) {
-		t.Fatalf("behind: %v", err)
+	sv2 := &served{conn: netio.Wrap(srvConn), name: "slow", stop: make(chan struct{})}
+	n.stream(sv2, small, 0)
+	select {
+	case <-sv2.stop:
+	default:
+		t.Fatal("a replica behind the backlog was not dropped")
+	}
+	if !strings.Contains(strings.Join(h.logs, "\n"), "fell behind the replication backlog") {
+		t.Fatalf("log: %q", h.logs)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -130,7 +131,31 @@ func (m *testMaster) psync(c net.Conn, p PSYNC, firstAck chan struct{}) {
 			c.Write([]byte("$" + strconv.Itoa(snap.Len()) + "\r\n" + snap.String()))
 		}
 	}
-	m.bl.Send(c, from, m.stop)
+	send(m.bl, c, from, m.stop)
+}
+
+// send writes the stream after offset from to w until stop is closed or
+// an error (a replica link without the server's lead writes).
+func send(b *Backlog, w io.Writer, from int64, stop <-chan struct{}) {
+	buf := make([]byte, sendBuf)
+	for {
+		n, next, err := b.ReadFrom(from, buf)
+		if err != nil {
+			return
+		}
+		if n == 0 {
+			select {
+			case <-b.Wait(from):
+				continue
+			case <-stop:
+				return
+			}
+		}
+		if _, err := w.Write(buf[:n]); err != nil {
+			return
+		}
+		from = next
+	}
 }
 
 func TestRedisReplicaOfOurMaster(t *testing.T) {

@@ -187,25 +187,32 @@ func (n *Node) WaitDurable(seq int64) error {
 		if !n.mu.TryLock() {
 			return nil
 		}
-		behind := false
+		var few [4]*served
+		behind := few[:0]
 		for _, sv := range n.replicas {
 			if sv.state == stOnline && sv.sent.Load() < seq {
-				behind = true
-				break
+				behind = append(behind, sv)
 			}
 		}
 		n.mu.Unlock()
-		if !behind {
+		// Write the stream ourselves where the link is idle (see stream).
+		left := false
+		for _, sv := range behind {
+			if !n.lead(sv, seq) {
+				left = true
+			}
+		}
+		if !left {
 			return nil
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(sentWait)
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
+		wait := time.Until(deadline)
+		if wait <= 0 {
 			return nil
 		}
-		t := time.NewTimer(left)
+		t := time.NewTimer(wait)
 		select {
 		case <-wake:
 		case <-t.C:
