@@ -794,4 +794,3 @@ func (t *tail) drain(sv *served) (int64, error) {
 	}
 	return t.next, nil
 }
-
