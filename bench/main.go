@@ -341,19 +341,22 @@ func main() {
 		for _, sc := range sections { // each owned by its own flag
 			b.WriteString(keptSection(*out, sc.begin, sc.end))
 		}
-		// Measured by hand (a comparison of two trees): kept as written.
-		b.WriteString(keptSection(*out, notifyBegin, notifyEnd))
+		// Measured by hand: kept as written.
+		for _, h := range handSections {
+			b.WriteString(keptSection(*out, h[0], h[1]))
+		}
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			fail("write %s: %v", *out, err)
 		}
 	}
 }
 
-// The section comparing SET/GET before and after keyspace notifications.
-const (
-	notifyBegin = "<!-- notify-off:begin -->"
-	notifyEnd   = "<!-- notify-off:end -->"
-)
+// Sections measured by hand (comparisons of two trees, experiments): the
+// full run keeps them as written.
+var handSections = [][2]string{
+	{"<!-- notify-off:begin -->", "<!-- notify-off:end -->"},
+	{"<!-- network-notes:begin -->", "<!-- network-notes:end -->"},
+}
 
 // sections are the parts of the report a flag runs and rewrites alone
 // (between their markers); the full run keeps them as they are.
