@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"redgo/internal/acl"
 	"redgo/internal/commands"
+	"redgo/internal/vfs"
 )
 
 func init() {
@@ -190,31 +192,19 @@ func cmdACLSave(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error(errNoACLFile)
 		return
 	}
-	if err := writeFileAtomic(s.acl.file, []byte(s.acl.users.Render())); err != nil {
+	// As Redis: a temporary file, fsynced, renamed over the ACL file.
+	dir, name := filepath.Split(s.acl.file)
+	tmp := name + ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	err := vfs.WriteAtomic(s.fs, dir, tmp, name, func(w io.Writer) error {
+		_, err := io.WriteString(w, s.acl.users.Render())
+		return err
+	})
+	if err != nil {
 		s.Log.Printf("Saving the ACL file: %v", err)
 		c.Error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
 		return
 	}
 	c.W.OK()
-}
-
-// writeFileAtomic writes data to a temporary file next to path and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 func cmdACLLoad(s *Server, cc *Client, c *commands.Ctx) {
