@@ -144,6 +144,27 @@ func (c *Client) waitBlocked(st *blockState) {
 	case wakeRoleChanged:
 		c.replyError(errRoleChanged)
 	case wakeKilled:
+		return
+	}
+	if reason != wakeRetry { // a retry is counted by its own call
+		c.blockFinished(st, reason != wakeServed && reason != wakeUnblockTimeout)
+	}
+}
+
+// blockFinished counts a blocked command once its wait ended with a
+// reply: one call (its time is the first run's), a failure when the reply
+// was an error, and its slow log entry, as Redis counts a blocked command
+// when it is unblocked.
+func (c *Client) blockFinished(st *blockState, failed bool) {
+	cmd, s := st.cmd, c.srv
+	cmd.Calls.Add(1)
+	cmd.Usec.Add(c.blockedDur.Microseconds())
+	if failed {
+		cmd.FailedCalls.Add(1)
+	}
+	s.latency.command(cmd, c.blockedDur)
+	if !cmd.Has(commands.FSkipSlowlog) {
+		s.slowlog.maybeAdd(c, st.args, c.blockedDur)
 	}
 }
 

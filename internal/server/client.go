@@ -60,10 +60,11 @@ type Client struct {
 	closeErr atomic.Bool
 	blocked  atomic.Pointer[blockState]
 
-	retryDeadline int64 // deadline kept when a blocked command is retried
-	inExec        bool  // EXEC is running the queued commands
-	oomAtStart    bool  // used memory was past maxmemory when the command started (maxmemory.go)
-	pausedRetry   bool  // Admit found writes paused: call runs the command again after the pause
+	retryDeadline int64         // deadline kept when a blocked command is retried
+	blockedDur    time.Duration // the first run of the command now blocked (blockFinished)
+	inExec        bool          // EXEC is running the queued commands
+	oomAtStart    bool          // used memory was past maxmemory when the command started (maxmemory.go)
+	pausedRetry   bool          // Admit found writes paused: call runs the command again after the pause
 
 	// What the connection's buffers hold, counted in used_memory as they
 	// change (maxmemory.go): the query buffer's size, the shared output

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,3 +172,58 @@ type testErr string
 func (e testErr) Error() string { return string(e) }
 
 func errorf(s string) error { return testErr(s) }
+
+// TestBlockedCommandStats: a blocked command is counted when its wait
+// ends, as Redis's updateStatsOnUnblock: CLIENT UNBLOCK ... ERROR makes it
+// a failed call, and one served by another client's push reaches the
+// slow log then (unit/info's and unit/slowlog's cases).
+func TestBlockedCommandStats(t *testing.T) {
+	s, _ := startServer(t, "--slowlog-log-slower-than", "0")
+	addr := s.Addr().String()
+	r := dialRaw(t, addr)
+	r.do("CONFIG", "RESETSTAT")
+	b := dialRaw(t, addr)
+	v, _ := b.do("CLIENT", "ID")
+	id := strconv.FormatInt(v.Int, 10)
+	b.send("BLPOP", "list1", "0")
+	waitBlocked := func() {
+		eventually(t, 5*time.Second, func() error {
+			if _, raw := r.do("INFO", "clients"); !strings.Contains(string(raw), "blocked_clients:1") {
+				return fmt.Errorf("not blocked yet")
+			}
+			return nil
+		})
+	}
+	waitBlocked()
+	r.do("CLIENT", "UNBLOCK", id, "ERROR")
+	if v, _ := b.read(); v.Type != '-' || !strings.HasPrefix(v.Str, "UNBLOCKED") {
+		t.Fatalf("unblocked BLPOP replied %+v", v)
+	}
+	_, raw := r.do("INFO", "commandstats")
+	if got := infoField(t, string(raw), "cmdstat_blpop"); !strings.HasPrefix(got, "calls=1,") || !strings.HasSuffix(got, ",rejected_calls=0,failed_calls=1") {
+		t.Fatalf("cmdstat_blpop:%s", got)
+	}
+	_, raw = r.do("INFO", "stats")
+	if got := infoField(t, string(raw), "total_error_replies"); got != "1" {
+		t.Fatalf("total_error_replies:%s", got)
+	}
+
+	b.send("BLPOP", "l", "0")
+	waitBlocked()
+	r.do("MULTI")
+	r.do("LPUSH", "l", "foo")
+	r.do("SLOWLOG", "RESET")
+	r.do("EXEC")
+	b.read()
+	v, _ = r.do("SLOWLOG", "GET")
+	if len(v.Elems) == 0 || len(v.Elems[0].Elems) < 4 {
+		t.Fatalf("SLOWLOG GET: %+v", v)
+	}
+	var got []string
+	for _, a := range v.Elems[0].Elems[3].Elems {
+		got = append(got, a.Str)
+	}
+	if !strings.EqualFold(strings.Join(got, " "), "blpop l 0") {
+		t.Fatalf("latest slow log entry %q, want the served BLPOP", got)
+	}
+}

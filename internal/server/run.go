@@ -183,6 +183,12 @@ func (c *Client) Block(ctx *commands.Ctx) func() {
 // failures and error counts, the slow log.
 func (c *Client) Finished(ctx *commands.Ctx, replyStart int, dur time.Duration) {
 	cmd, s := ctx.Cmd, c.srv
+	if ctx.Blocked && !ctx.Serving {
+		// Counted when the wait ends (blockFinished), as Redis's
+		// updateStatsOnUnblock: the call, its failure, the slow log.
+		c.blockedDur = dur
+		return
+	}
 	cmd.Calls.Add(1)
 	cmd.Usec.Add(dur.Microseconds())
 	if b := ctx.W.Buf; len(b) > replyStart && b[replyStart] == '-' {
