@@ -696,6 +696,34 @@ func (s *Server) busyThreshold() time.Duration {
 	return time.Duration(s.Cfg.Int("busy-reply-threshold")) * time.Millisecond
 }
 
+// scriptWrites reports whether a call of EVAL, EVALSHA or FCALL (not
+// their _RO forms) counts as a write before it runs: a script or function
+// whose flags lack no-writes, as Redis's evalGetCommandFlags and
+// fcallGetCommandFlags make such a call CMD_WRITE (a script without a
+// shebang is judged by the commands it runs, as in Redis).
+func (s *Server) scriptWrites(cmd *commands.Command, args [][]byte) bool {
+	var flags scripting.Flags
+	switch cmd.Name {
+	case "eval":
+		flags, _, _ = scripting.ParseShebang(string(args[1]))
+	case "evalsha":
+		sc := s.scripts.Get(args[1])
+		if sc == nil {
+			return false
+		}
+		flags = sc.Flags
+	case "fcall":
+		fn := s.scripts.Function(args[1])
+		if fn == nil {
+			return false
+		}
+		flags = fn.Flags
+	default:
+		return false
+	}
+	return flags&(scripting.FlagEvalCompat|scripting.FlagNoWrites) == 0
+}
+
 // functionLocksAll: FCALL of a function allowed to cross slots locks
 // every shard.
 func (s *Server) functionLocksAll(args [][]byte) bool {

@@ -659,3 +659,31 @@ func TestScriptRejectedCallsOracle(t *testing.T) {
 		t.Errorf("redgo:\n%s\nredis:\n%s", out[0], out[1])
 	}
 }
+
+// TestQueuedScriptWriteFlags: a script queued in MULTI whose shebang does
+// not say no-writes makes EXEC a write, as Redis's evalGetCommandFlags:
+// once the server became a read-only replica, EXEC aborts (unit/scripting
+// "no-writes shebang flag on replica").
+func TestQueuedScriptWriteFlags(t *testing.T) {
+	s, _ := startServer(t)
+	for _, tc := range []struct {
+		script string
+		want   string
+	}{
+		{"#!lua\nreturn 1", "-EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.\r\n"},
+		{"#!lua flags=no-writes\nreturn 1", "*1\r\n:1\r\n"},
+		{"return 1", "*1\r\n:1\r\n"}, // no shebang: judged by what it runs
+	} {
+		r := dialRaw(t, s.Addr().String())
+		r.do("REPLICAOF", "NO", "ONE")
+		r.do("MULTI")
+		if v, raw := r.do("EVAL", tc.script, "0"); v.Str != "QUEUED" {
+			t.Fatalf("EVAL in MULTI: %q", raw)
+		}
+		r2 := dialRaw(t, s.Addr().String())
+		r2.do("REPLICAOF", "127.0.0.1", "1") // a master nobody serves: a replica all the same
+		if _, raw := r.do("EXEC"); string(raw) != tc.want {
+			t.Errorf("%q: EXEC on a replica = %q, want %q", tc.script, raw, tc.want)
+		}
+	}
+}

@@ -106,7 +106,7 @@ func (c *Client) execute(args [][]byte) {
 			c.multi.err = true
 			return
 		}
-		c.multi.queue(cmd, args)
+		c.multi.queue(cmd, args, s.scriptWrites(cmd, args))
 		c.w.Simple("QUEUED")
 		return
 	}

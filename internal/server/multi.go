@@ -15,6 +15,9 @@ type multiState struct {
 type queued struct {
 	cmd  *commands.Command
 	args [][]byte
+	// write: a script or function that may write (scriptWrites), which
+	// makes EXEC a write as a command flagged write does.
+	write bool
 }
 
 // has reports whether a queued command has flag f (nil: no transaction;
@@ -24,19 +27,19 @@ func (m *multiState) has(f commands.Flags) bool {
 		return false
 	}
 	for _, q := range m.cmds {
-		if q.cmd.Has(f) {
+		if q.cmd.Has(f) || f == commands.FWrite && q.write {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *multiState) queue(cmd *commands.Command, args [][]byte) {
+func (m *multiState) queue(cmd *commands.Command, args [][]byte, write bool) {
 	cp := make([][]byte, len(args))
 	for i, a := range args {
 		cp[i] = append([]byte(nil), a...)
 	}
-	m.cmds = append(m.cmds, queued{cmd, cp})
+	m.cmds = append(m.cmds, queued{cmd, cp, write})
 }
 
 func init() {

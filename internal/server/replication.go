@@ -120,7 +120,7 @@ func (s *Server) applyFromMaster(args [][]byte, end int64) {
 		return
 	}
 	if s.masterTx.tx != nil {
-		s.masterTx.tx.queue(cmd, args)
+		s.masterTx.tx.queue(cmd, args, false)
 		return
 	}
 	ctx := commands.Ctx{Args: args, Cmd: cmd, W: &mc.w, DB: s.KS.MasterDB(mc.db), KS: s.KS, Client: mc, Srv: s,
