@@ -687,3 +687,26 @@ func TestQueuedScriptWriteFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestExecOfReadsOnStaleReplica: EXEC of queued reads on a replica that
+// became stale meanwhile (replica-serve-stale-data no) is refused as the
+// reads would be (unit/multi).
+func TestExecOfReadsOnStaleReplica(t *testing.T) {
+	s, _ := startServer(t, "--replica-serve-stale-data", "no")
+	r := dialRaw(t, s.Addr().String())
+	r.do("SET", "xx", "1")
+	r.do("MULTI")
+	r.do("GET", "xx")
+	r2 := dialRaw(t, s.Addr().String())
+	r2.do("REPLICAOF", "127.0.0.1", "1")
+	want := "-EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+	if _, raw := r.do("EXEC"); string(raw) != want {
+		t.Fatalf("EXEC = %q, want %q", raw, want)
+	}
+	r2.do("REPLICAOF", "NO", "ONE")
+	r.do("MULTI")
+	r.do("GET", "xx")
+	if _, raw := r.do("EXEC"); string(raw) != "*1\r\n$1\r\n1\r\n" {
+		t.Fatalf("EXEC on a master = %q", raw)
+	}
+}

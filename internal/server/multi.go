@@ -34,6 +34,21 @@ func (m *multiState) has(f commands.Flags) bool {
 	return false
 }
 
+// lacks reports whether a queued command lacks flag f (an EXEC of reads
+// on a stale replica is refused as its reads would be: Redis's
+// cmd_inv_flags).
+func (m *multiState) lacks(f commands.Flags) bool {
+	if m == nil || m.err {
+		return false
+	}
+	for _, q := range m.cmds {
+		if !q.cmd.Has(f) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *multiState) queue(cmd *commands.Command, args [][]byte, write bool) {
 	cp := make([][]byte, len(args))
 	for i, a := range args {

@@ -141,7 +141,7 @@ func (s *Server) replicaRefusal(c *Client, cmd *commands.Command) string {
 	if s.Cfg.Bool("replica-read-only") && (cmd.Has(commands.FWrite) || cmd.Name == "exec" && c.multi.has(commands.FWrite)) {
 		return "READONLY You can't write against a read only replica."
 	}
-	if !s.Cfg.Bool("replica-serve-stale-data") && !cmd.Has(commands.FStale) {
+	if !s.Cfg.Bool("replica-serve-stale-data") && (!cmd.Has(commands.FStale) || cmd.Name == "exec" && c.multi.lacks(commands.FStale)) {
 		if mi, ok := s.repl.Following(); ok && !mi.Link.Up {
 			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
