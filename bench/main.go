@@ -13,6 +13,7 @@
 //	go run ./bench -replwrite      # write throughput with and without a replica (its section)
 //	go run ./bench -geo            # GEOADD and GEOSEARCH throughput (its section)
 //	go run ./bench -streams        # XADD, XREADGROUP+XACK throughput and memory per entry (its section)
+//	go run ./bench -memory         # RSS per key: 1M strings, hashes/sets/zsets/lists of 10/100/1000 (its section)
 //	go run ./bench -reshard        # moving 2000 slots / 200,000 keys: redis-cli reshard vs MIGRATESLOTS (its section)
 package main
 
@@ -359,6 +360,7 @@ var sections = []struct {
 	{evictOnly, evictBegin, evictEnd, evictSection},
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
 	{reshardOnly, reshardBegin, reshardEnd, reshardSection},
+	{memoryOnly, memoryBegin, memoryEnd, memorySection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.
