@@ -25,6 +25,9 @@ type ZSet struct {
 	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
 	sl   *skiplist // skiplist encoding
 	dict zdict     // member -> node, skiplist encoding only
+	// packed: every listpack member's bytes are in one shared buffer
+	// (Compact), not each in an allocation of its own.
+	packed bool
 }
 
 // ZEntry is one member with its score.
@@ -193,6 +196,7 @@ func (z *ZSet) Insert(member string, score float64) {
 			e := ZEntry{member, lpScore(score)}
 			i, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
 			z.lp = slices.Insert(z.lp, i, e)
+			z.packed = false
 			return
 		}
 	}
