@@ -30,7 +30,7 @@ type memState struct {
 
 	clients atomic.Int64 // bytes in clients' query and output buffers (Client.addMem)
 	evicted atomic.Int64
-	over    atomic.Bool // the last eviction ran out of time: the cron goes on
+	over    atomic.Bool        // the last eviction ran out of time: the cron goes on
 	gov     *memlimit.Governor // GOMEMLIMIT from the live heap and maxmemory
 }
 
