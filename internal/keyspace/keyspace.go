@@ -385,6 +385,7 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	}
 	o.key = k
 	if had {
+		o.h16 = old.h16
 		t.e[i] = o
 	} else {
 		t.insert(o)

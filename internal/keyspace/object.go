@@ -31,7 +31,7 @@ func (t Type) String() string { return typeNames[t] }
 type Object struct {
 	typ    Type
 	Flags  uint8  // type-specific encoding hints (see StrRaw)
-	_      uint16 //
+	h16    uint16 // low bits of the key's hash (table.go)
 	lru    uint32 // last access, seconds (LRUClock)
 	expire int64  // absolute unix time in ms; 0 means no expiry
 	p      unsafe.Pointer

@@ -49,16 +49,7 @@ func (t *table) findBytes(key []byte) int {
 	if t.n == 0 {
 		return -1
 	}
-	mask := len(t.e) - 1
-	for i := int(hashBytes(key)) & mask; ; i = (i + 1) & mask {
-		o := t.e[i]
-		if o == nil {
-			return -1
-		}
-		if o.key == string(key) && o != tomb {
-			return i
-		}
-	}
+	return t.findHashed(string(key), hashBytes(key))
 }
 
 // find returns the index of key, or -1.
@@ -66,16 +57,31 @@ func (t *table) find(key string) int {
 	if t.n == 0 {
 		return -1
 	}
+	return t.findHashed(key, hashString(key))
+}
+
+// findHashed returns the index of key, whose hash is h, or -1. Objects
+// keep the low 16 bits of their key's hash, so a probe that meets another
+// key mostly does not read its bytes.
+func (t *table) findHashed(key string, h uint64) int {
 	mask := len(t.e) - 1
-	for i := int(hashString(key)) & mask; ; i = (i + 1) & mask {
+	for i := int(h) & mask; ; i = (i + 1) & mask {
 		o := t.e[i]
 		if o == nil {
 			return -1
 		}
-		if o.key == key && o != tomb {
+		if o.h16 == uint16(h) && o.key == key && o != tomb {
 			return i
 		}
 	}
+}
+
+// home returns where o's probe run starts in an array of mask+1 entries.
+func home(o *Object, mask int) int {
+	if mask <= 0xffff {
+		return int(o.h16) & mask
+	}
+	return int(hashString(o.key)) & mask
 }
 
 // get returns the object stored at key, or nil.
@@ -96,6 +102,7 @@ func (t *table) getBytes(key []byte) *Object {
 
 // insert adds o, whose key must not be in the table.
 func (t *table) insert(o *Object) {
+	o.h16 = uint16(hashString(o.key))
 	if used := int(t.n + t.dead + 1); used*4 > len(t.e)*3 && (t.pins == 0 || used*8 > len(t.e)*7) {
 		t.resize(max(4, len(t.e)*2))
 	}
@@ -105,7 +112,7 @@ func (t *table) insert(o *Object) {
 
 func (t *table) place(o *Object) {
 	mask := len(t.e) - 1
-	i := int(hashString(o.key)) & mask
+	i := home(o, mask)
 	for t.e[i] != nil {
 		i = (i + 1) & mask
 	}
@@ -144,8 +151,8 @@ func (t *table) deleteAt(i int) {
 		}
 		// o may move to the hole at i unless its home position lies
 		// cyclically in (i, j].
-		home := int(hashString(o.key)) & mask
-		if (i < j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+		h := home(o, mask)
+		if (i < j && (h <= i || h > j)) || (i > j && h <= i && h > j) {
 			t.e[i] = o
 			i = j
 		}
