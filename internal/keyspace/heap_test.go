@@ -25,27 +25,28 @@ func TestHeapPerKey(t *testing.T) {
 		keys := 200000 / c.size
 		ks := New(1)
 		db := ks.DB(0)
-		before := heapLive()
+		before, objs0 := heapLive()
 		for k := 0; k < keys; k++ {
 			key := []byte(fmt.Sprintf("%s:%d", c.typ, k))
 			db.Set(key, heapValue(ks, c.typ, c.size, k), false)
 		}
-		after := heapLive()
+		after, objs1 := heapLive()
 		if db.Len() != keys {
 			t.Fatalf("%s: %d keys, want %d", c.typ, db.Len(), keys)
 		}
 		per := float64(after-before) / float64(keys)
-		t.Logf("%-6s of %4d: %7.1f B per key, %6.1f B per element, accounted %6.1f B per key", c.typ, c.size, per,
-			per/float64(c.size), float64(ks.Used())/float64(keys))
+		t.Logf("%-6s of %4d: %7.1f B per key, %6.1f B per element, %4.1f live objects per key, accounted %6.1f B per key",
+			c.typ, c.size, per, per/float64(c.size), float64(objs1-objs0)/float64(keys), float64(ks.Used())/float64(keys))
 		runtime.KeepAlive(ks)
 	}
 }
 
-func heapLive() uint64 {
+// heapLive returns the live heap bytes and objects after a collection.
+func heapLive() (bytes, objects uint64) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	return m.HeapAlloc, m.HeapObjects
 }
 
 // heapValue builds a value as the commands do: an empty collection that

@@ -104,7 +104,7 @@ func (t *table) getBytes(key []byte) *Object {
 func (t *table) insert(o *Object) {
 	o.h16 = uint16(hashString(o.key))
 	if used := int(t.n + t.dead + 1); used*4 > len(t.e)*3 && (t.pins == 0 || used*8 > len(t.e)*7) {
-		t.resize(max(4, len(t.e)*2))
+		t.resize(max(2, len(t.e)*2))
 	}
 	t.place(o)
 	t.n++
