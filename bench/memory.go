@@ -29,7 +29,6 @@ var (
 const (
 	memoryBegin = "<!-- memory:begin -->"
 	memoryEnd   = "<!-- memory:end -->"
-	memoryPort  = 47100 // + server
 )
 
 // memCase is one dataset: keys of one type, each with size elements.
@@ -108,8 +107,8 @@ func loadCase(s *server, c memCase) {
 }
 
 // measureCase loads c into a fresh server and returns its growth per key.
-func measureCase(name, bin string, i int, c memCase) memReading {
-	s := startOn(name, serverBin(name, bin), memoryPort+i)
+func measureCase(name, bin string, c memCase) memReading {
+	s := start(name, serverBin(name, bin))
 	defer s.stop()
 	time.Sleep(300 * time.Millisecond)
 	s.cli("MEMORY", "PURGE")
@@ -136,7 +135,7 @@ type churnResult struct {
 // random keys with new values of the same size (pipelined SETs) for
 // *memoryChurn, sampling RSS every 250 ms.
 func churn(name, bin string, i int, c memCase) churnResult {
-	s := startOn(name, serverBin(name, bin), memoryPort+i)
+	s := start(name, serverBin(name, bin))
 	defer s.stop()
 	loadCase(s, c)
 	time.Sleep(time.Second)
@@ -167,8 +166,8 @@ func memorySection(bin string) string {
 	cases := memoryCases()
 	res := map[string][]memReading{}
 	for _, c := range cases {
-		for i, name := range []string{"redgo", "redis"} {
-			res[name] = append(res[name], measureCase(name, bin, i, c))
+		for _, name := range []string{"redgo", "redis"} {
+			res[name] = append(res[name], measureCase(name, bin, c))
 		}
 		fmt.Fprintf(os.Stderr, "memory: %s done\n", c.name())
 	}

@@ -54,12 +54,17 @@ func (z *ZSet) Compact() {
 	if wasteful(24*len(z.lp), 24*cap(z.lp)) {
 		z.lp = slices.Clip(slices.Clone(z.lp))
 	}
-	if z.packed || len(z.lp) == 0 {
-		return
-	}
-	total := 0
-	for _, e := range z.lp {
+	// Packed already: the members' bytes follow each other.
+	total, packed := 0, true
+	for i, e := range z.lp {
+		if i > 0 && len(e.Member) > 0 && len(z.lp[i-1].Member) > 0 &&
+			unsafe.Pointer(unsafe.StringData(e.Member)) != unsafe.Add(unsafe.Pointer(unsafe.StringData(z.lp[i-1].Member)), len(z.lp[i-1].Member)) {
+			packed = false
+		}
 		total += len(e.Member)
+	}
+	if packed {
+		return
 	}
 	arena := make([]byte, 0, total)
 	for i := range z.lp {
@@ -71,7 +76,6 @@ func (z *ZSet) Compact() {
 		arena = append(arena, m...)
 		z.lp[i].Member = unsafe.String(&arena[off], len(m))
 	}
-	z.packed = true
 }
 
 // Compact trims the spare room of each node and of the node array.

@@ -24,10 +24,7 @@ type ZSet struct {
 	lim  *Limits   // zset-max-listpack-entries and -value
 	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
 	sl   *skiplist // skiplist encoding
-	dict zdict     // member -> node, skiplist encoding only
-	// packed: every listpack member's bytes are in one shared buffer
-	// (Compact), not each in an allocation of its own.
-	packed bool
+	dict *zdict    // member -> node, skiplist encoding only
 }
 
 // ZEntry is one member with its score.
@@ -147,6 +144,7 @@ func (z *ZSet) MemoryUsage() int {
 // toSkiplist converts the listpack encoding to the skiplist encoding.
 func (z *ZSet) toSkiplist() {
 	z.sl = newSkiplist()
+	z.dict = new(zdict)
 	z.dict.resize(len(z.lp))
 	for _, e := range z.lp {
 		z.dict.add(z.sl.insert(e.Score, e.Member))
@@ -196,7 +194,6 @@ func (z *ZSet) Insert(member string, score float64) {
 			e := ZEntry{member, lpScore(score)}
 			i, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
 			z.lp = slices.Insert(z.lp, i, e)
-			z.packed = false
 			return
 		}
 	}
