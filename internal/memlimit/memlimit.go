@@ -9,10 +9,10 @@
 //	live heap + max(live/Headroom, Floor) + the runtime's other memory
 //
 // after each collection (Tick, from the server's cron), and no higher
-// than maxmemory and half again when maxmemory is set. GOGC stays as it
-// is, so a small dataset (live heap under Floor*Headroom) is collected as
-// usual and a large one as if GOGC were 100/Headroom. A GOMEMLIMIT from
-// the environment is left alone.
+// than maxmemory and half again (plus MaxSlack) when maxmemory is set.
+// GOGC stays as it is: a heap under Floor is collected as GOGC says, a
+// large one as if GOGC were 100/Headroom. A GOMEMLIMIT from the
+// environment is left alone.
 package memlimit
 
 import (
@@ -26,7 +26,10 @@ const (
 	// Headroom: the heap may exceed the live data by a Headroom-th of it...
 	Headroom = 4
 	// ...or by Floor bytes, whichever is more.
-	Floor = 64 << 20
+	Floor = 16 << 20
+	// MaxSlack: with maxmemory set, the limit is at most maxmemory and
+	// half again plus MaxSlack.
+	MaxSlack = 64 << 20
 )
 
 // Governor sets the runtime's memory limit. Its methods are safe for
@@ -90,7 +93,7 @@ func (g *Governor) Tick() {
 func Limit(live, other, max int64) int64 {
 	lim := live + other + int64(math.Max(float64(live/Headroom), Floor))
 	if max > 0 {
-		lim = min(lim, max+max/2+Floor)
+		lim = min(lim, max+max/2+MaxSlack)
 	}
 	return lim
 }
