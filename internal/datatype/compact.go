@@ -58,7 +58,7 @@ func (z *ZSet) Compact() {
 	total, packed := 0, true
 	for i, e := range z.lp {
 		if i > 0 && len(e.Member) > 0 && len(z.lp[i-1].Member) > 0 &&
-			unsafe.Pointer(unsafe.StringData(e.Member)) != unsafe.Add(unsafe.Pointer(unsafe.StringData(z.lp[i-1].Member)), len(z.lp[i-1].Member)) {
+			addr(e.Member) != addr(z.lp[i-1].Member)+uintptr(len(z.lp[i-1].Member)) {
 			packed = false
 		}
 		total += len(e.Member)
@@ -89,3 +89,7 @@ func (l *List) Compact() {
 		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
 	}
 }
+
+// addr is the address of s's bytes, compared only (no pointer is made
+// back from it).
+func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
