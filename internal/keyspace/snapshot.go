@@ -220,7 +220,7 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 	}()
 	n, looked := 0, 0
 	t := cur()
-	if ss.state[i] == snapPending {
+	if ss.state[i] == snapPending && t != &noKeys {
 		// Keep the keys in place while the walk pauses (a flush
 		// detaches the table, which then stays as it is).
 		pinned := t

@@ -26,7 +26,7 @@ const (
 	// Headroom: the heap may exceed the live data by a Headroom-th of it...
 	Headroom = 4
 	// ...or by Floor bytes, whichever is more.
-	Floor = 16 << 20
+	Floor = 32 << 20
 	// MaxSlack: with maxmemory set, the limit is at most maxmemory and
 	// half again plus MaxSlack.
 	MaxSlack = 64 << 20
