@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -80,17 +79,6 @@ func runServer(args []string) int {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
-	}
-	if path := os.Getenv("REDGO_MEMPROFILE"); path != "" {
-		// Developer aid: a heap profile (in-use bytes per allocation
-		// site, after a collection) written at shutdown.
-		defer func() {
-			if f, err := os.Create(path); err == nil {
-				runtime.GC()
-				pprof.WriteHeapProfile(f)
-				f.Close()
-			}
-		}()
 	}
 	if path := os.Getenv("REDGO_TRACE"); path != "" {
 		// Developer aid: an execution trace of the whole run (go tool trace).
