@@ -14,6 +14,7 @@
 //	go run ./bench -geo            # GEOADD and GEOSEARCH throughput (its section)
 //	go run ./bench -streams        # XADD, XREADGROUP+XACK throughput and memory per entry (its section)
 //	go run ./bench -cpu            # CPU per request, a 6-master cluster, one node over cores (its section)
+//	go run ./bench -memory         # RSS per key: 1M strings, hashes/sets/zsets/lists of 10/100/1000 (its section)
 //	go run ./bench -reshard        # moving 2000 slots / 200,000 keys: redis-cli reshard vs MIGRATESLOTS (its section)
 package main
 
@@ -376,6 +377,7 @@ var sections = []struct {
 	{streamsOnly, streamsBegin, streamsEnd, streamsSection},
 	{reshardOnly, reshardBegin, reshardEnd, reshardSection},
 	{cpuOnly, cpuBegin, cpuEnd, cpuSection},
+	{memoryOnly, memoryBegin, memoryEnd, memorySection},
 }
 
 // serverBin is the binary for server name: bin for redgo, redis-server otherwise.

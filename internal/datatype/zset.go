@@ -24,7 +24,7 @@ type ZSet struct {
 	lim  *Limits   // zset-max-listpack-entries and -value
 	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
 	sl   *skiplist // skiplist encoding
-	dict zdict     // member -> node, skiplist encoding only
+	dict *zdict    // member -> node, skiplist encoding only
 }
 
 // ZEntry is one member with its score.
@@ -144,6 +144,7 @@ func (z *ZSet) MemoryUsage() int {
 // toSkiplist converts the listpack encoding to the skiplist encoding.
 func (z *ZSet) toSkiplist() {
 	z.sl = newSkiplist()
+	z.dict = new(zdict)
 	z.dict.resize(len(z.lp))
 	for _, e := range z.lp {
 		z.dict.add(z.sl.insert(e.Score, e.Member))

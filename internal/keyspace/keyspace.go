@@ -8,9 +8,9 @@
 //     RandomKey, Swap) require every shard lock (LockAll).
 //  3. Shard locks are always taken in ascending shard index (Lock does this).
 //
-// Inside a shard, each database keeps one map per hash slot, so counting or
-// listing the keys of a slot (cluster GETKEYSINSLOT) and SCAN's cursor work
-// without a full scan.
+// Inside a shard, each database keeps one hash table per hash slot
+// (table.go), so counting or listing the keys of a slot (cluster
+// GETKEYSINSLOT) and SCAN's cursor work without a full scan.
 package keyspace
 
 import (
@@ -98,7 +98,7 @@ type Shard struct {
 }
 
 type shardDB struct {
-	slots    [slotsPerShard]map[string]*Object
+	slots    [slotsPerShard]*table // nil: no key in the slot
 	count    int
 	used     int64              // accounted bytes of the keys (memory.go)
 	volatile map[string]*Object // keys with an expiry
@@ -268,6 +268,17 @@ func (db *DB) loc(key []byte) (*shardDB, *Shard, int) {
 	return &sh.dbs[db.idx], sh, s / NShards
 }
 
+// noKeys stands for the table of a slot without keys (only read).
+var noKeys table
+
+// tab returns slot si's table (read only when the slot has no keys).
+func (d *shardDB) tab(si int) *table {
+	if t := d.slots[si]; t != nil {
+		return t
+	}
+	return &noKeys
+}
+
 // Lookup returns the live value at key, or nil. An expired key is deleted
 // (on a master) and reported missing. It updates the access time and the
 // keyspace hit/miss counters; use Peek to avoid that.
@@ -297,11 +308,7 @@ func (db *DB) Peek(key []byte) *Object { return db.lookup(key) }
 
 func (db *DB) lookup(key []byte) *Object {
 	d, sh, si := db.loc(key)
-	m := d.slots[si]
-	if m == nil {
-		return nil
-	}
-	o := m[string(key)]
+	o := d.tab(si).getBytes(key)
 	if o == nil {
 		return nil
 	}
@@ -312,13 +319,14 @@ func (db *DB) lookup(key []byte) *Object {
 			}
 			return nil
 		}
+		k := o.key
 		if db.ks.BeforeExpire != nil {
-			db.ks.BeforeExpire(db.idx, string(key))
+			db.ks.BeforeExpire(db.idx, k)
 		}
-		db.deleteIn(d, sh, si, string(key), o)
+		db.deleteIn(d, sh, si, k, o)
 		db.ks.ExpiredKeys.Add(1)
 		if db.ks.OnExpire != nil {
-			db.ks.OnExpire(db.idx, string(key))
+			db.ks.OnExpire(db.idx, k)
 		}
 		db.ks.Events.Fire(notify.Expired, "expired", db.idx, key)
 		return nil
@@ -331,7 +339,8 @@ func (db *DB) Exists(key []byte) bool { return db.lookup(key) != nil }
 
 // Set stores o at key, replacing any value. The new value has no expiry
 // unless o.expire was set with SetExpireAt before, or keepTTL is true and
-// the old value had one.
+// the old value had one. o must not be stored at another key (an object
+// holds its key): delete it there first.
 func (db *DB) Set(key []byte, o *Object, keepTTL bool) { db.set(key, o, keepTTL, true) }
 
 // Load is Set for a loader (an RDB file): no keyspace events, as Redis
@@ -340,13 +349,21 @@ func (db *DB) Load(key []byte, o *Object) { db.set(key, o, false, false) }
 
 func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	d, sh, si := db.loc(key)
-	m := d.slots[si]
-	if m == nil {
-		m = make(map[string]*Object)
-		d.slots[si] = m
+	t := d.slots[si]
+	if t == nil {
+		t = new(table)
+		d.slots[si] = t
 	}
-	k := string(key)
-	old, had := m[k]
+	i := t.findBytes(key)
+	var old *Object
+	var k string
+	had := i >= 0
+	if had {
+		old = t.e[i]
+		k = old.key
+	} else {
+		k = string(key)
+	}
 	o.lru = db.ks.newAccess(old)
 	isNew := !had
 	if had {
@@ -365,10 +382,16 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 		if old.expire != 0 && o.expire == 0 {
 			delete(d.volatile, k)
 		}
+	}
+	o.key = k
+	if had {
+		o.h16 = old.h16
+		t.e[i] = o
 	} else {
+		t.insert(o)
 		d.count++
 	}
-	m[k] = o
+	o.compact()
 	o.measure()
 	db.ks.account(d, KeyCost(k, o))
 	if o.expire != 0 {
@@ -386,23 +409,28 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 // Delete removes key. It reports whether a live value was removed.
 func (db *DB) Delete(key []byte) bool {
 	d, sh, si := db.loc(key)
-	m := d.slots[si]
-	if m == nil {
+	t := d.tab(si)
+	i := t.findBytes(key)
+	if i < 0 {
 		return false
 	}
-	o, ok := m[string(key)]
-	if !ok {
-		return false
-	}
+	o := t.e[i]
 	live := o.expire == 0 || o.expire > db.now()
-	db.deleteIn(d, sh, si, string(key), o)
+	db.deleteAt(d, sh, si, i, o)
 	return live
 }
 
+// deleteIn removes key, stored with object o, from slot table si.
 func (db *DB) deleteIn(d *shardDB, sh *Shard, si int, key string, o *Object) {
-	m := d.slots[si]
-	delete(m, key)
-	if len(m) == 0 {
+	db.deleteAt(d, sh, si, d.tab(si).find(key), o)
+}
+
+// deleteAt removes object o, at index i of slot table si.
+func (db *DB) deleteAt(d *shardDB, sh *Shard, si, i int, o *Object) {
+	key := o.key
+	t := d.slots[si]
+	t.deleteAt(i)
+	if t.n == 0 && t.pins == 0 {
 		d.slots[si] = nil
 	}
 	if o.expire != 0 {
@@ -425,14 +453,18 @@ func (db *DB) SetExpireAt(key []byte, o *Object, at int64) {
 		}
 	}
 	o.expire = at
+	k := o.key
+	if k == "" { // not stored yet
+		k = string(key)
+	}
 	if at == 0 {
-		delete(d.volatile, string(key))
+		delete(d.volatile, k)
 		return
 	}
 	if d.volatile == nil {
 		d.volatile = make(map[string]*Object)
 	}
-	d.volatile[string(key)] = o
+	d.volatile[k] = o
 }
 
 // SetExpire sets the expiry of a new object before it is stored with Set.
@@ -470,12 +502,15 @@ func (db *DB) ForEach(fn func(key string, o *Object) bool) {
 }
 
 func (db *DB) forSlot(s int, now int64, fn func(string, *Object) bool) bool {
-	m := db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards]
-	for k, o := range m {
-		if o.expire != 0 && o.expire <= now {
+	t := db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards)
+	if t.n == 0 {
+		return true
+	}
+	for _, o := range t.e {
+		if o == nil || o == tomb || o.expire != 0 && o.expire <= now {
 			continue
 		}
-		if !fn(k, o) {
+		if !fn(o.key, o) {
 			return false
 		}
 	}
@@ -484,7 +519,7 @@ func (db *DB) forSlot(s int, now int64, fn func(string, *Object) bool) bool {
 
 // SlotLen returns the number of keys in hash slot s (shard of s locked).
 func (db *DB) SlotLen(s int) int {
-	return len(db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards])
+	return int(db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards).n)
 }
 
 // SlotKeys returns up to count live keys of slot s (shard of s locked).
@@ -533,17 +568,14 @@ func (db *DB) RandomKey() (string, bool) {
 	now := db.now()
 	for tries := 0; tries < 100; tries++ {
 		s := rand.IntN(slot.Count)
-		m := db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards]
-		if len(m) == 0 {
+		t := db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards)
+		if t.n == 0 {
 			if total < 1000 {
 				break // sparse: fall back to a walk
 			}
 			continue
 		}
-		for k, o := range m {
-			if o.expire != 0 && o.expire <= now {
-				continue
-			}
+		if k, ok := t.randomLive(now); ok {
 			return k, true
 		}
 	}
@@ -551,12 +583,25 @@ func (db *DB) RandomKey() (string, bool) {
 	start := rand.IntN(slot.Count)
 	for i := 0; i < slot.Count; i++ {
 		s := (start + i) % slot.Count
-		for k, o := range db.ks.shards[s%NShards].dbs[db.idx].slots[s/NShards] {
-			if o.expire != 0 && o.expire <= now {
-				continue
-			}
+		if k, ok := db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards).randomLive(now); ok {
 			return k, true
 		}
+	}
+	return "", false
+}
+
+// randomLive returns the first live key from a random position of t.
+func (t *table) randomLive(now int64) (string, bool) {
+	if t.n == 0 {
+		return "", false
+	}
+	start := t.randomStart()
+	for j := range t.e {
+		o := t.at((start + j) & (len(t.e) - 1))
+		if o == nil || o.expire != 0 && o.expire <= now {
+			continue
+		}
+		return o.key, true
 	}
 	return "", false
 }
@@ -583,8 +628,7 @@ func (db *DB) Flush() int {
 
 func (db *DB) existsIn(d *shardDB, key string) bool {
 	s := slot.OfString(key)
-	m := d.slots[s/NShards]
-	o := m[key]
+	o := d.tab(s / NShards).get(key)
 	return o != nil && (o.expire == 0 || o.expire > db.now())
 }
 

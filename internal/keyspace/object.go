@@ -22,17 +22,21 @@ var typeNames = [...]string{"string", "list", "hash", "set", "zset", "stream"}
 
 func (t Type) String() string { return typeNames[t] }
 
-// Object is one value in the keyspace. It is 32 bytes: the payload is an
-// unsafe pointer whose meaning depends on the type (string bytes with length
-// and capacity, or a pointer to the datatype structure). Use the accessors.
+// Object is one value in the keyspace, with the key it is stored at (the
+// slot's table holds only object pointers, see table.go). It is 48 bytes:
+// the payload is an unsafe pointer whose meaning depends on the type
+// (string bytes with length and capacity, or a pointer to the datatype
+// structure). Use the accessors. An object is stored at one key at a
+// time: Set gives it its key.
 type Object struct {
 	typ    Type
 	Flags  uint8  // type-specific encoding hints (see StrRaw)
-	_      uint16 //
+	h16    uint16 // low bits of the key's hash (table.go)
 	lru    uint32 // last access, seconds (LRUClock)
 	expire int64  // absolute unix time in ms; 0 means no expiry
 	p      unsafe.Pointer
-	n, c   int32 // string length and capacity
+	n, c   int32  // string length and capacity
+	key    string // the key it is stored at (set by Set)
 }
 
 // StrRaw marks a string that was modified in place (APPEND, SETRANGE,

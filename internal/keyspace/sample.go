@@ -24,13 +24,18 @@ func (ks *Keyspace) Sample(volatile bool, n int, fn func(db int, key string, o *
 			left := n
 			first := rand.IntN(slotsPerShard)
 			for j := 0; j < slotsPerShard && left > 0; j++ {
-				m := d.slots[(first+j)%slotsPerShard]
-				if len(m) == 0 {
+				t := d.tab((first + j) % slotsPerShard)
+				if t.n == 0 {
 					continue
 				}
 				found = true
-				for k, o := range m { // Go starts a map walk at a random entry
-					fn(dbi, k, o)
+				start := t.randomStart()
+				for x := range t.e {
+					o := t.at((start + x) & (len(t.e) - 1))
+					if o == nil {
+						continue
+					}
+					fn(dbi, o.key, o)
 					if left--; left == 0 {
 						break
 					}

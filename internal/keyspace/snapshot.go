@@ -55,7 +55,7 @@ const (
 type snapShard struct {
 	state  []uint8               // [db*slotsPerShard + si]
 	early  []map[string]struct{} // keys captured (or absent) before their first write
-	frozen []map[string]*Object  // slot maps detached by a flush
+	frozen []table               // slot tables detached by a flush
 	// TakeSlot is walking slot walkI of this shard (and may pause in it):
 	// the snapshot's scratch set holds the keys it handed out so far.
 	walking bool
@@ -71,8 +71,8 @@ func (ks *Keyspace) BeginSnapshot(capture func(shard, db int, key string, o *Obj
 	for i, sh := range ks.shards {
 		st := make([]uint8, ks.ndb*slotsPerShard)
 		for db := range sh.dbs {
-			for si, m := range sh.dbs[db].slots {
-				if len(m) == 0 {
+			for si := 0; si < slotsPerShard; si++ {
+				if sh.dbs[db].tab(si).n == 0 {
 					st[db*slotsPerShard+si] = snapDone
 				}
 			}
@@ -124,7 +124,7 @@ func (sn *Snapshot) BeforeWrite(db int, key []byte) {
 	k := string(key)
 	seen[k] = struct{}{}
 	sn.marked.Add(1)
-	if o := sn.ks.shards[sh].dbs[db].slots[si][k]; o != nil {
+	if o := sn.ks.shards[sh].dbs[db].tab(si).get(k); o != nil {
 		sn.captured.Add(1)
 		sn.capture(sh, db, k, o)
 	}
@@ -145,15 +145,17 @@ func (sn *Snapshot) BeforeFlush(db int) {
 			if db >= 0 && d != db {
 				continue
 			}
-			for si, m := range sh.dbs[d].slots {
+			for si := 0; si < slotsPerShard; si++ {
 				j := d*slotsPerShard + si
 				if ss.state[j] != snapPending {
 					continue
 				}
 				if ss.frozen == nil {
-					ss.frozen = make([]map[string]*Object, len(ss.state))
+					ss.frozen = make([]table, len(ss.state))
 				}
-				ss.frozen[j] = m
+				// The flush replaces the database's tables: this one
+				// is not changed again.
+				ss.frozen[j] = *sh.dbs[d].tab(si)
 				ss.state[j] = snapFrozen
 			}
 		}
@@ -192,14 +194,14 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 	sh, si := s%NShards, s/NShards
 	ss := &sn.shards[sh]
 	i := db*slotsPerShard + si
-	var m map[string]*Object
-	switch ss.state[i] {
-	case snapDone:
+	if ss.state[i] == snapDone {
 		return 0
-	case snapFrozen:
-		m = ss.frozen[i]
-	default:
-		m = sn.ks.shards[sh].dbs[db].slots[si]
+	}
+	cur := func() *table {
+		if ss.state[i] == snapFrozen {
+			return &ss.frozen[i]
+		}
+		return sn.ks.shards[sh].dbs[db].tab(si)
 	}
 	// The keys handed out go to the walk's own set, reused slot after slot
 	// (one walker per snapshot), which BeforeWrite consults during pauses;
@@ -217,15 +219,35 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 		clear(seen)
 	}()
 	n, looked := 0, 0
-	for k, o := range m {
+	t := cur()
+	if ss.state[i] == snapPending && t != &noKeys {
+		// Keep the keys in place while the walk pauses (a flush
+		// detaches the table, which then stays as it is).
+		pinned := t
+		pinned.pin()
+		defer pinned.unpin()
+	}
+	ver, e := t.ver, t.e
+	for x := 0; x < len(e); x++ {
 		if looked == chunk {
 			looked = 0
 			pause()
 			if ss.state[i] == snapDone {
 				return n // CaptureDB handed out the rest
 			}
+			if t = cur(); t.ver != ver || len(t.e) != len(e) || len(e) > 0 && &t.e[0] != &e[0] {
+				// Writers moved keys (a deletion's shift, a resize):
+				// walk the table again; seen skips what was handed out.
+				ver, e, x = t.ver, t.e, -1
+				continue
+			}
+		}
+		o := e[x]
+		if o == nil || o == tomb {
+			continue
 		}
 		looked++
+		k := o.key
 		if _, ok := seen[k]; ok {
 			continue
 		}
@@ -243,7 +265,7 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 		ss.early[i] = nil
 	}
 	if ss.frozen != nil {
-		ss.frozen[i] = nil
+		ss.frozen[i] = table{}
 	}
 	return n
 }
@@ -252,15 +274,15 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	ss := &sn.shards[sh]
 	i := db*slotsPerShard + si
-	var m map[string]*Object
+	var t table
 	switch ss.state[i] {
 	case snapDone:
 		return 0
 	case snapFrozen:
-		m = ss.frozen[i]
-		ss.frozen[i] = nil
+		t = ss.frozen[i]
+		ss.frozen[i] = table{}
 	default:
-		m = sn.ks.shards[sh].dbs[db].slots[si]
+		t = *sn.ks.shards[sh].dbs[db].tab(si)
 	}
 	var seen map[string]struct{}
 	if ss.early != nil {
@@ -270,7 +292,11 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	ss.state[i] = snapDone
 	walked := sn.walked(ss, i) // CaptureDB while the walk pauses in this slot
 	n := 0
-	for k, o := range m {
+	for _, o := range t.e {
+		if o == nil || o == tomb {
+			continue
+		}
+		k := o.key
 		if _, ok := seen[k]; ok {
 			continue
 		}
@@ -299,5 +325,5 @@ func (ks *Keyspace) ShardUnlock(i int) { ks.shards[i].mu.Unlock() }
 // side effect (no expiry, no stats). The key's shard must be locked.
 func (db *DB) RawGet(key []byte) *Object {
 	d, _, si := db.loc(key)
-	return d.slots[si][string(key)]
+	return d.tab(si).getBytes(key)
 }

@@ -31,7 +31,7 @@ func (ks *Keyspace) touch(sh *Shard, dbi int, key string) {
 	}
 	for _, w := range sh.watched[KeyRef{dbi, key}] {
 		if w.stale {
-			if m := sh.dbs[dbi].slots[slot.OfString(key)/NShards]; m == nil || m[key] == nil {
+			if sh.dbs[dbi].tab(slot.OfString(key)/NShards).get(key) == nil {
 				w.stale = false // the stale key is gone: logically nothing changed
 				continue
 			}
@@ -47,7 +47,7 @@ func (ks *Keyspace) touch(sh *Shard, dbi int, key string) {
 func (db *DB) Watch(key []byte, flag *atomic.Bool) (live bool) {
 	d, sh, si := db.loc(key)
 	stale := false
-	if o := d.slots[si][string(key)]; o != nil {
+	if o := d.tab(si).getBytes(key); o != nil {
 		stale = o.expire != 0 && o.expire <= db.now()
 		live = !stale
 	}

@@ -5,7 +5,6 @@ package server
 // when nothing more can be evicted, as Redis's processCommand.
 
 import (
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/evict"
 	"redgo/internal/keyspace"
+	"redgo/internal/memlimit"
 	"redgo/internal/notify"
 )
 
@@ -30,8 +30,8 @@ type memState struct {
 
 	clients atomic.Int64 // bytes in clients' query and output buffers (Client.addMem)
 	evicted atomic.Int64
-	over    atomic.Bool // the last eviction ran out of time: the cron goes on
-	envLim  bool        // GOMEMLIMIT came from the environment: leave it
+	over    atomic.Bool        // the last eviction ran out of time: the cron goes on
+	gov     *memlimit.Governor // GOMEMLIMIT from the live heap and maxmemory
 }
 
 // usedMemory is Redis's used_memory: the heap at start-up, the accounted
@@ -43,7 +43,7 @@ func (s *Server) usedMemory() int64 {
 func (s *Server) initMaxmemory(envLimit bool) {
 	cfg, m := s.Cfg, &s.mem
 	m.ev = evict.New(evictStore{s})
-	m.envLim = envLimit
+	m.gov = memlimit.New(envLimit)
 	num := func(v string) int64 { n, _ := strconv.ParseInt(v, 10, 64); return n }
 	setMax := func(v string) error {
 		m.max.Store(num(v))
@@ -89,19 +89,10 @@ func (s *Server) initMaxmemory(envLimit bool) {
 	cfg.OnSet("lfu-decay-time", func(v string) error { s.KS.LFUDecayMin.Store(num(v)); return nil })
 }
 
-// setMemoryLimit bounds the Go heap near maxmemory (GOMEMLIMIT), so that
-// garbage waiting for a collection cannot take the process far past it:
-// the limit is maxmemory and half again, plus room for the runtime.
-func (s *Server) setMemoryLimit() {
-	if s.mem.envLim {
-		return
-	}
-	if max := s.mem.max.Load(); max > 0 {
-		debug.SetMemoryLimit(max + max/2 + 64<<20)
-	} else {
-		debug.SetMemoryLimit(1<<63 - 1)
-	}
-}
+// setMemoryLimit bounds the Go heap near the live data and maxmemory
+// (GOMEMLIMIT, see internal/memlimit), so that garbage waiting for a
+// collection cannot take the process far past its dataset.
+func (s *Server) setMemoryLimit() { s.mem.gov.SetMax(s.mem.max.Load()) }
 
 // oomRefusal evicts what the policy allows when used memory is past
 // maxmemory, and returns the OOM error for a command that may grow the
@@ -163,6 +154,7 @@ func (s *Server) performEvictions() evict.Result {
 
 // cronMaxmemory goes on with an eviction that ran out of time.
 func (s *Server) cronMaxmemory() {
+	s.mem.gov.Tick()
 	if s.mem.over.Load() || s.mem.max.Load() > 0 && s.usedMemory() > s.mem.max.Load() {
 		s.performEvictions()
 	}

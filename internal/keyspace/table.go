@@ -1,0 +1,200 @@
+package keyspace
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+)
+
+// table holds the keys of one hash slot of one database: an open
+// addressing hash table with linear probing over a power-of-two array of
+// object pointers, each object holding its own key (Object.key). A key
+// costs its Object, its key bytes and the array's 8 bytes over the load
+// factor (3/8 to 3/4): no map entry (string header plus pointer plus the
+// runtime map's control bytes and group padding) and no map header for
+// each of the 16384 slots of a database, which for a few keys per slot
+// cost more than the keys themselves.
+//
+// Deleting shifts the following entries of the probe run back (no
+// tombstones), and growing or shrinking rehashes the whole array: both
+// move keys. A walk that unlocks the shard in the middle of a table (a
+// snapshot's TakeSlot) pins it: while pinned, a deletion leaves a
+// tombstone instead and the table grows only when nearly full, so keys
+// stay where they are; a growth bumps ver, and the walk then starts over.
+type table struct {
+	e    []*Object
+	n    int32  // keys
+	dead int32  // tombstones (only while pinned)
+	ver  uint32 // changes whenever keys move
+	pins int32  // walks paused in the table (see pin)
+}
+
+// tomb marks a deleted entry of a pinned table.
+var tomb = new(Object)
+
+// at returns the object at index i, or nil (empty or a tombstone).
+func (t *table) at(i int) *Object {
+	if o := t.e[i]; o != tomb {
+		return o
+	}
+	return nil
+}
+
+var seed = maphash.MakeSeed()
+
+func hashString(k string) uint64 { return maphash.String(seed, k) }
+func hashBytes(k []byte) uint64  { return maphash.Bytes(seed, k) }
+
+// findBytes returns the index of key, or -1.
+func (t *table) findBytes(key []byte) int {
+	if t.n == 0 {
+		return -1
+	}
+	return t.findHashed(string(key), hashBytes(key))
+}
+
+// find returns the index of key, or -1.
+func (t *table) find(key string) int {
+	if t.n == 0 {
+		return -1
+	}
+	return t.findHashed(key, hashString(key))
+}
+
+// findHashed returns the index of key, whose hash is h, or -1. Objects
+// keep the low 16 bits of their key's hash, so a probe that meets another
+// key mostly does not read its bytes.
+func (t *table) findHashed(key string, h uint64) int {
+	mask := len(t.e) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		o := t.e[i]
+		if o == nil {
+			return -1
+		}
+		if o.h16 == uint16(h) && o.key == key && o != tomb {
+			return i
+		}
+	}
+}
+
+// home returns where o's probe run starts in an array of mask+1 entries.
+func home(o *Object, mask int) int {
+	if mask <= 0xffff {
+		return int(o.h16) & mask
+	}
+	return int(hashString(o.key)) & mask
+}
+
+// get returns the object stored at key, or nil.
+func (t *table) get(key string) *Object {
+	if i := t.find(key); i >= 0 {
+		return t.e[i]
+	}
+	return nil
+}
+
+// getBytes returns the object stored at key, or nil.
+func (t *table) getBytes(key []byte) *Object {
+	if i := t.findBytes(key); i >= 0 {
+		return t.e[i]
+	}
+	return nil
+}
+
+// insert adds o, whose key must not be in the table.
+func (t *table) insert(o *Object) {
+	o.h16 = uint16(hashString(o.key))
+	if used := int(t.n + t.dead + 1); used*4 > len(t.e)*3 && (t.pins == 0 || used*8 > len(t.e)*7) {
+		t.resize(max(2, len(t.e)*2))
+	}
+	t.place(o)
+	t.n++
+}
+
+func (t *table) place(o *Object) {
+	mask := len(t.e) - 1
+	i := home(o, mask)
+	for t.e[i] != nil {
+		i = (i + 1) & mask
+	}
+	t.e[i] = o
+}
+
+// resize rehashes into an array of size entries (a power of two).
+func (t *table) resize(size int) {
+	old := t.e
+	t.e = make([]*Object, size)
+	t.ver++
+	t.dead = 0
+	for _, o := range old {
+		if o != nil && o != tomb {
+			t.place(o)
+		}
+	}
+}
+
+// deleteAt removes the entry at i, shifting back the rest of its probe
+// run, and shrinks a table that became mostly empty.
+func (t *table) deleteAt(i int) {
+	if t.pins > 0 {
+		t.e[i] = tomb
+		t.n--
+		t.dead++
+		return
+	}
+	mask := len(t.e) - 1
+	j := i
+	for {
+		j = (j + 1) & mask
+		o := t.e[j]
+		if o == nil {
+			break
+		}
+		// o may move to the hole at i unless its home position lies
+		// cyclically in (i, j].
+		h := home(o, mask)
+		if (i < j && (h <= i || h > j)) || (i > j && h <= i && h > j) {
+			t.e[i] = o
+			i = j
+		}
+	}
+	t.e[i] = nil
+	t.n--
+	t.ver++
+	t.shrink()
+}
+
+// shrink resizes a table that became mostly empty (a load under 1/8) to
+// a load between 3/16 and 3/8.
+func (t *table) shrink() {
+	switch {
+	case t.n == 0:
+		t.e, t.dead = nil, 0
+		t.ver++
+	case len(t.e) > 8 && int(t.n)*8 < len(t.e):
+		size := len(t.e)
+		for size > 4 && int(t.n)*8 < size*3 {
+			size /= 2
+		}
+		t.resize(size * 2)
+	}
+}
+
+// pin keeps the keys in place until unpin (see table).
+func (t *table) pin() { t.pins++ }
+
+// unpin ends pin: the tombstones are dropped.
+func (t *table) unpin() {
+	if t.pins--; t.pins == 0 && t.dead > 0 {
+		if t.shrink(); t.dead > 0 {
+			t.resize(len(t.e))
+		}
+	}
+}
+
+// randomStart returns a random index to start a walk at.
+func (t *table) randomStart() int {
+	if len(t.e) == 0 {
+		return 0
+	}
+	return rand.IntN(len(t.e))
+}
