@@ -417,6 +417,9 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 
 	// add-node: node 7 as a master, node 8 as a replica of the first.
 	mustRun(t, "add-node", nodes[6], nodes[0])
+	// As redis-cli, add-node refuses a cluster whose nodes do not agree
+	// yet: the next one waits until every node knows the new one.
+	agreed(t, nodes[:7], 7)
 	mustRun(t, "add-node", nodes[7], nodes[0], "--cluster-slave", "--cluster-master-id", m0)
 	agreed(t, nodes, 8)
 	view := clusterView(t, nodes[0])
