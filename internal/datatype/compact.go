@@ -78,14 +78,21 @@ func (z *ZSet) Compact() {
 	}
 }
 
-// Compact trims the spare room of each node and of the node array.
+// Compact trims the spare room of the end nodes (the ones pushes and pops
+// change) and, for a list of a few nodes, of the node array. It costs at
+// most two nodes' bytes however long the list is: walking every node
+// after each write made LPUSH on a long list of 1 KiB values O(n).
 func (l *List) Compact() {
-	for _, nd := range l.nb[l.off : l.off+l.cnt] {
+	if l.cnt == 0 {
+		return
+	}
+	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
+		nd := l.nb[i]
 		if used := nd.used(); wasteful(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}
-	if l.cnt > 0 && wasteful(8*l.cnt, 8*len(l.nb)) { // the node array's storage is len(l.nb)
+	if l.cnt <= 8 && wasteful(8*l.cnt, 8*len(l.nb)) { // the node array's storage is len(l.nb)
 		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
 	}
 }

@@ -354,3 +354,25 @@ func BenchmarkListRange100(b *testing.B) {
 		}
 	}
 }
+
+// TestListCompactTouchesEndsOnly: Compact runs after every write, so it
+// may only look at the end nodes: a middle node is never copied, however
+// much spare room it has (walking every node made LPUSH on a long list
+// O(n)).
+func TestListCompactTouchesEndsOnly(t *testing.T) {
+	l := NewList(NewLimits())
+	v := make([]byte, 1000)
+	for i := 0; i < 200; i++ {
+		l.PushFront(v)
+	}
+	if l.cnt < 10 {
+		t.Fatalf("only %d nodes", l.cnt)
+	}
+	mid := l.nb[l.off+l.cnt/2]
+	mid.b = append(make([]byte, 0, 4*cap(mid.b)), mid.b...) // plenty of spare room
+	before := &mid.b[:1][0]
+	l.Compact()
+	if &mid.b[:1][0] != before {
+		t.Fatal("Compact copied a middle node")
+	}
+}
