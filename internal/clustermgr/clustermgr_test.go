@@ -422,10 +422,12 @@ func exercise(t *testing.T, l localcluster.Layout, nodes []string, redgo bool) {
 	agreed(t, nodes[:7], 7)
 	mustRun(t, "add-node", nodes[7], nodes[0], "--cluster-slave", "--cluster-master-id", m0)
 	agreed(t, nodes, 8)
-	view := clusterView(t, nodes[0])
-	if v := view[nodes[7]]; !v.replica || v.master != m0 {
-		t.Fatalf("added replica: %+v", v)
-	}
+	eventually(t, "the added replica known as one", func() error {
+		if v := clusterView(t, nodes[0])[nodes[7]]; !v.replica || v.master != m0 {
+			return fmt.Errorf("added replica: %+v", v)
+		}
+		return nil
+	})
 	out = mustRun(t, "rebalance", nodes[0], "--cluster-use-empty-masters", "--cluster-simulate")
 	compareWithRedisCli(t, out, "rebalance", nodes[0], "--cluster-use-empty-masters", "--cluster-simulate")
 	if !strings.Contains(out, "Moving ") || clusterView(t, nodes[0])[nodes[6]].slots != 0 {
