@@ -266,17 +266,24 @@ func mastersCluster(name, bin string, n int) []*server {
 	if out, err := runOut("redis-cli", args...); err != nil {
 		fail("redis-cli --cluster create: %v\n%s", err, out)
 	}
+	waitClusterOK(name, nodes)
+	return nodes
+}
+
+// waitClusterOK waits (60 s at most) until every node of a new cluster
+// says cluster_state:ok and knows all the others.
+func waitClusterOK(name string, nodes []*server) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ok := true
 		for _, s := range nodes {
 			f := cliFields(s, "CLUSTER", "INFO")
-			if f["cluster_state"] != "ok" || f["cluster_known_nodes"] != strconv.Itoa(n) {
+			if f["cluster_state"] != "ok" || f["cluster_known_nodes"] != strconv.Itoa(len(nodes)) {
 				ok = false
 			}
 		}
 		if ok {
-			return nodes
+			return
 		}
 		if time.Now().After(deadline) {
 			fail("%s cluster not ready", name)

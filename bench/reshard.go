@@ -191,23 +191,8 @@ func reshardCluster(kind, bin string, port int) []*server {
 	if out, err := runOut("redis-cli", args...); err != nil {
 		fail("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ok := true
-		for _, s := range nodes {
-			f := cliFields(s, "CLUSTER", "INFO")
-			if f["cluster_state"] != "ok" || f["cluster_known_nodes"] != "3" {
-				ok = false
-			}
-		}
-		if ok {
-			return nodes
-		}
-		if time.Now().After(deadline) {
-			fail("%s cluster not ready", kind)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitClusterOK(kind, nodes)
+	return nodes
 }
 
 // fillReshard writes keys keys spread evenly over slots 0..nslots-1 on a

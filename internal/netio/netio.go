@@ -87,7 +87,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 // Write writes all of b, as net.Conn's Write.
-func (c *Conn) Write(b []byte) (int, error) {
+func (c *Conn) Write(b []byte) (int, error) { return c.write(b, true) }
+
+// write writes b, parking on the poller while the socket is full when
+// wait is set, and returning what it wrote otherwise.
+func (c *Conn) write(b []byte, wait bool) (int, error) {
 	done := 0
 	var errno syscall.Errno
 	err := c.rc.Write(func(fd uintptr) bool {
@@ -98,7 +102,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 				done += n
 			case syscall.EINTR:
 			case syscall.EAGAIN:
-				return false
+				return !wait // false: wait for room, then call again
 			default:
 				errno = e
 				return true
@@ -129,30 +133,4 @@ type TryWriter interface {
 
 // TryWrite implements TryWriter. Like Write, it waits for a write another
 // goroutine is making on c to end first: callers keep one writer at a time.
-func (c *Conn) TryWrite(b []byte) (int, error) {
-	done := 0
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for done < len(b) {
-			n, e := rawWrite(fd, b[done:])
-			switch e {
-			case 0:
-				done += n
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return true // full: do not wait
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return done, err
-	}
-	if errno != 0 {
-		return done, opError("write", c.Conn, errno)
-	}
-	return done, nil
-}
+func (c *Conn) TryWrite(b []byte) (int, error) { return c.write(b, false) }

@@ -166,23 +166,30 @@ func aclObject(res acl.Result, cmd *commands.Command, args [][]byte, pos int) st
 	return cmd.Name
 }
 
+// aclDenied checks c's user for the command and logs a denial in
+// context ctx (logArgs: the client's own request); acl.OK when allowed.
+func (c *Client) aclDenied(cmd *commands.Command, args [][]byte, req *acl.Request, ctx string, logArgs [][]byte) acl.Result {
+	u := c.user.Load()
+	if u == nil || u.Unrestricted() {
+		return acl.OK
+	}
+	res, pos := aclCheck(u, cmd, args, req)
+	if res != acl.OK {
+		c.srv.aclLog(c, res, ctx, aclObject(res, cmd, args, pos), "", logArgs)
+	}
+	return res
+}
+
 // aclRefusal is dispatch's check: "" when c may run the command,
 // otherwise the -NOPERM text (the denial is logged).
 func (c *Client) aclRefusal(cmd *commands.Command, args [][]byte) string {
-	u := c.user.Load()
-	if u == nil || u.Unrestricted() {
-		return ""
-	}
-	res, pos := aclCheck(u, cmd, args, &c.aclReq)
-	if res == acl.OK {
-		return ""
-	}
 	ctx := acl.CtxTopLevel
 	if c.multi != nil {
 		ctx = acl.CtxMulti
 	}
-	c.srv.aclLog(c, res, ctx, aclObject(res, cmd, args, pos), "", args)
-	switch res {
+	switch res := c.aclDenied(cmd, args, &c.aclReq, ctx, args); res {
+	case acl.OK:
+		return ""
 	case acl.DeniedCmd:
 		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
 	case acl.DeniedKey:
@@ -196,15 +203,10 @@ func (c *Client) aclRefusal(cmd *commands.Command, args [][]byte) string {
 // aclExecRefusal re-checks a queued command when EXEC runs it, in case
 // the rules changed since it was queued.
 func (c *Client) aclExecRefusal(cmd *commands.Command, args [][]byte) string {
-	u := c.user.Load()
-	if u == nil || u.Unrestricted() {
-		return ""
-	}
-	res, pos := aclCheck(u, cmd, args, nil)
+	res := c.aclDenied(cmd, args, nil, acl.CtxMulti, args)
 	if res == acl.OK {
 		return ""
 	}
-	c.srv.aclLog(c, res, acl.CtxMulti, aclObject(res, cmd, args, pos), "", args)
 	reason := "no permission"
 	switch res {
 	case acl.DeniedCmd:
@@ -223,15 +225,10 @@ func (s *Server) aclScriptRefusal(caller *Client, cmd *commands.Command, args []
 	if caller == nil {
 		return ""
 	}
-	u := caller.user.Load()
-	if u == nil || u.Unrestricted() {
-		return ""
-	}
-	res, pos := aclCheck(u, cmd, args, nil)
+	res := caller.aclDenied(cmd, args, nil, acl.CtxLua, caller.args)
 	if res == acl.OK {
 		return ""
 	}
-	s.aclLog(caller, res, acl.CtxLua, aclObject(res, cmd, args, pos), "", caller.args)
 	msg := "lacking the permissions for the command"
 	switch res {
 	case acl.DeniedCmd:
