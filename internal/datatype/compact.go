@@ -17,8 +17,35 @@ import (
 // again until it grows.
 
 // wasteful reports whether a buffer of n used bytes and capacity c is
-// worth copying to its exact size.
-func wasteful(n, c int) bool { return c-n > 16 && c-n > n/8 }
+// worth copying to its exact size: the copy's allocation would be more
+// than an eighth (and 16 bytes) smaller. Allocations come in size
+// classes, so a copy can save less than c-n (nothing at all when n and c
+// fall in the same class).
+func wasteful(n, c int) bool {
+	save := allocSize(c) - allocSize(n)
+	return save > 16 && save > n/8
+}
+
+// sizeClasses are the sizes the Go allocator hands out up to 32 KiB,
+// ascending, found at start by asking it.
+var sizeClasses = func() []int {
+	var cs []int
+	for n := 1; n <= 32<<10; {
+		c := cap(append([]byte(nil), make([]byte, n)...))
+		cs = append(cs, c)
+		n = c + 1
+	}
+	return cs
+}()
+
+// allocSize is the size of the allocation a request of n bytes gets (n
+// itself past the size classes).
+func allocSize(n int) int {
+	if i, _ := slices.BinarySearch(sizeClasses, n); i < len(sizeClasses) {
+		return sizeClasses[i]
+	}
+	return n
+}
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.
@@ -78,16 +105,18 @@ func (z *ZSet) Compact() {
 	}
 }
 
-// Compact trims the spare room of the end nodes (the ones pushes and pops
-// change) and, for a list of a few nodes, of the node array. It costs at
-// most two nodes' bytes however long the list is: walking every node
-// after each write made LPUSH on a long list of 1 KiB values O(n).
+// Compact trims the spare room of a list's only node and, for a list of a
+// few nodes, of the node array. The end nodes of a longer list keep
+// theirs: the next pushes fill it (growCap doubles them), and trimming it
+// after each write made every LPUSH copy a node twice, garbage the
+// collector then spent a third of the CPU on. Their spare room is at most
+// two nodes' bytes per list, against a list that holds more than a node.
 func (l *List) Compact() {
 	if l.cnt == 0 {
 		return
 	}
-	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
-		nd := l.nb[i]
+	if l.cnt == 1 {
+		nd := l.nb[l.off]
 		if used := nd.used(); wasteful(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}

@@ -144,45 +144,56 @@ func entryBefore(b []byte, end int) int {
 // --- node storage ---
 
 // roomBack makes sure need bytes can be appended to nd.b.
-func (nd *lnode) roomBack(need int, lim *Limits) {
+func (nd *lnode) roomBack(need int, lim *Limits, snug bool) {
 	if cap(nd.b)-len(nd.b) >= need {
 		return
 	}
 	used := nd.used()
-	if used+need <= cap(nd.b) && nd.h >= used {
+	if used+need <= cap(nd.b) { // the spare room is at the front: move the entries there
 		copy(nd.b[:used], nd.b[nd.h:])
 		nd.b, nd.h = nd.b[:used], 0
 		return
 	}
-	nb := make([]byte, used, growCap(cap(nd.b), used+need, lim))
+	nb := make([]byte, used, growCap(cap(nd.b), used+need, lim, snug))
 	copy(nb, nd.b[nd.h:])
 	nd.b, nd.h = nb, 0
 }
 
 // roomFront makes sure need bytes can be prepended at nd.h.
-func (nd *lnode) roomFront(need int, lim *Limits) {
+func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
 	if nd.h >= need {
 		return
 	}
 	used := nd.used()
-	back := cap(nd.b) - len(nd.b)
-	if used+need <= cap(nd.b) && back >= used {
+	if used+need <= cap(nd.b) { // the spare room is at the back: move the entries there
 		nb := nd.b[:cap(nd.b)]
 		h := len(nb) - used
 		copy(nb[h:], nd.b[nd.h:])
 		nd.b, nd.h = nb, h
 		return
 	}
-	c := growCap(cap(nd.b), used+need, lim)
+	c := growCap(cap(nd.b), used+need, lim, snug)
 	nb := make([]byte, c)
 	copy(nb[c-used:], nd.b[nd.h:])
 	nd.b, nd.h = nb, c-used
 }
 
-// growCap picks a new buffer size: double, at least min, not past the
-// node byte cap unless min needs it.
-func growCap(old, min int, lim *Limits) int {
+// growCap picks a new buffer size for a node that needs min bytes, not
+// past the node byte cap unless min needs it. A node of a list of several
+// nodes doubles: the next pushes fill its spare room, which Compact
+// leaves alone. The only node of a list (snug) grows by an eighth: Compact
+// trims a node with more spare room than that after each write, so a
+// doubled buffer would be copied back at once, two copies of the whole
+// list per push.
+func growCap(old, min int, lim *Limits, snug bool) int {
 	c := old * 2
+	if snug {
+		// An eighth more, in the size class that gives; a bigger class
+		// than that would count as waste (see wasteful).
+		if c = allocSize(min + min/8); c-allocSize(min) > min/8 {
+			c = allocSize(min)
+		}
+	}
 	if c < 16 {
 		c = 16
 	}
@@ -207,17 +218,17 @@ func (nd *lnode) shrink() {
 	nd.b, nd.h = nb, 0
 }
 
-func (nd *lnode) pushBack(v []byte, lim *Limits) {
+func (nd *lnode) pushBack(v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
-	nd.roomBack(es, lim)
+	nd.roomBack(es, lim, snug)
 	nd.b = nd.b[:len(nd.b)+es]
 	putEntry(nd.b[len(nd.b)-es:], v)
 	nd.n++
 }
 
-func (nd *lnode) pushFront(v []byte, lim *Limits) {
+func (nd *lnode) pushFront(v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
-	nd.roomFront(es, lim)
+	nd.roomFront(es, lim, snug)
 	nd.h -= es
 	putEntry(nd.b[nd.h:nd.h+es], v)
 	nd.n++
@@ -240,10 +251,10 @@ func (nd *lnode) offset(k int) int {
 }
 
 // insertAt puts v before the entry at off (len(nd.b) to append).
-func (nd *lnode) insertAt(off int, v []byte, lim *Limits) {
+func (nd *lnode) insertAt(off int, v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
 	rel := off - nd.h
-	nd.roomBack(es, lim)
+	nd.roomBack(es, lim, snug)
 	off = nd.h + rel
 	end := len(nd.b)
 	nd.b = nd.b[:end+es]
@@ -371,7 +382,7 @@ func (l *List) PushFront(v []byte) {
 	if l.cnt == 0 || !l.first().fits(entrySize(len(v)), l.lim) {
 		l.insertNode(0, &lnode{})
 	}
-	l.first().pushFront(v, l.lim)
+	l.first().pushFront(v, l.lim, l.cnt == 1)
 	l.n++
 }
 
@@ -380,7 +391,7 @@ func (l *List) PushBack(v []byte) {
 	if l.cnt == 0 || !l.last().fits(entrySize(len(v)), l.lim) {
 		l.insertNode(l.cnt, &lnode{})
 	}
-	l.last().pushBack(v, l.lim)
+	l.last().pushBack(v, l.lim, l.cnt == 1)
 	l.n++
 }
 
@@ -431,7 +442,7 @@ func (l *List) Set(i int, v []byte) {
 	_, end := entryAt(nd.b, off)
 	es := entrySize(len(v))
 	if nd.n == 1 || nd.fits(es-(end-off), l.lim) {
-		nd.replace(off, end, v, l.lim)
+		nd.replace(off, end, v, l.lim, l.cnt == 1)
 		return
 	}
 	nd.cut(off, end, 1)
@@ -440,12 +451,12 @@ func (l *List) Set(i int, v []byte) {
 }
 
 // replace puts v in place of the entry at b[off:end].
-func (nd *lnode) replace(off, end int, v []byte, lim *Limits) {
+func (nd *lnode) replace(off, end int, v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
 	delta := es - (end - off)
 	if delta > 0 {
 		rel := off - nd.h
-		nd.roomBack(delta, lim)
+		nd.roomBack(delta, lim, snug)
 		off = nd.h + rel
 		end = off + es - delta
 		nd.b = nd.b[:len(nd.b)+delta]
@@ -496,26 +507,26 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	l.n++
 	es := entrySize(len(v))
 	if nd.fits(es, l.lim) {
-		nd.insertAt(off, v, l.lim)
+		nd.insertAt(off, v, l.lim, l.cnt == 1)
 		return
 	}
 	if off == nd.h {
 		if ni > 0 && l.node(ni-1).fits(es, l.lim) {
-			l.node(ni-1).pushBack(v, l.lim)
+			l.node(ni-1).pushBack(v, l.lim, false)
 			return
 		}
 		nn := &lnode{}
-		nn.pushBack(v, l.lim)
+		nn.pushBack(v, l.lim, false)
 		l.insertNode(ni, nn)
 		return
 	}
 	if off == len(nd.b) {
 		if ni+1 < l.cnt && l.node(ni+1).fits(es, l.lim) {
-			l.node(ni+1).pushFront(v, l.lim)
+			l.node(ni+1).pushFront(v, l.lim, false)
 			return
 		}
 		nn := &lnode{}
-		nn.pushBack(v, l.lim)
+		nn.pushBack(v, l.lim, false)
 		l.insertNode(ni+1, nn)
 		return
 	}
@@ -524,19 +535,19 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	for p := nd.h; p < off; k++ {
 		_, p = entryAt(nd.b, p)
 	}
-	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim)), n: nd.n - k}
+	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim, false)), n: nd.n - k}
 	copy(tail.b, nd.b[off:])
 	nd.b = nd.b[:off]
 	nd.n = k
 	nd.shrink()
 	l.insertNode(ni+1, tail)
 	if nd.fits(es, l.lim) {
-		nd.pushBack(v, l.lim)
+		nd.pushBack(v, l.lim, false)
 	} else if tail.fits(es, l.lim) {
-		tail.pushFront(v, l.lim)
+		tail.pushFront(v, l.lim, false)
 	} else {
 		nn := &lnode{}
-		nn.pushBack(v, l.lim)
+		nn.pushBack(v, l.lim, false)
 		l.insertNode(ni+1, nn)
 	}
 }
@@ -744,7 +755,7 @@ func (l *List) mergeAround(ni int) bool {
 	if a.used()+b.used() > maxBytes/2 || a.n+b.n > maxEntries {
 		return false
 	}
-	a.roomBack(b.used(), l.lim)
+	a.roomBack(b.used(), l.lim, false)
 	a.b = append(a.b, b.b[b.h:]...)
 	a.n += b.n
 	l.removeNode(ni + 1)
