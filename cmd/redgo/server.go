@@ -80,6 +80,16 @@ func runServer(args []string) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	if path := os.Getenv("REDGO_MEMPROFILE"); path != "" {
+		// Developer aid: where the whole run allocated (go tool pprof
+		// -sample_index=alloc_space), written at shutdown.
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if path := os.Getenv("REDGO_TRACE"); path != "" {
 		// Developer aid: an execution trace of the whole run (go tool trace).
 		if f, err := os.Create(path); err == nil {

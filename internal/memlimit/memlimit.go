@@ -1,22 +1,31 @@
-// Package memlimit keeps the Go runtime's soft memory limit (GOMEMLIMIT)
-// a little above the live heap, so that the garbage a write load leaves
-// between collections cannot take the process's RSS far past its dataset.
+// Package memlimit keeps the garbage a write load leaves between
+// collections to a fraction of the live heap, so that the process's RSS
+// stays close to its dataset.
 //
 // With the default GOGC=100 the runtime lets the heap grow to twice the
 // live data before it collects: a server holding 1 GB would sit at up to
-// 2 GB of RSS under a steady write load. The Governor sets the limit to
+// 2 GB of RSS under a steady write load. The Governor sets GOGC after
+// each collection (Tick, from the server's cron) so that the heap may
+// exceed the live data by
 //
-//	live heap + max(live/Headroom, Floor) + the runtime's other memory
+//	max(live/Headroom, Floor), and never by more than GOGC=100 would allow
 //
-// after each collection (Tick, from the server's cron), and no higher
-// than maxmemory and half again (plus MaxSlack) when maxmemory is set.
-// GOGC stays as it is: a heap under Floor is collected as GOGC says, a
-// large one as if GOGC were 100/Headroom. A GOMEMLIMIT from the
-// environment is left alone.
+// A heap under Floor is collected as with GOGC=100, a large one as with
+// GOGC=100/Headroom. With maxmemory set, the runtime's soft memory limit
+// is also set to maxmemory and half again plus MaxSlack, a cap for when
+// the dataset itself runs past maxmemory.
+//
+// It sets GOGC, not a memory limit that follows the heap: the limit
+// counts every page the runtime holds (freed pages not yet returned to
+// the system, fragmentation), so a limit of live data plus a quarter left
+// the heap far less than a quarter to grow into and the collector ran
+// back to back, doubling the CPU of a SET of 1 KiB values
+// (docs/benchmarks.md). GOGC or GOMEMLIMIT from the environment are left
+// alone.
 package memlimit
 
 import (
-	"math"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -27,35 +36,34 @@ const (
 	Headroom = 4
 	// ...or by Floor bytes, whichever is more.
 	Floor = 32 << 20
-	// MaxSlack: with maxmemory set, the limit is at most maxmemory and
+	// MaxSlack: with maxmemory set, the memory limit is maxmemory and
 	// half again plus MaxSlack.
 	MaxSlack = 64 << 20
 )
 
-// Governor sets the runtime's memory limit. Its methods are safe for
+// Governor sets the collector's target. Its methods are safe for
 // concurrent use.
 type Governor struct {
-	mu      sync.Mutex
-	env     bool  // GOMEMLIMIT set in the environment: do nothing
-	max     int64 // maxmemory, 0 for none
-	limit   int64 // the limit last set
-	samples []metrics.Sample
+	mu       sync.Mutex
+	envGOGC  bool  // GOGC set in the environment: leave the percent alone
+	envLimit bool  // GOMEMLIMIT set in the environment: leave the limit alone
+	max      int64 // maxmemory, 0 for none
+	percent  int   // the GOGC last set (0: not yet)
+	limit    int64 // the memory limit last set (0: none)
+	samples  []metrics.Sample
 }
 
-// New returns a Governor; fromEnv means GOMEMLIMIT came from the
-// environment, which then wins.
-func New(fromEnv bool) *Governor {
-	return &Governor{env: fromEnv, samples: []metrics.Sample{
-		{Name: "/gc/heap/live:bytes"},
-		{Name: "/memory/classes/total:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"},
-		{Name: "/memory/classes/heap/unused:bytes"},
-		{Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/released:bytes"},
-	}}
+// New returns a Governor that leaves alone what the environment sets
+// (GOGC, GOMEMLIMIT).
+func New() *Governor {
+	return &Governor{
+		envGOGC:  os.Getenv("GOGC") != "",
+		envLimit: os.Getenv("GOMEMLIMIT") != "",
+		samples:  []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
+	}
 }
 
-// SetMax records maxmemory (0: none) and applies the limit at once.
+// SetMax records maxmemory (0: none) and applies it at once.
 func (g *Governor) SetMax(max int64) {
 	g.mu.Lock()
 	g.max = max
@@ -63,45 +71,55 @@ func (g *Governor) SetMax(max int64) {
 	g.Tick()
 }
 
-// Tick recomputes the limit from the live heap the last collection found.
+// Tick recomputes GOGC from the live heap the last collection found.
 func (g *Governor) Tick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.env {
-		return
-	}
-	metrics.Read(g.samples)
-	v := func(i int) int64 {
-		if g.samples[i].Value.Kind() != metrics.KindUint64 {
-			return 0
+	if !g.envGOGC {
+		metrics.Read(g.samples)
+		var live int64
+		if g.samples[0].Value.Kind() == metrics.KindUint64 {
+			live = int64(g.samples[0].Value.Uint64())
 		}
-		return int64(g.samples[i].Value.Uint64())
+		if p := Percent(live); p != g.percent {
+			g.percent = p
+			debug.SetGCPercent(p)
+		}
 	}
-	live := v(0)
-	// What the runtime holds besides heap spans (stacks, metadata...),
-	// which counts against the limit too.
-	other := v(1) - v(2) - v(3) - v(4) - v(5)
-	lim := Limit(live, other, g.max)
-	if lim != g.limit {
-		g.limit = lim
-		debug.SetMemoryLimit(lim)
+	if !g.envLimit {
+		if lim := Limit(g.max); lim != g.limit {
+			g.limit = lim
+			if lim == 0 {
+				debug.SetMemoryLimit(1<<63 - 1) // none
+			} else {
+				debug.SetMemoryLimit(lim)
+			}
+		}
 	}
 }
 
-// Limit is the memory limit for a live heap of live bytes, other bytes
-// of non-heap runtime memory and maxmemory max (0: none).
-func Limit(live, other, max int64) int64 {
-	lim := live + other + int64(math.Max(float64(live/Headroom), Floor))
-	if max > 0 {
-		lim = min(lim, max+max/2+MaxSlack)
+// Percent is the GOGC for a live heap of live bytes: the heap grows by
+// max(live/Headroom, Floor) before a collection, at most by live (GOGC=100).
+func Percent(live int64) int {
+	if live <= Floor {
+		return 100
 	}
-	return lim
+	return max(100/Headroom, int(Floor*100/live))
 }
 
-// Current returns the limit last set (0 before the first Tick, or when
-// the environment's GOMEMLIMIT is in force).
-func (g *Governor) Current() int64 {
+// Limit is the soft memory limit for maxmemory max: none (0) without
+// maxmemory.
+func Limit(max int64) int64 {
+	if max <= 0 {
+		return 0
+	}
+	return max + max/2 + MaxSlack
+}
+
+// Current returns the GOGC last set (0 before the first Tick, or when the
+// environment's GOGC is in force).
+func (g *Governor) Current() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.limit
+	return g.percent
 }

@@ -2,28 +2,42 @@ package memlimit
 
 import "testing"
 
-func TestLimit(t *testing.T) {
-	for _, c := range []struct{ live, other, max, want int64 }{
-		{0, 0, 0, Floor},
-		{80 << 20, 10 << 20, 0, 90<<20 + Floor},                      // small heap: the floor
-		{1 << 30, 10 << 20, 0, 1<<30 + 10<<20 + 1<<30/Headroom},      // large heap: a quarter
-		{1 << 30, 10 << 20, 256 << 20, 256<<20 + 128<<20 + MaxSlack}, // maxmemory caps it
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		live int64
+		want int
+	}{
+		{0, 100},
+		{Floor / 2, 100},          // small heap: as GOGC=100
+		{2 * Floor, 50},           // the floor: Floor bytes of garbage
+		{1 << 30, 100 / Headroom}, // large heap: a Headroom-th
 	} {
-		if got := Limit(c.live, c.other, c.max); got != c.want {
-			t.Errorf("Limit(%d, %d, %d) = %d, want %d", c.live, c.other, c.max, got, c.want)
+		if got := Percent(c.live); got != c.want {
+			t.Errorf("Percent(%d) = %d, want %d", c.live, got, c.want)
 		}
 	}
 }
 
-func TestGovernorEnv(t *testing.T) {
-	g := New(true)
-	g.SetMax(1 << 20)
-	if g.Current() != 0 {
-		t.Fatalf("a GOMEMLIMIT from the environment was overridden: %d", g.Current())
+func TestLimit(t *testing.T) {
+	if Limit(0) != 0 {
+		t.Fatal("a memory limit without maxmemory")
 	}
-	g = New(false)
+	if got := Limit(256 << 20); got != 256<<20+128<<20+MaxSlack {
+		t.Fatalf("Limit(256 MB) = %d", got)
+	}
+}
+
+func TestGovernorEnv(t *testing.T) {
+	t.Setenv("GOGC", "100")
+	g := New()
 	g.Tick()
-	if g.Current() < Floor {
-		t.Fatalf("limit %d under the floor", g.Current())
+	if g.Current() != 0 {
+		t.Fatalf("a GOGC from the environment was overridden: %d", g.Current())
+	}
+	t.Setenv("GOGC", "")
+	g = New()
+	g.Tick()
+	if p := g.Current(); p < 100/Headroom || p > 100 {
+		t.Fatalf("GOGC %d", p)
 	}
 }

@@ -31,7 +31,7 @@ type memState struct {
 	clients atomic.Int64 // bytes in clients' query and output buffers (Client.addMem)
 	evicted atomic.Int64
 	over    atomic.Bool        // the last eviction ran out of time: the cron goes on
-	gov     *memlimit.Governor // GOMEMLIMIT from the live heap and maxmemory
+	gov     *memlimit.Governor // GOGC from the live heap, GOMEMLIMIT from maxmemory
 }
 
 // usedMemory is Redis's used_memory: the heap at start-up, the accounted
@@ -40,10 +40,10 @@ func (s *Server) usedMemory() int64 {
 	return s.admin.startupMem + s.KS.Used() + s.mem.clients.Load()
 }
 
-func (s *Server) initMaxmemory(envLimit bool) {
+func (s *Server) initMaxmemory() {
 	cfg, m := s.Cfg, &s.mem
 	m.ev = evict.New(evictStore{s})
-	m.gov = memlimit.New(envLimit)
+	m.gov = memlimit.New()
 	num := func(v string) int64 { n, _ := strconv.ParseInt(v, 10, 64); return n }
 	setMax := func(v string) error {
 		m.max.Store(num(v))
@@ -89,9 +89,9 @@ func (s *Server) initMaxmemory(envLimit bool) {
 	cfg.OnSet("lfu-decay-time", func(v string) error { s.KS.LFUDecayMin.Store(num(v)); return nil })
 }
 
-// setMemoryLimit bounds the Go heap near the live data and maxmemory
-// (GOMEMLIMIT, see internal/memlimit), so that garbage waiting for a
-// collection cannot take the process far past its dataset.
+// setMemoryLimit hands maxmemory to the GC governor (internal/memlimit),
+// which keeps the garbage waiting for a collection to a fraction of the
+// live data and caps the heap past maxmemory.
 func (s *Server) setMemoryLimit() { s.mem.gov.SetMax(s.mem.max.Load()) }
 
 // oomRefusal evicts what the policy allows when used memory is past

@@ -214,7 +214,7 @@ func (s *Server) applyConfig() {
 		return nil
 	})
 	s.initAdmin()
-	s.initMaxmemory(os.Getenv("GOMEMLIMIT") != "")
+	s.initMaxmemory()
 	s.initClientEviction()
 }
 
