@@ -336,10 +336,13 @@ func (e *Engine) KillAll() {
 func (r *Run) Killed() bool { return r.killed.Load() }
 
 // Watch marks a script running past threshold() as busy, checking every
-// few milliseconds while a script runs, until quit closes. It takes no
-// lock a script holds. With no script running it sleeps on a channel:
-// an idle server wakes for nothing here.
+// few milliseconds while scripts run, until quit closes. It takes no lock
+// a script holds. It keeps ticking for a second after the last script
+// ended, so that a load of short scripts does not wake it (and make it a
+// new ticker) for each one; with no script for that long it sleeps on a
+// channel: an idle server wakes for nothing here.
 func (e *Engine) Watch(quit <-chan struct{}, threshold func() time.Duration) {
+	const tick, linger = 10 * time.Millisecond, 100 // ticks without a script before sleeping
 	for {
 		if e.active.Load() == 0 {
 			select {
@@ -348,14 +351,24 @@ func (e *Engine) Watch(quit <-chan struct{}, threshold func() time.Duration) {
 			case <-e.started:
 			}
 		}
-		t := time.NewTicker(10 * time.Millisecond)
-		for e.active.Load() > 0 {
+		t := time.NewTicker(tick)
+		for idle := 0; idle < linger; {
 			select {
 			case <-quit:
 				t.Stop()
 				return
 			case now := <-t.C:
-				e.Tick(now, threshold())
+				select {
+				case <-e.started: // a script started since the last tick
+					idle = 0
+				default:
+				}
+				if e.active.Load() > 0 {
+					idle = 0
+					e.Tick(now, threshold())
+				} else {
+					idle++
+				}
 			}
 		}
 		t.Stop()
