@@ -219,7 +219,9 @@ func strExpireErr(c *Ctx) string {
 
 func cmdSet(c *Ctx) {
 	if len(c.Args) == 3 { // fast path: plain SET key value
-		c.DB.Set(c.Args[1], keyspace.NewString(strCopy(c.Args[2])), false)
+		if !c.DB.OverwriteString(c.Args[1], c.Args[2]) {
+			c.DB.Set(c.Args[1], keyspace.NewString(strCopy(c.Args[2])), false)
+		}
 		c.Dirty++
 		c.Notify(notify.String, "set", c.Args[1])
 		c.W.OK()
@@ -419,7 +421,9 @@ func cmdMsetnx(c *Ctx) {
 
 func msetAll(c *Ctx) {
 	for j := 1; j < len(c.Args); j += 2 {
-		c.DB.Set(c.Args[j], keyspace.NewString(strCopy(c.Args[j+1])), false)
+		if !c.DB.OverwriteString(c.Args[j], c.Args[j+1]) {
+			c.DB.Set(c.Args[j], keyspace.NewString(strCopy(c.Args[j+1])), false)
+		}
 		c.Dirty++
 		c.Notify(notify.String, "set", c.Args[j])
 	}

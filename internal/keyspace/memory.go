@@ -11,6 +11,8 @@ package keyspace
 // measured after each write that may have changed it (Resized) and kept
 // in the object, so removing the key subtracts exactly what was added.
 
+import "unsafe"
+
 // keyOverhead is what a key costs besides its bytes and value: the
 // 48-byte Object and its pointer in the slot's table (8 bytes at a load
 // of 3/8 to 3/4). A key with a TTL has a map slot in the volatile map too
@@ -136,4 +138,26 @@ func (db *DB) SetBytes(key []byte, o *Object, b []byte) {
 	o.SetBytes(b)
 	d, _, _ := db.loc(key)
 	db.ks.account(d, o.valueCost()-before)
+}
+
+// OverwriteString is SET key value's fast path: when key holds a string
+// without a TTL whose buffer is of the size class a copy of val would get,
+// it copies val into that buffer and reports true; otherwise it changes
+// nothing and the caller stores a new object (Set). An overwrite then
+// allocates nothing: a new object and value per SET were garbage the
+// collector spent much of an overwrite load's CPU on. The key's shard
+// must be held.
+func (db *DB) OverwriteString(key, val []byte) bool {
+	d, _, si := db.loc(key)
+	o := d.tab(si).getBytes(key)
+	if o == nil || o.typ != TString || o.expire != 0 || int(o.c) < len(val) || AllocSize(len(val)) != AllocSize(int(o.c)) {
+		return false
+	}
+	if len(val) > 0 {
+		copy(unsafe.Slice((*byte)(o.p), int(o.c)), val)
+	}
+	o.n = int32(len(val))
+	o.Flags = 0 // a new string's hints (StrRaw, a float's format)
+	o.lru = db.ks.newAccess(o)
+	return true
 }

@@ -101,3 +101,41 @@ func TestMemoryAccountingReplace(t *testing.T) {
 		t.Fatalf("after ReplaceWith: %d %d (want %d %d)", a.Used(), b.Used(), ub, ua)
 	}
 }
+
+func TestOverwriteString(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	k := []byte("k")
+	if db.OverwriteString(k, []byte("v")) {
+		t.Fatal("overwrote a missing key")
+	}
+	db.Set(k, NewString([]byte("0123456789abcdef")), false)
+	used := ks.Used()
+	o := db.Peek(k)
+	o.Flags |= StrRaw
+	if !db.OverwriteString(k, []byte("fedcba9876543210")) {
+		t.Fatal("same size not overwritten in place")
+	}
+	if got := db.Peek(k); got != o || string(got.Bytes()) != "fedcba9876543210" || got.Flags&StrRaw != 0 {
+		t.Fatalf("after the overwrite: %q flags %d", got.Bytes(), got.Flags)
+	}
+	if ks.Used() != used {
+		t.Fatalf("used memory %d -> %d", used, ks.Used())
+	}
+	if db.OverwriteString(k, make([]byte, 100)) {
+		t.Fatal("a longer value went into a short buffer")
+	}
+	db.Set(k, NewString(make([]byte, 1000)), false)
+	if db.OverwriteString(k, []byte("x")) {
+		t.Fatal("a 1-byte value kept a 1000-byte buffer")
+	}
+	o = db.Peek(k)
+	o.SetExpire(1 << 50)
+	if db.OverwriteString(k, make([]byte, 1000)) {
+		t.Fatal("overwrote a key with a TTL (SET drops it: the slow path's job)")
+	}
+	db.Set([]byte("l"), NewList(datatype.NewList(datatype.NewLimits())), false)
+	if db.OverwriteString([]byte("l"), []byte("x")) {
+		t.Fatal("overwrote a list")
+	}
+}
