@@ -173,15 +173,8 @@ func (n *Node) WaitDurable(seq int64) error {
 		return nil
 	}
 	var deadline time.Time
+	var wake chan struct{}
 	for {
-		// The channel first: a write that lands after the check below
-		// closes it.
-		n.sentMu.Lock()
-		if n.sentWake == nil {
-			n.sentWake = make(chan struct{})
-		}
-		wake := n.sentWake
-		n.sentMu.Unlock()
 		// Never block on mu: the caller holds the server's propagator
 		// list, which a holder of mu may be waiting for (StartPropagating).
 		if !n.mu.TryLock() {
@@ -205,6 +198,18 @@ func (n *Node) WaitDurable(seq int64) error {
 		if !left {
 			return nil
 		}
+		if wake == nil {
+			// Take the channel, then look again: a write that lands
+			// after that look closes it. (Most calls never get here:
+			// the link was idle and the reply wrote the stream itself.)
+			n.sentMu.Lock()
+			if n.sentWake == nil {
+				n.sentWake = make(chan struct{})
+			}
+			wake = n.sentWake
+			n.sentMu.Unlock()
+			continue
+		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(sentWait)
 		}
@@ -218,6 +223,7 @@ func (n *Node) WaitDurable(seq int64) error {
 		case <-t.C:
 		}
 		t.Stop()
+		wake = nil
 	}
 }
 
