@@ -186,10 +186,10 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 	}
 	cc.inExec = false
 	if len(cc.execProps) > 0 {
-		// The transaction reaches the AOF and replicas whole, as Redis.
-		cmds := append([][][]byte{{[]byte("MULTI")}}, cc.execProps...)
-		cmds = append(cmds, [][]byte{[]byte("EXEC")})
-		s.feed(cc, startDB, cmds)
+		// The transaction reaches the AOF and replicas whole, wrapped in
+		// MULTI/EXEC when it wrote more than once (a lone write is atomic
+		// by itself: Redis 7.0's propagatePendingCommands).
+		s.feed(cc, startDB, wrapMulti(cc.execProps))
 		cc.execProps = nil
 	}
 	// Clients blocked on keys the transaction wrote are served now, after
