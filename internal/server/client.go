@@ -12,6 +12,7 @@ import (
 	"redgo/internal/netio"
 	"redgo/internal/replication"
 	"redgo/internal/resp"
+	"redgo/internal/tracking"
 )
 
 // Client is one connection's state. The connection's goroutine owns every
@@ -104,8 +105,10 @@ type Client struct {
 	cl      clusterClient // READONLY, ASKING (cluster.go)
 	flushes int           // flush count: lets CLIENT REPLY tell what was already sent
 
-	tracking     atomic.Bool // CLIENT TRACKING ON (the state is in Server.track)
-	trackPending []byte      // own invalidations, sent after the reply (tracking.go)
+	tracking     atomic.Bool        // CLIENT TRACKING ON (the state is in Server.track)
+	trackPending []byte             // own invalidations, sent after the reply (tracking.go)
+	bcastPending []tracking.Message // BCAST invalidations of the running command, sent at its end
+	inCall       bool               // a command of this connection runs (call): trackEnd follows
 }
 
 func newClient(s *Server, conn net.Conn) *Client {

@@ -65,7 +65,22 @@ func (s *Server) invalidate(key []byte, writer *Client) {
 	if writer != nil {
 		id = writer.id
 	}
-	s.deliver(s.track.Invalidate(key, id), writer)
+	msgs := s.track.Invalidate(key, id)
+	if writer != nil && writer.inCall {
+		// BCAST messages wait for the end of the writer's command (or
+		// transaction, or script), gathered per prefix and client as
+		// Redis sends them once per event-loop turn.
+		now := msgs[:0]
+		for _, m := range msgs {
+			if m.BCast {
+				writer.bcastPending = append(writer.bcastPending, m)
+			} else {
+				now = append(now, m)
+			}
+		}
+		msgs = now
+	}
+	s.deliver(msgs, writer)
 }
 
 // deliver sends invalidation messages; cur is the client running the
@@ -136,6 +151,11 @@ func (s *Server) sendTracking(to *Client, msg []byte, cur *Client) {
 // the reply, and CLIENT CACHING's flag lasts one command (or one
 // transaction).
 func (c *Client) trackEnd(cmd *commands.Command) {
+	if len(c.bcastPending) > 0 {
+		msgs := tracking.Gather(c.bcastPending)
+		c.bcastPending = c.bcastPending[:0]
+		c.srv.deliver(msgs, c)
+	}
 	if len(c.trackPending) > 0 {
 		c.w.Buf = append(c.w.Buf, c.trackPending...)
 		c.trackPending = c.trackPending[:0]

@@ -150,3 +150,29 @@ func TestTrackingVsRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackingBcastGathered: BCAST invalidations of one command, one
+// transaction or one script reach a client as one message per prefix
+// (keys sorted, no repeats), as Redis sends them once per event-loop turn
+// (unit/tracking "The connection gets invalidation messages about all the
+// keys" and the tests after it).
+func TestTrackingBcastGathered(t *testing.T) {
+	redis := startRedis(t)
+	srv, _ := startServer(t)
+	script := steps(
+		"b HELLO 3", "n HELLO 3",
+		"b CLIENT TRACKING ON BCAST", "w MSET c 3 a 1 b 2", "w DEL b a",
+		"b CLIENT TRACKING OFF", "b CLIENT TRACKING ON BCAST PREFIX a: PREFIX b:",
+		"w MULTI", "w INCR b:1", "w INCR a:2", "w INCR a:1", "w INCR c:1", "w INCR a:1", "w EXEC",
+		"w EVAL \"redis.call('set','b:9','x') redis.call('set','a:9','y') return 1\" 0",
+		"r SUBSCRIBE __redis__:invalidate", "d CLIENT TRACKING ON BCAST REDIRECT $ID:r", "w MSET x 1 y 2",
+		"n CLIENT TRACKING ON BCAST NOLOOP", "n MSET p 1 q 2", "w MSET q 1 r 2",
+	)
+	a := runTracking(t, srv.Addr().String(), script)
+	b := runTracking(t, redis, script)
+	for name, want := range b {
+		if a[name] != want {
+			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
+		}
+	}
+}
