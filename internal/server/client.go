@@ -147,6 +147,11 @@ func (c *Client) serve() {
 	defer c.cleanup()
 	for {
 		if !c.processBuffer() {
+			// Gone for the other clients before its last reply leaves
+			// (QUIT, a protocol error): a CLIENT TRACKING REDIRECT to it is
+			// broken from now on, not after the lingering close, as Redis
+			// frees the client right after writing that reply.
+			c.srv.removeClient(c)
 			c.flush()
 			c.lingerClose()
 			return

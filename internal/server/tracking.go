@@ -25,6 +25,10 @@ func (s *Server) trackRead(c *Client, ctx *commands.Ctx, pos []int) {
 	if c == nil || !c.tracking.Load() || !ctx.Cmd.Has(commands.FReadonly) || ctx.Cmd.Has(commands.FPubSub) {
 		return
 	}
+	switch ctx.Cmd.Name {
+	case "eval_ro", "evalsha_ro", "fcall_ro":
+		return // only the read commands they run count (scriptCall.trackRead)
+	}
 	keys := make([][]byte, len(pos))
 	for i, p := range pos {
 		keys[i] = ctx.Args[p]
