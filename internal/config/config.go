@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"redgo/internal/oomscore"
 	"redgo/internal/resp"
 )
 
@@ -272,6 +273,9 @@ func (p *Param) normalize(vals []string) (string, error) {
 			return normalizeSave(vals)
 		case "latency-tracking-info-percentiles":
 			return normalizePercentiles(vals)
+		case "oom-score-adj-values":
+			v := strings.Join(vals, " ")
+			return v, oomscore.Check(v)
 		}
 		return strings.Join(vals, " "), nil
 	}
