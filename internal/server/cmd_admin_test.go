@@ -53,6 +53,14 @@ func TestDebugMatchesRedis(t *testing.T) {
 		{"DEBUG", "log", "hello"},
 		{"DEBUG", "jmap"},
 		{"DEBUG", "protocol", "foo"},
+		{"DEBUG", "quicklist-packed-threshold", "1b"},
+		{"DEBUG", "quicklist-packed-threshold", "0"},
+		{"DEBUG", "quicklist-packed-threshold", "1k"},
+		{"DEBUG", "quicklist-packed-threshold", "5gb"},
+		{"DEBUG", "quicklist-packed-threshold", "4gb"},
+		{"DEBUG", "quicklist-packed-threshold", "-1"},
+		{"DEBUG", "quicklist-packed-threshold", "abc"},
+		{"DEBUG", "quicklist-packed-threshold"},
 	}
 	for _, p := range []string{"string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
 		"push", "verbatim", "true", "false"} {
