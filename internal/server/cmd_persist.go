@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"redgo/internal/commands"
 	"redgo/internal/notify"
@@ -43,6 +44,19 @@ func cmdSave(s *Server, cc *Client, c *commands.Ctx) {
 		c.Error("ERR")
 	default:
 		c.W.OK()
+	}
+}
+
+// afterFlushAll runs after a FLUSHALL, its locks released: with save
+// points set, the empty dataset is saved at once and the dirty counter
+// starts again from 0, as Redis's flushAllDataAndResetRDB, so a restart
+// cannot bring back what was flushed from an older dump.
+func (s *Server) afterFlushAll() {
+	if strings.TrimSpace(s.Cfg.Get("save")) == "" {
+		return
+	}
+	if err := s.persist.SaveAfterFlush(); err != nil {
+		s.Log.Printf("# Saving the dataset after FLUSHALL: %v", err)
 	}
 }
 

@@ -34,6 +34,9 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 			if wait != nil {
 				wait()
 			}
+			if cmd.LockAll && ctx.Dirty > 0 && cmd.Name == "flushall" {
+				s.afterFlushAll()
+			}
 			c.trackEnd(cmd)
 			c.inCall = false
 			return
