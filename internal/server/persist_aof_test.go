@@ -1098,6 +1098,37 @@ func TestDebugLoadAOF(t *testing.T) {
 	}
 }
 
+// TestDebugLoadAOFOff: with appendonly no, DEBUG LOADAOF loads the files
+// a BGREWRITEAOF wrote, as Redis (unit/other "EXPIRES after a reload
+// (snapshot + append only file rewrite)").
+func TestDebugLoadAOFOff(t *testing.T) {
+	s, err := startRDB(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := goRedis(t, s.Addr().String())
+	rc.Set(ctx, "x", "10", 0)
+	rc.Expire(ctx, "x", 1000*time.Second)
+	if err := rc.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitRewrite(t, s)
+	rc.Set(ctx, "x", "changed", 0)
+	rc.Set(ctx, "y", "new", 0)
+	if err := rc.Do(ctx, "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "x").Val(); v != "10" {
+		t.Errorf("x = %q after DEBUG LOADAOF", v)
+	}
+	if ttl := rc.TTL(ctx, "x").Val(); ttl < 900*time.Second {
+		t.Errorf("TTL x = %v", ttl)
+	}
+	if n := rc.DBSize(ctx).Val(); n != 1 {
+		t.Errorf("DBSIZE = %d", n)
+	}
+}
+
 // TestAOFStreamTrimWithLimit: an XADD whose ~ trim was cut short by LIMIT
 // is logged as the exact trim it made (MAXLEN = n, LIMIT kept), which the
 // AOF loader accepts without the limit, as Redis's mustObeyClient.
