@@ -452,3 +452,25 @@ func TestGoRedisParsers(t *testing.T) {
 		t.Errorf("Wait = %d %v", n, err)
 	}
 }
+
+// TestMonitorReset: a monitor's RESET answers RESET without the monitor
+// seeing its own command, and ends MONITOR (unit/other "RESET clears
+// MONITOR state"); another monitor sees it.
+func TestMonitorReset(t *testing.T) {
+	s, _ := startServer(t)
+	m, other := dialRaw(t, s.Addr().String()), dialRaw(t, s.Addr().String())
+	for _, c := range []*rawConn{m, other} {
+		if v, _ := c.do("MONITOR"); v.Str != "OK" {
+			t.Fatalf("MONITOR = %+v", v)
+		}
+	}
+	if v, raw := m.do("RESET"); v.Str != "RESET" {
+		t.Fatalf("RESET from a monitor read %q", raw)
+	}
+	if v, _ := other.read(); !strings.HasSuffix(strings.ToLower(v.Str), `"reset"`) {
+		t.Fatalf("the other monitor read %q", v.Str)
+	}
+	if _, raw := m.do("CLIENT", "INFO"); strings.Contains(string(raw), "flags=O") {
+		t.Fatalf("still a monitor: %q", raw)
+	}
+}

@@ -230,9 +230,15 @@ func (ms *monitorSet) feed(c *Client, args [][]byte) {
 		b = appendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
+	// A monitor's own RESET ends its MONITOR before Redis feeds the
+	// command (after running it): the others see it, the sender does not.
+	self := commands.EqualFold(args[0], "reset")
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	for m := range ms.m {
+		if self && m == c {
+			continue
+		}
 		m.push(b)
 	}
 }
