@@ -80,6 +80,13 @@ func cmdBgsave(s *Server, cc *Client, c *commands.Ctx) {
 
 // srvCmd(cmdBgrewriteaof): BGREWRITEAOF starts an AOF rewrite in the background.
 func cmdBgrewriteaof(s *Server, cc *Client, c *commands.Ctx) {
+	if c.NoBlock && !s.persist.RewriteRunning() {
+		// Inside EXEC, whose shard locks the rewrite's cut needs: it
+		// starts once they are released (Redis schedules it too).
+		s.goTracked(func() { s.persist.Rewrite() })
+		c.W.Simple("Background append only file rewriting scheduled")
+		return
+	}
 	err := s.persist.Rewrite()
 	switch {
 	case errors.Is(err, persist.ErrRewriteInProgress):

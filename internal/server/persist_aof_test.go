@@ -1147,3 +1147,40 @@ func TestAOFStreamTrimWithLimit(t *testing.T) {
 		t.Errorf("XLEN after DEBUG LOADAOF = %v, before %v (Redis: 71)", got, want)
 	}
 }
+
+// TestBgrewriteaofInMulti: BGREWRITEAOF queued in MULTI is scheduled,
+// as Redis, and starts after EXEC; it used to wait for the shard locks
+// EXEC held, which waited for it: every client hung.
+func TestBgrewriteaofInMulti(t *testing.T) {
+	for _, aofOn := range []bool{false, true} {
+		var s *Server
+		var rc *redis.Client
+		if aofOn {
+			s, rc = mustStartAOF(t, t.TempDir())
+		} else {
+			var err error
+			if s, err = startRDB(t, t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+			rc = goRedis(t, s.Addr().String())
+		}
+		c := dialRaw(t, s.Addr().String())
+		c.do("MULTI")
+		c.do("SET", "foo", "bar")
+		c.do("BGREWRITEAOF")
+		c.conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, raw := c.do("EXEC"); string(raw) != "*2\r\n+OK\r\n+Background append only file rewriting scheduled\r\n" {
+			t.Fatalf("EXEC: %q", raw)
+		}
+		eventually(t, 5*time.Second, func() error {
+			if n := aofInfoMap(s)["aof_rewrites"]; n != "1" {
+				return fmt.Errorf("aof_rewrites:%s", n)
+			}
+			return nil
+		})
+		waitRewrite(t, s)
+		if v := rc.Get(ctx, "foo").Val(); v != "bar" {
+			t.Fatalf("foo = %q", v)
+		}
+	}
+}
