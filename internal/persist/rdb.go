@@ -170,6 +170,7 @@ func (st *rdbState) startSave(bg bool) (*saveJob, error) {
 	st.job = j
 	st.scheduled = false
 	if bg {
+		st.p.bgJobs.Add(1)
 		st.p.h.Logf("Background saving started")
 	}
 	st.p.h.Go(func() { st.finish(j, st.writeJob(j)) })

@@ -1182,5 +1182,22 @@ func TestBgrewriteaofInMulti(t *testing.T) {
 		if v := rc.Get(ctx, "foo").Val(); v != "bar" {
 			t.Fatalf("foo = %q", v)
 		}
+		// INFO total_forks counts the background jobs Redis forks for
+		// (unit/multi waits for it to grow).
+		forks := func() string {
+			for _, l := range strings.Split(rc.Info(ctx, "stats").Val(), "\r\n") {
+				if v, ok := strings.CutPrefix(l, "total_forks:"); ok {
+					return v
+				}
+			}
+			return ""
+		}
+		if f := forks(); f != "1" {
+			t.Fatalf("total_forks:%s after one rewrite", f)
+		}
+		rc.Do(ctx, "BGSAVE")
+		if f := forks(); f != "2" {
+			t.Fatalf("total_forks:%s after a BGSAVE", f)
+		}
 	}
 }
