@@ -833,3 +833,32 @@ func TestPauseLetsReplicasAck(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPublishReachesReplicas: outside cluster mode a PUBLISH on the
+// master reaches the subscribers of its replicas through the replication
+// stream, as Redis (unit/multi "MULTI propagation of PUBLISH"); it never
+// reaches the AOF.
+func TestPublishReachesReplicas(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, replica := startServer(t)
+	rec := &propRecorder{}
+	ms.AddPropagator(rec) // as the AOF
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inSync(t, master, replica)
+	sub := dialRaw(t, rs.Addr().String())
+	sub.do("SUBSCRIBE", "news")
+	master.Publish(ctx, "news", "one")
+	master.Do(ctx, "SPUBLISH", "news", "two")
+	if v, raw := sub.read(); len(v.Elems) != 3 || v.Elems[2].Str != "one" {
+		t.Fatalf("replica subscriber read %q", raw)
+	}
+	inSync(t, master, replica)
+	for _, l := range rec.lines() {
+		if strings.Contains(strings.ToLower(l), "publish") {
+			t.Fatalf("the AOF got %q", l)
+		}
+	}
+}
