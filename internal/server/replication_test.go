@@ -862,3 +862,30 @@ func TestPublishReachesReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestMasterauthSetAfterReplicaof: CONFIG SET masterauth after REPLICAOF
+// is used by the link's next handshake (unit/auth "MASTERAUTH test with
+// binary password"): a wrong password is logged as Redis logs it, the
+// right one lets the replica sync.
+func TestMasterauthSetAfterReplicaof(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, err := startRDB(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	master.Do(ctx, "CONFIG", "SET", "requirepass", "abc\x00def")
+	master = goRedis(t, ms.Addr().String())
+	master.Do(ctx, "AUTH", "abc\x00def")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	replica.Do(ctx, "CONFIG", "SET", "masterauth", "abc")
+	eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(rdbLog(rs), "Unable to AUTH to MASTER") {
+			return fmt.Errorf("no AUTH failure logged yet")
+		}
+		return nil
+	})
+	replica.Do(ctx, "CONFIG", "SET", "masterauth", "abc\x00def")
+	inSync(t, master, replica)
+}

@@ -217,6 +217,10 @@ func (s *Server) applyConfig() {
 		s.minReplicas.Store(n)
 		return nil
 	})
+	// The link to our master authenticates with the values in force at
+	// its next handshake (hooks run before the value is stored).
+	cfg.OnSet("masterauth", func(v string) error { s.repl.SetMasterAuth(v, cfg.Get("masteruser")); return nil })
+	cfg.OnSet("masteruser", func(v string) error { s.repl.SetMasterAuth(cfg.Get("masterauth"), v); return nil })
 	cfg.OnSet("repl-backlog-size", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.repl.ResizeBacklog(int(n))
