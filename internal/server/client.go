@@ -109,6 +109,7 @@ type Client struct {
 	trackPending []byte             // own invalidations, sent after the reply (tracking.go)
 	bcastPending []tracking.Message // BCAST invalidations of the running command, sent at its end
 	inCall       bool               // a command of this connection runs (call): trackEnd follows
+	prefixMem    int64              // what its BCAST prefixes cost, in its memory (setPrefixMem)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {

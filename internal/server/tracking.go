@@ -222,16 +222,30 @@ func cmdClientTracking(s *Server, cc *Client, c *commands.Ctx) {
 			return
 		}
 		cc.tracking.Store(true)
+		cc.setPrefixMem(s.track.Get(cc.id).Prefixes)
 	case commands.EqualFold(c.Args[2], "off"):
 		if cc != nil {
 			s.track.Off(cc.id)
 			cc.tracking.Store(false)
+			cc.setPrefixMem(nil)
 		}
 	default:
 		c.Error(commands.ErrSyntax)
 		return
 	}
 	c.W.OK()
+}
+
+// setPrefixMem counts the client's BCAST prefixes in its memory (client
+// eviction, maxmemory-clients), as Redis counts the nodes of its prefix
+// tree: a node's overhead and the prefix's bytes each.
+func (c *Client) setPrefixMem(prefixes []string) {
+	var m int64
+	for _, p := range prefixes {
+		m += int64(len(p)) + 32
+	}
+	c.addMem(m - c.prefixMem)
+	c.prefixMem = m
 }
 
 // CLIENT CACHING YES|NO
