@@ -110,6 +110,7 @@ type Client struct {
 	bcastPending []tracking.Message // BCAST invalidations of the running command, sent at its end
 	inCall       bool               // a command of this connection runs (call): trackEnd follows
 	prefixMem    int64              // what its BCAST prefixes cost, in its memory (setPrefixMem)
+	script       bool               // a script's own client (MONITOR shows it as "lua")
 }
 
 func newClient(s *Server, conn net.Conn) *Client {

@@ -474,3 +474,46 @@ func TestMonitorReset(t *testing.T) {
 		t.Fatalf("still a monitor: %q", raw)
 	}
 }
+
+// TestMonitorAsRedis: what MONITOR shows of scripts (EVAL before the
+// script's commands, those as "lua"), of a transaction (EXEC after its
+// commands, also when refused) and of MIGRATE's passwords, compared with
+// redis-server (unit/introspection's MONITOR tests).
+func TestMonitorAsRedis(t *testing.T) {
+	s, _ := startServer(t)
+	ra := startRedis(t)
+	run := func(addr string) []string {
+		m, c := dialRaw(t, addr), dialRaw(t, addr)
+		c.do("FUNCTION", "LOAD", "REPLACE", "#!lua name=mon\nredis.register_function('test', function() return redis.call('set', 'foo', 'bar') end)")
+		m.do("MONITOR")
+		for _, cmd := range [][]string{
+			{"EVAL", "redis.call('set',KEYS[1],ARGV[1])", "1", "foo", "bar"},
+			{"FCALL", "test", "0"},
+			{"MIGRATE", "127.0.0.1", "1", "key", "9", "50", "AUTH", "pw"},
+			{"MIGRATE", "127.0.0.1", "1", "key", "9", "50", "AUTH2", "u", "pw"},
+			{"MULTI"}, {"SET", "foo", "bar"}, {"EXEC"},
+			{"MULTI"}, {"NOSUCHCMD"}, {"EXEC"},
+			{"PING"},
+		} {
+			c.do(cmd...)
+		}
+		var out []string
+		for {
+			v, _ := m.read()
+			// timestamp and client address differ: keep the db and the arguments
+			f := strings.SplitN(v.Str, " ", 4)
+			addr := f[2]
+			if addr != "lua]" {
+				addr = "addr]"
+			}
+			out = append(out, f[1]+" "+addr+" "+f[3])
+			if strings.HasSuffix(v.Str, `"PING"`) {
+				return out
+			}
+		}
+	}
+	got, want := run(s.Addr().String()), run(ra)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("MONITOR:\n redgo:\n%s\n redis:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -385,6 +385,7 @@ func (cc *Client) scriptClient() *Client {
 	if cc.luaClient == nil {
 		cc.luaClient = cc.srv.newPseudoClient()
 		cc.luaClient.authed = true
+		cc.luaClient.script = true
 	}
 	return cc.luaClient
 }

@@ -139,6 +139,11 @@ func (cc *Client) watchedExpired() bool {
 }
 
 func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
+	if s.monitors.n.Load() > 0 && cc != s.masterClient {
+		// After the commands it ran (or its refusal), as Redis's call()
+		// feeds EXEC once it returns.
+		defer s.monitors.feed(cc, c.Args)
+	}
 	m := cc.multi
 	if m == nil {
 		c.Error("ERR EXEC without MULTI")
