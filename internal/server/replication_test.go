@@ -889,3 +889,45 @@ func TestMasterauthSetAfterReplicaof(t *testing.T) {
 	replica.Do(ctx, "CONFIG", "SET", "masterauth", "abc\x00def")
 	inSync(t, master, replica)
 }
+
+// TestFailoverForceLogs: FAILOVER ... TIMEOUT FORCE whose target has not
+// caught up at the deadline logs Redis's line and fails over anyway
+// (integration/failover "failover to a replica with force works").
+func TestFailoverForceLogs(t *testing.T) {
+	ms, err := startRDB(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	rs, replica := startServer(t, "--enable-debug-command", "yes")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	inSync(t, master, replica)
+	slept := make(chan struct{})
+	go func() {
+		defer close(slept)
+		goRedis(t, rs.Addr().String()).Do(ctx, "DEBUG", "SLEEP", "1") // the replica acknowledges nothing meanwhile
+	}()
+	time.Sleep(100 * time.Millisecond)
+	master.Set(ctx, "case", "2", 0)
+	rh, rp := hostPort(t, rs.Addr().String())
+	if err := master.Do(ctx, "FAILOVER", "TO", rh, rp, "TIMEOUT", "100", "FORCE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(rdbLog(ms), "FAILOVER to "+rh+":"+rp+" time out exceeded, failing over.") {
+			return fmt.Errorf("not logged yet")
+		}
+		return nil
+	})
+	<-slept
+	eventually(t, 10*time.Second, func() error {
+		if r := infoOf(t, master, "replication", "role"); r != "slave" {
+			return fmt.Errorf("old master role %s", r)
+		}
+		return nil
+	})
+	if strings.Contains(rdbLog(ms), "is synced, failing over") {
+		t.Errorf("a forced failover logged the target as synced:\n%s", rdbLog(ms))
+	}
+}
