@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"redgo/internal/oomscore"
 	"redgo/internal/resp"
 )
 
@@ -272,6 +273,9 @@ func (p *Param) normalize(vals []string) (string, error) {
 			return normalizeSave(vals)
 		case "latency-tracking-info-percentiles":
 			return normalizePercentiles(vals)
+		case "oom-score-adj-values":
+			v := strings.Join(vals, " ")
+			return v, oomscore.Check(v)
 		}
 		return strings.Join(vals, " "), nil
 	}
@@ -344,14 +348,14 @@ func normalizeSave(vals []string) (string, error) {
 	return strings.Join(vals, " "), nil
 }
 
-// ParseMemory parses "100", "1k", "1kb", "2mb", "1gb" (k = 1000, kb = 1024).
+// ParseMemory parses "100", "100b", "1k", "1kb", "2mb", "1gb" (k = 1000, kb = 1024).
 func ParseMemory(v string) (int64, bool) {
 	l := strings.ToLower(v)
 	mul := int64(1)
 	for _, suf := range []struct {
 		s string
 		m int64
-	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}} {
+	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
 		if strings.HasSuffix(l, suf.s) {
 			l, mul = l[:len(l)-len(suf.s)], suf.m
 			break

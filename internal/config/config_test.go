@@ -307,3 +307,23 @@ func TestSaveInOneArgument(t *testing.T) {
 		t.Fatalf("command line: %v", err)
 	}
 }
+
+// TestTLSDirectivesMutable: the tls-* directives are CONFIG SET-able as
+// in Redis 7.0 (unit/introspection "CONFIG sanity" sets each to its
+// value), tls-auth-clients with Redis's three values.
+func TestTLSDirectivesMutable(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set([][2]string{{"tls-cluster", "no"}, {"tls-auth-clients", "optional"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Get("tls-auth-clients"); v != "optional" {
+		t.Fatalf("tls-auth-clients = %q", v)
+	}
+	err = c.Set([][2]string{{"tls-auth-clients", "maybe"}})
+	if want := "ERR CONFIG SET failed (possibly related to argument 'tls-auth-clients') - argument(s) must be one of the following: no, yes, optional"; err == nil || err.Error() != want {
+		t.Fatalf("tls-auth-clients maybe: %v", err)
+	}
+}

@@ -199,7 +199,7 @@ var Params = []Param{
 	s("cluster-announce-human-nodename", "", true),
 	e("cluster-preferred-endpoint-type", "ip", true, "ip", "hostname", "unknown-endpoint"),
 	m("cluster-link-sendbuf-limit", "0", 0, maxInt, true),
-	b("tls-cluster", "no", false),
+	b("tls-cluster", "no", true),
 
 	// accepted for compatibility; they change nothing in redgo (docs/compat.md)
 	e("acl-pubsub-default", "resetchannels", true, "allchannels", "resetchannels"),
@@ -235,7 +235,7 @@ var Params = []Param{
 	i("tracking-table-max-keys", "1000000", 0, maxInt, true),
 	s("unixsocketperm", "0", false),
 	i("tls-port", "0", 0, 65535, true),
-	b("tls-auth-clients", "yes", true),
+	e("tls-auth-clients", "yes", true, "no", "yes", "optional"),
 	s("tls-ca-cert-dir", "", true),
 	s("tls-ca-cert-file", "", true),
 	s("tls-cert-file", "", true),

@@ -467,18 +467,30 @@ func (st *aofState) disable() {
 // hold. The files are replayed into a keyspace aside (their commands lock
 // its shards, not the live ones), which then takes the live one's place.
 // The caller holds every shard lock (DEBUG is LockAll).
+//
+// With the AOF off the files on disk are loaded all the same (those a
+// BGREWRITEAOF wrote, as Redis's DEBUG LOADAOF reads the manifest on
+// disk); with no AOF there the dataset is kept and an error returned
+// (Redis exits).
 func (p *Persist) DebugLoadAOF() error {
-	st := p.aofSt.Load()
-	if st == nil {
-		return errors.New("ERR AOF is not enabled")
-	}
+	st := p.aofOf()
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !st.on {
-		return errors.New("ERR AOF is not enabled")
-	}
-	if err := st.w.Flush(true); err != nil {
-		return fmt.Errorf("ERR flushing the AOF: %w", err)
+	if st.on {
+		if err := st.w.Flush(true); err != nil {
+			return fmt.Errorf("ERR flushing the AOF: %w", err)
+		}
+	} else {
+		if st.rw.running.Load() { // it is about to switch the files
+			return errors.New("ERR Background append only file rewriting already in progress")
+		}
+		st.paths()
+		if err := st.loadManifest(); err != nil {
+			return fmt.Errorf("ERR %v", err)
+		}
+		if len(st.man.Files()) == 0 {
+			return errors.New("ERR no append only file to load")
+		}
 	}
 	ks := p.h.Keyspace()
 	aside := ks.NewLike()

@@ -137,6 +137,7 @@ type Persist struct {
 	rdbSt     atomic.Pointer[rdbState] // rdb.go, nil until first used
 	snapshots atomic.Int32             // snapshots receiving BeforeWrite
 	lastSave  atomic.Int64             // unix seconds of the last successful save (LASTSAVE)
+	bgJobs    atomic.Int64             // background saves and AOF rewrites started (INFO total_forks)
 	asReplica atomic.Bool              // LoadAsReplica
 	load      loadState                // a replica's load of its master's snapshot (replica.go)
 	restored  *ReplInfo                // what the RDB file loaded at start recorded of replication
@@ -215,6 +216,10 @@ func (p *Persist) LoadAsReplica(on bool) { p.asReplica.Store(on) }
 func (p *Persist) LastSave() int64 { return p.lastSave.Load() }
 
 // markSaved records a save that covered dirtyAt changes.
+// BackgroundJobs is the number of background saves and AOF rewrites
+// started: what Redis forks a child for, so INFO's total_forks.
+func (p *Persist) BackgroundJobs() int64 { return p.bgJobs.Load() }
+
 func (p *Persist) markSaved(dirtyAt int64) {
 	p.h.Saved(dirtyAt)
 	p.lastSave.Store(time.Now().Unix())

@@ -106,6 +106,21 @@ func (st *rdbState) writeAtomic(tmpName string, fill func(io.Writer) error) erro
 // returns when the file is in place. ErrSaveInProgress if a save runs.
 func (p *Persist) Save() error { return p.rdbOf().save() }
 
+// SaveAfterFlush is FLUSHALL's save (flushAllDataAndResetRDB): a BGSAVE
+// in progress is stopped (its snapshot is of the flushed data), then the
+// dataset is saved in the foreground.
+func (p *Persist) SaveAfterFlush() error {
+	st := p.rdbOf()
+	st.mu.Lock()
+	j := st.job
+	st.mu.Unlock()
+	if j != nil && j.bg && !j.aofBase {
+		j.abort.Store(true)
+		<-j.done
+	}
+	return st.save()
+}
+
 // BGSave is BGSAVE [SCHEDULE]: it starts a background save, or, when one
 // runs already (an AOF rewrite's, a SAVE) or the caller cannot start one
 // now (inside a transaction: schedule), schedules one for right after.
@@ -155,6 +170,7 @@ func (st *rdbState) startSave(bg bool) (*saveJob, error) {
 	st.job = j
 	st.scheduled = false
 	if bg {
+		st.p.bgJobs.Add(1)
 		st.p.h.Logf("Background saving started")
 	}
 	st.p.h.Go(func() { st.finish(j, st.writeJob(j)) })

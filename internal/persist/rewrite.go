@@ -132,6 +132,7 @@ func (st *aofState) startRewriteLocked(mode rwMode, unlockShards func()) error {
 		}
 	}
 	rw.startNano.Store(time.Now().UnixNano())
+	st.p.bgJobs.Add(1)
 	done := make(chan struct{})
 	rw.mu.Lock()
 	rw.done = done

@@ -117,7 +117,7 @@ func (n *Node) runFailover(fo *failover) {
 	lastAsk := time.Now()
 	for {
 		if host, port, ok := n.caughtUp(fo, target); ok {
-			n.handOver(fo, host, port)
+			n.handOver(fo, host, port, true)
 			return
 		}
 		var expired <-chan time.Time
@@ -125,7 +125,8 @@ func (n *Node) runFailover(fo *failover) {
 			d := time.Until(fo.deadline)
 			if d <= 0 {
 				if fo.force && fo.host != "" {
-					n.handOver(fo, fo.host, fo.port)
+					n.h.Logf("FAILOVER to %s time out exceeded, failing over.", n.targetName(fo))
+					n.handOver(fo, fo.host, fo.port, false)
 				} else {
 					n.endFailover(fo, "# FAILOVER to "+n.targetName(fo)+" aborted: Replica never caught up before timeout.")
 				}
@@ -177,11 +178,13 @@ func (n *Node) caughtUp(fo *failover, target int64) (string, int, bool) {
 // handOver makes us the replica of host:port with PSYNC ... FAILOVER and
 // waits for the link (or the deadline); a refused hand-over makes us a
 // master again (abortFailover).
-func (n *Node) handOver(fo *failover, host string, port int) {
+func (n *Node) handOver(fo *failover, host string, port int, synced bool) {
 	n.mu.Lock()
 	fo.state = FailoverInProgress
 	name := net.JoinHostPort(host, strconv.Itoa(port))
-	n.h.Logf("Failover target %s is synced, failing over.", name)
+	if synced { // (a forced one logged why it goes on)
+		n.h.Logf("Failover target %s is synced, failing over.", name)
+	}
 	n.replicaOfLocked(host, port, n.h.Config("masterauth"), n.h.Config("masteruser"), true)
 	n.mu.Unlock()
 	limit := time.Now().Add(max(time.Until(fo.deadline), 5*time.Second))

@@ -285,6 +285,17 @@ func (f *follower) close() {
 	f.gen++
 }
 
+// SetMasterAuth applies CONFIG SET masterauth / masteruser to the link
+// to our master, if any: its next handshake authenticates with them, as
+// Redis reads server.masterauth at every connection.
+func (n *Node) SetMasterAuth(auth, user string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if f := n.link; f != nil {
+		f.r.SetAuth(auth, user)
+	}
+}
+
 // ReplicaOf is REPLICAOF host port: follow that master. It returns
 // false when we already follow it (Redis replies "+OK Already connected
 // to specified master").

@@ -160,6 +160,10 @@ func (r *Replica) LastInteraction() int64 { return r.lastHeard }
 
 func (r *Replica) addr() string { return net.JoinHostPort(r.cfg.Host, strconv.Itoa(r.cfg.Port)) }
 
+// SetAuth changes the credentials the next handshake sends (masterauth,
+// masteruser).
+func (r *Replica) SetAuth(auth, user string) { r.cfg.MasterAuth, r.cfg.MasterUser = auth, user }
+
 func (r *Replica) masterName() string { return r.cfg.Host + ":" + strconv.Itoa(r.cfg.Port) }
 
 // connect is connectWithMaster.

@@ -12,6 +12,7 @@ import (
 	"redgo/internal/netio"
 	"redgo/internal/replication"
 	"redgo/internal/resp"
+	"redgo/internal/tracking"
 )
 
 // Client is one connection's state. The connection's goroutine owns every
@@ -104,8 +105,12 @@ type Client struct {
 	cl      clusterClient // READONLY, ASKING (cluster.go)
 	flushes int           // flush count: lets CLIENT REPLY tell what was already sent
 
-	tracking     atomic.Bool // CLIENT TRACKING ON (the state is in Server.track)
-	trackPending []byte      // own invalidations, sent after the reply (tracking.go)
+	tracking     atomic.Bool        // CLIENT TRACKING ON (the state is in Server.track)
+	trackPending []byte             // own invalidations, sent after the reply (tracking.go)
+	bcastPending []tracking.Message // BCAST invalidations of the running command, sent at its end
+	inCall       bool               // a command of this connection runs (call): trackEnd follows
+	prefixMem    int64              // what its BCAST prefixes cost, in its memory (setPrefixMem)
+	script       bool               // a script's own client (MONITOR shows it as "lua")
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -144,6 +149,11 @@ func (c *Client) serve() {
 	defer c.cleanup()
 	for {
 		if !c.processBuffer() {
+			// Gone for the other clients before its last reply leaves
+			// (QUIT, a protocol error): a CLIENT TRACKING REDIRECT to it is
+			// broken from now on, not after the lingering close, as Redis
+			// frees the client right after writing that reply.
+			c.srv.removeClient(c)
 			c.flush()
 			c.lingerClose()
 			return

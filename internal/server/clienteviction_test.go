@@ -115,6 +115,25 @@ func TestClientEvictionAsRedis(t *testing.T) {
 				}
 				gone("many")
 			}
+			// And BCAST prefixes (unit/client-eviction "client evicted due to
+			// client tracking prefixes").
+			w := dialRaw(t, addr)
+			w.do("CLIENT", "SETNAME", "prefixes")
+			for i := 0; i < 100; i++ {
+				args := []string{"CLIENT", "TRACKING", "on", "BCAST"}
+				for j := range 100 {
+					args = append(args, "PREFIX", fmt.Sprintf("%012d", i*100+j))
+				}
+				var req resp.Writer
+				req.Array(len(args))
+				for _, a := range args {
+					req.BulkString(a)
+				}
+				if _, err := w.conn.Write(req.Buf); err != nil {
+					break // evicted
+				}
+			}
+			gone("prefixes")
 			admin.do("CONFIG", "SET", "maxmemory-clients", "0")
 		})
 	}

@@ -397,6 +397,14 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		c.W.OK()
 	case sub == "protocol" && n == 3:
 		debugProtocol(c)
+	case sub == "quicklist-packed-threshold" && n == 3:
+		// Accepted and checked as Redis does; redgo's lists have no
+		// plain/packed node distinction for it to change.
+		if sz, ok := config.ParseMemory(string(c.Args[2])); !ok || sz < 0 || sz > 1<<32-1<<20 {
+			c.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+			return
+		}
+		c.W.OK()
 	default:
 		subSyntaxError(c)
 	}
@@ -429,6 +437,9 @@ func debugHelp(c *commands.Ctx) {
 		"    Reply with a test value of the specified type. <type> can be: string,",
 		"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 		"    true, false.",
+		"QUICKLIST-PACKED-THRESHOLD <size>",
+		"    Sets the threshold for elements to be inserted as plain vs packed nodes",
+		"    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
 		"RELOAD [option ...]",
 		"    Save the RDB on disk and reload it back to memory.",
 		"SEGFAULT",

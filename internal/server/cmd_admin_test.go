@@ -53,6 +53,14 @@ func TestDebugMatchesRedis(t *testing.T) {
 		{"DEBUG", "log", "hello"},
 		{"DEBUG", "jmap"},
 		{"DEBUG", "protocol", "foo"},
+		{"DEBUG", "quicklist-packed-threshold", "1b"},
+		{"DEBUG", "quicklist-packed-threshold", "0"},
+		{"DEBUG", "quicklist-packed-threshold", "1k"},
+		{"DEBUG", "quicklist-packed-threshold", "5gb"},
+		{"DEBUG", "quicklist-packed-threshold", "4gb"},
+		{"DEBUG", "quicklist-packed-threshold", "-1"},
+		{"DEBUG", "quicklist-packed-threshold", "abc"},
+		{"DEBUG", "quicklist-packed-threshold"},
 	}
 	for _, p := range []string{"string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
 		"push", "verbatim", "true", "false"} {
@@ -442,5 +450,70 @@ func TestGoRedisParsers(t *testing.T) {
 	}
 	if n, err := rc.Wait(ctx, 0, time.Second).Result(); err != nil || n != 0 {
 		t.Errorf("Wait = %d %v", n, err)
+	}
+}
+
+// TestMonitorReset: a monitor's RESET answers RESET without the monitor
+// seeing its own command, and ends MONITOR (unit/other "RESET clears
+// MONITOR state"); another monitor sees it.
+func TestMonitorReset(t *testing.T) {
+	s, _ := startServer(t)
+	m, other := dialRaw(t, s.Addr().String()), dialRaw(t, s.Addr().String())
+	for _, c := range []*rawConn{m, other} {
+		if v, _ := c.do("MONITOR"); v.Str != "OK" {
+			t.Fatalf("MONITOR = %+v", v)
+		}
+	}
+	if v, raw := m.do("RESET"); v.Str != "RESET" {
+		t.Fatalf("RESET from a monitor read %q", raw)
+	}
+	if v, _ := other.read(); !strings.HasSuffix(strings.ToLower(v.Str), `"reset"`) {
+		t.Fatalf("the other monitor read %q", v.Str)
+	}
+	if _, raw := m.do("CLIENT", "INFO"); strings.Contains(string(raw), "flags=O") {
+		t.Fatalf("still a monitor: %q", raw)
+	}
+}
+
+// TestMonitorAsRedis: what MONITOR shows of scripts (EVAL before the
+// script's commands, those as "lua"), of a transaction (EXEC after its
+// commands, also when refused) and of MIGRATE's passwords, compared with
+// redis-server (unit/introspection's MONITOR tests).
+func TestMonitorAsRedis(t *testing.T) {
+	s, _ := startServer(t)
+	ra := startRedis(t)
+	run := func(addr string) []string {
+		m, c := dialRaw(t, addr), dialRaw(t, addr)
+		c.do("FUNCTION", "LOAD", "REPLACE", "#!lua name=mon\nredis.register_function('test', function() return redis.call('set', 'foo', 'bar') end)")
+		m.do("MONITOR")
+		for _, cmd := range [][]string{
+			{"EVAL", "redis.call('set',KEYS[1],ARGV[1])", "1", "foo", "bar"},
+			{"FCALL", "test", "0"},
+			{"MIGRATE", "127.0.0.1", "1", "key", "9", "50", "AUTH", "pw"},
+			{"MIGRATE", "127.0.0.1", "1", "key", "9", "50", "AUTH2", "u", "pw"},
+			{"MULTI"}, {"SET", "foo", "bar"}, {"EXEC"},
+			{"MULTI"}, {"NOSUCHCMD"}, {"EXEC"},
+			{"PING"},
+		} {
+			c.do(cmd...)
+		}
+		var out []string
+		for {
+			v, _ := m.read()
+			// timestamp and client address differ: keep the db and the arguments
+			f := strings.SplitN(v.Str, " ", 4)
+			addr := f[2]
+			if addr != "lua]" {
+				addr = "addr]"
+			}
+			out = append(out, f[1]+" "+addr+" "+f[3])
+			if strings.HasSuffix(v.Str, `"PING"`) {
+				return out
+			}
+		}
+	}
+	got, want := run(s.Addr().String()), run(ra)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("MONITOR:\n redgo:\n%s\n redis:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -377,9 +377,8 @@ func infoStats(s *Server, add func(k, v string)) {
 	add("pubsub_channels", strconv.Itoa(channels))
 	add("pubsub_patterns", strconv.Itoa(patterns))
 	add("pubsubshard_channels", strconv.Itoa(shard))
-	for _, k := range []string{"latest_fork_usec", "total_forks"} {
-		add(k, "0")
-	}
+	add("latest_fork_usec", "0")
+	add("total_forks", itoa(s.persist.BackgroundJobs())) // redgo does not fork: the jobs Redis forks for
 	add("migrate_cached_sockets", strconv.Itoa(s.migrate.Len()))
 	for _, k := range []string{"slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
 		"active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",

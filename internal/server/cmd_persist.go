@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"redgo/internal/commands"
 	"redgo/internal/notify"
@@ -46,6 +47,19 @@ func cmdSave(s *Server, cc *Client, c *commands.Ctx) {
 	}
 }
 
+// afterFlushAll runs after a FLUSHALL, its locks released: with save
+// points set, the empty dataset is saved at once and the dirty counter
+// starts again from 0, as Redis's flushAllDataAndResetRDB, so a restart
+// cannot bring back what was flushed from an older dump.
+func (s *Server) afterFlushAll() {
+	if strings.TrimSpace(s.Cfg.Get("save")) == "" {
+		return
+	}
+	if err := s.persist.SaveAfterFlush(); err != nil {
+		s.Log.Printf("# Saving the dataset after FLUSHALL: %v", err)
+	}
+}
+
 // srvCmd(cmdBgsave): BGSAVE [SCHEDULE]. Inside a transaction the save is
 // scheduled (it starts right after EXEC releases its keys).
 func cmdBgsave(s *Server, cc *Client, c *commands.Ctx) {
@@ -66,6 +80,13 @@ func cmdBgsave(s *Server, cc *Client, c *commands.Ctx) {
 
 // srvCmd(cmdBgrewriteaof): BGREWRITEAOF starts an AOF rewrite in the background.
 func cmdBgrewriteaof(s *Server, cc *Client, c *commands.Ctx) {
+	if c.NoBlock && !s.persist.RewriteRunning() {
+		// Inside EXEC, whose shard locks the rewrite's cut needs: it
+		// starts once they are released (Redis schedules it too).
+		s.goTracked(func() { s.persist.Rewrite() })
+		c.W.Simple("Background append only file rewriting scheduled")
+		return
+	}
 	err := s.persist.Rewrite()
 	switch {
 	case errors.Is(err, persist.ErrRewriteInProgress):

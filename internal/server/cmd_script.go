@@ -216,6 +216,7 @@ type scriptCall struct {
 	obey     bool
 	allowOOM bool // the script's allow-oom flag
 	wrote    bool
+	tracked  bool // the caller remembers the script's keys (trackRead)
 	refused  string
 	props    []scriptProp
 	ready    []readyKey // written keys clients are blocked on: served when the script ends
@@ -280,6 +281,19 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 		// Blocked clients see the script's result, not its steps.
 		s.serveReady(r.db, [][]byte{r.key}, sc.held)
 	}
+}
+
+// trackRead: a read-only command of the script makes a tracking caller
+// remember the script's declared keys, not the keys the command reads
+// (Redis 7.0's call() remembers the keys of server.script_caller's own
+// command); a script that reads nothing remembers nothing.
+func (sc *scriptCall) trackRead(ctx *commands.Ctx) {
+	cc := sc.cc
+	if sc.tracked || cc == nil || !cc.tracking.Load() || !ctx.Cmd.Has(commands.FReadonly) || ctx.Cmd.Has(commands.FPubSub) {
+		return
+	}
+	sc.tracked = true
+	sc.s.track.Remember(cc.id, sc.run.Keys)
 }
 
 // scriptCalls keeps scriptCalls between scripts: one script's host and
@@ -371,6 +385,7 @@ func (cc *Client) scriptClient() *Client {
 	if cc.luaClient == nil {
 		cc.luaClient = cc.srv.newPseudoClient()
 		cc.luaClient.authed = true
+		cc.luaClient.script = true
 	}
 	return cc.luaClient
 }
@@ -537,7 +552,7 @@ func (sc *scriptCall) BeforeHandler(ctx *commands.Ctx, pos []int) {
 	if sc.s.snapshotting() {
 		sc.s.snapshotBeforeWrite(ctx, pos)
 	}
-	sc.s.trackRead(sc.cc, ctx, pos)
+	sc.trackRead(ctx)
 }
 
 // Written collects the command's effects for the end of the script and

@@ -121,7 +121,7 @@ func (c *Client) execute(args [][]byte) {
 		// replicas before it shuts down, must still hear them.
 		s.pause.wait(cmd, c)
 	}
-	if s.monitors.n.Load() > 0 && !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin) {
+	if s.monitors.n.Load() > 0 && monitored(cmd) {
 		s.monitors.feed(c, args)
 	}
 	if cmd.Has(commands.FReadonly) || cmd.Name == "exec" && c.multi.has(commands.FReadonly) {
@@ -225,4 +225,19 @@ func (c *Client) refuseQueued(cmd *commands.Command, msg string) {
 	default:
 		c.replyError(msg)
 	}
+}
+
+// monitored reports whether MONITOR shows cmd when a client sends it:
+// not admin commands, nor those Redis flags skip-monitor, except the
+// script calls, which Redis feeds itself before the script's commands
+// (evalCommand, fcallCommand); EXEC is fed when it ends (cmdExec), after
+// the commands it ran.
+func monitored(cmd *commands.Command) bool {
+	switch cmd.Name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	case "exec":
+		return false
+	}
+	return !cmd.Has(commands.FSkipMonitor) && !cmd.Has(commands.FAdmin)
 }

@@ -139,6 +139,11 @@ func (cc *Client) watchedExpired() bool {
 }
 
 func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
+	if s.monitors.n.Load() > 0 && cc != s.masterClient {
+		// After the commands it ran (or its refusal), as Redis's call()
+		// feeds EXEC once it returns.
+		defer s.monitors.feed(cc, c.Args)
+	}
 	m := cc.multi
 	if m == nil {
 		c.Error("ERR EXEC without MULTI")
@@ -186,10 +191,10 @@ func cmdExec(s *Server, cc *Client, c *commands.Ctx) {
 	}
 	cc.inExec = false
 	if len(cc.execProps) > 0 {
-		// The transaction reaches the AOF and replicas whole, as Redis.
-		cmds := append([][][]byte{{[]byte("MULTI")}}, cc.execProps...)
-		cmds = append(cmds, [][]byte{[]byte("EXEC")})
-		s.feed(cc, startDB, cmds)
+		// The transaction reaches the AOF and replicas whole, wrapped in
+		// MULTI/EXEC when it wrote more than once (a lone write is atomic
+		// by itself: Redis 7.0's propagatePendingCommands).
+		s.feed(cc, startDB, wrapMulti(cc.execProps))
 		cc.execProps = nil
 	}
 	// Clients blocked on keys the transaction wrote are served now, after

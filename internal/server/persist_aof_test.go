@@ -1098,6 +1098,37 @@ func TestDebugLoadAOF(t *testing.T) {
 	}
 }
 
+// TestDebugLoadAOFOff: with appendonly no, DEBUG LOADAOF loads the files
+// a BGREWRITEAOF wrote, as Redis (unit/other "EXPIRES after a reload
+// (snapshot + append only file rewrite)").
+func TestDebugLoadAOFOff(t *testing.T) {
+	s, err := startRDB(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := goRedis(t, s.Addr().String())
+	rc.Set(ctx, "x", "10", 0)
+	rc.Expire(ctx, "x", 1000*time.Second)
+	if err := rc.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitRewrite(t, s)
+	rc.Set(ctx, "x", "changed", 0)
+	rc.Set(ctx, "y", "new", 0)
+	if err := rc.Do(ctx, "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := rc.Get(ctx, "x").Val(); v != "10" {
+		t.Errorf("x = %q after DEBUG LOADAOF", v)
+	}
+	if ttl := rc.TTL(ctx, "x").Val(); ttl < 900*time.Second {
+		t.Errorf("TTL x = %v", ttl)
+	}
+	if n := rc.DBSize(ctx).Val(); n != 1 {
+		t.Errorf("DBSIZE = %d", n)
+	}
+}
+
 // TestAOFStreamTrimWithLimit: an XADD whose ~ trim was cut short by LIMIT
 // is logged as the exact trim it made (MAXLEN = n, LIMIT kept), which the
 // AOF loader accepts without the limit, as Redis's mustObeyClient.
@@ -1114,5 +1145,59 @@ func TestAOFStreamTrimWithLimit(t *testing.T) {
 	}
 	if got := rc.Do(ctx, "XLEN", "s").Val(); got != want || want != int64(71) {
 		t.Errorf("XLEN after DEBUG LOADAOF = %v, before %v (Redis: 71)", got, want)
+	}
+}
+
+// TestBgrewriteaofInMulti: BGREWRITEAOF queued in MULTI is scheduled,
+// as Redis, and starts after EXEC; it used to wait for the shard locks
+// EXEC held, which waited for it: every client hung.
+func TestBgrewriteaofInMulti(t *testing.T) {
+	for _, aofOn := range []bool{false, true} {
+		var s *Server
+		var rc *redis.Client
+		if aofOn {
+			s, rc = mustStartAOF(t, t.TempDir())
+		} else {
+			var err error
+			if s, err = startRDB(t, t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+			rc = goRedis(t, s.Addr().String())
+		}
+		c := dialRaw(t, s.Addr().String())
+		c.do("MULTI")
+		c.do("SET", "foo", "bar")
+		c.do("BGREWRITEAOF")
+		c.conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, raw := c.do("EXEC"); string(raw) != "*2\r\n+OK\r\n+Background append only file rewriting scheduled\r\n" {
+			t.Fatalf("EXEC: %q", raw)
+		}
+		eventually(t, 5*time.Second, func() error {
+			if n := aofInfoMap(s)["aof_rewrites"]; n != "1" {
+				return fmt.Errorf("aof_rewrites:%s", n)
+			}
+			return nil
+		})
+		waitRewrite(t, s)
+		if v := rc.Get(ctx, "foo").Val(); v != "bar" {
+			t.Fatalf("foo = %q", v)
+		}
+		// INFO total_forks counts the background jobs Redis forks for
+		// (unit/multi waits for it to grow).
+		forks := func() string {
+			for _, l := range strings.Split(rc.Info(ctx, "stats").Val(), "\r\n") {
+				if v, ok := strings.CutPrefix(l, "total_forks:"); ok {
+					return v
+				}
+			}
+			return ""
+		}
+		if f := forks(); f != "1" {
+			t.Fatalf("total_forks:%s after one rewrite", f)
+		}
+		rc.Do(ctx, "BGSAVE")
+		if f := forks(); f != "2" {
+			t.Fatalf("total_forks:%s after a BGSAVE", f)
+		}
 	}
 }

@@ -882,3 +882,34 @@ func TestBgsaveSpecialWrites(t *testing.T) {
 
 // slot8000 stops the walk in the middle of the slots.
 const slot8000 = 8000
+
+// TestFlushAllSaves: with save points set, FLUSHALL saves the emptied
+// dataset at once and rdb_changes_since_last_save is 0 after it, as
+// Redis's flushAllDataAndResetRDB (unit/other "FLUSHALL should reset the
+// dirty counter to 0 if we enable save"): a restart cannot bring back the
+// flushed keys from an older dump. Without save points nothing is saved.
+func TestFlushAllSaves(t *testing.T) {
+	dir := t.TempDir()
+	s := mustStartRDB(t, dir, "--save", "3600 1 300 100 60 10000")
+	rc := goRedis(t, s.Addr().String())
+	rdbDo(t, rc, "SET", "a", "1")
+	rdbDo(t, rc, "SAVE")
+	rdbDo(t, rc, "SET", "b", "2")
+	rdbDo(t, rc, "FLUSHALL")
+	info := rc.Info(ctx, "persistence").Val()
+	if !strings.Contains(info, "rdb_changes_since_last_save:0\r\n") {
+		t.Fatalf("after FLUSHALL:\n%s", info)
+	}
+	s.Close()
+	s2 := mustStartRDB(t, dir)
+	if n := rdbDo(t, goRedis(t, s2.Addr().String()), "DBSIZE").(int64); n != 0 {
+		t.Fatalf("keys after a restart: %d", n)
+	}
+	s3 := mustStartRDB(t, t.TempDir())
+	rc3 := goRedis(t, s3.Addr().String())
+	rdbDo(t, rc3, "SET", "a", "1")
+	rdbDo(t, rc3, "FLUSHALL")
+	if info := rc3.Info(ctx, "persistence").Val(); strings.Contains(info, "rdb_changes_since_last_save:0\r\n") {
+		t.Fatalf("FLUSHALL without save points saved:\n%s", info)
+	}
+}

@@ -80,7 +80,28 @@ func (s *Server) propagateCmd(c *Client, ctx *commands.Ctx) {
 	if cmds == nil {
 		cmds = [][][]byte{ctx.Args}
 	}
-	s.feed(c, ctx.DB.Index(), cmds)
+	s.feed(c, ctx.DB.Index(), wrapMulti(cmds))
+}
+
+// wrapMulti wraps the effects of one execution unit (a command, an EXEC)
+// in MULTI ... EXEC when there is more than one write among them, as
+// Redis 7.0's propagatePendingCommands: a single write goes alone, so a
+// transaction or an XREADGROUP that wrote once is sent as that write. A
+// SELECT among cmds is not a write.
+func wrapMulti(cmds [][][]byte) [][][]byte {
+	n := 0
+	for _, c := range cmds {
+		if !(len(c) == 2 && commands.EqualFold(c[0], "select")) {
+			n++
+		}
+	}
+	if n <= 1 {
+		return cmds
+	}
+	out := make([][][]byte, 0, len(cmds)+2)
+	out = append(out, [][]byte{[]byte("MULTI")})
+	out = append(out, cmds...)
+	return append(out, [][]byte{[]byte("EXEC")})
 }
 
 // propagateDel feeds the DEL of a key that the server removed by itself:

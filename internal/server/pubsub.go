@@ -267,11 +267,26 @@ func cmdSunsubscribe(s *Server, cc *Client, c *commands.Ctx) {
 func cmdPublish(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Int(int64(s.publish(kChannel, c.Args[1], c.Args[2])))
 	s.propagatePublish(kChannel, c.Args[1], c.Args[2])
+	s.replicatePublish(cc, c)
 }
 
 func cmdSpublish(s *Server, cc *Client, c *commands.Ctx) {
 	c.W.Int(int64(s.publish(kShard, c.Args[1], c.Args[2])))
 	s.propagatePublish(kShard, c.Args[1], c.Args[2])
+	s.replicatePublish(cc, c)
+}
+
+// replicatePublish sends a PUBLISH or SPUBLISH of a master outside cluster
+// mode to its replicas (not to the AOF), so their subscribers get the
+// message too, as Redis's forceCommandPropagation(c, PROPAGATE_REPL). In
+// cluster mode the bus carries it; a replica's own replicas get its
+// master's stream.
+func (s *Server) replicatePublish(cc *Client, c *commands.Ctx) {
+	rp := int(s.replProp.Load())
+	if rp == 0 || s.cluster != nil || s.isReplica.Load() {
+		return
+	}
+	s.feedOnly(cc, c.DB.Index(), [][][]byte{c.Args}, func(i int) bool { return i+1 == rp })
 }
 
 func (s *Server) channelNames(k subKind, pattern []byte) []string {

@@ -75,6 +75,7 @@ func (h replHost) StartPropagating() {
 func (h replHost) RoleChanged(replica bool) {
 	h.s.KS.Replica.Store(replica)
 	h.s.isReplica.Store(replica)
+	h.s.oom.SetReplica(replica) // the replica class of oom-score-adj-values
 	if replica {
 		// Not here: the caller holds the replication lock, and a client
 		// being served holds its block state's lock. The master's stream

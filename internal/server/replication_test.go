@@ -833,3 +833,101 @@ func TestPauseLetsReplicasAck(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPublishReachesReplicas: outside cluster mode a PUBLISH on the
+// master reaches the subscribers of its replicas through the replication
+// stream, as Redis (unit/multi "MULTI propagation of PUBLISH"); it never
+// reaches the AOF.
+func TestPublishReachesReplicas(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, replica := startServer(t)
+	rec := &propRecorder{}
+	ms.AddPropagator(rec) // as the AOF
+	host, port := hostPort(t, ms.Addr().String())
+	if err := replica.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inSync(t, master, replica)
+	sub := dialRaw(t, rs.Addr().String())
+	sub.do("SUBSCRIBE", "news")
+	master.Publish(ctx, "news", "one")
+	master.Do(ctx, "SPUBLISH", "news", "two")
+	if v, raw := sub.read(); len(v.Elems) != 3 || v.Elems[2].Str != "one" {
+		t.Fatalf("replica subscriber read %q", raw)
+	}
+	inSync(t, master, replica)
+	for _, l := range rec.lines() {
+		if strings.Contains(strings.ToLower(l), "publish") {
+			t.Fatalf("the AOF got %q", l)
+		}
+	}
+}
+
+// TestMasterauthSetAfterReplicaof: CONFIG SET masterauth after REPLICAOF
+// is used by the link's next handshake (unit/auth "MASTERAUTH test with
+// binary password"): a wrong password is logged as Redis logs it, the
+// right one lets the replica sync.
+func TestMasterauthSetAfterReplicaof(t *testing.T) {
+	ms, master := startServer(t, "--repl-diskless-sync-delay", "0")
+	rs, err := startRDB(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := goRedis(t, rs.Addr().String())
+	master.Do(ctx, "CONFIG", "SET", "requirepass", "abc\x00def")
+	master = goRedis(t, ms.Addr().String())
+	master.Do(ctx, "AUTH", "abc\x00def")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	replica.Do(ctx, "CONFIG", "SET", "masterauth", "abc")
+	eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(rdbLog(rs), "Unable to AUTH to MASTER") {
+			return fmt.Errorf("no AUTH failure logged yet")
+		}
+		return nil
+	})
+	replica.Do(ctx, "CONFIG", "SET", "masterauth", "abc\x00def")
+	inSync(t, master, replica)
+}
+
+// TestFailoverForceLogs: FAILOVER ... TIMEOUT FORCE whose target has not
+// caught up at the deadline logs Redis's line and fails over anyway
+// (integration/failover "failover to a replica with force works").
+func TestFailoverForceLogs(t *testing.T) {
+	ms, err := startRDB(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	rs, replica := startServer(t, "--enable-debug-command", "yes")
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	inSync(t, master, replica)
+	slept := make(chan struct{})
+	go func() {
+		defer close(slept)
+		goRedis(t, rs.Addr().String()).Do(ctx, "DEBUG", "SLEEP", "1") // the replica acknowledges nothing meanwhile
+	}()
+	time.Sleep(100 * time.Millisecond)
+	master.Set(ctx, "case", "2", 0)
+	rh, rp := hostPort(t, rs.Addr().String())
+	if err := master.Do(ctx, "FAILOVER", "TO", rh, rp, "TIMEOUT", "100", "FORCE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(rdbLog(ms), "FAILOVER to "+rh+":"+rp+" time out exceeded, failing over.") {
+			return fmt.Errorf("not logged yet")
+		}
+		return nil
+	})
+	<-slept
+	eventually(t, 10*time.Second, func() error {
+		if r := infoOf(t, master, "replication", "role"); r != "slave" {
+			return fmt.Errorf("old master role %s", r)
+		}
+		return nil
+	})
+	if strings.Contains(rdbLog(ms), "is synced, failing over") {
+		t.Errorf("a forced failover logged the target as synced:\n%s", rdbLog(ms))
+	}
+}

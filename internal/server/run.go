@@ -26,6 +26,7 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s,
 		Obey: c == s.masterClient}
 	c.replyStart = len(c.w.Buf)
+	c.inCall = true
 	for {
 		c.pausedRetry = false
 		wait := commands.Run(ctx, commands.LockHere, commands.Propagate, c, commands.Held{})
@@ -33,13 +34,18 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 			if wait != nil {
 				wait()
 			}
+			if cmd.LockAll && ctx.Dirty > 0 && cmd.Name == "flushall" {
+				s.afterFlushAll()
+			}
 			c.trackEnd(cmd)
+			c.inCall = false
 			return
 		}
 		// Writes were paused between our pause check and our locks.
 		s.pause.wait(cmd, c)
 		if s.closing.Load() {
 			c.kill() // the server stops while we waited: the command never runs
+			c.inCall = false
 			return
 		}
 		*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s}

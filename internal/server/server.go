@@ -22,6 +22,7 @@ import (
 	"redgo/internal/keyspace"
 	"redgo/internal/migration"
 	"redgo/internal/notify"
+	"redgo/internal/oomscore"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
 	"redgo/internal/scripting"
@@ -56,7 +57,8 @@ type Server struct {
 	persist  *persist.Persist // load, saves, AOF (persist.go)
 	monitors monitorSet
 
-	acl aclState // users, ACL LOG (acl.go, cmd_acl.go)
+	acl aclState           // users, ACL LOG (acl.go, cmd_acl.go)
+	oom *oomscore.Adjuster // oom-score-adj
 
 	// settings cached from the config for the hot path
 	maxBulk     atomic.Int64
@@ -202,12 +204,23 @@ func (s *Server) applyConfig() {
 	})
 	cfg.OnSet("maxclients", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.maxClients.Store(n); return nil })
 	cfg.OnSet("timeout", func(v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.idleTimeout.Store(n); return nil })
+	s.oom = oomscore.New("/proc/self/oom_score_adj", s.Log.Printf)
+	s.oom.SetValues(cfg.Get("oom-score-adj-values"))
+	if err := s.oom.SetMode(cfg.Get("oom-score-adj")); err != nil {
+		s.Log.Printf("# %v", err)
+	}
+	cfg.OnSet("oom-score-adj", s.oom.SetMode)
+	cfg.OnSet("oom-score-adj-values", s.oom.SetValues)
 	s.minReplicas.Store(cfg.Int("min-replicas-to-write"))
 	cfg.OnSet("min-replicas-to-write", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.minReplicas.Store(n)
 		return nil
 	})
+	// The link to our master authenticates with the values in force at
+	// its next handshake (hooks run before the value is stored).
+	cfg.OnSet("masterauth", func(v string) error { s.repl.SetMasterAuth(v, cfg.Get("masteruser")); return nil })
+	cfg.OnSet("masteruser", func(v string) error { s.repl.SetMasterAuth(cfg.Get("masterauth"), v); return nil })
 	cfg.OnSet("repl-backlog-size", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		s.repl.ResizeBacklog(int(n))

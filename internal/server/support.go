@@ -207,32 +207,30 @@ func (ms *monitorSet) feed(c *Client, args [][]byte) {
 	b = append(b, " ["...)
 	b = strconv.AppendInt(b, int64(c.db), 10)
 	b = append(b, ' ')
-	b = append(b, c.addr...)
-	b = append(b, ']')
-	redactFrom := len(args)
-	switch {
-	case commands.EqualFold(args[0], "auth"):
-		redactFrom = 1
-	case commands.EqualFold(args[0], "hello"):
-		for i, a := range args {
-			if commands.EqualFold(a, "auth") {
-				redactFrom = i + 1
-				break
-			}
-		}
+	if c.script {
+		b = append(b, "lua"...) // a script's commands, as Redis's CLIENT_SCRIPT
+	} else {
+		b = append(b, c.addr...)
 	}
+	b = append(b, ']')
 	for i, a := range args {
 		b = append(b, ' ')
-		if i >= redactFrom && !(args[0][0]|0x20 == 'h' && i >= redactFrom+2) {
+		if redacted(args, i) { // as SLOWLOG: AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2
 			b = append(b, "\"(redacted)\""...)
 			continue
 		}
 		b = appendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
+	// A monitor's own RESET ends its MONITOR before Redis feeds the
+	// command (after running it): the others see it, the sender does not.
+	self := commands.EqualFold(args[0], "reset")
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	for m := range ms.m {
+		if self && m == c {
+			continue
+		}
 		m.push(b)
 	}
 }

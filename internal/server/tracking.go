@@ -25,6 +25,10 @@ func (s *Server) trackRead(c *Client, ctx *commands.Ctx, pos []int) {
 	if c == nil || !c.tracking.Load() || !ctx.Cmd.Has(commands.FReadonly) || ctx.Cmd.Has(commands.FPubSub) {
 		return
 	}
+	switch ctx.Cmd.Name {
+	case "eval_ro", "evalsha_ro", "fcall_ro":
+		return // only the read commands they run count (scriptCall.trackRead)
+	}
 	keys := make([][]byte, len(pos))
 	for i, p := range pos {
 		keys[i] = ctx.Args[p]
@@ -65,7 +69,22 @@ func (s *Server) invalidate(key []byte, writer *Client) {
 	if writer != nil {
 		id = writer.id
 	}
-	s.deliver(s.track.Invalidate(key, id), writer)
+	msgs := s.track.Invalidate(key, id)
+	if writer != nil && writer.inCall {
+		// BCAST messages wait for the end of the writer's command (or
+		// transaction, or script), gathered per prefix and client as
+		// Redis sends them once per event-loop turn.
+		now := msgs[:0]
+		for _, m := range msgs {
+			if m.BCast {
+				writer.bcastPending = append(writer.bcastPending, m)
+			} else {
+				now = append(now, m)
+			}
+		}
+		msgs = now
+	}
+	s.deliver(msgs, writer)
 }
 
 // deliver sends invalidation messages; cur is the client running the
@@ -136,6 +155,11 @@ func (s *Server) sendTracking(to *Client, msg []byte, cur *Client) {
 // the reply, and CLIENT CACHING's flag lasts one command (or one
 // transaction).
 func (c *Client) trackEnd(cmd *commands.Command) {
+	if len(c.bcastPending) > 0 {
+		msgs := tracking.Gather(c.bcastPending)
+		c.bcastPending = c.bcastPending[:0]
+		c.srv.deliver(msgs, c)
+	}
 	if len(c.trackPending) > 0 {
 		c.w.Buf = append(c.w.Buf, c.trackPending...)
 		c.trackPending = c.trackPending[:0]
@@ -198,16 +222,30 @@ func cmdClientTracking(s *Server, cc *Client, c *commands.Ctx) {
 			return
 		}
 		cc.tracking.Store(true)
+		cc.setPrefixMem(s.track.Get(cc.id).Prefixes)
 	case commands.EqualFold(c.Args[2], "off"):
 		if cc != nil {
 			s.track.Off(cc.id)
 			cc.tracking.Store(false)
+			cc.setPrefixMem(nil)
 		}
 	default:
 		c.Error(commands.ErrSyntax)
 		return
 	}
 	c.W.OK()
+}
+
+// setPrefixMem counts the client's BCAST prefixes in its memory (client
+// eviction, maxmemory-clients), as Redis counts the nodes of its prefix
+// tree: a node's overhead and the prefix's bytes each.
+func (c *Client) setPrefixMem(prefixes []string) {
+	var m int64
+	for _, p := range prefixes {
+		m += int64(len(p)) + 32
+	}
+	c.addMem(m - c.prefixMem)
+	c.prefixMem = m
 }
 
 // CLIENT CACHING YES|NO

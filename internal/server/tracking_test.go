@@ -150,3 +150,82 @@ func TestTrackingVsRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackingBcastGathered: BCAST invalidations of one command, one
+// transaction or one script reach a client as one message per prefix
+// (keys sorted, no repeats), as Redis sends them once per event-loop turn
+// (unit/tracking "The connection gets invalidation messages about all the
+// keys" and the tests after it).
+func TestTrackingBcastGathered(t *testing.T) {
+	redis := startRedis(t)
+	srv, _ := startServer(t)
+	script := steps(
+		"b HELLO 3", "n HELLO 3",
+		"b CLIENT TRACKING ON BCAST", "w MSET c 3 a 1 b 2", "w DEL b a",
+		"b CLIENT TRACKING OFF", "b CLIENT TRACKING ON BCAST PREFIX a: PREFIX b:",
+		"w MULTI", "w INCR b:1", "w INCR a:2", "w INCR a:1", "w INCR c:1", "w INCR a:1", "w EXEC",
+		"w EVAL \"redis.call('set','b:9','x') redis.call('set','a:9','y') return 1\" 0",
+		"r SUBSCRIBE __redis__:invalidate", "d CLIENT TRACKING ON BCAST REDIRECT $ID:r", "w MSET x 1 y 2",
+		"n CLIENT TRACKING ON BCAST NOLOOP", "n MSET p 1 q 2", "w MSET q 1 r 2",
+	)
+	a := runTracking(t, srv.Addr().String(), script)
+	b := runTracking(t, redis, script)
+	for name, want := range b {
+		if a[name] != want {
+			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
+		}
+	}
+}
+
+// TestTrackingScriptKeys: a script that calls a read-only command makes
+// its caller track the script's declared keys (not the keys its commands
+// read), and a script that reads nothing tracks nothing, as Redis
+// (unit/tracking "Tracking only occurs for scripts when a command calls a
+// read-only command").
+func TestTrackingScriptKeys(t *testing.T) {
+	redis := startRedis(t)
+	srv, _ := startServer(t)
+	script := steps(
+		"t HELLO 3", "t CLIENT TRACKING ON",
+		"t EVAL \"redis.call('set', 'key3', 'bar')\" 2 key1 key2", "w MSET key2 1 key1 1",
+		"t EVAL \"redis.call('get', 'key3')\" 2 key1 key2", "w MSET key2 2 key1 2 key3 2",
+		"t EVAL_RO \"redis.call('ping')\" 2 key1 key2", "w MSET key2 2 key1 2",
+		"t EVAL_RO \"redis.call('get', 'key1')\" 2 key1 key2", "w MSET key2 3 key1 3 key3 3",
+		"t FUNCTION LOAD \"#!lua name=lib\nredis.register_function('rd', function(k) return redis.call('get', 'key3') end)\"",
+		"t FCALL rd 1 key4", "w MSET key4 1 key3 4",
+	)
+	a := runTracking(t, srv.Addr().String(), script)
+	b := runTracking(t, redis, script)
+	for name, want := range b {
+		if a[name] != want {
+			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
+		}
+	}
+}
+
+// TestTrackingRedirectQuit: once the redirect client has read the reply
+// to its QUIT, it is gone: the next invalidation gives the tracking
+// client a tracking-redir-broken push at once (Redis frees a client right
+// after its QUIT reply; unit/tracking "RESP3 Client gets
+// tracking-redir-broken push message ...").
+func TestTrackingRedirectQuit(t *testing.T) {
+	srv, _ := startServer(t)
+	addr := srv.Addr().String()
+	for i := 0; i < 20; i++ {
+		tr, r, w := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+		id, _ := r.do("CLIENT", "ID")
+		tr.do("HELLO", "3")
+		tr.do("CLIENT", "TRACKING", "ON", "REDIRECT", strconv.FormatInt(id.Int, 10))
+		w.do("SET", "k", "1")
+		tr.do("GET", "k")
+		if v, _ := r.do("QUIT"); v.Str != "OK" {
+			t.Fatalf("QUIT: %+v", v)
+		}
+		w.do("SET", "k", "2")
+		v, raw := tr.do("PING")
+		if len(v.Elems) != 2 || v.Elems[0].Str != "tracking-redir-broken" {
+			t.Fatalf("round %d: PING after the redirect quit read %q, want the tracking-redir-broken push first", i, raw)
+		}
+		tr.read() // PONG
+	}
+}

@@ -14,6 +14,8 @@
 package tracking
 
 import (
+	"bytes"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +47,11 @@ type Message struct {
 	Target int64
 	Keys   [][]byte
 	Flush  bool
+	// Prefix is the BCAST prefix that matched (BCast set): Redis gathers
+	// these per prefix and client and sends them once per event-loop
+	// turn (Gather).
+	Prefix string
+	BCast  bool
 }
 
 // Table is the tracking state of a server. Its methods are safe for
@@ -279,10 +286,51 @@ func (t *Table) Invalidate(key []byte, writer int64) []Message {
 			if st := t.clients[id]; st != nil && st.Flags&NoLoop != 0 && id == writer {
 				continue
 			}
-			out = append(out, Message{Target: id, Keys: [][]byte{key}})
+			out = append(out, Message{Target: id, Keys: [][]byte{key}, Prefix: p, BCast: true})
 		}
 	}
 	t.setActive()
+	return out
+}
+
+// Gather merges BCAST messages as Redis's
+// trackingBroadcastInvalidationMessages sends them: one message per
+// prefix and client, prefixes in byte order, then clients by id, the
+// keys of each sorted and without repeats. Other messages are kept, in
+// their order, before them.
+func Gather(msgs []Message) []Message {
+	var out, bc []Message
+	for _, m := range msgs {
+		if m.BCast {
+			bc = append(bc, m)
+		} else {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(bc, func(i, j int) bool {
+		if bc[i].Prefix != bc[j].Prefix {
+			return bc[i].Prefix < bc[j].Prefix
+		}
+		return bc[i].Target < bc[j].Target
+	})
+	for i := 0; i < len(bc); {
+		j := i
+		var keys [][]byte
+		for ; j < len(bc) && bc[j].Prefix == bc[i].Prefix && bc[j].Target == bc[i].Target; j++ {
+			keys = append(keys, bc[j].Keys...)
+		}
+		sort.Slice(keys, func(a, b int) bool { return bytes.Compare(keys[a], keys[b]) < 0 })
+		uniq := keys[:0]
+		for k, key := range keys {
+			if k == 0 || !bytes.Equal(key, keys[k-1]) {
+				uniq = append(uniq, key)
+			}
+		}
+		m := bc[i]
+		m.Keys = uniq
+		out = append(out, m)
+		i = j
+	}
 	return out
 }
 

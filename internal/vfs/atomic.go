@@ -30,7 +30,11 @@ func (e *AtomicError) Unwrap() error { return e.Err }
 // and the directory fsynced. On failure the temporary file is removed;
 // the error is fill's own, or an *AtomicError (Op "syncdir" when only the
 // directory fsync failed: the file is in place).
+// An empty dir is the working directory.
 func WriteAtomic(fs FS, dir, tmpName, name string, fill func(io.Writer) error) error {
+	if dir == "" {
+		dir = "." // a bare file name (aclfile user.acl): the directory to fsync is "."
+	}
 	tmp := filepath.Join(dir, tmpName)
 	f, err := fs.Create(tmp)
 	if err != nil {
