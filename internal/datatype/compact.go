@@ -1,9 +1,6 @@
 package datatype
 
-import (
-	"slices"
-	"unsafe"
-)
+import "slices"
 
 // Compaction. The small encodings (a hash's listpack, a set's intset, a
 // sorted set's listpack, a list's nodes) grow by appending, which doubles
@@ -12,13 +9,36 @@ import (
 // change; Compact does the same once per write command (the keyspace
 // calls it after each), so a small collection at rest holds no more than
 // its allocator size class above its bytes. A buffer is copied only when
-// its spare room is more than an eighth of it and more than 16 bytes,
-// which a size class never leaves, so a compacted value is not copied
-// again until it grows.
+// a smaller size class holds its bytes, so a compacted value is not
+// copied again until it grows.
+
+// sizeClasses are the Go allocator's small object sizes (runtime's
+// sizeclasses.go); larger allocations are rounded to 8 KiB pages.
+var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
+	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
+	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// roundAlloc is the size the allocator gives a request of n bytes.
+func roundAlloc(n int) int {
+	if n > sizeClasses[len(sizeClasses)-1] {
+		return (n + 8191) &^ 8191
+	}
+	lo, hi := 0, len(sizeClasses)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if sizeClasses[mid] < n {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return sizeClasses[lo]
+}
 
 // wasteful reports whether a buffer of n used bytes and capacity c is
-// worth copying to its exact size.
-func wasteful(n, c int) bool { return c-n > 16 && c-n > n/8 }
+// worth copying to its exact size: a smaller allocation holds it.
+func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.
@@ -31,50 +51,23 @@ func clipBytes(b []byte) []byte {
 
 // Compact trims the listpack's spare room (see wasteful).
 func (h *Hash) Compact() {
-	if h.d == nil {
+	if h.lp != nil {
 		h.lp = clipBytes(h.lp)
 	}
 }
 
 // Compact trims the intset's spare room.
 func (s *Set) Compact() {
-	if s.d == nil {
+	if s.is != nil {
 		s.is = clipBytes(s.is)
 	}
 }
 
-// Compact trims the listpack's spare room and moves the members' bytes
-// into one buffer of their exact total size (a member string of its own
-// costs at least 8 or 16 bytes, mostly rounding for short members). The
-// buffer is never written again: member strings handed out stay valid.
+// Compact trims the listpack's spare room. The copy is a new buffer, so
+// member strings handed out stay valid (zlistpack.go).
 func (z *ZSet) Compact() {
-	if z.sl != nil {
-		return
-	}
-	if wasteful(24*len(z.lp), 24*cap(z.lp)) {
-		z.lp = slices.Clip(slices.Clone(z.lp))
-	}
-	// Packed already: the members' bytes follow each other.
-	total, packed := 0, true
-	for i, e := range z.lp {
-		if i > 0 && len(e.Member) > 0 && len(z.lp[i-1].Member) > 0 &&
-			addr(e.Member) != addr(z.lp[i-1].Member)+uintptr(len(z.lp[i-1].Member)) {
-			packed = false
-		}
-		total += len(e.Member)
-	}
-	if packed {
-		return
-	}
-	arena := make([]byte, 0, total)
-	for i := range z.lp {
-		m := z.lp[i].Member
-		if m == "" {
-			continue
-		}
-		off := len(arena)
-		arena = append(arena, m...)
-		z.lp[i].Member = unsafe.String(&arena[off], len(m))
+	if z.lp != nil {
+		z.lp = clipBytes(z.lp)
 	}
 }
 
@@ -96,7 +89,3 @@ func (l *List) Compact() {
 		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
 	}
 }
-
-// addr is the address of s's bytes, compared only (no pointer is made
-// back from it).
-func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
