@@ -21,10 +21,14 @@ import (
 // both directions, as in Redis's listpack. A pair costs its member plus 3
 // bytes for a short member and a small integer score (Redis's: 4).
 //
-// Member strings handed out alias the buffer. No byte a member string
-// may alias is ever written again: a change that moves entries builds a
-// new buffer (copy on write); only appending past the end and rewriting
-// a score of the same encoded size in place happen in the old one.
+// Member strings handed out alias the buffer. A deletion (Delete,
+// DeleteRange, Pop, a score change that moves an entry) builds a new
+// buffer, so a member string handed out survives it (ZPOPMIN replies
+// with a member it has just removed). An insertion shifts the entries
+// after it in place when the buffer has room: no caller holds members
+// of a set across an insertion into it (ZADD, the only caller, takes
+// its members from its arguments). A score of the same encoded size is
+// rewritten in place.
 
 const zlpHeader = 4
 
@@ -184,17 +188,67 @@ func zlpOffset(lp []byte, r int) int {
 	return off
 }
 
-// zlpFind returns the offset and rank of member, or -1, -1.
+// zlpFind returns the offset and rank of member, or -1, -1. It reads
+// the members' lengths and skips the scores without decoding them.
 func zlpFind(lp []byte, member string) (int, int) {
 	off := zlpHeader
 	for r := 0; off < len(lp); r++ {
-		m, _, next := zlpNext(lp, off)
-		if m == member {
-			return off, r
+		start := off
+		n, w := int(lp[off]), 1
+		if n >= 0x80 {
+			u, uw := binary.Uvarint(lp[off:])
+			n, w = int(u), uw
 		}
-		off = next
+		off += w
+		if n == len(member) && string(lp[off:off+n]) == member {
+			return start, r
+		}
+		off = zlpSkipScore(lp, off+n)
+		off += uvarintLen(off - start)
 	}
 	return -1, -1
+}
+
+// zlpSkipScore returns the offset past the score at off.
+func zlpSkipScore(lp []byte, off int) int {
+	if lp[off] == 1 { // a float: the tag, then 8 bytes
+		return off + 9
+	}
+	for lp[off] >= 0x80 {
+		off++
+	}
+	return off + 1
+}
+
+// zlpScoreAt decodes the score at off and returns it with the offset
+// past it.
+func zlpScoreAt(lp []byte, off int) (float64, int) {
+	if lp[off] == 1 {
+		return math.Float64frombits(binary.LittleEndian.Uint64(lp[off+1:])), off + 9
+	}
+	s, w := binary.Uvarint(lp[off:])
+	return float64(unzigzag(s >> 1)), off + w
+}
+
+// zlpInsertAt returns the offset where (member, score) goes: before the
+// first entry ordered after it.
+func zlpInsertAt(lp []byte, member string, score float64) int {
+	off := zlpHeader
+	for off < len(lp) {
+		start := off
+		n, w := int(lp[off]), 1
+		if n >= 0x80 {
+			u, uw := binary.Uvarint(lp[off:])
+			n, w = int(u), uw
+		}
+		mOff := off + w
+		s, end := zlpScoreAt(lp, mOff+n)
+		if s > score || (s == score && string(lp[mOff:mOff+n]) > member) {
+			return start
+		}
+		off = end + uvarintLen(end-start)
+	}
+	return off
 }
 
 // zlpSplice returns a new exact-size listpack holding lp's entries with

@@ -916,29 +916,28 @@ func (z *ZSet) ApproxMemory() int {
 	return cap(z.lp)
 }
 
-// lpInsert adds a member that is not in the listpack: in place when it
-// goes last, else into a new buffer (see zlistpack.go).
+// lpInsert adds a member that is not in the listpack, shifting the
+// entries after it in place when the buffer has room (see zlistpack.go).
 func (z *ZSet) lpInsert(member string, score float64) {
-	e := ZEntry{member, score}
-	off := zlpHeader
-	for off < len(z.lp) {
-		m, s, next := zlpNext(z.lp, off)
-		if cmpEntry(ZEntry{m, s}, e) > 0 {
-			break
-		}
-		off = next
-	}
 	n := zlpCount(z.lp) + 1
-	if off >= len(z.lp) {
-		if len(z.lp) <= zlpHeader {
-			z.lp = make([]byte, zlpHeader, zlpHeader+zlpEntryLen(member, score))
-		}
+	if len(z.lp) <= zlpHeader {
+		z.lp = make([]byte, zlpHeader, zlpHeader+zlpEntryLen(member, score))
 		z.lp = zlpAppend(z.lp, member, score)
 		zlpSetCount(z.lp, n)
 		return
 	}
-	var buf [96]byte
-	z.lp = zlpSplice(z.lp, off, off, zlpAppend(buf[:0], member, score), n)
+	off := zlpInsertAt(z.lp, member, score)
+	es := zlpEntryLen(member, score)
+	end := len(z.lp)
+	if end+es > cap(z.lp) {
+		nb := make([]byte, end, max(end+es, 2*cap(z.lp)))
+		copy(nb, z.lp)
+		z.lp = nb
+	}
+	z.lp = z.lp[:end+es]
+	copy(z.lp[off+es:], z.lp[off:end])
+	zlpAppend(z.lp[:off], member, score)
+	zlpSetCount(z.lp, n)
 }
 
 // lpUpdate changes the score of member: in place when its rank and the
