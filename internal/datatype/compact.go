@@ -40,6 +40,12 @@ func roundAlloc(n int) int {
 // worth copying to its exact size: a smaller allocation holds it.
 func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
 
+// nodeWasteful is wasteful for a list's end nodes: only spare room of
+// more than an eighth (and 16 bytes). A node keeps the room pushes at its
+// end left it: trimming it to its size class after every push made each
+// LPUSH onto a long list copy its head node twice.
+func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 }
+
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.
 func clipBytes(b []byte) []byte {
@@ -81,7 +87,7 @@ func (l *List) Compact() {
 	}
 	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
 		nd := l.nb[i]
-		if used := nd.used(); wasteful(used, cap(nd.b)) {
+		if used := nd.used(); nodeWasteful(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}

@@ -179,10 +179,16 @@ func (nd *lnode) roomFront(need int, lim *Limits) {
 	nd.b, nd.h = nb, c-used
 }
 
-// growCap picks a new buffer size: double, at least min, not past the
-// node byte cap unless min needs it.
+// growCap picks a new buffer size: double (by an eighth from 1 KiB on),
+// at least min, not past the node byte cap unless min needs it. The
+// eighth is the spare room Compact leaves in an end node (nodeWasteful):
+// a doubled node lost it again after the push, so each LPUSH onto a long
+// list copied its head node twice.
 func growCap(old, min int, lim *Limits) int {
 	c := old * 2
+	if old >= 1024 {
+		c = old + old/8
+	}
 	if c < 16 {
 		c = 16
 	}
