@@ -1,6 +1,9 @@
 package datatype
 
-import "slices"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Compaction. The small encodings (a hash's listpack, a set's intset, a
 // sorted set's listpack, a list's nodes) grow by appending, which doubles
@@ -40,10 +43,11 @@ func roundAlloc(n int) int {
 // worth copying to its exact size: a smaller allocation holds it.
 func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
 
-// nodeWasteful is wasteful for a list's end nodes: only spare room of
-// more than an eighth (and 16 bytes). A node keeps the room pushes at its
-// end left it: trimming it to its size class after every push made each
-// LPUSH onto a long list copy its head node twice.
+// nodeWasteful is wasteful for the end nodes of a list of several nodes:
+// only spare room of more than an eighth (and 16 bytes). A node keeps the
+// room pushes at its end left it: trimming it to its size class after
+// every push made each LPUSH onto a long list copy its head node twice.
+// A list of one node is trimmed as the other small encodings are.
 func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 }
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
@@ -85,13 +89,78 @@ func (l *List) Compact() {
 	if l.cnt == 0 {
 		return
 	}
+	trim := nodeWasteful
+	if l.cnt == 1 { // a short list: its one node is all it holds
+		trim = wasteful
+	}
 	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
 		nd := l.nb[i]
-		if used := nd.used(); nodeWasteful(used, cap(nd.b)) {
+		if used := nd.used(); trim(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}
 	if l.cnt <= 8 && wasteful(8*l.cnt, 8*len(l.nb)) { // the node array's storage is len(l.nb)
 		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
 	}
+}
+
+// Reserve methods: a command that adds many elements at once (SADD,
+// HSET, ZADD with many arguments) says so first, so the small encoding
+// grows once to what they need instead of doubling step by step: fewer
+// copies, and none of the garbage buffers a bulk load leaves between the
+// values it keeps (which the allocator cannot give back). Compact trims
+// what was reserved and not used. In the large encodings they do nothing.
+
+// Reserve makes room in an intset for n more members of the current
+// width (2 bytes in an empty set).
+func (s *Set) Reserve(n int) {
+	if s.is == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
+		return
+	}
+	w := 2
+	if len(s.is) > 0 {
+		w = int(s.is[0])
+	}
+	if len(s.is) == 0 {
+		s.is = make([]byte, 1, 1+n*w)
+		s.is[0] = byte(w)
+		return
+	}
+	s.is = slices.Grow(s.is, n*w)
+}
+
+// Reserve makes room in a listpack for the field-value pairs in args.
+func (h *Hash) Reserve(args [][]byte) {
+	if h.lp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
+		return
+	}
+	need := 0
+	for _, a := range args {
+		need += hlpSize(a)
+	}
+	if len(h.lp) == 0 {
+		h.lp = make([]byte, 4, 4+need)
+		return
+	}
+	h.lp = slices.Grow(h.lp, need)
+}
+
+// Reserve makes room in a listpack for new members: args alternate
+// score and member as ZADD's arguments do, scores are the parsed scores.
+func (z *ZSet) Reserve(args [][]byte, scores []float64) {
+	if z.lp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
+		return
+	}
+	need := 0
+	for i := range scores {
+		m := args[2*i+1]
+		need += zlpEntryLen(unsafe.String(unsafe.SliceData(m), len(m)), lpScore(scores[i]))
+	}
+	if len(z.lp) <= zlpHeader {
+		z.lp = make([]byte, zlpHeader, zlpHeader+need)
+		return
+	}
+	nb := make([]byte, len(z.lp), len(z.lp)+need)
+	copy(nb, z.lp)
+	z.lp = nb
 }

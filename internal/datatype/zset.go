@@ -209,7 +209,9 @@ func (z *ZSet) Score(member string) (float64, bool) {
 }
 
 // Insert adds a member that is not in the set. It converts a listpack
-// that would grow past the limits first, as Redis's zsetAdd.
+// that would grow past the limits first, as Redis's zsetAdd. It does not
+// keep member (the listpack and the skiplist store copies), so member may
+// alias a request buffer.
 func (z *ZSet) Insert(member string, score float64) {
 	if z.lp != nil {
 		if zlpCount(z.lp)+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
@@ -219,7 +221,7 @@ func (z *ZSet) Insert(member string, score float64) {
 			return
 		}
 	}
-	z.sk().dict.add(z.sk().sl.insert(score, member))
+	z.sk().dict.add(z.sk().sl.insert(score, strings.Clone(member)))
 }
 
 // Update changes the score of a member that is in the set. It does not
@@ -920,14 +922,14 @@ func (z *ZSet) ApproxMemory() int {
 // entries after it in place when the buffer has room (see zlistpack.go).
 func (z *ZSet) lpInsert(member string, score float64) {
 	n := zlpCount(z.lp) + 1
-	if len(z.lp) <= zlpHeader {
-		z.lp = make([]byte, zlpHeader, zlpHeader+zlpEntryLen(member, score))
+	es := zlpEntryLen(member, score)
+	if len(z.lp) <= zlpHeader && cap(z.lp) < zlpHeader+es { // zlpEmpty, never written
+		z.lp = make([]byte, zlpHeader, zlpHeader+es)
 		z.lp = zlpAppend(z.lp, member, score)
 		zlpSetCount(z.lp, n)
 		return
 	}
 	off := zlpInsertAt(z.lp, member, score)
-	es := zlpEntryLen(member, score)
 	end := len(z.lp)
 	if end+es > cap(z.lp) {
 		nb := make([]byte, end, max(end+es, 2*cap(z.lp)))
