@@ -24,9 +24,9 @@ import (
 
 const (
 	// Headroom: the heap may exceed the live data by a Headroom-th of it...
-	Headroom = 10
+	Headroom = 4
 	// ...or by Floor bytes, whichever is more.
-	Floor = 8 << 20
+	Floor = 32 << 20
 	// MaxSlack: with maxmemory set, the limit is at most maxmemory and
 	// half again plus MaxSlack.
 	MaxSlack = 64 << 20

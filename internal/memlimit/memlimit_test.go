@@ -5,8 +5,8 @@ import "testing"
 func TestLimit(t *testing.T) {
 	for _, c := range []struct{ live, other, max, want int64 }{
 		{0, 0, 0, Floor},
-		{40 << 20, 10 << 20, 0, 50<<20 + Floor},                      // small heap: the floor
-		{1 << 30, 10 << 20, 0, 1<<30 + 10<<20 + 1<<30/Headroom},      // large heap: a tenth
+		{80 << 20, 10 << 20, 0, 90<<20 + Floor},                      // small heap: the floor
+		{1 << 30, 10 << 20, 0, 1<<30 + 10<<20 + 1<<30/Headroom},      // large heap: a quarter
 		{1 << 30, 10 << 20, 256 << 20, 256<<20 + 128<<20 + MaxSlack}, // maxmemory caps it
 	} {
 		if got := Limit(c.live, c.other, c.max); got != c.want {
