@@ -88,7 +88,8 @@ func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
 }
 
 // BuildZSet returns a sorted set holding entries (unique members, any
-// order; the slice is reordered), encoded by its final size.
+// order; the slice is reordered), encoded by its final size. It keeps
+// none of the members' strings.
 func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 	slices.SortFunc(entries, cmpEntry)
 	maxlen := 0
@@ -113,8 +114,10 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 		z.lp = lp
 		return z
 	}
+	// The members are copied: they may alias another set's listpack,
+	// which insertions shift in place (zlistpack.go).
 	for _, e := range entries {
-		n := z.sk().sl.insert(e.Score, e.Member)
+		n := z.sk().sl.insert(e.Score, strings.Clone(e.Member))
 		z.sk().dict.add(n)
 	}
 	return z

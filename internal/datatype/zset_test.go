@@ -319,3 +319,28 @@ func TestZSetListpackEncoding(t *testing.T) {
 		t.Fatal("a member string handed out changed")
 	}
 }
+
+// TestBuildZSetCopiesMembers: a skiplist built from entries read out of a
+// listpack keeps its own member strings, so later insertions into the
+// listpack (which shift its bytes in place) do not change it.
+func TestBuildZSetCopiesMembers(t *testing.T) {
+	src := NewZSet(nil)
+	for i := 0; i < 100; i++ {
+		src.Insert(fmt.Sprintf("m%03d", i), float64(i))
+	}
+	var es []ZEntry
+	src.ForEach(func(e ZEntry) bool { es = append(es, e); return true })
+	for i := 0; i < 100; i++ {
+		es = append(es, ZEntry{fmt.Sprintf("x%03d", i), float64(i)})
+	}
+	big := BuildZSet(nil, es)
+	if big.Encoding() != "skiplist" {
+		t.Fatal(big.Encoding())
+	}
+	var want []ZEntry
+	big.ForEach(func(e ZEntry) bool { want = append(want, ZEntry{strings.Clone(e.Member), e.Score}); return true })
+	for i := 0; i < 20; i++ {
+		src.Insert(fmt.Sprintf("a%03d", i), -1) // shifts every entry of src
+	}
+	big.check(t, want)
+}
