@@ -89,6 +89,9 @@ func hashSet(c *Ctx, hmset bool) {
 		return
 	}
 	h.ConvertIfLong(c.Args[2:]...)
+	if h.Len() == 0 {
+		h.Reserve(c.Args[2:])
+	}
 	created := 0
 	for i := 2; i < len(c.Args); i += 2 {
 		if h.Set(c.Args[i], c.Args[i+1]) {

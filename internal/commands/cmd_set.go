@@ -84,6 +84,7 @@ func cmdSadd(c *Ctx) {
 	if s == nil {
 		s = datatype.NewSet(c.KS.Limits)
 		c.DB.Set(key, keyspace.NewSet(s), false)
+		s.Reserve(len(c.Args) - 2)
 	}
 	added := 0
 	for _, m := range c.Args[2:] {

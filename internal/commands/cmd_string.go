@@ -220,7 +220,7 @@ func strExpireErr(c *Ctx) string {
 func cmdSet(c *Ctx) {
 	if len(c.Args) == 3 { // fast path: plain SET key value
 		if !c.DB.OverwriteString(c.Args[1], c.Args[2]) {
-			c.DB.Set(c.Args[1], keyspace.NewString(strCopy(c.Args[2])), false)
+			c.DB.Set(c.Args[1], keyspace.NewStringCopy(c.Args[2]), false)
 		}
 		c.Dirty++
 		c.Notify(notify.String, "set", c.Args[1])
@@ -268,7 +268,7 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, intReply bool) {
 			return
 		}
 	}
-	o := keyspace.NewString(strCopy(val))
+	o := keyspace.NewStringCopy(val)
 	o.SetExpire(at)
 	c.DB.Set(key, o, flags&strOptKeepTTL != 0)
 	c.Dirty++
@@ -317,7 +317,7 @@ func cmdGetset(c *Ctx) {
 	} else {
 		c.W.Bulk(o.Bytes())
 	}
-	c.DB.Set(key, keyspace.NewString(strCopy(c.Args[2])), false)
+	c.DB.Set(key, keyspace.NewStringCopy(c.Args[2]), false)
 	c.Dirty++
 	c.Notify(notify.String, "set", key)
 	c.Propagate(setCmd, key, c.Args[2]) // as SET, as Redis
@@ -422,7 +422,7 @@ func cmdMsetnx(c *Ctx) {
 func msetAll(c *Ctx) {
 	for j := 1; j < len(c.Args); j += 2 {
 		if !c.DB.OverwriteString(c.Args[j], c.Args[j+1]) {
-			c.DB.Set(c.Args[j], keyspace.NewString(strCopy(c.Args[j+1])), false)
+			c.DB.Set(c.Args[j], keyspace.NewStringCopy(c.Args[j+1]), false)
 		}
 		c.Dirty++
 		c.Notify(notify.String, "set", c.Args[j])

@@ -380,6 +380,9 @@ flagsDone:
 	if z == nil && !xx {
 		z = datatype.NewZSetSized(c.KS.Limits, 1, len(c.Args[scoreIdx+1]))
 		c.DB.Set(key, keyspace.NewZSet(z), false)
+		if n > 1 {
+			z.Reserve(c.Args[scoreIdx:], scores)
+		}
 	}
 	for j := 0; z != nil && j < n; j++ {
 		score = scores[j]
@@ -406,7 +409,7 @@ flagsDone:
 				updated++
 			}
 		} else if !xx {
-			z.Insert(string(member), score)
+			z.Insert(zstr(member), score)
 			added++
 			processed++
 		}

@@ -12,40 +12,44 @@ import (
 // change; Compact does the same once per write command (the keyspace
 // calls it after each), so a small collection at rest holds no more than
 // its allocator size class above its bytes. A buffer is copied only when
-// its spare room is more than an eighth of it and more than 16 bytes,
-// which a size class never leaves, so a compacted value is not copied
-// again until it grows.
+// a smaller size class holds its bytes, so a compacted value is not
+// copied again until it grows.
+
+// sizeClasses are the Go allocator's small object sizes (runtime's
+// sizeclasses.go); larger allocations are rounded to 8 KiB pages.
+var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
+	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
+	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// roundAlloc is the size the allocator gives a request of n bytes.
+func roundAlloc(n int) int {
+	if n > sizeClasses[len(sizeClasses)-1] {
+		return (n + 8191) &^ 8191
+	}
+	lo, hi := 0, len(sizeClasses)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if sizeClasses[mid] < n {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return sizeClasses[lo]
+}
 
 // wasteful reports whether a buffer of n used bytes and capacity c is
-// worth copying to its exact size: the copy's allocation would be more
-// than an eighth (and 16 bytes) smaller. Allocations come in size
-// classes, so a copy can save less than c-n (nothing at all when n and c
-// fall in the same class).
-func wasteful(n, c int) bool {
-	save := allocSize(c) - allocSize(n)
-	return save > 16 && save > n/8
-}
+// worth copying to its exact size: a smaller allocation holds it.
+func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
 
-// sizeClasses are the sizes the Go allocator hands out up to 32 KiB,
-// ascending, found at start by asking it.
-var sizeClasses = func() []int {
-	var cs []int
-	for n := 1; n <= 32<<10; {
-		c := cap(append([]byte(nil), make([]byte, n)...))
-		cs = append(cs, c)
-		n = c + 1
-	}
-	return cs
-}()
-
-// allocSize is the size of the allocation a request of n bytes gets (n
-// itself past the size classes).
-func allocSize(n int) int {
-	if i, _ := slices.BinarySearch(sizeClasses, n); i < len(sizeClasses) {
-		return sizeClasses[i]
-	}
-	return n
-}
+// nodeWasteful is wasteful for the end nodes of a list of several nodes:
+// only spare room of more than an eighth (and 16 bytes) that a smaller
+// allocation would save. A node keeps the room pushes at its end left it:
+// trimming it after every push made each LPUSH onto a long list copy its
+// head node twice. A list of one node is trimmed as the other small
+// encodings are (growCap sizes it to its size class).
+func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 && roundAlloc(n) < c }
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.
@@ -58,66 +62,43 @@ func clipBytes(b []byte) []byte {
 
 // Compact trims the listpack's spare room (see wasteful).
 func (h *Hash) Compact() {
-	if h.d == nil {
+	if h.lp != nil {
 		h.lp = clipBytes(h.lp)
 	}
 }
 
 // Compact trims the intset's spare room.
 func (s *Set) Compact() {
-	if s.d == nil {
+	if s.is != nil {
 		s.is = clipBytes(s.is)
 	}
 }
 
-// Compact trims the listpack's spare room and moves the members' bytes
-// into one buffer of their exact total size (a member string of its own
-// costs at least 8 or 16 bytes, mostly rounding for short members). The
-// buffer is never written again: member strings handed out stay valid.
+// Compact trims the listpack's spare room. The copy is a new buffer, so
+// member strings handed out stay valid (zlistpack.go).
 func (z *ZSet) Compact() {
-	if z.sl != nil {
-		return
-	}
-	if wasteful(24*len(z.lp), 24*cap(z.lp)) {
-		z.lp = slices.Clip(slices.Clone(z.lp))
-	}
-	// Packed already: the members' bytes follow each other.
-	total, packed := 0, true
-	for i, e := range z.lp {
-		if i > 0 && len(e.Member) > 0 && len(z.lp[i-1].Member) > 0 &&
-			addr(e.Member) != addr(z.lp[i-1].Member)+uintptr(len(z.lp[i-1].Member)) {
-			packed = false
-		}
-		total += len(e.Member)
-	}
-	if packed {
-		return
-	}
-	arena := make([]byte, 0, total)
-	for i := range z.lp {
-		m := z.lp[i].Member
-		if m == "" {
-			continue
-		}
-		off := len(arena)
-		arena = append(arena, m...)
-		z.lp[i].Member = unsafe.String(&arena[off], len(m))
+	if z.lp != nil {
+		z.lp = clipBytes(z.lp)
 	}
 }
 
-// Compact trims the spare room of a list's only node and, for a list of a
-// few nodes, of the node array. The end nodes of a longer list keep
-// theirs: the next pushes fill it (growCap doubles them), and trimming it
-// after each write made every LPUSH copy a node twice, garbage the
-// collector then spent a third of the CPU on. Their spare room is at most
-// two nodes' bytes per list, against a list that holds more than a node.
+// Compact trims the spare room of a list's end nodes (the ones pushes and
+// pops change) and, for a list of a few nodes, of the node array: an end
+// node of a longer list only when it has more than an eighth spare
+// (nodeWasteful), the room growCap gave it for the next pushes. Trimming
+// that room after each write made every LPUSH copy a node twice, garbage
+// the collector then spent a third of the CPU on.
 func (l *List) Compact() {
 	if l.cnt == 0 {
 		return
 	}
-	if l.cnt == 1 {
-		nd := l.nb[l.off]
-		if used := nd.used(); wasteful(used, cap(nd.b)) {
+	trim := nodeWasteful
+	if l.cnt == 1 { // a short list: its one node is all it holds
+		trim = wasteful
+	}
+	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
+		nd := l.nb[i]
+		if used := nd.used(); trim(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}
@@ -126,6 +107,63 @@ func (l *List) Compact() {
 	}
 }
 
-// addr is the address of s's bytes, compared only (no pointer is made
-// back from it).
-func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
+// Reserve methods: a command that adds many elements at once (SADD,
+// HSET, ZADD with many arguments) says so first, so the small encoding
+// grows once to what they need instead of doubling step by step: fewer
+// copies, and none of the garbage buffers a bulk load leaves between the
+// values it keeps (which the allocator cannot give back). Compact trims
+// what was reserved and not used. In the large encodings they do nothing.
+
+// Reserve makes room in an intset for n more members of the current
+// width (2 bytes in an empty set).
+func (s *Set) Reserve(n int) {
+	if s.is == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
+		return
+	}
+	w := 2
+	if len(s.is) > 0 {
+		w = int(s.is[0])
+	}
+	if len(s.is) == 0 {
+		s.is = make([]byte, 1, 1+n*w)
+		s.is[0] = byte(w)
+		return
+	}
+	s.is = slices.Grow(s.is, n*w)
+}
+
+// Reserve makes room in a listpack for the field-value pairs in args.
+func (h *Hash) Reserve(args [][]byte) {
+	if h.lp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
+		return
+	}
+	need := 0
+	for _, a := range args {
+		need += hlpSize(a)
+	}
+	if len(h.lp) == 0 {
+		h.lp = make([]byte, 4, 4+need)
+		return
+	}
+	h.lp = slices.Grow(h.lp, need)
+}
+
+// Reserve makes room in a listpack for new members: args alternate
+// score and member as ZADD's arguments do, scores are the parsed scores.
+func (z *ZSet) Reserve(args [][]byte, scores []float64) {
+	if z.lp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
+		return
+	}
+	need := 0
+	for i := range scores {
+		m := args[2*i+1]
+		need += zlpEntryLen(unsafe.String(unsafe.SliceData(m), len(m)), lpScore(scores[i]))
+	}
+	if len(z.lp) <= zlpHeader {
+		z.lp = make([]byte, zlpHeader, zlpHeader+need)
+		return
+	}
+	nb := make([]byte, len(z.lp), len(z.lp)+need)
+	copy(nb, z.lp)
+	z.lp = nb
+}

@@ -25,19 +25,38 @@ import (
 // written to. Methods copy the slices they are given. A Hash is not safe
 // for concurrent use.
 type Hash struct {
-	lim *Limits          // hash-max-listpack-entries and -value
-	lp  []byte           // listpack encoding (nil when empty)
-	d   *strDict[string] // hashtable encoding when non-nil
+	// lp is the listpack encoding (hlpEmpty when empty), nil in the
+	// hashtable encoding.
+	lp []byte
+	// u is the listpack's *Limits (hash-max-listpack-entries and -value)
+	// or the hashtable's *strDict[string]: one pointer for both keeps a
+	// Hash at 32 bytes.
+	u unsafe.Pointer
+}
+
+// hlpEmpty is the listpack of an empty hash (not nil, which means the
+// hashtable encoding).
+var hlpEmpty = []byte{}
+
+// lim returns the thresholds of a listpack hash.
+func (h *Hash) lim() *Limits { return (*Limits)(h.u) }
+
+// dict returns the hashtable encoding, nil for a listpack.
+func (h *Hash) dict() *strDict[string] {
+	if h.lp != nil {
+		return nil
+	}
+	return (*strDict[string])(h.u)
 }
 
 // NewHash returns an empty hash in the listpack encoding, converted by
 // lim's thresholds (nil: defaults).
-func NewHash(lim *Limits) *Hash { return &Hash{lim: lim} }
+func NewHash(lim *Limits) *Hash { return &Hash{lp: hlpEmpty, u: unsafe.Pointer(lim)} }
 
 // Len returns the number of fields.
 func (h *Hash) Len() int {
-	if h.d != nil {
-		return h.d.len()
+	if h.lp == nil {
+		return h.dict().len()
 	}
 	if len(h.lp) == 0 {
 		return 0
@@ -47,7 +66,7 @@ func (h *Hash) Len() int {
 
 // Encoding returns "listpack" or "hashtable", as OBJECT ENCODING.
 func (h *Hash) Encoding() string {
-	if h.d != nil {
+	if h.lp == nil {
 		return "hashtable"
 	}
 	return "listpack"
@@ -55,16 +74,16 @@ func (h *Hash) Encoding() string {
 
 // Clone returns a deep copy in the same encoding.
 func (h *Hash) Clone() *Hash {
-	if h.d != nil {
-		return &Hash{lim: h.lim, d: h.d.clone()}
+	if h.lp == nil {
+		return &Hash{u: unsafe.Pointer(h.dict().clone())}
 	}
-	return &Hash{lim: h.lim, lp: slices.Clone(h.lp)}
+	return &Hash{lp: append([]byte{}, h.lp...), u: h.u}
 }
 
 // MemoryUsage estimates the bytes the hash holds.
 func (h *Hash) MemoryUsage() int {
-	if h.d != nil {
-		return 32 + h.d.memory()
+	if h.lp == nil {
+		return 32 + h.dict().memory()
 	}
 	return 32 + cap(h.lp)
 }
@@ -73,10 +92,10 @@ func (h *Hash) MemoryUsage() int {
 // longer than the listpack allows, as Redis's hashTypeTryConversion does
 // with a command's fields and values before it stores any of them.
 func (h *Hash) ConvertIfLong(args ...[]byte) {
-	if h.d != nil {
+	if h.lp == nil {
 		return
 	}
-	maxValue := h.lim.Get(HashMaxListpackValue)
+	maxValue := h.lim().Get(HashMaxListpackValue)
 	for _, a := range args {
 		if len(a) > maxValue {
 			h.convert()
@@ -87,12 +106,12 @@ func (h *Hash) ConvertIfLong(args ...[]byte) {
 
 // Get returns the value of field.
 func (h *Hash) Get(field []byte) ([]byte, bool) {
-	if h.d != nil {
-		i := h.d.find(field)
+	if h.lp == nil {
+		i := h.dict().find(field)
 		if i < 0 {
 			return nil, false
 		}
-		return strView(h.d.entries[i].val), true
+		return strView(h.dict().entries[i].val), true
 	}
 	_, vOff, end := hlpFind(h.lp, field)
 	if end < 0 {
@@ -104,8 +123,8 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 
 // Has reports whether field exists.
 func (h *Hash) Has(field []byte) bool {
-	if h.d != nil {
-		return h.d.find(field) >= 0
+	if h.lp == nil {
+		return h.dict().find(field) >= 0
 	}
 	_, _, end := hlpFind(h.lp, field)
 	return end >= 0
@@ -113,19 +132,19 @@ func (h *Hash) Has(field []byte) bool {
 
 // Set stores value at field, reporting whether the field is new.
 func (h *Hash) Set(field, value []byte) bool {
-	if h.d == nil && (len(field) > h.lim.Get(HashMaxListpackValue) || len(value) > h.lim.Get(HashMaxListpackValue)) {
+	if h.lp != nil && (len(field) > h.lim().Get(HashMaxListpackValue) || len(value) > h.lim().Get(HashMaxListpackValue)) {
 		h.convert()
 	}
-	if h.d != nil {
+	if h.lp == nil {
 		hv := strDictHash(field)
-		if i := h.d.findHashed(field, hv); i >= 0 {
-			e := &h.d.entries[i]
-			h.d.bytes += len(value) - len(e.val)
+		if i := h.dict().findHashed(field, hv); i >= 0 {
+			e := &h.dict().entries[i]
+			h.dict().bytes += len(value) - len(e.val)
 			e.val = string(value)
 			return false
 		}
-		h.d.insert(string(field), string(value), hv)
-		h.d.bytes += len(field) + len(value)
+		h.dict().insert(string(field), string(value), hv)
+		h.dict().bytes += len(field) + len(value)
 		return true
 	}
 	if len(h.lp) == 0 {
@@ -141,7 +160,7 @@ func (h *Hash) Set(field, value []byte) bool {
 	h.lp = hlpAppend(hlpAppend(h.lp, field), value)
 	n := binary.LittleEndian.Uint32(h.lp) + 1
 	binary.LittleEndian.PutUint32(h.lp, n)
-	if int(n) > h.lim.Get(HashMaxListpackEntries) {
+	if int(n) > h.lim().Get(HashMaxListpackEntries) {
 		h.convert()
 	}
 	return true
@@ -149,14 +168,14 @@ func (h *Hash) Set(field, value []byte) bool {
 
 // Delete removes field, reporting whether it was there.
 func (h *Hash) Delete(field []byte) bool {
-	if h.d != nil {
-		i := h.d.find(field)
+	if h.lp == nil {
+		i := h.dict().find(field)
 		if i < 0 {
 			return false
 		}
-		e := &h.d.entries[i]
-		h.d.bytes -= len(e.key) + len(e.val)
-		h.d.remove(i)
+		e := &h.dict().entries[i]
+		h.dict().bytes -= len(e.key) + len(e.val)
+		h.dict().remove(i)
 		return true
 	}
 	fOff, _, end := hlpFind(h.lp, field)
@@ -166,7 +185,7 @@ func (h *Hash) Delete(field []byte) bool {
 	h.lp = append(h.lp[:fOff], h.lp[end:]...)
 	n := binary.LittleEndian.Uint32(h.lp) - 1
 	if n == 0 {
-		h.lp = nil
+		h.lp = hlpEmpty
 		return true
 	}
 	binary.LittleEndian.PutUint32(h.lp, n)
@@ -179,9 +198,9 @@ func (h *Hash) Delete(field []byte) bool {
 // ForEach calls fn for every field and value until it returns false:
 // insertion order in the listpack encoding, table order otherwise.
 func (h *Hash) ForEach(fn func(field, value []byte) bool) {
-	if h.d != nil {
-		for i := range h.d.entries {
-			e := &h.d.entries[i]
+	if h.lp == nil {
+		for i := range h.dict().entries {
+			e := &h.dict().entries[i]
 			if !fn(strView(e.key), strView(e.val)) {
 				return
 			}
@@ -211,11 +230,11 @@ func (h *Hash) All() iter.Seq2[[]byte, []byte] {
 // from start to end at least once, even if the table is resized between
 // calls.
 func (h *Hash) Scan(cursor uint64, count int, fn func(field, value []byte)) uint64 {
-	if h.d == nil {
+	if h.lp != nil {
 		h.ForEach(func(f, v []byte) bool { fn(f, v); return true })
 		return 0
 	}
-	return h.d.scanSteps(cursor, count, func(e *strDictEntry[string]) {
+	return h.dict().scanSteps(cursor, count, func(e *strDictEntry[string]) {
 		fn(strView(e.key), strView(e.val))
 	})
 }
@@ -227,9 +246,9 @@ func (h *Hash) RandomPairs(count int, fn func(field, value []byte)) {
 	if n == 0 {
 		return
 	}
-	if h.d != nil {
+	if h.lp == nil {
 		for range count {
-			e := &h.d.entries[rand.IntN(n)]
+			e := &h.dict().entries[rand.IntN(n)]
 			fn(strView(e.key), strView(e.val))
 		}
 		return
@@ -246,9 +265,9 @@ func (h *Hash) RandomPairs(count int, fn func(field, value []byte)) {
 func (h *Hash) SamplePairs(count int, fn func(field, value []byte)) {
 	n := h.Len()
 	idx := sampleIdx(n, count)
-	if h.d != nil {
+	if h.lp == nil {
 		for _, i := range idx {
-			e := &h.d.entries[i]
+			e := &h.dict().entries[i]
 			fn(strView(e.key), strView(e.val))
 		}
 		return
@@ -277,7 +296,7 @@ func (h *Hash) convert() {
 		d.bytes += len(f) + len(v)
 		return true
 	})
-	h.lp, h.d = nil, d
+	h.lp, h.u = nil, unsafe.Pointer(d)
 }
 
 // --- listpack helpers: entries are uvarint(len) | bytes, after a 4-byte count ---

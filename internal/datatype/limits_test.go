@@ -26,7 +26,7 @@ func TestLimits(t *testing.T) {
 	h := NewHash(a)
 	h.Set([]byte("f1"), []byte("v"))
 	h.Set([]byte("f2"), []byte("v"))
-	if h.Encoding() != "hashtable" || h.Clone().lim != a {
+	if h.Encoding() != "hashtable" || h.Clone().Encoding() != "hashtable" {
 		t.Fatalf("a hash made with a limit of 1: %s", h.Encoding())
 	}
 }

@@ -178,21 +178,17 @@ func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
 	nd.b, nd.h = nb, c-used
 }
 
-// growCap picks a new buffer size for a node that needs min bytes, not
-// past the node byte cap unless min needs it. A node of a list of several
-// nodes doubles: the next pushes fill its spare room, which Compact
-// leaves alone. The only node of a list (snug) grows by an eighth: Compact
-// trims a node with more spare room than that after each write, so a
-// doubled buffer would be copied back at once, two copies of the whole
-// list per push.
+// growCap picks a new buffer size for a node that needs min bytes, in
+// the allocator's size class, not past the node byte cap unless min needs
+// it. The only node of a list (snug) gets the smallest class that holds
+// min: Compact trims it to that after each write (wasteful), so more room
+// would be copied away at once, two copies of the list per push. An end
+// node of a longer list grows by an eighth, the room Compact leaves it
+// (nodeWasteful).
 func growCap(old, min int, lim *Limits, snug bool) int {
-	c := old * 2
+	c := roundAlloc(max(min, old+old/8))
 	if snug {
-		// An eighth more, in the size class that gives; a bigger class
-		// than that would count as waste (see wasteful).
-		if c = allocSize(min + min/8); c-allocSize(min) > min/8 {
-			c = allocSize(min)
-		}
+		c = roundAlloc(min)
 	}
 	if c < 16 {
 		c = 16

@@ -409,16 +409,21 @@ func TestListPushGarbage(t *testing.T) {
 	}
 }
 
-func TestAllocSize(t *testing.T) {
-	for n := 1; n <= 40000; n += 7 {
-		if a := allocSize(n); a < n || allocSize(n+7) < a {
-			t.Fatalf("allocSize(%d) = %d", n, a)
+func TestListNodeTrim(t *testing.T) {
+	if roundAlloc(33) != 48 || roundAlloc(48) != 48 {
+		t.Fatalf("roundAlloc(33) = %d, roundAlloc(48) = %d, want 48", roundAlloc(33), roundAlloc(48))
+	}
+	// An end node grown by growCap keeps its room; one that a smaller
+	// allocation holds with more than an eighth spare is trimmed.
+	for _, c := range []struct{ old, min int }{{1024, 1042}, {6144, 6162}, {6912, 6930}, {100, 118}} {
+		if g := growCap(c.old, c.min, NewLimits(), false); nodeWasteful(c.min, g) {
+			t.Errorf("growCap(%d, %d) = %d is trimmed at once", c.old, c.min, g)
+		}
+		if g := growCap(c.old, c.min, NewLimits(), true); wasteful(c.min, g) {
+			t.Errorf("snug growCap(%d, %d) = %d is trimmed at once", c.old, c.min, g)
 		}
 	}
-	if allocSize(33) != 48 || allocSize(48) != 48 {
-		t.Fatalf("allocSize(33) = %d, allocSize(48) = %d, want 48", allocSize(33), allocSize(48))
-	}
-	if wasteful(40, 48) || !wasteful(100, 512) {
-		t.Fatal("wasteful ignores size classes")
+	if !nodeWasteful(100, 512) || nodeWasteful(900, 1024) {
+		t.Fatal("nodeWasteful")
 	}
 }

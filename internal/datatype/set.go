@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"unsafe"
 )
 
 // Set is a Redis set of byte-string members.
@@ -24,19 +25,38 @@ import (
 // Methods copy the slices they are given. A Set is not safe for
 // concurrent use.
 type Set struct {
-	lim *Limits            // set-max-intset-entries
-	is  []byte             // intset encoding (nil when empty)
-	d   *strDict[struct{}] // hashtable encoding when non-nil
+	// is is the intset encoding (isEmpty when empty), nil in the
+	// hashtable encoding.
+	is []byte
+	// u is the intset's *Limits (set-max-intset-entries) or the
+	// hashtable's *strDict[struct{}]: one pointer for both keeps a Set
+	// at 32 bytes.
+	u unsafe.Pointer
+}
+
+// isEmpty is the intset of an empty set (not nil, which means the
+// hashtable encoding).
+var isEmpty = []byte{}
+
+// lim returns the thresholds of an intset.
+func (s *Set) lim() *Limits { return (*Limits)(s.u) }
+
+// dict returns the hashtable encoding, nil for an intset.
+func (s *Set) dict() *strDict[struct{}] {
+	if s.is != nil {
+		return nil
+	}
+	return (*strDict[struct{}])(s.u)
 }
 
 // NewSet returns an empty set in the intset encoding, converted by lim's
 // thresholds (nil: defaults).
-func NewSet(lim *Limits) *Set { return &Set{lim: lim} }
+func NewSet(lim *Limits) *Set { return &Set{is: isEmpty, u: unsafe.Pointer(lim)} }
 
 // Len returns the number of members.
 func (s *Set) Len() int {
-	if s.d != nil {
-		return s.d.len()
+	if s.is == nil {
+		return s.dict().len()
 	}
 	if len(s.is) == 0 {
 		return 0
@@ -46,7 +66,7 @@ func (s *Set) Len() int {
 
 // Encoding returns "intset" or "hashtable", as OBJECT ENCODING.
 func (s *Set) Encoding() string {
-	if s.d != nil {
+	if s.is == nil {
 		return "hashtable"
 	}
 	return "intset"
@@ -54,24 +74,24 @@ func (s *Set) Encoding() string {
 
 // Clone returns a deep copy in the same encoding.
 func (s *Set) Clone() *Set {
-	if s.d != nil {
-		return &Set{lim: s.lim, d: s.d.clone()}
+	if s.is == nil {
+		return &Set{u: unsafe.Pointer(s.dict().clone())}
 	}
-	return &Set{lim: s.lim, is: slices.Clone(s.is)}
+	return &Set{is: append([]byte{}, s.is...), u: s.u}
 }
 
 // MemoryUsage estimates the bytes the set holds.
 func (s *Set) MemoryUsage() int {
-	if s.d != nil {
-		return 32 + s.d.memory()
+	if s.is == nil {
+		return 32 + s.dict().memory()
 	}
 	return 32 + cap(s.is)
 }
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	if s.d != nil {
-		return s.d.find(m) >= 0
+	if s.is == nil {
+		return s.dict().find(m) >= 0
 	}
 	v, ok := isetParse(m)
 	if !ok {
@@ -83,7 +103,7 @@ func (s *Set) Has(m []byte) bool {
 
 // Add adds m, reporting whether it was not a member yet.
 func (s *Set) Add(m []byte) bool {
-	if s.d == nil {
+	if s.is != nil {
 		v, ok := isetParse(m)
 		if ok {
 			i, found := isetSearch(s.is, v)
@@ -91,7 +111,7 @@ func (s *Set) Add(m []byte) bool {
 				return false
 			}
 			s.is = isetInsert(s.is, i, v)
-			if s.Len() > s.lim.Get(SetMaxIntsetEntries) {
+			if s.Len() > s.lim().Get(SetMaxIntsetEntries) {
 				s.convert()
 			}
 			return true
@@ -99,23 +119,23 @@ func (s *Set) Add(m []byte) bool {
 		s.convert()
 	}
 	h := strDictHash(m)
-	if s.d.findHashed(m, h) >= 0 {
+	if s.dict().findHashed(m, h) >= 0 {
 		return false
 	}
-	s.d.insert(string(m), struct{}{}, h)
-	s.d.bytes += len(m)
+	s.dict().insert(string(m), struct{}{}, h)
+	s.dict().bytes += len(m)
 	return true
 }
 
 // Remove deletes m, reporting whether it was a member.
 func (s *Set) Remove(m []byte) bool {
-	if s.d != nil {
-		i := s.d.find(m)
+	if s.is == nil {
+		i := s.dict().find(m)
 		if i < 0 {
 			return false
 		}
-		s.d.bytes -= len(s.d.entries[i].key)
-		s.d.remove(i)
+		s.dict().bytes -= len(s.dict().entries[i].key)
+		s.dict().remove(i)
 		return true
 	}
 	v, ok := isetParse(m)
@@ -136,7 +156,7 @@ func (s *Set) removeAt(i int) {
 	off := 1 + i*w
 	s.is = append(s.is[:off], s.is[off+w:]...)
 	if len(s.is) == 1 {
-		s.is = nil
+		s.is = isEmpty
 	} else if cap(s.is) > 2*len(s.is)+64 {
 		s.is = slices.Clone(s.is)
 	}
@@ -145,9 +165,9 @@ func (s *Set) removeAt(i int) {
 // ForEach calls fn for every member until it returns false: ascending
 // numeric order in the intset encoding, table order otherwise.
 func (s *Set) ForEach(fn func(m []byte) bool) {
-	if s.d != nil {
-		for i := range s.d.entries {
-			if !fn(strView(s.d.entries[i].key)) {
+	if s.is == nil {
+		for i := range s.dict().entries {
+			if !fn(strView(s.dict().entries[i].key)) {
 				return
 			}
 		}
@@ -169,17 +189,17 @@ func (s *Set) All() iter.Seq[[]byte] {
 // Scan is one SSCAN step from cursor (see Hash.Scan): an intset is
 // returned whole with cursor 0.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if s.d == nil {
+	if s.is != nil {
 		s.ForEach(func(m []byte) bool { fn(m); return true })
 		return 0
 	}
-	return s.d.scanSteps(cursor, count, func(e *strDictEntry[struct{}]) { fn(strView(e.key)) })
+	return s.dict().scanSteps(cursor, count, func(e *strDictEntry[struct{}]) { fn(strView(e.key)) })
 }
 
 // member calls fn with the member at index i of the storage order.
 func (s *Set) member(i int, fn func(m []byte)) {
-	if s.d != nil {
-		fn(strView(s.d.entries[i].key))
+	if s.is == nil {
+		fn(strView(s.dict().entries[i].key))
 		return
 	}
 	var buf [20]byte
@@ -211,10 +231,10 @@ func (s *Set) SampleMembers(count int, fn func(m []byte)) {
 // set must not be empty.
 func (s *Set) Pop() []byte {
 	i := rand.IntN(s.Len())
-	if s.d != nil {
-		m := strView(s.d.entries[i].key) // the string outlives its entry
-		s.d.bytes -= len(m)
-		s.d.remove(i)
+	if s.is == nil {
+		m := strView(s.dict().entries[i].key) // the string outlives its entry
+		s.dict().bytes -= len(m)
+		s.dict().remove(i)
 		return m
 	}
 	m := strconv.AppendInt(nil, isetGet(s.is, i), 10)
@@ -232,7 +252,7 @@ func (s *Set) convert() {
 		d.insert(string(m), struct{}{}, strDictHash(m))
 		d.bytes += len(m)
 	}
-	s.is, s.d = nil, d
+	s.is, s.u = nil, unsafe.Pointer(d)
 }
 
 // --- intset helpers ---

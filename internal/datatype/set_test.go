@@ -41,7 +41,7 @@ func TestIntsetWidths(t *testing.T) {
 			t.Fatalf("remove %s", v)
 		}
 	}
-	if s.Len() != 0 || s.is != nil {
+	if s.Len() != 0 || len(s.is) != 0 {
 		t.Fatal("not empty")
 	}
 	// The narrowest width is used.

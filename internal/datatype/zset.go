@@ -6,12 +6,15 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"strings"
+	"unsafe"
 )
 
 // ZSet is a Redis sorted set: members ordered by (score, member bytes).
 //
-// Like Redis it has two encodings. A small set ("listpack") is a sorted
-// slice searched linearly, as Redis searches its listpack. Once it holds
+// Like Redis it has two encodings. A small set ("listpack") is one byte
+// slice of member and score pairs in order (zlistpack.go), searched
+// linearly, as Redis searches its listpack. Once it holds
 // more than zset-max-listpack-entries members or a member longer than
 // zset-max-listpack-value bytes (its Limits) it becomes a "skiplist": a skiplist with span
 // counts (O(log n) rank operations) plus a hash table from member to node
@@ -21,10 +24,31 @@ import (
 //
 // Ranks are 0-based, ascending. A ZSet is not safe for concurrent use.
 type ZSet struct {
-	lim  *Limits   // zset-max-listpack-entries and -value
-	lp   []ZEntry  // listpack encoding (when sl == nil), sorted
-	sl   *skiplist // skiplist encoding
-	dict *zdict    // member -> node, skiplist encoding only
+	// lp is the listpack encoding (zlistpack.go; zlpEmpty when empty),
+	// nil in the skiplist encoding.
+	lp []byte
+	// u is the listpack's *Limits (zset-max-listpack-entries and
+	// -value), or the skiplist encoding's *zskip. One pointer for both
+	// keeps a ZSet at 32 bytes.
+	u unsafe.Pointer
+}
+
+// zskip is the skiplist encoding: the list, and a hash table from member
+// to node.
+type zskip struct {
+	sl   skiplist
+	dict zdict
+}
+
+// lim returns the thresholds of a listpack set.
+func (z *ZSet) lim() *Limits { return (*Limits)(z.u) }
+
+// sk returns the skiplist encoding, nil for a listpack.
+func (z *ZSet) sk() *zskip {
+	if z.lp != nil {
+		return nil
+	}
+	return (*zskip)(z.u)
 }
 
 // ZEntry is one member with its score.
@@ -55,7 +79,7 @@ func NewZSet(lim *Limits) *ZSet { return NewZSetSized(lim, 0, 0) }
 // NewZSetSized returns an empty sorted set in the encoding Redis picks for
 // a set that will hold n members, the longest maxlen bytes long.
 func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
-	z := &ZSet{lim: lim}
+	z := &ZSet{lp: zlpEmpty, u: unsafe.Pointer(lim)}
 	entries := lim.Get(ZSetMaxListpackEntries)
 	if n > entries || maxlen > lim.Get(ZSetMaxListpackValue) || entries == 0 {
 		z.toSkiplist()
@@ -64,7 +88,8 @@ func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
 }
 
 // BuildZSet returns a sorted set holding entries (unique members, any
-// order; the slice is reordered), encoded by its final size.
+// order; the slice is reordered), encoded by its final size. It keeps
+// none of the members' strings.
 func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 	slices.SortFunc(entries, cmpEntry)
 	maxlen := 0
@@ -72,31 +97,43 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 		maxlen = max(maxlen, len(e.Member))
 	}
 	z := NewZSetSized(lim, len(entries), maxlen)
-	if z.sl == nil {
+	if z.lp != nil {
+		if len(entries) == 0 {
+			return z
+		}
+		size := zlpHeader
 		for i := range entries {
 			entries[i].Score = lpScore(entries[i].Score)
+			size += zlpEntryLen(entries[i].Member, entries[i].Score)
 		}
-		z.lp = entries
+		lp := make([]byte, zlpHeader, size)
+		for _, e := range entries {
+			lp = zlpAppend(lp, e.Member, e.Score)
+		}
+		zlpSetCount(lp, len(entries))
+		z.lp = lp
 		return z
 	}
+	// The members are copied: they may alias another set's listpack,
+	// which insertions shift in place (zlistpack.go).
 	for _, e := range entries {
-		n := z.sl.insert(e.Score, e.Member)
-		z.dict.add(n)
+		n := z.sk().sl.insert(e.Score, strings.Clone(e.Member))
+		z.sk().dict.add(n)
 	}
 	return z
 }
 
 // Len returns the number of members.
 func (z *ZSet) Len() int {
-	if z.sl == nil {
-		return len(z.lp)
+	if z.lp != nil {
+		return zlpCount(z.lp)
 	}
-	return z.sl.length
+	return z.sk().sl.length
 }
 
 // Encoding returns "listpack" or "skiplist", as OBJECT ENCODING.
 func (z *ZSet) Encoding() string {
-	if z.sl == nil {
+	if z.lp != nil {
 		return "listpack"
 	}
 	return "skiplist"
@@ -104,14 +141,14 @@ func (z *ZSet) Encoding() string {
 
 // Clone returns a deep copy (same encoding).
 func (z *ZSet) Clone() *ZSet {
-	if z.sl == nil {
-		return &ZSet{lim: z.lim, lp: slices.Clone(z.lp)}
+	if z.lp != nil {
+		return &ZSet{lp: slices.Clip(slices.Clone(z.lp)), u: z.u}
 	}
-	c := &ZSet{lim: z.lim}
+	c := &ZSet{lp: zlpEmpty}
 	c.toSkiplist()
-	c.dict.resize(z.dict.count)
-	for n := z.sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
-		c.dict.add(c.sl.insert(n.score, n.member))
+	c.sk().dict.resize(z.sk().dict.count)
+	for n := z.sk().sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
+		c.sk().dict.add(c.sk().sl.insert(n.score, n.member))
 	}
 	return c
 }
@@ -119,37 +156,35 @@ func (z *ZSet) Clone() *ZSet {
 // MemoryUsage estimates the bytes the set holds (MEMORY USAGE).
 func (z *ZSet) MemoryUsage() int {
 	n := 0
-	if z.sl == nil {
-		n = 24 * cap(z.lp)
-		for _, e := range z.lp {
-			n += len(e.Member)
-		}
-		return n
+	if z.lp != nil {
+		return cap(z.lp)
 	}
 	// A node is 64 bytes plus 16 per level (4/3 levels on average); the
 	// hash table adds a bucket pointer per slot.
 	// Member lengths are sampled from the first nodes, as Redis samples.
 	sampled, bytes := 0, 0
-	for x := z.sl.head.lv[0].fwd; x != nil && sampled < 64; x = x.lv[0].fwd {
+	for x := z.sk().sl.head.lv[0].fwd; x != nil && sampled < 64; x = x.lv[0].fwd {
 		sampled++
 		bytes += len(x.member)
 	}
-	n = 8*len(z.dict.b) + zslMaxLevel*16 + z.sl.length*(64+21)
+	n = 8*len(z.sk().dict.b) + zslMaxLevel*16 + z.sk().sl.length*(64+21)
 	if sampled > 0 {
-		n += bytes * z.sl.length / sampled
+		n += bytes * z.sk().sl.length / sampled
 	}
 	return n
 }
 
 // toSkiplist converts the listpack encoding to the skiplist encoding.
 func (z *ZSet) toSkiplist() {
-	z.sl = newSkiplist()
-	z.dict = new(zdict)
-	z.dict.resize(len(z.lp))
-	for _, e := range z.lp {
-		z.dict.add(z.sl.insert(e.Score, e.Member))
+	sk := &zskip{sl: *newSkiplist()}
+	sk.dict.resize(zlpCount(z.lp))
+	for off := zlpHeader; off < len(z.lp); {
+		var m string
+		var score float64
+		m, score, off = zlpNext(z.lp, off)
+		sk.dict.add(sk.sl.insert(score, strings.Clone(m)))
 	}
-	z.lp = nil
+	z.lp, z.u = nil, unsafe.Pointer(sk)
 }
 
 // lpScore is a score as Redis's listpack stores it: as text, where -0
@@ -161,109 +196,96 @@ func lpScore(f float64) float64 {
 	return f
 }
 
-func (z *ZSet) lpFind(member string) int {
-	for i := range z.lp {
-		if z.lp[i].Member == member {
-			return i
-		}
-	}
-	return -1
-}
-
 // Score returns a member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
-	if z.sl == nil {
-		if i := z.lpFind(member); i >= 0 {
-			return z.lp[i].Score, true
+	if z.lp != nil {
+		if off, _ := zlpFind(z.lp, member); off >= 0 {
+			_, score, _ := zlpNext(z.lp, off)
+			return score, true
 		}
 		return 0, false
 	}
-	if n := z.dict.find(member); n != nil {
+	if n := z.sk().dict.find(member); n != nil {
 		return n.score, true
 	}
 	return 0, false
 }
 
 // Insert adds a member that is not in the set. It converts a listpack
-// that would grow past the limits first, as Redis's zsetAdd.
+// that would grow past the limits first, as Redis's zsetAdd. It does not
+// keep member (the listpack and the skiplist store copies), so member may
+// alias a request buffer.
 func (z *ZSet) Insert(member string, score float64) {
-	if z.sl == nil {
-		if len(z.lp)+1 > z.lim.Get(ZSetMaxListpackEntries) || len(member) > z.lim.Get(ZSetMaxListpackValue) {
+	if z.lp != nil {
+		if zlpCount(z.lp)+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
 			z.toSkiplist()
 		} else {
-			e := ZEntry{member, lpScore(score)}
-			i, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
-			z.lp = slices.Insert(z.lp, i, e)
+			z.lpInsert(member, lpScore(score))
 			return
 		}
 	}
-	z.dict.add(z.sl.insert(score, member))
+	z.sk().dict.add(z.sk().sl.insert(score, strings.Clone(member)))
 }
 
 // Update changes the score of a member that is in the set. It does not
 // keep member (the stored copy is reused).
 func (z *ZSet) Update(member string, score float64) {
-	if z.sl == nil {
-		i := z.lpFind(member)
-		if i < 0 {
-			return
-		}
-		e := ZEntry{z.lp[i].Member, lpScore(score)}
-		z.lp = slices.Delete(z.lp, i, i+1)
-		j, _ := slices.BinarySearchFunc(z.lp, e, cmpEntry)
-		z.lp = slices.Insert(z.lp, j, e)
+	if z.lp != nil {
+		z.lpUpdate(member, lpScore(score))
 		return
 	}
-	n := z.dict.find(member)
+	n := z.sk().dict.find(member)
 	if n == nil {
 		return
 	}
-	nn := z.sl.updateScore(n, score)
+	nn := z.sk().sl.updateScore(n, score)
 	if nn != n {
-		z.dict.remove(member)
-		z.dict.add(nn)
+		z.sk().dict.remove(member)
+		z.sk().dict.add(nn)
 	}
 }
 
 // Delete removes a member, reporting whether it was there. Score, Rank,
 // Update and Delete do not keep member, so it may alias a request buffer.
 func (z *ZSet) Delete(member string) bool {
-	if z.sl == nil {
-		i := z.lpFind(member)
-		if i < 0 {
+	if z.lp != nil {
+		off, _ := zlpFind(z.lp, member)
+		if off < 0 {
 			return false
 		}
-		z.lp = slices.Delete(z.lp, i, i+1)
+		_, _, end := zlpNext(z.lp, off)
+		z.lp = zlpSplice(z.lp, off, end, nil, zlpCount(z.lp)-1)
 		return true
 	}
-	n := z.dict.remove(member)
+	n := z.sk().dict.remove(member)
 	if n == nil {
 		return false
 	}
-	z.sl.delete(n.score, n.member)
-	z.dict.shrinkIfSparse()
+	z.sk().sl.delete(n.score, n.member)
+	z.sk().dict.shrinkIfSparse()
 	return true
 }
 
 // Rank returns a member's ascending 0-based rank.
 func (z *ZSet) Rank(member string) (int, bool) {
-	if z.sl == nil {
-		i := z.lpFind(member)
-		return i, i >= 0
+	if z.lp != nil {
+		_, r := zlpFind(z.lp, member)
+		return r, r >= 0
 	}
-	n := z.dict.find(member)
+	n := z.sk().dict.find(member)
 	if n == nil {
 		return 0, false
 	}
-	return z.sl.rank(n.score, n.member) - 1, true
+	return z.sk().sl.rank(n.score, n.member) - 1, true
 }
 
 // At returns the entry at a 0-based rank (0 <= rank < Len).
 func (z *ZSet) At(rank int) ZEntry {
-	if z.sl == nil {
-		return z.lp[rank]
+	if z.lp != nil {
+		m, score, _ := zlpNext(z.lp, zlpOffset(z.lp, rank))
+		return ZEntry{m, score}
 	}
-	n := z.sl.byRank(rank + 1)
+	n := z.sk().sl.byRank(rank + 1)
 	return ZEntry{n.member, n.score}
 }
 
@@ -271,7 +293,7 @@ func (z *ZSet) At(rank int) ZEntry {
 // not be modified while an iterator is in use.
 type ZIter struct {
 	z   *ZSet
-	i   int    // rank of the next entry (listpack)
+	off int    // offset of the next entry (listpack), -1 when done
 	n   *znode // next node (skiplist)
 	rev bool
 }
@@ -279,26 +301,35 @@ type ZIter struct {
 // IterAt returns an iterator positioned at rank (0 <= rank < Len, or the
 // iterator is empty), moving toward lower ranks when rev.
 func (z *ZSet) IterAt(rank int, rev bool) ZIter {
-	it := ZIter{z: z, i: rank, rev: rev}
-	if z.sl != nil && rank >= 0 && rank < z.sl.length {
-		it.n = z.sl.byRank(rank + 1)
+	it := ZIter{z: z, off: -1, rev: rev}
+	if rank < 0 || rank >= z.Len() {
+		return it
+	}
+	if z.lp == nil {
+		it.n = z.sk().sl.byRank(rank + 1)
+	} else {
+		it.off = zlpOffset(z.lp, rank)
 	}
 	return it
 }
 
 // Next returns the current entry and advances.
 func (it *ZIter) Next() (ZEntry, bool) {
-	if it.z.sl == nil {
-		if it.i < 0 || it.i >= len(it.z.lp) {
+	if it.z.lp != nil {
+		lp := it.z.lp
+		if it.off < 0 || it.off >= len(lp) {
 			return ZEntry{}, false
 		}
-		e := it.z.lp[it.i]
-		if it.rev {
-			it.i--
-		} else {
-			it.i++
+		m, score, next := zlpNext(lp, it.off)
+		switch {
+		case !it.rev:
+			it.off = next
+		case it.off == zlpHeader:
+			it.off = -1
+		default:
+			it.off = zlpPrev(lp, it.off)
 		}
-		return e, true
+		return ZEntry{m, score}, true
 	}
 	n := it.n
 	if n == nil {
@@ -403,15 +434,10 @@ func (z *ZSet) FirstInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.sl == nil {
-		rank, _ = slices.BinarySearchFunc(z.lp, 0, func(e ZEntry, _ int) int {
-			if r.GteMin(e.Score) {
-				return 1
-			}
-			return -1
-		})
+	if z.lp != nil {
+		rank = z.lpFirst(func(_ string, s float64) bool { return r.GteMin(s) })
 	} else {
-		_, rank = z.sl.first(func(x *znode) bool { return r.GteMin(x.score) })
+		_, rank = z.sk().sl.first(func(x *znode) bool { return r.GteMin(x.score) })
 	}
 	if rank >= n || !r.LteMax(z.At(rank).Score) {
 		return -1
@@ -426,16 +452,10 @@ func (z *ZSet) LastInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.sl == nil {
-		i, _ := slices.BinarySearchFunc(z.lp, 0, func(e ZEntry, _ int) int {
-			if r.LteMax(e.Score) {
-				return -1
-			}
-			return 1
-		})
-		rank = i - 1
+	if z.lp != nil {
+		rank = z.lpFirst(func(_ string, s float64) bool { return !r.LteMax(s) }) - 1
 	} else {
-		rank = z.sl.last(func(x *znode) bool { return r.LteMax(x.score) })
+		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.score) })
 	}
 	if rank < 0 || !r.GteMin(z.At(rank).Score) {
 		return -1
@@ -452,15 +472,12 @@ func (z *ZSet) FirstInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.sl == nil {
-		for i := range z.lp {
-			if r.GteMin(z.lp[i].Member) {
-				rank = i
-				break
-			}
+	if z.lp != nil {
+		if rank = z.lpFirst(func(m string, _ float64) bool { return r.GteMin(m) }); rank == n {
+			rank = -1
 		}
 	} else {
-		_, rank = z.sl.first(func(x *znode) bool { return r.GteMin(x.member) })
+		_, rank = z.sk().sl.first(func(x *znode) bool { return r.GteMin(x.member) })
 	}
 	if rank < 0 || rank >= n || !r.LteMax(z.At(rank).Member) {
 		return -1
@@ -475,15 +492,10 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.sl == nil {
-		for i := len(z.lp) - 1; i >= 0; i-- {
-			if r.LteMax(z.lp[i].Member) {
-				rank = i
-				break
-			}
-		}
+	if z.lp != nil {
+		rank = z.lpLast(func(m string) bool { return r.LteMax(m) })
 	} else {
-		rank = z.sl.last(func(x *znode) bool { return r.LteMax(x.member) })
+		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.member) })
 	}
 	if rank < 0 || !r.GteMin(z.At(rank).Member) {
 		return -1
@@ -494,12 +506,17 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 // DeleteRange removes the members of ranks start..end (inclusive,
 // 0 <= start <= end < Len) and returns how many it removed.
 func (z *ZSet) DeleteRange(start, end int) int {
-	if z.sl == nil {
-		z.lp = slices.Delete(z.lp, start, end+1)
+	if z.lp != nil {
+		from := zlpOffset(z.lp, start)
+		to := from
+		for i := start; i <= end; i++ {
+			_, _, to = zlpNext(z.lp, to)
+		}
+		z.lp = zlpSplice(z.lp, from, to, nil, zlpCount(z.lp)-(end-start+1))
 		return end - start + 1
 	}
-	removed := z.sl.deleteRankRange(start+1, end+1, func(n *znode) { z.dict.remove(n.member) })
-	z.dict.shrinkIfSparse()
+	removed := z.sk().sl.deleteRankRange(start+1, end+1, func(n *znode) { z.sk().dict.remove(n.member) })
+	z.sk().dict.shrinkIfSparse()
 	return removed
 }
 
@@ -526,16 +543,14 @@ func (z *ZSet) Random() ZEntry { return z.At(rand.IntN(z.Len())) }
 // about count entries were seen (at most 10*count buckets). It returns the
 // next cursor (0 when done).
 func (z *ZSet) Scan(cursor uint64, count int, fn func(e ZEntry)) uint64 {
-	if z.sl == nil {
-		for _, e := range z.lp {
-			fn(e)
-		}
+	if z.lp != nil {
+		z.ForEach(func(e ZEntry) bool { fn(e); return true })
 		return 0
 	}
 	seen := 0
 	maxIter := count * 10
 	for {
-		cursor = z.dict.scan(cursor, func(n *znode) {
+		cursor = z.sk().dict.scan(cursor, func(n *znode) {
 			seen++
 			fn(ZEntry{n.member, n.score})
 		})
@@ -891,25 +906,98 @@ func (d *zdict) scan(cursor uint64, fn func(*znode)) uint64 {
 // sampled from the first entries (for the maxmemory accounting, which
 // measures after every write).
 func (z *ZSet) ApproxMemory() int {
-	if z.sl != nil {
+	if z.lp == nil {
 		bytes, sampled := 0, 0
-		for x := z.sl.head.lv[0].fwd; x != nil && sampled < 8; x = x.lv[0].fwd {
+		for x := z.sk().sl.head.lv[0].fwd; x != nil && sampled < 8; x = x.lv[0].fwd {
 			sampled++
 			bytes += len(x.member)
 		}
-		n := 8*len(z.dict.b) + zslMaxLevel*16 + z.sl.length*(64+21)
+		n := 8*len(z.sk().dict.b) + zslMaxLevel*16 + z.sk().sl.length*(64+21)
 		if sampled > 0 {
-			n += bytes * z.sl.length / sampled
+			n += bytes * z.sk().sl.length / sampled
 		}
 		return n
 	}
-	bytes, sampled := 0, min(len(z.lp), 8)
-	for _, e := range z.lp[:sampled] {
-		bytes += len(e.Member)
+	return cap(z.lp)
+}
+
+// lpInsert adds a member that is not in the listpack, shifting the
+// entries after it in place when the buffer has room (see zlistpack.go).
+func (z *ZSet) lpInsert(member string, score float64) {
+	n := zlpCount(z.lp) + 1
+	es := zlpEntryLen(member, score)
+	if len(z.lp) <= zlpHeader && cap(z.lp) < zlpHeader+es { // zlpEmpty, never written
+		z.lp = make([]byte, zlpHeader, zlpHeader+es)
+		z.lp = zlpAppend(z.lp, member, score)
+		zlpSetCount(z.lp, n)
+		return
 	}
-	n := 24 * cap(z.lp)
-	if sampled > 0 {
-		n += bytes * len(z.lp) / sampled
+	off := zlpInsertAt(z.lp, member, score)
+	end := len(z.lp)
+	if end+es > cap(z.lp) {
+		nb := make([]byte, end, max(end+es, 2*cap(z.lp)))
+		copy(nb, z.lp)
+		z.lp = nb
 	}
-	return n
+	z.lp = z.lp[:end+es]
+	copy(z.lp[off+es:], z.lp[off:end])
+	zlpAppend(z.lp[:off], member, score)
+	zlpSetCount(z.lp, n)
+}
+
+// lpUpdate changes the score of member: in place when its rank and the
+// score's encoded size stay the same, else by a delete and an insert.
+func (z *ZSet) lpUpdate(member string, score float64) {
+	off, r := zlpFind(z.lp, member)
+	if off < 0 {
+		return
+	}
+	m, old, end := zlpNext(z.lp, off)
+	if zlpScoreLen(old) == zlpScoreLen(score) {
+		e := ZEntry{m, score}
+		prevOK := r == 0
+		if !prevOK {
+			pm, ps, _ := zlpNext(z.lp, zlpPrev(z.lp, off))
+			prevOK = cmpEntry(ZEntry{pm, ps}, e) < 0
+		}
+		nextOK := end >= len(z.lp)
+		if !nextOK {
+			nm, ns, _ := zlpNext(z.lp, end)
+			nextOK = cmpEntry(ZEntry{nm, ns}, e) > 0
+		}
+		if prevOK && nextOK {
+			at := off + uvarintLen(len(m)) + len(m)
+			zlpAppendScore(z.lp[:at], score)
+			return
+		}
+	}
+	z.lp = zlpSplice(z.lp, off, end, nil, zlpCount(z.lp)-1)
+	z.lpInsert(m, score)
+}
+
+// lpFirst returns the rank of the first entry for which ok holds (Len if
+// none).
+func (z *ZSet) lpFirst(ok func(m string, s float64) bool) int {
+	r := 0
+	for off := zlpHeader; off < len(z.lp); r++ {
+		m, s, next := zlpNext(z.lp, off)
+		if ok(m, s) {
+			return r
+		}
+		off = next
+	}
+	return r
+}
+
+// lpLast returns the rank of the last entry whose member ok accepts, -1
+// if none.
+func (z *ZSet) lpLast(ok func(m string) bool) int {
+	off := len(z.lp)
+	for r := zlpCount(z.lp) - 1; r >= 0; r-- {
+		off = zlpPrev(z.lp, off)
+		if ok(zlpMember(z.lp, off)) {
+			return r
+		}
+	}
+	return -1
 }

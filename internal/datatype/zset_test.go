@@ -2,8 +2,10 @@ package datatype
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,16 +36,17 @@ func (z *ZSet) check(t *testing.T, model []ZEntry) {
 			t.Fatalf("Score(%s) = %v", e.Member, s)
 		}
 	}
-	if z.sl == nil {
+	if z.lp != nil {
 		return
 	}
-	if z.dict.count != len(model) {
-		t.Fatalf("dict count %d", z.dict.count)
+	sk := z.sk()
+	if sk.dict.count != len(model) {
+		t.Fatalf("dict count %d", sk.dict.count)
 	}
 	// Every level's spans add up to the rank of each node it reaches.
-	for lv := 0; lv < z.sl.level; lv++ {
+	for lv := 0; lv < sk.sl.level; lv++ {
 		rank := 0
-		for x := z.sl.head; x.lv[lv].fwd != nil; x = x.lv[lv].fwd {
+		for x := sk.sl.head; x.lv[lv].fwd != nil; x = x.lv[lv].fwd {
 			rank += x.lv[lv].span
 			n := x.lv[lv].fwd
 			if want, _ := z.Rank(n.member); want+1 != rank {
@@ -52,7 +55,7 @@ func (z *ZSet) check(t *testing.T, model []ZEntry) {
 		}
 	}
 	back := 0
-	for x := z.sl.tail; x != nil; x = x.back {
+	for x := sk.sl.tail; x != nil; x = x.back {
 		back++
 	}
 	if back != len(model) {
@@ -238,4 +241,106 @@ func BenchmarkZSetInsert(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		z.Insert(ms[i], float64(i*7919%100003))
 	}
+}
+
+// BenchmarkZSetSmall is ZADD of 100 members (random order) to a new
+// listpack sorted set, then a ZSCORE, a ZRANK and a ZRANGE of each.
+func BenchmarkZSetSmall(b *testing.B) {
+	ms := make([]string, 100)
+	scores := make([]float64, 100)
+	for i := range ms {
+		ms[i] = fmt.Sprintf("m:%d", i)
+		scores[i] = float64(i * 7919 % 101)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		z := NewZSet(nil)
+		for j, m := range ms {
+			z.Insert(m, scores[j])
+		}
+		z.Compact()
+		for _, m := range ms {
+			z.Score(m)
+			z.Rank(m)
+		}
+		it := z.IterAt(0, false)
+		for _, ok := it.Next(); ok; _, ok = it.Next() {
+		}
+	}
+}
+
+// TestZSetListpackEncoding checks the byte layout's round trip: integer
+// and float scores of every size, long members (multi-byte lengths and
+// backlens), the walk in both directions, and that member strings handed
+// out survive later changes (copy on write).
+func TestZSetListpackEncoding(t *testing.T) {
+	lim := NewLimits()
+	lim.Set("zset-max-listpack-value", 1000)
+	scores := []float64{0, 1, -1, 63, 64, -65, 1 << 20, -(1 << 40), 1<<53 - 1, 1 << 53, -(1 << 53), 1e300, -1e-300, 0.5, math.Inf(1), math.Inf(-1)}
+	z := NewZSet(lim)
+	var model []ZEntry
+	var handed []ZEntry
+	for i, s := range scores {
+		m := strings.Repeat(string(rune('a'+i)), i*37%300)
+		z.Insert(m, s)
+		model = modelInsert(model, ZEntry{m, s})
+		handed = append(handed, z.At(0))
+		z.check(t, model)
+	}
+	want := slices.Clone(handed)
+	for i := range want {
+		want[i].Member = strings.Clone(want[i].Member)
+	}
+	for i, s := range scores {
+		m := strings.Repeat(string(rune('a'+i)), i*37%300)
+		z.Update(m, -s)
+		model = modelDelete(model, m)
+		model = modelInsert(model, ZEntry{m, -s})
+		z.check(t, model)
+	}
+	for i := len(model) - 1; i >= 0; i-- {
+		it := z.IterAt(i, true)
+		for j := i; j >= 0; j-- {
+			e, ok := it.Next()
+			if !ok || e != model[j] {
+				t.Fatalf("reverse walk from %d: at %d got %v %v, want %v", i, j, e, ok, model[j])
+			}
+		}
+		if _, ok := it.Next(); ok {
+			t.Fatal("reverse walk past the first entry")
+		}
+	}
+	for len(model) > 0 {
+		z.Pop(false)
+		model = model[1:]
+		z.check(t, model)
+	}
+	if !slices.Equal(handed, want) {
+		t.Fatal("a member string handed out changed")
+	}
+}
+
+// TestBuildZSetCopiesMembers: a skiplist built from entries read out of a
+// listpack keeps its own member strings, so later insertions into the
+// listpack (which shift its bytes in place) do not change it.
+func TestBuildZSetCopiesMembers(t *testing.T) {
+	src := NewZSet(nil)
+	for i := 0; i < 100; i++ {
+		src.Insert(fmt.Sprintf("m%03d", i), float64(i))
+	}
+	var es []ZEntry
+	src.ForEach(func(e ZEntry) bool { es = append(es, e); return true })
+	for i := 0; i < 100; i++ {
+		es = append(es, ZEntry{fmt.Sprintf("x%03d", i), float64(i)})
+	}
+	big := BuildZSet(nil, es)
+	if big.Encoding() != "skiplist" {
+		t.Fatal(big.Encoding())
+	}
+	var want []ZEntry
+	big.ForEach(func(e ZEntry) bool { want = append(want, ZEntry{strings.Clone(e.Member), e.Score}); return true })
+	for i := 0; i < 20; i++ {
+		src.Insert(fmt.Sprintf("a%03d", i), -1) // shifts every entry of src
+	}
+	big.check(t, want)
 }

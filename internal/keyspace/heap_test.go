@@ -78,5 +78,7 @@ func heapValue(ks *Keyspace, typ string, size, k int) *Object {
 		}
 		return NewList(l)
 	}
-	return NewString([]byte("value:" + strconv.Itoa(k)))
+	// As SET stores it: the value copied when the key is stored
+	// (NewStringCopy), sharing the new key's allocation.
+	return NewStringCopy([]byte("value:" + strconv.Itoa(k)))
 }

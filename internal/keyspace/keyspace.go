@@ -358,10 +358,16 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	var old *Object
 	var k string
 	had := i >= 0
-	if had {
-		old = t.e[i]
+	switch {
+	case had:
+		old = t.ents()[i]
 		k = old.key
-	} else {
+		if o.Flags&strBorrowed != 0 {
+			o.own(nil)
+		}
+	case o.Flags&strBorrowed != 0:
+		k = o.own(key)
+	default:
 		k = string(key)
 	}
 	o.lru = db.ks.newAccess(old)
@@ -386,7 +392,7 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	o.key = k
 	if had {
 		o.h16 = old.h16
-		t.e[i] = o
+		t.ents()[i] = o
 	} else {
 		t.insert(o)
 		d.count++
@@ -414,7 +420,7 @@ func (db *DB) Delete(key []byte) bool {
 	if i < 0 {
 		return false
 	}
-	o := t.e[i]
+	o := t.ents()[i]
 	live := o.expire == 0 || o.expire > db.now()
 	db.deleteAt(d, sh, si, i, o)
 	return live
@@ -506,7 +512,7 @@ func (db *DB) forSlot(s int, now int64, fn func(string, *Object) bool) bool {
 	if t.n == 0 {
 		return true
 	}
-	for _, o := range t.e {
+	for _, o := range t.ents() {
 		if o == nil || o == tomb || o.expire != 0 && o.expire <= now {
 			continue
 		}
@@ -596,8 +602,8 @@ func (t *table) randomLive(now int64) (string, bool) {
 		return "", false
 	}
 	start := t.randomStart()
-	for j := range t.e {
-		o := t.at((start + j) & (len(t.e) - 1))
+	for j, size := 0, len(t.ents()); j < size; j++ {
+		o := t.at((start + j) & (size - 1))
 		if o == nil || o.expire != 0 && o.expire <= now {
 			continue
 		}

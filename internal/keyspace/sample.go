@@ -30,8 +30,8 @@ func (ks *Keyspace) Sample(volatile bool, n int, fn func(db int, key string, o *
 				}
 				found = true
 				start := t.randomStart()
-				for x := range t.e {
-					o := t.at((start + x) & (len(t.e) - 1))
+				for x, size := 0, len(t.ents()); x < size; x++ {
+					o := t.at((start + x) & (size - 1))
 					if o == nil {
 						continue
 					}

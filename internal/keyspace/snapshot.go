@@ -227,7 +227,7 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 		pinned.pin()
 		defer pinned.unpin()
 	}
-	ver, e := t.ver, t.e
+	ver, e := t.ver, t.ents()
 	for x := 0; x < len(e); x++ {
 		if looked == chunk {
 			looked = 0
@@ -235,10 +235,10 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 			if ss.state[i] == snapDone {
 				return n // CaptureDB handed out the rest
 			}
-			if t = cur(); t.ver != ver || len(t.e) != len(e) || len(e) > 0 && &t.e[0] != &e[0] {
+			if t = cur(); t.ver != ver || len(t.ents()) != len(e) || len(e) > 0 && &t.ents()[0] != &e[0] {
 				// Writers moved keys (a deletion's shift, a resize):
 				// walk the table again; seen skips what was handed out.
-				ver, e, x = t.ver, t.e, -1
+				ver, e, x = t.ver, t.ents(), -1
 				continue
 			}
 		}
@@ -292,7 +292,7 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	ss.state[i] = snapDone
 	walked := sn.walked(ss, i) // CaptureDB while the walk pauses in this slot
 	n := 0
-	for _, o := range t.e {
+	for _, o := range t.ents() {
 		if o == nil || o == tomb {
 			continue
 		}

@@ -2,7 +2,9 @@ package keyspace
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // table holds the keys of one hash slot of one database: an open
@@ -20,12 +22,35 @@ import (
 // snapshot's TakeSlot) pins it: while pinned, a deletion leaves a
 // tombstone instead and the table grows only when nearly full, so keys
 // stay where they are; a growth bumps ver, and the walk then starts over.
+//
+// A table is 24 bytes (a 16384-slot database with a few keys per slot
+// has about one table per key): its array is a bare pointer and a size
+// exponent (ents).
 type table struct {
-	e    []*Object
-	n    int32  // keys
-	dead int32  // tombstones (only while pinned)
-	ver  uint32 // changes whenever keys move
-	pins int32  // walks paused in the table (see pin)
+	p     unsafe.Pointer // the array: 1<<shift object pointers, nil when empty
+	n     int32          // keys
+	dead  int32          // tombstones (only while pinned)
+	ver   uint32         // changes whenever keys move
+	pins  int16          // walks paused in the table (see pin)
+	shift uint8
+}
+
+// ents returns the array (nil when empty). Its slice header is made
+// afresh: keep it only while the table does not resize.
+func (t *table) ents() []*Object {
+	if t.p == nil {
+		return nil
+	}
+	return unsafe.Slice((**Object)(t.p), 1<<t.shift)
+}
+
+// setEnts makes e (empty, or a power of two long) the array.
+func (t *table) setEnts(e []*Object) {
+	if len(e) == 0 {
+		t.p, t.shift = nil, 0
+		return
+	}
+	t.p, t.shift = unsafe.Pointer(unsafe.SliceData(e)), uint8(bits.TrailingZeros(uint(len(e))))
 }
 
 // tomb marks a deleted entry of a pinned table.
@@ -33,7 +58,7 @@ var tomb = new(Object)
 
 // at returns the object at index i, or nil (empty or a tombstone).
 func (t *table) at(i int) *Object {
-	if o := t.e[i]; o != tomb {
+	if o := t.ents()[i]; o != tomb {
 		return o
 	}
 	return nil
@@ -64,9 +89,10 @@ func (t *table) find(key string) int {
 // keep the low 16 bits of their key's hash, so a probe that meets another
 // key mostly does not read its bytes.
 func (t *table) findHashed(key string, h uint64) int {
-	mask := len(t.e) - 1
+	e := t.ents()
+	mask := len(e) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
-		o := t.e[i]
+		o := e[i]
 		if o == nil {
 			return -1
 		}
@@ -87,7 +113,7 @@ func home(o *Object, mask int) int {
 // get returns the object stored at key, or nil.
 func (t *table) get(key string) *Object {
 	if i := t.find(key); i >= 0 {
-		return t.e[i]
+		return t.ents()[i]
 	}
 	return nil
 }
@@ -95,7 +121,7 @@ func (t *table) get(key string) *Object {
 // getBytes returns the object stored at key, or nil.
 func (t *table) getBytes(key []byte) *Object {
 	if i := t.findBytes(key); i >= 0 {
-		return t.e[i]
+		return t.ents()[i]
 	}
 	return nil
 }
@@ -103,26 +129,27 @@ func (t *table) getBytes(key []byte) *Object {
 // insert adds o, whose key must not be in the table.
 func (t *table) insert(o *Object) {
 	o.h16 = uint16(hashString(o.key))
-	if used := int(t.n + t.dead + 1); used*4 > len(t.e)*3 && (t.pins == 0 || used*8 > len(t.e)*7) {
-		t.resize(max(2, len(t.e)*2))
+	if size, used := len(t.ents()), int(t.n+t.dead+1); used*4 > size*3 && (t.pins == 0 || used*8 > size*7) {
+		t.resize(max(2, size*2))
 	}
 	t.place(o)
 	t.n++
 }
 
 func (t *table) place(o *Object) {
-	mask := len(t.e) - 1
+	e := t.ents()
+	mask := len(e) - 1
 	i := home(o, mask)
-	for t.e[i] != nil {
+	for e[i] != nil {
 		i = (i + 1) & mask
 	}
-	t.e[i] = o
+	e[i] = o
 }
 
 // resize rehashes into an array of size entries (a power of two).
 func (t *table) resize(size int) {
-	old := t.e
-	t.e = make([]*Object, size)
+	old := t.ents()
+	t.setEnts(make([]*Object, size))
 	t.ver++
 	t.dead = 0
 	for _, o := range old {
@@ -136,16 +163,17 @@ func (t *table) resize(size int) {
 // run, and shrinks a table that became mostly empty.
 func (t *table) deleteAt(i int) {
 	if t.pins > 0 {
-		t.e[i] = tomb
+		t.ents()[i] = tomb
 		t.n--
 		t.dead++
 		return
 	}
-	mask := len(t.e) - 1
+	e := t.ents()
+	mask := len(e) - 1
 	j := i
 	for {
 		j = (j + 1) & mask
-		o := t.e[j]
+		o := e[j]
 		if o == nil {
 			break
 		}
@@ -153,11 +181,11 @@ func (t *table) deleteAt(i int) {
 		// cyclically in (i, j].
 		h := home(o, mask)
 		if (i < j && (h <= i || h > j)) || (i > j && h <= i && h > j) {
-			t.e[i] = o
+			e[i] = o
 			i = j
 		}
 	}
-	t.e[i] = nil
+	e[i] = nil
 	t.n--
 	t.ver++
 	t.shrink()
@@ -168,10 +196,11 @@ func (t *table) deleteAt(i int) {
 func (t *table) shrink() {
 	switch {
 	case t.n == 0:
-		t.e, t.dead = nil, 0
+		t.setEnts(nil)
+		t.dead = 0
 		t.ver++
-	case len(t.e) > 8 && int(t.n)*8 < len(t.e):
-		size := len(t.e)
+	case len(t.ents()) > 8 && int(t.n)*8 < len(t.ents()):
+		size := len(t.ents())
 		for size > 4 && int(t.n)*8 < size*3 {
 			size /= 2
 		}
@@ -186,15 +215,15 @@ func (t *table) pin() { t.pins++ }
 func (t *table) unpin() {
 	if t.pins--; t.pins == 0 && t.dead > 0 {
 		if t.shrink(); t.dead > 0 {
-			t.resize(len(t.e))
+			t.resize(len(t.ents()))
 		}
 	}
 }
 
 // randomStart returns a random index to start a walk at.
 func (t *table) randomStart() int {
-	if len(t.e) == 0 {
+	if t.p == nil {
 		return 0
 	}
-	return rand.IntN(len(t.e))
+	return rand.IntN(1 << t.shift)
 }

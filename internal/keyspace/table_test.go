@@ -24,7 +24,7 @@ func TestTableAgainstMap(t *testing.T) {
 			pinned--
 		case op < 55:
 			if i := tb.find(k); i >= 0 {
-				if want[k] != tb.e[i] {
+				if want[k] != tb.ents()[i] {
 					t.Fatalf("step %d: %q found the wrong object", step, k)
 				}
 				continue
@@ -50,7 +50,7 @@ func TestTableAgainstMap(t *testing.T) {
 		}
 		if step%1000 == 0 {
 			seen := 0
-			for i := range tb.e {
+			for i := range tb.ents() {
 				if o := tb.at(i); o != nil {
 					if want[o.key] != o {
 						t.Fatalf("step %d: stray entry %q", step, o.key)
@@ -64,8 +64,8 @@ func TestTableAgainstMap(t *testing.T) {
 			if pinned == 0 && tb.dead != 0 {
 				t.Fatalf("step %d: %d tombstones in an unpinned table", step, tb.dead)
 			}
-			if len(tb.e) > 0 && (int(tb.n+tb.dead)*8 > len(tb.e)*7 || pinned == 0 && len(tb.e) > 8 && int(tb.n)*8 < len(tb.e)) {
-				t.Fatalf("step %d: %d keys, %d tombstones in %d entries", step, tb.n, tb.dead, len(tb.e))
+			if len(tb.ents()) > 0 && (int(tb.n+tb.dead)*8 > len(tb.ents())*7 || pinned == 0 && len(tb.ents()) > 8 && int(tb.n)*8 < len(tb.ents())) {
+				t.Fatalf("step %d: %d keys, %d tombstones in %d entries", step, tb.n, tb.dead, len(tb.ents()))
 			}
 		}
 	}

@@ -642,18 +642,22 @@ func debugPopulate(c *commands.Ctx) {
 		}
 		size = v
 	}
+	// The key and value are formatted into reused buffers: Set copies
+	// them (NewStringCopy), so a key leaves no garbage behind.
+	var key, val []byte
 	for j := int64(0); j < count; j++ {
-		key := []byte(prefix + ":" + strconv.FormatInt(j, 10))
+		key = strconv.AppendInt(append(append(key[:0], prefix...), ':'), j, 10)
 		if c.DB.Exists(key) {
 			continue
 		}
-		val := []byte("value:" + strconv.FormatInt(j, 10))
+		val = strconv.AppendInt(append(val[:0], "value:"...), j, 10)
 		if size > 0 {
 			b := make([]byte, size)
 			copy(b, val)
-			val = b
+			c.DB.Set(key, keyspace.NewString(b), false)
+		} else {
+			c.DB.Set(key, keyspace.NewStringCopy(val), false)
 		}
-		c.DB.Set(key, keyspace.NewString(val), false)
 		c.DB.Touch(key)
 	}
 	c.W.OK()
