@@ -57,7 +57,10 @@ type clusterMode struct {
 	// dirSynced: the directory holding nodes.conf was fsynced once, so
 	// the file's entry is durable (writeConf).
 	dirSynced bool
-	routes    atomic.Pointer[cluster.Routes]
+	// size is nodes.conf's size as the last save left it (-1: unknown,
+	// read with fstat), so a save costs no fstat (writeConfInPlace).
+	size   int64
+	routes atomic.Pointer[cluster.Routes]
 	// testDrop, set by tests, discards bus messages from the senders it
 	// names (a network partition).
 	testDrop atomic.Pointer[func(sender string) bool]
@@ -113,7 +116,7 @@ func (s *Server) initCluster() error {
 		return nil
 	}
 	cm := &clusterMode{s: s, fs: s.fs, path: s.Cfg.Get("cluster-config-file"), missing: s.countMissing,
-		missingLocked: s.countMissingLocked}
+		missingLocked: s.countMissingLocked, size: -1}
 	if err := cm.lockConfig(); err != nil {
 		return err
 	}
@@ -266,14 +269,20 @@ func (cm *clusterMode) writeConf(data []byte, fsync bool) error {
 // over it (it fits in blocks the file already has), so the node stops
 // with the last good file on disk.
 func (cm *clusterMode) writeConfInPlace(data []byte) error {
-	size, err := cm.lock.Size()
-	if err != nil {
-		return err
+	size := cm.size
+	if size < 0 {
+		var err error
+		if size, err = cm.lock.Size(); err != nil {
+			return err
+		}
 	}
-	if err := overwrite(cm.lock, data, size); err != nil {
+	size, err := overwrite(cm.lock, data, size)
+	cm.size = size
+	if err != nil {
+		cm.size = -1
 		if cm.onDisk != nil {
 			if size, serr := cm.lock.Size(); serr == nil {
-				_ = overwrite(cm.lock, cm.onDisk, size)
+				_, _ = overwrite(cm.lock, cm.onDisk, size)
 			}
 		}
 		return err
@@ -283,8 +292,8 @@ func (cm *clusterMode) writeConfInPlace(data []byte) error {
 
 // overwrite writes data at the start of f, padded with newlines to size
 // (blank lines are skipped when nodes.conf is read), then truncates to
-// data's length.
-func overwrite(f vfs.File, data []byte, size int64) error {
+// data's length. It returns the file's size after it.
+func overwrite(f vfs.File, data []byte, size int64) (int64, error) {
 	n := int64(len(data))
 	if size > n {
 		padded := make([]byte, size)
@@ -295,12 +304,14 @@ func overwrite(f vfs.File, data []byte, size int64) error {
 		data = padded
 	}
 	if _, err := f.WriteAt(data, 0); err != nil {
-		return err
+		return -1, err
 	}
 	if size > n {
-		f.Truncate(n) // a failure leaves blank lines, which are harmless
+		if f.Truncate(n) != nil {
+			return size, nil // blank lines left, which are harmless
+		}
 	}
-	return nil
+	return n, nil
 }
 
 // commitLocked carries out what the core asks for after a change (a
