@@ -59,11 +59,18 @@ type clusterMode struct {
 	dirSynced bool
 	// size is nodes.conf's size as the last save left it (-1: unknown,
 	// read with fstat), so a save costs no fstat (writeConfInPlace).
-	size   int64
-	routes atomic.Pointer[cluster.Routes]
+	size int64
+	// deferred are messages of CLUSTER commands' changes waiting for
+	// the command's reply (commitForReplyLocked); hasDeferred says there
+	// are some without taking mu.
+	deferred    []cluster.Out
+	hasDeferred atomic.Bool
+	routes      atomic.Pointer[cluster.Routes]
 	// testDrop, set by tests, discards bus messages from the senders it
 	// names (a network partition).
 	testDrop atomic.Pointer[func(sender string) bool]
+	// testSent, set by tests (under mu), sees what is handed to the bus.
+	testSent func(out []cluster.Out)
 	// missing is s.countMissing, missingLocked s.countMissingLocked,
 	// bound once (a method value per command would allocate).
 	missing, missingLocked func(slot int, keys [][]byte) (int, int)
@@ -321,12 +328,64 @@ func overwrite(f vfs.File, data []byte, size int64) (int64, error) {
 // (clusterDriver.SaveConfig) and sent nothing; the error is returned so
 // that a command's reply does not claim the change.
 func (cm *clusterMode) commitLocked() error {
-	return cm.m.Drive(clusterDriver{cm})
+	return cm.m.Drive(clusterDriver{cm: cm})
+}
+
+// commitForReplyLocked is commitLocked for a CLUSTER command: the
+// messages the change makes wait for the command's reply to be written
+// (sendDeferred), as Redis queues them to its links and writes them in
+// the next turn of its event loop, after the replies. The change is
+// saved, and the routes follow it, before the reply as always; only the
+// messages leave later. SETSLOT NODE on the target of a reshard
+// broadcasts a PONG with the new owner: sent before the reply, it
+// reached the source before redis-cli's own SETSLOT NODE most of the
+// time, and the source then saved and fsynced the change from the bus
+// (as Redis does) while redis-cli's command waited.
+func (cm *clusterMode) commitForReplyLocked() error {
+	return cm.m.Drive(clusterDriver{cm: cm, deferSend: true})
+}
+
+// sendDeferred sends the messages a CLUSTER command's change left for
+// after its reply (commitForReplyLocked). Client.flush calls it after
+// each write; the cron and every other send send them too, first, so
+// they leave in order and at the latest 100 ms later.
+func (cm *clusterMode) sendDeferred() {
+	if !cm.hasDeferred.Load() {
+		return
+	}
+	cm.mu.Lock()
+	cm.sendDeferredLocked()
+	cm.mu.Unlock()
+}
+
+// sendDeferredLocked sends the deferred messages. Callers hold cm.mu.
+func (cm *clusterMode) sendDeferredLocked() {
+	if len(cm.deferred) == 0 {
+		return
+	}
+	out := cm.deferred
+	cm.deferred = nil
+	cm.hasDeferred.Store(false)
+	cm.busSend(out)
+}
+
+// busSend hands out to the bus. Callers hold cm.mu.
+func (cm *clusterMode) busSend(out []cluster.Out) {
+	if f := cm.testSent; f != nil {
+		f(out)
+	}
+	if b := cm.bus; b != nil && b.tr != nil {
+		b.tr.Send(out)
+	}
 }
 
 // clusterDriver carries out the Readys of the server's core, for
 // CLUSTER commands and for the bus's drive loop alike. Callers hold cm.mu.
-type clusterDriver struct{ cm *clusterMode }
+type clusterDriver struct {
+	cm *clusterMode
+	// deferSend: messages wait for sendDeferred (commitForReplyLocked).
+	deferSend bool
+}
 
 // SaveConfig is steps 1 and 2 (fsynced when the core asks, see
 // writeConf). A failed save stops the server before anything is sent, as
@@ -342,10 +401,31 @@ func (d clusterDriver) SaveConfig(conf []byte, fsync bool) error {
 
 // Send is step 3: the bus queues the messages to its links; without a
 // bus (before it starts, after it stops) there is no link to send on.
+//
+// A CLUSTER command's messages wait for its reply (deferSend) unless the
+// Ready opens, closes or renames links: those go at once. Messages
+// deferred earlier always leave first.
 func (d clusterDriver) Send(out []cluster.Out) {
-	if b := d.cm.bus; b != nil && b.tr != nil {
-		b.tr.Send(out)
+	cm := d.cm
+	if d.deferSend && onlyMessages(out) {
+		if len(out) > 0 {
+			cm.deferred = append(cm.deferred, out...)
+			cm.hasDeferred.Store(true)
+		}
+		return
 	}
+	cm.sendDeferredLocked()
+	cm.busSend(out)
+}
+
+// onlyMessages reports whether out holds nothing but messages to send.
+func onlyMessages(out []cluster.Out) bool {
+	for _, o := range out {
+		if o.Kind != cluster.OutSend {
+			return false
+		}
+	}
+	return true
 }
 
 // Apply is step 4: log lines, cluster_state, replication, the keys of
@@ -472,6 +552,7 @@ func (cm *clusterMode) cron() {
 			t.Next()
 		}
 		cm.mu.Lock()
+		cm.sendDeferredLocked() // a command whose client never flushed
 		cm.syncReplicationLocked()
 		if !cm.st.OK() {
 			cm.st.Do(cluster.TodoUpdateState)
