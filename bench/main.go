@@ -80,6 +80,17 @@ func startEnv(name, bin string, env []string, extra ...string) *server {
 }
 
 func startProc(name, bin string, port int, env []string, extra ...string) *server {
+	s := tryStartProc(name, bin, port, env, extra...)
+	if s == nil {
+		fail("%s did not start", name)
+	}
+	return s
+}
+
+// tryStartProc is startProc that returns nil when the server does not
+// accept connections within 4 s (a port taken meanwhile by another
+// process's connection: the machine is shared); it is stopped then.
+func tryStartProc(name, bin string, port int, env []string, extra ...string) *server {
 	dir, _ := os.MkdirTemp("", "bench-"+name)
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "log")}
@@ -105,7 +116,7 @@ func startProc(name, bin string, port int, env []string, extra ...string) *serve
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fail("%s did not start", name)
+	s.stop()
 	return nil
 }
 

@@ -179,13 +179,22 @@ func reshardCluster(kind, bin string, port int) []*server {
 	var nodes []*server
 	args := []string{"--cluster", "create"}
 	for i := 1; i <= 3; i++ {
-		p := port + i
-		for !portFree(p) || !portFree(p+10000) {
-			time.Sleep(100 * time.Millisecond) // a previous run's port in TIME_WAIT
+		var s *server
+		for try := 0; s == nil; try++ {
+			if try == 5 {
+				fail("%s did not start on ports %d-%d", kind, port+i, port+i+4*3)
+			}
+			// Other processes' connections take ports in this range too:
+			// a start that fails moves on to the next free port.
+			p := port + i + 3*try
+			for !portFree(p) || !portFree(p+10000) {
+				time.Sleep(100 * time.Millisecond) // a previous run's port in TIME_WAIT
+			}
+			s = tryStartProc(kind, serverBin(kind, bin), p, nil, "--cluster-enabled", "yes",
+				"--cluster-node-timeout", "5000")
 		}
-		nodes = append(nodes, startOn(kind, serverBin(kind, bin), p, "--cluster-enabled", "yes",
-			"--cluster-node-timeout", "5000"))
-		args = append(args, nodes[i-1].addr())
+		nodes = append(nodes, s)
+		args = append(args, s.addr())
 	}
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := runOut("redis-cli", args...); err != nil {

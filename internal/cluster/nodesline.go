@@ -1,6 +1,10 @@
 package cluster
 
-import "strconv"
+import (
+	"strconv"
+
+	"redgo/internal/slot"
+)
 
 // SlotMigration is a slot in the middle of a move: being migrated to
 // Node (CLUSTER SETSLOT MIGRATING), or imported from it (IMPORTING).
@@ -120,26 +124,15 @@ func AppendNodeLine(dst []byte, n *Node, usePPort bool, migrations []SlotMigrati
 // AppendSlotRanges appends " <slot>" or " <start>-<end>" for each run of
 // set slots, ascending.
 func AppendSlotRanges(dst []byte, s *Slots) []byte {
-	for i := 0; i < len(s)*8; {
-		if s[i>>3] == 0 {
-			i = (i>>3 + 1) << 3
-			continue
-		}
-		if !s.Has(i) {
-			i++
-			continue
-		}
-		j := i
-		for j+1 < len(s)*8 && s.Has(j+1) {
-			j++
-		}
+	for i := s.NextSet(0); i < slot.Count; {
+		j := s.NextClear(i) - 1
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, int64(i), 10)
 		if j > i {
 			dst = append(dst, '-')
 			dst = strconv.AppendInt(dst, int64(j), 10)
 		}
-		i = j + 1
+		i = s.NextSet(j + 1)
 	}
 	return dst
 }

@@ -7,7 +7,12 @@
 // in-memory network.
 package cluster
 
-import "redgo/internal/slot"
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"redgo/internal/slot"
+)
 
 // NameLen is the length of a node ID (40 hex characters).
 const NameLen = 40
@@ -38,15 +43,42 @@ func (b *Slots) Has(s int) bool { return b[s>>3]&(1<<(s&7)) != 0 }
 func (b *Slots) Set(s int)      { b[s>>3] |= 1 << (s & 7) }
 func (b *Slots) Clear(s int)    { b[s>>3] &^= 1 << (s & 7) }
 
+// word returns slots 64w..64w+63, slot 64w+k as bit k.
+func (b *Slots) word(w int) uint64 { return binary.LittleEndian.Uint64(b[w*8:]) }
+
 // Count returns the number of slots set.
 func (b *Slots) Count() int {
 	n := 0
-	for _, x := range b {
-		for ; x != 0; x &= x - 1 {
-			n++
-		}
+	for w := range len(b) / 8 {
+		n += bits.OnesCount64(b.word(w))
 	}
 	return n
+}
+
+// NextSet returns the first slot from i on that is set, slot.Count if
+// none is.
+func (b *Slots) NextSet(i int) int {
+	for i < slot.Count {
+		if w := b.word(i>>6) >> (i & 63); w != 0 {
+			return i + bits.TrailingZeros64(w)
+		}
+		i = (i>>6 + 1) << 6
+	}
+	return slot.Count
+}
+
+// NextClear returns the first slot from i on that is not set, slot.Count
+// if every one is.
+func (b *Slots) NextClear(i int) int {
+	for i < slot.Count {
+		// The zeros shifted in at the top are not clear slots: the next
+		// round reads the next word.
+		if w := ^b.word(i>>6) >> (i & 63); w != 0 {
+			return i + bits.TrailingZeros64(w)
+		}
+		i = (i>>6 + 1) << 6
+	}
+	return slot.Count
 }
 
 // Node is what this node knows about one cluster node (itself included).

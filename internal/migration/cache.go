@@ -8,6 +8,7 @@ package migration
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"redgo/internal/netio"
 )
 
 const (
@@ -145,6 +148,7 @@ func (c *Cache) get(name, host, port string, timeout time.Duration) (*conn, erro
 		}
 		return nil, err
 	}
+	nc = netio.Wrap(nc) // raw reads and writes, as a client's connection
 	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, 4096), db: -1, lastUse: now, busy: true}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -276,18 +280,9 @@ func (c *Cache) Migrate(req *Request) Result {
 	}
 }
 
-// reply is one line read from the target, or the error that ended the
-// reading.
-type reply struct {
-	line string
-	err  error
-}
-
 // send writes the pipeline (AUTH, SELECT when the database changed, one
-// RESTORE per item) and reads its replies. A goroutine reads while the
-// pipeline is written, so a target that answers before reading all of it
-// never stalls both sides; the read timeout runs from the end of the
-// write, as in Redis.
+// RESTORE per item) and reads its replies. The read timeout runs from the
+// end of the write and again for each reply, as in Redis.
 func (cn *conn) send(req *Request) (acked []int, targetErr string, fail failure, err error) {
 	sel := cn.db != req.DB
 	buf := appendPipeline(nil, req, sel)
@@ -298,46 +293,25 @@ func (cn *conn) send(req *Request) (acked []int, targetErr string, fail failure,
 	if sel {
 		heads++
 	}
-	expected := heads + len(req.Items)
-	lines := make(chan reply, expected)
-	cn.nc.SetReadDeadline(time.Time{})
-	go func() {
-		defer close(lines)
-		for range expected {
-			l, err := readLine(cn.br)
-			lines <- reply{l, err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	drain := func() {
-		cn.nc.Close()
-		for range lines {
-		}
+	var rs replies
+	if len(buf) <= inlineMax {
+		rs = &inlineReplies{cn: cn, timeout: req.Timeout}
+	} else {
+		rs = startReader(cn, heads+len(req.Items), req.Timeout)
 	}
 	for pos := 0; pos < len(buf); pos += chunk {
 		end := min(pos+chunk, len(buf))
 		cn.nc.SetWriteDeadline(time.Now().Add(req.Timeout))
 		if _, err := cn.nc.Write(buf[pos:end]); err != nil {
-			drain()
+			rs.abort()
 			return nil, "", failWrite, err
 		}
 	}
-	cn.nc.SetReadDeadline(time.Now().Add(req.Timeout))
-	next := func() (string, error) {
-		r, ok := <-lines
-		if !ok {
-			return "", io.ErrUnexpectedEOF
-		}
-		cn.nc.SetReadDeadline(time.Now().Add(req.Timeout))
-		return r.line, r.err
-	}
 	headErr := ""
 	for range heads {
-		l, err := next()
+		l, err := rs.next()
 		if err != nil {
-			drain()
+			rs.abort()
 			return nil, "", failHead, err
 		}
 		if headErr == "" && isErr(l) {
@@ -345,9 +319,9 @@ func (cn *conn) send(req *Request) (acked []int, targetErr string, fail failure,
 		}
 	}
 	for j := range req.Items {
-		l, err := next()
+		l, err := rs.next()
 		if err != nil {
-			drain()
+			rs.abort()
 			if j == 0 {
 				return nil, targetErr, failHead, err
 			}
@@ -363,9 +337,105 @@ func (cn *conn) send(req *Request) (acked []int, targetErr string, fail failure,
 			targetErr = errTargetFmt + l[1:]
 		}
 	}
-	for range lines { // the reader has ended: it read every reply
-	}
+	rs.done()
 	return acked, targetErr, failNone, nil
+}
+
+// inlineMax is the largest pipeline whose replies are read only once it
+// is all written, on the MIGRATE's own goroutine (redis-cli's MIGRATE of
+// 10 small keys is about 1 KB). A target answers each RESTORE with a
+// line shorter than the command, so the replies to so small a pipeline
+// fit in the sockets' buffers and the target never stalls writing them
+// while we still write. A goroutine and a channel per call cost more
+// than the rest of such a MIGRATE's work on our side.
+const inlineMax = 16 << 10
+
+// replies hands send the target's reply lines in order.
+type replies interface {
+	// next returns the next reply line, waiting at most the timeout.
+	next() (string, error)
+	// abort closes the connection after a failure; the reader, if any,
+	// has ended when it returns.
+	abort()
+	// done is called after the last reply; the reader, if any, has ended
+	// when it returns.
+	done()
+}
+
+// inlineReplies reads the replies on the caller's goroutine.
+type inlineReplies struct {
+	cn      *conn
+	timeout time.Duration
+}
+
+func (r *inlineReplies) next() (string, error) {
+	// A deadline only matters when a read is made: a line already
+	// buffered (the replies of a pipeline often come in one read) needs
+	// none.
+	if b, _ := r.cn.br.Peek(r.cn.br.Buffered()); bytes.IndexByte(b, '\n') < 0 {
+		r.cn.nc.SetReadDeadline(time.Now().Add(r.timeout))
+	}
+	return readLine(r.cn.br)
+}
+
+func (r *inlineReplies) abort() { r.cn.nc.Close() }
+func (r *inlineReplies) done()  {}
+
+// asyncReplies reads the replies on a goroutine of their own while the
+// pipeline is written, so a target that answers before it has read a
+// large pipeline never stalls both sides.
+type asyncReplies struct {
+	cn      *conn
+	lines   chan reply
+	timeout time.Duration
+	started bool // the first line was asked for: the write is over
+}
+
+// reply is one line read from the target, or the error that ended the
+// reading.
+type reply struct {
+	line string
+	err  error
+}
+
+func startReader(cn *conn, expected int, timeout time.Duration) *asyncReplies {
+	r := &asyncReplies{cn: cn, lines: make(chan reply, expected), timeout: timeout}
+	cn.nc.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(r.lines)
+		for range expected {
+			l, err := readLine(cn.br)
+			r.lines <- reply{l, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *asyncReplies) next() (string, error) {
+	if !r.started {
+		r.started = true
+		r.cn.nc.SetReadDeadline(time.Now().Add(r.timeout))
+	}
+	x, ok := <-r.lines
+	if !ok {
+		return "", io.ErrUnexpectedEOF
+	}
+	r.cn.nc.SetReadDeadline(time.Now().Add(r.timeout))
+	return x.line, x.err
+}
+
+func (r *asyncReplies) abort() {
+	r.cn.nc.Close()
+	for range r.lines {
+	}
+}
+
+func (r *asyncReplies) done() {
+	for range r.lines { // the reader has ended: it read every reply
+	}
 }
 
 func isErr(l string) bool { return len(l) > 0 && l[0] == '-' }

@@ -305,6 +305,9 @@ func (c *Client) flush() bool {
 	}
 	_, err := c.conn.Write(buf)
 	c.addMem(-big)
+	if cm := c.srv.cluster; cm != nil {
+		cm.sendDeferred() // a CLUSTER command's messages, after its reply
+	}
 	c.flushes++
 	c.srv.stats.NetOut.Add(int64(len(buf)))
 	c.srv.stats.IOWritesProcessed.Add(1)

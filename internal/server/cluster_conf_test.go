@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,5 +154,44 @@ func TestClusterNoFailoverConfigSet(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	if got := c.str("CLUSTER", "NODES"); strings.Contains(got, "nofailover") {
 		t.Fatalf("flag kept after no: %s", got)
+	}
+}
+
+// A save that must be fsynced (BUMPEPOCH, SAVECONFIG) writes nodes.conf in
+// place and fsyncs it, as Redis 7.0: the file keeps its inode (so the
+// lock taken at start stays on it) and no other file is made.
+func TestClusterConfFsyncInPlace(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nodes.conf")
+	_, addr := startClusterWith(t, conf, nil)
+	ino := func() uint64 {
+		t.Helper()
+		fi, err := os.Stat(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := ino()
+	c := dialRaw(t, addr)
+	if got := c.str("CLUSTER", "ADDSLOTSRANGE", "0", "99"); got != "OK" {
+		t.Fatal(got)
+	}
+	if got := c.str("CLUSTER", "BUMPEPOCH"); got != "BUMPED 1" {
+		t.Fatal(got)
+	}
+	if got := c.str("CLUSTER", "SAVECONFIG"); got != "OK" {
+		t.Fatal(got)
+	}
+	if after := ino(); after != before {
+		t.Fatalf("nodes.conf replaced by a new file (inode %d -> %d)", before, after)
+	}
+	data, _ := os.ReadFile(conf)
+	if !strings.Contains(string(data), "myself,master - 0 0 1 connected 0-99\n") ||
+		!strings.HasSuffix(string(data), "vars currentEpoch 1 lastVoteEpoch 0\n") {
+		t.Fatalf("nodes.conf:\n%s", data)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("files in the node's directory: %v", ents)
 	}
 }

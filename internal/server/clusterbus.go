@@ -50,7 +50,7 @@ func (cm *clusterMode) startBus() error {
 		Addr:         net.JoinHostPort(host, strconv.Itoa(port)),
 		M:            cm.m,
 		Mu:           &cm.mu,
-		Driver:       clusterDriver{cm},
+		Driver:       clusterDriver{cm: cm},
 		Logf:         func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
 		SendBufLimit: func() int64 { return cfg.Int("cluster-link-sendbuf-limit") },
 		Drop: func(m *cluster.Msg) bool {

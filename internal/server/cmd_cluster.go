@@ -121,7 +121,7 @@ func withState(c *commands.Ctx, fn func(cm *clusterMode, st *cluster.State)) {
 	defer cm.mu.Unlock()
 	mark := len(c.W.Buf)
 	fn(cm, cm.st)
-	if err := cm.commitLocked(); err != nil {
+	if err := cm.commitForReplyLocked(); err != nil {
 		// The save failed and the node is stopping (Redis exits): the
 		// change is not durable, so its reply must not say it is.
 		c.W.Buf = c.W.Buf[:mark]
