@@ -177,6 +177,9 @@ func (ks *Keyspace) Unlock(idx []int) {
 	}
 }
 
+// TryLock locks shard i if no one holds it, and reports whether it did.
+func (ks *Keyspace) TryLock(i int) bool { return ks.shards[i].mu.TryLock() }
+
 // LockAll locks every shard.
 func (ks *Keyspace) LockAll() {
 	for _, s := range ks.shards {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -235,9 +236,19 @@ func (s *Server) serveOne(st *blockState, held commands.Held) [][]byte {
 		return nil
 	}
 	if !covers(held, st.cmd, st.args) {
-		st.w.Done.Store(true)
-		st.ch <- wakeRetry
-		return nil
+		// Its other keys are in shards the writer does not hold: take
+		// them if they are free, so that the client is served here, in
+		// its turn (BRPOPLPUSH to a key of another shard); otherwise it
+		// runs the command again itself, and a client blocked after it
+		// may be served first.
+		extra, ok := s.tryLockMissing(held, st.cmd, st.args)
+		if !ok {
+			st.w.Done.Store(true)
+			st.ch <- wakeRetry
+			return nil
+		}
+		defer s.KS.Unlock(extra)
+		held = commands.Held{Shards: append(append([]int(nil), held.Shards...), extra...)}
 	}
 	w := resp.Writer{Proto: int(st.client.proto.Load())}
 	ctx := commands.Ctx{Args: st.args, Cmd: st.cmd, W: &w, DB: s.KS.DB(st.db), KS: s.KS,
@@ -251,6 +262,25 @@ func (s *Server) serveOne(st *blockState, held commands.Held) [][]byte {
 	st.reply = w.Buf
 	st.ch <- wakeServed
 	return h.more
+}
+
+// tryLockMissing locks, without waiting, the shards of cmd's keys that
+// held lacks; it reports false (and holds none of them) when one is taken.
+func (s *Server) tryLockMissing(held commands.Held, cmd *commands.Command, args [][]byte) ([]int, bool) {
+	var posBuf [8]int
+	var extra []int
+	for _, p := range cmd.KeyPositions(args, posBuf[:0]) {
+		sh := keyspace.ShardOf(args[p])
+		if slices.Contains(held.Shards, sh) || slices.Contains(extra, sh) {
+			continue
+		}
+		if !s.KS.TryLock(sh) {
+			s.KS.Unlock(extra)
+			return nil, false
+		}
+		extra = append(extra, sh)
+	}
+	return extra, true
 }
 
 // covers reports whether the held shards cover every key of cmd.
