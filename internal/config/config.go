@@ -498,7 +498,14 @@ func (c *Config) Record(name, value string) {
 // loaded from: known directives are updated in place (duplicates dropped),
 // unknown lines and comments are kept, and directives that differ from
 // their defaults and are not in the file are appended.
-func (c *Config) Rewrite() error {
+func (c *Config) Rewrite() error { return c.rewrite(false) }
+
+// RewriteAll is DEBUG CONFIG-REWRITE-FORCE-ALL: Rewrite, with every
+// directive written, those at their default value too (hidden ones
+// excepted).
+func (c *Config) RewriteAll() error { return c.rewrite(true) }
+
+func (c *Config) rewrite(all bool) error {
 	if c.File == "" {
 		return errors.New("ERR The server is running without a config file")
 	}
@@ -546,7 +553,7 @@ func (c *Config) Rewrite() error {
 	var extra []string
 	for k := range Params {
 		p := &Params[k]
-		if done[p.Name] || c.vals[p.Name] == p.Default {
+		if done[p.Name] || c.vals[p.Name] == p.Default && !(all && !p.Hidden) {
 			continue
 		}
 		extra = append(extra, c.lines(p)...)

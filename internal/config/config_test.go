@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -325,5 +326,34 @@ func TestTLSDirectivesMutable(t *testing.T) {
 	err = c.Set([][2]string{{"tls-auth-clients", "maybe"}})
 	if want := "ERR CONFIG SET failed (possibly related to argument 'tls-auth-clients') - argument(s) must be one of the following: no, yes, optional"; err == nil || err.Error() != want {
 		t.Fatalf("tls-auth-clients maybe: %v", err)
+	}
+}
+
+// TestRewriteAll: DEBUG CONFIG-REWRITE-FORCE-ALL writes every directive,
+// defaults too, and the file loads back to the same values
+// (unit/introspection "CONFIG REWRITE sanity").
+func TestRewriteAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redis.conf")
+	os.WriteFile(path, []byte("port 7000\nsave \"\"\n"), 0o644)
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RewriteAll(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "\nmaxmemory-policy noeviction\n") {
+		t.Fatalf("defaults not written:\n%s", data)
+	}
+	c2, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("the rewritten file does not load: %v\n%s", err, data)
+	}
+	all := func(c *Config) string {
+		return fmt.Sprint(c.Match([]string{"*"}, func(p, n string) bool { return true }))
+	}
+	if all(c) != all(c2) {
+		t.Fatalf("values changed by the rewrite:\n%s\n%s", all(c), all(c2))
 	}
 }

@@ -110,7 +110,18 @@ func (p *Persist) Save() error { return p.rdbOf().save() }
 // in progress is stopped (its snapshot is of the flushed data), then the
 // dataset is saved in the foreground.
 func (p *Persist) SaveAfterFlush() error {
-	st := p.rdbOf()
+	p.AbortBGSave()
+	return p.rdbOf().save()
+}
+
+// AbortBGSave stops a BGSAVE in progress, if any, and waits for it: its
+// snapshot is of data FLUSHALL removed (Redis kills the RDB child). The
+// save counts as failed.
+func (p *Persist) AbortBGSave() {
+	st := p.rdbSt.Load()
+	if st == nil {
+		return
+	}
 	st.mu.Lock()
 	j := st.job
 	st.mu.Unlock()
@@ -118,7 +129,6 @@ func (p *Persist) SaveAfterFlush() error {
 		j.abort.Store(true)
 		<-j.done
 	}
-	return st.save()
 }
 
 // BGSave is BGSAVE [SCHEDULE]: it starts a background save, or, when one

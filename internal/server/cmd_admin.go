@@ -397,6 +397,13 @@ func cmdDebug(s *Server, cc *Client, c *commands.Ctx) {
 		c.W.OK()
 	case sub == "protocol" && n == 3:
 		debugProtocol(c)
+	case sub == "config-rewrite-force-all" && n == 2:
+		if err := s.Cfg.RewriteAll(); err != nil {
+			s.Log.Printf("# CONFIG-REWRITE-FORCE-ALL failed: %v", err)
+			c.Error("CONFIG-REWRITE-FORCE-ALL failed: " + strings.TrimPrefix(err.Error(), "ERR "))
+			return
+		}
+		c.W.OK()
 	case sub == "quicklist-packed-threshold" && n == 3:
 		// Accepted and checked as Redis does; redgo's lists have no
 		// plain/packed node distinction for it to change.

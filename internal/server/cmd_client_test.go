@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -453,5 +454,28 @@ func TestUnixSocket(t *testing.T) {
 	s.Close()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("socket file left after Close: %v", err)
+	}
+}
+
+// TestPausedClientIsBlocked: a write held back by CLIENT PAUSE WRITE
+// counts in INFO's blocked_clients until the pause ends (unit/pause waits
+// for it).
+func TestPausedClientIsBlocked(t *testing.T) {
+	s, _ := startServer(t)
+	r, w := dialRaw(t, s.Addr().String()), dialRaw(t, s.Addr().String())
+	r.do("CLIENT", "PAUSE", "60000", "WRITE")
+	w.send("SET", "foo", "bar")
+	eventually(t, 5*time.Second, func() error {
+		if _, raw := r.do("INFO", "clients"); !strings.Contains(string(raw), "blocked_clients:1\r\n") {
+			return fmt.Errorf("not counted as blocked")
+		}
+		return nil
+	})
+	r.do("CLIENT", "UNPAUSE")
+	if v, _ := w.read(); v.Str != "OK" {
+		t.Fatalf("SET after UNPAUSE: %+v", v)
+	}
+	if _, raw := r.do("INFO", "clients"); !strings.Contains(string(raw), "blocked_clients:0\r\n") {
+		t.Fatalf("still counted: %q", raw)
 	}
 }

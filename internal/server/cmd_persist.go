@@ -47,12 +47,13 @@ func cmdSave(s *Server, cc *Client, c *commands.Ctx) {
 	}
 }
 
-// afterFlushAll runs after a FLUSHALL, its locks released: with save
-// points set, the empty dataset is saved at once and the dirty counter
+// afterFlushAll runs after a FLUSHALL, its locks released: a BGSAVE in
+// progress stops; with save points set, the empty dataset is saved at once and the dirty counter
 // starts again from 0, as Redis's flushAllDataAndResetRDB, so a restart
 // cannot bring back what was flushed from an older dump.
 func (s *Server) afterFlushAll() {
 	if strings.TrimSpace(s.Cfg.Get("save")) == "" {
+		s.persist.AbortBGSave() // a BGSAVE of the flushed data stops, as Redis kills its child
 		return
 	}
 	if err := s.persist.SaveAfterFlush(); err != nil {

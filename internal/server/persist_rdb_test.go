@@ -913,3 +913,23 @@ func TestFlushAllSaves(t *testing.T) {
 		t.Fatalf("FLUSHALL without save points saved:\n%s", info)
 	}
 }
+
+// TestFlushAllAbortsBgsave: FLUSHALL stops a BGSAVE in progress, which
+// counts as not done (integration/rdb "Test FLUSHALL aborts bgsave").
+func TestFlushAllAbortsBgsave(t *testing.T) {
+	s := mustStartRDB(t, t.TempDir())
+	rc := goRedis(t, s.Addr().String())
+	rdbDo(t, rc, "DEBUG", "POPULATE", "2000")
+	rdbDo(t, rc, "CONFIG", "SET", "rdb-key-save-delay", "1000") // 2 s
+	rdbDo(t, rc, "BGSAVE")
+	rdbDo(t, rc, "FLUSHALL")
+	eventually(t, 2*time.Second, func() error {
+		if info := rc.Info(ctx, "persistence").Val(); !strings.Contains(info, "rdb_bgsave_in_progress:0\r\n") {
+			return fmt.Errorf("BGSAVE still running")
+		}
+		return nil
+	})
+	if info := rc.Info(ctx, "persistence").Val(); strings.Contains(info, "rdb_changes_since_last_save:0\r\n") {
+		t.Fatalf("the aborted BGSAVE counted as a save:\n%s", info)
+	}
+}

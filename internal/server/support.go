@@ -132,8 +132,16 @@ func (p *pauseState) holds(cmd *commands.Command) bool {
 	return p.on.Load() && p.appliesLocked(cmd)
 }
 
-// wait blocks the calling client while the pause applies to cmd.
+// wait blocks the calling client while the pause applies to cmd. A
+// client held back counts in INFO's blocked_clients, as Redis counts its
+// postponed clients.
 func (p *pauseState) wait(cmd *commands.Command, c *Client) {
+	counted := false
+	defer func() {
+		if counted {
+			c.srv.stats.BlockedClients.Add(-1)
+		}
+	}()
 	for {
 		p.mu.Lock()
 		if !p.on.Load() {
@@ -152,6 +160,10 @@ func (p *pauseState) wait(cmd *commands.Command, c *Client) {
 		d := time.Until(p.until)
 		ch := p.released
 		p.mu.Unlock()
+		if !counted {
+			counted = true
+			c.srv.stats.BlockedClients.Add(1)
+		}
 		c.flush()
 		t := time.NewTimer(d)
 		select {
