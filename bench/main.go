@@ -366,6 +366,7 @@ func main() {
 // Sections measured by hand (comparisons of two trees, experiments): the
 // full run keeps them as written.
 var handSections = [][2]string{
+	{"<!-- goals:begin -->", "<!-- goals:end -->"},
 	{"<!-- notify-off:begin -->", "<!-- notify-off:end -->"},
 	{"<!-- network-notes:begin -->", "<!-- network-notes:end -->"},
 }
