@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"redgo/internal/resp"
 )
 
 // maxmemory-clients on redgo and on redis-server: a client whose query
@@ -104,12 +102,7 @@ func TestClientEvictionAsRedis(t *testing.T) {
 					for j := range 100 {
 						args = append(args, fmt.Sprintf("key:%d:%d", i, j))
 					}
-					var req resp.Writer
-					req.Array(len(args))
-					for _, a := range args {
-						req.BulkString(a)
-					}
-					if _, err := w.conn.Write(req.Buf); err != nil {
+					if w.trySend(args...) != nil {
 						break // evicted
 					}
 				}
@@ -124,12 +117,7 @@ func TestClientEvictionAsRedis(t *testing.T) {
 				for j := range 100 {
 					args = append(args, "PREFIX", fmt.Sprintf("%012d", i*100+j))
 				}
-				var req resp.Writer
-				req.Array(len(args))
-				for _, a := range args {
-					req.BulkString(a)
-				}
-				if _, err := w.conn.Write(req.Buf); err != nil {
+				if w.trySend(args...) != nil {
 					break // evicted
 				}
 			}

@@ -109,14 +109,21 @@ func dialRaw(t testing.TB, addr string) *rawConn {
 // send writes one command without reading its reply.
 func (c *rawConn) send(args ...string) {
 	c.t.Helper()
+	if err := c.trySend(args...); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// trySend is send for a connection the server may close (an evicted
+// client): it returns the write's error.
+func (c *rawConn) trySend(args ...string) error {
 	var w resp.Writer
 	w.Array(len(args))
 	for _, a := range args {
 		w.BulkString(a)
 	}
-	if _, err := c.conn.Write(w.Buf); err != nil {
-		c.t.Fatal(err)
-	}
+	_, err := c.conn.Write(w.Buf)
+	return err
 }
 
 // read reads one reply and returns it with its exact bytes.

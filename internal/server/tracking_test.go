@@ -142,13 +142,7 @@ func TestTrackingVsRedis(t *testing.T) {
 		"e CLIENT TRACKING ON BCAST PREFIX a PREFIX ab", "e CLIENT TRACKINGINFO",
 		"k CLIENT TRACKING ON NOLOOP", "k RESET", "k CLIENT TRACKINGINFO", "k GET kk", "w SET kk 1",
 	)
-	a := runTracking(t, srv.Addr().String(), script)
-	b := runTracking(t, redis, script)
-	for name, want := range b {
-		if a[name] != want {
-			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
-		}
-	}
+	sameTracking(t, srv.Addr().String(), redis, script)
 }
 
 // TestTrackingBcastGathered: BCAST invalidations of one command, one
@@ -168,13 +162,7 @@ func TestTrackingBcastGathered(t *testing.T) {
 		"r SUBSCRIBE __redis__:invalidate", "d CLIENT TRACKING ON BCAST REDIRECT $ID:r", "w MSET x 1 y 2",
 		"n CLIENT TRACKING ON BCAST NOLOOP", "n MSET p 1 q 2", "w MSET q 1 r 2",
 	)
-	a := runTracking(t, srv.Addr().String(), script)
-	b := runTracking(t, redis, script)
-	for name, want := range b {
-		if a[name] != want {
-			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
-		}
-	}
+	sameTracking(t, srv.Addr().String(), redis, script)
 }
 
 // TestTrackingScriptKeys: a script that calls a read-only command makes
@@ -194,13 +182,7 @@ func TestTrackingScriptKeys(t *testing.T) {
 		"t FUNCTION LOAD \"#!lua name=lib\nredis.register_function('rd', function(k) return redis.call('get', 'key3') end)\"",
 		"t FCALL rd 1 key4", "w MSET key4 1 key3 4",
 	)
-	a := runTracking(t, srv.Addr().String(), script)
-	b := runTracking(t, redis, script)
-	for name, want := range b {
-		if a[name] != want {
-			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
-		}
-	}
+	sameTracking(t, srv.Addr().String(), redis, script)
 }
 
 // TestTrackingRedirectQuit: once the redirect client has read the reply
@@ -227,5 +209,18 @@ func TestTrackingRedirectQuit(t *testing.T) {
 			t.Fatalf("round %d: PING after the redirect quit read %q, want the tracking-redir-broken push first", i, raw)
 		}
 		tr.read() // PONG
+	}
+}
+
+// sameTracking runs script on redgo and on redis-server and compares what
+// each connection received.
+func sameTracking(t *testing.T, redgo, redis string, script []trackStep) {
+	t.Helper()
+	a := runTracking(t, redgo, script)
+	b := runTracking(t, redis, script)
+	for name, want := range b {
+		if a[name] != want {
+			t.Errorf("connection %s:\n redgo: %q\n redis: %q", name, a[name], want)
+		}
 	}
 }
