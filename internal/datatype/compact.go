@@ -22,8 +22,9 @@ var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 17
 	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
 	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
 
-// roundAlloc is the size the allocator gives a request of n bytes.
-func roundAlloc(n int) int {
+// RoundAlloc is the size the allocator gives a request of n bytes (the
+// keyspace accounts memory with it too).
+func RoundAlloc(n int) int {
 	if n > sizeClasses[len(sizeClasses)-1] {
 		return (n + 8191) &^ 8191
 	}
@@ -41,7 +42,7 @@ func roundAlloc(n int) int {
 
 // wasteful reports whether a buffer of n used bytes and capacity c is
 // worth copying to its exact size: a smaller allocation holds it.
-func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
+func wasteful(n, c int) bool { return c > n && RoundAlloc(n) < c }
 
 // nodeWasteful is wasteful for the end nodes of a list of several nodes:
 // only spare room of more than an eighth (and 16 bytes) that a smaller
@@ -49,7 +50,7 @@ func wasteful(n, c int) bool { return c > n && roundAlloc(n) < c }
 // trimming it after every push made each LPUSH onto a long list copy its
 // head node twice. A list of one node is trimmed as the other small
 // encodings are (growCap sizes it to its size class).
-func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 && roundAlloc(n) < c }
+func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 && RoundAlloc(n) < c }
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.

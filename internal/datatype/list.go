@@ -186,9 +186,9 @@ func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
 // node of a longer list grows by an eighth, the room Compact leaves it
 // (nodeWasteful).
 func growCap(old, min int, lim *Limits, snug bool) int {
-	c := roundAlloc(max(min, old+old/8))
+	c := RoundAlloc(max(min, old+old/8))
 	if snug {
-		c = roundAlloc(min)
+		c = RoundAlloc(min)
 	}
 	if c < 16 {
 		c = 16

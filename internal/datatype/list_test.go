@@ -410,8 +410,8 @@ func TestListPushGarbage(t *testing.T) {
 }
 
 func TestListNodeTrim(t *testing.T) {
-	if roundAlloc(33) != 48 || roundAlloc(48) != 48 {
-		t.Fatalf("roundAlloc(33) = %d, roundAlloc(48) = %d, want 48", roundAlloc(33), roundAlloc(48))
+	if RoundAlloc(33) != 48 || RoundAlloc(48) != 48 {
+		t.Fatalf("RoundAlloc(33) = %d, RoundAlloc(48) = %d, want 48", RoundAlloc(33), RoundAlloc(48))
 	}
 	// An end node grown by growCap keeps its room; one that a smaller
 	// allocation holds with more than an eighth spare is trimmed.

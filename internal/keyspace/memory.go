@@ -11,7 +11,11 @@ package keyspace
 // measured after each write that may have changed it (Resized) and kept
 // in the object, so removing the key subtracts exactly what was added.
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"redgo/internal/datatype"
+)
 
 // keyOverhead is what a key costs besides its bytes and value: the
 // 48-byte Object and its pointer in the slot's table (8 bytes at a load
@@ -24,21 +28,12 @@ const (
 )
 
 // AllocSize rounds an allocation of n bytes up as Go's allocator does
-// (its size classes, approximately above 1 KiB).
+// (its size classes).
 func AllocSize(n int) int64 {
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		return 0
-	case n <= 8:
-		return 8
-	case n <= 128:
-		return int64((n + 15) &^ 15)
-	case n <= 1024:
-		return int64((n + 63) &^ 63)
-	case n <= 32768:
-		return int64((n + 511) &^ 511)
 	}
-	return int64((n + 8191) &^ 8191)
+	return int64(datatype.RoundAlloc(n))
 }
 
 // KeyCost is the accounted cost of a key holding o.
