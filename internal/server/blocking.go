@@ -235,18 +235,18 @@ func (s *Server) serveOne(st *blockState, held commands.Held) [][]byte {
 	if st.w.Done.Load() {
 		return nil
 	}
-	if !covers(held, st.cmd, st.args) {
-		// Its other keys are in shards the writer does not hold: take
-		// them if they are free, so that the client is served here, in
-		// its turn (BRPOPLPUSH to a key of another shard); otherwise it
-		// runs the command again itself, and a client blocked after it
-		// may be served first.
-		extra, ok := s.tryLockMissing(held, st.cmd, st.args)
-		if !ok {
-			st.w.Done.Store(true)
-			st.ch <- wakeRetry
-			return nil
-		}
+	// Keys of the command in shards the writer does not hold are taken
+	// if they are free, so that the client is served here, in its turn
+	// (BRPOPLPUSH to a key of another shard); otherwise it runs the
+	// command again itself, and a client blocked after it may be served
+	// first.
+	extra, ok := s.tryLockMissing(held, st.cmd, st.args)
+	if !ok {
+		st.w.Done.Store(true)
+		st.ch <- wakeRetry
+		return nil
+	}
+	if len(extra) > 0 {
 		defer s.KS.Unlock(extra)
 		held = commands.Held{Shards: append(append([]int(nil), held.Shards...), extra...)}
 	}
@@ -267,6 +267,9 @@ func (s *Server) serveOne(st *blockState, held commands.Held) [][]byte {
 // tryLockMissing locks, without waiting, the shards of cmd's keys that
 // held lacks; it reports false (and holds none of them) when one is taken.
 func (s *Server) tryLockMissing(held commands.Held, cmd *commands.Command, args [][]byte) ([]int, bool) {
+	if held.All {
+		return nil, true
+	}
 	var posBuf [8]int
 	var extra []int
 	for _, p := range cmd.KeyPositions(args, posBuf[:0]) {
@@ -281,28 +284,6 @@ func (s *Server) tryLockMissing(held commands.Held, cmd *commands.Command, args 
 		extra = append(extra, sh)
 	}
 	return extra, true
-}
-
-// covers reports whether the held shards cover every key of cmd.
-func covers(held commands.Held, cmd *commands.Command, args [][]byte) bool {
-	if held.All {
-		return true
-	}
-	var posBuf [8]int
-	for _, p := range cmd.KeyPositions(args, posBuf[:0]) {
-		sh := keyspace.ShardOf(args[p])
-		found := false
-		for _, x := range held.Shards {
-			if x == sh {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 // servingHost is the commands.Host of a blocked client's command run by
