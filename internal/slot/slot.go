@@ -5,7 +5,12 @@ package slot
 // Count is the number of hash slots in a cluster.
 const Count = 16384
 
-var crcTable [256]uint16
+// crcTables[0] is the byte-at-a-time table of CRC16/XMODEM (polynomial
+// 0x1021); crcTables[k] advances an entry of crcTables[k-1] by one more
+// zero byte, so that eight bytes are folded in with eight independent
+// lookups (slicing-by-8) instead of eight dependent ones: the slot of
+// every key of every command is computed here.
+var crcTables [8][256]uint16
 
 func init() {
 	for i := 0; i < 256; i++ {
@@ -17,15 +22,28 @@ func init() {
 				crc <<= 1
 			}
 		}
-		crcTable[i] = crc
+		crcTables[0][i] = crc
+	}
+	for k := 1; k < 8; k++ {
+		for i := 0; i < 256; i++ {
+			c := crcTables[k-1][i]
+			crcTables[k][i] = c<<8 ^ crcTables[0][c>>8]
+		}
 	}
 }
 
-// CRC16 is CRC16-CCITT (XMODEM): poly 0x1021, init 0, no reflection.
+// CRC16 is CRC16/XMODEM of b, as the cluster spec defines a key's hash.
 func CRC16(b []byte) uint16 {
 	var crc uint16
+	t := &crcTables
+	for len(b) >= 8 {
+		crc = t[7][b[0]^byte(crc>>8)] ^ t[6][b[1]^byte(crc)] ^
+			t[5][b[2]] ^ t[4][b[3]] ^ t[3][b[4]] ^ t[2][b[5]] ^
+			t[1][b[6]] ^ t[0][b[7]]
+		b = b[8:]
+	}
 	for _, c := range b {
-		crc = crc<<8 ^ crcTable[byte(crc>>8)^c]
+		crc = crc<<8 ^ t[0][byte(crc>>8)^c]
 	}
 	return crc
 }
