@@ -98,7 +98,10 @@ type Shard struct {
 }
 
 type shardDB struct {
-	slots    [slotsPerShard]*table // nil: no key in the slot
+	// slots holds the tables themselves, not pointers to them: a lookup
+	// goes from the slot number straight to the table's array, one
+	// dependent memory load fewer. nil until the first key.
+	slots    *[slotsPerShard]table
 	count    int
 	used     int64              // accounted bytes of the keys (memory.go)
 	volatile map[string]*Object // keys with an expiry
@@ -274,10 +277,11 @@ func (db *DB) loc(key []byte) (*shardDB, *Shard, int) {
 // noKeys stands for the table of a slot without keys (only read).
 var noKeys table
 
-// tab returns slot si's table (read only when the slot has no keys).
+// tab returns slot si's table (read only while the database has no keys
+// in this shard).
 func (d *shardDB) tab(si int) *table {
-	if t := d.slots[si]; t != nil {
-		return t
+	if d.slots != nil {
+		return &d.slots[si]
 	}
 	return &noKeys
 }
@@ -352,11 +356,10 @@ func (db *DB) Load(key []byte, o *Object) { db.set(key, o, false, false) }
 
 func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	d, sh, si := db.loc(key)
-	t := d.slots[si]
-	if t == nil {
-		t = new(table)
-		d.slots[si] = t
+	if d.slots == nil {
+		d.slots = new([slotsPerShard]table)
 	}
+	t := &d.slots[si]
 	i := t.findBytes(key)
 	var old *Object
 	var k string
@@ -437,11 +440,7 @@ func (db *DB) deleteIn(d *shardDB, sh *Shard, si int, key string, o *Object) {
 // deleteAt removes object o, at index i of slot table si.
 func (db *DB) deleteAt(d *shardDB, sh *Shard, si, i int, o *Object) {
 	key := o.key
-	t := d.slots[si]
-	t.deleteAt(i)
-	if t.n == 0 && t.pins == 0 {
-		d.slots[si] = nil
-	}
+	d.slots[si].deleteAt(i)
 	if o.expire != 0 {
 		delete(d.volatile, key)
 	}
