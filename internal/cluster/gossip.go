@@ -401,8 +401,11 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 	sender := s.Lookup(m.Sender)
 	if sender != nil && sender.Flags&FlagHandshake == 0 {
 		if m.CurrentEpoch > s.CurrentEpoch {
+			// Saved, not fsynced: Redis 7.0 does not even save here
+			// (clusterProcessPacket); what must be durable (a vote, our
+			// own or a sender's configEpoch) fsyncs on its own.
 			s.CurrentEpoch = m.CurrentEpoch
-			s.Do(TodoSaveConfig | TodoFsyncConfig)
+			s.Do(TodoSaveConfig)
 		}
 		if m.ConfigEpoch > sender.ConfigEpoch {
 			sender.ConfigEpoch = m.ConfigEpoch
@@ -727,7 +730,7 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 		}
 		senderSlots++
 		o := s.Owner[j]
-		if o == sender || s.Importing[j] != nil {
+		if o == sender || s.ImportingFrom(j) != nil {
 			continue
 		}
 		if o == nil || o.ConfigEpoch < epoch {
