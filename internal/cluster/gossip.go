@@ -525,10 +525,7 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 		g.updateSlots(sender, m.ConfigEpoch, &m.Slots)
 	}
 	if dirty {
-		for j := 0; j < slot.Count; j++ {
-			if !m.Slots.Has(j) {
-				continue
-			}
+		for j := m.Slots.NextSet(0); j < slot.Count; j = m.Slots.NextSet(j + 1) {
 			o := s.Owner[j]
 			if o == nil || o == sender {
 				continue
@@ -724,10 +721,7 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 	var newMaster *Node
 	senderSlots, migrated := 0, 0
 	var dirty []int
-	for j := 0; j < slot.Count; j++ {
-		if !slots.Has(j) {
-			continue
-		}
+	for j := slots.NextSet(0); j < slot.Count; j = slots.NextSet(j + 1) {
 		senderSlots++
 		o := s.Owner[j]
 		if o == sender || s.ImportingFrom(j) != nil {

@@ -109,13 +109,15 @@ type State struct {
 	open      Slots
 
 	// ownerScratch is where Routes builds the owner table; lastRoutes is
-	// the last one built, whose table the next shares when unchanged;
-	// routeNodes are its endpoints' nodes, in index order, and routesGen
-	// the ownerGen it was built at.
+	// the last one built, whose table the next shares when unchanged or
+	// copies and patches at the slots in ownerMoved (a SETSLOT NODE
+	// moves one); ownerReset: too many moved, or a node went, build it
+	// whole. routeNodes are its endpoints' nodes, in index order.
 	ownerScratch [slot.Count]uint16
 	lastRoutes   *Routes
 	routeNodes   []*Node
-	routesGen    uint64
+	ownerMoved   []int
+	ownerReset   bool
 	// ownerGen counts the changes of Owner (and removed nodes), so what
 	// is derived from the 16384 owners is computed again only after one.
 	ownerGen uint64
@@ -315,6 +317,7 @@ func RemoveReplica(m, r *Node) bool {
 // (clusterDelNode).
 func (s *State) DelNode(n *Node) {
 	s.ownerGen++
+	s.ownerReset = true
 	for j := 0; j < slot.Count; j++ {
 		if s.ImportingFrom(j) == n {
 			s.SetImporting(j, nil)
@@ -373,7 +376,7 @@ func (s *State) AddSlot(n *Node, j int) bool {
 		}
 	}
 	s.Owner[j] = n
-	s.ownerGen++
+	s.moved(j)
 	return true
 }
 
@@ -390,8 +393,18 @@ func (s *State) DelSlot(j int) bool {
 	}
 	n.Slots.Clear(j)
 	s.Owner[j] = nil
-	s.ownerGen++
+	s.moved(j)
 	return true
+}
+
+// moved records that slot j changed owner.
+func (s *State) moved(j int) {
+	s.ownerGen++
+	if len(s.ownerMoved) < 256 {
+		s.ownerMoved = append(s.ownerMoved, j)
+	} else {
+		s.ownerReset = true
+	}
 }
 
 // DelNodeSlots unassigns every slot of n and returns how many.
@@ -1023,17 +1036,24 @@ func (s *State) Routes() *Routes {
 		return i
 	}
 	// Every CLUSTER command that changes the state rebuilds this (a
-	// reshard: several per slot), so the loops stay cheap: the owner
-	// table is built again only when an owner changed since the last
-	// snapshot (owners come in long runs), and only the open slots' bits
-	// are visited.
-	if p := s.lastRoutes; p != nil && s.routesGen == s.ownerGen {
+	// reshard: several per slot, and the bus's news of each), so the
+	// loops stay cheap: the owner table is shared, or copied and patched
+	// where owners changed, and built whole only after many changes
+	// (owners come in long runs); only the open slots' bits are visited.
+	if p := s.lastRoutes; p != nil && !s.ownerReset {
 		// The last snapshot's nodes first, in its order: the same
-		// indices, so its table holds.
+		// indices, so its table holds but where owners changed.
 		for _, n := range s.routeNodes {
 			ref(n)
 		}
 		r.owner = p.owner
+		if len(s.ownerMoved) > 0 {
+			r.owner = new([slot.Count]uint16)
+			*r.owner = *p.owner
+			for _, j := range s.ownerMoved {
+				r.owner[j] = ref(s.Owner[j])
+			}
+		}
 	} else {
 		var last *Node
 		var lastIdx uint16
@@ -1069,7 +1089,7 @@ func (s *State) Routes() *Routes {
 			r.importing[uint16(j)] = ref(n)
 		}
 	}
-	s.lastRoutes, s.routesGen = r, s.ownerGen
+	s.lastRoutes, s.ownerMoved, s.ownerReset = r, s.ownerMoved[:0], false
 	s.routeNodes = slices.Grow(s.routeNodes[:0], len(idx))[:len(idx)]
 	for n, i := range idx {
 		s.routeNodes[i-1] = n

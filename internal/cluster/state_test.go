@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
+	"time"
 
 	"redgo/internal/slot"
 )
@@ -651,5 +653,52 @@ func TestRoutesShareOwnerTable(t *testing.T) {
 	if r6.owner != r5.owner || r6.Open(400) || r6.Owner(300).Name != b.Name || r6.Owner(0).Name != s.Myself.Name ||
 		r6.ep(r6.myMaster).Name != b.Name || r6.ep(r6.myself).Name != s.Myself.Name {
 		t.Fatal("after following another master")
+	}
+}
+
+// Routes built after random owner changes (one or a few slots, many at
+// once, a node removed) name every slot's owner as the state does.
+func TestRoutesFollowOwnerChanges(t *testing.T) {
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewSource(seed))
+	s := NewState(name('a'), DefaultOptions(), 0)
+	nodes := []*Node{s.Myself}
+	for _, c := range []byte("bcde") {
+		n := NewNode(name(c), FlagMaster, 0)
+		s.AddNode(n)
+		nodes = append(nodes, n)
+	}
+	give := func(j int, n *Node) {
+		s.DelSlot(j)
+		if n != nil {
+			s.AddSlot(n, j)
+		}
+	}
+	for step := range 300 {
+		switch k := rng.Intn(10); {
+		case k < 6: // a SETSLOT NODE
+			give(rng.Intn(slot.Count), nodes[rng.Intn(len(nodes))])
+		case k < 8: // an UPDATE of a range
+			start, n := rng.Intn(slot.Count-600), nodes[rng.Intn(len(nodes))]
+			for j := start; j < start+rng.Intn(600); j++ {
+				give(j, n)
+			}
+		case k == 8: // a slot left without owner
+			give(rng.Intn(slot.Count), nil)
+		default: // a node forgotten, and back
+			if n := nodes[1+rng.Intn(len(nodes)-1)]; n.Slots.Count() > 0 {
+				s.DelNode(n)
+			}
+		}
+		if rng.Intn(3) > 0 {
+			continue // several changes between snapshots
+		}
+		r := s.Routes()
+		for j := range slot.Count {
+			want, got := s.Owner[j], r.Owner(j)
+			if want == nil && got != nil || want != nil && (got == nil || got.Name != want.Name) {
+				t.Fatalf("seed %d, step %d: slot %d owned by %v, routes say %v", seed, step, j, want, got)
+			}
+		}
 	}
 }
