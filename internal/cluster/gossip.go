@@ -33,6 +33,7 @@ package cluster
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand"
 	"net"
 
@@ -719,25 +720,29 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 		cur = me.ReplicaOf
 	}
 	var newMaster *Node
-	senderSlots, migrated := 0, 0
+	senderSlots, migrated := slots.Count(), 0
 	var dirty []int
-	for j := slots.NextSet(0); j < slot.Count; j = slots.NextSet(j + 1) {
-		senderSlots++
-		o := s.Owner[j]
-		if o == sender || s.ImportingFrom(j) != nil {
-			continue
-		}
-		if o == nil || o.ConfigEpoch < epoch {
-			if o == me {
-				dirty = append(dirty, j)
+	// Only the claimed slots we do not give the sender already (its
+	// Slots are exactly the slots it owns here), a word at a time.
+	for w := range slot.Count / 64 {
+		for d := slots.word(w) &^ sender.Slots.word(w); d != 0; d &= d - 1 {
+			j := w*64 + bits.TrailingZeros64(d)
+			o := s.Owner[j]
+			if o == sender || s.ImportingFrom(j) != nil {
+				continue
 			}
-			if o != nil && o == cur {
-				newMaster = sender
-				migrated++
+			if o == nil || o.ConfigEpoch < epoch {
+				if o == me {
+					dirty = append(dirty, j)
+				}
+				if o != nil && o == cur {
+					newMaster = sender
+					migrated++
+				}
+				s.DelSlot(j)
+				s.AddSlot(sender, j)
+				s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 			}
-			s.DelSlot(j)
-			s.AddSlot(sender, j)
-			s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 		}
 	}
 	if newMaster != nil && cur.Slots.Count() == 0 && (s.Opts.AllowReplicaMigration || senderSlots == migrated) {

@@ -207,9 +207,14 @@ func StateFromConf(c *NodesConf, opts Options, now int64) *State {
 			n.Flags |= FlagMigrateTo
 		}
 		s.AddNode(n)
-		for j := 0; j < slot.Count; j++ {
-			if n.Slots.Has(j) && s.Owner[j] == nil {
+		for j := n.Slots.NextSet(0); j < slot.Count; j = n.Slots.NextSet(j + 1) {
+			if s.Owner[j] == nil {
 				s.Owner[j] = n
+			} else {
+				// Claimed twice in the file: the first keeps it, as
+				// clusterAddSlot refuses an assigned slot (and n.Slots
+				// is then exactly the slots n owns).
+				n.Slots.Clear(j)
 			}
 		}
 	}

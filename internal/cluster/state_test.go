@@ -586,6 +586,26 @@ func TestStateConfRoundTrip(t *testing.T) {
 	if len(lb.Replicas) != 1 || lb.Replicas[0].ReplicaOf != lb || lb.Flags&FlagMigrateTo == 0 || lb.CreatedAt != 99 {
 		t.Fatal("replica links not restored")
 	}
+
+	// A slot claimed twice in the file stays with one node, whose Slots
+	// alone hold it (as clusterAddSlot refuses an assigned slot).
+	c, _ = ParseNodesConf(data)
+	for _, n := range c.Nodes {
+		n.Slots.Set(5)
+	}
+	l = StateFromConf(c, s.Opts, 99)
+	holders := 0
+	for _, n := range l.Nodes {
+		if n.Slots.Has(5) {
+			holders++
+			if l.Owner[5] != n {
+				t.Fatal("slot 5 in the Slots of a node that does not own it")
+			}
+		}
+	}
+	if holders != 1 {
+		t.Fatalf("slot 5 in the Slots of %d nodes", holders)
+	}
 }
 
 // A slot that leaves our shard comes out in Ready.ChannelSlots (its
