@@ -20,7 +20,7 @@ func benchState() *State {
 	for j := 0; j < 16384; j++ {
 		s.AddSlot(nodes[j*3/16384], j)
 	}
-	s.Importing[20000%16384] = nodes[1]
+	s.SetImporting(20000%16384, nodes[1])
 	return s
 }
 

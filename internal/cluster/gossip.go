@@ -33,6 +33,7 @@ package cluster
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand"
 	"net"
 
@@ -401,8 +402,11 @@ func (g *Membership) Step(l Link, m *Msg, now int64) {
 	sender := s.Lookup(m.Sender)
 	if sender != nil && sender.Flags&FlagHandshake == 0 {
 		if m.CurrentEpoch > s.CurrentEpoch {
+			// Saved, not fsynced: Redis 7.0 does not even save here
+			// (clusterProcessPacket); what must be durable (a vote, our
+			// own or a sender's configEpoch) fsyncs on its own.
 			s.CurrentEpoch = m.CurrentEpoch
-			s.Do(TodoSaveConfig | TodoFsyncConfig)
+			s.Do(TodoSaveConfig)
 		}
 		if m.ConfigEpoch > sender.ConfigEpoch {
 			sender.ConfigEpoch = m.ConfigEpoch
@@ -522,10 +526,7 @@ func (g *Membership) stepPing(l Link, m *Msg, sender *Node, now int64) {
 		g.updateSlots(sender, m.ConfigEpoch, &m.Slots)
 	}
 	if dirty {
-		for j := 0; j < slot.Count; j++ {
-			if !m.Slots.Has(j) {
-				continue
-			}
+		for j := m.Slots.NextSet(0); j < slot.Count; j = m.Slots.NextSet(j + 1) {
 			o := s.Owner[j]
 			if o == nil || o == sender {
 				continue
@@ -719,28 +720,29 @@ func (g *Membership) updateSlots(sender *Node, epoch uint64, slots *Slots) {
 		cur = me.ReplicaOf
 	}
 	var newMaster *Node
-	senderSlots, migrated := 0, 0
+	senderSlots, migrated := slots.Count(), 0
 	var dirty []int
-	for j := 0; j < slot.Count; j++ {
-		if !slots.Has(j) {
-			continue
-		}
-		senderSlots++
-		o := s.Owner[j]
-		if o == sender || s.Importing[j] != nil {
-			continue
-		}
-		if o == nil || o.ConfigEpoch < epoch {
-			if o == me {
-				dirty = append(dirty, j)
+	// Only the claimed slots we do not give the sender already (its
+	// Slots are exactly the slots it owns here), a word at a time.
+	for w := range slot.Count / 64 {
+		for d := slots.word(w) &^ sender.Slots.word(w); d != 0; d &= d - 1 {
+			j := w*64 + bits.TrailingZeros64(d)
+			o := s.Owner[j]
+			if o == sender || s.ImportingFrom(j) != nil {
+				continue
 			}
-			if o != nil && o == cur {
-				newMaster = sender
-				migrated++
+			if o == nil || o.ConfigEpoch < epoch {
+				if o == me {
+					dirty = append(dirty, j)
+				}
+				if o != nil && o == cur {
+					newMaster = sender
+					migrated++
+				}
+				s.DelSlot(j)
+				s.AddSlot(sender, j)
+				s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 			}
-			s.DelSlot(j)
-			s.AddSlot(sender, j)
-			s.Do(TodoSaveConfig | TodoUpdateState | TodoFsyncConfig)
 		}
 	}
 	if newMaster != nil && cur.Slots.Count() == 0 && (s.Opts.AllowReplicaMigration || senderSlots == migrated) {

@@ -28,7 +28,7 @@ func (s *State) CheckImport(from string, slots []int) error {
 		if s.Owner[j] != n {
 			return fmt.Errorf("ERR Slot %d is not served by node %s", j, from)
 		}
-		if s.Importing[j] != nil || s.Migrating[j] != nil {
+		if s.ImportingFrom(j) != nil || s.MigratingTo(j) != nil {
 			return fmt.Errorf("ERR Slot %d is in a SETSLOT migration", j)
 		}
 	}
@@ -72,7 +72,7 @@ func (s *State) CheckExport(to string, slots []int) error {
 		if s.Owner[j] != s.Myself {
 			return fmt.Errorf("ERR I'm not the owner of hash slot %d", j)
 		}
-		if s.Importing[j] != nil || s.Migrating[j] != nil {
+		if s.ImportingFrom(j) != nil || s.MigratingTo(j) != nil {
 			return fmt.Errorf("ERR Slot %d is in a SETSLOT migration", j)
 		}
 	}

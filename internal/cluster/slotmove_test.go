@@ -17,11 +17,11 @@ func TestSlotMove(t *testing.T) {
 	if err := src.CheckExport(name('a'), slots); err == nil {
 		t.Fatal("export to myself accepted")
 	}
-	src.Migrating[100] = b
+	src.SetMigrating(100, b)
 	if err := src.CheckExport(name('b'), slots); err == nil || err.Error() != "ERR Slot 100 is in a SETSLOT migration" {
 		t.Fatalf("open slot: %v", err)
 	}
-	src.Migrating[100] = nil
+	src.SetMigrating(100, nil)
 	if err := src.CheckExport(name('b'), slots); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,16 +98,34 @@ type State struct {
 	CurrentEpoch  uint64
 	LastVoteEpoch uint64
 
-	// Owner[s] serves slot s (nil: unassigned). Migrating[s] is where
-	// this node moves slot s to; Importing[s] is where it takes it from.
+	// Owner[s] serves slot s (nil: unassigned). migrating[s] is where
+	// this node moves slot s to, importing[s] where it takes it from
+	// (MigratingTo, ImportingFrom; set through SetMigrating and
+	// SetImporting, which keep open: the slots with either, so the
+	// walks over open slots after every change skip the 16384 entries).
 	Owner     [slot.Count]*Node
-	Migrating [slot.Count]*Node
-	Importing [slot.Count]*Node
+	migrating [slot.Count]*Node
+	importing [slot.Count]*Node
+	open      Slots
 
 	// ownerScratch is where Routes builds the owner table; lastRoutes is
-	// the last one built, whose table the next shares when unchanged.
+	// the last one built, whose table the next shares when unchanged or
+	// copies and patches at the slots in ownerMoved (a SETSLOT NODE
+	// moves one); ownerReset: too many moved, or a node went, build it
+	// whole. routeNodes are its endpoints' nodes, in index order.
 	ownerScratch [slot.Count]uint16
 	lastRoutes   *Routes
+	routeNodes   []*Node
+	ownerMoved   []int
+	ownerReset   bool
+	// ownerGen counts the changes of Owner (and removed nodes), so what
+	// is derived from the 16384 owners is computed again only after one.
+	ownerGen uint64
+	// cover caches the coverage check of UpdateState at coverGen: the
+	// distinct owners, and whether a slot has none.
+	cover    []*Node
+	coverGen uint64
+	coverGap bool
 
 	Opts Options
 
@@ -188,18 +207,23 @@ func StateFromConf(c *NodesConf, opts Options, now int64) *State {
 			n.Flags |= FlagMigrateTo
 		}
 		s.AddNode(n)
-		for j := 0; j < slot.Count; j++ {
-			if n.Slots.Has(j) && s.Owner[j] == nil {
+		for j := n.Slots.NextSet(0); j < slot.Count; j = n.Slots.NextSet(j + 1) {
+			if s.Owner[j] == nil {
 				s.Owner[j] = n
+			} else {
+				// Claimed twice in the file: the first keeps it, as
+				// clusterAddSlot refuses an assigned slot (and n.Slots
+				// is then exactly the slots n owns).
+				n.Slots.Clear(j)
 			}
 		}
 	}
 	for _, m := range c.Migrations {
 		n := s.Nodes[m.Node]
 		if m.Importing {
-			s.Importing[m.Slot] = n
+			s.SetImporting(m.Slot, n)
 		} else {
-			s.Migrating[m.Slot] = n
+			s.SetMigrating(m.Slot, n)
 		}
 	}
 	s.CurrentEpoch = max(s.CurrentEpoch, s.MaxEpoch())
@@ -217,11 +241,11 @@ func (s *State) Conf() *NodesConf {
 // shows them in).
 func (s *State) Migrations() []SlotMigration {
 	var out []SlotMigration
-	for j := 0; j < slot.Count; j++ {
-		if n := s.Migrating[j]; n != nil {
+	for j := s.open.NextSet(0); j < slot.Count; j = s.open.NextSet(j + 1) {
+		if n := s.MigratingTo(j); n != nil {
 			out = append(out, SlotMigration{Slot: j, Node: n.Name})
 		}
-		if n := s.Importing[j]; n != nil {
+		if n := s.ImportingFrom(j); n != nil {
 			out = append(out, SlotMigration{Slot: j, Node: n.Name, Importing: true})
 		}
 	}
@@ -297,12 +321,14 @@ func RemoveReplica(m, r *Node) bool {
 // slots towards it are closed, failure reports it sent are dropped
 // (clusterDelNode).
 func (s *State) DelNode(n *Node) {
+	s.ownerGen++
+	s.ownerReset = true
 	for j := 0; j < slot.Count; j++ {
-		if s.Importing[j] == n {
-			s.Importing[j] = nil
+		if s.ImportingFrom(j) == n {
+			s.SetImporting(j, nil)
 		}
-		if s.Migrating[j] == n {
-			s.Migrating[j] = nil
+		if s.MigratingTo(j) == n {
+			s.SetMigrating(j, nil)
 		}
 		if s.Owner[j] == n {
 			s.DelSlot(j)
@@ -355,6 +381,7 @@ func (s *State) AddSlot(n *Node, j int) bool {
 		}
 	}
 	s.Owner[j] = n
+	s.moved(j)
 	return true
 }
 
@@ -371,7 +398,18 @@ func (s *State) DelSlot(j int) bool {
 	}
 	n.Slots.Clear(j)
 	s.Owner[j] = nil
+	s.moved(j)
 	return true
+}
+
+// moved records that slot j changed owner.
+func (s *State) moved(j int) {
+	s.ownerGen++
+	if len(s.ownerMoved) < 256 {
+		s.ownerMoved = append(s.ownerMoved, j)
+	} else {
+		s.ownerReset = true
+	}
 }
 
 // DelNodeSlots unassigns every slot of n and returns how many.
@@ -388,8 +426,36 @@ func (s *State) DelNodeSlots(n *Node) int {
 
 // CloseAllSlots forgets every migrating and importing slot.
 func (s *State) CloseAllSlots() {
-	s.Migrating = [slot.Count]*Node{}
-	s.Importing = [slot.Count]*Node{}
+	for j := s.open.NextSet(0); j < slot.Count; j = s.open.NextSet(j + 1) {
+		s.migrating[j], s.importing[j] = nil, nil
+	}
+	s.open = Slots{}
+}
+
+// MigratingTo is the node this node moves slot j to, nil if none.
+func (s *State) MigratingTo(j int) *Node { return s.migrating[j] }
+
+// ImportingFrom is the node this node takes slot j from, nil if none.
+func (s *State) ImportingFrom(j int) *Node { return s.importing[j] }
+
+// SetMigrating records that slot j moves to n (nil: it does not).
+func (s *State) SetMigrating(j int, n *Node) {
+	s.migrating[j] = n
+	s.markOpen(j)
+}
+
+// SetImporting records that slot j comes from n (nil: it does not).
+func (s *State) SetImporting(j int, n *Node) {
+	s.importing[j] = n
+	s.markOpen(j)
+}
+
+func (s *State) markOpen(j int) {
+	if s.migrating[j] != nil || s.importing[j] != nil {
+		s.open.Set(j)
+	} else {
+		s.open.Clear(j)
+	}
 }
 
 // SlotMark collects the slots named by one ADDSLOTS/DELSLOTS(RANGE)
@@ -422,7 +488,7 @@ func (s *State) UpdateSlots(m *SlotMark, del bool) {
 			continue
 		}
 		// Importing a slot ends when we own it (or nobody does).
-		s.Importing[j] = nil
+		s.SetImporting(j, nil)
 		if del {
 			s.DelSlot(j)
 		} else {
@@ -454,7 +520,7 @@ func (s *State) SetSlotMigrating(j int, name string) error {
 	if !n.IsMaster() {
 		return errors.New("ERR Target node is not a master")
 	}
-	s.Migrating[j] = n
+	s.SetMigrating(j, n)
 	s.Do(TodoSaveConfig | TodoUpdateState)
 	return nil
 }
@@ -471,15 +537,15 @@ func (s *State) SetSlotImporting(j int, name string) error {
 	if !n.IsMaster() {
 		return errors.New("ERR Target node is not a master")
 	}
-	s.Importing[j] = n
+	s.SetImporting(j, n)
 	s.Do(TodoSaveConfig | TodoUpdateState)
 	return nil
 }
 
 // SetSlotStable is CLUSTER SETSLOT slot STABLE.
 func (s *State) SetSlotStable(j int) {
-	s.Importing[j] = nil
-	s.Migrating[j] = nil
+	s.SetImporting(j, nil)
+	s.SetMigrating(j, nil)
 	s.Do(TodoSaveConfig | TodoUpdateState)
 }
 
@@ -498,8 +564,8 @@ func (s *State) SetSlotNode(j int, name string, keys int) error {
 		return fmt.Errorf("ERR Can't assign hashslot %d to a different node while I still hold keys for this hash slot.", j)
 	}
 	// Migrating with no keys left here: the migration is over.
-	if keys == 0 && s.Migrating[j] != nil {
-		s.Migrating[j] = nil
+	if keys == 0 && s.MigratingTo(j) != nil {
+		s.SetMigrating(j, nil)
 	}
 	wasMine := s.Owner[j] == me
 	s.DelSlot(j)
@@ -511,9 +577,9 @@ func (s *State) SetSlotNode(j int, name string, keys int) error {
 	}
 	// Importing ends when the slot is ours: take a new epoch so the
 	// cluster adopts the change.
-	if n == me && s.Importing[j] != nil {
+	if n == me && s.ImportingFrom(j) != nil {
 		s.BumpEpoch()
-		s.Importing[j] = nil
+		s.SetImporting(j, nil)
 		s.Do(TodoBroadcastPong)
 	}
 	s.Do(TodoSaveConfig | TodoUpdateState)
@@ -709,17 +775,13 @@ func (s *State) UpdateState(now int64) {
 	}
 	ok := true
 	if s.Opts.RequireFullCoverage {
-		// Owners come in long runs: each is checked once per run.
-		var prev *Node
-		for j, n := range &s.Owner {
-			if j > 0 && n == prev {
-				continue
-			}
-			if n == nil || n.Flags&FlagFail != 0 {
+		owners := s.owners()
+		ok = !s.coverGap
+		for _, n := range owners {
+			if n.Flags&FlagFail != 0 {
 				ok = false
 				break
 			}
-			prev = n
 		}
 	}
 	size, reachable := 0, 0
@@ -743,6 +805,46 @@ func (s *State) UpdateState(now int64) {
 		}
 		s.ok = ok
 	}
+}
+
+// owners returns the distinct slot owners, and sets coverGap when a slot
+// has none; both are computed again only after an owner changed.
+func (s *State) owners() []*Node {
+	if s.cover != nil && s.coverGen == s.ownerGen {
+		return s.cover
+	}
+	s.cover, s.coverGap = s.cover[:0], false
+	// Owners come in long runs: each is looked at once per run.
+	var prev *Node
+	var seen map[*Node]bool // past a few owners
+	for j, n := range &s.Owner {
+		if j > 0 && n == prev {
+			continue
+		}
+		prev = n
+		switch {
+		case n == nil:
+			s.coverGap = true
+		case seen != nil:
+			if !seen[n] {
+				seen[n] = true
+				s.cover = append(s.cover, n)
+			}
+		case !slices.Contains(s.cover, n):
+			s.cover = append(s.cover, n)
+			if len(s.cover) == 16 {
+				seen = map[*Node]bool{}
+				for _, o := range s.cover {
+					seen[o] = true
+				}
+			}
+		}
+	}
+	if s.cover == nil {
+		s.cover = []*Node{}
+	}
+	s.coverGen = s.ownerGen
+	return s.cover
 }
 
 // InfoText is the body of CLUSTER INFO.
@@ -938,41 +1040,65 @@ func (s *State) Routes() *Routes {
 		idx[n] = i
 		return i
 	}
+	// Every CLUSTER command that changes the state rebuilds this (a
+	// reshard: several per slot, and the bus's news of each), so the
+	// loops stay cheap: the owner table is shared, or copied and patched
+	// where owners changed, and built whole only after many changes
+	// (owners come in long runs); only the open slots' bits are visited.
+	if p := s.lastRoutes; p != nil && !s.ownerReset {
+		// The last snapshot's nodes first, in its order: the same
+		// indices, so its table holds but where owners changed.
+		for _, n := range s.routeNodes {
+			ref(n)
+		}
+		r.owner = p.owner
+		if len(s.ownerMoved) > 0 {
+			r.owner = new([slot.Count]uint16)
+			*r.owner = *p.owner
+			for _, j := range s.ownerMoved {
+				r.owner[j] = ref(s.Owner[j])
+			}
+		}
+	} else {
+		var last *Node
+		var lastIdx uint16
+		owner := &s.ownerScratch
+		for j := range slot.Count {
+			if n := s.Owner[j]; n != last {
+				last, lastIdx = n, ref(n)
+			}
+			owner[j] = lastIdx
+		}
+		if p != nil && *p.owner == *owner {
+			r.owner = p.owner
+		} else {
+			r.owner = new([slot.Count]uint16)
+			*r.owner = *owner
+		}
+	}
 	r.myself = ref(s.Myself)
 	if !s.Myself.IsMaster() {
 		r.myMaster = ref(s.Myself.ReplicaOf)
 	}
-	// Every CLUSTER command that changes the state rebuilds this (a
-	// reshard: several per slot), so the loop stays cheap: owners come
-	// in long runs, and open slots are rare (the arrays start zeroed).
-	var last *Node
-	var lastIdx uint16
-	owner := &s.ownerScratch
-	for j := range slot.Count {
-		if n := s.Owner[j]; n != last {
-			last, lastIdx = n, ref(n)
-		}
-		owner[j] = lastIdx
-		if n := s.Migrating[j]; n != nil {
+	for j := s.open.NextSet(0); j < slot.Count; j = s.open.NextSet(j + 1) {
+		if n := s.migrating[j]; n != nil {
 			if r.migrating == nil {
 				r.migrating = map[uint16]uint16{}
 			}
 			r.migrating[uint16(j)] = ref(n)
 		}
-		if n := s.Importing[j]; n != nil {
+		if n := s.importing[j]; n != nil {
 			if r.importing == nil {
 				r.importing = map[uint16]uint16{}
 			}
 			r.importing[uint16(j)] = ref(n)
 		}
 	}
-	if p := s.lastRoutes; p != nil && *p.owner == *owner {
-		r.owner = p.owner
-	} else {
-		r.owner = new([slot.Count]uint16)
-		*r.owner = *owner
+	s.lastRoutes, s.ownerMoved, s.ownerReset = r, s.ownerMoved[:0], false
+	s.routeNodes = slices.Grow(s.routeNodes[:0], len(idx))[:len(idx)]
+	for n, i := range idx {
+		s.routeNodes[i-1] = n
 	}
-	s.lastRoutes = r
 	return r
 }
 

@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
+	"time"
 
 	"redgo/internal/slot"
 )
@@ -54,6 +56,41 @@ func TestStateFresh(t *testing.T) {
 		"total_cluster_links_buffer_limit_exceeded:0\r\n"
 	if got := s.InfoText(); got != want {
 		t.Fatalf("InfoText:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// The coverage check, cached between owner changes, still sees a
+// failed owner, a slot left without one and the slot given back.
+func TestStateCoverageFollowsOwners(t *testing.T) {
+	s := newTest()
+	b := addPeer(s, 'b', "127.0.0.1", 7001)
+	addAll(t, s)
+	s.UpdateState(0)
+	s.UpdateState(2000)
+	if !s.OK() {
+		t.Fatal("not ok with every slot served")
+	}
+	s.DelSlot(9)
+	s.AddSlot(b, 9)
+	s.UpdateState(2100)
+	if !s.OK() {
+		t.Fatal("not ok with slot 9 moved to b")
+	}
+	b.Flags |= FlagFail
+	s.UpdateState(2200)
+	if s.OK() {
+		t.Fatal("ok with the owner of slot 9 failed")
+	}
+	s.DelSlot(9)
+	b.Flags &^= FlagFail
+	s.UpdateState(2300)
+	if s.OK() {
+		t.Fatal("ok with slot 9 unassigned")
+	}
+	s.AddSlot(s.Myself, 9)
+	s.UpdateState(9000)
+	if !s.OK() {
+		t.Fatal("not ok with slot 9 served again")
 	}
 }
 
@@ -164,11 +201,11 @@ func TestStateSetSlot(t *testing.T) {
 	check(s.SetSlotImporting(1, b.Name), "ERR I'm already the owner of hash slot 1")
 	check(s.SetSlotImporting(200, "x"), "ERR I don't know about node x")
 	check(s.SetSlotImporting(200, b.Name), "")
-	if s.Migrating[1] != b || s.Importing[200] != b {
+	if s.MigratingTo(1) != b || s.ImportingFrom(200) != b {
 		t.Fatal("open slots not recorded")
 	}
 	s.SetSlotStable(1)
-	if s.Migrating[1] != nil {
+	if s.MigratingTo(1) != nil {
 		t.Fatal("STABLE did not close the slot")
 	}
 	check(s.SetSlotNode(2, "x", 0), "ERR Unknown node x")
@@ -182,7 +219,7 @@ func TestStateSetSlot(t *testing.T) {
 	// Importing ends when the slot is assigned to myself, with a new epoch.
 	s.takeTodo()
 	check(s.SetSlotNode(200, s.Myself.Name, 0), "")
-	if s.Importing[200] != nil || s.Owner[200] != s.Myself || s.Myself.ConfigEpoch != 1 || s.CurrentEpoch != 1 {
+	if s.ImportingFrom(200) != nil || s.Owner[200] != s.Myself || s.Myself.ConfigEpoch != 1 || s.CurrentEpoch != 1 {
 		t.Fatalf("import close: epoch %d/%d", s.Myself.ConfigEpoch, s.CurrentEpoch)
 	}
 	if s.takeTodo()&TodoBroadcastPong == 0 {
@@ -248,7 +285,7 @@ func TestStateResetForget(t *testing.T) {
 	s.BumpEpoch()
 	s.LastVoteEpoch = 1
 	s.Reset(false, "")
-	if len(s.Nodes) != 1 || s.Myself.Slots.Count() != 0 || s.Migrating[5] != nil || s.CurrentEpoch != 1 {
+	if len(s.Nodes) != 1 || s.Myself.Slots.Count() != 0 || s.MigratingTo(5) != nil || s.CurrentEpoch != 1 {
 		t.Fatal("soft reset")
 	}
 	newName := name('z')
@@ -542,12 +579,32 @@ func TestStateConfRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n%s\n%s", data, got)
 	}
 	if l.Myself.Name != s.Myself.Name || l.Owner[200].Name != b.Name || l.Owner[5] != l.Myself ||
-		l.Migrating[7].Name != b.Name || l.Importing[300].Name != b.Name || l.CurrentEpoch != 5 || l.LastVoteEpoch != 3 {
+		l.MigratingTo(7).Name != b.Name || l.ImportingFrom(300).Name != b.Name || l.CurrentEpoch != 5 || l.LastVoteEpoch != 3 {
 		t.Fatal("state not restored")
 	}
 	lb := l.Lookup(b.Name)
 	if len(lb.Replicas) != 1 || lb.Replicas[0].ReplicaOf != lb || lb.Flags&FlagMigrateTo == 0 || lb.CreatedAt != 99 {
 		t.Fatal("replica links not restored")
+	}
+
+	// A slot claimed twice in the file stays with one node, whose Slots
+	// alone hold it (as clusterAddSlot refuses an assigned slot).
+	c, _ = ParseNodesConf(data)
+	for _, n := range c.Nodes {
+		n.Slots.Set(5)
+	}
+	l = StateFromConf(c, s.Opts, 99)
+	holders := 0
+	for _, n := range l.Nodes {
+		if n.Slots.Has(5) {
+			holders++
+			if l.Owner[5] != n {
+				t.Fatal("slot 5 in the Slots of a node that does not own it")
+			}
+		}
+	}
+	if holders != 1 {
+		t.Fatalf("slot 5 in the Slots of %d nodes", holders)
 	}
 }
 
@@ -578,20 +635,90 @@ func TestChannelSlots(t *testing.T) {
 func TestRoutesShareOwnerTable(t *testing.T) {
 	s := NewState(name('a'), DefaultOptions(), 0)
 	for j := range 100 {
-		s.Owner[j] = s.Myself
+		s.AddSlot(s.Myself, j)
 	}
 	r1 := s.Routes()
 	r2 := s.Routes()
 	if r1.owner != r2.owner {
 		t.Fatal("unchanged owners: a new table")
 	}
-	s.Owner[200] = s.Myself
-	s.Migrating[5] = s.Myself
+	s.AddSlot(s.Myself, 200)
+	s.SetMigrating(5, s.Myself)
 	r3 := s.Routes()
 	if r3.owner == r2.owner || r3.Owner(200) == nil || r2.Owner(200) != nil {
 		t.Fatal("a changed owner must give a new table and leave the old snapshot as it was")
 	}
 	if !r3.Open(5) || r3.Open(6) || r2.Open(5) {
 		t.Fatal("open slots")
+	}
+	// A change that moves no owner (SETSLOT IMPORTING, a replica that
+	// follows another master) keeps the table; every index still names
+	// the same node.
+	b := NewNode(name('b'), FlagMaster, 0)
+	s.AddNode(b)
+	s.AddSlot(b, 300)
+	r4 := s.Routes()
+	s.SetImporting(400, b)
+	s.Myself.IP, s.Myself.Port = "10.0.0.1", 7000
+	r5 := s.Routes()
+	if r5.owner != r4.owner || r5.Owner(300).Name != b.Name || r5.Owner(0).Name != s.Myself.Name ||
+		r5.Owner(0).IP != "10.0.0.1" || !r5.Open(400) || r5.Owner(400) != nil {
+		t.Fatalf("after SETSLOT IMPORTING: shared %v, owners %v %v", r5.owner == r4.owner, r5.Owner(300), r5.Owner(0))
+	}
+	c := NewNode(name('c'), FlagMaster, 0)
+	s.AddNode(c)
+	s.SetImporting(401, c)
+	s.SetMaster(b) // closes our open slots, keeps our slots' owners
+	r6 := s.Routes()
+	if r6.owner != r5.owner || r6.Open(400) || r6.Owner(300).Name != b.Name || r6.Owner(0).Name != s.Myself.Name ||
+		r6.ep(r6.myMaster).Name != b.Name || r6.ep(r6.myself).Name != s.Myself.Name {
+		t.Fatal("after following another master")
+	}
+}
+
+// Routes built after random owner changes (one or a few slots, many at
+// once, a node removed) name every slot's owner as the state does.
+func TestRoutesFollowOwnerChanges(t *testing.T) {
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewSource(seed))
+	s := NewState(name('a'), DefaultOptions(), 0)
+	nodes := []*Node{s.Myself}
+	for _, c := range []byte("bcde") {
+		n := NewNode(name(c), FlagMaster, 0)
+		s.AddNode(n)
+		nodes = append(nodes, n)
+	}
+	give := func(j int, n *Node) {
+		s.DelSlot(j)
+		if n != nil {
+			s.AddSlot(n, j)
+		}
+	}
+	for step := range 300 {
+		switch k := rng.Intn(10); {
+		case k < 6: // a SETSLOT NODE
+			give(rng.Intn(slot.Count), nodes[rng.Intn(len(nodes))])
+		case k < 8: // an UPDATE of a range
+			start, n := rng.Intn(slot.Count-600), nodes[rng.Intn(len(nodes))]
+			for j := start; j < start+rng.Intn(600); j++ {
+				give(j, n)
+			}
+		case k == 8: // a slot left without owner
+			give(rng.Intn(slot.Count), nil)
+		default: // a node forgotten, and back
+			if n := nodes[1+rng.Intn(len(nodes)-1)]; n.Slots.Count() > 0 {
+				s.DelNode(n)
+			}
+		}
+		if rng.Intn(3) > 0 {
+			continue // several changes between snapshots
+		}
+		r := s.Routes()
+		for j := range slot.Count {
+			want, got := s.Owner[j], r.Owner(j)
+			if want == nil && got != nil || want != nil && (got == nil || got.Name != want.Name) {
+				t.Fatalf("seed %d, step %d: slot %d owned by %v, routes say %v", seed, step, j, want, got)
+			}
+		}
 	}
 }

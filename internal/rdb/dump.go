@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"sync"
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
@@ -15,12 +16,19 @@ import (
 
 // Dump serializes o as DUMP does.
 func Dump(o *keyspace.Object, compress bool) ([]byte, error) {
-	b, err := AppendObject(make([]byte, 0, 64), o, compress)
+	return AppendDump(make([]byte, 0, 64), o, compress)
+}
+
+// AppendDump appends o's DUMP payload to b (a reused buffer: a slot
+// migration dumps every key of its slots).
+func AppendDump(b []byte, o *keyspace.Object, compress bool) ([]byte, error) {
+	start := len(b)
+	b, err := AppendObject(b, o, compress)
 	if err != nil {
-		return nil, err
+		return b[:start], err
 	}
 	b = binary.LittleEndian.AppendUint16(b, Version)
-	return binary.LittleEndian.AppendUint64(b, CRC64(0, b)), nil
+	return binary.LittleEndian.AppendUint64(b, CRC64(0, b[start:])), nil
 }
 
 // ErrBadPayload is a payload with a newer RDB version or a wrong checksum.
@@ -42,16 +50,38 @@ func VerifyDump(p []byte) error {
 	return nil
 }
 
-// Restore decodes a verified payload into a value encoded by lim's
-// thresholds (nil: defaults). The whole body must be consumed by the value.
+// restorer is the reusable reading state of Restore.
+type restorer struct {
+	src bytes.Reader
+	br  *bufio.Reader
+	d   Decoder
+}
+
+var restorers = sync.Pool{New: func() any {
+	r := &restorer{}
+	r.br = bufio.NewReaderSize(&r.src, 16)
+	return r
+}}
+
+// Restore decodes a payload into a value encoded by lim's thresholds
+// (nil: defaults). The whole body must be consumed by the value. A wrong
+// version or checksum is ErrBadPayload (VerifyDump's check, done here).
 func Restore(p []byte, lim *datatype.Limits) (*keyspace.Object, error) {
 	if err := VerifyDump(p); err != nil {
 		return nil, err
 	}
+	r := restorers.Get().(*restorer)
+	defer func() {
+		r.src.Reset(nil)
+		r.br.Reset(&r.src)
+		r.d = Decoder{}
+		restorers.Put(r)
+	}()
 	body := p[:len(p)-10]
-	d := NewDecoder(bufio.NewReaderSize(bytes.NewReader(body), 16))
-	d.sum = false
-	d.Limits = lim
+	r.src.Reset(body)
+	r.br.Reset(&r.src)
+	r.d = Decoder{r: r.br, Version: Version, Limits: lim}
+	d := &r.d
 	t, err := d.byte()
 	if err != nil {
 		return nil, err

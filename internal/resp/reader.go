@@ -50,25 +50,28 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 	if buf[0] != '*' {
 		return parseInline(buf, args)
 	}
-	nl := bytes.IndexByte(buf, '\n')
-	if nl < 0 {
-		if len(buf) > MaxInlineLen {
-			return args[:0], 0, 0, &ProtocolError{"too big mbulk count string"}
+	count, pos, ok := shortHeader(buf)
+	if !ok {
+		nl := bytes.IndexByte(buf, '\n')
+		if nl < 0 {
+			if len(buf) > MaxInlineLen {
+				return args[:0], 0, 0, &ProtocolError{"too big mbulk count string"}
+			}
+			return args[:0], 0, 0, ErrIncomplete
 		}
-		return args[:0], 0, 0, ErrIncomplete
-	}
-	if nl < 2 || buf[nl-1] != '\r' {
-		// Redis looks for "\r\n"; a lone "\n" leaves the number unparsable.
-		return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
-	}
-	count, ok := parseInt(buf[1 : nl-1])
-	if !ok || count > MaxMultibulkLen {
-		return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
+		if nl < 2 || buf[nl-1] != '\r' {
+			// Redis looks for "\r\n"; a lone "\n" leaves the number unparsable.
+			return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
+		}
+		count, ok = parseInt(buf[1 : nl-1])
+		if !ok || count > MaxMultibulkLen {
+			return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
+		}
+		pos = nl + 1
 	}
 	if lim.Unauthenticated && count > 10 {
 		return args[:0], 0, 0, &ProtocolError{"unauthenticated multibulk length"}
 	}
-	pos := nl + 1
 	args = args[:0]
 	if count <= 0 {
 		return args, pos, 0, nil
@@ -81,24 +84,31 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 			return args[:0], 0, 0, &ProtocolError{"expected '$', got '" + string(buf[pos]) + "'"}
 		}
 		rest := buf[pos:]
-		nl := bytes.IndexByte(rest, '\n')
-		if nl < 0 {
-			if len(rest) > MaxInlineLen {
-				return args[:0], 0, 0, &ProtocolError{"too big bulk count string"}
+		blen, hdr, ok := shortHeader(rest)
+		if !ok {
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				if len(rest) > MaxInlineLen {
+					return args[:0], 0, 0, &ProtocolError{"too big bulk count string"}
+				}
+				return args[:0], 0, 0, ErrIncomplete
 			}
-			return args[:0], 0, 0, ErrIncomplete
+			if nl < 2 || rest[nl-1] != '\r' {
+				return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
+			}
+			blen, ok = parseInt(rest[1 : nl-1])
+			if !ok || blen < 0 {
+				return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
+			}
+			hdr = nl + 1
 		}
-		if nl < 2 || rest[nl-1] != '\r' {
-			return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
-		}
-		blen, ok := parseInt(rest[1 : nl-1])
-		if !ok || blen < 0 || (lim.MaxBulkLen > 0 && blen > lim.MaxBulkLen) {
+		if lim.MaxBulkLen > 0 && blen > lim.MaxBulkLen {
 			return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
 		}
 		if lim.Unauthenticated && blen > 16384 {
 			return args[:0], 0, 0, &ProtocolError{"unauthenticated bulk length"}
 		}
-		start := pos + nl + 1
+		start := pos + hdr
 		end := start + int(blen)
 		if end+2 > len(buf) {
 			return args[:0], 0, end + 2, ErrIncomplete
@@ -111,6 +121,26 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 		pos = end + 2
 	}
 	return args, pos, 0, nil
+}
+
+// shortHeader reads the common form of a multibulk or bulk header, a
+// type byte, 1 to 9 digits and "\r\n", without searching for the line's
+// end: its value and the header's length. Anything else (a sign, a
+// longer number, a missing "\r\n", an incomplete line) is false, for
+// the full parse and its errors.
+func shortHeader(b []byte) (n int64, size int, ok bool) {
+	i := 1
+	for ; i < len(b) && i <= 9; i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if i == 1 || i+1 >= len(b) || b[i] != '\r' || b[i+1] != '\n' {
+		return 0, 0, false
+	}
+	return n, i + 2, true
 }
 
 func parseInline(buf []byte, args [][]byte) ([][]byte, int, int, error) {

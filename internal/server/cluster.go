@@ -867,7 +867,7 @@ func (s *Server) ClusterVerifyData() error {
 	db := s.KS.DB(0)
 	changed := false
 	for j := 0; j < len(st.Owner); j++ {
-		if db.SlotLen(j) == 0 || st.Owner[j] == st.Myself || st.Importing[j] != nil {
+		if db.SlotLen(j) == 0 || st.Owner[j] == st.Myself || st.ImportingFrom(j) != nil {
 			continue
 		}
 		changed = true
@@ -876,7 +876,7 @@ func (s *Server) ClusterVerifyData() error {
 			st.AddSlot(st.Myself, j)
 		} else {
 			s.Log.Printf("# I have keys for slot %d, but the slot is assigned to another node. Setting it to importing state.", j)
-			st.Importing[j] = st.Owner[j]
+			st.SetImporting(j, st.Owner[j])
 		}
 	}
 	if changed {

@@ -73,29 +73,34 @@ func (cm *clusterMode) startBus() error {
 // delSlotsKeys deletes the keys of the given slots (delKeysInSlot).
 func (s *Server) delSlotsKeys(slots []int) {
 	for _, j := range slots {
-		sh := []int{j % keyspace.NShards}
-		s.KS.Lock(sh)
-		db := s.KS.DB(0)
-		n := 0
-		for {
-			keys := db.SlotKeys(j, 1000)
-			if len(keys) == 0 {
-				break
-			}
-			for _, k := range keys {
-				if db.Delete([]byte(k)) {
-					n++
-					// Logged (a restart must not bring the keys back) and
-					// seen by WATCH, as Redis's delKeysInSlot.
-					s.propagateDel(0, k)
-					db.Touch([]byte(k))
-					s.KS.Events.Fire(notify.Generic, "del", 0, []byte(k))
-				}
-			}
-		}
-		s.KS.Unlock(sh)
-		if n > 0 {
+		if n := s.delSlotKeys(j); n > 0 {
 			s.Log.Printf("Deleted %d keys of slot %d, now served by another node", n, j)
+		}
+	}
+}
+
+// delSlotKeys deletes slot j's keys, each logged as DEL (a restart or a
+// replica must not bring them back) and seen by WATCH and keyspace
+// notifications, as Redis's delKeysInSlot; it returns how many went.
+func (s *Server) delSlotKeys(j int) int {
+	sh := []int{j % keyspace.NShards}
+	s.KS.Lock(sh)
+	defer s.KS.Unlock(sh)
+	db := s.KS.DB(0)
+	n := 0
+	for {
+		keys := db.SlotKeys(j, 1000)
+		if len(keys) == 0 {
+			return n
+		}
+		for _, k := range keys {
+			kb := []byte(k)
+			if db.Delete(kb) {
+				n++
+				s.propagateDel(0, kb)
+				db.Touch(kb)
+				s.KS.Events.Fire(notify.Generic, "del", 0, kb)
+			}
 		}
 	}
 }

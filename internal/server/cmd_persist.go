@@ -166,13 +166,11 @@ func cmdRestore(c *commands.Ctx) {
 		c.Error("ERR Invalid TTL value, must be >= 0")
 		return
 	}
-	payload := c.Args[3]
-	if rdb.VerifyDump(payload) != nil {
+	o, err := rdb.Restore(c.Args[3], c.KS.Limits)
+	if errors.Is(err, rdb.ErrBadPayload) {
 		c.Error(errBadPayload)
 		return
-	}
-	o, err := rdb.Restore(payload, c.KS.Limits)
-	if err != nil {
+	} else if err != nil {
 		c.Error(errBadFormat)
 		return
 	}

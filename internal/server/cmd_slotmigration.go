@@ -15,7 +15,6 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
-	"redgo/internal/notify"
 	"redgo/internal/rdb"
 	"redgo/internal/slotmigration"
 )
@@ -272,26 +271,9 @@ func (s *Server) endImport(c *Client) {
 // dropImportedKeys deletes the keys of slots (not served here), each
 // propagated as DEL, and logs how many went.
 func (s *Server) dropImportedKeys(slots []int, why string) {
-	db := s.KS.DB(0)
 	n := 0
 	for _, j := range slots {
-		sh := []int{j % keyspace.NShards}
-		s.KS.Lock(sh)
-		for {
-			keys := db.SlotKeys(j, 1000)
-			if len(keys) == 0 {
-				break
-			}
-			for _, k := range keys {
-				if db.Delete([]byte(k)) {
-					n++
-					s.propagateDel(0, k)
-					db.Touch([]byte(k))
-					s.KS.Events.Fire(notify.Generic, "del", 0, []byte(k))
-				}
-			}
-		}
-		s.KS.Unlock(sh)
+		n += s.delSlotKeys(j)
 	}
 	if n > 0 {
 		s.Log.Printf("Deleted %d keys %s", n, why)
@@ -308,9 +290,9 @@ func (h slotHost) DumpSlot(j int, emit func(string, []byte, int64), done func())
 	s.KS.Lock(sh)
 	defer s.KS.Unlock(sh)
 	var err error
+	var p []byte // each payload in turn: emit copies it
 	s.KS.DB(0).ForSlot(j, func(key string, o *keyspace.Object) bool {
-		var p []byte
-		if p, err = rdb.Dump(o, compress); err != nil {
+		if p, err = rdb.AppendDump(p[:0], o, compress); err != nil {
 			return false
 		}
 		emit(key, p, o.Expire())

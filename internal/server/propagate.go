@@ -106,12 +106,16 @@ func wrapMulti(cmds [][][]byte) [][][]byte {
 
 // propagateDel feeds the DEL of a key that the server removed by itself:
 // expired, or in a slot now served by another node (shard locked).
-func (s *Server) propagateDel(db int, key string) {
+func (s *Server) propagateDel(db int, key []byte) {
 	if !s.hasProps.Load() {
 		return
 	}
-	s.feed(nil, db, [][][]byte{{[]byte("DEL"), []byte(key)}})
+	s.feed(nil, db, [][][]byte{{delWord, key}})
 }
+
+// delWord is DEL's name in the commands propagateDel feeds (propagators
+// only read them).
+var delWord = []byte("DEL")
 
 // waitDurable runs before a batch's replies are written: if the batch
 // wrote, it waits until its writes are durable. When they cannot be, every

@@ -157,8 +157,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.activeExpire.Store(true)
 	s.clockSec.Store(time.Now().Unix())
 	s.KS.OnExpire = func(db int, key string) {
-		s.propagateDel(db, key)
-		s.invalidate([]byte(key), nil)
+		kb := []byte(key)
+		s.propagateDel(db, kb)
+		s.invalidate(kb, nil)
 	}
 	// Keyspace events go to this node's subscribers only, never over the
 	// cluster bus (as Redis 7.0).

@@ -25,8 +25,9 @@ var (
 // Host is what the source's server gives a transfer.
 type Host interface {
 	// DumpSlot, with slot j's shard locked: emit for every live key of
-	// the slot (its DUMP payload, its absolute expiry in ms or 0), then
-	// done, before the lock is released.
+	// the slot (its DUMP payload, valid during the call only; its
+	// absolute expiry in ms or 0), then done, before the lock is
+	// released.
 	DumpSlot(j int, emit func(key string, payload []byte, expireAt int64), done func()) error
 	// LockSlots locks the shards of slots until unlock is called.
 	LockSlots(slots []int) (unlock func())
@@ -186,15 +187,20 @@ func (m *Migrator) run(mg *transfer, req *Request) error {
 		if mg.cancel.Load() {
 			return errCancelled
 		}
+		n := 0
 		err := h.DumpSlot(j, func(key string, payload []byte, expireAt int64) {
 			st.addRestore(key, payload, expireAt)
-			mg.keysN.Add(1)
-		}, func() { st.captured[j].Store(true) })
+			n++
+		}, func() {
+			st.wake()
+			mg.keysN.Add(int64(n))
+			st.captured[j].Store(true)
+		})
 		if err != nil {
 			st.fail(err)
 			return m.rollback(req, err)
 		}
-		if err := st.waitBelow(16 << 20); err != nil {
+		if err := st.waitBelow(snapshotAhead); err != nil {
 			return m.rollback(req, err)
 		}
 		if err := link.failed(); err != nil {

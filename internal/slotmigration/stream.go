@@ -32,7 +32,7 @@ type stream struct {
 }
 
 func newStream() *stream {
-	st := &stream{ready: make(chan struct{}, 1)}
+	st := &stream{ready: make(chan struct{}, 1), buf: make([]byte, 0, snapshotAhead+snapshotAhead/4)}
 	st.drained = sync.NewCond(&st.mu)
 	return st
 }
@@ -49,10 +49,7 @@ func (st *stream) add(args ...[]byte) {
 		}
 	}
 	st.mu.Unlock()
-	select {
-	case st.ready <- struct{}{}:
-	default:
-	}
+	st.wake()
 }
 
 // fail records the first reason the transfer must stop.
@@ -63,17 +60,22 @@ func (st *stream) fail(err error) {
 	}
 	st.drained.Broadcast()
 	st.mu.Unlock()
-	select {
-	case st.ready <- struct{}{}:
-	default:
-	}
+	st.wake()
 }
+
+// snapshotAhead is how far the snapshot may run ahead of the sender;
+// both buffers are made that large (and a bit) at once, so the snapshot's
+// appends never grow, and copy, a buffer of megabytes step by step.
+const snapshotAhead = 4 << 20
 
 // take hands the buffered bytes to the sender.
 func (st *stream) take(spare []byte) ([]byte, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	b := st.buf
+	if cap(spare) < snapshotAhead+snapshotAhead/4 {
+		spare = make([]byte, 0, snapshotAhead+snapshotAhead/4)
+	}
 	st.buf = spare[:0]
 	st.drained.Broadcast()
 	return b, st.err
@@ -121,10 +123,55 @@ func (st *stream) feed(cmds [][][]byte) {
 	}
 }
 
-// addRestore appends a key of the snapshot.
+// addRestore appends the command that recreates a key of the snapshot
+// straight into the buffer. It wakes the sender every 64 KB only: the
+// snapshot calls wake at the end of each slot.
 func (st *stream) addRestore(key string, payload []byte, expireAt int64) {
-	st.add([]byte("RESTORE"), []byte(key), []byte(strconv.FormatInt(expireAt, 10)), payload,
-		[]byte("REPLACE"), []byte("ABSTTL"))
+	st.mu.Lock()
+	if st.err != nil {
+		st.mu.Unlock()
+		return
+	}
+	before := len(st.buf)
+	st.buf = appendRestore(st.buf, key, payload, expireAt)
+	st.queued++
+	if len(st.buf) > maxBuffered {
+		st.err = errTooFarBehind
+	}
+	wake := before>>16 != len(st.buf)>>16
+	st.mu.Unlock()
+	if wake {
+		st.wake()
+	}
+}
+
+// wake tells the sender there is something to send.
+func (st *stream) wake() {
+	select {
+	case st.ready <- struct{}{}:
+	default:
+	}
+}
+
+// appendRestore encodes the command that recreates a key of the
+// snapshot on the target: RESTORE key <abs-expiry> <payload> REPLACE
+// ABSTTL.
+func appendRestore(b []byte, key string, payload []byte, expireAt int64) []byte {
+	b = append(b, "*6\r\n$7\r\nRESTORE\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(key)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, key...)
+	var num [20]byte
+	t := strconv.AppendInt(num[:0], expireAt, 10)
+	b = append(b, "\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(t)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, t...)
+	b = append(b, "\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(payload)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, payload...)
+	return append(b, "\r\n$7\r\nREPLACE\r\n$6\r\nABSTTL\r\n"...)
 }
 
 // Capture is the propagator (the server's Propagator interface) through
