@@ -251,6 +251,14 @@ func (db *DB) At(now int64) *DB {
 	return &v
 }
 
+// AtIn is At writing the view into v, which it returns: no allocation
+// when v lives in a longer-lived structure (a script's host).
+func (db *DB) AtIn(v *DB, now int64) *DB {
+	*v = *db
+	v.at = now
+	return v
+}
+
 // now is the time expiry is judged at.
 func (db *DB) now() int64 {
 	if db.at != 0 {

@@ -71,6 +71,9 @@ type Run struct {
 	killed atomic.Bool
 	vm     *vm
 	w      resp.Writer // replies of the commands called
+	// redis.call's arguments are carved from these (callArgs).
+	argBuf []byte
+	argv   [][]byte
 }
 
 // Wrote reports whether the script ran a write command.
@@ -97,6 +100,7 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	}
 	L := v.L
 	r.vm, r.Resp, r.Repl = v, 2, ReplAll
+	r.w.Buf = v.wbuf[:0] // the state's buffer: no new one per run
 	if r.Start.IsZero() {
 		r.Start = time.Now()
 	}
@@ -146,6 +150,7 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	}
 	v.run.Store(nil)
 	e.busy.CompareAndSwap(r, nil)
+	v.wbuf, r.w.Buf = r.w.Buf[:0], nil
 	if err != nil {
 		r.ErrorCounted = writeError(w, r.Name, err)
 	} else {
