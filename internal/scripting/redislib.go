@@ -179,6 +179,9 @@ func callArgs(L *lua.LState, n int, r *Run) ([][]byte, bool) {
 			return nil, false
 		}
 	}
+	if r.argBuf == nil {
+		r.argBuf, r.argv = r.argBufIn[:0], r.argvIn[:0]
+	}
 	if cap(r.argBuf)-len(r.argBuf) < size {
 		r.argBuf = make([]byte, 0, max(size, 128))
 	}

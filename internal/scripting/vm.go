@@ -33,6 +33,8 @@ type vm struct {
 	envMeta *lua.LTable                // env's metatable: its __index is g, or loadAPI while a library loads
 	loading *libraryLoad               // set while FUNCTION LOAD runs the library code
 	wbuf    []byte                     // the replies' buffer of the runs on this state (Run.w)
+	keys    argTable                   // the KEYS and ARGV globals of EVAL scripts
+	argv    argTable
 }
 
 // killCtx is the context gopher-lua checks before each instruction: SCRIPT
