@@ -592,6 +592,7 @@ func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, 
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		ctx.DB.Touch(ctx.Args[p])
+		ctx.DB.Resized(ctx.Args[p]) // a collection changed in place: its accounted memory
 		if anyBlocked && ctx.DB.HasWaiters(ctx.Args[p]) {
 			sc.ready = append(sc.ready, readyKey{ctx.DB, ctx.Args[p]})
 		}
