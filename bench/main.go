@@ -406,7 +406,10 @@ func serverBin(name, bin string) string {
 func producedBy(name string) string {
 	cmd := "go run ./bench -" + name
 	flag.Visit(func(f *flag.Flag) {
-		if strings.HasPrefix(f.Name, name+"-") || f.Name == "c" {
+		switch {
+		case strings.HasSuffix(f.Name, "-before"): // a binary's path on the machine that ran it
+			cmd += fmt.Sprintf(" -%s <redgo built from the earlier commit>", f.Name)
+		case strings.HasPrefix(f.Name, name+"-") || f.Name == "c":
 			cmd += fmt.Sprintf(" -%s %s", f.Name, f.Value)
 		}
 	})

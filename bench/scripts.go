@@ -38,6 +38,7 @@ func scriptsSection(bin string) string {
 	}
 	tests := []string{"EVALSHA (GET+INCR+EXPIRE)", "FCALL (GET+INCR+EXPIRE)"}
 	all := map[string]map[string][]float64{"redgo": {}, "redis": {}, "before": {}}
+	cpu := map[string]map[string][]float64{"redgo": {}, "redis": {}, "before": {}} // server CPU per request, us
 	names := []string{"redgo", "redis"}
 	if *scriptsBefore != "" {
 		names = []string{"before", "redgo", "redis"}
@@ -59,7 +60,10 @@ func scriptsSection(bin string) string {
 				if strings.HasPrefix(test, "FCALL") {
 					args = []string{"FCALL", "bump", "1", "key:__rand_int__"}
 				}
+				pid := s.cmd.Process.Pid
+				before := cpuTicks(pid)
 				all[name][test] = append(all[name][test], benchCommand(s, n, args))
+				cpu[name][test] = append(cpu[name][test], float64(cpuTicks(pid)-before)*1e4/float64(n)) // 1 tick = 10 ms
 			}
 			s.stop()
 		}
@@ -104,6 +108,24 @@ func scriptsSection(bin string) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f | **%.2f** | %.2f-%.2f |\n", test, median(g), median(r), ratio(median(g), median(r)), lo, hi)
 	}
+	b.WriteString("\nThe server's CPU time per request (utime+stime from /proc/PID/stat before and after each test, the\n")
+	b.WriteString("medians of the rounds, microseconds): less sensitive to the other load of the machine than the rates.\n")
+	b.WriteString("When other processes load both cores, redgo's threads get a bigger share of them than Redis's one\n")
+	b.WriteString("thread, and its rate gains on Redis's without its work per request changing: this figure compares the work.\n\n")
+	if *scriptsBefore != "" {
+		b.WriteString("| test | redgo before | redgo | redis | before/redis | **redgo/redis** |\n|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("| test | redgo | redis | **redgo/redis** |\n|---|---|---|---|\n")
+	}
+	for _, test := range tests {
+		g, r := median(cpu["redgo"][test]), median(cpu["redis"][test])
+		if *scriptsBefore != "" {
+			o := median(cpu["before"][test])
+			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.2f | **%.2f** |\n", test, o, g, r, ratio(o, r), ratio(g, r))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | **%.2f** |\n", test, g, r, ratio(g, r))
+	}
 	b.WriteString(scriptsNotes)
 	b.WriteString(scriptsEnd + "\n")
 	return b.String()
@@ -113,30 +135,42 @@ func scriptsSection(bin string) string {
 // script call's cost, and what was tried without paying.
 const scriptsNotes = `
 Where a call's time goes (pprof of redgo under this load): about 40% in the read and write system
-calls of the connection (one of each per request, as for any command), about 30% in the script:
-gopher-lua's loop, the three redis.call (argument conversion, the command lookup and checks, the
-command itself, the reply's conversion) and the lock of all 64 shards; the rest is the server's
-request path and the garbage collector. ` + "`go test -bench Evalsha ./internal/scripting`" + ` measures the engine's
-part alone (a host that answers without running anything).
+calls of the connection (one of each per request, as for any command, plus the read that finds
+nothing before the goroutine parks), about 30% in the script: gopher-lua's loop, the three
+redis.call (argument conversion, the command lookup and checks, the command itself, the reply's
+conversion) and the lock of all 64 shards; the rest is the server's request path and the garbage
+collector. ` + "`go test -bench ScriptCalls ./internal/server`" + ` measures the server's side of a call without
+the sockets, ` + "`go test -bench Evalsha ./internal/scripting`" + ` the engine alone (a host that answers
+without running anything).
 
-Cut (BenchmarkEvalsha 3.0 -> 1.95 us and 21 -> 15 allocations per call, engine only; the server
-side lost six allocations per EVALSHA: the Ctx of each command, the host, the database map, the
-SHA1's lower-case copy): a whole number argument (EXPIRE's 100) is formatted with
-strconv.AppendInt instead of the %.17g routine; redis.call's arguments share one buffer; a
-reply's small integers are preboxed Lua numbers and parsed without a string; the script's host and
-the commands.Ctx of its commands come from a pool (the Ctx escaped to the heap for each command);
-the script's database is a field, not a map; EVALSHA looks a lower-case SHA1 up without a copy.
+Cut in the second round (BenchmarkScriptCalls: EVALSHA 22 -> 7 allocations per call, FCALL 22 ->
+10; the test process's CPU time per call, alternating with a build of the earlier commit, about
+8.0 -> 6.2 us for each): a script's commands read only the monotonic clock (their time is fixed
+by the script), and the script's start is EVAL's own; the run's reply buffer belongs to its Lua
+state; redis.call's arguments are carved from arrays in the Run, then from buffers of the run;
+an EVAL state's KEYS and ARGV tables are refilled for the next run while the last script left
+them plain arrays (no script can tell: nothing an EVAL script does outlives its run); EXPIRE's
+propagated PEXPIREAT is built on the stack and Propagate copies into one buffer; EVAL's key
+positions are a shared array; the script's database view lives in its host; EXPIRE of a key that
+already has an expiry changes the time without a map assignment.
 
-Tried without paying, or left: reusing one argument buffer for read-only commands (one call of
-the three here, and it needs every read-only command to promise never to keep an argument: left
-out as a risk for two allocations); KEYS/ARGV tables reused between calls (a
-script may keep them, and they are two of the 15 allocations); the read-only proxies of the
-sandbox cost two map lookups per global or library field (redis.call is four), but a table
-without a proxy cannot refuse a write to an existing global in gopher-lua; the per-instruction
-context check of gopher-lua (needed by SCRIPT KILL and the debugger) is a non-blocking channel
-receive, a small part of a 20-instruction script. The shard locks (64 lock/unlock pairs per
-script, about 4% of the server's time here) and the connection's system calls are shared with
-every command and are the performance issue's, not the scripting engine's.
+Cut in the first round (BenchmarkEvalsha 3.0 -> 1.95 us and 21 -> 15 allocations per call,
+engine only; the server side lost six allocations per EVALSHA): a whole number argument (EXPIRE's
+100) is formatted with strconv.AppendInt instead of the %.17g routine; a reply's small integers
+are preboxed Lua numbers and parsed without a string; the script's host and the commands.Ctx of
+its commands come from a pool; the script's database is a field, not a map; EVALSHA looks a
+lower-case SHA1 up without a copy.
+
+Tried without paying, or left: a function's keys and arguments stay new tables for each call (a
+library's upvalues may keep them); the read-only proxies of the sandbox cost two map lookups per
+global or library field (redis.call is four), but a table without a proxy cannot refuse a write
+to an existing global in gopher-lua; the per-instruction context check of gopher-lua (needed by
+SCRIPT KILL and the debugger) is a non-blocking channel receive. Outside cluster mode a script
+takes and releases the 64 shard locks: 8-11% of BenchmarkScriptCalls's time. Locking only the
+declared keys' shards is not safe there (a script may touch any key, and taking a lower shard
+while holding a higher one can deadlock with a command that takes both in order), and a cheaper
+global lock would add to every other command's path: left to the performance issue, with the
+connection's system calls that every command shares.
 `
 
 // benchCommand runs redis-benchmark with one custom command and returns

@@ -440,8 +440,15 @@ func expireGeneric(c *Ctx, base int64, seconds bool) {
 	c.Notify(notify.Generic, "expire", key)
 	// Replicas and the AOF get the absolute time, options kept, as Redis.
 	if base != 0 || seconds {
-		args := append([][]byte{pexpireatCmd, key, strconv.AppendInt(nil, when, 10)}, c.Args[3:]...)
-		c.Propagate(args...)
+		if len(c.Args) > 8 { // options repeated many times
+			c.Propagate(append([][]byte{pexpireatCmd, key, strconv.AppendInt(nil, when, 10)}, c.Args[3:]...)...)
+			return
+		}
+		// Propagate copies: the arguments stay on the stack.
+		var num [20]byte
+		var args [8][]byte
+		args[0], args[1], args[2] = pexpireatCmd, key, strconv.AppendInt(num[:0], when, 10)
+		c.Propagate(args[:3+copy(args[3:], c.Args[3:])]...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"redgo/internal/keyspace"
 	"redgo/internal/notify"
@@ -20,6 +21,9 @@ type Ctx struct {
 	DB   *keyspace.DB
 	KS   *keyspace.Keyspace
 	Now  int64 // unix ms, fixed for the whole command
+	// Start is when Run started the command (after its locks), with a
+	// monotonic reading: what its duration is measured from.
+	Start time.Time
 
 	// Dirty counts the changes the command made. The dispatcher touches
 	// watched keys, wakes blocked clients and propagates the command when
@@ -84,9 +88,17 @@ func (c *Ctx) ReadyInDB(db int, key []byte) {
 // the one being run; call it once per command to send, in order. The
 // arguments are copied.
 func (c *Ctx) Propagate(args ...[]byte) {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	// One buffer for all the copies (each capped at its own length).
+	buf := make([]byte, 0, size)
 	cp := make([][]byte, len(args))
 	for i, a := range args {
-		cp[i] = append([]byte(nil), a...)
+		start := len(buf)
+		buf = append(buf, a...)
+		cp[i] = buf[start:len(buf):len(buf)]
 	}
 	c.Props = append(c.Props, cp)
 }

@@ -108,9 +108,14 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 			c.KS.Lock(held.Shards)
 		}
 	}
-	start := time.Now()
 	if c.Now == 0 {
-		c.Now = start.UnixMilli()
+		t := time.Now() // the wall clock for c.Now, the monotonic one for the duration
+		c.Now, c.Start = t.UnixMilli(), t
+	} else {
+		// Time was fixed by the caller (EXEC, a script): one reading of
+		// the monotonic clock is enough, and it is not a cheap call on
+		// every machine.
+		c.Start = monoNow()
 	}
 	replyStart := len(c.W.Buf)
 	refused := ""
@@ -132,10 +137,18 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 		return nil
 	}
 	if h != nil {
-		h.Finished(c, replyStart, time.Since(start))
+		h.Finished(c, replyStart, time.Since(c.Start))
 	}
 	return wait
 }
+
+// monoEpoch anchors monoNow.
+var monoEpoch = time.Now()
+
+// monoNow is the current instant from one reading of the monotonic
+// clock (time.Now reads the wall clock too): a Time without a wall
+// reading of its own, good for durations and comparisons with Sub.
+func monoNow() time.Time { return monoEpoch.Add(time.Since(monoEpoch)) }
 
 func unlock(ks *keyspace.Keyspace, held Held) {
 	if held.All {

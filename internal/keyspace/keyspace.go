@@ -254,6 +254,14 @@ func (db *DB) At(now int64) *DB {
 	return &v
 }
 
+// AtIn is At writing the view into v, which it returns: no allocation
+// when v lives in a longer-lived structure (a script's host).
+func (db *DB) AtIn(v *DB, now int64) *DB {
+	*v = *db
+	v.at = now
+	return v
+}
+
 // now is the time expiry is judged at.
 func (db *DB) now() int64 {
 	if db.at != 0 {
@@ -453,6 +461,12 @@ func (db *DB) deleteAt(d *shardDB, sh *Shard, si, i int, o *Object) {
 // must exist (o is the object returned by a lookup). at == 0 removes it.
 func (db *DB) SetExpireAt(key []byte, o *Object, at int64) {
 	d, _, _ := db.loc(key)
+	if o.expire != 0 && at != 0 && o.key != "" {
+		// A stored key with an expiry is in volatile already (set keeps
+		// it there): only the time changes.
+		o.expire = at
+		return
+	}
 	if (o.expire == 0) != (at == 0) {
 		if at == 0 {
 			db.ks.account(d, -volatileOverhead)

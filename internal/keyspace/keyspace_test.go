@@ -156,3 +156,33 @@ func TestSwap(t *testing.T) {
 		t.Fatal("swap")
 	}
 }
+
+// TestExpireMoved: moving a volatile key's expiry keeps it tracked once
+// (active expiry finds it at the new time); clearing it untracks it.
+func TestExpireMoved(t *testing.T) {
+	ks, now := newKS()
+	ks.LockAll()
+	db := ks.DB(0)
+	for _, k := range []string{"a", "b"} {
+		o := NewString([]byte("v"))
+		o.SetExpire(*now + 100)
+		db.Set([]byte(k), o, false)
+	}
+	a, b := db.Lookup([]byte("a")), db.Lookup([]byte("b"))
+	db.SetExpireAt([]byte("a"), a, *now+200)
+	db.SetExpireAt([]byte("a"), a, *now+5)
+	db.SetExpireAt([]byte("b"), b, 0)
+	if db.Expires() != 1 || a.Expire() != *now+5 || b.Expire() != 0 {
+		t.Fatalf("expires %d, a at %d, b at %d", db.Expires(), a.Expire(), b.Expire())
+	}
+	ks.UnlockAll()
+	*now += 10
+	for i := 0; i < 100 && db.Len() > 1; i++ {
+		ks.ActiveExpire(1 << 30)
+	}
+	ks.LockAll()
+	defer ks.UnlockAll()
+	if db.Len() != 1 || db.Expires() != 0 || db.Lookup([]byte("b")) == nil {
+		t.Fatalf("after active expiry: %d keys, %d volatile", db.Len(), db.Expires())
+	}
+}

@@ -102,7 +102,7 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	if n == 0 {
 		return fail("Please specify at least one argument for this redis lib call")
 	}
-	args, ok := callArgs(L, n)
+	args, ok := callArgs(L, n, r)
 	if !ok {
 		return fail("Lua redis lib command arguments must be strings or integers")
 	}
@@ -163,10 +163,11 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	return 1
 }
 
-// callArgs converts the n arguments on L's stack into one new buffer
-// (the command may keep them: propagation, stored keys), false when one
-// is not a string or a number.
-func callArgs(L *lua.LState, n int) ([][]byte, bool) {
+// callArgs converts the n arguments on L's stack, false when one is not
+// a string or a number. The bytes and the slice are carved from r's
+// buffers, new for each run and never reused: a command's arguments stay
+// as they are until the run ends (its effects are propagated then).
+func callArgs(L *lua.LState, n int, r *Run) ([][]byte, bool) {
 	size := 0
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
@@ -178,24 +179,29 @@ func callArgs(L *lua.LState, n int) ([][]byte, bool) {
 			return nil, false
 		}
 	}
-	var ends [16]int
-	end := ends[:0]
-	buf := make([]byte, 0, size)
+	if r.argBuf == nil {
+		r.argBuf, r.argv = r.argBufIn[:0], r.argvIn[:0]
+	}
+	if cap(r.argBuf)-len(r.argBuf) < size {
+		r.argBuf = make([]byte, 0, max(size, 128))
+	}
+	if cap(r.argv)-len(r.argv) < n {
+		r.argv = make([][]byte, 0, max(n, 8))
+	}
+	buf := r.argBuf
+	args := r.argv[len(r.argv) : len(r.argv)+n : len(r.argv)+n]
+	r.argv = r.argv[:len(r.argv)+n]
 	for i := 1; i <= n; i++ {
+		start := len(buf)
 		switch v := L.Get(i).(type) {
 		case lua.LString:
 			buf = append(buf, v...)
 		case lua.LNumber:
 			buf = appendNumberArg(buf, float64(v))
 		}
-		end = append(end, len(buf))
+		args[i-1] = buf[start:len(buf):len(buf)]
 	}
-	args := make([][]byte, n)
-	start := 0
-	for i, e := range end {
-		args[i] = buf[start:e:e]
-		start = e
-	}
+	r.argBuf = buf
 	return args, true
 }
 

@@ -71,6 +71,13 @@ type Run struct {
 	killed atomic.Bool
 	vm     *vm
 	w      resp.Writer // replies of the commands called
+	// redis.call's arguments are carved from these (callArgs), at first
+	// from the arrays below: a short script's arguments cost nothing more
+	// than its Run.
+	argBuf   []byte
+	argv     [][]byte
+	argBufIn [96]byte
+	argvIn   [8][]byte
 }
 
 // Wrote reports whether the script ran a write command.
@@ -97,6 +104,7 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	}
 	L := v.L
 	r.vm, r.Resp, r.Repl = v, 2, ReplAll
+	r.w.Buf = v.wbuf[:0] // the state's buffer: no new one per run
 	if r.Start.IsZero() {
 		r.Start = time.Now()
 	}
@@ -130,8 +138,8 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 		L.Push(stringArray(L, r.Args))
 		err = L.PCall(2, 1, v.errh)
 	} else {
-		v.global.RawSetString("KEYS", stringArray(L, r.Keys))
-		v.global.RawSetString("ARGV", stringArray(L, r.Args))
+		v.setArgTable("KEYS", &v.keys, r.Keys)
+		v.setArgTable("ARGV", &v.argv, r.Args)
 		fn := v.fns[r.Script]
 		if fn == nil {
 			fn = L.NewFunctionFromProto(r.Script.proto)
@@ -146,6 +154,7 @@ func (e *Engine) Run(r *Run, w *resp.Writer) {
 	}
 	v.run.Store(nil)
 	e.busy.CompareAndSwap(r, nil)
+	v.wbuf, r.w.Buf = r.w.Buf[:0], nil
 	if err != nil {
 		r.ErrorCounted = writeError(w, r.Name, err)
 	} else {
@@ -216,6 +225,45 @@ func stringArray(L *lua.LState, items [][]byte) *lua.LTable {
 		t.RawSetInt(i+1, lua.LString(a))
 	}
 	return t
+}
+
+// argTable is the KEYS or ARGV table of the scripts run on a state,
+// refilled for each run while it is as the last run left it but for
+// its elements: nothing an EVAL script does outlives its run (the
+// globals and libraries are read-only), so no script can tell.
+type argTable struct {
+	t *lua.LTable
+	n int // the elements set by the last run
+}
+
+// setArgTable makes global name the array of items.
+func (v *vm) setArgTable(name string, a *argTable, items [][]byte) {
+	if a.t == nil || a.t.Metatable != lua.LNil || !onlyArray(a.t, a.n) {
+		// A new table (the script set a metatable, or a key beyond the
+		// array it was given).
+		a.t, a.n = v.L.CreateTable(len(items), 0), 0
+		v.global.RawSetString(name, a.t)
+	}
+	for i := len(items) + 1; i <= a.n; i++ {
+		a.t.RawSetInt(i, lua.LNil)
+	}
+	for i, item := range items {
+		a.t.RawSetInt(i+1, lua.LString(item))
+	}
+	a.n = len(items)
+}
+
+// onlyArray reports whether t is the array 1..n and has no other key.
+func onlyArray(t *lua.LTable, n int) bool {
+	if t.Len() != n { // elements added or removed
+		return false
+	}
+	from := lua.LValue(lua.LNil) // Next(0) is not the first key
+	if n > 0 {
+		from = luaInt(int64(n)) // preboxed: no allocation
+	}
+	k, _ := t.Next(from)
+	return k == lua.LNil
 }
 
 // errorHandler is the message handler of a script's pcall (Redis's

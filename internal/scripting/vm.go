@@ -32,6 +32,9 @@ type vm struct {
 	loadAPI *lua.LTable                // the globals of a library's code (FUNCTION LOAD)
 	envMeta *lua.LTable                // env's metatable: its __index is g, or loadAPI while a library loads
 	loading *libraryLoad               // set while FUNCTION LOAD runs the library code
+	wbuf    []byte                     // the replies' buffer of the runs on this state (Run.w)
+	keys    argTable                   // the KEYS and ARGV globals of EVAL scripts
+	argv    argTable
 }
 
 // killCtx is the context gopher-lua checks before each instruction: SCRIPT

@@ -46,12 +46,24 @@ func evalKeys(args [][]byte) []int {
 	if !ok || n <= 0 || n > int64(len(args)-3) {
 		return nil
 	}
+	if n <= int64(len(evalKeyPos)) {
+		return evalKeyPos[:n:n] // read only, as every caller treats key positions
+	}
 	pos := make([]int, n)
 	for i := range pos {
 		pos[i] = 3 + i
 	}
 	return pos
 }
+
+// evalKeyPos are the positions of the first declared keys, shared by the
+// calls that declare few (no allocation per call).
+var evalKeyPos = func() (p [16]int) {
+	for i := range p {
+		p[i] = 3 + i
+	}
+	return p
+}()
 
 // scriptLocksAll says whether a script call needs every shard: outside
 // cluster mode a script may touch any key; in cluster mode a script
@@ -222,7 +234,8 @@ type scriptCall struct {
 	ready    []readyKey // written keys clients are blocked on: served when the script ends
 	// The databases as the script sees them (its start time): the first
 	// one used, then any other SELECTed.
-	db      *keyspace.DB
+	db      *keyspace.DB // &view
+	view    keyspace.DB
 	dbIndex int
 	dbs     map[int]*keyspace.DB
 	ctx     commands.Ctx // the running command's, reused
@@ -266,7 +279,7 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	sc.pc.db = c.DB.Index()
 	run.Host = sc
 	run.FromMaster = sc.obey
-	run.Start = time.Now()
+	run.Start = c.Start // EVAL's own start: no new reading of the clock
 	sc.rollback = run.Debug != nil && run.Debug.Rollback
 	s.scripts.Run(run, c.W)
 	cc.errCounted = run.ErrorCounted
@@ -445,10 +458,11 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		}
 		// Time stands still while a script runs: every command judges
 		// expiry at the script's start, as Redis.
-		db = db.At(sc.now)
 		if sc.db == nil {
+			db = db.AtIn(&sc.view, sc.now)
 			sc.db, sc.dbIndex = db, sc.pc.db
 		} else {
+			db = db.At(sc.now)
 			if sc.dbs == nil {
 				sc.dbs = map[int]*keyspace.DB{}
 			}
@@ -578,6 +592,7 @@ func (sc *scriptCall) Written(ctx *commands.Ctx, pos []int, held commands.Held, 
 	anyBlocked := s.stats.BlockedClients.Load() > 0
 	for _, p := range pos {
 		ctx.DB.Touch(ctx.Args[p])
+		ctx.DB.Resized(ctx.Args[p]) // a collection changed in place: its accounted memory
 		if anyBlocked && ctx.DB.HasWaiters(ctx.Args[p]) {
 			sc.ready = append(sc.ready, readyKey{ctx.DB, ctx.Args[p]})
 		}

@@ -710,3 +710,22 @@ func TestExecOfReadsOnStaleReplica(t *testing.T) {
 		t.Fatalf("EXEC on a master = %q", raw)
 	}
 }
+
+// TestScriptWritesAccounted: a collection a script grows counts in
+// used_memory as when a client grows it (maxmemory sees it).
+func TestScriptWritesAccounted(t *testing.T) {
+	_, c := startServer(t)
+	before := infoInt(t, c, "used_memory")
+	body := "for i = 1, 2000 do redis.call('HSET', KEYS[1], 'field' .. i, 'value' .. i) end"
+	if err := c.Eval(ctx, body, []string{"h"}).Err(); err != redis.Nil {
+		t.Fatal(err)
+	}
+	grown := infoInt(t, c, "used_memory") - before
+	usage, err := c.MemoryUsage(ctx, "h").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grown < usage*9/10 {
+		t.Errorf("used_memory grew by %d for a hash of %d bytes", grown, usage)
+	}
+}
