@@ -87,10 +87,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 // Write writes all of b, as net.Conn's Write.
-func (c *Conn) Write(b []byte) (int, error) { return c.write(b) }
+func (c *Conn) Write(b []byte) (int, error) { return c.write(b, true) }
 
-// write writes b, parking on the poller while the socket is full.
-func (c *Conn) write(b []byte) (int, error) {
+// write writes b, parking on the poller while the socket is full when
+// wait is set, and returning what it wrote otherwise.
+func (c *Conn) write(b []byte, wait bool) (int, error) {
 	done := 0
 	var errno syscall.Errno
 	err := c.rc.Write(func(fd uintptr) bool {
@@ -101,7 +102,7 @@ func (c *Conn) write(b []byte) (int, error) {
 				done += n
 			case syscall.EINTR:
 			case syscall.EAGAIN:
-				return false // wait for room, then call again
+				return !wait // false: wait for room, then call again
 			default:
 				errno = e
 				return true
@@ -121,3 +122,15 @@ func (c *Conn) write(b []byte) (int, error) {
 func opError(op string, c net.Conn, errno syscall.Errno) error {
 	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errno}
 }
+
+// TryWriter is a connection that can write without waiting.
+type TryWriter interface {
+	// TryWrite writes what the socket takes now, without waiting for
+	// room: it may write less than len(b), even nothing (n == 0, no
+	// error).
+	TryWrite(b []byte) (n int, err error)
+}
+
+// TryWrite implements TryWriter. Like Write, it waits for a write another
+// goroutine is making on c to end first: callers keep one writer at a time.
+func (c *Conn) TryWrite(b []byte) (int, error) { return c.write(b, false) }

@@ -129,3 +129,33 @@ func TestWriteToResetPeer(t *testing.T) {
 		t.Fatalf("write to a reset peer: %v", err)
 	}
 }
+
+func TestTryWrite(t *testing.T) {
+	if !rawSupported {
+		t.Skip("no raw writes here")
+	}
+	w, cl := pair(t, "tcp")
+	tw := w.(TryWriter)
+	// With nobody reading, the socket fills: TryWrite then writes less
+	// than asked, then nothing, and never waits.
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	total := 0
+	for i := 0; i < 64; i++ {
+		n, err := tw.TryWrite(chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < len(chunk) {
+			break
+		}
+	}
+	n, err := tw.TryWrite(chunk)
+	if err != nil || n != 0 {
+		t.Fatalf("TryWrite on a full socket: %d %v", n, err)
+	}
+	got, err := io.ReadAll(io.LimitReader(cl, int64(total)))
+	if err != nil || len(got) != total {
+		t.Fatalf("read back %d of %d: %v", len(got), total, err)
+	}
+}

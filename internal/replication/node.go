@@ -67,6 +67,8 @@ type Node struct {
 	group    *syncGroup        // the full sync being prepared, if any
 	lastFree int64             // ms, when the last replica went (repl-backlog-ttl)
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
+	sentMu   sync.Mutex        // guards sentWake only (a leaf)
+	sentWake chan struct{}     // closed when a replica's link sent more (WaitDurable); nil when nobody waits
 	fo       *failover         // the FAILOVER in progress, if any (failover.go)
 	// loadingSync: a full sync's snapshot is being loaded. Our offset is
 	// 0 meanwhile, as Redis's (it has freed its backlog and discarded its
@@ -156,10 +158,84 @@ func (n *Node) Feed(db int, cmds [][][]byte) int64 {
 	return 0
 }
 
-// WaitDurable returns at once: replies do not wait for the replicas
-// (replication is asynchronous, as Redis's; WAIT is for
-// acknowledgements). The stream leaves within streamDelay (stream).
-func (n *Node) WaitDurable(int64) error { return nil }
+// sentWait bounds how long a reply waits for the replicas' links
+// (WaitDurable): a slow replica must not hold clients up.
+const sentWait = 100 * time.Millisecond
+
+// WaitDurable returns once the stream up to seq was handed to the socket
+// of every online replica (or after sentWait). Replication stays
+// asynchronous (WAIT is for acknowledgements), but, as in Redis, whose
+// event loop writes the replicas' buffers in the same pass as the
+// replies, a reply never leaves before its write left for the replicas:
+// a master killed right after replying has already sent it.
+func (n *Node) WaitDurable(seq int64) error {
+	if seq == 0 {
+		return nil
+	}
+	var deadline time.Time
+	var wake chan struct{}
+	for {
+		// Never block on mu: the caller holds the server's propagator
+		// list, which a holder of mu may be waiting for (StartPropagating).
+		if !n.mu.TryLock() {
+			return nil
+		}
+		var few [4]*served
+		behind := few[:0]
+		for _, sv := range n.replicas {
+			if sv.state == stOnline && sv.sent.Load() < seq {
+				behind = append(behind, sv)
+			}
+		}
+		n.mu.Unlock()
+		// Write the stream ourselves where the link is idle (see stream).
+		left := false
+		for _, sv := range behind {
+			if !n.lead(sv, seq) {
+				left = true
+			}
+		}
+		if !left {
+			return nil
+		}
+		if wake == nil {
+			// Take the channel, then look again: a write that lands
+			// after that look closes it. (Most calls never get here:
+			// the link was idle and the reply wrote the stream itself.)
+			n.sentMu.Lock()
+			if n.sentWake == nil {
+				n.sentWake = make(chan struct{})
+			}
+			wake = n.sentWake
+			n.sentMu.Unlock()
+			continue
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(sentWait)
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+		wake = nil
+	}
+}
+
+// wakeSent wakes the replies waiting for the replicas' links.
+func (n *Node) wakeSent() {
+	n.sentMu.Lock()
+	if n.sentWake != nil {
+		close(n.sentWake)
+		n.sentWake = nil
+	}
+	n.sentMu.Unlock()
+}
 
 // Pending: replies never wait for replicas.
 func (n *Node) Pending() int64 { return 0 }

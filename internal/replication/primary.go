@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"redgo/internal/netio"
 )
 
 // Replica states as INFO shows them.
@@ -47,10 +49,14 @@ type served struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	wmu      sync.Mutex // one writer at a time on conn
-	// sent is the stream offset handed to conn so far (stream).
+	// sent is the stream offset handed to conn so far (stream); WaitDurable
+	// waits on it.
 	sent atomic.Int64
-	// buf (under wmu) is what a stream write copies into.
-	buf []byte
+	// streaming is the backlog once the link only carries the stream:
+	// from then on a reply waiting for its write may write the stream
+	// itself (lead). buf (under wmu) is what a stream write copies into.
+	streaming atomic.Pointer[Backlog]
+	buf       []byte
 }
 
 func (s *served) write(p []byte) error {
@@ -469,25 +475,29 @@ func (n *Node) timeout() int64 {
 
 // stream feeds the replica the stream after from until the link ends.
 //
-// Replies do not wait for the replicas' links (replication is
-// asynchronous; WAIT is for acknowledgements). The stream goes out in
-// batches, as Redis writes a replica's buffer once per event-loop turn
-// for all the clients it served in that turn: the first write after a
-// quiet moment leaves at once, and while writes keep coming the link is
-// written at most once per streamDelay, with everything fed meanwhile.
-// One socket write then carries tens of commands instead of one, which
-// is what the master and the replica spend most of their time on.
+// Replies wait until their writes were handed to the replicas' sockets
+// (WaitDurable), and the first of them to find the link idle writes
+// everything the backlog holds for it (lead): the writes of the clients
+// that ran meanwhile leave together, as Redis writes a replica's buffer
+// once per event-loop turn, instead of one socket write per command. This
+// goroutine writes what no reply waits for (expired keys' DELs, writes of
+// clients that went away), after streamDelay, and whatever a lead left
+// when the socket was full.
 func (n *Node) stream(sv *served, b *Backlog, from int64) {
 	sv.wmu.Lock()
 	sv.sent.Store(from)
 	sv.buf = make([]byte, sendBuf)
 	sv.wmu.Unlock()
+	sv.streaming.Store(b)
 	t := time.NewTimer(streamDelay)
 	t.Stop()
 	for {
 		sv.wmu.Lock()
-		k, err := sv.pumpLocked(b)
+		k, err := sv.pumpLocked(b, false)
 		sv.wmu.Unlock()
+		if k > 0 {
+			n.wakeSent()
+		}
 		if err != nil {
 			if errors.Is(err, ErrTrimmed) {
 				n.h.Logf("# Replica %s fell behind the replication backlog: disconnecting it", sv.name)
@@ -495,18 +505,15 @@ func (n *Node) stream(sv *served, b *Backlog, from int64) {
 			sv.close()
 			return
 		}
-		if k == len(sv.buf) {
-			continue // more was waiting: keep up
+		if k > 0 {
+			continue
 		}
-		if k == 0 {
-			select {
-			case <-b.Wait(sv.sent.Load()):
-				continue // after a quiet moment: at once
-			case <-sv.stop:
-				return
-			}
+		select {
+		case <-b.Wait(sv.sent.Load()):
+		case <-sv.stop:
+			return
 		}
-		// Let the writes of the next moment gather.
+		// Leave the new bytes to the replies that wait for them.
 		t.Reset(streamDelay)
 		select {
 		case <-t.C:
@@ -517,24 +524,64 @@ func (n *Node) stream(sv *served, b *Backlog, from int64) {
 	}
 }
 
-// streamDelay is the batching window of a replica's stream under a steady
-// write load: the longest a write waits before it leaves for the replica,
-// about one turn of Redis's event loop under the same load.
+// streamDelay is how long the stream's goroutine leaves new bytes to the
+// replies waiting for them before it writes them itself.
 const streamDelay = time.Millisecond
 
 // pumpLocked writes the next part of the stream after sv.sent (sv.wmu
-// held) and returns how many bytes left.
-func (sv *served) pumpLocked(b *Backlog) (int, error) {
+// held) and returns how many bytes left. With try it writes only what the
+// socket takes without waiting.
+func (sv *served) pumpLocked(b *Backlog, try bool) (int, error) {
 	from := sv.sent.Load()
 	k, next, err := b.ReadFrom(from, sv.buf)
 	if err != nil || k == 0 {
 		return 0, err
+	}
+	if try {
+		tw, ok := sv.conn.(netio.TryWriter)
+		if !ok {
+			return 0, nil
+		}
+		w, err := tw.TryWrite(sv.buf[:k])
+		sv.sent.Add(int64(w))
+		return w, err
 	}
 	if _, err := sv.conn.Write(sv.buf[:k]); err != nil {
 		return 0, err
 	}
 	sv.sent.Store(next)
 	return k, nil
+}
+
+// lead writes sv's stream up to seq on behalf of a waiting reply, unless
+// another writer holds the link or the socket is full. It reports
+// whether sv has everything up to seq.
+func (n *Node) lead(sv *served, seq int64) bool {
+	b := sv.streaming.Load()
+	if b == nil || !sv.wmu.TryLock() {
+		return false
+	}
+	wrote := false
+	for sv.sent.Load() < seq {
+		k, err := sv.pumpLocked(b, true)
+		if k > 0 {
+			wrote = true
+		}
+		if err != nil {
+			sv.wmu.Unlock()
+			sv.close() // the stream's goroutine sees it and ends
+			return false
+		}
+		if k == 0 {
+			break
+		}
+	}
+	done := sv.sent.Load() >= seq
+	sv.wmu.Unlock()
+	if wrote {
+		n.wakeSent()
+	}
+	return done
 }
 
 // ClientGone is called when a client's connection closed: a replica's
