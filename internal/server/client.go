@@ -75,6 +75,14 @@ type Client struct {
 	memHeld atomic.Int64
 	memGone bool
 
+	// The query buffer's resizing (querybuf.go): the most input pending
+	// since peakTick (the cron period it started in), and the cron's
+	// request that an idle connection give its buffer back.
+	qbufPeak    int
+	peakTick    int64
+	idleRelease atomic.Bool
+	inRead      atomic.Bool // the goroutine waits in readMore's read
+
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
 	execProps           [][][]byte
@@ -117,7 +125,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	c := &Client{srv: s, conn: netio.Wrap(conn), id: s.nextID.Add(1), createdAt: time.Now()}
 	c.proto.Store(2)
 	c.w.Proto = 2
-	c.qbuf = make([]byte, 0, 16*1024)
+	c.qbuf = make([]byte, 0, qbufReadLen)
 	c.qbufResized()
 	c.lastInteraction.Store(time.Now().Unix())
 	c.addr = conn.RemoteAddr().String()
@@ -204,14 +212,7 @@ func (c *Client) processBuffer() bool {
 			return false
 		}
 	}
-	// All consumed: reset the buffer, shrinking it after a big request.
-	if cap(c.qbuf) > 1<<20 {
-		c.qbuf = make([]byte, 0, 16*1024)
-		c.qbufResized()
-	} else {
-		c.qbuf = c.qbuf[:0]
-	}
-	c.qr = 0
+	c.resizeQbuf() // all consumed
 	return true
 }
 
@@ -260,9 +261,15 @@ func (c *Client) readMore(_ int) bool {
 			c.grow(cap(c.qbuf) + 1)
 		}
 	}
+	c.inRead.Store(true)
 	n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
+	c.inRead.Store(false)
+	if err != nil && n == 0 && c.idleReleased(err) {
+		return true
+	}
 	if n > 0 {
 		c.qbuf = c.qbuf[:len(c.qbuf)+n]
+		c.notePeak()
 		c.srv.stats.NetIn.Add(int64(n))
 		c.srv.stats.IOReadsProcessed.Add(1)
 		if now := c.srv.clockSec.Load(); c.lastInteraction.Load() != now {
