@@ -10,6 +10,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/netio"
+	"redgo/internal/obuf"
 	"redgo/internal/replication"
 	"redgo/internal/resp"
 	"redgo/internal/tracking"
@@ -81,7 +82,12 @@ type Client struct {
 	qbufPeak    int
 	peakTick    int64
 	idleRelease atomic.Bool
-	inRead      atomic.Bool // the goroutine waits in readMore's read
+
+	// Output limits (outputlimit.go), under mu: the soft limit's clock and
+	// what the pusher is writing now.
+	obuf     obuf.Tracker
+	inflight int
+	inRead   atomic.Bool // the goroutine waits in readMore's read
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
@@ -301,9 +307,15 @@ func (c *Client) flush() bool {
 	} else {
 		buf = c.w.Buf
 	}
+	over := len(buf) > 0 && c.outputOverLocked(int64(len(buf)))
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		return true
+	}
+	if over {
+		c.w.Buf = c.w.Buf[:0]
+		c.closeForOutput()
+		return false
 	}
 	big := int64(0) // only a big batch is worth counting while it is written
 	if len(buf) > 64<<10 {
@@ -345,7 +357,7 @@ func (c *Client) push(msg []byte) {
 		return
 	}
 	c.setOutLocked(append(c.out, msg...))
-	over := len(c.out) > 32<<20
+	over := c.outputOverLocked(int64(len(c.out) + c.inflight))
 	if !c.pusherOn {
 		c.pusherOn = true
 		c.pushSig = make(chan struct{}, 1)
@@ -354,8 +366,7 @@ func (c *Client) push(msg []byte) {
 	sig := c.pushSig
 	c.mu.Unlock()
 	if over {
-		c.srv.Log.Printf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.id, c.addr)
-		c.kill()
+		c.closeForOutput()
 		return
 	}
 	select {
@@ -380,9 +391,14 @@ func (c *Client) pusher() {
 		c.mu.Lock()
 		buf := c.out
 		c.setOutLocked(nil)
+		c.inflight = len(buf) // still unsent output for the limits and CLIENT LIST
 		c.mu.Unlock()
 		if len(buf) > 0 {
-			if _, err := c.conn.Write(buf); err != nil {
+			_, err := c.conn.Write(buf)
+			c.mu.Lock()
+			c.inflight = 0
+			c.mu.Unlock()
+			if err != nil {
 				c.wmu.Unlock()
 				c.kill()
 				return

@@ -23,6 +23,7 @@ import (
 	"redgo/internal/listen"
 	"redgo/internal/migration"
 	"redgo/internal/notify"
+	"redgo/internal/obuf"
 	"redgo/internal/oomscore"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
@@ -78,8 +79,9 @@ type Server struct {
 	runID     string
 	dirty     atomic.Int64 // changes since the last save
 
-	activeExpire atomic.Bool  // the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE)
-	cronTick     atomic.Int64 // cron periods (100 ms) run: query buffer resizing (querybuf.go)
+	activeExpire atomic.Bool                 // the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE)
+	cronTick     atomic.Int64                // cron periods (100 ms) run: query buffer resizing (querybuf.go)
+	obufLimits   atomic.Pointer[obuf.Limits] // client-output-buffer-limit (outputlimit.go)
 
 	shutdownFn func() // set by Run: stops the process after SHUTDOWN
 
@@ -234,6 +236,7 @@ func (s *Server) applyConfig() {
 	s.initAdmin()
 	s.initMaxmemory()
 	s.initClientEviction()
+	s.initOutputLimits()
 }
 
 // Listen opens the client listeners on the configured bind addresses and
@@ -422,6 +425,7 @@ func (s *Server) cron() {
 			}
 		}
 		if tick%10 == 0 {
+			s.checkOutputLimits()
 			s.closeIdleClients()
 			s.migrate.CloseIdle(time.Now())
 		}
