@@ -27,6 +27,7 @@ import (
 
 	"redgo/internal/clock"
 	"redgo/internal/cluster"
+	"redgo/internal/netio"
 )
 
 // Config is what a Transport needs.
@@ -59,6 +60,9 @@ type Config struct {
 	// discards it as if the network had lost it (tests cut the bus into
 	// partitions with it).
 	Drop func(m *cluster.Msg) bool
+	// SourceAddr, if set, returns bind-source-addr: the local address
+	// links to other nodes are dialed from ("" or unusable: any).
+	SourceAddr func() string
 }
 
 // Transport runs the bus of one node.
@@ -276,8 +280,11 @@ func (t *Transport) writer(c *conn) {
 
 func (t *Transport) dial(c *conn, ip string, cport int) {
 	defer t.wg.Done()
-	d := net.Dialer{Timeout: 5 * time.Second}
-	nc, err := d.Dial("tcp", net.JoinHostPort(ip, strconv.Itoa(cport)))
+	source := ""
+	if t.cfg.SourceAddr != nil {
+		source = t.cfg.SourceAddr()
+	}
+	nc, err := netio.DialFrom(net.JoinHostPort(ip, strconv.Itoa(cport)), source, 5*time.Second)
 	select {
 	case t.events <- event{kind: evDialed, c: c, nc: nc, err: err}:
 	case <-t.done:

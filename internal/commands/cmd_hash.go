@@ -399,7 +399,7 @@ func hashRandCount(c *Ctx, l int64, withValues bool) {
 	switch {
 	case l < 0:
 		header(int(-l))
-		h.RandomPairs(int(-l), emit)
+		c.inChunks(int(-l), func(k int) { h.RandomPairs(k, emit) })
 	case l >= size:
 		header(int(size))
 		h.ForEach(func(f, v []byte) bool { emit(f, v); return true })

@@ -324,9 +324,13 @@ func cmdScan(c *Ctx) {
 	if count > math.MaxInt32 {
 		count = math.MaxInt32
 	}
-	var keys []string
+	var keys, expired []string
 	next := c.DB.Scan(cursor, int(count), func(k string, o *keyspace.Object) {
 		if usePat && !GlobMatch(pat, strBytes(k), false) {
+			return
+		}
+		if o == nil {
+			expired = append(expired, k) // as Redis: expired if it matches
 			return
 		}
 		if typ != nil && !EqualFold(typ, o.Type().String()) {
@@ -334,6 +338,9 @@ func cmdScan(c *Ctx) {
 		}
 		keys = append(keys, k)
 	})
+	for _, k := range expired {
+		c.DB.Peek(strBytes(k))
+	}
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
 	c.W.BulkStrings(keys)

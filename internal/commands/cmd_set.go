@@ -321,7 +321,7 @@ func setRandCount(c *Ctx) {
 	switch {
 	case l < 0:
 		c.W.Array(int(-l))
-		s.RandomMembers(int(-l), emit)
+		c.inChunks(int(-l), func(k int) { s.RandomMembers(k, emit) })
 	case l >= size:
 		c.W.Array(int(size))
 		s.ForEach(func(m []byte) bool { emit(m); return true })

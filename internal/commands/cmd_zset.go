@@ -1387,8 +1387,13 @@ func cmdZrandmember(c *Ctx) {
 			n = -n
 		}
 		res = make([]datatype.ZEntry, 0, min(n, 1<<16))
+		bytes := int64(len(c.W.Buf))
 		for i := int64(0); i < n; i++ {
-			res = append(res, z.Random())
+			e := z.Random()
+			res = append(res, e)
+			if bytes += int64(len(e.Member)) + 32; c.OutputLimit > 0 && bytes >= c.OutputLimit {
+				break // the client is closed unsent: stop, as Redis
+			}
 		}
 	case l >= int64(size):
 		res = make([]datatype.ZEntry, 0, size)

@@ -43,6 +43,12 @@ type Ctx struct {
 	// one of its keys changed.
 	Serving bool
 
+	// OutputLimit, when set, is the client's hard output limit: a
+	// handler whose reply has no bound (HRANDFIELD, SRANDMEMBER or
+	// ZRANDMEMBER with a huge negative count) stops once the reply passes
+	// it, as Redis does: the client is closed without the reply anyway.
+	OutputLimit int64
+
 	Client any // the server's client state (server-level handlers)
 	Srv    any // the server (server-level handlers)
 
@@ -281,4 +287,17 @@ func (c *Ctx) ParseTimeout(i int) (int64, bool) {
 		return 0, true
 	}
 	return c.Now + int64(ms), true
+}
+
+// OutputFull reports whether the reply passed OutputLimit.
+func (c *Ctx) OutputFull() bool { return c.OutputLimit > 0 && int64(len(c.W.Buf)) >= c.OutputLimit }
+
+// inChunks calls fn with counts adding up to n, stopping early once the
+// output is full (OutputLimit).
+func (c *Ctx) inChunks(n int, fn func(k int)) {
+	for n > 0 && !c.OutputFull() {
+		k := min(n, 1024)
+		fn(k)
+		n -= k
+	}
 }

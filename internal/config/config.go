@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"redgo/internal/obuf"
 	"redgo/internal/oomscore"
 	"redgo/internal/resp"
 )
@@ -246,6 +247,7 @@ func (c *Config) parse(text string) error {
 		if err != nil {
 			return fe(err.Error())
 		}
+		v = c.merge(p, v)
 		if p.Name == "save" && c.vals["save"] != p.Default && v != "" && c.seen(p.Name) {
 			// several save lines accumulate, as Redis
 			v = c.vals["save"] + " " + v
@@ -257,6 +259,18 @@ func (c *Config) parse(text string) error {
 }
 
 func (c *Config) seen(name string) bool { return c.seenNames[name] }
+
+// merge combines a directive's new value with the one in force where
+// Redis does: client-output-buffer-limit replaces only the classes it
+// names, and shows every class in bytes. Callers hold c.mu or own c.
+func (c *Config) merge(p *Param, v string) string {
+	if p.Name != "client-output-buffer-limit" {
+		return v
+	}
+	base, _ := obuf.Parse(strings.Fields(c.vals[p.Name]), obuf.Limits{}, ParseMemory)
+	l, _ := obuf.Parse(strings.Fields(v), base, ParseMemory)
+	return l.String()
+}
 
 func (c *Config) markSeen(name string) {
 	if c.seenNames == nil {
@@ -273,6 +287,12 @@ func (p *Param) normalize(vals []string) (string, error) {
 			return normalizeSave(vals)
 		case "latency-tracking-info-percentiles":
 			return normalizePercentiles(vals)
+		case "client-output-buffer-limit":
+			// Checked alone here; merged into the classes in force by
+			// merge.
+			v := strings.Join(vals, " ") // a lone "" changes nothing, as Redis
+			_, err := obuf.Parse(strings.Fields(v), obuf.Limits{}, ParseMemory)
+			return v, err
 		case "oom-score-adj-values":
 			v := strings.Join(vals, " ")
 			return v, oomscore.Check(v)
@@ -466,6 +486,9 @@ func (c *Config) Set(pairs [][2]string) error {
 				return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", kv[0])}
 			}
 		}
+		c.mu.RLock()
+		v = c.merge(p, v)
+		c.mu.RUnlock()
 		changes = append(changes, change{p, v})
 	}
 	for _, ch := range changes {

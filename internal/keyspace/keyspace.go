@@ -559,8 +559,11 @@ func (db *DB) SlotKeys(s int, count int) []string {
 
 // Scan visits whole hash slots starting at cursor (a slot number, stored
 // bit-reversed as Redis does not need, but kept plain here) until at least
-// count keys were visited or the slots run out. It returns the next cursor,
-// 0 when done. Requires all shards locked.
+// count live keys were visited or the slots run out. It returns the next
+// cursor, 0 when done. A key of those slots that is past its expiry is
+// passed with a nil object: the caller filters it as it filters the
+// others (SCAN's MATCH) and expires the ones it keeps with Peek, as
+// Redis's SCAN does, once Scan returned. Requires all shards locked.
 func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uint64 {
 	if cursor >= slot.Count {
 		return 0
@@ -569,11 +572,20 @@ func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uin
 	seen := 0
 	s := int(cursor)
 	for ; s < slot.Count && seen < count; s++ {
-		db.forSlot(s, now, func(k string, o *Object) bool {
-			fn(k, o)
-			seen++
-			return true
-		})
+		t := db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards)
+		if t.n == 0 {
+			continue
+		}
+		for _, o := range t.ents() {
+			switch {
+			case o == nil || o == tomb:
+			case o.expire != 0 && o.expire <= now:
+				fn(o.key, nil)
+			default:
+				fn(o.key, o)
+				seen++
+			}
+		}
 	}
 	if s >= slot.Count {
 		return 0
@@ -581,8 +593,28 @@ func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uin
 	return uint64(s)
 }
 
-// RandomKey returns a random live key, or "" and false. Requires all shards locked.
+// RandomKey returns a random live key, or "" and false. As Redis's
+// RANDOMKEY, a key it picks that is past its expiry is deleted (a master
+// expires it) and it picks again; a replica, which keeps such keys until
+// its master deletes them, picks among the live keys only. Requires all
+// shards locked.
 func (db *DB) RandomKey() (string, bool) {
+	if db.ks.Replica.Load() {
+		return db.randomKey(true)
+	}
+	for {
+		k, ok := db.randomKey(false)
+		if !ok {
+			return "", false
+		}
+		if db.Peek([]byte(k)) != nil { // deletes it when it is due
+			return k, true
+		}
+	}
+}
+
+// randomKey picks a random key, a live one only when live is set.
+func (db *DB) randomKey(live bool) (string, bool) {
 	total := db.Len()
 	if total == 0 {
 		return "", false
@@ -597,7 +629,7 @@ func (db *DB) RandomKey() (string, bool) {
 			}
 			continue
 		}
-		if k, ok := t.randomLive(now); ok {
+		if k, ok := t.randomKey(live, now); ok {
 			return k, true
 		}
 	}
@@ -605,22 +637,23 @@ func (db *DB) RandomKey() (string, bool) {
 	start := rand.IntN(slot.Count)
 	for i := 0; i < slot.Count; i++ {
 		s := (start + i) % slot.Count
-		if k, ok := db.ks.shards[s%NShards].dbs[db.idx].tab(s / NShards).randomLive(now); ok {
+		if k, ok := db.ks.shards[s%NShards].dbs[db.idx].tab(s/NShards).randomKey(live, now); ok {
 			return k, true
 		}
 	}
 	return "", false
 }
 
-// randomLive returns the first live key from a random position of t.
-func (t *table) randomLive(now int64) (string, bool) {
+// randomKey returns the first key (live when live is set) from a random
+// position of t.
+func (t *table) randomKey(live bool, now int64) (string, bool) {
 	if t.n == 0 {
 		return "", false
 	}
 	start := t.randomStart()
 	for j, size := 0, len(t.ents()); j < size; j++ {
 		o := t.at((start + j) & (size - 1))
-		if o == nil || o.expire != 0 && o.expire <= now {
+		if o == nil || live && o.expire != 0 && o.expire <= now {
 			continue
 		}
 		return o.key, true

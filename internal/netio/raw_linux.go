@@ -21,3 +21,12 @@ func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	return int(n), e
 }
+
+// rawPeek looks for one byte of input without taking it (recv with
+// MSG_PEEK): 0 when there is input or the peer closed, EAGAIN when none.
+func rawPeek(fd uintptr) syscall.Errno {
+	var b [1]byte
+	_, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return e
+}

@@ -68,7 +68,7 @@ func (f *follower) do(acts ...Action) {
 
 // dial connects to the master off the lock and reports it.
 func (f *follower) dial(gen int, addr string) {
-	c, err := net.DialTimeout("tcp", addr, time.Duration(f.n.timeout())*time.Millisecond)
+	c, err := netio.DialFrom(addr, f.n.h.Config("bind-source-addr"), time.Duration(f.n.timeout())*time.Millisecond)
 	if err == nil {
 		c = netio.Wrap(c)
 	}

@@ -10,6 +10,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
 	"redgo/internal/netio"
+	"redgo/internal/obuf"
 	"redgo/internal/replication"
 	"redgo/internal/resp"
 	"redgo/internal/tracking"
@@ -75,6 +76,19 @@ type Client struct {
 	memHeld atomic.Int64
 	memGone bool
 
+	// The query buffer's resizing (querybuf.go): the most input pending
+	// since peakTick (the cron period it started in), and the cron's
+	// request that an idle connection give its buffer back.
+	qbufPeak    int
+	peakTick    int64
+	idleRelease atomic.Bool
+
+	// Output limits (outputlimit.go), under mu: the soft limit's clock and
+	// what the pusher is writing now.
+	obuf     obuf.Tracker
+	inflight int
+	inRead   atomic.Bool // the goroutine waits in readMore's read
+
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
 	execProps           [][][]byte
@@ -117,7 +131,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 	c := &Client{srv: s, conn: netio.Wrap(conn), id: s.nextID.Add(1), createdAt: time.Now()}
 	c.proto.Store(2)
 	c.w.Proto = 2
-	c.qbuf = make([]byte, 0, 16*1024)
+	c.qbuf = make([]byte, 0, qbufReadLen)
 	c.qbufResized()
 	c.lastInteraction.Store(time.Now().Unix())
 	c.addr = conn.RemoteAddr().String()
@@ -204,14 +218,7 @@ func (c *Client) processBuffer() bool {
 			return false
 		}
 	}
-	// All consumed: reset the buffer, shrinking it after a big request.
-	if cap(c.qbuf) > 1<<20 {
-		c.qbuf = make([]byte, 0, 16*1024)
-		c.qbufResized()
-	} else {
-		c.qbuf = c.qbuf[:0]
-	}
-	c.qr = 0
+	c.resizeQbuf() // all consumed
 	return true
 }
 
@@ -260,9 +267,15 @@ func (c *Client) readMore(_ int) bool {
 			c.grow(cap(c.qbuf) + 1)
 		}
 	}
+	c.inRead.Store(true)
 	n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
+	c.inRead.Store(false)
+	if err != nil && n == 0 && c.idleReleased(err) {
+		return true
+	}
 	if n > 0 {
 		c.qbuf = c.qbuf[:len(c.qbuf)+n]
+		c.notePeak()
 		c.srv.stats.NetIn.Add(int64(n))
 		c.srv.stats.IOReadsProcessed.Add(1)
 		if now := c.srv.clockSec.Load(); c.lastInteraction.Load() != now {
@@ -294,9 +307,15 @@ func (c *Client) flush() bool {
 	} else {
 		buf = c.w.Buf
 	}
+	over := len(buf) > 0 && c.outputOverLocked(int64(len(buf)))
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		return true
+	}
+	if over {
+		c.w.Buf = c.w.Buf[:0]
+		c.closeForOutput()
+		return false
 	}
 	big := int64(0) // only a big batch is worth counting while it is written
 	if len(buf) > 64<<10 {
@@ -338,7 +357,7 @@ func (c *Client) push(msg []byte) {
 		return
 	}
 	c.setOutLocked(append(c.out, msg...))
-	over := len(c.out) > 32<<20
+	over := c.outputOverLocked(int64(len(c.out) + c.inflight))
 	if !c.pusherOn {
 		c.pusherOn = true
 		c.pushSig = make(chan struct{}, 1)
@@ -347,8 +366,7 @@ func (c *Client) push(msg []byte) {
 	sig := c.pushSig
 	c.mu.Unlock()
 	if over {
-		c.srv.Log.Printf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.id, c.addr)
-		c.kill()
+		c.closeForOutput()
 		return
 	}
 	select {
@@ -373,9 +391,14 @@ func (c *Client) pusher() {
 		c.mu.Lock()
 		buf := c.out
 		c.setOutLocked(nil)
+		c.inflight = len(buf) // still unsent output for the limits and CLIENT LIST
 		c.mu.Unlock()
 		if len(buf) > 0 {
-			if _, err := c.conn.Write(buf); err != nil {
+			_, err := c.conn.Write(buf)
+			c.mu.Lock()
+			c.inflight = 0
+			c.mu.Unlock()
+			if err != nil {
 				c.wmu.Unlock()
 				c.kill()
 				return

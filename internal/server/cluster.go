@@ -635,10 +635,7 @@ func (s *Server) clusterListen() error {
 func (cm *clusterMode) applyAnnounce() {
 	cfg := cm.s.Cfg
 	me := cm.st.Myself
-	port := int(cfg.Int("port"))
-	if cm.s.ln != nil {
-		port = cm.s.Port()
-	}
+	port := cm.s.Port()
 	cport := int(cfg.Int("cluster-port"))
 	if cport == 0 {
 		cport = port + 10000

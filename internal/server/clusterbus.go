@@ -31,7 +31,7 @@ type clusterBus struct {
 func (cm *clusterMode) startBus() error {
 	cfg := cm.s.Cfg
 	host := ""
-	if ta, ok := cm.s.ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsUnspecified() {
+	if ta, ok := cm.s.Addr().(*net.TCPAddr); ok && !ta.IP.IsUnspecified() {
 		host = ta.IP.String()
 	}
 	port := int(cfg.Int("cluster-port"))
@@ -53,6 +53,7 @@ func (cm *clusterMode) startBus() error {
 		Driver:       clusterDriver{cm: cm},
 		Logf:         func(format string, args ...any) { cm.s.Log.Printf(format, args...) },
 		SendBufLimit: func() int64 { return cfg.Int("cluster-link-sendbuf-limit") },
+		SourceAddr:   func() string { return cfg.Get("bind-source-addr") },
 		Drop: func(m *cluster.Msg) bool {
 			f := cm.testDrop.Load()
 			return f != nil && (*f)(m.Sender)

@@ -431,7 +431,7 @@ func connFD(conn net.Conn) int {
 func (s *Server) clientInfoLine(c *Client, self *Client, selfArgs [][]byte) string {
 	now := time.Now()
 	c.mu.Lock()
-	name, lastCmd, omem := c.name, c.lastCmd, len(c.out)
+	name, lastCmd, omem := c.name, c.lastCmd, len(c.out)+c.inflight
 	c.mu.Unlock()
 	s.pubsub.mu.RLock()
 	sub, psub, ssub := len(c.subs), len(c.psubs), len(c.ssubs)

@@ -132,10 +132,7 @@ func infoServer(s *Server, add func(k, v string)) {
 	if s.Cfg.Bool("cluster-enabled") {
 		mode = "cluster"
 	}
-	port := s.Cfg.Get("port")
-	if s.ln != nil {
-		port = strconv.Itoa(s.Port())
-	}
+	port := strconv.Itoa(s.Port())
 	add("redis_version", config.Version)
 	add("redis_git_sha1", "00000000")
 	add("redis_git_dirty", "0")

@@ -18,7 +18,8 @@ const (
 // MULTI queueing, then call.
 func (c *Client) execute(args [][]byte) {
 	s := c.srv
-	if c.replyMode != replyOn {
+	silenced := c.replyMode != replyOn
+	if silenced {
 		defer c.silence(args, len(c.w.Buf), c.flushes)()
 	}
 	s.stats.Commands.Add(1)
@@ -139,7 +140,9 @@ func (c *Client) execute(args [][]byte) {
 		runtime.Gosched()
 	}
 	c.call(cmd, args)
-	if c.nsubs.Load() > 0 || c.monitor.Load() {
+	// A silenced reply stays in the batch for silence to drop (pushes
+	// already went to the shared output).
+	if !silenced && (c.nsubs.Load() > 0 || c.monitor.Load()) {
 		c.mu.Lock()
 		c.mergeOutLocked()
 		c.mu.Unlock()

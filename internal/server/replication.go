@@ -27,9 +27,6 @@ func (h replHost) Done() <-chan struct{}           { return h.s.quit }
 func (h replHost) Config(name string) string       { return h.s.Cfg.Get(name) }
 
 func (h replHost) ListenPort() int {
-	if h.s.ln == nil {
-		return int(h.s.Cfg.Int("port"))
-	}
 	return h.s.Port()
 }
 

@@ -24,7 +24,7 @@ func (c *Client) call(cmd *commands.Command, args [][]byte) {
 	s := c.srv
 	ctx := &c.ctx
 	*ctx = commands.Ctx{Args: args, Cmd: cmd, W: &c.w, DB: s.KS.DB(c.db), KS: s.KS, Client: c, Srv: s,
-		Obey: c == s.masterClient}
+		Obey: c == s.masterClient, OutputLimit: c.outputHardLimit()}
 	c.replyStart = len(c.w.Buf)
 	c.inCall = true
 	for {
@@ -61,7 +61,7 @@ func (c *Client) runQueued(q queued, now int64, held commands.Held) {
 		db = s.KS.MasterDB(c.db)
 	}
 	ctx := commands.Ctx{Args: q.args, Cmd: q.cmd, W: &c.w, DB: db, KS: s.KS,
-		Client: c, Srv: s, NoBlock: true, Now: now, Obey: c == s.masterClient}
+		Client: c, Srv: s, NoBlock: true, Now: now, Obey: c == s.masterClient, OutputLimit: c.outputHardLimit()}
 	if s.monitors.n.Load() > 0 && !q.cmd.Has(commands.FSkipMonitor) && !q.cmd.Has(commands.FAdmin) {
 		s.monitors.feed(c, q.args)
 	}

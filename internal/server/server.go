@@ -6,12 +6,12 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +20,10 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/config"
 	"redgo/internal/keyspace"
+	"redgo/internal/listen"
 	"redgo/internal/migration"
 	"redgo/internal/notify"
+	"redgo/internal/obuf"
 	"redgo/internal/oomscore"
 	"redgo/internal/persist"
 	"redgo/internal/replication"
@@ -37,7 +39,7 @@ type Server struct {
 	KS  *keyspace.Keyspace
 	Log *log.Logger
 
-	ln       net.Listener
+	tcp      *listen.Set    // the client listeners of bind and port
 	uln      net.Listener   // unixsocket, nil when not set (unixsocket.go)
 	wg       sync.WaitGroup // every goroutine the server starts
 	quit     chan struct{}
@@ -77,7 +79,9 @@ type Server struct {
 	runID     string
 	dirty     atomic.Int64 // changes since the last save
 
-	activeExpire atomic.Bool // the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE)
+	activeExpire atomic.Bool                 // the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE)
+	cronTick     atomic.Int64                // cron periods (100 ms) run: query buffer resizing (querybuf.go)
+	obufLimits   atomic.Pointer[obuf.Limits] // client-output-buffer-limit (outputlimit.go)
 
 	shutdownFn func() // set by Run: stops the process after SHUTDOWN
 
@@ -142,6 +146,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		runID:     randomHex(40),
 		migrate:   migration.NewCache(),
 	}
+	s.tcp = listen.New(func(f string, a ...any) { s.Log.Printf(f, a...) })
 	var popt persist.Options
 	for _, o := range opts {
 		o(&popt)
@@ -188,6 +193,8 @@ func (s *Server) applyConfig() {
 	s.maxQuery.Store(cfg.Int("client-query-buffer-limit"))
 	s.maxClients.Store(cfg.Int("maxclients"))
 	s.idleTimeout.Store(cfg.Int("timeout"))
+	cfg.OnSet("port", func(v string) error { p, _ := strconv.Atoi(v); return s.tcp.SetPort(p) })
+	cfg.OnSet("bind", func(v string) error { return s.tcp.SetBind(bindAddrs(v)) })
 	setNotify := func(v string) error { f, _ := notify.Parse(v); s.KS.Events.SetClasses(f); return nil }
 	_ = setNotify(cfg.Get("notify-keyspace-events"))
 	cfg.OnSet("notify-keyspace-events", setNotify)
@@ -230,43 +237,36 @@ func (s *Server) applyConfig() {
 	s.initAdmin()
 	s.initMaxmemory()
 	s.initClientEviction()
+	s.initOutputLimits()
 }
 
-// Listen opens the client listener on the configured bind address and
+// Listen opens the client listeners on the configured bind addresses and
 // port (port 0 picks a free port; see Addr).
 func (s *Server) Listen() error {
-	bind := s.Cfg.Get("bind")
-	host := "0.0.0.0"
-	if bind != "" {
-		first := splitFields(bind)[0]
-		switch first {
-		case "*", "-::*", "::*":
-			host = ""
-		default:
-			host = first
-			if host[0] == '-' {
-				host = host[1:]
-			}
-		}
+	if err := s.tcp.Open(bindAddrs(s.Cfg.Get("bind")), int(s.Cfg.Int("port"))); err != nil {
+		return err
 	}
-	addr := net.JoinHostPort(host, s.Cfg.Get("port"))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("Could not create server TCP listening socket %s: %w", addr, err)
-	}
-	s.ln = ln
 	if err := s.listenUnix(); err != nil {
-		ln.Close()
+		s.tcp.Close()
 		return err
 	}
 	return s.clusterListen()
 }
 
-// Addr returns the listener's address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// bindAddrs is the bind directive's list of addresses ("": none).
+func bindAddrs(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	return splitFields(v)
+}
 
-// Port returns the port the server listens on.
-func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+// Addr returns the first client listener's address.
+func (s *Server) Addr() net.Addr { return s.tcp.Addr() }
+
+// Port returns the port the server listens on (the configured one before
+// Listen or with no bind address).
+func (s *Server) Port() int { return s.tcp.Port() }
 
 // Serve accepts connections until Close. Background jobs (active expiry,
 // idle timeouts) run alongside.
@@ -277,23 +277,25 @@ func (s *Server) Serve() error {
 	if s.uln != nil {
 		s.goTracked(func() { s.accept(s.uln) })
 	}
-	return s.accept(s.ln)
+	s.tcp.Serve(s.goTracked, func(ln net.Listener) { s.accept(ln) })
+	<-s.quit
+	return nil
 }
 
-// accept serves the connections of one listener until Close.
-func (s *Server) accept(ln net.Listener) error {
+// accept serves the connections of one listener until it is closed (by
+// Close, or by CONFIG SET bind or port).
+func (s *Server) accept(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() || s.stopping.Load() {
-				return nil
+			if s.closing.Load() || s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
-			return err
+			// As Redis: a failed accept (out of descriptors...) is
+			// logged and the listener goes on.
+			s.Log.Printf("# Accepting client connection: %v", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
 		}
 		s.stats.Connections.Add(1)
 		if tc, ok := conn.(*net.TCPConn); ok {
@@ -302,6 +304,9 @@ func (s *Server) accept(ln net.Listener) error {
 				tc.SetKeepAlive(true)
 				tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
 			}
+		}
+		if s.deniedByProtectedMode(conn) {
+			continue
 		}
 		s.mu.Lock()
 		n := int64(len(s.clients))
@@ -320,6 +325,40 @@ func (s *Server) accept(ln net.Listener) error {
 	}
 }
 
+// deniedByProtectedMode refuses and closes a connection from another
+// host while protected-mode is on and the default user needs no password
+// (networking.c: clientAcceptHandler).
+func (s *Server) deniedByProtectedMode(conn net.Conn) bool {
+	if !s.Cfg.Bool("protected-mode") || !s.acl.users.Default().NoPass() || listen.IsLocal(conn.RemoteAddr()) {
+		return false
+	}
+	s.stats.Rejected.Add(1)
+	io.WriteString(conn, errProtectedMode)
+	conn.Close()
+	return true
+}
+
+// errProtectedMode is Redis 7.0's reply to such a connection, word for word.
+const errProtectedMode = "-DENIED Redis is running in protected mode because protected " +
+	"mode is enabled and no password is set for the default user. " +
+	"In this mode connections are only accepted from the loopback interface. " +
+	"If you want to connect from external computers to Redis you " +
+	"may adopt one of the following solutions: " +
+	"1) Just disable protected mode sending the command " +
+	"'CONFIG SET protected-mode no' from the loopback interface " +
+	"by connecting to Redis from the same host the server is " +
+	"running, however MAKE SURE Redis is not publicly accessible " +
+	"from internet if you do so. Use CONFIG REWRITE to make this " +
+	"change permanent. " +
+	"2) Alternatively you can just disable the protected mode by " +
+	"editing the Redis configuration file, and setting the protected " +
+	"mode option to 'no', and then restarting the server. " +
+	"3) If you started the server manually just for testing, restart " +
+	"it with the '--protected-mode no' option. " +
+	"4) Setup a an authentication password for the default user. " +
+	"NOTE: You only need to do one of the above things in order for " +
+	"the server to start accepting connections from the outside.\r\n"
+
 func (s *Server) goTracked(fn func()) {
 	s.wg.Add(1)
 	go func() {
@@ -336,9 +375,7 @@ func (s *Server) Close() error {
 	}
 	close(s.quit)
 	s.scripts.KillAll() // a looping script would keep its connection forever
-	if s.ln != nil {
-		s.ln.Close()
-	}
+	s.tcp.Close()
 	if s.uln != nil {
 		s.uln.Close()
 	}
@@ -375,6 +412,7 @@ func (s *Server) cron() {
 			continue
 		}
 		tick++
+		s.cronTick.Add(1)
 		s.KS.TickClock()
 		s.clockSec.Store(time.Now().Unix())
 		s.admin.sample(s)
@@ -388,6 +426,7 @@ func (s *Server) cron() {
 			}
 		}
 		if tick%10 == 0 {
+			s.checkOutputLimits()
 			s.closeIdleClients()
 			s.migrate.CloseIdle(time.Now())
 		}
@@ -396,12 +435,15 @@ func (s *Server) cron() {
 
 func (s *Server) closeIdleClients() {
 	to := s.idleTimeout.Load()
-	if to <= 0 {
-		return
-	}
 	now := time.Now().Unix()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		c.askIdleRelease(now)
+	}
+	if to <= 0 {
+		return
+	}
 	for _, c := range s.clients {
 		if c.isIdleExempt() {
 			continue
@@ -418,9 +460,7 @@ func (s *Server) Stop() {
 	// No new connection from here on, as when Redis's process exits: a
 	// client that connects right after SHUTDOWN is refused.
 	s.stopping.Store(true)
-	if s.ln != nil {
-		s.ln.Close()
-	}
+	s.tcp.Close()
 	if s.uln != nil {
 		s.uln.Close()
 	}
