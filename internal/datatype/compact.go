@@ -168,3 +168,43 @@ func (z *ZSet) Reserve(args [][]byte, scores []float64) {
 	copy(nb, z.lp)
 	z.lp = nb
 }
+
+// Reserve makes room in the list's end node (the head when front, else
+// the tail) for as many of vals as it takes before it is full, so a push
+// of many elements grows that node once instead of once per size class
+// (each copy leaving a buffer of garbage behind). Elements past the
+// node's limits go to new nodes, which grow as pushes fill them.
+func (l *List) Reserve(vals [][]byte, front bool) {
+	if len(vals) < 2 {
+		return
+	}
+	maxBytes, maxEntries := l.lim.listNode()
+	var nd *lnode
+	used, n := 0, 0
+	if l.cnt > 0 {
+		nd = l.last()
+		if front {
+			nd = l.first()
+		}
+		used, n = nd.used(), nd.n
+	}
+	need := 0
+	for _, v := range vals {
+		es := entrySize(len(v))
+		if n > 0 && (n >= maxEntries || used+need+es > maxBytes) {
+			break
+		}
+		need += es
+		n++
+	}
+	if nd == nil {
+		nd = &lnode{}
+		l.insertNode(0, nd)
+	}
+	snug := l.cnt == 1
+	if front {
+		nd.roomFront(need, l.lim, snug)
+	} else {
+		nd.roomBack(need, l.lim, snug)
+	}
+}

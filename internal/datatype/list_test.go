@@ -106,7 +106,7 @@ func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
 	l := NewList(lim)
 	var m [][]byte
 	for step := 0; step < steps; step++ {
-		op := rng.Intn(14)
+		op := rng.Intn(15)
 		what := ""
 		switch op {
 		case 0, 1:
@@ -216,6 +216,25 @@ func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
 				}
 			}
 			what = "bulk"
+		case 14:
+			// one LPUSH or RPUSH of many elements: Reserve, then the pushes
+			vals := make([][]byte, rng.Intn(200))
+			for k := range vals {
+				vals[k] = randValue(rng)
+			}
+			front := rng.Intn(2) == 0
+			l.Reserve(vals, front)
+			for _, v := range vals {
+				if front {
+					l.PushFront(v)
+					m = append([][]byte{v}, m...)
+				} else {
+					l.PushBack(v)
+					m = append(m, v)
+				}
+			}
+			l.Compact()
+			what = fmt.Sprintf("reserve %d front %v", len(vals), front)
 		}
 		checkModel(t, l, m, fill, step, what)
 	}
@@ -425,5 +444,41 @@ func TestListNodeTrim(t *testing.T) {
 	}
 	if !nodeWasteful(100, 512) || nodeWasteful(900, 1024) {
 		t.Fatal("nodeWasteful")
+	}
+}
+
+// TestListReserveGarbage: one push of many elements (RPUSH, LPUSH) sizes
+// the node once: 1000 short elements into a new list allocate the node
+// and little else, where growing it a size class at a time allocated
+// copies of about ten times its size.
+func TestListReserveGarbage(t *testing.T) {
+	vals := make([][]byte, 1000)
+	for i := range vals {
+		vals[i] = []byte("e:" + strconv.Itoa(i))
+	}
+	for _, front := range []bool{false, true} {
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		l := NewList(NewLimits())
+		l.Reserve(vals, front)
+		for _, v := range vals {
+			if front {
+				l.PushFront(v)
+			} else {
+				l.PushBack(v)
+			}
+		}
+		l.Compact()
+		runtime.ReadMemStats(&b)
+		node := 0
+		for _, v := range vals {
+			node += entrySize(len(v))
+		}
+		if got := b.TotalAlloc - a.TotalAlloc; got > uint64(RoundAlloc(node))+256 {
+			t.Errorf("front %v: %d bytes allocated for a node of %d", front, got, node)
+		}
+		if l.Len() != len(vals) || string(l.Index(0)) != map[bool]string{false: "e:0", true: "e:999"}[front] {
+			t.Errorf("front %v: %d elements, head %q", front, l.Len(), l.Index(0))
+		}
 	}
 }
