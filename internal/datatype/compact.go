@@ -97,14 +97,14 @@ func (l *List) Compact() {
 	if l.cnt == 1 { // a short list: its one node is all it holds
 		trim = wasteful
 	}
-	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
+	for _, i := range [2]int{int(l.off), int(l.off+l.cnt) - 1} {
 		nd := l.nb[i]
 		if used := nd.used(); trim(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}
-	if l.cnt <= 8 && wasteful(8*l.cnt, 8*len(l.nb)) { // the node array's storage is len(l.nb)
-		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
+	if l.cnt <= 8 && wasteful(8*int(l.cnt), 8*len(l.nb)) { // the node array's storage is len(l.nb)
+		l.nb, l.off = slices.Clone(l.nb[l.off:int(l.off+l.cnt)]), 0
 	}
 }
 
@@ -186,7 +186,7 @@ func (l *List) Reserve(vals [][]byte, front bool) {
 		if front {
 			nd = l.first()
 		}
-		used, n = nd.used(), nd.n
+		used, n = nd.used(), int(nd.n)
 	}
 	need := 0
 	for _, v := range vals {

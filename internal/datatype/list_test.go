@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestListEntryEncoding(t *testing.T) {
@@ -279,22 +280,22 @@ func checkModel(t *testing.T, l *List, m [][]byte, fill, step int, what string) 
 	}
 	total := 0
 	maxBytes, maxEntries := l.lim.listNode()
-	for i := 0; i < l.cnt; i++ {
+	for i := 0; i < int(l.cnt); i++ {
 		nd := l.node(i)
 		if nd.n == 0 {
 			fail("node %d empty", i)
 		}
-		if nd.n > 1 && (nd.n > maxEntries || nd.used() > maxBytes) {
+		if nd.n > 1 && (int(nd.n) > maxEntries || nd.used() > maxBytes) {
 			fail("node %d over limits: %d entries, %d bytes", i, nd.n, nd.used())
 		}
 		k := 0
-		for off := nd.h; off < len(nd.b); k++ {
+		for off := int(nd.h); off < len(nd.b); k++ {
 			_, off = entryAt(nd.b, off)
 		}
-		if k != nd.n {
+		if k != int(nd.n) {
 			fail("node %d counts %d entries, holds %d", i, nd.n, k)
 		}
-		total += nd.n
+		total += int(nd.n)
 	}
 	if total != len(m) {
 		fail("nodes hold %d, want %d", total, len(m))
@@ -480,5 +481,13 @@ func TestListReserveGarbage(t *testing.T) {
 		if l.Len() != len(vals) || string(l.Index(0)) != map[bool]string{false: "e:0", true: "e:999"}[front] {
 			t.Errorf("front %v: %d elements, head %q", front, l.Len(), l.Index(0))
 		}
+	}
+}
+
+// TestListSizes: a List and a node fill the allocator's 48- and 32-byte
+// size classes (MemoryUsage counts them so).
+func TestListSizes(t *testing.T) {
+	if l, n := unsafe.Sizeof(List{}), unsafe.Sizeof(lnode{}); l != 48 || n != 32 {
+		t.Fatalf("List %d bytes, node %d, want 48 and 32", l, n)
 	}
 }
