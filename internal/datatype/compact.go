@@ -70,8 +70,8 @@ func (h *Hash) Compact() {
 
 // Compact trims the intset's spare room.
 func (s *Set) Compact() {
-	if s.is != nil {
-		s.is = clipBytes(s.is)
+	if s.ip != nil {
+		s.setInts(clipBytes(s.ints()))
 	}
 }
 
@@ -118,19 +118,17 @@ func (l *List) Compact() {
 // Reserve makes room in an intset for n more members of the current
 // width (2 bytes in an empty set).
 func (s *Set) Reserve(n int) {
-	if s.is == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
+	if s.ip == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
 		return
 	}
-	w := 2
-	if len(s.is) > 0 {
-		w = int(s.is[0])
-	}
-	if len(s.is) == 0 {
-		s.is = make([]byte, 1, 1+n*w)
-		s.is[0] = byte(w)
+	is := s.ints()
+	if len(is) == 0 {
+		is = make([]byte, 1, 1+n*2)
+		is[0] = 2
+		s.setInts(is)
 		return
 	}
-	s.is = slices.Grow(s.is, n*w)
+	s.setInts(slices.Grow(is, n*int(is[0])))
 }
 
 // Reserve makes room in a listpack for the field-value pairs in args.
