@@ -63,8 +63,8 @@ func clipBytes(b []byte) []byte {
 
 // Compact trims the listpack's spare room (see wasteful).
 func (h *Hash) Compact() {
-	if h.lp != nil {
-		h.lp = clipBytes(h.lp)
+	if h.lpp != nil {
+		h.setLP(clipBytes(h.lpb()))
 	}
 }
 
@@ -78,8 +78,8 @@ func (s *Set) Compact() {
 // Compact trims the listpack's spare room. The copy is a new buffer, so
 // member strings handed out stay valid (zlistpack.go).
 func (z *ZSet) Compact() {
-	if z.lp != nil {
-		z.lp = clipBytes(z.lp)
+	if z.lpp != nil {
+		z.setLP(clipBytes(z.lpb()))
 	}
 }
 
@@ -133,24 +133,24 @@ func (s *Set) Reserve(n int) {
 
 // Reserve makes room in a listpack for the field-value pairs in args.
 func (h *Hash) Reserve(args [][]byte) {
-	if h.lp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
+	if h.lpp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
 		return
 	}
 	need := 0
 	for _, a := range args {
 		need += hlpSize(a)
 	}
-	if len(h.lp) == 0 {
-		h.lp = make([]byte, 4, 4+need)
+	if len(h.lpb()) == 0 {
+		h.setLP(make([]byte, 4, 4+need))
 		return
 	}
-	h.lp = slices.Grow(h.lp, need)
+	h.setLP(slices.Grow(h.lpb(), need))
 }
 
 // Reserve makes room in a listpack for new members: args alternate
 // score and member as ZADD's arguments do, scores are the parsed scores.
 func (z *ZSet) Reserve(args [][]byte, scores []float64) {
-	if z.lp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
+	if z.lpp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
 		return
 	}
 	need := 0
@@ -158,13 +158,13 @@ func (z *ZSet) Reserve(args [][]byte, scores []float64) {
 		m := args[2*i+1]
 		need += zlpEntryLen(unsafe.String(unsafe.SliceData(m), len(m)), lpScore(scores[i]))
 	}
-	if len(z.lp) <= zlpHeader {
-		z.lp = make([]byte, zlpHeader, zlpHeader+need)
+	if len(z.lpb()) <= zlpHeader {
+		z.setLP(make([]byte, zlpHeader, zlpHeader+need))
 		return
 	}
-	nb := make([]byte, len(z.lp), len(z.lp)+need)
-	copy(nb, z.lp)
-	z.lp = nb
+	nb := make([]byte, len(z.lpb()), len(z.lpb())+need)
+	copy(nb, z.lpb())
+	z.setLP(nb)
 }
 
 // Reserve makes room in the list's end node (the head when front, else

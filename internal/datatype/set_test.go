@@ -280,10 +280,10 @@ func TestSetHashAll(t *testing.T) {
 	}
 }
 
-// TestSetSize: a Set is 24 bytes, an allocator size class (MemoryUsage
-// counts it so).
-func TestSetSize(t *testing.T) {
-	if n := unsafe.Sizeof(Set{}); n != 24 {
-		t.Fatalf("Set %d bytes, want 24", n)
+// TestSmallSizes: a Set, a Hash and a ZSet are 24 bytes, an allocator
+// size class (MemoryUsage counts them so).
+func TestSmallSizes(t *testing.T) {
+	if s, h, z := unsafe.Sizeof(Set{}), unsafe.Sizeof(Hash{}), unsafe.Sizeof(ZSet{}); s != 24 || h != 24 || z != 24 {
+		t.Fatalf("Set %d bytes, Hash %d, ZSet %d, want 24", s, h, z)
 	}
 }
