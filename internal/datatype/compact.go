@@ -22,6 +22,33 @@ var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 17
 	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
 	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
 
+// packed is the byte buffer of a small encoding (an intset, a listpack)
+// held as a bare pointer and int32 length and capacity: 16 bytes where a
+// slice takes 24, so that a Set, Hash or ZSet with its other pointer
+// fills a 24-byte size class. A nil p means the structure is in its
+// other encoding.
+type packed struct {
+	p    unsafe.Pointer
+	n, c int32
+}
+
+// get returns the buffer (nil when p is).
+func (b *packed) get() []byte {
+	if b.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(b.p), b.c)[:b.n]
+}
+
+// set makes v the buffer (nil: none).
+func (b *packed) set(v []byte) {
+	if v == nil {
+		*b = packed{}
+		return
+	}
+	*b = packed{unsafe.Pointer(unsafe.SliceData(v)), int32(len(v)), int32(cap(v))}
+}
+
 // RoundAlloc is the size the allocator gives a request of n bytes (the
 // keyspace accounts memory with it too).
 func RoundAlloc(n int) int {
@@ -63,23 +90,23 @@ func clipBytes(b []byte) []byte {
 
 // Compact trims the listpack's spare room (see wasteful).
 func (h *Hash) Compact() {
-	if h.lpp != nil {
-		h.setLP(clipBytes(h.lpb()))
+	if h.lp.p != nil {
+		h.lp.set(clipBytes(h.lp.get()))
 	}
 }
 
 // Compact trims the intset's spare room.
 func (s *Set) Compact() {
-	if s.ip != nil {
-		s.setInts(clipBytes(s.ints()))
+	if s.is.p != nil {
+		s.is.set(clipBytes(s.is.get()))
 	}
 }
 
 // Compact trims the listpack's spare room. The copy is a new buffer, so
 // member strings handed out stay valid (zlistpack.go).
 func (z *ZSet) Compact() {
-	if z.lpp != nil {
-		z.setLP(clipBytes(z.lpb()))
+	if z.lp.p != nil {
+		z.lp.set(clipBytes(z.lp.get()))
 	}
 }
 
@@ -118,39 +145,39 @@ func (l *List) Compact() {
 // Reserve makes room in an intset for n more members of the current
 // width (2 bytes in an empty set).
 func (s *Set) Reserve(n int) {
-	if s.ip == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
+	if s.is.p == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
 		return
 	}
-	is := s.ints()
+	is := s.is.get()
 	if len(is) == 0 {
 		is = make([]byte, 1, 1+n*2)
 		is[0] = 2
-		s.setInts(is)
+		s.is.set(is)
 		return
 	}
-	s.setInts(slices.Grow(is, n*int(is[0])))
+	s.is.set(slices.Grow(is, n*int(is[0])))
 }
 
 // Reserve makes room in a listpack for the field-value pairs in args.
 func (h *Hash) Reserve(args [][]byte) {
-	if h.lpp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
+	if h.lp.p == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
 		return
 	}
 	need := 0
 	for _, a := range args {
 		need += hlpSize(a)
 	}
-	if len(h.lpb()) == 0 {
-		h.setLP(make([]byte, 4, 4+need))
+	if len(h.lp.get()) == 0 {
+		h.lp.set(make([]byte, 4, 4+need))
 		return
 	}
-	h.setLP(slices.Grow(h.lpb(), need))
+	h.lp.set(slices.Grow(h.lp.get(), need))
 }
 
 // Reserve makes room in a listpack for new members: args alternate
 // score and member as ZADD's arguments do, scores are the parsed scores.
 func (z *ZSet) Reserve(args [][]byte, scores []float64) {
-	if z.lpp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
+	if z.lp.p == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
 		return
 	}
 	need := 0
@@ -158,13 +185,13 @@ func (z *ZSet) Reserve(args [][]byte, scores []float64) {
 		m := args[2*i+1]
 		need += zlpEntryLen(unsafe.String(unsafe.SliceData(m), len(m)), lpScore(scores[i]))
 	}
-	if len(z.lpb()) <= zlpHeader {
-		z.setLP(make([]byte, zlpHeader, zlpHeader+need))
+	if len(z.lp.get()) <= zlpHeader {
+		z.lp.set(make([]byte, zlpHeader, zlpHeader+need))
 		return
 	}
-	nb := make([]byte, len(z.lpb()), len(z.lpb())+need)
-	copy(nb, z.lpb())
-	z.setLP(nb)
+	nb := make([]byte, len(z.lp.get()), len(z.lp.get())+need)
+	copy(nb, z.lp.get())
+	z.lp.set(nb)
 }
 
 // Reserve makes room in the list's end node (the head when front, else

@@ -25,32 +25,13 @@ import (
 // Methods copy the slices they are given. A Set is not safe for
 // concurrent use.
 type Set struct {
-	// ip, in and ic are the intset encoding's bytes (ints: pointer,
-	// length, capacity; isEmpty when empty), ip nil in the hashtable
-	// encoding. An intset is at most set-max-intset-entries wide.
-	ip     unsafe.Pointer
-	in, ic int32
+	// is is the intset encoding (isEmpty when empty), is.p nil in the
+	// hashtable encoding.
+	is packed
 	// u is the intset's *Limits (set-max-intset-entries) or the
-	// hashtable's *strDict[struct{}]: one pointer for both, and a bare
-	// pointer and int32 sizes for the intset, keep a Set at 24 bytes.
+	// hashtable's *strDict[struct{}]: one pointer for both, and a packed
+	// intset, keep a Set at 24 bytes.
 	u unsafe.Pointer
-}
-
-// ints returns the intset (nil in the hashtable encoding).
-func (s *Set) ints() []byte {
-	if s.ip == nil {
-		return nil
-	}
-	return unsafe.Slice((*byte)(s.ip), s.ic)[:s.in]
-}
-
-// setInts makes b the intset (nil: the hashtable encoding).
-func (s *Set) setInts(b []byte) {
-	if b == nil {
-		s.ip, s.in, s.ic = nil, 0, 0
-		return
-	}
-	s.ip, s.in, s.ic = unsafe.Pointer(unsafe.SliceData(b)), int32(len(b)), int32(cap(b))
 }
 
 // isEmpty is the intset of an empty set (not nil, which means the
@@ -62,7 +43,7 @@ func (s *Set) lim() *Limits { return (*Limits)(s.u) }
 
 // dict returns the hashtable encoding, nil for an intset.
 func (s *Set) dict() *strDict[struct{}] {
-	if s.ip != nil {
+	if s.is.p != nil {
 		return nil
 	}
 	return (*strDict[struct{}])(s.u)
@@ -72,24 +53,24 @@ func (s *Set) dict() *strDict[struct{}] {
 // thresholds (nil: defaults).
 func NewSet(lim *Limits) *Set {
 	s := &Set{u: unsafe.Pointer(lim)}
-	s.setInts(isEmpty)
+	s.is.set(isEmpty)
 	return s
 }
 
 // Len returns the number of members.
 func (s *Set) Len() int {
-	if s.ip == nil {
+	if s.is.p == nil {
 		return s.dict().len()
 	}
-	if s.in == 0 {
+	if s.is.n == 0 {
 		return 0
 	}
-	return int(s.in-1) / int(*(*byte)(s.ip))
+	return int(s.is.n-1) / int(*(*byte)(s.is.p))
 }
 
 // Encoding returns "intset" or "hashtable", as OBJECT ENCODING.
 func (s *Set) Encoding() string {
-	if s.ip == nil {
+	if s.is.p == nil {
 		return "hashtable"
 	}
 	return "intset"
@@ -97,45 +78,45 @@ func (s *Set) Encoding() string {
 
 // Clone returns a deep copy in the same encoding.
 func (s *Set) Clone() *Set {
-	if s.ip == nil {
+	if s.is.p == nil {
 		return &Set{u: unsafe.Pointer(s.dict().clone())}
 	}
 	c := &Set{u: s.u}
-	c.setInts(append([]byte{}, s.ints()...))
+	c.is.set(append([]byte{}, s.is.get()...))
 	return c
 }
 
 // MemoryUsage estimates the bytes the set holds.
 func (s *Set) MemoryUsage() int {
-	if s.ip == nil {
+	if s.is.p == nil {
 		return 24 + s.dict().memory()
 	}
-	return 24 + int(s.ic)
+	return 24 + int(s.is.c)
 }
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	if s.ip == nil {
+	if s.is.p == nil {
 		return s.dict().find(m) >= 0
 	}
 	v, ok := isetParse(m)
 	if !ok {
 		return false
 	}
-	_, found := isetSearch(s.ints(), v)
+	_, found := isetSearch(s.is.get(), v)
 	return found
 }
 
 // Add adds m, reporting whether it was not a member yet.
 func (s *Set) Add(m []byte) bool {
-	if s.ip != nil {
+	if s.is.p != nil {
 		v, ok := isetParse(m)
 		if ok {
-			i, found := isetSearch(s.ints(), v)
+			i, found := isetSearch(s.is.get(), v)
 			if found {
 				return false
 			}
-			s.setInts(isetInsert(s.ints(), i, v))
+			s.is.set(isetInsert(s.is.get(), i, v))
 			if s.Len() > s.lim().Get(SetMaxIntsetEntries) {
 				s.convert()
 			}
@@ -154,7 +135,7 @@ func (s *Set) Add(m []byte) bool {
 
 // Remove deletes m, reporting whether it was a member.
 func (s *Set) Remove(m []byte) bool {
-	if s.ip == nil {
+	if s.is.p == nil {
 		i := s.dict().find(m)
 		if i < 0 {
 			return false
@@ -167,7 +148,7 @@ func (s *Set) Remove(m []byte) bool {
 	if !ok {
 		return false
 	}
-	i, found := isetSearch(s.ints(), v)
+	i, found := isetSearch(s.is.get(), v)
 	if !found {
 		return false
 	}
@@ -177,7 +158,7 @@ func (s *Set) Remove(m []byte) bool {
 
 // removeAt deletes the intset element at index i.
 func (s *Set) removeAt(i int) {
-	is := s.ints()
+	is := s.is.get()
 	w := int(is[0])
 	off := 1 + i*w
 	is = append(is[:off], is[off+w:]...)
@@ -186,13 +167,13 @@ func (s *Set) removeAt(i int) {
 	} else if cap(is) > 2*len(is)+64 {
 		is = slices.Clone(is)
 	}
-	s.setInts(is)
+	s.is.set(is)
 }
 
 // ForEach calls fn for every member until it returns false: ascending
 // numeric order in the intset encoding, table order otherwise.
 func (s *Set) ForEach(fn func(m []byte) bool) {
-	if s.ip == nil {
+	if s.is.p == nil {
 		for i := range s.dict().entries {
 			if !fn(strView(s.dict().entries[i].key)) {
 				return
@@ -202,7 +183,7 @@ func (s *Set) ForEach(fn func(m []byte) bool) {
 	}
 	var buf [20]byte
 	for i, n := 0, s.Len(); i < n; i++ {
-		if !fn(strconv.AppendInt(buf[:0], isetGet(s.ints(), i), 10)) {
+		if !fn(strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10)) {
 			return
 		}
 	}
@@ -216,7 +197,7 @@ func (s *Set) All() iter.Seq[[]byte] {
 // Scan is one SSCAN step from cursor (see Hash.Scan): an intset is
 // returned whole with cursor 0.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if s.ip != nil {
+	if s.is.p != nil {
 		s.ForEach(func(m []byte) bool { fn(m); return true })
 		return 0
 	}
@@ -225,12 +206,12 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 
 // member calls fn with the member at index i of the storage order.
 func (s *Set) member(i int, fn func(m []byte)) {
-	if s.ip == nil {
+	if s.is.p == nil {
 		fn(strView(s.dict().entries[i].key))
 		return
 	}
 	var buf [20]byte
-	fn(strconv.AppendInt(buf[:0], isetGet(s.ints(), i), 10))
+	fn(strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10))
 }
 
 // RandomMembers calls fn count times, each time with a member chosen
@@ -258,13 +239,13 @@ func (s *Set) SampleMembers(count int, fn func(m []byte)) {
 // set must not be empty.
 func (s *Set) Pop() []byte {
 	i := rand.IntN(s.Len())
-	if s.ip == nil {
+	if s.is.p == nil {
 		m := strView(s.dict().entries[i].key) // the string outlives its entry
 		s.dict().bytes -= len(m)
 		s.dict().remove(i)
 		return m
 	}
-	m := strconv.AppendInt(nil, isetGet(s.ints(), i), 10)
+	m := strconv.AppendInt(nil, isetGet(s.is.get(), i), 10)
 	s.removeAt(i)
 	return m
 }
@@ -275,11 +256,11 @@ func (s *Set) convert() {
 	d := newStrDict[struct{}](n)
 	var buf [20]byte
 	for i := range n {
-		m := strconv.AppendInt(buf[:0], isetGet(s.ints(), i), 10)
+		m := strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10)
 		d.insert(string(m), struct{}{}, strDictHash(m))
 		d.bytes += len(m)
 	}
-	s.setInts(nil)
+	s.is.set(nil)
 	s.u = unsafe.Pointer(d)
 }
 

@@ -26,8 +26,8 @@ func TestIntsetWidths(t *testing.T) {
 			t.Fatalf("Add %d twice: new", v)
 		}
 	}
-	if s.Encoding() != "intset" || s.Len() != len(vals) || s.ints()[0] != 8 {
-		t.Fatalf("enc %s len %d width %d", s.Encoding(), s.Len(), s.ints()[0])
+	if s.Encoding() != "intset" || s.Len() != len(vals) || s.is.get()[0] != 8 {
+		t.Fatalf("enc %s len %d width %d", s.Encoding(), s.Len(), s.is.get()[0])
 	}
 	slices.Sort(vals)
 	var want []string
@@ -42,17 +42,17 @@ func TestIntsetWidths(t *testing.T) {
 			t.Fatalf("remove %s", v)
 		}
 	}
-	if s.Len() != 0 || len(s.ints()) != 0 {
+	if s.Len() != 0 || len(s.is.get()) != 0 {
 		t.Fatal("not empty")
 	}
 	// The narrowest width is used.
 	s.Add([]byte("7"))
-	if s.ints()[0] != 2 {
-		t.Fatalf("width %d", s.ints()[0])
+	if s.is.get()[0] != 2 {
+		t.Fatalf("width %d", s.is.get()[0])
 	}
 	s.Add([]byte("-100000"))
-	if s.ints()[0] != 4 || !slices.Equal(setMembers(s), []string{"-100000", "7"}) {
-		t.Fatalf("width %d members %v", s.ints()[0], setMembers(s))
+	if s.is.get()[0] != 4 || !slices.Equal(setMembers(s), []string{"-100000", "7"}) {
+		t.Fatalf("width %d members %v", s.is.get()[0], setMembers(s))
 	}
 }
 

@@ -24,33 +24,13 @@ import (
 //
 // Ranks are 0-based, ascending. A ZSet is not safe for concurrent use.
 type ZSet struct {
-	// lpp, lpn and lpc are the listpack encoding's bytes (lpb: pointer,
-	// length, capacity; zlistpack.go; zlpEmpty when empty), lpp nil in
-	// the skiplist encoding.
-	lpp      unsafe.Pointer
-	lpn, lpc int32
+	// lp is the listpack encoding (zlistpack.go; zlpEmpty when empty),
+	// lp.p nil in the skiplist encoding.
+	lp packed
 	// u is the listpack's *Limits (zset-max-listpack-entries and
 	// -value), or the skiplist encoding's *zskip. One pointer for both,
-	// and a bare pointer and int32 sizes for the listpack, keep a ZSet
-	// at 24 bytes.
+	// and a packed listpack, keep a ZSet at 24 bytes.
 	u unsafe.Pointer
-}
-
-// lpb returns the listpack (nil in the other encoding).
-func (z *ZSet) lpb() []byte {
-	if z.lpp == nil {
-		return nil
-	}
-	return unsafe.Slice((*byte)(z.lpp), z.lpc)[:z.lpn]
-}
-
-// setLP makes b the listpack (nil: the other encoding).
-func (z *ZSet) setLP(b []byte) {
-	if b == nil {
-		z.lpp, z.lpn, z.lpc = nil, 0, 0
-		return
-	}
-	z.lpp, z.lpn, z.lpc = unsafe.Pointer(unsafe.SliceData(b)), int32(len(b)), int32(cap(b))
 }
 
 // zskip is the skiplist encoding: the list, and a hash table from member
@@ -65,7 +45,7 @@ func (z *ZSet) lim() *Limits { return (*Limits)(z.u) }
 
 // sk returns the skiplist encoding, nil for a listpack.
 func (z *ZSet) sk() *zskip {
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		return nil
 	}
 	return (*zskip)(z.u)
@@ -100,7 +80,7 @@ func NewZSet(lim *Limits) *ZSet { return NewZSetSized(lim, 0, 0) }
 // a set that will hold n members, the longest maxlen bytes long.
 func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
 	z := &ZSet{u: unsafe.Pointer(lim)}
-	z.setLP(zlpEmpty)
+	z.lp.set(zlpEmpty)
 	entries := lim.Get(ZSetMaxListpackEntries)
 	if n > entries || maxlen > lim.Get(ZSetMaxListpackValue) || entries == 0 {
 		z.toSkiplist()
@@ -118,7 +98,7 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 		maxlen = max(maxlen, len(e.Member))
 	}
 	z := NewZSetSized(lim, len(entries), maxlen)
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		if len(entries) == 0 {
 			return z
 		}
@@ -132,7 +112,7 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 			lp = zlpAppend(lp, e.Member, e.Score)
 		}
 		zlpSetCount(lp, len(entries))
-		z.setLP(lp)
+		z.lp.set(lp)
 		return z
 	}
 	// The members are copied: they may alias another set's listpack,
@@ -146,15 +126,15 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 
 // Len returns the number of members.
 func (z *ZSet) Len() int {
-	if z.lpp != nil {
-		return zlpCount(z.lpb())
+	if z.lp.p != nil {
+		return zlpCount(z.lp.get())
 	}
 	return z.sk().sl.length
 }
 
 // Encoding returns "listpack" or "skiplist", as OBJECT ENCODING.
 func (z *ZSet) Encoding() string {
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		return "listpack"
 	}
 	return "skiplist"
@@ -162,13 +142,13 @@ func (z *ZSet) Encoding() string {
 
 // Clone returns a deep copy (same encoding).
 func (z *ZSet) Clone() *ZSet {
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		c := &ZSet{u: z.u}
-		c.setLP(slices.Clip(slices.Clone(z.lpb())))
+		c.lp.set(slices.Clip(slices.Clone(z.lp.get())))
 		return c
 	}
 	c := &ZSet{}
-	c.setLP(zlpEmpty)
+	c.lp.set(zlpEmpty)
 	c.toSkiplist()
 	c.sk().dict.resize(z.sk().dict.count)
 	for n := z.sk().sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
@@ -180,8 +160,8 @@ func (z *ZSet) Clone() *ZSet {
 // MemoryUsage estimates the bytes the set holds (MEMORY USAGE).
 func (z *ZSet) MemoryUsage() int {
 	n := 0
-	if z.lpp != nil {
-		return cap(z.lpb())
+	if z.lp.p != nil {
+		return cap(z.lp.get())
 	}
 	// A node is 64 bytes plus 16 per level (4/3 levels on average); the
 	// hash table adds a bucket pointer per slot.
@@ -201,14 +181,14 @@ func (z *ZSet) MemoryUsage() int {
 // toSkiplist converts the listpack encoding to the skiplist encoding.
 func (z *ZSet) toSkiplist() {
 	sk := &zskip{sl: *newSkiplist()}
-	sk.dict.resize(zlpCount(z.lpb()))
-	for off := zlpHeader; off < len(z.lpb()); {
+	sk.dict.resize(zlpCount(z.lp.get()))
+	for off := zlpHeader; off < len(z.lp.get()); {
 		var m string
 		var score float64
-		m, score, off = zlpNext(z.lpb(), off)
+		m, score, off = zlpNext(z.lp.get(), off)
 		sk.dict.add(sk.sl.insert(score, strings.Clone(m)))
 	}
-	z.setLP(nil)
+	z.lp.set(nil)
 	z.u = unsafe.Pointer(sk)
 }
 
@@ -223,9 +203,9 @@ func lpScore(f float64) float64 {
 
 // Score returns a member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
-	if z.lpp != nil {
-		if off, _ := zlpFind(z.lpb(), member); off >= 0 {
-			_, score, _ := zlpNext(z.lpb(), off)
+	if z.lp.p != nil {
+		if off, _ := zlpFind(z.lp.get(), member); off >= 0 {
+			_, score, _ := zlpNext(z.lp.get(), off)
 			return score, true
 		}
 		return 0, false
@@ -241,8 +221,8 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // keep member (the listpack and the skiplist store copies), so member may
 // alias a request buffer.
 func (z *ZSet) Insert(member string, score float64) {
-	if z.lpp != nil {
-		if zlpCount(z.lpb())+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
+	if z.lp.p != nil {
+		if zlpCount(z.lp.get())+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
 			z.toSkiplist()
 		} else {
 			z.lpInsert(member, lpScore(score))
@@ -255,7 +235,7 @@ func (z *ZSet) Insert(member string, score float64) {
 // Update changes the score of a member that is in the set. It does not
 // keep member (the stored copy is reused).
 func (z *ZSet) Update(member string, score float64) {
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		z.lpUpdate(member, lpScore(score))
 		return
 	}
@@ -273,13 +253,13 @@ func (z *ZSet) Update(member string, score float64) {
 // Delete removes a member, reporting whether it was there. Score, Rank,
 // Update and Delete do not keep member, so it may alias a request buffer.
 func (z *ZSet) Delete(member string) bool {
-	if z.lpp != nil {
-		off, _ := zlpFind(z.lpb(), member)
+	if z.lp.p != nil {
+		off, _ := zlpFind(z.lp.get(), member)
 		if off < 0 {
 			return false
 		}
-		_, _, end := zlpNext(z.lpb(), off)
-		z.setLP(zlpSplice(z.lpb(), off, end, nil, zlpCount(z.lpb())-1))
+		_, _, end := zlpNext(z.lp.get(), off)
+		z.lp.set(zlpSplice(z.lp.get(), off, end, nil, zlpCount(z.lp.get())-1))
 		return true
 	}
 	n := z.sk().dict.remove(member)
@@ -293,8 +273,8 @@ func (z *ZSet) Delete(member string) bool {
 
 // Rank returns a member's ascending 0-based rank.
 func (z *ZSet) Rank(member string) (int, bool) {
-	if z.lpp != nil {
-		_, r := zlpFind(z.lpb(), member)
+	if z.lp.p != nil {
+		_, r := zlpFind(z.lp.get(), member)
 		return r, r >= 0
 	}
 	n := z.sk().dict.find(member)
@@ -306,8 +286,8 @@ func (z *ZSet) Rank(member string) (int, bool) {
 
 // At returns the entry at a 0-based rank (0 <= rank < Len).
 func (z *ZSet) At(rank int) ZEntry {
-	if z.lpp != nil {
-		m, score, _ := zlpNext(z.lpb(), zlpOffset(z.lpb(), rank))
+	if z.lp.p != nil {
+		m, score, _ := zlpNext(z.lp.get(), zlpOffset(z.lp.get(), rank))
 		return ZEntry{m, score}
 	}
 	n := z.sk().sl.byRank(rank + 1)
@@ -330,18 +310,18 @@ func (z *ZSet) IterAt(rank int, rev bool) ZIter {
 	if rank < 0 || rank >= z.Len() {
 		return it
 	}
-	if z.lpp == nil {
+	if z.lp.p == nil {
 		it.n = z.sk().sl.byRank(rank + 1)
 	} else {
-		it.off = zlpOffset(z.lpb(), rank)
+		it.off = zlpOffset(z.lp.get(), rank)
 	}
 	return it
 }
 
 // Next returns the current entry and advances.
 func (it *ZIter) Next() (ZEntry, bool) {
-	if it.z.lpp != nil {
-		lp := it.z.lpb()
+	if it.z.lp.p != nil {
+		lp := it.z.lp.get()
 		if it.off < 0 || it.off >= len(lp) {
 			return ZEntry{}, false
 		}
@@ -459,7 +439,7 @@ func (z *ZSet) FirstInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		rank = z.lpFirst(func(_ string, s float64) bool { return r.GteMin(s) })
 	} else {
 		_, rank = z.sk().sl.first(func(x *znode) bool { return r.GteMin(x.score) })
@@ -477,7 +457,7 @@ func (z *ZSet) LastInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		rank = z.lpFirst(func(_ string, s float64) bool { return !r.LteMax(s) }) - 1
 	} else {
 		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.score) })
@@ -497,7 +477,7 @@ func (z *ZSet) FirstInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		if rank = z.lpFirst(func(m string, _ float64) bool { return r.GteMin(m) }); rank == n {
 			rank = -1
 		}
@@ -517,7 +497,7 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		rank = z.lpLast(func(m string) bool { return r.LteMax(m) })
 	} else {
 		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.member) })
@@ -531,13 +511,13 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 // DeleteRange removes the members of ranks start..end (inclusive,
 // 0 <= start <= end < Len) and returns how many it removed.
 func (z *ZSet) DeleteRange(start, end int) int {
-	if z.lpp != nil {
-		from := zlpOffset(z.lpb(), start)
+	if z.lp.p != nil {
+		from := zlpOffset(z.lp.get(), start)
 		to := from
 		for i := start; i <= end; i++ {
-			_, _, to = zlpNext(z.lpb(), to)
+			_, _, to = zlpNext(z.lp.get(), to)
 		}
-		z.setLP(zlpSplice(z.lpb(), from, to, nil, zlpCount(z.lpb())-(end-start+1)))
+		z.lp.set(zlpSplice(z.lp.get(), from, to, nil, zlpCount(z.lp.get())-(end-start+1)))
 		return end - start + 1
 	}
 	removed := z.sk().sl.deleteRankRange(start+1, end+1, func(n *znode) { z.sk().dict.remove(n.member) })
@@ -568,7 +548,7 @@ func (z *ZSet) Random() ZEntry { return z.At(rand.IntN(z.Len())) }
 // about count entries were seen (at most 10*count buckets). It returns the
 // next cursor (0 when done).
 func (z *ZSet) Scan(cursor uint64, count int, fn func(e ZEntry)) uint64 {
-	if z.lpp != nil {
+	if z.lp.p != nil {
 		z.ForEach(func(e ZEntry) bool { fn(e); return true })
 		return 0
 	}
@@ -931,7 +911,7 @@ func (d *zdict) scan(cursor uint64, fn func(*znode)) uint64 {
 // sampled from the first entries (for the maxmemory accounting, which
 // measures after every write).
 func (z *ZSet) ApproxMemory() int {
-	if z.lpp == nil {
+	if z.lp.p == nil {
 		bytes, sampled := 0, 0
 		for x := z.sk().sl.head.lv[0].fwd; x != nil && sampled < 8; x = x.lv[0].fwd {
 			sampled++
@@ -943,60 +923,60 @@ func (z *ZSet) ApproxMemory() int {
 		}
 		return n
 	}
-	return cap(z.lpb())
+	return cap(z.lp.get())
 }
 
 // lpInsert adds a member that is not in the listpack, shifting the
 // entries after it in place when the buffer has room (see zlistpack.go).
 func (z *ZSet) lpInsert(member string, score float64) {
-	n := zlpCount(z.lpb()) + 1
+	n := zlpCount(z.lp.get()) + 1
 	es := zlpEntryLen(member, score)
-	if len(z.lpb()) <= zlpHeader && cap(z.lpb()) < zlpHeader+es { // zlpEmpty, never written
-		z.setLP(make([]byte, zlpHeader, zlpHeader+es))
-		z.setLP(zlpAppend(z.lpb(), member, score))
-		zlpSetCount(z.lpb(), n)
+	if len(z.lp.get()) <= zlpHeader && cap(z.lp.get()) < zlpHeader+es { // zlpEmpty, never written
+		z.lp.set(make([]byte, zlpHeader, zlpHeader+es))
+		z.lp.set(zlpAppend(z.lp.get(), member, score))
+		zlpSetCount(z.lp.get(), n)
 		return
 	}
-	off := zlpInsertAt(z.lpb(), member, score)
-	end := len(z.lpb())
-	if end+es > cap(z.lpb()) {
-		nb := make([]byte, end, max(end+es, 2*cap(z.lpb())))
-		copy(nb, z.lpb())
-		z.setLP(nb)
+	off := zlpInsertAt(z.lp.get(), member, score)
+	end := len(z.lp.get())
+	if end+es > cap(z.lp.get()) {
+		nb := make([]byte, end, max(end+es, 2*cap(z.lp.get())))
+		copy(nb, z.lp.get())
+		z.lp.set(nb)
 	}
-	z.setLP(z.lpb()[:end+es])
-	copy(z.lpb()[off+es:], z.lpb()[off:end])
-	zlpAppend(z.lpb()[:off], member, score)
-	zlpSetCount(z.lpb(), n)
+	z.lp.set(z.lp.get()[:end+es])
+	copy(z.lp.get()[off+es:], z.lp.get()[off:end])
+	zlpAppend(z.lp.get()[:off], member, score)
+	zlpSetCount(z.lp.get(), n)
 }
 
 // lpUpdate changes the score of member: in place when its rank and the
 // score's encoded size stay the same, else by a delete and an insert.
 func (z *ZSet) lpUpdate(member string, score float64) {
-	off, r := zlpFind(z.lpb(), member)
+	off, r := zlpFind(z.lp.get(), member)
 	if off < 0 {
 		return
 	}
-	m, old, end := zlpNext(z.lpb(), off)
+	m, old, end := zlpNext(z.lp.get(), off)
 	if zlpScoreLen(old) == zlpScoreLen(score) {
 		e := ZEntry{m, score}
 		prevOK := r == 0
 		if !prevOK {
-			pm, ps, _ := zlpNext(z.lpb(), zlpPrev(z.lpb(), off))
+			pm, ps, _ := zlpNext(z.lp.get(), zlpPrev(z.lp.get(), off))
 			prevOK = cmpEntry(ZEntry{pm, ps}, e) < 0
 		}
-		nextOK := end >= len(z.lpb())
+		nextOK := end >= len(z.lp.get())
 		if !nextOK {
-			nm, ns, _ := zlpNext(z.lpb(), end)
+			nm, ns, _ := zlpNext(z.lp.get(), end)
 			nextOK = cmpEntry(ZEntry{nm, ns}, e) > 0
 		}
 		if prevOK && nextOK {
 			at := off + uvarintLen(len(m)) + len(m)
-			zlpAppendScore(z.lpb()[:at], score)
+			zlpAppendScore(z.lp.get()[:at], score)
 			return
 		}
 	}
-	z.setLP(zlpSplice(z.lpb(), off, end, nil, zlpCount(z.lpb())-1))
+	z.lp.set(zlpSplice(z.lp.get(), off, end, nil, zlpCount(z.lp.get())-1))
 	z.lpInsert(m, score)
 }
 
@@ -1004,8 +984,8 @@ func (z *ZSet) lpUpdate(member string, score float64) {
 // none).
 func (z *ZSet) lpFirst(ok func(m string, s float64) bool) int {
 	r := 0
-	for off := zlpHeader; off < len(z.lpb()); r++ {
-		m, s, next := zlpNext(z.lpb(), off)
+	for off := zlpHeader; off < len(z.lp.get()); r++ {
+		m, s, next := zlpNext(z.lp.get(), off)
 		if ok(m, s) {
 			return r
 		}
@@ -1017,10 +997,10 @@ func (z *ZSet) lpFirst(ok func(m string, s float64) bool) int {
 // lpLast returns the rank of the last entry whose member ok accepts, -1
 // if none.
 func (z *ZSet) lpLast(ok func(m string) bool) int {
-	off := len(z.lpb())
-	for r := zlpCount(z.lpb()) - 1; r >= 0; r-- {
-		off = zlpPrev(z.lpb(), off)
-		if ok(zlpMember(z.lpb(), off)) {
+	off := len(z.lp.get())
+	for r := zlpCount(z.lp.get()) - 1; r >= 0; r-- {
+		off = zlpPrev(z.lp.get(), off)
+		if ok(zlpMember(z.lp.get(), off)) {
 			return r
 		}
 	}
