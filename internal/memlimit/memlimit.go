@@ -10,10 +10,15 @@
 //
 //	max(live/Headroom, Floor), and never by more than GOGC=100 would allow
 //
-// A heap under Floor is collected as with GOGC=100, a large one as with
-// GOGC=100/Headroom. With maxmemory set, the runtime's soft memory limit
-// is also set to maxmemory and half again plus MaxSlack, a cap for when
-// the dataset itself runs past maxmemory.
+// while the live heap holds steady (overwrites, deletes and adds that
+// balance), and by max(live/GrowHeadroom, GrowFloor) while it grows (a
+// load: the collector's work per allocated byte is inverse to the room,
+// and what a growing dataset allocates stays live, so a tight room there
+// only costs CPU; growth keeps the room it had before the steady one was
+// tightened). A heap under the floor is collected as with GOGC=100.
+// With maxmemory set, the runtime's soft memory limit is also
+// set to maxmemory and half again plus MaxSlack, a cap for when the
+// dataset itself runs past maxmemory.
 //
 // It sets GOGC, not a memory limit that follows the heap: the limit
 // counts every page the runtime holds (freed pages not yet returned to
@@ -32,10 +37,17 @@ import (
 )
 
 const (
-	// Headroom: the heap may exceed the live data by a Headroom-th of it...
-	Headroom = 4
+	// Headroom: the heap may exceed steady live data by a Headroom-th
+	// of it...
+	Headroom = 10
 	// ...or by Floor bytes, whichever is more.
-	Floor = 32 << 20
+	Floor = 8 << 20
+	// GrowHeadroom and GrowFloor are the same while the live heap grows.
+	GrowHeadroom = 4
+	GrowFloor    = 32 << 20
+	// growing: the live heap counts as growing when a collection finds
+	// more than a growing-th more than the one before it.
+	growing = 32
 	// MaxSlack: with maxmemory set, the memory limit is maxmemory and
 	// half again plus MaxSlack.
 	MaxSlack = 64 << 20
@@ -45,11 +57,14 @@ const (
 // concurrent use.
 type Governor struct {
 	mu       sync.Mutex
-	envGOGC  bool  // GOGC set in the environment: leave the percent alone
-	envLimit bool  // GOMEMLIMIT set in the environment: leave the limit alone
-	max      int64 // maxmemory, 0 for none
-	percent  int   // the GOGC last set (0: not yet)
-	limit    int64 // the memory limit last set (0: none)
+	envGOGC  bool   // GOGC set in the environment: leave the percent alone
+	envLimit bool   // GOMEMLIMIT set in the environment: leave the limit alone
+	max      int64  // maxmemory, 0 for none
+	percent  int    // the GOGC last set (0: not yet)
+	cycles   uint64 // collections seen by the last Tick
+	live     int64  // the live heap the last collection seen found
+	growing  bool   // it found a growing-th more than the one before
+	limit    int64  // the memory limit last set (0: none)
 	samples  []metrics.Sample
 }
 
@@ -59,7 +74,7 @@ func New() *Governor {
 	return &Governor{
 		envGOGC:  os.Getenv("GOGC") != "",
 		envLimit: os.Getenv("GOMEMLIMIT") != "",
-		samples:  []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
+		samples:  []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}},
 	}
 }
 
@@ -77,11 +92,15 @@ func (g *Governor) Tick() {
 	defer g.mu.Unlock()
 	if !g.envGOGC {
 		metrics.Read(g.samples)
-		var live int64
-		if g.samples[0].Value.Kind() == metrics.KindUint64 {
-			live = int64(g.samples[0].Value.Uint64())
+		live, cycles := g.live, g.cycles
+		if g.samples[0].Value.Kind() == metrics.KindUint64 && g.samples[1].Value.Kind() == metrics.KindUint64 {
+			live, cycles = int64(g.samples[0].Value.Uint64()), g.samples[1].Value.Uint64()
 		}
-		if p := Percent(live); p != g.percent {
+		if cycles != g.cycles { // a new collection: did the live heap grow?
+			g.growing = live > g.live+g.live/growing
+			g.live, g.cycles = live, cycles
+		}
+		if p := Percent(live, g.growing); p != g.percent {
 			g.percent = p
 			debug.SetGCPercent(p)
 		}
@@ -98,13 +117,18 @@ func (g *Governor) Tick() {
 	}
 }
 
-// Percent is the GOGC for a live heap of live bytes: the heap grows by
-// max(live/Headroom, Floor) before a collection, at most by live (GOGC=100).
-func Percent(live int64) int {
-	if live <= Floor {
+// Percent is the GOGC for a live heap of live bytes, growing or not: the
+// heap grows by max(live/Headroom, Floor) before a collection
+// (GrowHeadroom and GrowFloor when growing), at most by live (GOGC=100).
+func Percent(live int64, growing bool) int {
+	h, floor := int64(Headroom), int64(Floor)
+	if growing {
+		h, floor = GrowHeadroom, GrowFloor
+	}
+	if live <= floor {
 		return 100
 	}
-	return max(100/Headroom, int(Floor*100/live))
+	return max(int(100/h), int(floor*100/live))
 }
 
 // Limit is the soft memory limit for maxmemory max: none (0) without
