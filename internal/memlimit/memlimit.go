@@ -10,12 +10,14 @@
 //
 //	max(live/Headroom, Floor), and never by more than GOGC=100 would allow
 //
-// while the live heap holds steady (overwrites, deletes and adds that
+// while the dataset holds steady (overwrites, deletes and adds that
 // balance), and by max(live/GrowHeadroom, GrowFloor) while it grows (a
 // load: the collector's work per allocated byte is inverse to the room,
 // and what a growing dataset allocates stays live, so a tight room there
 // only costs CPU; growth keeps the room it had before the steady one was
-// tightened). A heap under the floor is collected as with GOGC=100.
+// tightened). The dataset grows when the size Tick is given rose by more
+// than a growing-th since the last mark; a second of ticks without that
+// makes it steady. A heap under the floor is collected as with GOGC=100.
 // With maxmemory set, the runtime's soft memory limit is also
 // set to maxmemory and half again plus MaxSlack, a cap for when the
 // dataset itself runs past maxmemory.
@@ -45,9 +47,12 @@ const (
 	// GrowHeadroom and GrowFloor are the same while the live heap grows.
 	GrowHeadroom = 4
 	GrowFloor    = 32 << 20
-	// growing: the live heap counts as growing when a collection finds
-	// more than a growing-th more than the one before it.
-	growing = 32
+	// growing: the dataset grows when it rose by more than a growing-th
+	// since the mark...
+	growing = 64
+	// ...and holds steady after steadyTicks ticks (a second of the
+	// server's cron) without that.
+	steadyTicks = 10
 	// MaxSlack: with maxmemory set, the memory limit is maxmemory and
 	// half again plus MaxSlack.
 	MaxSlack = 64 << 20
@@ -57,14 +62,14 @@ const (
 // concurrent use.
 type Governor struct {
 	mu       sync.Mutex
-	envGOGC  bool   // GOGC set in the environment: leave the percent alone
-	envLimit bool   // GOMEMLIMIT set in the environment: leave the limit alone
-	max      int64  // maxmemory, 0 for none
-	percent  int    // the GOGC last set (0: not yet)
-	cycles   uint64 // collections seen by the last Tick
-	live     int64  // the live heap the last collection seen found
-	growing  bool   // it found a growing-th more than the one before
-	limit    int64  // the memory limit last set (0: none)
+	envGOGC  bool  // GOGC set in the environment: leave the percent alone
+	envLimit bool  // GOMEMLIMIT set in the environment: leave the limit alone
+	max      int64 // maxmemory, 0 for none
+	percent  int   // the GOGC last set (0: not yet)
+	mark     int64 // the dataset size growth is measured from
+	ticks    int   // ticks since the mark
+	growing  bool  // the dataset rose by a growing-th since the mark
+	limit    int64 // the memory limit last set (0: none)
 	samples  []metrics.Sample
 }
 
@@ -74,7 +79,7 @@ func New() *Governor {
 	return &Governor{
 		envGOGC:  os.Getenv("GOGC") != "",
 		envLimit: os.Getenv("GOMEMLIMIT") != "",
-		samples:  []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}},
+		samples:  []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
 	}
 }
 
@@ -83,22 +88,21 @@ func (g *Governor) SetMax(max int64) {
 	g.mu.Lock()
 	g.max = max
 	g.mu.Unlock()
-	g.Tick()
+	g.Tick(0)
 }
 
-// Tick recomputes GOGC from the live heap the last collection found.
-func (g *Governor) Tick() {
+// Tick recomputes GOGC from the live heap the last collection found and
+// from whether the dataset, of dataset bytes now (the keyspace's
+// accounting; 0 when unknown), is growing.
+func (g *Governor) Tick(dataset int64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.observe(dataset)
 	if !g.envGOGC {
 		metrics.Read(g.samples)
-		live, cycles := g.live, g.cycles
-		if g.samples[0].Value.Kind() == metrics.KindUint64 && g.samples[1].Value.Kind() == metrics.KindUint64 {
-			live, cycles = int64(g.samples[0].Value.Uint64()), g.samples[1].Value.Uint64()
-		}
-		if cycles != g.cycles { // a new collection: did the live heap grow?
-			g.growing = live > g.live+g.live/growing
-			g.live, g.cycles = live, cycles
+		var live int64
+		if g.samples[0].Value.Kind() == metrics.KindUint64 {
+			live = int64(g.samples[0].Value.Uint64())
 		}
 		if p := Percent(live, g.growing); p != g.percent {
 			g.percent = p
@@ -114,6 +118,18 @@ func (g *Governor) Tick() {
 				debug.SetMemoryLimit(lim)
 			}
 		}
+	}
+}
+
+// observe updates growing from the dataset's size: growing as soon as it
+// rose by a growing-th since the mark (which moves up to it), steady after
+// steadyTicks ticks without that.
+func (g *Governor) observe(dataset int64) {
+	switch g.ticks++; {
+	case dataset > g.mark+g.mark/growing:
+		g.growing, g.mark, g.ticks = true, dataset, 0
+	case g.ticks >= steadyTicks:
+		g.growing, g.mark, g.ticks = false, dataset, 0
 	}
 }
 

@@ -3,6 +3,7 @@ package memlimit
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -26,30 +27,45 @@ func TestPercent(t *testing.T) {
 	}
 }
 
-// TestGovernorGrowth: a collection that finds more live data than the one
-// before gets the growing room; one that finds the same, the steady room.
+// TestGovernorGrowth: a dataset that rises by more than a growing-th is
+// growing at once; a second of ticks without that makes it steady, and
+// GOGC follows.
 func TestGovernorGrowth(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	g := New()
-	var keep [][]byte
-	add := func(mb int) {
-		for range mb {
-			keep = append(keep, make([]byte, 1<<20))
-		}
-		runtime.GC()
-		g.Tick()
+	size := int64(100 << 20)
+	g.Tick(size)
+	if !g.growing {
+		t.Fatal("a dataset that appeared is not growing")
 	}
-	const mb = 3 * GrowFloor >> 20
-	add(mb)
-	add(mb) // twice the live data: growing
-	if got, want := g.Current(), Percent(2*mb<<20, true); got != want {
-		t.Errorf("after growth GOGC %d, want %d", got, want)
+	for range steadyTicks {
+		g.Tick(size + size/(2*growing)) // rises, but by less than a growing-th
 	}
-	add(0) // the same live data: steady
-	if got, want := g.Current(), Percent(2*mb<<20, false); got != want || want == Percent(2*mb<<20, true) {
-		t.Errorf("steady GOGC %d, want %d", got, want)
+	if g.growing {
+		t.Fatal("still growing after a second of small changes")
+	}
+	g.Tick(size + size/8)
+	if !g.growing {
+		t.Fatal("a rise of an eighth is not growth")
+	}
+	// GOGC follows, with a live heap past the floors.
+	keep := make([][]byte, 0, 3*GrowFloor>>20)
+	for range cap(keep) {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	live := liveHeap()
+	g.Tick(size + size/8)
+	if got, want := g.Current(), Percent(live, true); got != want {
+		t.Errorf("growing: GOGC %d, want %d", got, want)
+	}
+	for range steadyTicks {
+		g.Tick(size + size/8)
+	}
+	if got, want := g.Current(), Percent(live, false); got != want || want == Percent(live, true) {
+		t.Errorf("steady: GOGC %d, want %d", got, want)
 	}
 	runtime.KeepAlive(keep)
 }
@@ -66,14 +82,21 @@ func TestLimit(t *testing.T) {
 func TestGovernorEnv(t *testing.T) {
 	t.Setenv("GOGC", "100")
 	g := New()
-	g.Tick()
+	g.Tick(0)
 	if g.Current() != 0 {
 		t.Fatalf("a GOGC from the environment was overridden: %d", g.Current())
 	}
 	t.Setenv("GOGC", "")
 	g = New()
-	g.Tick()
+	g.Tick(0)
 	if p := g.Current(); p < 100/Headroom || p > 100 {
 		t.Fatalf("GOGC %d", p)
 	}
+}
+
+// liveHeap is the live heap the last collection found.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
