@@ -24,6 +24,7 @@ var (
 	memoryOnly  = flag.Bool("memory", false, "run only the memory per key comparison and update its section of the report")
 	memoryElems = flag.Int("memory-elems", 500000, "elements per collection case (keys = elements / size)")
 	memoryChurn = flag.Duration("memory-churn", time.Minute, "how long the steady write load overwrites the strings")
+	memoryTypes = flag.String("memory-types", "string,hash,set,zset,list", "the cases to load (a partial run is for looking into one: write it elsewhere with -out)")
 )
 
 const (
@@ -55,8 +56,18 @@ func memoryCases() []memCase {
 		strN, elems = 200000, 100000
 		*memoryChurn = min(*memoryChurn, 10*time.Second)
 	}
-	cs := []memCase{{"string", 1, strN}}
+	want := map[string]bool{}
+	for _, t := range strings.Split(*memoryTypes, ",") {
+		want[strings.TrimSpace(t)] = true
+	}
+	var cs []memCase
+	if want["string"] {
+		cs = append(cs, memCase{"string", 1, strN})
+	}
 	for _, t := range []string{"hash", "set", "zset", "list"} {
+		if !want[t] {
+			continue
+		}
 		for _, n := range []int{10, 100, 1000} {
 			cs = append(cs, memCase{t, n, elems / n})
 		}
@@ -186,6 +197,9 @@ func memorySection(bin string) string {
 	}
 	churned := map[string]churnResult{}
 	for i, name := range []string{"redgo", "redis"} {
+		if cases[0].typ != "string" || *memoryChurn <= 0 {
+			break
+		}
 		churned[name] = churn(name, bin, i, cases[0])
 		fmt.Fprintf(os.Stderr, "memory: %s write load done\n", name)
 	}
@@ -211,19 +225,26 @@ func memorySection(bin string) string {
 	}
 	fmt.Fprintf(&b, "\nWorst RSS ratio: **%.2f**. Goal (RSS per key <= 1.0x Redis in every case): **%s**.\n", worst,
 		map[bool]string{true: "holds", false: "does not hold"}[worst <= 1.0])
-	fmt.Fprintf(&b, "\nSteady write load: the %d strings loaded, then `SET key:N value:N` of random existing keys\n", cases[0].keys)
-	fmt.Fprintf(&b, "(pipelined by 100, one connection) for %s; RSS sampled every 250 ms. The dataset does not change\n", *memoryChurn)
+	if len(churned) > 0 {
+		writeChurn(&b, cases[0], churned)
+	}
+	b.WriteString(memoryEnd + "\n")
+	return b.String()
+}
+
+// writeChurn writes the steady write load's table and goal.
+func writeChurn(b *strings.Builder, c memCase, churned map[string]churnResult) {
+	fmt.Fprintf(b, "\nSteady write load: the %d strings loaded, then `SET key:N value:N` of random existing keys\n", c.keys)
+	fmt.Fprintf(b, "(pipelined by 100, one connection) for %s; RSS sampled every 250 ms. The dataset does not change\n", *memoryChurn)
 	b.WriteString("size, so any growth of RSS is garbage waiting for a collection (GC headroom) or allocator slack.\n\n")
 	b.WriteString("| | writes | RSS loaded | peak RSS under the load | peak / loaded |\n|---|---|---|---|---|\n")
 	for _, name := range []string{"redgo", "redis"} {
 		ch := churned[name]
-		fmt.Fprintf(&b, "| %s | %d | %d MB | %d MB | **%.2f** |\n", name, ch.writes, ch.before>>20, ch.peak>>20,
+		fmt.Fprintf(b, "| %s | %d | %d MB | %d MB | **%.2f** |\n", name, ch.writes, ch.before>>20, ch.peak>>20,
 			float64(ch.peak)/float64(ch.before))
 	}
 	g := churned["redgo"]
 	drift := float64(g.peak) / float64(g.before)
-	fmt.Fprintf(&b, "\nGoal (RSS under a steady write load stays within %.0f%% of the loaded dataset's, no GC headroom): **%s** (%.2f).\n",
+	fmt.Fprintf(b, "\nGoal (RSS under a steady write load stays within %.0f%% of the loaded dataset's, no GC headroom): **%s** (%.2f).\n",
 		(churnGoal-1)*100, map[bool]string{true: "holds", false: "does not hold"}[drift <= churnGoal], drift)
-	b.WriteString(memoryEnd + "\n")
-	return b.String()
 }

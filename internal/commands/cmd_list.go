@@ -176,6 +176,7 @@ func listPush(c *Ctx, left, onlyExisting bool) {
 		c.DB.Set(key, o, false)
 	}
 	l := o.List()
+	l.Reserve(c.Args[2:], left)
 	for _, v := range c.Args[2:] {
 		if left {
 			l.PushFront(v)

@@ -22,6 +22,33 @@ var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 17
 	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
 	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
 
+// packed is the byte buffer of a small encoding (an intset, a listpack)
+// held as a bare pointer and int32 length and capacity: 16 bytes where a
+// slice takes 24, so that a Set, Hash or ZSet with its other pointer
+// fills a 24-byte size class. A nil p means the structure is in its
+// other encoding.
+type packed struct {
+	p    unsafe.Pointer
+	n, c int32
+}
+
+// get returns the buffer (nil when p is).
+func (b *packed) get() []byte {
+	if b.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(b.p), b.c)[:b.n]
+}
+
+// set makes v the buffer (nil: none).
+func (b *packed) set(v []byte) {
+	if v == nil {
+		*b = packed{}
+		return
+	}
+	*b = packed{unsafe.Pointer(unsafe.SliceData(v)), int32(len(v)), int32(cap(v))}
+}
+
 // RoundAlloc is the size the allocator gives a request of n bytes (the
 // keyspace accounts memory with it too).
 func RoundAlloc(n int) int {
@@ -63,23 +90,23 @@ func clipBytes(b []byte) []byte {
 
 // Compact trims the listpack's spare room (see wasteful).
 func (h *Hash) Compact() {
-	if h.lp != nil {
-		h.lp = clipBytes(h.lp)
+	if h.lp.p != nil {
+		h.lp.set(clipBytes(h.lp.get()))
 	}
 }
 
 // Compact trims the intset's spare room.
 func (s *Set) Compact() {
-	if s.is != nil {
-		s.is = clipBytes(s.is)
+	if s.is.p != nil {
+		s.is.set(clipBytes(s.is.get()))
 	}
 }
 
 // Compact trims the listpack's spare room. The copy is a new buffer, so
 // member strings handed out stay valid (zlistpack.go).
 func (z *ZSet) Compact() {
-	if z.lp != nil {
-		z.lp = clipBytes(z.lp)
+	if z.lp.p != nil {
+		z.lp.set(clipBytes(z.lp.get()))
 	}
 }
 
@@ -97,14 +124,14 @@ func (l *List) Compact() {
 	if l.cnt == 1 { // a short list: its one node is all it holds
 		trim = wasteful
 	}
-	for _, i := range [2]int{l.off, l.off + l.cnt - 1} {
+	for _, i := range [2]int{int(l.off), int(l.off+l.cnt) - 1} {
 		nd := l.nb[i]
 		if used := nd.used(); trim(used, cap(nd.b)) {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}
-	if l.cnt <= 8 && wasteful(8*l.cnt, 8*len(l.nb)) { // the node array's storage is len(l.nb)
-		l.nb, l.off = slices.Clone(l.nb[l.off:l.off+l.cnt]), 0
+	if l.cnt <= 8 && wasteful(8*int(l.cnt), 8*len(l.nb)) { // the node array's storage is len(l.nb)
+		l.nb, l.off = slices.Clone(l.nb[l.off:int(l.off+l.cnt)]), 0
 	}
 }
 
@@ -118,41 +145,39 @@ func (l *List) Compact() {
 // Reserve makes room in an intset for n more members of the current
 // width (2 bytes in an empty set).
 func (s *Set) Reserve(n int) {
-	if s.is == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
+	if s.is.p == nil || n <= 0 || s.Len()+n > s.lim().Get(SetMaxIntsetEntries) {
 		return
 	}
-	w := 2
-	if len(s.is) > 0 {
-		w = int(s.is[0])
-	}
-	if len(s.is) == 0 {
-		s.is = make([]byte, 1, 1+n*w)
-		s.is[0] = byte(w)
+	is := s.is.get()
+	if len(is) == 0 {
+		is = make([]byte, 1, 1+n*2)
+		is[0] = 2
+		s.is.set(is)
 		return
 	}
-	s.is = slices.Grow(s.is, n*w)
+	s.is.set(slices.Grow(is, n*int(is[0])))
 }
 
 // Reserve makes room in a listpack for the field-value pairs in args.
 func (h *Hash) Reserve(args [][]byte) {
-	if h.lp == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
+	if h.lp.p == nil || h.Len()+len(args)/2 > h.lim().Get(HashMaxListpackEntries) {
 		return
 	}
 	need := 0
 	for _, a := range args {
 		need += hlpSize(a)
 	}
-	if len(h.lp) == 0 {
-		h.lp = make([]byte, 4, 4+need)
+	if len(h.lp.get()) == 0 {
+		h.lp.set(make([]byte, 4, 4+need))
 		return
 	}
-	h.lp = slices.Grow(h.lp, need)
+	h.lp.set(slices.Grow(h.lp.get(), need))
 }
 
 // Reserve makes room in a listpack for new members: args alternate
 // score and member as ZADD's arguments do, scores are the parsed scores.
 func (z *ZSet) Reserve(args [][]byte, scores []float64) {
-	if z.lp == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
+	if z.lp.p == nil || z.Len()+len(scores) > z.lim().Get(ZSetMaxListpackEntries) {
 		return
 	}
 	need := 0
@@ -160,11 +185,51 @@ func (z *ZSet) Reserve(args [][]byte, scores []float64) {
 		m := args[2*i+1]
 		need += zlpEntryLen(unsafe.String(unsafe.SliceData(m), len(m)), lpScore(scores[i]))
 	}
-	if len(z.lp) <= zlpHeader {
-		z.lp = make([]byte, zlpHeader, zlpHeader+need)
+	if len(z.lp.get()) <= zlpHeader {
+		z.lp.set(make([]byte, zlpHeader, zlpHeader+need))
 		return
 	}
-	nb := make([]byte, len(z.lp), len(z.lp)+need)
-	copy(nb, z.lp)
-	z.lp = nb
+	nb := make([]byte, len(z.lp.get()), len(z.lp.get())+need)
+	copy(nb, z.lp.get())
+	z.lp.set(nb)
+}
+
+// Reserve makes room in the list's end node (the head when front, else
+// the tail) for as many of vals as it takes before it is full, so a push
+// of many elements grows that node once instead of once per size class
+// (each copy leaving a buffer of garbage behind). Elements past the
+// node's limits go to new nodes, which grow as pushes fill them.
+func (l *List) Reserve(vals [][]byte, front bool) {
+	if len(vals) < 2 {
+		return
+	}
+	maxBytes, maxEntries := l.lim.listNode()
+	var nd *lnode
+	used, n := 0, 0
+	if l.cnt > 0 {
+		nd = l.last()
+		if front {
+			nd = l.first()
+		}
+		used, n = nd.used(), int(nd.n)
+	}
+	need := 0
+	for _, v := range vals {
+		es := entrySize(len(v))
+		if n > 0 && (n >= maxEntries || used+need+es > maxBytes) {
+			break
+		}
+		need += es
+		n++
+	}
+	if nd == nil {
+		nd = &lnode{}
+		l.insertNode(0, nd)
+	}
+	snug := l.cnt == 1
+	if front {
+		nd.roomFront(need, l.lim, snug)
+	} else {
+		nd.roomBack(need, l.lim, snug)
+	}
 }

@@ -25,12 +25,12 @@ import (
 // written to. Methods copy the slices they are given. A Hash is not safe
 // for concurrent use.
 type Hash struct {
-	// lp is the listpack encoding (hlpEmpty when empty), nil in the
-	// hashtable encoding.
-	lp []byte
+	// lp is the listpack encoding (hlpEmpty when empty), lp.p nil in
+	// the hashtable encoding.
+	lp packed
 	// u is the listpack's *Limits (hash-max-listpack-entries and -value)
-	// or the hashtable's *strDict[string]: one pointer for both keeps a
-	// Hash at 32 bytes.
+	// or the hashtable's *strDict[string]: one pointer for both, and a
+	// packed listpack, keep a Hash at 24 bytes.
 	u unsafe.Pointer
 }
 
@@ -43,7 +43,7 @@ func (h *Hash) lim() *Limits { return (*Limits)(h.u) }
 
 // dict returns the hashtable encoding, nil for a listpack.
 func (h *Hash) dict() *strDict[string] {
-	if h.lp != nil {
+	if h.lp.p != nil {
 		return nil
 	}
 	return (*strDict[string])(h.u)
@@ -51,22 +51,26 @@ func (h *Hash) dict() *strDict[string] {
 
 // NewHash returns an empty hash in the listpack encoding, converted by
 // lim's thresholds (nil: defaults).
-func NewHash(lim *Limits) *Hash { return &Hash{lp: hlpEmpty, u: unsafe.Pointer(lim)} }
+func NewHash(lim *Limits) *Hash {
+	h := &Hash{u: unsafe.Pointer(lim)}
+	h.lp.set(hlpEmpty)
+	return h
+}
 
 // Len returns the number of fields.
 func (h *Hash) Len() int {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		return h.dict().len()
 	}
-	if len(h.lp) == 0 {
+	if len(h.lp.get()) == 0 {
 		return 0
 	}
-	return int(binary.LittleEndian.Uint32(h.lp))
+	return int(binary.LittleEndian.Uint32(h.lp.get()))
 }
 
 // Encoding returns "listpack" or "hashtable", as OBJECT ENCODING.
 func (h *Hash) Encoding() string {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		return "hashtable"
 	}
 	return "listpack"
@@ -74,25 +78,27 @@ func (h *Hash) Encoding() string {
 
 // Clone returns a deep copy in the same encoding.
 func (h *Hash) Clone() *Hash {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		return &Hash{u: unsafe.Pointer(h.dict().clone())}
 	}
-	return &Hash{lp: append([]byte{}, h.lp...), u: h.u}
+	c := &Hash{u: h.u}
+	c.lp.set(append([]byte{}, h.lp.get()...))
+	return c
 }
 
 // MemoryUsage estimates the bytes the hash holds.
 func (h *Hash) MemoryUsage() int {
-	if h.lp == nil {
-		return 32 + h.dict().memory()
+	if h.lp.p == nil {
+		return 24 + h.dict().memory()
 	}
-	return 32 + cap(h.lp)
+	return 24 + int(h.lp.c)
 }
 
 // ConvertIfLong switches to the hashtable encoding when any of args is
 // longer than the listpack allows, as Redis's hashTypeTryConversion does
 // with a command's fields and values before it stores any of them.
 func (h *Hash) ConvertIfLong(args ...[]byte) {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		return
 	}
 	maxValue := h.lim().Get(HashMaxListpackValue)
@@ -106,36 +112,36 @@ func (h *Hash) ConvertIfLong(args ...[]byte) {
 
 // Get returns the value of field.
 func (h *Hash) Get(field []byte) ([]byte, bool) {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		i := h.dict().find(field)
 		if i < 0 {
 			return nil, false
 		}
 		return strView(h.dict().entries[i].val), true
 	}
-	_, vOff, end := hlpFind(h.lp, field)
+	_, vOff, end := hlpFind(h.lp.get(), field)
 	if end < 0 {
 		return nil, false
 	}
-	v, _ := hlpNext(h.lp, vOff)
+	v, _ := hlpNext(h.lp.get(), vOff)
 	return v, true
 }
 
 // Has reports whether field exists.
 func (h *Hash) Has(field []byte) bool {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		return h.dict().find(field) >= 0
 	}
-	_, _, end := hlpFind(h.lp, field)
+	_, _, end := hlpFind(h.lp.get(), field)
 	return end >= 0
 }
 
 // Set stores value at field, reporting whether the field is new.
 func (h *Hash) Set(field, value []byte) bool {
-	if h.lp != nil && (len(field) > h.lim().Get(HashMaxListpackValue) || len(value) > h.lim().Get(HashMaxListpackValue)) {
+	if h.lp.p != nil && (len(field) > h.lim().Get(HashMaxListpackValue) || len(value) > h.lim().Get(HashMaxListpackValue)) {
 		h.convert()
 	}
-	if h.lp == nil {
+	if h.lp.p == nil {
 		hv := strDictHash(field)
 		if i := h.dict().findHashed(field, hv); i >= 0 {
 			e := &h.dict().entries[i]
@@ -147,19 +153,19 @@ func (h *Hash) Set(field, value []byte) bool {
 		h.dict().bytes += len(field) + len(value)
 		return true
 	}
-	if len(h.lp) == 0 {
-		h.lp = make([]byte, 4, 4+hlpSize(field)+hlpSize(value))
+	if len(h.lp.get()) == 0 {
+		h.lp.set(make([]byte, 4, 4+hlpSize(field)+hlpSize(value)))
 	}
-	_, vOff, end := hlpFind(h.lp, field)
+	_, vOff, end := hlpFind(h.lp.get(), field)
 	if end >= 0 {
 		var buf [80]byte
-		h.lp = slices.Replace(h.lp, vOff, end, hlpAppend(buf[:0], value)...)
+		h.lp.set(slices.Replace(h.lp.get(), vOff, end, hlpAppend(buf[:0], value)...))
 		return false
 	}
-	h.lp = slices.Grow(h.lp, hlpSize(field)+hlpSize(value))
-	h.lp = hlpAppend(hlpAppend(h.lp, field), value)
-	n := binary.LittleEndian.Uint32(h.lp) + 1
-	binary.LittleEndian.PutUint32(h.lp, n)
+	h.lp.set(slices.Grow(h.lp.get(), hlpSize(field)+hlpSize(value)))
+	h.lp.set(hlpAppend(hlpAppend(h.lp.get(), field), value))
+	n := binary.LittleEndian.Uint32(h.lp.get()) + 1
+	binary.LittleEndian.PutUint32(h.lp.get(), n)
 	if int(n) > h.lim().Get(HashMaxListpackEntries) {
 		h.convert()
 	}
@@ -168,7 +174,7 @@ func (h *Hash) Set(field, value []byte) bool {
 
 // Delete removes field, reporting whether it was there.
 func (h *Hash) Delete(field []byte) bool {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		i := h.dict().find(field)
 		if i < 0 {
 			return false
@@ -178,19 +184,19 @@ func (h *Hash) Delete(field []byte) bool {
 		h.dict().remove(i)
 		return true
 	}
-	fOff, _, end := hlpFind(h.lp, field)
+	fOff, _, end := hlpFind(h.lp.get(), field)
 	if end < 0 {
 		return false
 	}
-	h.lp = append(h.lp[:fOff], h.lp[end:]...)
-	n := binary.LittleEndian.Uint32(h.lp) - 1
+	h.lp.set(append(h.lp.get()[:fOff], h.lp.get()[end:]...))
+	n := binary.LittleEndian.Uint32(h.lp.get()) - 1
 	if n == 0 {
-		h.lp = hlpEmpty
+		h.lp.set(hlpEmpty)
 		return true
 	}
-	binary.LittleEndian.PutUint32(h.lp, n)
-	if cap(h.lp) > 2*len(h.lp)+64 {
-		h.lp = slices.Clone(h.lp)
+	binary.LittleEndian.PutUint32(h.lp.get(), n)
+	if cap(h.lp.get()) > 2*len(h.lp.get())+64 {
+		h.lp.set(slices.Clone(h.lp.get()))
 	}
 	return true
 }
@@ -198,7 +204,7 @@ func (h *Hash) Delete(field []byte) bool {
 // ForEach calls fn for every field and value until it returns false:
 // insertion order in the listpack encoding, table order otherwise.
 func (h *Hash) ForEach(fn func(field, value []byte) bool) {
-	if h.lp == nil {
+	if h.lp.p == nil {
 		for i := range h.dict().entries {
 			e := &h.dict().entries[i]
 			if !fn(strView(e.key), strView(e.val)) {
@@ -207,10 +213,10 @@ func (h *Hash) ForEach(fn func(field, value []byte) bool) {
 		}
 		return
 	}
-	for off := 4; off < len(h.lp); {
+	for off := 4; off < len(h.lp.get()); {
 		var f, v []byte
-		f, off = hlpNext(h.lp, off)
-		v, off = hlpNext(h.lp, off)
+		f, off = hlpNext(h.lp.get(), off)
+		v, off = hlpNext(h.lp.get(), off)
 		if !fn(f, v) {
 			return
 		}
@@ -230,7 +236,7 @@ func (h *Hash) All() iter.Seq2[[]byte, []byte] {
 // from start to end at least once, even if the table is resized between
 // calls.
 func (h *Hash) Scan(cursor uint64, count int, fn func(field, value []byte)) uint64 {
-	if h.lp != nil {
+	if h.lp.p != nil {
 		h.ForEach(func(f, v []byte) bool { fn(f, v); return true })
 		return 0
 	}
@@ -246,7 +252,7 @@ func (h *Hash) RandomPairs(count int, fn func(field, value []byte)) {
 	if n == 0 {
 		return
 	}
-	if h.lp == nil {
+	if h.lp.p == nil {
 		for range count {
 			e := &h.dict().entries[rand.IntN(n)]
 			fn(strView(e.key), strView(e.val))
@@ -265,7 +271,7 @@ func (h *Hash) RandomPairs(count int, fn func(field, value []byte)) {
 func (h *Hash) SamplePairs(count int, fn func(field, value []byte)) {
 	n := h.Len()
 	idx := sampleIdx(n, count)
-	if h.lp == nil {
+	if h.lp.p == nil {
 		for _, i := range idx {
 			e := &h.dict().entries[i]
 			fn(strView(e.key), strView(e.val))
@@ -296,7 +302,8 @@ func (h *Hash) convert() {
 		d.bytes += len(f) + len(v)
 		return true
 	})
-	h.lp, h.u = nil, unsafe.Pointer(d)
+	h.lp.set(nil)
+	h.u = unsafe.Pointer(d)
 }
 
 // --- listpack helpers: entries are uvarint(len) | bytes, after a 4-byte count ---

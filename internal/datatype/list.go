@@ -22,18 +22,22 @@ import (
 //
 // Slices returned by List methods alias the list's storage: they are
 // valid until the list is next modified.
+//
+// A List is 48 bytes and a node 32 (int32 offsets and counts: a node
+// holds at most a few MB, a list at most 2^31 nodes), the size classes of
+// the allocator that a short list's two allocations fill exactly.
 type List struct {
 	lim *Limits  // list-max-listpack-size
 	nb  []*lnode // node storage; the nodes are nb[off:off+cnt]
-	off int
-	cnt int
+	off int32
+	cnt int32
 	n   int // entries
 }
 
 type lnode struct {
 	b []byte // entries in b[h:]; cap(b) is the allocation
-	h int
-	n int // entries in this node
+	h int32
+	n int32 // entries in this node
 }
 
 // NewList returns an empty list whose nodes follow lim (nil: defaults).
@@ -55,10 +59,10 @@ func (nd *lnode) fits(es int, lim *Limits) bool {
 		return true
 	}
 	maxBytes, maxEntries := lim.listNode()
-	return nd.n < maxEntries && nd.used()+es <= maxBytes
+	return int(nd.n) < maxEntries && nd.used()+es <= maxBytes
 }
 
-func (nd *lnode) used() int { return len(nd.b) - nd.h }
+func (nd *lnode) used() int { return len(nd.b) - int(nd.h) }
 
 // --- entry encoding ---
 
@@ -161,7 +165,7 @@ func (nd *lnode) roomBack(need int, lim *Limits, snug bool) {
 
 // roomFront makes sure need bytes can be prepended at nd.h.
 func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
-	if nd.h >= need {
+	if int(nd.h) >= need {
 		return
 	}
 	used := nd.used()
@@ -169,13 +173,13 @@ func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
 		nb := nd.b[:cap(nd.b)]
 		h := len(nb) - used
 		copy(nb[h:], nd.b[nd.h:])
-		nd.b, nd.h = nb, h
+		nd.b, nd.h = nb, int32(h)
 		return
 	}
 	c := growCap(cap(nd.b), used+need, lim, snug)
 	nb := make([]byte, c)
 	copy(nb[c-used:], nd.b[nd.h:])
-	nd.b, nd.h = nb, c-used
+	nd.b, nd.h = nb, int32(c-used)
 }
 
 // growCap picks a new buffer size for a node that needs min bytes, in
@@ -225,22 +229,22 @@ func (nd *lnode) pushBack(v []byte, lim *Limits, snug bool) {
 func (nd *lnode) pushFront(v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
 	nd.roomFront(es, lim, snug)
-	nd.h -= es
-	putEntry(nd.b[nd.h:nd.h+es], v)
+	nd.h -= int32(es)
+	putEntry(nd.b[nd.h:int(nd.h)+es], v)
 	nd.n++
 }
 
 // offset returns the byte offset of entry k (0 <= k <= nd.n).
 func (nd *lnode) offset(k int) int {
-	if k <= nd.n/2 {
-		off := nd.h
+	if k <= int(nd.n)/2 {
+		off := int(nd.h)
 		for ; k > 0; k-- {
 			_, off = entryAt(nd.b, off)
 		}
 		return off
 	}
 	off := len(nd.b)
-	for k = nd.n - k; k > 0; k-- {
+	for k = int(nd.n) - k; k > 0; k-- {
 		off = entryBefore(nd.b, off)
 	}
 	return off
@@ -249,9 +253,9 @@ func (nd *lnode) offset(k int) int {
 // insertAt puts v before the entry at off (len(nd.b) to append).
 func (nd *lnode) insertAt(off int, v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
-	rel := off - nd.h
+	rel := off - int(nd.h)
 	nd.roomBack(es, lim, snug)
-	off = nd.h + rel
+	off = int(nd.h) + rel
 	end := len(nd.b)
 	nd.b = nd.b[:end+es]
 	copy(nd.b[off+es:], nd.b[off:end])
@@ -261,13 +265,13 @@ func (nd *lnode) insertAt(off int, v []byte, lim *Limits, snug bool) {
 
 // cut removes the bytes b[from:to] holding k entries.
 func (nd *lnode) cut(from, to, k int) {
-	if from == nd.h {
-		nd.h = to
+	if from == int(nd.h) {
+		nd.h = int32(to)
 	} else {
 		n := copy(nd.b[from:], nd.b[to:])
 		nd.b = nd.b[:from+n]
 	}
-	nd.n -= k
+	nd.n -= int32(k)
 	if nd.n == 0 {
 		nd.b, nd.h = nd.b[:0], 0
 	}
@@ -275,39 +279,39 @@ func (nd *lnode) cut(from, to, k int) {
 
 // --- node deque ---
 
-func (l *List) node(i int) *lnode { return l.nb[l.off+i] }
+func (l *List) node(i int) *lnode { return l.nb[int(l.off)+i] }
 
 func (l *List) first() *lnode { return l.nb[l.off] }
 
-func (l *List) last() *lnode { return l.nb[l.off+l.cnt-1] }
+func (l *List) last() *lnode { return l.nb[int(l.off+l.cnt)-1] }
 
 // insertNode puts nd at node position i (0..cnt).
 func (l *List) insertNode(i int, nd *lnode) {
 	switch {
-	case i == 0 && l.off > 0:
+	case i == 0 && int(l.off) > 0:
 		l.off--
 		l.nb[l.off] = nd
-	case i == l.cnt && l.off+l.cnt < len(l.nb):
-		l.nb[l.off+l.cnt] = nd
+	case i == int(l.cnt) && int(l.off+l.cnt) < len(l.nb):
+		l.nb[int(l.off+l.cnt)] = nd
 	default:
 		c := len(l.nb)
-		if l.cnt+1 > c {
+		if int(l.cnt)+1 > c {
 			c = max(2*c, 1)
 		}
 		// Leave the spare room on the side that is growing.
 		off := 0
 		if i == 0 {
-			off = c - l.cnt - 1
+			off = c - int(l.cnt) - 1
 		}
 		if c != len(l.nb) {
 			nb := make([]*lnode, c)
-			copy(nb[off:], l.nb[l.off:l.off+i])
-			copy(nb[off+i+1:], l.nb[l.off+i:l.off+l.cnt])
+			copy(nb[off:], l.nb[l.off:int(l.off)+i])
+			copy(nb[off+i+1:], l.nb[int(l.off)+i:int(l.off+l.cnt)])
 			l.nb = nb
 		} else {
 			// Same storage: move the two halves without clobbering.
-			pre, suf := l.nb[l.off:l.off+i], l.nb[l.off+i:l.off+l.cnt]
-			if off <= l.off {
+			pre, suf := l.nb[l.off:int(l.off)+i], l.nb[int(l.off)+i:int(l.off+l.cnt)]
+			if off <= int(l.off) {
 				copy(l.nb[off:], pre)
 				copy(l.nb[off+i+1:], suf)
 			} else {
@@ -315,10 +319,10 @@ func (l *List) insertNode(i int, nd *lnode) {
 				copy(l.nb[off:], pre)
 			}
 			clear(l.nb[:off])
-			clear(l.nb[off+l.cnt+1:])
+			clear(l.nb[off+int(l.cnt)+1:])
 		}
 		l.nb[off+i] = nd
-		l.off = off
+		l.off = int32(off)
 	}
 	l.cnt++
 }
@@ -329,12 +333,12 @@ func (l *List) removeNode(i int) {
 	case i == 0:
 		l.nb[l.off] = nil
 		l.off++
-	case i == l.cnt-1:
-		l.nb[l.off+i] = nil
+	case i == int(l.cnt)-1:
+		l.nb[int(l.off)+i] = nil
 	default:
-		s := l.nb[l.off : l.off+l.cnt]
+		s := l.nb[int(l.off):int(l.off+l.cnt)]
 		copy(s[i:], s[i+1:])
-		s[l.cnt-1] = nil
+		s[int(l.cnt)-1] = nil
 	}
 	l.cnt--
 	if l.cnt == 0 {
@@ -342,9 +346,9 @@ func (l *List) removeNode(i int) {
 		if len(l.nb) > 4 {
 			l.nb = nil
 		}
-	} else if len(l.nb) > 16 && l.cnt < len(l.nb)/4 {
-		nb := make([]*lnode, 2*l.cnt)
-		copy(nb, l.nb[l.off:l.off+l.cnt])
+	} else if len(l.nb) > 16 && int(l.cnt) < len(l.nb)/4 {
+		nb := make([]*lnode, 2*int(l.cnt))
+		copy(nb, l.nb[l.off:int(l.off+l.cnt)])
 		l.nb, l.off = nb, 0
 	}
 }
@@ -355,19 +359,19 @@ func (l *List) seek(i int) (ni int, nd *lnode, k int) {
 	if i < l.n/2 {
 		for ni = 0; ; ni++ {
 			nd = l.node(ni)
-			if i < nd.n {
+			if i < int(nd.n) {
 				return ni, nd, i
 			}
-			i -= nd.n
+			i -= int(nd.n)
 		}
 	}
 	i = l.n - 1 - i // from the end
-	for ni = l.cnt - 1; ; ni-- {
+	for ni = int(l.cnt) - 1; ; ni-- {
 		nd = l.node(ni)
-		if i < nd.n {
-			return ni, nd, nd.n - 1 - i
+		if i < int(nd.n) {
+			return ni, nd, int(nd.n) - 1 - i
 		}
-		i -= nd.n
+		i -= int(nd.n)
 	}
 }
 
@@ -385,7 +389,7 @@ func (l *List) PushFront(v []byte) {
 // PushBack adds v (copied) at the tail.
 func (l *List) PushBack(v []byte) {
 	if l.cnt == 0 || !l.last().fits(entrySize(len(v)), l.lim) {
-		l.insertNode(l.cnt, &lnode{})
+		l.insertNode(int(l.cnt), &lnode{})
 	}
 	l.last().pushBack(v, l.lim, l.cnt == 1)
 	l.n++
@@ -397,8 +401,8 @@ func (l *List) PopFront() []byte {
 		return nil
 	}
 	nd := l.first()
-	v, next := entryAt(nd.b, nd.h)
-	nd.h = next
+	v, next := entryAt(nd.b, int(nd.h))
+	nd.h = int32(next)
 	nd.n--
 	l.n--
 	if nd.n == 0 {
@@ -419,7 +423,7 @@ func (l *List) PopBack() []byte {
 	nd.n--
 	l.n--
 	if nd.n == 0 {
-		l.removeNode(l.cnt - 1)
+		l.removeNode(int(l.cnt) - 1)
 	}
 	return v
 }
@@ -451,9 +455,9 @@ func (nd *lnode) replace(off, end int, v []byte, lim *Limits, snug bool) {
 	es := entrySize(len(v))
 	delta := es - (end - off)
 	if delta > 0 {
-		rel := off - nd.h
+		rel := off - int(nd.h)
 		nd.roomBack(delta, lim, snug)
-		off = nd.h + rel
+		off = int(nd.h) + rel
 		end = off + es - delta
 		nd.b = nd.b[:len(nd.b)+delta]
 		copy(nd.b[off+es:], nd.b[end:len(nd.b)-delta])
@@ -480,9 +484,9 @@ func (l *List) Insert(i int, v []byte) {
 // InsertPivot inserts v before (or after) the first element equal to
 // pivot. It reports whether pivot was found.
 func (l *List) InsertPivot(pivot, v []byte, after bool) bool {
-	for ni := 0; ni < l.cnt; ni++ {
+	for ni := 0; ni < int(l.cnt); ni++ {
 		nd := l.node(ni)
-		for off := nd.h; off < len(nd.b); {
+		for off := int(nd.h); off < len(nd.b); {
 			e, next := entryAt(nd.b, off)
 			if bytes.Equal(e, pivot) {
 				if after {
@@ -506,7 +510,7 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 		nd.insertAt(off, v, l.lim, l.cnt == 1)
 		return
 	}
-	if off == nd.h {
+	if off == int(nd.h) {
 		if ni > 0 && l.node(ni-1).fits(es, l.lim) {
 			l.node(ni-1).pushBack(v, l.lim, false)
 			return
@@ -517,7 +521,7 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 		return
 	}
 	if off == len(nd.b) {
-		if ni+1 < l.cnt && l.node(ni+1).fits(es, l.lim) {
+		if ni+1 < int(l.cnt) && l.node(ni+1).fits(es, l.lim) {
 			l.node(ni+1).pushFront(v, l.lim, false)
 			return
 		}
@@ -528,13 +532,13 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	}
 	// Split: the entries from off on move to a new node after nd.
 	k := 0
-	for p := nd.h; p < off; k++ {
+	for p := int(nd.h); p < off; k++ {
 		_, p = entryAt(nd.b, p)
 	}
-	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim, false)), n: nd.n - k}
+	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim, false)), n: nd.n - int32(k)}
 	copy(tail.b, nd.b[off:])
 	nd.b = nd.b[:off]
-	nd.n = k
+	nd.n = int32(k)
 	nd.shrink()
 	l.insertNode(ni+1, tail)
 	if nd.fits(es, l.lim) {
@@ -569,11 +573,11 @@ func (l *List) Range(start, stop int) iter.Seq[[]byte] {
 					return
 				}
 			}
-			if ni++; ni >= l.cnt || left == 0 {
+			if ni++; ni >= int(l.cnt) || left == 0 {
 				return
 			}
 			nd = l.node(ni)
-			off = nd.h
+			off = int(nd.h)
 		}
 	}
 }
@@ -589,7 +593,7 @@ func (l *List) RangeRev(start, stop int) iter.Seq[[]byte] {
 		ni, nd, k := l.seek(start)
 		end := nd.offset(k + 1)
 		for {
-			for ; end > nd.h; left-- {
+			for ; end > int(nd.h); left-- {
 				if left == 0 {
 					return
 				}
@@ -624,8 +628,8 @@ func (l *List) DeleteRange(start, count int) {
 	ni, nd, k := l.seek(start)
 	l.n -= count
 	for count > 0 {
-		if k == 0 && count >= nd.n {
-			count -= nd.n
+		if k == 0 && count >= int(nd.n) {
+			count -= int(nd.n)
 			l.removeNode(ni)
 			if count > 0 {
 				nd = l.node(ni)
@@ -666,7 +670,7 @@ func (l *List) Remove(v []byte, count int) int {
 		limit = -limit
 	}
 	if count >= 0 {
-		for ni := 0; ni < l.cnt && (count == 0 || removed < limit); {
+		for ni := 0; ni < int(l.cnt) && (count == 0 || removed < limit); {
 			nd := l.node(ni)
 			removed += nd.filter(v, limit-removed, count == 0)
 			if nd.n == 0 {
@@ -676,7 +680,7 @@ func (l *List) Remove(v []byte, count int) int {
 			ni++
 		}
 	} else {
-		for ni := l.cnt - 1; ni >= 0 && removed < limit; ni-- {
+		for ni := int(l.cnt) - 1; ni >= 0 && removed < limit; ni-- {
 			nd := l.node(ni)
 			removed += nd.filterRev(v, limit-removed)
 			if nd.n == 0 {
@@ -686,7 +690,7 @@ func (l *List) Remove(v []byte, count int) int {
 	}
 	l.n -= removed
 	if removed > 0 {
-		for ni := 0; ni < l.cnt; {
+		for ni := 0; ni < int(l.cnt); {
 			if !l.mergeAround(ni) {
 				ni++
 			}
@@ -697,8 +701,8 @@ func (l *List) Remove(v []byte, count int) int {
 
 // filter removes entries equal to v, head first, at most max unless all.
 func (nd *lnode) filter(v []byte, max int, all bool) int {
-	w, removed := nd.h, 0
-	for r := nd.h; r < len(nd.b); {
+	w, removed := int(nd.h), 0
+	for r := int(nd.h); r < len(nd.b); {
 		e, next := entryAt(nd.b, r)
 		if (all || removed < max) && bytes.Equal(e, v) {
 			removed++
@@ -709,7 +713,7 @@ func (nd *lnode) filter(v []byte, max int, all bool) int {
 	}
 	if removed > 0 {
 		nd.b = nd.b[:w]
-		nd.n -= removed
+		nd.n -= int32(removed)
 		nd.shrink()
 	}
 	return removed
@@ -718,7 +722,7 @@ func (nd *lnode) filter(v []byte, max int, all bool) int {
 // filterRev removes up to max entries equal to v, tail first.
 func (nd *lnode) filterRev(v []byte, max int) int {
 	w, removed := len(nd.b), 0
-	for r := len(nd.b); r > nd.h; {
+	for r := len(nd.b); r > int(nd.h); {
 		p := entryBefore(nd.b, r)
 		e, _ := entryAt(nd.b, p)
 		if removed < max && bytes.Equal(e, v) {
@@ -730,8 +734,8 @@ func (nd *lnode) filterRev(v []byte, max int) int {
 		r = p
 	}
 	if removed > 0 {
-		nd.h = w
-		nd.n -= removed
+		nd.h = int32(w)
+		nd.n -= int32(removed)
 		if nd.n == 0 {
 			nd.b, nd.h = nd.b[:0], 0
 		}
@@ -743,12 +747,12 @@ func (nd *lnode) filterRev(v []byte, max int) int {
 // mergeAround joins node ni with its next neighbour when both fit in
 // half a node. It reports whether it did.
 func (l *List) mergeAround(ni int) bool {
-	if ni < 0 || ni+1 >= l.cnt {
+	if ni < 0 || ni+1 >= int(l.cnt) {
 		return false
 	}
 	a, b := l.node(ni), l.node(ni+1)
 	maxBytes, maxEntries := l.lim.listNode()
-	if a.used()+b.used() > maxBytes/2 || a.n+b.n > maxEntries {
+	if a.used()+b.used() > maxBytes/2 || int(a.n+b.n) > maxEntries {
 		return false
 	}
 	a.roomBack(b.used(), l.lim, false)
@@ -760,8 +764,8 @@ func (l *List) mergeAround(ni int) bool {
 
 // Clone returns a deep copy.
 func (l *List) Clone() *List {
-	c := &List{lim: l.lim, n: l.n, cnt: l.cnt, nb: make([]*lnode, l.cnt)}
-	for i := 0; i < l.cnt; i++ {
+	c := &List{lim: l.lim, n: l.n, cnt: l.cnt, nb: make([]*lnode, int(l.cnt))}
+	for i := 0; i < int(l.cnt); i++ {
 		nd := l.node(i)
 		b := make([]byte, nd.used())
 		copy(b, nd.b[nd.h:])
@@ -773,8 +777,8 @@ func (l *List) Clone() *List {
 // MemoryUsage estimates the bytes the list takes, as MEMORY USAGE reports.
 func (l *List) MemoryUsage() int {
 	m := 48 + 8*len(l.nb)
-	for i := 0; i < l.cnt; i++ {
-		m += 48 + cap(l.node(i).b)
+	for i := 0; i < int(l.cnt); i++ {
+		m += 32 + cap(l.node(i).b)
 	}
 	return m
 }
@@ -788,7 +792,7 @@ func (l *List) ApproxMemory() int {
 	}
 	sum := 0
 	for i := 0; i < 4; i++ {
-		sum += cap(l.node(i).b) + cap(l.node(l.cnt-1-i).b)
+		sum += cap(l.node(i).b) + cap(l.node(int(l.cnt)-1-i).b)
 	}
-	return 48 + 8*len(l.nb) + l.cnt*48 + sum*l.cnt/8
+	return 48 + 8*len(l.nb) + int(l.cnt)*32 + sum*int(l.cnt)/8
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestListEntryEncoding(t *testing.T) {
@@ -106,7 +107,7 @@ func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
 	l := NewList(lim)
 	var m [][]byte
 	for step := 0; step < steps; step++ {
-		op := rng.Intn(14)
+		op := rng.Intn(15)
 		what := ""
 		switch op {
 		case 0, 1:
@@ -216,6 +217,25 @@ func runModel(t *testing.T, rng *rand.Rand, fill, steps int) {
 				}
 			}
 			what = "bulk"
+		case 14:
+			// one LPUSH or RPUSH of many elements: Reserve, then the pushes
+			vals := make([][]byte, rng.Intn(200))
+			for k := range vals {
+				vals[k] = randValue(rng)
+			}
+			front := rng.Intn(2) == 0
+			l.Reserve(vals, front)
+			for _, v := range vals {
+				if front {
+					l.PushFront(v)
+					m = append([][]byte{v}, m...)
+				} else {
+					l.PushBack(v)
+					m = append(m, v)
+				}
+			}
+			l.Compact()
+			what = fmt.Sprintf("reserve %d front %v", len(vals), front)
 		}
 		checkModel(t, l, m, fill, step, what)
 	}
@@ -260,22 +280,22 @@ func checkModel(t *testing.T, l *List, m [][]byte, fill, step int, what string) 
 	}
 	total := 0
 	maxBytes, maxEntries := l.lim.listNode()
-	for i := 0; i < l.cnt; i++ {
+	for i := 0; i < int(l.cnt); i++ {
 		nd := l.node(i)
 		if nd.n == 0 {
 			fail("node %d empty", i)
 		}
-		if nd.n > 1 && (nd.n > maxEntries || nd.used() > maxBytes) {
+		if nd.n > 1 && (int(nd.n) > maxEntries || nd.used() > maxBytes) {
 			fail("node %d over limits: %d entries, %d bytes", i, nd.n, nd.used())
 		}
 		k := 0
-		for off := nd.h; off < len(nd.b); k++ {
+		for off := int(nd.h); off < len(nd.b); k++ {
 			_, off = entryAt(nd.b, off)
 		}
-		if k != nd.n {
+		if k != int(nd.n) {
 			fail("node %d counts %d entries, holds %d", i, nd.n, k)
 		}
-		total += nd.n
+		total += int(nd.n)
 	}
 	if total != len(m) {
 		fail("nodes hold %d, want %d", total, len(m))
@@ -425,5 +445,49 @@ func TestListNodeTrim(t *testing.T) {
 	}
 	if !nodeWasteful(100, 512) || nodeWasteful(900, 1024) {
 		t.Fatal("nodeWasteful")
+	}
+}
+
+// TestListReserveGarbage: one push of many elements (RPUSH, LPUSH) sizes
+// the node once: 1000 short elements into a new list allocate the node
+// and little else, where growing it a size class at a time allocated
+// copies of about ten times its size.
+func TestListReserveGarbage(t *testing.T) {
+	vals := make([][]byte, 1000)
+	for i := range vals {
+		vals[i] = []byte("e:" + strconv.Itoa(i))
+	}
+	for _, front := range []bool{false, true} {
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		l := NewList(NewLimits())
+		l.Reserve(vals, front)
+		for _, v := range vals {
+			if front {
+				l.PushFront(v)
+			} else {
+				l.PushBack(v)
+			}
+		}
+		l.Compact()
+		runtime.ReadMemStats(&b)
+		node := 0
+		for _, v := range vals {
+			node += entrySize(len(v))
+		}
+		if got := b.TotalAlloc - a.TotalAlloc; got > uint64(RoundAlloc(node))+256 {
+			t.Errorf("front %v: %d bytes allocated for a node of %d", front, got, node)
+		}
+		if l.Len() != len(vals) || string(l.Index(0)) != map[bool]string{false: "e:0", true: "e:999"}[front] {
+			t.Errorf("front %v: %d elements, head %q", front, l.Len(), l.Index(0))
+		}
+	}
+}
+
+// TestListSizes: a List and a node fill the allocator's 48- and 32-byte
+// size classes (MemoryUsage counts them so).
+func TestListSizes(t *testing.T) {
+	if l, n := unsafe.Sizeof(List{}), unsafe.Sizeof(lnode{}); l != 48 || n != 32 {
+		t.Fatalf("List %d bytes, node %d, want 48 and 32", l, n)
 	}
 }

@@ -25,12 +25,12 @@ import (
 // Methods copy the slices they are given. A Set is not safe for
 // concurrent use.
 type Set struct {
-	// is is the intset encoding (isEmpty when empty), nil in the
+	// is is the intset encoding (isEmpty when empty), is.p nil in the
 	// hashtable encoding.
-	is []byte
+	is packed
 	// u is the intset's *Limits (set-max-intset-entries) or the
-	// hashtable's *strDict[struct{}]: one pointer for both keeps a Set
-	// at 32 bytes.
+	// hashtable's *strDict[struct{}]: one pointer for both, and a packed
+	// intset, keep a Set at 24 bytes.
 	u unsafe.Pointer
 }
 
@@ -43,7 +43,7 @@ func (s *Set) lim() *Limits { return (*Limits)(s.u) }
 
 // dict returns the hashtable encoding, nil for an intset.
 func (s *Set) dict() *strDict[struct{}] {
-	if s.is != nil {
+	if s.is.p != nil {
 		return nil
 	}
 	return (*strDict[struct{}])(s.u)
@@ -51,22 +51,26 @@ func (s *Set) dict() *strDict[struct{}] {
 
 // NewSet returns an empty set in the intset encoding, converted by lim's
 // thresholds (nil: defaults).
-func NewSet(lim *Limits) *Set { return &Set{is: isEmpty, u: unsafe.Pointer(lim)} }
+func NewSet(lim *Limits) *Set {
+	s := &Set{u: unsafe.Pointer(lim)}
+	s.is.set(isEmpty)
+	return s
+}
 
 // Len returns the number of members.
 func (s *Set) Len() int {
-	if s.is == nil {
+	if s.is.p == nil {
 		return s.dict().len()
 	}
-	if len(s.is) == 0 {
+	if s.is.n == 0 {
 		return 0
 	}
-	return (len(s.is) - 1) / int(s.is[0])
+	return int(s.is.n-1) / int(*(*byte)(s.is.p))
 }
 
 // Encoding returns "intset" or "hashtable", as OBJECT ENCODING.
 func (s *Set) Encoding() string {
-	if s.is == nil {
+	if s.is.p == nil {
 		return "hashtable"
 	}
 	return "intset"
@@ -74,43 +78,45 @@ func (s *Set) Encoding() string {
 
 // Clone returns a deep copy in the same encoding.
 func (s *Set) Clone() *Set {
-	if s.is == nil {
+	if s.is.p == nil {
 		return &Set{u: unsafe.Pointer(s.dict().clone())}
 	}
-	return &Set{is: append([]byte{}, s.is...), u: s.u}
+	c := &Set{u: s.u}
+	c.is.set(append([]byte{}, s.is.get()...))
+	return c
 }
 
 // MemoryUsage estimates the bytes the set holds.
 func (s *Set) MemoryUsage() int {
-	if s.is == nil {
-		return 32 + s.dict().memory()
+	if s.is.p == nil {
+		return 24 + s.dict().memory()
 	}
-	return 32 + cap(s.is)
+	return 24 + int(s.is.c)
 }
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	if s.is == nil {
+	if s.is.p == nil {
 		return s.dict().find(m) >= 0
 	}
 	v, ok := isetParse(m)
 	if !ok {
 		return false
 	}
-	_, found := isetSearch(s.is, v)
+	_, found := isetSearch(s.is.get(), v)
 	return found
 }
 
 // Add adds m, reporting whether it was not a member yet.
 func (s *Set) Add(m []byte) bool {
-	if s.is != nil {
+	if s.is.p != nil {
 		v, ok := isetParse(m)
 		if ok {
-			i, found := isetSearch(s.is, v)
+			i, found := isetSearch(s.is.get(), v)
 			if found {
 				return false
 			}
-			s.is = isetInsert(s.is, i, v)
+			s.is.set(isetInsert(s.is.get(), i, v))
 			if s.Len() > s.lim().Get(SetMaxIntsetEntries) {
 				s.convert()
 			}
@@ -129,7 +135,7 @@ func (s *Set) Add(m []byte) bool {
 
 // Remove deletes m, reporting whether it was a member.
 func (s *Set) Remove(m []byte) bool {
-	if s.is == nil {
+	if s.is.p == nil {
 		i := s.dict().find(m)
 		if i < 0 {
 			return false
@@ -142,7 +148,7 @@ func (s *Set) Remove(m []byte) bool {
 	if !ok {
 		return false
 	}
-	i, found := isetSearch(s.is, v)
+	i, found := isetSearch(s.is.get(), v)
 	if !found {
 		return false
 	}
@@ -152,20 +158,22 @@ func (s *Set) Remove(m []byte) bool {
 
 // removeAt deletes the intset element at index i.
 func (s *Set) removeAt(i int) {
-	w := int(s.is[0])
+	is := s.is.get()
+	w := int(is[0])
 	off := 1 + i*w
-	s.is = append(s.is[:off], s.is[off+w:]...)
-	if len(s.is) == 1 {
-		s.is = isEmpty
-	} else if cap(s.is) > 2*len(s.is)+64 {
-		s.is = slices.Clone(s.is)
+	is = append(is[:off], is[off+w:]...)
+	if len(is) == 1 {
+		is = isEmpty
+	} else if cap(is) > 2*len(is)+64 {
+		is = slices.Clone(is)
 	}
+	s.is.set(is)
 }
 
 // ForEach calls fn for every member until it returns false: ascending
 // numeric order in the intset encoding, table order otherwise.
 func (s *Set) ForEach(fn func(m []byte) bool) {
-	if s.is == nil {
+	if s.is.p == nil {
 		for i := range s.dict().entries {
 			if !fn(strView(s.dict().entries[i].key)) {
 				return
@@ -175,7 +183,7 @@ func (s *Set) ForEach(fn func(m []byte) bool) {
 	}
 	var buf [20]byte
 	for i, n := 0, s.Len(); i < n; i++ {
-		if !fn(strconv.AppendInt(buf[:0], isetGet(s.is, i), 10)) {
+		if !fn(strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10)) {
 			return
 		}
 	}
@@ -189,7 +197,7 @@ func (s *Set) All() iter.Seq[[]byte] {
 // Scan is one SSCAN step from cursor (see Hash.Scan): an intset is
 // returned whole with cursor 0.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if s.is != nil {
+	if s.is.p != nil {
 		s.ForEach(func(m []byte) bool { fn(m); return true })
 		return 0
 	}
@@ -198,12 +206,12 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 
 // member calls fn with the member at index i of the storage order.
 func (s *Set) member(i int, fn func(m []byte)) {
-	if s.is == nil {
+	if s.is.p == nil {
 		fn(strView(s.dict().entries[i].key))
 		return
 	}
 	var buf [20]byte
-	fn(strconv.AppendInt(buf[:0], isetGet(s.is, i), 10))
+	fn(strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10))
 }
 
 // RandomMembers calls fn count times, each time with a member chosen
@@ -231,13 +239,13 @@ func (s *Set) SampleMembers(count int, fn func(m []byte)) {
 // set must not be empty.
 func (s *Set) Pop() []byte {
 	i := rand.IntN(s.Len())
-	if s.is == nil {
+	if s.is.p == nil {
 		m := strView(s.dict().entries[i].key) // the string outlives its entry
 		s.dict().bytes -= len(m)
 		s.dict().remove(i)
 		return m
 	}
-	m := strconv.AppendInt(nil, isetGet(s.is, i), 10)
+	m := strconv.AppendInt(nil, isetGet(s.is.get(), i), 10)
 	s.removeAt(i)
 	return m
 }
@@ -248,11 +256,12 @@ func (s *Set) convert() {
 	d := newStrDict[struct{}](n)
 	var buf [20]byte
 	for i := range n {
-		m := strconv.AppendInt(buf[:0], isetGet(s.is, i), 10)
+		m := strconv.AppendInt(buf[:0], isetGet(s.is.get(), i), 10)
 		d.insert(string(m), struct{}{}, strDictHash(m))
 		d.bytes += len(m)
 	}
-	s.is, s.u = nil, unsafe.Pointer(d)
+	s.is.set(nil)
+	s.u = unsafe.Pointer(d)
 }
 
 // --- intset helpers ---

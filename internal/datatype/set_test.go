@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"unsafe"
 )
 
 func setMembers(s *Set) []string {
@@ -25,8 +26,8 @@ func TestIntsetWidths(t *testing.T) {
 			t.Fatalf("Add %d twice: new", v)
 		}
 	}
-	if s.Encoding() != "intset" || s.Len() != len(vals) || s.is[0] != 8 {
-		t.Fatalf("enc %s len %d width %d", s.Encoding(), s.Len(), s.is[0])
+	if s.Encoding() != "intset" || s.Len() != len(vals) || s.is.get()[0] != 8 {
+		t.Fatalf("enc %s len %d width %d", s.Encoding(), s.Len(), s.is.get()[0])
 	}
 	slices.Sort(vals)
 	var want []string
@@ -41,17 +42,17 @@ func TestIntsetWidths(t *testing.T) {
 			t.Fatalf("remove %s", v)
 		}
 	}
-	if s.Len() != 0 || len(s.is) != 0 {
+	if s.Len() != 0 || len(s.is.get()) != 0 {
 		t.Fatal("not empty")
 	}
 	// The narrowest width is used.
 	s.Add([]byte("7"))
-	if s.is[0] != 2 {
-		t.Fatalf("width %d", s.is[0])
+	if s.is.get()[0] != 2 {
+		t.Fatalf("width %d", s.is.get()[0])
 	}
 	s.Add([]byte("-100000"))
-	if s.is[0] != 4 || !slices.Equal(setMembers(s), []string{"-100000", "7"}) {
-		t.Fatalf("width %d members %v", s.is[0], setMembers(s))
+	if s.is.get()[0] != 4 || !slices.Equal(setMembers(s), []string{"-100000", "7"}) {
+		t.Fatalf("width %d members %v", s.is.get()[0], setMembers(s))
 	}
 }
 
@@ -276,5 +277,13 @@ func TestSetHashAll(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"1", "2", "f=v"}) {
 		t.Fatalf("All: %v", got)
+	}
+}
+
+// TestSmallSizes: a Set, a Hash and a ZSet are 24 bytes, an allocator
+// size class (MemoryUsage counts them so).
+func TestSmallSizes(t *testing.T) {
+	if s, h, z := unsafe.Sizeof(Set{}), unsafe.Sizeof(Hash{}), unsafe.Sizeof(ZSet{}); s != 24 || h != 24 || z != 24 {
+		t.Fatalf("Set %d bytes, Hash %d, ZSet %d, want 24", s, h, z)
 	}
 }

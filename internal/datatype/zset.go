@@ -25,11 +25,11 @@ import (
 // Ranks are 0-based, ascending. A ZSet is not safe for concurrent use.
 type ZSet struct {
 	// lp is the listpack encoding (zlistpack.go; zlpEmpty when empty),
-	// nil in the skiplist encoding.
-	lp []byte
+	// lp.p nil in the skiplist encoding.
+	lp packed
 	// u is the listpack's *Limits (zset-max-listpack-entries and
-	// -value), or the skiplist encoding's *zskip. One pointer for both
-	// keeps a ZSet at 32 bytes.
+	// -value), or the skiplist encoding's *zskip. One pointer for both,
+	// and a packed listpack, keep a ZSet at 24 bytes.
 	u unsafe.Pointer
 }
 
@@ -45,7 +45,7 @@ func (z *ZSet) lim() *Limits { return (*Limits)(z.u) }
 
 // sk returns the skiplist encoding, nil for a listpack.
 func (z *ZSet) sk() *zskip {
-	if z.lp != nil {
+	if z.lp.p != nil {
 		return nil
 	}
 	return (*zskip)(z.u)
@@ -79,7 +79,8 @@ func NewZSet(lim *Limits) *ZSet { return NewZSetSized(lim, 0, 0) }
 // NewZSetSized returns an empty sorted set in the encoding Redis picks for
 // a set that will hold n members, the longest maxlen bytes long.
 func NewZSetSized(lim *Limits, n, maxlen int) *ZSet {
-	z := &ZSet{lp: zlpEmpty, u: unsafe.Pointer(lim)}
+	z := &ZSet{u: unsafe.Pointer(lim)}
+	z.lp.set(zlpEmpty)
 	entries := lim.Get(ZSetMaxListpackEntries)
 	if n > entries || maxlen > lim.Get(ZSetMaxListpackValue) || entries == 0 {
 		z.toSkiplist()
@@ -97,7 +98,7 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 		maxlen = max(maxlen, len(e.Member))
 	}
 	z := NewZSetSized(lim, len(entries), maxlen)
-	if z.lp != nil {
+	if z.lp.p != nil {
 		if len(entries) == 0 {
 			return z
 		}
@@ -111,7 +112,7 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 			lp = zlpAppend(lp, e.Member, e.Score)
 		}
 		zlpSetCount(lp, len(entries))
-		z.lp = lp
+		z.lp.set(lp)
 		return z
 	}
 	// The members are copied: they may alias another set's listpack,
@@ -125,15 +126,15 @@ func BuildZSet(lim *Limits, entries []ZEntry) *ZSet {
 
 // Len returns the number of members.
 func (z *ZSet) Len() int {
-	if z.lp != nil {
-		return zlpCount(z.lp)
+	if z.lp.p != nil {
+		return zlpCount(z.lp.get())
 	}
 	return z.sk().sl.length
 }
 
 // Encoding returns "listpack" or "skiplist", as OBJECT ENCODING.
 func (z *ZSet) Encoding() string {
-	if z.lp != nil {
+	if z.lp.p != nil {
 		return "listpack"
 	}
 	return "skiplist"
@@ -141,10 +142,13 @@ func (z *ZSet) Encoding() string {
 
 // Clone returns a deep copy (same encoding).
 func (z *ZSet) Clone() *ZSet {
-	if z.lp != nil {
-		return &ZSet{lp: slices.Clip(slices.Clone(z.lp)), u: z.u}
+	if z.lp.p != nil {
+		c := &ZSet{u: z.u}
+		c.lp.set(slices.Clip(slices.Clone(z.lp.get())))
+		return c
 	}
-	c := &ZSet{lp: zlpEmpty}
+	c := &ZSet{}
+	c.lp.set(zlpEmpty)
 	c.toSkiplist()
 	c.sk().dict.resize(z.sk().dict.count)
 	for n := z.sk().sl.head.lv[0].fwd; n != nil; n = n.lv[0].fwd {
@@ -156,8 +160,8 @@ func (z *ZSet) Clone() *ZSet {
 // MemoryUsage estimates the bytes the set holds (MEMORY USAGE).
 func (z *ZSet) MemoryUsage() int {
 	n := 0
-	if z.lp != nil {
-		return cap(z.lp)
+	if z.lp.p != nil {
+		return cap(z.lp.get())
 	}
 	// A node is 64 bytes plus 16 per level (4/3 levels on average); the
 	// hash table adds a bucket pointer per slot.
@@ -177,14 +181,15 @@ func (z *ZSet) MemoryUsage() int {
 // toSkiplist converts the listpack encoding to the skiplist encoding.
 func (z *ZSet) toSkiplist() {
 	sk := &zskip{sl: *newSkiplist()}
-	sk.dict.resize(zlpCount(z.lp))
-	for off := zlpHeader; off < len(z.lp); {
+	sk.dict.resize(zlpCount(z.lp.get()))
+	for off := zlpHeader; off < len(z.lp.get()); {
 		var m string
 		var score float64
-		m, score, off = zlpNext(z.lp, off)
+		m, score, off = zlpNext(z.lp.get(), off)
 		sk.dict.add(sk.sl.insert(score, strings.Clone(m)))
 	}
-	z.lp, z.u = nil, unsafe.Pointer(sk)
+	z.lp.set(nil)
+	z.u = unsafe.Pointer(sk)
 }
 
 // lpScore is a score as Redis's listpack stores it: as text, where -0
@@ -198,9 +203,9 @@ func lpScore(f float64) float64 {
 
 // Score returns a member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
-	if z.lp != nil {
-		if off, _ := zlpFind(z.lp, member); off >= 0 {
-			_, score, _ := zlpNext(z.lp, off)
+	if z.lp.p != nil {
+		if off, _ := zlpFind(z.lp.get(), member); off >= 0 {
+			_, score, _ := zlpNext(z.lp.get(), off)
 			return score, true
 		}
 		return 0, false
@@ -216,8 +221,8 @@ func (z *ZSet) Score(member string) (float64, bool) {
 // keep member (the listpack and the skiplist store copies), so member may
 // alias a request buffer.
 func (z *ZSet) Insert(member string, score float64) {
-	if z.lp != nil {
-		if zlpCount(z.lp)+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
+	if z.lp.p != nil {
+		if zlpCount(z.lp.get())+1 > z.lim().Get(ZSetMaxListpackEntries) || len(member) > z.lim().Get(ZSetMaxListpackValue) {
 			z.toSkiplist()
 		} else {
 			z.lpInsert(member, lpScore(score))
@@ -230,7 +235,7 @@ func (z *ZSet) Insert(member string, score float64) {
 // Update changes the score of a member that is in the set. It does not
 // keep member (the stored copy is reused).
 func (z *ZSet) Update(member string, score float64) {
-	if z.lp != nil {
+	if z.lp.p != nil {
 		z.lpUpdate(member, lpScore(score))
 		return
 	}
@@ -248,13 +253,13 @@ func (z *ZSet) Update(member string, score float64) {
 // Delete removes a member, reporting whether it was there. Score, Rank,
 // Update and Delete do not keep member, so it may alias a request buffer.
 func (z *ZSet) Delete(member string) bool {
-	if z.lp != nil {
-		off, _ := zlpFind(z.lp, member)
+	if z.lp.p != nil {
+		off, _ := zlpFind(z.lp.get(), member)
 		if off < 0 {
 			return false
 		}
-		_, _, end := zlpNext(z.lp, off)
-		z.lp = zlpSplice(z.lp, off, end, nil, zlpCount(z.lp)-1)
+		_, _, end := zlpNext(z.lp.get(), off)
+		z.lp.set(zlpSplice(z.lp.get(), off, end, nil, zlpCount(z.lp.get())-1))
 		return true
 	}
 	n := z.sk().dict.remove(member)
@@ -268,8 +273,8 @@ func (z *ZSet) Delete(member string) bool {
 
 // Rank returns a member's ascending 0-based rank.
 func (z *ZSet) Rank(member string) (int, bool) {
-	if z.lp != nil {
-		_, r := zlpFind(z.lp, member)
+	if z.lp.p != nil {
+		_, r := zlpFind(z.lp.get(), member)
 		return r, r >= 0
 	}
 	n := z.sk().dict.find(member)
@@ -281,8 +286,8 @@ func (z *ZSet) Rank(member string) (int, bool) {
 
 // At returns the entry at a 0-based rank (0 <= rank < Len).
 func (z *ZSet) At(rank int) ZEntry {
-	if z.lp != nil {
-		m, score, _ := zlpNext(z.lp, zlpOffset(z.lp, rank))
+	if z.lp.p != nil {
+		m, score, _ := zlpNext(z.lp.get(), zlpOffset(z.lp.get(), rank))
 		return ZEntry{m, score}
 	}
 	n := z.sk().sl.byRank(rank + 1)
@@ -305,18 +310,18 @@ func (z *ZSet) IterAt(rank int, rev bool) ZIter {
 	if rank < 0 || rank >= z.Len() {
 		return it
 	}
-	if z.lp == nil {
+	if z.lp.p == nil {
 		it.n = z.sk().sl.byRank(rank + 1)
 	} else {
-		it.off = zlpOffset(z.lp, rank)
+		it.off = zlpOffset(z.lp.get(), rank)
 	}
 	return it
 }
 
 // Next returns the current entry and advances.
 func (it *ZIter) Next() (ZEntry, bool) {
-	if it.z.lp != nil {
-		lp := it.z.lp
+	if it.z.lp.p != nil {
+		lp := it.z.lp.get()
 		if it.off < 0 || it.off >= len(lp) {
 			return ZEntry{}, false
 		}
@@ -434,7 +439,7 @@ func (z *ZSet) FirstInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.lp != nil {
+	if z.lp.p != nil {
 		rank = z.lpFirst(func(_ string, s float64) bool { return r.GteMin(s) })
 	} else {
 		_, rank = z.sk().sl.first(func(x *znode) bool { return r.GteMin(x.score) })
@@ -452,7 +457,7 @@ func (z *ZSet) LastInScore(r *ScoreRange) int {
 		return -1
 	}
 	var rank int
-	if z.lp != nil {
+	if z.lp.p != nil {
 		rank = z.lpFirst(func(_ string, s float64) bool { return !r.LteMax(s) }) - 1
 	} else {
 		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.score) })
@@ -472,7 +477,7 @@ func (z *ZSet) FirstInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.lp != nil {
+	if z.lp.p != nil {
 		if rank = z.lpFirst(func(m string, _ float64) bool { return r.GteMin(m) }); rank == n {
 			rank = -1
 		}
@@ -492,7 +497,7 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 		return -1
 	}
 	rank := -1
-	if z.lp != nil {
+	if z.lp.p != nil {
 		rank = z.lpLast(func(m string) bool { return r.LteMax(m) })
 	} else {
 		rank = z.sk().sl.last(func(x *znode) bool { return r.LteMax(x.member) })
@@ -506,13 +511,13 @@ func (z *ZSet) LastInLex(r *LexRange) int {
 // DeleteRange removes the members of ranks start..end (inclusive,
 // 0 <= start <= end < Len) and returns how many it removed.
 func (z *ZSet) DeleteRange(start, end int) int {
-	if z.lp != nil {
-		from := zlpOffset(z.lp, start)
+	if z.lp.p != nil {
+		from := zlpOffset(z.lp.get(), start)
 		to := from
 		for i := start; i <= end; i++ {
-			_, _, to = zlpNext(z.lp, to)
+			_, _, to = zlpNext(z.lp.get(), to)
 		}
-		z.lp = zlpSplice(z.lp, from, to, nil, zlpCount(z.lp)-(end-start+1))
+		z.lp.set(zlpSplice(z.lp.get(), from, to, nil, zlpCount(z.lp.get())-(end-start+1)))
 		return end - start + 1
 	}
 	removed := z.sk().sl.deleteRankRange(start+1, end+1, func(n *znode) { z.sk().dict.remove(n.member) })
@@ -543,7 +548,7 @@ func (z *ZSet) Random() ZEntry { return z.At(rand.IntN(z.Len())) }
 // about count entries were seen (at most 10*count buckets). It returns the
 // next cursor (0 when done).
 func (z *ZSet) Scan(cursor uint64, count int, fn func(e ZEntry)) uint64 {
-	if z.lp != nil {
+	if z.lp.p != nil {
 		z.ForEach(func(e ZEntry) bool { fn(e); return true })
 		return 0
 	}
@@ -906,7 +911,7 @@ func (d *zdict) scan(cursor uint64, fn func(*znode)) uint64 {
 // sampled from the first entries (for the maxmemory accounting, which
 // measures after every write).
 func (z *ZSet) ApproxMemory() int {
-	if z.lp == nil {
+	if z.lp.p == nil {
 		bytes, sampled := 0, 0
 		for x := z.sk().sl.head.lv[0].fwd; x != nil && sampled < 8; x = x.lv[0].fwd {
 			sampled++
@@ -918,60 +923,60 @@ func (z *ZSet) ApproxMemory() int {
 		}
 		return n
 	}
-	return cap(z.lp)
+	return cap(z.lp.get())
 }
 
 // lpInsert adds a member that is not in the listpack, shifting the
 // entries after it in place when the buffer has room (see zlistpack.go).
 func (z *ZSet) lpInsert(member string, score float64) {
-	n := zlpCount(z.lp) + 1
+	n := zlpCount(z.lp.get()) + 1
 	es := zlpEntryLen(member, score)
-	if len(z.lp) <= zlpHeader && cap(z.lp) < zlpHeader+es { // zlpEmpty, never written
-		z.lp = make([]byte, zlpHeader, zlpHeader+es)
-		z.lp = zlpAppend(z.lp, member, score)
-		zlpSetCount(z.lp, n)
+	if len(z.lp.get()) <= zlpHeader && cap(z.lp.get()) < zlpHeader+es { // zlpEmpty, never written
+		z.lp.set(make([]byte, zlpHeader, zlpHeader+es))
+		z.lp.set(zlpAppend(z.lp.get(), member, score))
+		zlpSetCount(z.lp.get(), n)
 		return
 	}
-	off := zlpInsertAt(z.lp, member, score)
-	end := len(z.lp)
-	if end+es > cap(z.lp) {
-		nb := make([]byte, end, max(end+es, 2*cap(z.lp)))
-		copy(nb, z.lp)
-		z.lp = nb
+	off := zlpInsertAt(z.lp.get(), member, score)
+	end := len(z.lp.get())
+	if end+es > cap(z.lp.get()) {
+		nb := make([]byte, end, max(end+es, 2*cap(z.lp.get())))
+		copy(nb, z.lp.get())
+		z.lp.set(nb)
 	}
-	z.lp = z.lp[:end+es]
-	copy(z.lp[off+es:], z.lp[off:end])
-	zlpAppend(z.lp[:off], member, score)
-	zlpSetCount(z.lp, n)
+	z.lp.set(z.lp.get()[:end+es])
+	copy(z.lp.get()[off+es:], z.lp.get()[off:end])
+	zlpAppend(z.lp.get()[:off], member, score)
+	zlpSetCount(z.lp.get(), n)
 }
 
 // lpUpdate changes the score of member: in place when its rank and the
 // score's encoded size stay the same, else by a delete and an insert.
 func (z *ZSet) lpUpdate(member string, score float64) {
-	off, r := zlpFind(z.lp, member)
+	off, r := zlpFind(z.lp.get(), member)
 	if off < 0 {
 		return
 	}
-	m, old, end := zlpNext(z.lp, off)
+	m, old, end := zlpNext(z.lp.get(), off)
 	if zlpScoreLen(old) == zlpScoreLen(score) {
 		e := ZEntry{m, score}
 		prevOK := r == 0
 		if !prevOK {
-			pm, ps, _ := zlpNext(z.lp, zlpPrev(z.lp, off))
+			pm, ps, _ := zlpNext(z.lp.get(), zlpPrev(z.lp.get(), off))
 			prevOK = cmpEntry(ZEntry{pm, ps}, e) < 0
 		}
-		nextOK := end >= len(z.lp)
+		nextOK := end >= len(z.lp.get())
 		if !nextOK {
-			nm, ns, _ := zlpNext(z.lp, end)
+			nm, ns, _ := zlpNext(z.lp.get(), end)
 			nextOK = cmpEntry(ZEntry{nm, ns}, e) > 0
 		}
 		if prevOK && nextOK {
 			at := off + uvarintLen(len(m)) + len(m)
-			zlpAppendScore(z.lp[:at], score)
+			zlpAppendScore(z.lp.get()[:at], score)
 			return
 		}
 	}
-	z.lp = zlpSplice(z.lp, off, end, nil, zlpCount(z.lp)-1)
+	z.lp.set(zlpSplice(z.lp.get(), off, end, nil, zlpCount(z.lp.get())-1))
 	z.lpInsert(m, score)
 }
 
@@ -979,8 +984,8 @@ func (z *ZSet) lpUpdate(member string, score float64) {
 // none).
 func (z *ZSet) lpFirst(ok func(m string, s float64) bool) int {
 	r := 0
-	for off := zlpHeader; off < len(z.lp); r++ {
-		m, s, next := zlpNext(z.lp, off)
+	for off := zlpHeader; off < len(z.lp.get()); r++ {
+		m, s, next := zlpNext(z.lp.get(), off)
 		if ok(m, s) {
 			return r
 		}
@@ -992,10 +997,10 @@ func (z *ZSet) lpFirst(ok func(m string, s float64) bool) int {
 // lpLast returns the rank of the last entry whose member ok accepts, -1
 // if none.
 func (z *ZSet) lpLast(ok func(m string) bool) int {
-	off := len(z.lp)
-	for r := zlpCount(z.lp) - 1; r >= 0; r-- {
-		off = zlpPrev(z.lp, off)
-		if ok(zlpMember(z.lp, off)) {
+	off := len(z.lp.get())
+	for r := zlpCount(z.lp.get()) - 1; r >= 0; r-- {
+		off = zlpPrev(z.lp.get(), off)
+		if ok(zlpMember(z.lp.get(), off)) {
 			return r
 		}
 	}

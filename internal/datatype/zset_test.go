@@ -36,7 +36,7 @@ func (z *ZSet) check(t *testing.T, model []ZEntry) {
 			t.Fatalf("Score(%s) = %v", e.Member, s)
 		}
 	}
-	if z.lp != nil {
+	if z.lp.p != nil {
 		return
 	}
 	sk := z.sk()

@@ -154,7 +154,7 @@ func (s *Server) performEvictions() evict.Result {
 
 // cronMaxmemory goes on with an eviction that ran out of time.
 func (s *Server) cronMaxmemory() {
-	s.mem.gov.Tick()
+	s.mem.gov.Tick(s.KS.Used())
 	if s.mem.over.Load() || s.mem.max.Load() > 0 && s.usedMemory() > s.mem.max.Load() {
 		s.performEvictions()
 	}
