@@ -418,3 +418,98 @@ func TestStreamAndLead(t *testing.T) {
 		t.Fatalf("log: %q", h.logs)
 	}
 }
+
+// goHost runs the node's goroutines and stops them when done closes.
+type goHost struct {
+	streamHost
+	done chan struct{}
+}
+
+func (h *goHost) Go(f func())           { go f() }
+func (h *goHost) Done() <-chan struct{} { return h.done }
+
+// TestDeferredRepliesAfterStream: replies handed over by many clients at
+// once (Defer) run only after the stream up to their write was handed to
+// the replica's socket, each exactly once; with few clients writing, Defer
+// refuses and the client waits itself; the replica receives the whole
+// stream in order; the replies still queued when the server stops run.
+func TestDeferredRepliesAfterStream(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	srvConn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srvConn.Close()
+	h := &goHost{done: make(chan struct{})}
+	n := New(h)
+	b := NewBacklog(8<<20, 0)
+	sv := &served{conn: netio.Wrap(srvConn), name: "replica", state: stOnline, stop: make(chan struct{})}
+	n.mu.Lock()
+	n.replicas[1] = sv
+	n.refreshOnlineLocked()
+	n.mu.Unlock()
+	go n.stream(sv, b, 0)
+	n.startReplyWriter()
+	go io.Copy(io.Discard, cl)
+
+	if n.Defer(b.Feed(0, [][][]byte{cmd("SET", "a", "1")}), 1, func() {}) {
+		t.Fatal("one client writing: Defer took its replies")
+	}
+	const clients = 2 * handOverFrom
+	var handed, early, ran atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(10 * time.Second)
+	for c := int64(0); c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for handed.Load() < 2000 && time.Now().Before(deadline) {
+				off := b.Feed(0, [][][]byte{cmd("INCR", "n")})
+				done := make(chan struct{})
+				write := func() {
+					if sv.sent.Load() < off {
+						early.Add(1)
+					}
+					ran.Add(1)
+					close(done)
+				}
+				if n.Defer(off, c, write) {
+					handed.Add(1)
+					<-done // as a client waits for its reply before the next request
+				} else {
+					n.WaitDurable(off)
+					write()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if handed.Load() == 0 {
+		t.Fatalf("%d clients writing: no reply was handed over", clients)
+	}
+	if early.Load() > 0 {
+		t.Fatalf("%d replies ran before the stream holding their write left", early.Load())
+	}
+	// Queued at the stop: run then.
+	n.dmu.Lock()
+	n.dq = append(n.dq, deferred{b.Offset(), func() { ran.Add(1) }})
+	n.dmu.Unlock()
+	before := ran.Load()
+	close(h.done)
+	for i := 0; ran.Load() == before; i++ {
+		if i > 500 {
+			t.Fatal("a reply queued at the stop never ran")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(sv.stop)
+}

@@ -69,7 +69,18 @@ type Node struct {
 	ackWake  chan struct{}     // closed when an ACK arrives (WAIT); nil when nobody waits
 	sentMu   sync.Mutex        // guards sentWake only (a leaf)
 	sentWake chan struct{}     // closed when a replica's link sent more (WaitDurable); nil when nobody waits
-	fo       *failover         // the FAILOVER in progress, if any (failover.go)
+	// online: the replicas in state online (refreshOnlineLocked).
+	online atomic.Pointer[[]*served]
+	// The replies handed over by Defer (replyWriter).
+	dmu      sync.Mutex
+	dq       []deferred
+	dSeen    map[int64]struct{} // clients that handed replies over this epoch
+	dActive  int                // clients that handed replies over in the last epoch
+	dEpoch   time.Time
+	dWant    int // the turn waiting for this many replies
+	dRunning bool
+	dwake    chan struct{}
+	fo       *failover // the FAILOVER in progress, if any (failover.go)
 	// loadingSync: a full sync's snapshot is being loaded. Our offset is
 	// 0 meanwhile, as Redis's (it has freed its backlog and discarded its
 	// cached master by then): the cluster hides a replica whose offset is
@@ -93,6 +104,7 @@ func New(h Host) *Node {
 
 // Start runs the replication cron (replicationCron) until the server stops.
 func (n *Node) Start() {
+	n.startReplyWriter()
 	n.h.Go(func() {
 		t := clock.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
@@ -175,19 +187,15 @@ func (n *Node) WaitDurable(seq int64) error {
 	var deadline time.Time
 	var wake chan struct{}
 	for {
-		// Never block on mu: the caller holds the server's propagator
-		// list, which a holder of mu may be waiting for (StartPropagating).
-		if !n.mu.TryLock() {
-			return nil
-		}
 		var few [4]*served
 		behind := few[:0]
-		for _, sv := range n.replicas {
-			if sv.state == stOnline && sv.sent.Load() < seq {
-				behind = append(behind, sv)
+		if l := n.online.Load(); l != nil {
+			for _, sv := range *l {
+				if sv.sent.Load() < seq {
+					behind = append(behind, sv)
+				}
 			}
 		}
-		n.mu.Unlock()
 		// Write the stream ourselves where the link is idle (see stream).
 		left := false
 		for _, sv := range behind {
@@ -226,6 +234,155 @@ func (n *Node) WaitDurable(seq int64) error {
 		wake = nil
 	}
 }
+
+// Ready reports whether every online replica's link was handed the
+// stream up to seq (the server's Deferrer).
+func (n *Node) Ready(seq int64) bool {
+	if seq == 0 {
+		return true
+	}
+	if l := n.online.Load(); l != nil {
+		for _, sv := range *l {
+			if sv.sent.Load() < seq {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refreshOnlineLocked publishes the online replicas for WaitDurable and
+// Ready, which read them without mu (mu held).
+func (n *Node) refreshOnlineLocked() {
+	var l []*served
+	for _, sv := range n.replicas {
+		if sv.state == stOnline {
+			l = append(l, sv)
+		}
+	}
+	n.online.Store(&l)
+}
+
+// deferred is a batch's replies waiting for the stream up to seq.
+type deferred struct {
+	seq   int64
+	write func()
+}
+
+// Defer takes a batch's replies for client (the server's Deferrer): the
+// reply writer runs write once the stream up to seq was handed to the
+// replicas, as WaitDurable would have waited. It refuses when the writer
+// is not running.
+func (n *Node) Defer(seq, client int64, write func()) bool {
+	n.dmu.Lock()
+	if !n.dRunning {
+		n.dmu.Unlock()
+		return false
+	}
+	n.dSeen[client] = struct{}{}
+	if now := time.Now(); now.Sub(n.dEpoch) > gatherEpoch {
+		n.dActive, n.dEpoch = len(n.dSeen), now
+		clear(n.dSeen)
+	}
+	if n.dActive < handOverFrom {
+		// Few clients write: each writes the stream itself (WaitDurable)
+		// sooner than the writer's goroutine would wake up.
+		n.dmu.Unlock()
+		return false
+	}
+	n.dq = append(n.dq, deferred{seq, write})
+	wake := len(n.dq) == 1 || len(n.dq) == n.dWant
+	n.dmu.Unlock()
+	if wake {
+		select {
+		case n.dwake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// startReplyWriter starts the goroutine that writes the replies handed
+// over by Defer.
+func (n *Node) startReplyWriter() {
+	n.dmu.Lock()
+	n.dRunning = true
+	n.dwake = make(chan struct{}, 1)
+	n.dSeen = map[int64]struct{}{}
+	n.dmu.Unlock()
+	n.h.Go(n.replyWriter)
+}
+
+// replyWriter writes the replies handed over by Defer. Each turn writes
+// the stream up to the last of its replies for every replica (one socket
+// write each), then the replies.
+//
+// A turn first waits until every client that handed replies over in the
+// last gatherEpoch has done so again (at most gatherWait), as Redis's
+// event loop writes a replica's buffer once per turn for all the clients
+// it served in it: with 50 clients writing, one stream write serves tens
+// of replies; with one, each leaves at once. A client that stopped
+// writing costs one wait of gatherWait (a millisecond when the runtime
+// is idle: Go's timers are that coarse then) until the next epoch
+// forgets it.
+func (n *Node) replyWriter() {
+	var batch []deferred
+	t := time.NewTimer(gatherWait)
+	t.Stop()
+	for {
+		select {
+		case <-n.dwake:
+		case <-n.h.Done():
+			n.dmu.Lock()
+			n.dRunning = false
+			batch, n.dq = n.dq, nil
+			n.dmu.Unlock()
+			for _, d := range batch {
+				d.write()
+			}
+			return
+		}
+		for {
+			n.dmu.Lock()
+			if k := len(n.dq); k > 0 && k < n.dActive {
+				n.dWant = n.dActive
+				n.dmu.Unlock()
+				t.Reset(gatherWait)
+				select {
+				case <-n.dwake:
+				case <-t.C:
+				}
+				t.Stop()
+				n.dmu.Lock()
+				n.dWant = 0
+			}
+			batch, n.dq = n.dq, batch[:0]
+			n.dmu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			var last int64
+			for _, d := range batch {
+				last = max(last, d.seq)
+			}
+			n.WaitDurable(last)
+			for i := range batch {
+				batch[i].write()
+				batch[i] = deferred{}
+			}
+		}
+	}
+}
+
+// gatherWait bounds a turn's wait for the active clients' replies;
+// gatherEpoch is how long a client counts as active after its last.
+const (
+	gatherWait  = 100 * time.Microsecond
+	gatherEpoch = 10 * time.Millisecond
+	// handOverFrom is how many clients must have written in the last
+	// epoch for replies to be handed over at all.
+	handOverFrom = 12
+)
 
 // wakeSent wakes the replies waiting for the replicas' links.
 func (n *Node) wakeSent() {

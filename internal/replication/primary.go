@@ -127,6 +127,7 @@ func (n *Node) ack(sv *served, off int64) {
 	sv.ackTime = time.Now().UnixMilli()
 	if sv.state == stSendBulk {
 		sv.state = stOnline // diskless: online at its first ACK (repl_start_cmd_stream_on_ack)
+		n.refreshOnlineLocked()
 		n.h.Logf("Synchronization with replica %s succeeded", sv.name)
 	}
 	n.wakeWaitersLocked()
@@ -200,6 +201,7 @@ func (n *Node) Sync(req SyncRequest) string {
 			n.partialOK.Add(1)
 			sv.state, sv.ackOff = stOnline, d.From
 			n.replicas[sv.id] = sv
+			n.refreshOnlineLocked()
 			if err := sv.write([]byte(d.Reply)); err != nil {
 				sv.close()
 				return ""
@@ -213,6 +215,7 @@ func (n *Node) Sync(req SyncRequest) string {
 	n.ensureBacklog()
 	sv.state = stWaitBgsave
 	n.replicas[sv.id] = sv
+	n.refreshOnlineLocked()
 	n.joinFullSync(sv)
 	return ""
 }
@@ -450,6 +453,7 @@ func (n *Node) afterPayload(sv *served, b *Backlog, t *tail, eof bool) {
 		n.mu.Lock()
 		sv.state = stOnline
 		sv.ackTime = time.Now().UnixMilli()
+		n.refreshOnlineLocked()
 		n.mu.Unlock()
 		n.h.Logf("Synchronization with replica %s succeeded", sv.name)
 	}
@@ -465,6 +469,7 @@ func (n *Node) afterPayload(sv *served, b *Backlog, t *tail, eof bool) {
 func (n *Node) setState(sv *served, st string) {
 	n.mu.Lock()
 	sv.state = st
+	n.refreshOnlineLocked()
 	n.mu.Unlock()
 }
 
@@ -594,6 +599,7 @@ func (n *Node) ClientGone(id int64) {
 		return
 	}
 	delete(n.replicas, id)
+	n.refreshOnlineLocked()
 	sv.close()
 	n.h.Logf("Connection with replica %s lost.", sv.name)
 	if len(n.replicas) == 0 {

@@ -91,6 +91,7 @@ type Client struct {
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
+	spare               []byte  // the other reply buffer while one is handed over (flush; c.wmu)
 	execProps           [][][]byte
 	execDB              int
 	execReady           []keyspace.KeyRef // keys EXEC wrote that clients wait on: served after it (multi.go)
@@ -287,36 +288,75 @@ func (c *Client) readMore(_ int) bool {
 
 // flush writes the batch's replies (after anything queued by pushes),
 // once the batch's writes are durable.
+//
+// When the batch's writes still have to leave for the replicas, the
+// replies are handed to replication's writer (Deferrer.Defer), which
+// writes them right after the stream that holds those writes: the
+// goroutine goes back to reading meanwhile, and one stream write serves
+// the replies of the clients handed over in the same moment, as Redis
+// writes a replica's buffer once per event-loop turn. c.wmu stays locked
+// until the handed-over replies are written, so the next flush and the
+// pusher come after them.
 func (c *Client) flush() bool {
-	c.waitDurable()
+	d, seq := c.waitDurable()
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if c.replicaLink.Load() {
 		// Replication writes to a replica's connection; nothing else may.
 		c.mu.Lock()
 		c.setOutLocked(nil)
 		c.mu.Unlock()
 		c.w.Buf = c.w.Buf[:0]
+		c.wmu.Unlock()
 		return true
 	}
 	c.mu.Lock()
 	var buf []byte
+	own := false // buf is c.w.Buf itself
 	if len(c.out) > 0 {
 		buf = append(c.out, c.w.Buf...)
 		c.setOutLocked(nil)
 	} else {
-		buf = c.w.Buf
+		buf, own = c.w.Buf, true
 	}
 	over := len(buf) > 0 && c.outputOverLocked(int64(len(buf)))
 	c.mu.Unlock()
 	if len(buf) == 0 {
+		c.wmu.Unlock()
 		return true
 	}
 	if over {
 		c.w.Buf = c.w.Buf[:0]
+		c.wmu.Unlock()
 		c.closeForOutput()
 		return false
 	}
+	c.flushes++
+	if d != nil {
+		if own {
+			c.w.Buf, c.spare = c.spare[:0], nil
+		} else {
+			c.w.Buf = c.w.Buf[:0]
+		}
+		if d.Defer(seq, c.id, func() { c.handedWrite(buf, own) }) {
+			return true
+		}
+		if own {
+			c.spare, c.w.Buf = c.w.Buf, buf[:0]
+		}
+		d.(Propagator).WaitDurable(seq)
+	}
+	err := c.writeReplies(buf)
+	if cap(c.w.Buf) > 1<<20 {
+		c.w.Buf = nil
+	} else {
+		c.w.Buf = c.w.Buf[:0]
+	}
+	c.wmu.Unlock()
+	return err == nil
+}
+
+// writeReplies writes a batch's replies (c.wmu held).
+func (c *Client) writeReplies(buf []byte) error {
 	big := int64(0) // only a big batch is worth counting while it is written
 	if len(buf) > 64<<10 {
 		big = int64(cap(buf))
@@ -327,15 +367,48 @@ func (c *Client) flush() bool {
 	if cm := c.srv.cluster; cm != nil {
 		cm.sendDeferred() // a CLUSTER command's messages, after its reply
 	}
-	c.flushes++
 	c.srv.stats.NetOut.Add(int64(len(buf)))
 	c.srv.stats.IOWritesProcessed.Add(1)
-	if cap(c.w.Buf) > 1<<20 {
-		c.w.Buf = nil
-	} else {
-		c.w.Buf = c.w.Buf[:0]
+	return err
+}
+
+// handedWrite writes replies handed over to replication's writer (flush)
+// and releases c.wmu. What a full socket does not take at once is written
+// by a goroutine of its own, so that a client that does not read holds
+// up no other client's replies.
+func (c *Client) handedWrite(buf []byte, own bool) {
+	if tw, ok := c.conn.(netio.TryWriter); ok && len(buf) <= 64<<10 {
+		n, err := tw.TryWrite(buf)
+		if err != nil || n == len(buf) {
+			c.handedDone(buf, own, err)
+			return
+		}
+		rest := buf[n:]
+		go func() {
+			_, err := c.conn.Write(rest)
+			c.handedDone(buf, own, err)
+		}()
+		return
 	}
-	return err == nil
+	go func() { c.handedDone(buf, own, c.writeReplies(buf)) }()
+}
+
+// handedDone ends a handed-over write.
+func (c *Client) handedDone(buf []byte, own bool, err error) {
+	if len(buf) <= 64<<10 { // else writeReplies counted it
+		if cm := c.srv.cluster; cm != nil {
+			cm.sendDeferred()
+		}
+		c.srv.stats.NetOut.Add(int64(len(buf)))
+		c.srv.stats.IOWritesProcessed.Add(1)
+	}
+	if err != nil {
+		c.kill()
+	}
+	if own && cap(buf) <= 1<<20 {
+		c.spare = buf[:0]
+	}
+	c.wmu.Unlock()
 }
 
 // mergeOut moves the batch's pending replies into the shared output so

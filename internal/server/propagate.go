@@ -28,6 +28,19 @@ type Propagator interface {
 	Pending() int64
 }
 
+// A Deferrer is a propagator that can take a batch's replies instead of
+// making the client's goroutine wait: replication, whose waiting costs a
+// socket write per command when each reply writes the stream itself.
+type Deferrer interface {
+	// Defer runs write, from another goroutine, once write seq is as
+	// durable as WaitDurable(seq) would have made it, and reports
+	// whether it took write (false: the caller waits itself). client
+	// names the connection.
+	Defer(seq, client int64, write func()) bool
+	// Ready reports whether write seq needs no waiting now.
+	Ready(seq int64) bool
+}
+
 type propagators struct {
 	mu   sync.RWMutex
 	list []Propagator
@@ -127,41 +140,65 @@ var delWord = []byte("DEL")
 // every write fed before its flush, as Redis sends no reply before the
 // fsync of its event-loop iteration. Nothing a reader saw is lost in a
 // crash.
-func (c *Client) waitDurable() {
+//
+// The wait for a Deferrer (replication) may be left to it: waitDurable
+// then returns it and the sequence to hand the replies to (flush).
+func (c *Client) waitDurable() (Deferrer, int64) {
 	n, read := c.batchCmds, c.batchRead
 	c.batchCmds, c.batchRead = 0, false
 	if !c.batchWrote {
 		if read && c.srv.hasProps.Load() {
 			// Every write fed so far that is not durable yet.
-			if err := c.waitFor(func(_ int, p Propagator) int64 { return p.Pending() }); err != nil && n > 0 {
+			if err := c.waitFor(func(_ int, p Propagator) int64 { return p.Pending() }, nil); err != nil && n > 0 {
 				c.refuse(0, n, err)
 			}
 		}
-		return
+		return nil, 0
 	}
 	c.batchWrote = false
+	var d Deferrer
+	var dseq int64
 	err := c.waitFor(func(i int, _ Propagator) int64 {
 		if i < len(c.durable) {
 			return c.durable[i]
 		}
 		return 0
-	})
+	}, func(p Deferrer, seq int64) { d, dseq = p, seq })
 	if err != nil {
+		if d != nil {
+			// The replies become errors: nothing is acknowledged, but
+			// they still leave after the stream, as all replies.
+			d.(Propagator).WaitDurable(dseq)
+			d = nil
+		}
 		c.refuse(c.batchWriteStart, c.batchCmdsSinceWrite, err)
 		c.srv.Log.Printf("# Write not acknowledged (%d replies replaced): %v", c.batchCmdsSinceWrite, err)
 	}
+	return d, dseq
 }
 
 // waitFor waits until, for every propagator, the write seq(i, p) returns
-// (0: none) is durable, and returns the first error.
-func (c *Client) waitFor(seq func(i int, p Propagator) int64) error {
+// (0: none) is durable, and returns the first error. With leave set, the
+// wait for a Deferrer that is not ready is left to the caller: leave gets
+// it (one at most).
+func (c *Client) waitFor(seq func(i int, p Propagator) int64, leave func(Deferrer, int64)) error {
 	var err error
+	left := false
 	c.srv.props.mu.RLock()
 	for i, p := range c.srv.props.list {
-		if s := seq(i, p); s > 0 {
-			if e := p.WaitDurable(s); e != nil && err == nil {
-				err = e
+		s := seq(i, p)
+		if s <= 0 {
+			continue
+		}
+		if d, ok := p.(Deferrer); ok && leave != nil && !left {
+			if !d.Ready(s) {
+				leave(d, s)
+				left = true
 			}
+			continue
+		}
+		if e := p.WaitDurable(s); e != nil && err == nil {
+			err = e
 		}
 	}
 	c.srv.props.mu.RUnlock()
