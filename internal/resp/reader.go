@@ -52,22 +52,14 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 	}
 	count, pos, ok := shortHeader(buf)
 	if !ok {
-		nl := bytes.IndexByte(buf, '\n')
-		if nl < 0 {
-			if len(buf) > MaxInlineLen {
-				return args[:0], 0, 0, &ProtocolError{"too big mbulk count string"}
-			}
-			return args[:0], 0, 0, ErrIncomplete
+		var err error
+		count, pos, err = longHeader(buf, "too big mbulk count string", "invalid multibulk length")
+		if err == nil && count > MaxMultibulkLen {
+			err = &ProtocolError{"invalid multibulk length"}
 		}
-		if nl < 2 || buf[nl-1] != '\r' {
-			// Redis looks for "\r\n"; a lone "\n" leaves the number unparsable.
-			return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
+		if err != nil {
+			return args[:0], 0, 0, err
 		}
-		count, ok = parseInt(buf[1 : nl-1])
-		if !ok || count > MaxMultibulkLen {
-			return args[:0], 0, 0, &ProtocolError{"invalid multibulk length"}
-		}
-		pos = nl + 1
 	}
 	if lim.Unauthenticated && count > 10 {
 		return args[:0], 0, 0, &ProtocolError{"unauthenticated multibulk length"}
@@ -86,21 +78,14 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 		rest := buf[pos:]
 		blen, hdr, ok := shortHeader(rest)
 		if !ok {
-			nl := bytes.IndexByte(rest, '\n')
-			if nl < 0 {
-				if len(rest) > MaxInlineLen {
-					return args[:0], 0, 0, &ProtocolError{"too big bulk count string"}
-				}
-				return args[:0], 0, 0, ErrIncomplete
+			var err error
+			blen, hdr, err = longHeader(rest, "too big bulk count string", "invalid bulk length")
+			if err == nil && blen < 0 {
+				err = &ProtocolError{"invalid bulk length"}
 			}
-			if nl < 2 || rest[nl-1] != '\r' {
-				return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
+			if err != nil {
+				return args[:0], 0, 0, err
 			}
-			blen, ok = parseInt(rest[1 : nl-1])
-			if !ok || blen < 0 {
-				return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
-			}
-			hdr = nl + 1
 		}
 		if lim.MaxBulkLen > 0 && blen > lim.MaxBulkLen {
 			return args[:0], 0, 0, &ProtocolError{"invalid bulk length"}
@@ -121,6 +106,29 @@ func Parse(buf []byte, args [][]byte, lim Limits) (out [][]byte, n int, need int
 		pos = end + 2
 	}
 	return args, pos, 0, nil
+}
+
+// longHeader parses a "*<count>\r\n" or "$<len>\r\n" header that
+// shortHeader did not take, with the error texts Redis gives for it: big
+// for a header line without its end past MaxInlineLen, invalid for one
+// whose number does not parse. It returns the number and the header's size.
+func longHeader(b []byte, big, invalid string) (int64, int, error) {
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		if len(b) > MaxInlineLen {
+			return 0, 0, &ProtocolError{big}
+		}
+		return 0, 0, ErrIncomplete
+	}
+	if nl < 2 || b[nl-1] != '\r' {
+		// Redis looks for "\r\n"; a lone "\n" leaves the number unparsable.
+		return 0, 0, &ProtocolError{invalid}
+	}
+	v, ok := parseInt(b[1 : nl-1])
+	if !ok {
+		return 0, 0, &ProtocolError{invalid}
+	}
+	return v, nl + 1, nil
 }
 
 // shortHeader reads the common form of a multibulk or bulk header, a
