@@ -348,21 +348,7 @@ func (h *streamHost) Logf(format string, args ...any) {
 // (lead): the replica receives the stream exactly once, in order, and a
 // replica too far behind is dropped.
 func TestStreamAndLead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cl, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	srvConn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srvConn.Close()
+	cl, srvConn := tcpPair(t)
 	h := &streamHost{}
 	n := New(h)
 	b := NewBacklog(1<<20, 0)
@@ -419,6 +405,28 @@ func TestStreamAndLead(t *testing.T) {
 	}
 }
 
+// tcpPair returns both ends of a loopback TCP connection, closed when the
+// test ends.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ln.Accept()
+	if err != nil {
+		cl.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close(); srv.Close() })
+	return cl, srv
+}
+
 // goHost runs the node's goroutines and stops them when done closes.
 type goHost struct {
 	streamHost
@@ -434,21 +442,7 @@ func (h *goHost) Done() <-chan struct{} { return h.done }
 // refuses and the client waits itself; the replica receives the whole
 // stream in order; the replies still queued when the server stops run.
 func TestDeferredRepliesAfterStream(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cl, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	srvConn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srvConn.Close()
+	cl, srvConn := tcpPair(t)
 	h := &goHost{done: make(chan struct{})}
 	n := New(h)
 	b := NewBacklog(8<<20, 0)

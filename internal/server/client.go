@@ -364,12 +364,18 @@ func (c *Client) writeReplies(buf []byte) error {
 	}
 	_, err := c.conn.Write(buf)
 	c.addMem(-big)
+	c.wroteReplies(buf)
+	return err
+}
+
+// wroteReplies is what follows a batch's replies on the wire: a CLUSTER
+// command's bus messages, and the output statistics.
+func (c *Client) wroteReplies(buf []byte) {
 	if cm := c.srv.cluster; cm != nil {
 		cm.sendDeferred() // a CLUSTER command's messages, after its reply
 	}
 	c.srv.stats.NetOut.Add(int64(len(buf)))
 	c.srv.stats.IOWritesProcessed.Add(1)
-	return err
 }
 
 // handedWrite writes replies handed over to replication's writer (flush)
@@ -377,31 +383,27 @@ func (c *Client) writeReplies(buf []byte) error {
 // by a goroutine of its own, so that a client that does not read holds
 // up no other client's replies.
 func (c *Client) handedWrite(buf []byte, own bool) {
-	if tw, ok := c.conn.(netio.TryWriter); ok && len(buf) <= 64<<10 {
-		n, err := tw.TryWrite(buf)
-		if err != nil || n == len(buf) {
-			c.handedDone(buf, own, err)
-			return
-		}
-		rest := buf[n:]
-		go func() {
-			_, err := c.conn.Write(rest)
-			c.handedDone(buf, own, err)
-		}()
+	tw, ok := c.conn.(netio.TryWriter)
+	if !ok || len(buf) > 64<<10 {
+		go func() { c.handedDone(buf, own, c.writeReplies(buf)) }()
 		return
 	}
-	go func() { c.handedDone(buf, own, c.writeReplies(buf)) }()
+	n, err := tw.TryWrite(buf)
+	if err != nil || n == len(buf) {
+		c.wroteReplies(buf)
+		c.handedDone(buf, own, err)
+		return
+	}
+	go func() {
+		_, err := c.conn.Write(buf[n:])
+		c.wroteReplies(buf)
+		c.handedDone(buf, own, err)
+	}()
 }
 
-// handedDone ends a handed-over write.
+// handedDone ends a handed-over write: the buffer becomes the spare one
+// again and c.wmu is released.
 func (c *Client) handedDone(buf []byte, own bool, err error) {
-	if len(buf) <= 64<<10 { // else writeReplies counted it
-		if cm := c.srv.cluster; cm != nil {
-			cm.sendDeferred()
-		}
-		c.srv.stats.NetOut.Add(int64(len(buf)))
-		c.srv.stats.IOWritesProcessed.Add(1)
-	}
 	if err != nil {
 		c.kill()
 	}
