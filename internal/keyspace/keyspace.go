@@ -374,7 +374,7 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	had := i >= 0
 	switch {
 	case had:
-		old = t.ents()[i]
+		old = t.ents()[i].obj()
 		k = old.key
 		if o.Flags&strBorrowed != 0 {
 			o.own(nil)
@@ -406,7 +406,7 @@ func (db *DB) set(key []byte, o *Object, keepTTL, events bool) {
 	o.key = k
 	if had {
 		o.h16 = old.h16
-		t.ents()[i] = o
+		t.replace(i, o)
 	} else {
 		t.insert(o)
 		d.count++
@@ -434,7 +434,7 @@ func (db *DB) Delete(key []byte) bool {
 	if i < 0 {
 		return false
 	}
-	o := t.ents()[i]
+	o := t.ents()[i].obj()
 	live := o.expire == 0 || o.expire > db.now()
 	db.deleteAt(d, sh, si, i, o)
 	return live
@@ -528,7 +528,8 @@ func (db *DB) forSlot(s int, now int64, fn func(string, *Object) bool) bool {
 	if t.n == 0 {
 		return true
 	}
-	for _, o := range t.ents() {
+	for _, r := range t.ents() {
+		o := r.obj()
 		if o == nil || o == tomb || o.expire != 0 && o.expire <= now {
 			continue
 		}
@@ -576,8 +577,8 @@ func (db *DB) Scan(cursor uint64, count int, fn func(key string, o *Object)) uin
 		if t.n == 0 {
 			continue
 		}
-		for _, o := range t.ents() {
-			switch {
+		for _, r := range t.ents() {
+			switch o := r.obj(); {
 			case o == nil || o == tomb:
 			case o.expire != 0 && o.expire <= now:
 				fn(o.key, nil)

@@ -242,7 +242,7 @@ func (sn *Snapshot) TakeSlot(db, s int, fn func(key string, o *Object), chunk in
 				continue
 			}
 		}
-		o := e[x]
+		o := e[x].obj()
 		if o == nil || o == tomb {
 			continue
 		}
@@ -292,7 +292,8 @@ func (sn *Snapshot) take(sh, db, si int, fn func(key string, o *Object)) int {
 	ss.state[i] = snapDone
 	walked := sn.walked(ss, i) // CaptureDB while the walk pauses in this slot
 	n := 0
-	for _, o := range t.ents() {
+	for _, r := range t.ents() {
+		o := r.obj()
 		if o == nil || o == tomb {
 			continue
 		}

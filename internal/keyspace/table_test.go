@@ -24,7 +24,7 @@ func TestTableAgainstMap(t *testing.T) {
 			pinned--
 		case op < 55:
 			if i := tb.find(k); i >= 0 {
-				if want[k] != tb.ents()[i] {
+				if want[k] != tb.ents()[i].obj() {
 					t.Fatalf("step %d: %q found the wrong object", step, k)
 				}
 				continue
@@ -54,6 +54,9 @@ func TestTableAgainstMap(t *testing.T) {
 				if o := tb.at(i); o != nil {
 					if want[o.key] != o {
 						t.Fatalf("step %d: stray entry %q", step, o.key)
+					}
+					if r := tb.ents()[i]; r.tag() != refTag(uint16(hashString(o.key))) {
+						t.Fatalf("step %d: %q has tag %d in its entry, want %d", step, o.key, r.tag(), refTag(uint16(hashString(o.key))))
 					}
 					seen++
 				}
@@ -114,21 +117,43 @@ func TestScanAcrossResizes(t *testing.T) {
 	}
 }
 
-// BenchmarkTableLookup measures a hit in a 1M key keyspace.
-func BenchmarkKeyspaceLookup(b *testing.B) {
+// benchKeys fills a keyspace with n keys (key:0 ...) and returns them in
+// a random order, so that lookups miss the caches as a server's do.
+func benchKeys(n int) (*DB, [][]byte) {
 	ks := New(1)
 	db := ks.DB(0)
-	const n = 1 << 20
 	keys := make([][]byte, n)
 	for i := range keys {
-		keys[i] = []byte(fmt.Sprintf("key:%d", i))
+		keys[i] = []byte(fmt.Sprintf("key:%012d", i))
 		db.Set(keys[i], NewString([]byte("v")), false)
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if db.Peek(keys[i&(n-1)]) == nil {
-			b.Fatal("missing")
-		}
+	rand.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	return db, keys
+}
+
+// BenchmarkKeyspaceLookup measures a hit and a miss in keyspaces of 100k
+// and 1M keys, in a random order.
+func BenchmarkKeyspaceLookup(b *testing.B) {
+	for _, n := range []int{100_000, 1 << 20} {
+		db, keys := benchKeys(n)
+		b.Run(fmt.Sprintf("hit-%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if db.Peek(keys[i%n]) == nil {
+					b.Fatal("missing")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("miss-%d", n), func(b *testing.B) {
+			miss := make([][]byte, len(keys))
+			for i, k := range keys {
+				miss[i] = append([]byte("nokey"), k[3:]...)
+			}
+			for i := 0; i < b.N; i++ {
+				if db.Peek(miss[i%n]) != nil {
+					b.Fatal("found")
+				}
+			}
+		})
 	}
 }
 
