@@ -125,7 +125,7 @@ func benchKeys(n int) (*DB, [][]byte) {
 	keys := make([][]byte, n)
 	for i := range keys {
 		keys[i] = []byte(fmt.Sprintf("key:%012d", i))
-		db.Set(keys[i], NewString([]byte("v")), false)
+		db.Set(keys[i], NewStringCopy([]byte("value:0123456789")), false)
 	}
 	rand.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	return db, keys
