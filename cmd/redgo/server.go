@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"redgo/internal/config"
+	"redgo/internal/procs"
 	"redgo/internal/server"
 )
 
@@ -65,6 +66,9 @@ func runServer(args []string) int {
 		s.Log.Printf("# %v", err)
 		return 1
 	}
+	// One P until the load needs more (procs): fewer cross-thread
+	// wake-ups per request.
+	defer procs.Start()()
 	pidfile := cfg.Get("pidfile")
 	if pidfile == "" && cfg.Bool("daemonize") {
 		pidfile = "/var/run/redis_" + cfg.Get("port") + ".pid"
