@@ -159,3 +159,106 @@ func TestTryWrite(t *testing.T) {
 		t.Fatalf("read back %d of %d: %v", len(got), total, err)
 	}
 }
+
+// TestReadLoopRoundTrips answers each request inside the loop and sends
+// the next request only after the reply: a loop that missed input
+// arriving while got ran (between its read and its wait on the poller)
+// would wait forever.
+func TestReadLoopRoundTrips(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		w, cl := pair(t, network)
+		const rounds = 3000
+		done := make(chan error, 1)
+		go func() {
+			buf := make([]byte, 64)
+			seen := 0
+			done <- ReadLoop(w, func() []byte { return buf }, func(n int) bool {
+				seen += n
+				w.Write(buf[:n]) // echo
+				return seen < rounds*4
+			})
+		}()
+		reply := make([]byte, 4)
+		for i := 0; i < rounds; i++ {
+			if _, err := cl.Write([]byte("ping")); err != nil {
+				t.Fatal(err)
+			}
+			cl.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(cl, reply); err != nil {
+				t.Fatalf("%s: round %d: %v", network, i, err)
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("%s: got ended the loop, ReadLoop returned %v", network, err)
+		}
+	}
+}
+
+// TestReadLoopFullBuffers reads input larger than the buffer in several
+// reads without waiting in between, and reports the peer's close as EOF.
+func TestReadLoopFullBuffers(t *testing.T) {
+	w, cl := pair(t, "tcp")
+	want := bytes.Repeat([]byte("0123456789"), 10000)
+	go func() {
+		cl.Write(want)
+		cl.Close()
+	}()
+	var got []byte
+	buf := make([]byte, 1000)
+	err := ReadLoop(w, func() []byte { return buf }, func(n int) bool {
+		got = append(got, buf[:n]...)
+		return true
+	})
+	if err != io.EOF || !bytes.Equal(got, want) {
+		t.Fatalf("ReadLoop: %v, %d bytes (want EOF, %d bytes)", err, len(got), len(want))
+	}
+}
+
+// TestReadLoopDeadline ends a waiting loop with the deadline's error.
+func TestReadLoopDeadline(t *testing.T) {
+	w, _ := pair(t, "tcp")
+	w.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	buf := make([]byte, 10)
+	err := ReadLoop(w, func() []byte { return buf }, func(int) bool { return true })
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ReadLoop after the deadline: %v", err)
+	}
+}
+
+// TestCloseDuringReadLoop closes the connection while the loop's got is
+// busy (waiting for the closing goroutine here): Close must not wait for
+// the loop, and the loop ends once got returns.
+func TestCloseDuringReadLoop(t *testing.T) {
+	w, cl := pair(t, "tcp")
+	inGot, release := make(chan struct{}), make(chan struct{})
+	ended := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 16)
+		ended <- ReadLoop(w, func() []byte { return buf }, func(int) bool {
+			close(inGot)
+			<-release
+			return true
+		})
+	}()
+	cl.Write([]byte("x"))
+	<-inGot
+	closed := make(chan struct{})
+	go func() {
+		w.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the read loop")
+	}
+	close(release)
+	select {
+	case err := <-ended:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("loop ended with %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not end after Close")
+	}
+}

@@ -87,7 +87,13 @@ type Client struct {
 	// what the pusher is writing now.
 	obuf     obuf.Tracker
 	inflight int
-	inRead   atomic.Bool // the goroutine waits in readMore's read
+	inRead   atomic.Bool // the goroutine waits in the serve loop's read
+
+	// The serve loop (serve): inLoop while it reads inside
+	// netio.ReadLoop, leaveLoop when a command must run outside it
+	// (readsElsewhere), closing when the connection is done (linger: with
+	// a lingering close).
+	inLoop, leaveLoop, closing, linger bool
 
 	// Durability of the batch's writes (propagate.go).
 	durable             []int64 // per propagator: sequence of the last write
@@ -163,23 +169,74 @@ func (c *Client) kill() {
 func (c *Client) serve() {
 	defer c.cleanup()
 	for {
-		if !c.processBuffer() {
-			// Gone for the other clients before its last reply leaves
-			// (QUIT, a protocol error): a CLIENT TRACKING REDIRECT to it is
-			// broken from now on, not after the lingering close, as Redis
-			// frees the client right after writing that reply.
-			c.srv.removeClient(c)
-			c.flush()
-			c.lingerClose()
+		c.inLoop = false
+		if !c.turn() {
+			c.finish()
 			return
 		}
-		if !c.flush() {
+		// Read, run and reply inside one wait on the poller (netio.ReadLoop)
+		// until a command must read the connection from elsewhere
+		// (readsElsewhere), which then runs out here.
+		c.inLoop = true
+		c.inRead.Store(true)
+		err := netio.ReadLoop(c.conn, c.readSpace, func(n int) bool {
+			c.inRead.Store(false)
+			c.gotInput(n)
+			if !c.turn() || c.leaveLoop {
+				return false
+			}
+			c.inRead.Store(true)
+			return true
+		})
+		c.inRead.Store(false)
+		switch {
+		case c.closing:
+			c.finish()
 			return
-		}
-		if !c.readMore(0) {
+		case c.leaveLoop:
+			c.leaveLoop = false
+		case err != nil && !c.idleReleased(err):
 			return
 		}
 	}
+}
+
+// turn runs the commands in the query buffer and writes their replies.
+// It returns false when the connection is done (c.closing; then finish).
+func (c *Client) turn() bool {
+	if !c.processBuffer() {
+		// Gone for the other clients before its last reply leaves
+		// (QUIT, a protocol error): a CLIENT TRACKING REDIRECT to it is
+		// broken from now on, not after the lingering close, as Redis
+		// frees the client right after writing that reply.
+		c.closing, c.linger = true, true
+		c.srv.removeClient(c)
+		c.flush()
+		return false
+	}
+	if !c.flush() {
+		c.closing = true
+		return false
+	}
+	return true
+}
+
+// finish ends a connection that turn found done: a lingering close after
+// a final reply (it reads the connection, so it runs outside the read
+// loop).
+func (c *Client) finish() {
+	if c.linger {
+		c.lingerClose()
+	}
+}
+
+// readsElsewhere reports whether running cmd may read the connection
+// other than through the serve loop's read: a blocking command that
+// blocks watches for a disconnect with a read of its own, and the script
+// debugger talks to the client. Inside netio.ReadLoop such a read would
+// wait for the loop's own, so the loop is left first.
+func (c *Client) readsElsewhere(cmd *commands.Command) bool {
+	return cmd.Has(commands.FBlocking) && c.multi == nil || c.luaDebug != 0
 }
 
 // processBuffer runs every complete command in the query buffer. It
@@ -210,6 +267,10 @@ func (c *Client) processBuffer() bool {
 			continue
 		}
 		c.execute(args)
+		if c.leaveLoop {
+			c.qr -= n // it runs again outside the loop
+			return true
+		}
 		c.batchCmds++
 		if c.batchWrote {
 			c.batchCmdsSinceWrite++
@@ -255,8 +316,9 @@ func (c *Client) grow(need int) {
 	c.qbufResized()
 }
 
-// readMore reads at least one more chunk into the query buffer.
-func (c *Client) readMore(_ int) bool {
+// readSpace returns the query buffer's free room for the next read,
+// making some when it is full.
+func (c *Client) readSpace() []byte {
 	if c.qr > 0 && c.qr == len(c.qbuf) {
 		c.qbuf, c.qr = c.qbuf[:0], 0
 	}
@@ -268,22 +330,18 @@ func (c *Client) readMore(_ int) bool {
 			c.grow(cap(c.qbuf) + 1)
 		}
 	}
-	c.inRead.Store(true)
-	n, err := c.conn.Read(c.qbuf[len(c.qbuf):cap(c.qbuf)])
-	c.inRead.Store(false)
-	if err != nil && n == 0 && c.idleReleased(err) {
-		return true
+	return c.qbuf[len(c.qbuf):cap(c.qbuf)]
+}
+
+// gotInput adds n bytes read into readSpace's room to the query buffer.
+func (c *Client) gotInput(n int) {
+	c.qbuf = c.qbuf[:len(c.qbuf)+n]
+	c.notePeak()
+	c.srv.stats.NetIn.Add(int64(n))
+	c.srv.stats.IOReadsProcessed.Add(1)
+	if now := c.srv.clockSec.Load(); c.lastInteraction.Load() != now {
+		c.lastInteraction.Store(now)
 	}
-	if n > 0 {
-		c.qbuf = c.qbuf[:len(c.qbuf)+n]
-		c.notePeak()
-		c.srv.stats.NetIn.Add(int64(n))
-		c.srv.stats.IOReadsProcessed.Add(1)
-		if now := c.srv.clockSec.Load(); c.lastInteraction.Load() != now {
-			c.lastInteraction.Store(now)
-		}
-	}
-	return err == nil || n > 0
 }
 
 // flush writes the batch's replies (after anything queued by pushes),

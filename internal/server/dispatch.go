@@ -18,12 +18,16 @@ const (
 // MULTI queueing, then call.
 func (c *Client) execute(args [][]byte) {
 	s := c.srv
+	cmd := commands.Lookup(args[0])
+	if c.inLoop && cmd != nil && c.readsElsewhere(cmd) {
+		c.leaveLoop = true // not run: serve runs it outside its read loop
+		return
+	}
 	silenced := c.replyMode != replyOn
 	if silenced {
 		defer c.silence(args, len(c.w.Buf), c.flushes)()
 	}
 	s.stats.Commands.Add(1)
-	cmd := commands.Lookup(args[0])
 	if cmd == nil {
 		c.replyError(commands.UnknownCommand(args))
 		if c.multi != nil {
