@@ -95,7 +95,11 @@ func (s *Server) delSlotKeys(j int) int {
 		keys []byte     // the chunk's keys, end to end
 		ends []int      // where each ends in keys
 		dels [][][]byte // the chunk's DELs
+		args [][]byte   // their arguments
 	)
+	if props {
+		dels, args = make([][][]byte, 0, chunk), make([][]byte, 0, 2*chunk)
+	}
 	flush := func() {
 		if len(ends) == 0 {
 			return
@@ -107,14 +111,15 @@ func (s *Server) delSlotKeys(j int) int {
 			s.invalidate(k, nil)
 			s.KS.Events.Fire(notify.Generic, "del", 0, k)
 			if props {
-				dels = append(dels, [][]byte{delWord, k})
+				args = append(args, delWord, k)
+				dels = append(dels, args[len(args)-2:])
 			}
 		}
 		if len(dels) > 0 {
 			s.feed(nil, 0, dels)
 		}
 		// keys is left to what the DELs went to; ends and dels are ours.
-		keys, ends, dels = nil, ends[:0], dels[:0]
+		keys, ends, dels, args = nil, ends[:0], dels[:0], args[:0]
 	}
 	n := db.DropSlot(j, func(key string) {
 		if snap {

@@ -458,9 +458,17 @@ func (l *link) waitAcked(st *stream, n int64, timeout time.Duration) error {
 	}
 }
 
-// catchUp waits until the target is within a few commands of the
-// stream, so the flip's pause only covers the last writes.
+// catchUp waits until the target has applied the whole snapshot (a
+// command of it is a batch of up to a thousand keys) and is within a few
+// writes of the stream, so the flip's pause only covers the last writes.
 func (l *link) catchUp(st *stream, mg *transfer, timeout time.Duration) error {
+	snapshot, err := st.status()
+	if err != nil {
+		return err
+	}
+	if err := l.waitAcked(st, snapshot, timeout); err != nil {
+		return err
+	}
 	for {
 		if mg.cancel.Load() {
 			return errCancelled
