@@ -240,6 +240,10 @@ func (s *Server) syncSlotsKeys(cc *Client, c *commands.Ctx) {
 		c.Error("ERR This connection is not importing slots")
 		return
 	}
+	if msg := s.writesDenied(); msg != "" { // as for RESTORE: a failed AOF write or BGSAVE
+		c.Error(msg)
+		return
+	}
 	j, keys, err := im.DecodeBatch(c.Args[3:], s.KS.Limits)
 	if err != nil {
 		c.Error(err.Error())
