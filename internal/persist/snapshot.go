@@ -442,6 +442,23 @@ func (p *Persist) BeforeWrite(ctx *commands.Ctx, pos []int) {
 	}
 }
 
+// BeforeWriteKey is BeforeWrite for one key of database db that a
+// server-internal write (a slot migration's batch) is about to change,
+// with its shard held.
+func (p *Persist) BeforeWriteKey(db int, key []byte) {
+	st := p.rdbSt.Load()
+	if st == nil {
+		return
+	}
+	jobs := st.jobs.Load()
+	if jobs == nil {
+		return
+	}
+	for _, j := range *jobs {
+		j.snap.BeforeWrite(db, key)
+	}
+}
+
 // debugWrites reports whether DEBUG sub writes the whole keyspace.
 func debugWrites(sub []byte) bool {
 	for _, w := range []string{"populate", "reload", "loadaof"} {

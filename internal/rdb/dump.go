@@ -95,3 +95,45 @@ func Restore(p []byte, lim *datatype.Limits) (*keyspace.Object, error) {
 	}
 	return o, nil
 }
+
+// RestoreBorrowed is Restore whose plain strings (stored as they are, no
+// integer or LZF encoding) alias p instead of being copied
+// (keyspace.NewStringCopy): the object must be stored, DB.Set copying
+// it, before p is reused. A slot migration's target stores each key so,
+// the key and a short value in one allocation. Other values are decoded
+// as Restore decodes them.
+func RestoreBorrowed(p []byte, lim *datatype.Limits) (*keyspace.Object, error) {
+	v, ok := plainString(p)
+	if !ok {
+		return Restore(p, lim)
+	}
+	if err := VerifyDump(p); err != nil {
+		return nil, err
+	}
+	return keyspace.NewStringCopy(v), nil
+}
+
+// plainString returns the bytes of a payload that holds one string
+// stored as it is, with nothing after it (false for any other payload).
+func plainString(p []byte) ([]byte, bool) {
+	if len(p) < 12 || p[0] != TypeString {
+		return nil, false
+	}
+	body := p[1 : len(p)-10]
+	c := body[0]
+	var n, h int
+	switch {
+	case c>>6 == 0:
+		n, h = int(c&0x3f), 1
+	case c>>6 == 1 && len(body) >= 2:
+		n, h = int(c&0x3f)<<8|int(body[1]), 2
+	case c == 0x80 && len(body) >= 5:
+		n, h = int(binary.BigEndian.Uint32(body[1:5])), 5
+	default:
+		return nil, false
+	}
+	if h+n != len(body) {
+		return nil, false
+	}
+	return body[h:], true
+}

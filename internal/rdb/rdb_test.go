@@ -420,3 +420,48 @@ func TestDeferredCompression(t *testing.T) {
 		t.Fatalf("deferred compression differs (%d vs %d bytes)", len(got), len(now))
 	}
 }
+
+// RestoreBorrowed decodes what Restore decodes; a plain string aliases
+// the payload (its lengths in each of the three sizes), anything else
+// (integers, LZF, other types, a bad checksum) goes through Restore.
+func TestRestoreBorrowed(t *testing.T) {
+	objs := sampleObjects()
+	for _, n := range []int{0, 1, 63, 64, 16383, 16384, 70000} {
+		objs["plain-"+strconv.Itoa(n)] = keyspace.NewString(bytes.Repeat([]byte{'a' + byte(n%26)}, n))
+	}
+	for name, o := range objs {
+		for _, compress := range []bool{false, true} {
+			p, err := Dump(o, compress)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			got, err := RestoreBorrowed(p, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if describe(got) != describe(o) || encodingOf(got) != encodingOf(o) {
+				t.Fatalf("%s: %s/%s != %s/%s", name, describe(got), encodingOf(got), describe(o), encodingOf(o))
+			}
+			_, plain := plainString(p)
+			if o.Type() == keyspace.TString && len(o.Bytes()) > 0 && plain {
+				if &got.Bytes()[0] != &p[len(p)-10-len(o.Bytes())] {
+					t.Fatalf("%s: a plain string was copied", name)
+				}
+			}
+			bad := append([]byte(nil), p...)
+			bad[len(bad)/2] ^= 1
+			if _, err := RestoreBorrowed(bad, nil); err == nil {
+				t.Fatalf("%s: corrupt payload accepted", name)
+			}
+		}
+	}
+	// A length that does not cover the body exactly is not plain.
+	p, _ := Dump(keyspace.NewString([]byte("abcdef")), false)
+	p[1] = 5
+	if _, ok := plainString(p); ok {
+		t.Fatal("a string with a trailing byte taken as plain")
+	}
+	if _, err := RestoreBorrowed(p[:11], nil); err == nil {
+		t.Fatal("an empty body accepted")
+	}
+}

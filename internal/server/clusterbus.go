@@ -81,29 +81,60 @@ func (s *Server) delSlotsKeys(slots []int) {
 }
 
 // delSlotKeys deletes slot j's keys, each logged as DEL (a restart or a
-// replica must not bring them back) and seen by WATCH and keyspace
-// notifications, as Redis's delKeysInSlot; it returns how many went.
+// replica must not bring them back) and seen by WATCH, client tracking and
+// keyspace notifications, as Redis's delKeysInSlot; it returns how many
+// went. The DELs reach the propagators a chunk at a time.
 func (s *Server) delSlotKeys(j int) int {
 	sh := []int{j % keyspace.NShards}
 	s.KS.Lock(sh)
 	defer s.KS.Unlock(sh)
 	db := s.KS.DB(0)
-	n := 0
-	for {
-		keys := db.SlotKeys(j, 1000)
-		if len(keys) == 0 {
-			return n
+	props, snap := s.hasProps.Load(), s.snapshotting()
+	chunk := min(db.SlotLen(j), 1024)
+	var (
+		keys []byte     // the chunk's keys, end to end
+		ends []int      // where each ends in keys
+		dels [][][]byte // the chunk's DELs
+		args [][]byte   // their arguments
+	)
+	if props {
+		dels, args = make([][][]byte, 0, chunk), make([][]byte, 0, 2*chunk)
+	}
+	flush := func() {
+		if len(ends) == 0 {
+			return
 		}
-		for _, k := range keys {
-			kb := []byte(k)
-			if db.Delete(kb) {
-				n++
-				s.propagateDel(0, kb)
-				db.Touch(kb)
-				s.KS.Events.Fire(notify.Generic, "del", 0, kb)
+		start := 0
+		for _, end := range ends {
+			k := keys[start:end:end]
+			start = end
+			s.invalidate(k, nil)
+			s.KS.Events.Fire(notify.Generic, "del", 0, k)
+			if props {
+				args = append(args, delWord, k)
+				dels = append(dels, args[len(args)-2:])
 			}
 		}
+		if len(dels) > 0 {
+			s.feed(nil, 0, dels)
+		}
+		// keys is left to what the DELs went to; ends and dels are ours.
+		keys, ends, dels, args = nil, ends[:0], dels[:0], args[:0]
 	}
+	n := db.DropSlot(j, func(key string) {
+		if snap {
+			s.persist.BeforeWriteKey(0, []byte(key))
+		}
+		if keys == nil {
+			keys = make([]byte, 0, chunk*(len(key)+8))
+		}
+		keys = append(keys, key...)
+		if ends = append(ends, len(keys)); len(ends) == 1024 {
+			flush()
+		}
+	})
+	flush()
+	return n
 }
 
 // closeBus stops the bus; called without cm.mu (the drive loop takes it).

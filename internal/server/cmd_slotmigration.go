@@ -15,6 +15,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/notify"
 	"redgo/internal/rdb"
 	"redgo/internal/slotmigration"
 )
@@ -22,14 +23,16 @@ import (
 func init() {
 	admin := []string{"admin", "stale", "noscript", "no_multi", "no_async_loading"}
 	acl := []string{"@admin", "@slow", "@dangerous"}
-	reg := func(sub string, arity int, summary string, h srvHandler) {
-		commands.RegisterExtra("cluster|"+sub, commands.Extra{Arity: arity, Flags: admin, ACL: acl,
+	reg := func(sub string, arity int, summary string, h srvHandler, flags ...string) {
+		commands.RegisterExtra("cluster|"+sub, commands.Extra{Arity: arity, Flags: append(flags, admin...), ACL: acl,
 			Summary: summary, Since: "9.0.0", Group: "cluster"}, clusterOnly(srvCmd(h)))
 	}
 	reg("migrateslots", -5, "Moves whole hash slots to another node in one stream", cmdClusterMigrateSlots)
 	reg("getslotmigrations", 2, "Lists the recent whole-slot migrations of this node", cmdClusterGetSlotMigrations)
 	reg("cancelslotmigrations", 2, "Cancels the running whole-slot migration", cmdClusterCancelSlotMigrations)
-	reg("syncslots", -3, "Internal: the target's side of CLUSTER MIGRATESLOTS", cmdClusterSyncSlots)
+	// denyoom: past maxmemory the target refuses a batch of keys (as it
+	// would each RESTORE), which fails the transfer.
+	reg("syncslots", -3, "Internal: the target's side of CLUSTER MIGRATESLOTS", cmdClusterSyncSlots, "denyoom")
 }
 
 // slotMigrator returns the node's migrator, registering its capture
@@ -170,9 +173,10 @@ func cmdClusterCancelSlotMigrations(s *Server, cc *Client, c *commands.Ctx) {
 
 // cmdClusterSyncSlots is the target's side: START <source-id> <start>
 // <end>... makes this connection the import link of those slots (emptied
-// first); FINISH takes them (new configEpoch, nodes.conf saved, broadcast)
-// and ends the link's import. A link that closes before FINISH leaves
-// nothing behind: its keys are deleted (endImport).
+// first); KEYS <slot> <key> <expiry> <payload>... stores a batch of the
+// snapshot's keys; FINISH takes the slots (new configEpoch, nodes.conf
+// saved, broadcast) and ends the link's import. A link that closes before
+// FINISH leaves nothing behind: its keys are deleted (endImport).
 func cmdClusterSyncSlots(s *Server, cc *Client, c *commands.Ctx) {
 	if cc == nil || cc.conn == nil {
 		c.Error("ERR CLUSTER SYNCSLOTS is only valid on a connection")
@@ -181,6 +185,8 @@ func cmdClusterSyncSlots(s *Server, cc *Client, c *commands.Ctx) {
 	switch strings.ToLower(string(c.Args[2])) {
 	case "start":
 		s.syncSlotsStart(cc, c)
+	case "keys":
+		s.syncSlotsKeys(cc, c)
 	case "finish":
 		s.syncSlotsFinish(cc, c)
 	default:
@@ -222,6 +228,77 @@ func (s *Server) syncSlotsStart(cc *Client, c *commands.Ctx) {
 	s.Log.Printf("Importing %d slots from %s", len(slots), from)
 	c.W.OK()
 }
+
+// syncSlotsKeys stores one batch of the snapshot: keys of one imported
+// slot, each as RESTORE key <expiry> <payload> REPLACE ABSTTL would,
+// under one lock of the slot's shard, with one reply. The AOF and the
+// replicas get those RESTOREs. The payloads are all decoded before
+// anything is stored: a bad one fails the batch (and the transfer).
+func (s *Server) syncSlotsKeys(cc *Client, c *commands.Ctx) {
+	im := cc.cl.importing
+	if im == nil {
+		c.Error("ERR This connection is not importing slots")
+		return
+	}
+	if msg := s.writesDenied(); msg != "" { // as for RESTORE: a failed AOF write or BGSAVE
+		c.Error(msg)
+		return
+	}
+	j, keys, err := im.DecodeBatch(c.Args[3:], s.KS.Limits)
+	if err != nil {
+		c.Error(err.Error())
+		return
+	}
+	sh := []int{j % keyspace.NShards}
+	s.KS.Lock(sh)
+	db := s.KS.DB(0)
+	db.ReserveSlot(j, len(keys))
+	snap, props := s.snapshotting(), s.hasProps.Load()
+	var fed [][][]byte
+	if props {
+		fed = make([][][]byte, 0, len(keys))
+	}
+	n := 0
+	for i := range keys {
+		k := &keys[i]
+		if snap {
+			s.persist.BeforeWriteKey(0, k.Name)
+		}
+		if k.ExpireAt != 0 && k.ExpireAt <= c.Now {
+			// Expired meanwhile: not stored (an older value goes), as
+			// RESTORE ... REPLACE ABSTTL.
+			if db.Delete(k.Name) && props {
+				fed = append(fed, [][]byte{delWord, k.Name})
+			}
+			continue
+		}
+		if k.ExpireAt != 0 {
+			k.Obj.SetExpire(k.ExpireAt)
+		}
+		db.Set(k.Name, k.Obj, false) // replaces an older value
+		db.Touch(k.Name)
+		s.invalidate(k.Name, cc)
+		s.KS.Events.Fire(notify.Generic, "restore", 0, k.Name)
+		if props {
+			i := 4 + 3*i // k's arguments in c.Args
+			fed = append(fed, [][]byte{restoreWord, k.Name, c.Args[i+1], c.Args[i+2], replaceWord, absttlWord})
+		}
+		n++
+	}
+	if len(fed) > 0 {
+		s.feed(cc, 0, fed)
+	}
+	s.KS.Unlock(sh)
+	s.dirty.Add(int64(n))
+	c.W.OK()
+}
+
+// The words of the RESTOREs a batch of keys is propagated as.
+var (
+	restoreWord = []byte("RESTORE")
+	replaceWord = []byte("REPLACE")
+	absttlWord  = []byte("ABSTTL")
+)
 
 func (s *Server) syncSlotsFinish(cc *Client, c *commands.Ctx) {
 	im := cc.cl.importing
@@ -285,7 +362,10 @@ type slotHost struct{ s *Server }
 
 func (h slotHost) DumpSlot(j int, emit func(string, []byte, int64), done func()) error {
 	s := h.s
-	compress := s.Cfg.Bool("rdbcompression")
+	// No LZF, whatever rdbcompression says: compressing on the source and
+	// decompressing on the target cost both nodes CPU, the transfer's
+	// limit, for fewer bytes on the cluster's own network.
+	const compress = false
 	sh := []int{j % keyspace.NShards}
 	s.KS.Lock(sh)
 	defer s.KS.Unlock(sh)

@@ -356,3 +356,165 @@ func TestMigrateSlotsTargetDies(t *testing.T) {
 		t.Fatalf("CLUSTER GETSLOTMIGRATIONS: %s", list)
 	}
 }
+
+// The snapshot's keys travel in CLUSTER SYNCSLOTS KEYS batches: a slot
+// of 2500 keys (three batches), one of large values (a batch per
+// megabyte) and one of every type with and without TTLs arrive whole,
+// each key with the value and TTL it had, on the target and its replica.
+func TestMigrateSlotsBatches(t *testing.T) {
+	nodes := startHACluster(t, 2, 2)
+	src, dst, replica := nodes[0], nodes[1], nodes[3]
+	var w resp.Writer
+	cmds := 0
+	add := func(args ...string) {
+		w.Array(len(args))
+		for _, a := range args {
+			w.BulkString(a)
+		}
+		cmds++
+	}
+	var keys []string
+	t0, t1, t2 := hashTagFor(0), hashTagFor(1), hashTagFor(2)
+	for i := range 2500 {
+		k := "{" + t0 + "}:" + strconv.Itoa(i)
+		keys = append(keys, k)
+		add("SET", k, "value-"+strconv.Itoa(i*7919))
+	}
+	for i := range 5 {
+		k := "{" + t1 + "}:big" + strconv.Itoa(i)
+		keys = append(keys, k)
+		add("SET", k, strings.Repeat(strconv.Itoa(i), 400<<10))
+	}
+	typed := map[string][]string{
+		"str": {"SET", "", "plain"}, "int": {"SET", "", "12345"}, "neg": {"SET", "", "-7"},
+		"list": {"RPUSH", "", "a", "b", "c"}, "hash": {"HSET", "", "f1", "v1", "f2", "v2"},
+		"set": {"SADD", "", "x", "y", "1"}, "zset": {"ZADD", "", "1", "m1", "2.5", "m2"},
+		"bighash": {"HSET", "", "f", strings.Repeat("h", 200)},
+		"ttl":     {"SET", "", "soon", "PX", "3600000"}, "ttlhash": {"HSET", "", "f", "v"},
+	}
+	for name, args := range typed {
+		k := "{" + t2 + "}:" + name
+		keys = append(keys, k)
+		args[1] = k
+		add(args...)
+	}
+	add("PEXPIRE", "{"+t2+"}:ttlhash", "7200000")
+	if _, err := src.c.conn.Write(w.Buf); err != nil {
+		t.Fatal(err)
+	}
+	for range cmds {
+		if v, _ := src.c.read(); v.Type == '-' {
+			t.Fatalf("fill: %s", v.Str)
+		}
+	}
+	src.c.rec.buf.Reset()
+	dumps := map[string]string{}
+	for _, k := range keys {
+		dumps[k] = src.c.str("DUMP", k)
+	}
+	if got := src.c.str("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "2", "NODE", dst.id); got != "OK" {
+		t.Fatalf("CLUSTER MIGRATESLOTS: %s", got)
+	}
+	list := valueString(first(src.c.do("CLUSTER", "GETSLOTMIGRATIONS")))
+	// Batches: 3 of slot 0 (1024 + 1024 + 452 keys), 2 of slot 1 (a batch
+	// ends past a megabyte: 3 + 2 values), 1 of slot 2; then FINISH.
+	want := "keys " + strconv.Itoa(len(keys)) + " commands 7 "
+	if !strings.Contains(list, "state success") || !strings.Contains(list, want) {
+		t.Fatalf("CLUSTER GETSLOTMIGRATIONS: %s; want %q", list, want)
+	}
+	if n := slotsKeys(src.c, 0, 2); n != 0 {
+		t.Fatalf("%d keys of the moved slots left on the source", n)
+	}
+	if n := slotsKeys(dst.c, 0, 2); n != len(keys) {
+		t.Fatalf("%d keys of the moved slots on the target, want %d", n, len(keys))
+	}
+	replica.c.str("READONLY")
+	for _, n := range []*haNode{dst, replica} {
+		eventually(t, 20*time.Second, func() error {
+			for _, k := range keys {
+				if got := n.c.str("DUMP", k); got != dumps[k] {
+					return fmt.Errorf("%s: DUMP %s on %s, %s on the source before", k, got, n.addr, dumps[k])
+				}
+			}
+			return nil
+		})
+		for _, k := range []string{"{" + t2 + "}:ttl", "{" + t2 + "}:ttlhash"} {
+			if ms, _ := strconv.Atoi(n.c.str("PTTL", k)); ms < 3500000 {
+				t.Fatalf("PTTL %s on %s: %d", k, n.addr, ms)
+			}
+		}
+		if got := n.c.str("PTTL", "{"+t2+"}:hash"); got != "-1" {
+			t.Fatalf("PTTL of a key without TTL on %s: %s", n.addr, got)
+		}
+	}
+}
+
+// CLUSTER SYNCSLOTS KEYS on an import link: a batch is checked whole
+// before anything is stored (slot imported by this link, every key of
+// that slot, every payload sound), keys already past their expiry are
+// not stored, and the link's close drops what it brought.
+func TestSyncSlotsKeys(t *testing.T) {
+	nodes := startHACluster(t, 2, 0)
+	src, dst := nodes[0], nodes[1]
+	tag := hashTagFor(0)
+	key := func(i int) string { return "{" + tag + "}:" + strconv.Itoa(i) }
+	var dumps []string
+	for i := range 4 {
+		src.c.str("SET", key(i), "v"+strconv.Itoa(i))
+		dumps = append(dumps, src.c.str("DUMP", key(i)))
+	}
+	other := "{" + hashTagFor(5) + "}:x"
+	link := dialRaw(t, dst.addr)
+	if got := link.str("CLUSTER", "SYNCSLOTS", "KEYS", "0", key(0), "0", dumps[0]); got != "ERR This connection is not importing slots" {
+		t.Fatalf("KEYS before START: %s", got)
+	}
+	if got := link.str("CLUSTER", "SYNCSLOTS", "START", src.id, "0", "0"); got != "OK" {
+		t.Fatalf("START: %s", got)
+	}
+	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	bad := []byte(dumps[1])
+	bad[len(bad)-1] ^= 1
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"1", key(0), "0", dumps[0]}, "ERR Slot 1 is not being imported by this connection"},
+		{[]string{"16384", key(0), "0", dumps[0]}, "ERR Invalid or out of range slot"},
+		{[]string{"0", key(0), "0"}, "ERR syntax error"},
+		{[]string{"0", key(0), "0", dumps[0], other, "0", dumps[1]}, "ERR Key '" + other + "' is not in slot 0"},
+		{[]string{"0", key(0), "-1", dumps[0]}, "ERR Invalid TTL value, must be >= 0"},
+		{[]string{"0", key(0), "0", dumps[0], key(1), "0", string(bad)}, "ERR DUMP payload version or checksum are wrong"},
+		{[]string{"0", key(0), "0", dumps[0], key(1), "0", "\x00\x03abc"}, "ERR DUMP payload version or checksum are wrong"},
+	} {
+		if got := link.str(append([]string{"CLUSTER", "SYNCSLOTS", "KEYS"}, c.args...)...); got != c.want {
+			t.Fatalf("KEYS %q: %s, want %s", c.args, got, c.want)
+		}
+	}
+	if got := dst.c.str("CLUSTER", "COUNTKEYSINSLOT", "0"); got != "0" {
+		t.Fatalf("refused batches stored %s keys", got)
+	}
+	got := link.str("CLUSTER", "SYNCSLOTS", "KEYS", "0", key(0), "0", dumps[0], key(1), future, dumps[1], key(2), "0", dumps[2])
+	if got != "OK" {
+		t.Fatalf("KEYS: %s", got)
+	}
+	if got := link.str("CLUSTER", "SYNCSLOTS", "KEYS", "0", key(3), "1", dumps[3], key(0), "0", dumps[3]); got != "OK" {
+		t.Fatalf("KEYS of an expired key: %s", got)
+	}
+	if got := dst.c.str("CLUSTER", "COUNTKEYSINSLOT", "0"); got != "3" {
+		t.Fatalf("%s keys of slot 0 on the target, want 3: %s", got, dst.c.str("CLUSTER", "GETKEYSINSLOT", "0", "10"))
+	}
+	// The import link itself reads what it stored (the slot is routed to it).
+	if got := link.str("GET", key(0)); got != "v3" {
+		t.Fatalf("GET %s on the import link: %s (a later batch replaces the value)", key(0), got)
+	}
+	if ms, _ := strconv.Atoi(link.str("PTTL", key(1))); ms < 3500000 {
+		t.Fatalf("PTTL %s: %d", key(1), ms)
+	}
+	link.conn.Close()
+	eventually(t, 10*time.Second, func() error {
+		if got := dst.c.str("CLUSTER", "COUNTKEYSINSLOT", "0"); got != "0" {
+			return fmt.Errorf("%s keys of slot 0 left after the link closed", got)
+		}
+		return nil
+	})
+}

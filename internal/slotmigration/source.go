@@ -183,15 +183,19 @@ func (m *Migrator) run(mg *transfer, req *Request) error {
 	m.Capture.active.Store(st)
 	defer m.Capture.active.Store(nil)
 	h.Logf("Slot migration of %d slots to %s started", len(req.Slots), req.Target)
+	var b batch // the keys of the slot being dumped
 	for _, j := range req.Slots {
 		if mg.cancel.Load() {
 			return errCancelled
 		}
 		n := 0
 		err := h.DumpSlot(j, func(key string, payload []byte, expireAt int64) {
-			st.addRestore(key, payload, expireAt)
-			n++
+			b.add(key, payload, expireAt)
+			if n++; b.full() {
+				st.addBatch(j, &b)
+			}
 		}, func() {
+			st.addBatch(j, &b)
 			st.wake()
 			mg.keysN.Add(int64(n))
 			st.captured[j].Store(true)
@@ -454,9 +458,17 @@ func (l *link) waitAcked(st *stream, n int64, timeout time.Duration) error {
 	}
 }
 
-// catchUp waits until the target is within a few commands of the
-// stream, so the flip's pause only covers the last writes.
+// catchUp waits until the target has applied the whole snapshot (a
+// command of it is a batch of up to a thousand keys) and is within a few
+// writes of the stream, so the flip's pause only covers the last writes.
 func (l *link) catchUp(st *stream, mg *transfer, timeout time.Duration) error {
+	snapshot, err := st.status()
+	if err != nil {
+		return err
+	}
+	if err := l.waitAcked(st, snapshot, timeout); err != nil {
+		return err
+	}
 	for {
 		if mg.cancel.Load() {
 			return errCancelled

@@ -14,7 +14,7 @@ import (
 // exhaust the source's memory.
 const maxBuffered = 1 << 30
 
-// stream is what travels to the target: RESTOREs of the snapshot and the
+// stream is what travels to the target: the snapshot's batches of keys and the
 // writes to captured slots, in the order they took effect here. Appends
 // come from the snapshot (under a slot's shard lock) and from Capture.Feed
 // (under the written keys' shard locks); the sender takes the bytes.
@@ -123,23 +123,28 @@ func (st *stream) feed(cmds [][][]byte) {
 	}
 }
 
-// addRestore appends the command that recreates a key of the snapshot
-// straight into the buffer. It wakes the sender every 64 KB only: the
-// snapshot calls wake at the end of each slot.
-func (st *stream) addRestore(key string, payload []byte, expireAt int64) {
+// addBatch appends one CLUSTER SYNCSLOTS KEYS command of slot j (the
+// keys encoded in b) straight into the buffer. It wakes the sender every
+// 64 KB only: the snapshot calls wake at the end of each slot.
+func (st *stream) addBatch(j int, b *batch) {
+	if b.n == 0 {
+		return
+	}
 	st.mu.Lock()
 	if st.err != nil {
 		st.mu.Unlock()
+		b.reset()
 		return
 	}
 	before := len(st.buf)
-	st.buf = appendRestore(st.buf, key, payload, expireAt)
+	st.buf = b.appendTo(st.buf, j)
 	st.queued++
 	if len(st.buf) > maxBuffered {
 		st.err = errTooFarBehind
 	}
 	wake := before>>16 != len(st.buf)>>16
 	st.mu.Unlock()
+	b.reset()
 	if wake {
 		st.wake()
 	}
@@ -153,25 +158,62 @@ func (st *stream) wake() {
 	}
 }
 
-// appendRestore encodes the command that recreates a key of the
-// snapshot on the target: RESTORE key <abs-expiry> <payload> REPLACE
-// ABSTTL.
-func appendRestore(b []byte, key string, payload []byte, expireAt int64) []byte {
-	b = append(b, "*6\r\n$7\r\nRESTORE\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(key)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, key...)
+// batch collects keys of one slot for a CLUSTER SYNCSLOTS KEYS command:
+// KEYS <slot> followed by <key> <abs-expiry-ms> <DUMP payload> per key.
+// The target applies a batch under one lock of the slot's shard, with one
+// reply, where a RESTORE per key cost a command each.
+type batch struct {
+	body []byte // the keys' arguments, encoded
+	n    int    // keys in body
+}
+
+// Keys and bytes past which a slot's batch goes out before the slot ends:
+// a large slot does not make one huge command.
+const (
+	batchKeys  = 1024
+	batchBytes = 1 << 20
+)
+
+// add appends one key.
+func (b *batch) add(key string, payload []byte, expireAt int64) {
+	b.body = appendBulkString(b.body, key)
 	var num [20]byte
-	t := strconv.AppendInt(num[:0], expireAt, 10)
-	b = append(b, "\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(t)), 10)
+	b.body = appendBulk(b.body, strconv.AppendInt(num[:0], expireAt, 10))
+	b.body = appendBulk(b.body, payload)
+	b.n++
+}
+
+// full reports whether the batch should go out now.
+func (b *batch) full() bool { return b.n >= batchKeys || len(b.body) >= batchBytes }
+
+func (b *batch) reset() { b.body, b.n = b.body[:0], 0 }
+
+// appendTo encodes the whole command of slot j.
+func (b *batch) appendTo(dst []byte, j int) []byte {
+	dst = append(dst, '*')
+	dst = strconv.AppendInt(dst, int64(4+3*b.n), 10)
+	dst = append(dst, "\r\n$7\r\nCLUSTER\r\n$9\r\nSYNCSLOTS\r\n$4\r\nKEYS\r\n"...)
+	var num [20]byte
+	dst = appendBulk(dst, strconv.AppendInt(num[:0], int64(j), 10))
+	return append(dst, b.body...)
+}
+
+// appendBulk appends a as a RESP bulk string.
+func appendBulk(b, a []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
 	b = append(b, '\r', '\n')
-	b = append(b, t...)
-	b = append(b, "\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(payload)), 10)
+	b = append(b, a...)
+	return append(b, '\r', '\n')
+}
+
+// appendBulkString is appendBulk of a string.
+func appendBulkString(b []byte, a string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
 	b = append(b, '\r', '\n')
-	b = append(b, payload...)
-	return append(b, "\r\n$7\r\nREPLACE\r\n$6\r\nABSTTL\r\n"...)
+	b = append(b, a...)
+	return append(b, '\r', '\n')
 }
 
 // Capture is the propagator (the server's Propagator interface) through
@@ -201,11 +243,7 @@ func appendCommand(b []byte, args [][]byte) []byte {
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, '\r', '\n')
 	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
+		b = appendBulk(b, a)
 	}
 	return b
 }
