@@ -40,8 +40,8 @@ func (db *DB) DropSlot(s int, fn func(key string)) int {
 		return 0
 	}
 	if t.pins > 0 {
-		for i, o := range t.ents() {
-			if o != nil && o != tomb {
+		for i, r := range t.ents() {
+			if o := r.obj(); o != nil && o != tomb {
 				fn(o.key)
 				db.deleteAt(d, sh, si, i, o)
 			}
@@ -49,8 +49,8 @@ func (db *DB) DropSlot(s int, fn func(key string)) int {
 		return n
 	}
 	e := t.ents()
-	for _, o := range e {
-		if o != nil {
+	for _, r := range e {
+		if o := r.obj(); o != nil {
 			fn(o.key)
 		}
 	}
@@ -58,7 +58,8 @@ func (db *DB) DropSlot(s int, fn func(key string)) int {
 	t.n, t.dead = 0, 0
 	t.ver++
 	d.count -= n
-	for _, o := range e { // gone from the table: WATCH sees them deleted
+	for _, r := range e { // gone from the table: WATCH sees them deleted
+		o := r.obj()
 		if o == nil {
 			continue
 		}
