@@ -67,6 +67,10 @@ type Ctx struct {
 	// ... DB n), so clients blocked on them there are served too.
 	OtherDB []keyspace.KeyRef
 
+	// Held is what Run holds (or the caller, with LocksHeld) while the
+	// handler runs.
+	Held Held
+
 	// Buffers of Run's key positions and shards: a Ctx outlives the Host
 	// calls that see them, a stack array would escape to the heap.
 	posBuf, shardBuf [8]int
