@@ -92,7 +92,7 @@ func scriptsSection(bin string) string {
 	b.WriteString("rounds, is the request path without a script. The machine is shared and noisy: read the ratios, not the\n")
 	fmt.Fprintf(&b, "absolute numbers. Its load average was %s at the start and %s at the end of the run.\n\n", load0, loadAvg())
 	if *scriptsBefore != "" {
-		b.WriteString("\"before\" is redgo built from the commit the -scripts-before flag names (here the one before the third round), measured in the same rounds.\n\n")
+		b.WriteString("\"before\" is redgo built from the binary given with -scripts-before (an earlier commit), measured in the same rounds.\n\n")
 		b.WriteString("| test | redgo before | redgo | redis | before/redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|---|---|\n")
 	} else {
 		b.WriteString("| test | redgo | redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|\n")
