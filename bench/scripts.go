@@ -23,6 +23,7 @@ var (
 )
 
 const (
+	scriptsBase  = "GET (no script)"
 	scriptsBegin = "<!-- scripts:begin -->"
 	scriptsEnd   = "<!-- scripts:end -->"
 
@@ -36,7 +37,9 @@ func scriptsSection(bin string) string {
 	if *quick {
 		n, rounds = 30000, 1
 	}
-	tests := []string{"EVALSHA (GET+INCR+EXPIRE)", "FCALL (GET+INCR+EXPIRE)"}
+	// GET is the request path without a script, measured in the same
+	// rounds: what a script call shares with every command.
+	tests := []string{"EVALSHA (GET+INCR+EXPIRE)", "FCALL (GET+INCR+EXPIRE)", scriptsBase}
 	all := map[string]map[string][]float64{"redgo": {}, "redis": {}, "before": {}}
 	cpu := map[string]map[string][]float64{"redgo": {}, "redis": {}, "before": {}} // server CPU per request, us
 	names := []string{"redgo", "redis"}
@@ -44,6 +47,7 @@ func scriptsSection(bin string) string {
 		names = []string{"before", "redgo", "redis"}
 	}
 	sha := ""
+	load0 := loadAvg()
 	for r := 0; r < rounds; r++ {
 		for _, name := range names {
 			var s *server
@@ -57,8 +61,11 @@ func scriptsSection(bin string) string {
 			s.cli("FUNCTION", "LOAD", benchLib)
 			for _, test := range tests {
 				args := []string{"EVALSHA", sha, "1", "key:__rand_int__"}
-				if strings.HasPrefix(test, "FCALL") {
+				switch {
+				case strings.HasPrefix(test, "FCALL"):
 					args = []string{"FCALL", "bump", "1", "key:__rand_int__"}
+				case test == scriptsBase:
+					args = []string{"GET", "key:__rand_int__"}
 				}
 				pid := s.cmd.Process.Pid
 				before := cpuTicks(pid)
@@ -80,10 +87,12 @@ func scriptsSection(bin string) string {
 	b.WriteString("redgo, redis-server), a fresh server each time; the medians of the rounds, and\n")
 	b.WriteString("the lowest and highest of the rounds' own redgo/redis ratios. The script:\n")
 	fmt.Fprintf(&b, "`%s` (EVALSHA of the cached script; FCALL of the same body registered as a function).\n", benchScript)
-	b.WriteString("Outside cluster mode a script holds every shard (it may touch any key), so scripts run one at a time, as\n")
-	b.WriteString("in Redis. The machine is shared and noisy: read the ratios, not the absolute numbers.\n\n")
+	b.WriteString("Outside cluster mode a script locks its declared key's shard and the shards of other keys as it touches\n")
+	b.WriteString("them, one script at a time (the keyspace's serial lock), as Redis runs one at a time. GET, in the same\n")
+	b.WriteString("rounds, is the request path without a script. The machine is shared and noisy: read the ratios, not the\n")
+	fmt.Fprintf(&b, "absolute numbers. Its load average was %s at the start and %s at the end of the run.\n\n", load0, loadAvg())
 	if *scriptsBefore != "" {
-		b.WriteString("\"before\" is redgo built from the commit before the scripting speed work, measured in the same rounds.\n\n")
+		b.WriteString("\"before\" is redgo built from the binary given with -scripts-before (an earlier commit), measured in the same rounds.\n\n")
 		b.WriteString("| test | redgo before | redgo | redis | before/redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|---|---|\n")
 	} else {
 		b.WriteString("| test | redgo | redis | **redgo/redis** | rounds' redgo/redis |\n|---|---|---|---|---|\n")
@@ -126,6 +135,20 @@ func scriptsSection(bin string) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %.1f | **%.2f** |\n", test, g, r, ratio(g, r))
 	}
+	b.WriteString("\nA script call's own CPU time (the call's minus GET's, per round, then the median): what the\n")
+	b.WriteString("script adds to the request path on each server.\n\n")
+	b.WriteString("| test | redgo | redis | **redgo/redis** |\n|---|---|---|---|\n")
+	for _, test := range tests[:2] {
+		own := func(name string) float64 {
+			var d []float64
+			for i := range cpu[name][test] {
+				d = append(d, cpu[name][test][i]-cpu[name][scriptsBase][i])
+			}
+			return median(d)
+		}
+		g, r := own("redgo"), own("redis")
+		fmt.Fprintf(&b, "| %s minus GET | %.1f | %.1f | **%.2f** |\n", strings.SplitN(test, " ", 2)[0], g, r, ratio(g, r))
+	}
 	b.WriteString(scriptsNotes)
 	b.WriteString(scriptsEnd + "\n")
 	return b.String()
@@ -134,14 +157,28 @@ func scriptsSection(bin string) string {
 // scriptsNotes is what the numbers above rest on: what was cut from a
 // script call's cost, and what was tried without paying.
 const scriptsNotes = `
-Where a call's time goes (pprof of redgo under this load): about 40% in the read and write system
-calls of the connection (one of each per request, as for any command, plus the read that finds
-nothing before the goroutine parks), about 30% in the script: gopher-lua's loop, the three
-redis.call (argument conversion, the command lookup and checks, the command itself, the reply's
-conversion) and the lock of all 64 shards; the rest is the server's request path and the garbage
-collector. ` + "`go test -bench ScriptCalls ./internal/server`" + ` measures the server's side of a call without
-the sockets, ` + "`go test -bench Evalsha ./internal/scripting`" + ` the engine alone (a host that answers
-without running anything).
+Where a call's time goes (pprof of redgo under this load, EVALSHA and FCALL, after the third
+round): about 41% in the system calls of the connection (the read and the write of each request,
+as for any command, plus the read that finds nothing before the goroutine parks, and the
+scheduler's epoll), 29% in the script: gopher-lua's loop (23%), within it the three redis.call
+(17%: argument conversion, the command lookup and checks, the command itself, the reply's
+conversion), the sandbox's global lookups (2%) and the locks (under 1%); the garbage collector
+and allocation about 15%, the scheduler's search for work 7%. GET's row above is the same request
+path without a script: the gap to Redis there is the gap of every command (the -P 1 rows of
+` + "`bench -cpu`" + `), and it is most of the gap of the script rows. ` + "`go test -bench ScriptCalls ./internal/server`" + `
+measures the server's side of a call without the sockets, ` + "`go test -bench Evalsha ./internal/scripting`" + `
+the engine alone (a host that answers without running anything).
+
+Cut in the third round: outside cluster mode a script no longer takes and releases the 64 shard
+locks (8-11% of BenchmarkScriptCalls's time, about 5% of the server's under redis-benchmark): it
+takes the keyspace's serial lock and its declared keys' shard, and the shard of any other key
+when a command of the script first touches it (two-phase locking, so it stays atomic; no
+deadlock, since only the serial lock's holder waits for a shard out of order and every
+multi-shard lock takes the serial lock first; TestScriptUndeclaredKeyAtomic); Propagate of a
+short command (the script's EXPIRE as PEXPIREAT) makes one allocation instead of three
+(BenchmarkScriptCalls: EVALSHA 7 -> 5 allocations per call, FCALL 10 -> 8); redis.call's
+arguments are carved from chunks of the Lua state, never reused, instead of arrays in each Run
+(a Run is 256 bytes instead of 640; 928 -> 785 bytes allocated per EVALSHA, 1055 -> 912 per FCALL).
 
 Cut in the second round (BenchmarkScriptCalls: EVALSHA 22 -> 7 allocations per call, FCALL 22 ->
 10; the test process's CPU time per call, alternating with a build of the earlier commit, about
@@ -165,12 +202,10 @@ Tried without paying, or left: a function's keys and arguments stay new tables f
 library's upvalues may keep them); the read-only proxies of the sandbox cost two map lookups per
 global or library field (redis.call is four), but a table without a proxy cannot refuse a write
 to an existing global in gopher-lua; the per-instruction context check of gopher-lua (needed by
-SCRIPT KILL and the debugger) is a non-blocking channel receive. Outside cluster mode a script
-takes and releases the 64 shard locks: 8-11% of BenchmarkScriptCalls's time. Locking only the
-declared keys' shards is not safe there (a script may touch any key, and taking a lower shard
-while holding a higher one can deadlock with a command that takes both in order), and a cheaper
-global lock would add to every other command's path: left to the performance issue, with the
-connection's system calls that every command shares.
+SCRIPT KILL and the debugger) is a non-blocking channel receive; a Run is not reused, since the
+busy-script watchdog may still read the last one. The read that finds nothing before a connection's goroutine parks cannot be skipped with
+Go's poller (it forgets a readiness it saw before the next read starts); the collector's share
+follows the memory governor's room (internal/memlimit: a tenth of the live heap, at least 8 MB).
 `
 
 // benchCommand runs redis-benchmark with one custom command and returns

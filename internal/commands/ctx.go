@@ -67,6 +67,14 @@ type Ctx struct {
 	// ... DB n), so clients blocked on them there are served too.
 	OtherDB []keyspace.KeyRef
 
+	// Held is what Run holds (or the caller, with LocksHeld) while the
+	// handler runs.
+	Held Held
+
+	// propsIn is the first element of Props: what consumers of Props
+	// keep are its elements, never the slice, so it is reused with the Ctx.
+	propsIn [1][][]byte
+
 	// Buffers of Run's key positions and shards: a Ctx outlives the Host
 	// calls that see them, a stack array would escape to the heap.
 	posBuf, shardBuf [8]int
@@ -98,15 +106,32 @@ func (c *Ctx) Propagate(args ...[]byte) {
 	for _, a := range args {
 		size += len(a)
 	}
-	// One buffer for all the copies (each capped at its own length).
-	buf := make([]byte, 0, size)
-	cp := make([][]byte, len(args))
+	// One buffer for all the copies (each capped at its own length); a
+	// short command's slice and bytes share one allocation.
+	var buf []byte
+	var cp [][]byte
+	if len(args) <= len(smallProp{}.args) && size <= len(smallProp{}.buf) {
+		sp := new(smallProp)
+		buf, cp = sp.buf[:0], sp.args[:len(args)]
+	} else {
+		buf, cp = make([]byte, 0, size), make([][]byte, len(args))
+	}
 	for i, a := range args {
 		start := len(buf)
 		buf = append(buf, a...)
 		cp[i] = buf[start:len(buf):len(buf)]
 	}
+	if c.Props == nil {
+		c.Props = c.propsIn[:0:len(c.propsIn)] // no allocation for the usual one command
+	}
 	c.Props = append(c.Props, cp)
+}
+
+// smallProp holds a short propagated command: its arguments and their
+// bytes (EXPIRE's PEXPIREAT, a DEL of one key).
+type smallProp struct {
+	args [4][]byte
+	buf  [64]byte
 }
 
 // PropagateOwned is Propagate for arguments the caller hands over: they

@@ -49,6 +49,10 @@ const (
 type Held struct {
 	Shards []int
 	All    bool
+	// Serial: Shards were taken with Keyspace.LockSerial, so the handler
+	// may take the shards of other keys as it goes (Keyspace.LockMore),
+	// and releases them itself before it returns.
+	Serial bool
 }
 
 // Host is what a server adds around a command. Run calls its methods in
@@ -100,14 +104,19 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 	}
 	pos := cmd.KeyPositions(c.Args, c.posBuf[:0])
 	if lk == LockHere {
-		held = Held{All: cmd.NeedsAll(c.Srv, c.Args)}
-		if held.All {
+		switch {
+		case cmd.SerialIf != nil && cmd.SerialIf(c.Srv, c.Args):
+			held = Held{Shards: Shards(c.Args, pos, c.shardBuf[:0]), Serial: true}
+			c.KS.LockSerial(held.Shards)
+		case cmd.NeedsAll(c.Srv, c.Args):
+			held = Held{All: true}
 			c.KS.LockAll()
-		} else {
+		default:
 			held.Shards = Shards(c.Args, pos, c.shardBuf[:0])
 			c.KS.Lock(held.Shards)
 		}
 	}
+	c.Held = held
 	if c.Now == 0 {
 		t := time.Now() // the wall clock for c.Now, the monotonic one for the duration
 		c.Now, c.Start = t.UnixMilli(), t
@@ -151,6 +160,10 @@ var monoEpoch = time.Now()
 func monoNow() time.Time { return monoEpoch.Add(time.Since(monoEpoch)) }
 
 func unlock(ks *keyspace.Keyspace, held Held) {
+	if held.Serial {
+		ks.UnlockSerial(held.Shards)
+		return
+	}
 	if held.All {
 		ks.UnlockAll()
 	} else {

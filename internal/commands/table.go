@@ -72,6 +72,12 @@ type Command struct {
 	// locked (a script outside cluster mode may touch any key); srv is
 	// Ctx.Srv.
 	LockAllIf func(srv any, args [][]byte) bool
+	// SerialIf, when set, says whether this call, run by itself (not in
+	// EXEC), locks only its keys' shards under the keyspace's serial lock
+	// and takes the shards of any other key it touches as it goes
+	// (Held.Serial: a script outside cluster mode); it is asked before
+	// LockAllIf.
+	SerialIf func(srv any, args [][]byte) bool
 	// WakeOnDelete: a client blocked by this command is served (and gets
 	// an error) when a key it waits on is deleted (XREADGROUP).
 	WakeOnDelete bool
@@ -103,6 +109,13 @@ func LockAll() Option { return func(c *Command) { c.LockAll = true } }
 // call at hand (scripts: outside cluster mode, or without keys).
 func LockAllWhen(fn func(srv any, args [][]byte) bool) Option {
 	return func(c *Command) { c.LockAllIf = fn }
+}
+
+// LockSerialWhen makes a call run by itself lock its keys' shards under
+// the keyspace's serial lock and take more as it goes when fn says so
+// (Held.Serial).
+func LockSerialWhen(fn func(srv any, args [][]byte) bool) Option {
+	return func(c *Command) { c.SerialIf = fn }
 }
 
 // NeedsAll reports whether this call of the command locks every shard.

@@ -35,6 +35,15 @@ type Keyspace struct {
 	shards []*Shard
 	ndb    int
 
+	// serial is held while a thread takes more than one shard (Lock of
+	// several, LockAll), and for the whole run of a holder that takes
+	// shards as it goes (LockSerial: a script outside cluster mode). The
+	// only thread that may wait for a shard while holding another out of
+	// ascending order is serial's holder, and every other thread that
+	// waits for a shard while holding one is in its ascending
+	// acquisition, which cannot start while serial is taken: so no cycle.
+	serial sync.Mutex
+
 	// Now returns the current unix time in milliseconds. Tests may replace it.
 	Now func() int64
 
@@ -166,11 +175,41 @@ func ShardOf(key []byte) int { return slot.Of(key) % NShards }
 func (ks *Keyspace) Shard(i int) *Shard { return ks.shards[i] }
 
 // Lock locks the given shards in ascending order. idx must be sorted and
-// free of duplicates (see SortShards).
+// free of duplicates (see SortShards). The caller holds no shard.
 func (ks *Keyspace) Lock(idx []int) {
+	switch len(idx) {
+	case 0:
+		return
+	case 1:
+		ks.shards[idx[0]].mu.Lock()
+		return
+	}
+	ks.serial.Lock()
 	for _, i := range idx {
 		ks.shards[i].mu.Lock()
 	}
+	ks.serial.Unlock()
+}
+
+// LockSerial locks the given shards (sorted, no duplicates) and keeps
+// the serial lock until UnlockSerial: meanwhile the caller may take
+// more shards, in any order, with LockMore (a script's undeclared keys).
+// The caller holds no shard.
+func (ks *Keyspace) LockSerial(idx []int) {
+	ks.serial.Lock()
+	for _, i := range idx {
+		ks.shards[i].mu.Lock()
+	}
+}
+
+// LockMore locks shard i for a LockSerial holder, whatever it holds.
+func (ks *Keyspace) LockMore(i int) { ks.shards[i].mu.Lock() }
+
+// UnlockSerial unlocks what LockSerial took (the shards LockMore took
+// are the caller's to unlock first).
+func (ks *Keyspace) UnlockSerial(idx []int) {
+	ks.Unlock(idx)
+	ks.serial.Unlock()
 }
 
 // Unlock unlocks the given shards.
@@ -183,11 +222,13 @@ func (ks *Keyspace) Unlock(idx []int) {
 // TryLock locks shard i if no one holds it, and reports whether it did.
 func (ks *Keyspace) TryLock(i int) bool { return ks.shards[i].mu.TryLock() }
 
-// LockAll locks every shard.
+// LockAll locks every shard. The caller holds no shard.
 func (ks *Keyspace) LockAll() {
+	ks.serial.Lock()
 	for _, s := range ks.shards {
 		s.mu.Lock()
 	}
+	ks.serial.Unlock()
 }
 
 // UnlockAll unlocks every shard.

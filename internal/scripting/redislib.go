@@ -164,9 +164,9 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 }
 
 // callArgs converts the n arguments on L's stack, false when one is not
-// a string or a number. The bytes and the slice are carved from r's
-// buffers, new for each run and never reused: a command's arguments stay
-// as they are until the run ends (its effects are propagated then).
+// a string or a number. The bytes and the slice are carved from the
+// state's chunks (vm.carve), never reused: a command's arguments stay as
+// they are after the run (its effects are propagated then).
 func callArgs(L *lua.LState, n int, r *Run) ([][]byte, bool) {
 	size := 0
 	for i := 1; i <= n; i++ {
@@ -179,18 +179,13 @@ func callArgs(L *lua.LState, n int, r *Run) ([][]byte, bool) {
 			return nil, false
 		}
 	}
-	if r.argBuf == nil {
-		r.argBuf, r.argv = r.argBufIn[:0], r.argvIn[:0]
+	var args [][]byte
+	var buf []byte
+	if r.vm != nil {
+		args, buf = r.vm.carve(n, size)
+	} else {
+		args, buf = make([][]byte, n), make([]byte, 0, size)
 	}
-	if cap(r.argBuf)-len(r.argBuf) < size {
-		r.argBuf = make([]byte, 0, max(size, 128))
-	}
-	if cap(r.argv)-len(r.argv) < n {
-		r.argv = make([][]byte, 0, max(n, 8))
-	}
-	buf := r.argBuf
-	args := r.argv[len(r.argv) : len(r.argv)+n : len(r.argv)+n]
-	r.argv = r.argv[:len(r.argv)+n]
 	for i := 1; i <= n; i++ {
 		start := len(buf)
 		switch v := L.Get(i).(type) {
@@ -201,7 +196,6 @@ func callArgs(L *lua.LState, n int, r *Run) ([][]byte, bool) {
 		}
 		args[i-1] = buf[start:len(buf):len(buf)]
 	}
-	r.argBuf = buf
 	return args, true
 }
 

@@ -71,13 +71,6 @@ type Run struct {
 	killed atomic.Bool
 	vm     *vm
 	w      resp.Writer // replies of the commands called
-	// redis.call's arguments are carved from these (callArgs), at first
-	// from the arrays below: a short script's arguments cost nothing more
-	// than its Run.
-	argBuf   []byte
-	argv     [][]byte
-	argBufIn [96]byte
-	argvIn   [8][]byte
 }
 
 // Wrote reports whether the script ran a write command.

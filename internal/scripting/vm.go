@@ -35,6 +35,34 @@ type vm struct {
 	wbuf    []byte                     // the replies' buffer of the runs on this state (Run.w)
 	keys    argTable                   // the KEYS and ARGV globals of EVAL scripts
 	argv    argTable
+	// redis.call's arguments are carved from these chunks (callArgs),
+	// never twice from the same bytes: a command's arguments stay as they
+	// are after the run (its effects are propagated then), and a new
+	// chunk replaces a used-up one.
+	argBytes []byte
+	argSlots [][]byte
+}
+
+// Sizes of the chunks redis.call's arguments are carved from.
+const (
+	argChunk     = 4096
+	argSlotChunk = 128
+)
+
+// carve returns n argument slots and a buffer of capacity size for
+// their bytes, taken from the state's chunks.
+func (v *vm) carve(n, size int) ([][]byte, []byte) {
+	if cap(v.argBytes) < size {
+		v.argBytes = make([]byte, 0, max(argChunk, size))
+	}
+	buf := v.argBytes[:0:size]
+	v.argBytes = v.argBytes[size:size]
+	if cap(v.argSlots) < n {
+		v.argSlots = make([][]byte, 0, max(argSlotChunk, n))
+	}
+	args := v.argSlots[:n:n]
+	v.argSlots = v.argSlots[n:n]
+	return args, buf
 }
 
 // killCtx is the context gopher-lua checks before each instruction: SCRIPT

@@ -17,9 +17,14 @@ import (
 
 func init() {
 	for _, name := range []string{"fcall", "fcall_ro"} {
-		commands.Register(name, srvCmd(cmdFcall), commands.KeysFunc(evalKeys), commands.LockAllWhen(scriptLocksAll))
+		commands.Register(name, srvCmd(cmdFcall), commands.KeysFunc(evalKeys), commands.LockAllWhen(scriptLocksAll),
+			commands.LockSerialWhen(scriptSerial))
 	}
-	commands.Register("function|load", srvCmd(cmdFunctionLoad))
+	// Loading a library waits for the running function (the functions'
+	// state): outside cluster mode, in EXEC, it must not wait while
+	// holding some shards only, since a serial FCALL may be waiting for
+	// one of them (scriptSerial).
+	commands.Register("function|load", srvCmd(cmdFunctionLoad), commands.LockAllWhen(scriptSerial))
 	commands.Register("function|delete", srvCmd(cmdFunctionDelete))
 	commands.Register("function|flush", srvCmd(cmdFunctionFlush))
 	commands.Register("function|list", srvCmd(cmdFunctionList))
@@ -240,7 +245,7 @@ func cmdFunctionStats(s *Server, cc *Client, c *commands.Ctx) {
 
 func init() {
 	commands.Register("function|dump", srvCmd(cmdFunctionDump))
-	commands.Register("function|restore", srvCmd(cmdFunctionRestore))
+	commands.Register("function|restore", srvCmd(cmdFunctionRestore), commands.LockAllWhen(scriptSerial))
 }
 
 // cmdFunctionDump is FUNCTION DUMP: every library as a FUNCTION2 RDB

@@ -28,7 +28,8 @@ import (
 
 func init() {
 	for _, name := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro"} {
-		commands.Register(name, srvCmd(cmdEval), commands.KeysFunc(evalKeys), commands.LockAllWhen(scriptLocksAll))
+		commands.Register(name, srvCmd(cmdEval), commands.KeysFunc(evalKeys), commands.LockAllWhen(scriptLocksAll),
+			commands.LockSerialWhen(scriptSerial))
 	}
 	commands.Register("script|load", srvCmd(cmdScriptLoad))
 	commands.Register("script|exists", srvCmd(cmdScriptExists))
@@ -87,6 +88,20 @@ func scriptLocksAll(srv any, args [][]byte) bool {
 		return sc == nil || sc.Flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0
 	}
 	return s.functionLocksAll(args)
+}
+
+// scriptSerial says whether a script call run by itself takes only its
+// declared keys' shards at first, and the shards of any other key it
+// touches as it goes (commands.Held.Serial): outside cluster mode. Its
+// commands lock what they need (scriptCall.lockFor) under the keyspace's
+// serial lock, which the script holds until it ends: scripts run one at
+// a time, as in Redis, while commands of other clients on shards the
+// script has not taken go on (a script holds what it touched until it
+// ends, so it stays atomic against them). In EXEC a script still takes
+// every shard (scriptLocksAll).
+func scriptSerial(srv any, _ [][]byte) bool {
+	s, _ := srv.(*Server)
+	return s == nil || s.cluster == nil
 }
 
 func cmdEval(s *Server, cc *Client, c *commands.Ctx) {
@@ -239,6 +254,12 @@ type scriptCall struct {
 	dbIndex int
 	dbs     map[int]*keyspace.DB
 	ctx     commands.Ctx // the running command's, reused
+	// With held.Serial, held.Shards[:own] are the declared keys' shards
+	// (commands.Run's), the rest were taken as the script went on and
+	// are released when it ends (unlockMore).
+	own      int
+	shardBuf [8]int
+	posBuf   [8]int
 	// A SCRIPT DEBUG YES session: the engine undoes its writes at the
 	// end (Quiet), so none of them is propagated.
 	rollback bool
@@ -263,7 +284,14 @@ func (s *Server) runScript(cc *Client, c *commands.Ctx, run *scripting.Run, flag
 	*sc = scriptCall{s: s, cc: cc, run: run, now: c.Now, slot: -1, obey: s.obeys(cc),
 		cross:    flags&(scripting.FlagEvalCompat|scripting.FlagAllowCrossSlot) != 0,
 		allowOOM: flags&scripting.FlagAllowOOM != 0, props: sc.props[:0]}
-	if c.Cmd.NeedsAll(s, c.Args) {
+	defer sc.unlockMore() // before release (deferred calls run last first)
+	if c.Held.Serial {
+		sc.held = commands.Held{Shards: append(sc.shardBuf[:0], c.Held.Shards...), Serial: true}
+		sc.own = len(c.Held.Shards)
+		if run.Debug != nil {
+			sc.lockRest() // a debugging session's rollback may touch any key
+		}
+	} else if c.Cmd.NeedsAll(s, c.Args) {
 		sc.held = commands.Held{All: true}
 	} else {
 		pos := c.Cmd.KeyPositions(c.Args, nil)
@@ -442,7 +470,9 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 	if cmd.Has(commands.FWrite) {
 		sc.wrote = true
 	}
-	if !sc.held.All && cmd.NeedsAll(s, args) {
+	if sc.held.Serial {
+		sc.lockFor(cmd, args)
+	} else if !sc.held.All && cmd.NeedsAll(s, args) {
 		cmd.RejectedCalls.Add(1)
 		return "This Redis command is not allowed from script"
 	}
@@ -482,6 +512,47 @@ func (sc *scriptCall) Call(r *scripting.Run, cmd *commands.Command, args [][]byt
 		return sc.refused
 	}
 	return ""
+}
+
+// lockFor takes, for a serial script (held.Serial), the shards of cmd's
+// keys that it does not hold yet, or every shard for a command that
+// needs them all. Waiting for them cannot deadlock: the script holds the
+// keyspace's serial lock, so no other thread waits for a shard while
+// holding another out of order or in the middle of taking several.
+func (sc *scriptCall) lockFor(cmd *commands.Command, args [][]byte) {
+	if sc.held.All {
+		return
+	}
+	if cmd.NeedsAll(sc.s, args) {
+		sc.lockRest()
+		return
+	}
+	for _, p := range cmd.KeyPositions(args, sc.posBuf[:0]) {
+		if sh := keyspace.ShardOf(args[p]); !heldShard(sc.held, sh) {
+			sc.s.KS.LockMore(sh)
+			sc.held.Shards = append(sc.held.Shards, sh)
+		}
+	}
+}
+
+// lockRest takes every shard a serial script does not hold yet.
+func (sc *scriptCall) lockRest() {
+	for sh := 0; sh < keyspace.NShards; sh++ {
+		if !heldShard(sc.held, sh) {
+			sc.s.KS.LockMore(sh)
+			sc.held.Shards = append(sc.held.Shards, sh)
+		}
+	}
+	sc.held.All = true
+}
+
+// unlockMore releases the shards a serial script took as it went, once
+// its effects are fed (commands.Run releases the declared keys' ones).
+func (sc *scriptCall) unlockMore() {
+	if sc.held.Serial {
+		sc.s.KS.Unlock(sc.held.Shards[sc.own:])
+		sc.held.Shards = sc.held.Shards[:sc.own]
+	}
 }
 
 // ACLCheck is redis.acl_check_cmd (scripting.ACLChecker).
