@@ -30,6 +30,7 @@ import (
 
 	"redgo/internal/commands"
 	"redgo/internal/keyspace"
+	"redgo/internal/procs"
 	"redgo/internal/rdb"
 	"redgo/internal/slot"
 )
@@ -58,6 +59,7 @@ type saveJob struct {
 	repl       *ReplInfo     // replication history at the instant, if any (not in an AOF base)
 	holds      holdStats     // how long the walk held each shard lock
 	beginPause time.Duration // every shard locked to start the snapshot
+	release    func()        // gives back the Ps held while the job runs (procs.Hold)
 
 	errMu sync.Mutex
 	err   error // first encoding failure in a capture
@@ -201,6 +203,7 @@ func (st *rdbState) newJobHeld(bg bool, atInstant func()) *saveJob {
 }
 
 func (st *rdbState) addHook(j *saveJob) {
+	j.release = procs.Hold() // the walk beside the requests: every P
 	for {
 		old := st.jobs.Load()
 		var list []*saveJob
@@ -226,6 +229,7 @@ func (st *rdbState) removeHook(j *saveJob) {
 		}
 		if st.jobs.CompareAndSwap(old, &list) {
 			st.p.snapshots.Add(-1)
+			j.release()
 			return
 		}
 	}

@@ -14,12 +14,17 @@
 // The Governor therefore starts at one P and measures the process's CPU
 // time every Interval. When the Ps were busy (CPU at least Busy of their
 // number) it adds one, up to the number the runtime chose at start (the
-// cores or the cgroup's quota). When they were not, it tries one less now
-// and then (a probe): it keeps the lower number if that is not busy in
-// the next interval and goes back up otherwise, and waits twice as long
-// before the next probe, up to MaxProbeWait. The CPU the process uses
-// with more Ps than it needs is inflated by the very costs above, so the
-// need cannot be read from it: it is tried.
+// cores or the cgroup's quota). When even one P less would not have been
+// busy at that CPU, it tries one less now and then (a probe): it keeps
+// the lower number if that is not busy in the next interval and goes back
+// up otherwise, and waits twice as long before the next probe, up to
+// MaxProbeWait. The CPU the process uses with more Ps than it needs is
+// inflated by the very costs above, so the need cannot be read from it:
+// it is tried.
+//
+// A background job that runs beside the requests (a snapshot being
+// written) holds every P while it runs (Hold): on one P its goroutine
+// would take turns of up to 10 ms with the requests' goroutines.
 //
 // GOMAXPROCS from the environment is left alone (an operator's choice, and
 // the benchmark's curve over cores).
@@ -28,6 +33,8 @@ package procs
 import (
 	"os"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -76,11 +83,36 @@ func (s *State) Step(cpu, d time.Duration) int {
 	case busy && s.Procs < s.Max:
 		s.Procs++
 		s.sinceLast = 0
-	case !busy && s.Procs > 1 && s.sinceLast >= s.wait:
+	case used < Busy*float64(s.Procs-1) && s.sinceLast >= s.wait:
 		s.Procs--
 		s.probing = true
 	}
 	return s.Procs
+}
+
+// holds counts the background jobs running (Hold); wake tells the
+// governor of a new one.
+var (
+	holds atomic.Int32
+	wake  = make(chan struct{}, 1)
+)
+
+// Hold gives the process every P until release is called (by a
+// background job; see the package comment).
+func Hold() (release func()) {
+	holds.Add(1)
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+	var once sync.Once
+	return func() { once.Do(func() { holds.Add(-1) }) }
+}
+
+// Hold records that every P is in use for a background job: the next
+// Step starts from there, with a fresh probe wait.
+func (s *State) Hold() {
+	s.Procs, s.probing, s.sinceLast, s.wait = s.Max, false, 0, MinProbeWait
 }
 
 // Start runs the Governor in the background unless GOMAXPROCS is set in
@@ -101,13 +133,20 @@ func Start() (stop func()) {
 			select {
 			case <-done:
 				return
-			case now := <-t.C:
-				c := cpuTime()
-				if p := s.Step(c-last, now.Sub(at)); p != runtime.GOMAXPROCS(0) {
-					runtime.GOMAXPROCS(p)
-				}
-				last, at = c, now
+			case <-wake:
+			case <-t.C:
 			}
+			c, now := cpuTime(), time.Now()
+			p := max
+			if holds.Load() == 0 {
+				p = s.Step(c-last, now.Sub(at))
+			} else {
+				s.Hold()
+			}
+			if p != runtime.GOMAXPROCS(0) {
+				runtime.GOMAXPROCS(p)
+			}
+			last, at = c, now
 		}
 	}()
 	return func() { close(done) }

@@ -49,9 +49,9 @@ func TestProbeKeepsFewerWhenNotBusy(t *testing.T) {
 	used := []float64{0.95} // raise to 2
 	want := []int{2}
 	for i := 0; i < per-1; i++ {
-		used, want = append(used, 1.0), append(want, 2) // not busy at 2: waits
+		used, want = append(used, 0.8), append(want, 2) // would fit in 1: waits
 	}
-	used, want = append(used, 1.0), append(want, 1) // the probe
+	used, want = append(used, 0.8), append(want, 1) // the probe
 	used, want = append(used, 0.6), append(want, 1) // one is enough: kept
 	if got := run(s, used...); !equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -66,7 +66,7 @@ func TestFailedProbeBacksOff(t *testing.T) {
 	s.Step(time.Duration(0.95*float64(Interval)), Interval) // 2
 	probeAfter := func() int {
 		for i := 1; ; i++ {
-			if s.Step(Interval, Interval) == 1 { // 1 core: not busy at 2
+			if s.Step(Interval*8/10, Interval) == 1 { // 0.8 cores: would fit in 1
 				s.Step(Interval, Interval) // busy at 1: back to 2
 				if s.Procs != 2 {
 					t.Fatalf("a busy probe left %d Ps", s.Procs)
@@ -89,5 +89,54 @@ func TestFailedProbeBacksOff(t *testing.T) {
 	}
 	if s.wait != MaxProbeWait {
 		t.Fatalf("wait %v, want the cap %v", s.wait, MaxProbeWait)
+	}
+}
+
+// No probe while one P less would be busy at the CPU used now.
+func TestNoProbeWhileFewerWouldBeBusy(t *testing.T) {
+	s := NewState(2)
+	used := []float64{0.95}
+	for i := 0; i < 40; i++ {
+		used = append(used, 1.5) // not busy at 2, too much for 1
+	}
+	for _, p := range run(s, used...) {
+		if p != 2 {
+			t.Fatalf("Ps went to %d at 1.5 cores", p)
+		}
+	}
+}
+
+// Hold puts every P in use and starts the probe wait afresh.
+func TestHold(t *testing.T) {
+	s := NewState(4)
+	s.Hold()
+	if s.Procs != 4 {
+		t.Fatalf("Procs %d after Hold", s.Procs)
+	}
+	// After the hold, a light load goes back down one P at a time.
+	per := int(MinProbeWait / Interval)
+	var got []int
+	for i := 0; i < 3*(per+1); i++ {
+		got = append(got, s.Step(Interval/10, Interval))
+	}
+	if got[per-2] != 4 || got[len(got)-1] != 1 {
+		t.Fatalf("after Hold: %v", got)
+	}
+}
+
+// TestHoldRelease counts holds until each is released once.
+func TestHoldRelease(t *testing.T) {
+	r1, r2 := Hold(), Hold()
+	if holds.Load() != 2 {
+		t.Fatalf("holds %d", holds.Load())
+	}
+	r1()
+	r1()
+	if holds.Load() != 1 {
+		t.Fatalf("holds %d after one release (twice)", holds.Load())
+	}
+	r2()
+	if holds.Load() != 0 {
+		t.Fatalf("holds %d", holds.Load())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"redgo/internal/procs"
 	"redgo/internal/resp"
 )
 
@@ -178,6 +179,7 @@ func (m *Migrator) run(mg *transfer, req *Request) error {
 		return err
 	}
 	defer link.close()
+	defer procs.Hold()() // the transfer runs beside the requests: every P
 	st := newStream()
 	link.start(st)
 	m.Capture.active.Store(st)
