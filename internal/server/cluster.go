@@ -740,7 +740,9 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 	if cmd.Name != "asking" && !c.inMultiAfter(cmd) {
 		c.cl.asking = false
 	}
-	q := cluster.Query{Keys: c.cl.keys[:0], Write: cmd.Has(commands.FWrite),
+	// A script or function that may write counts as a write (scriptWrites):
+	// on a replica's READONLY connection it is redirected to the master.
+	q := cluster.Query{Keys: c.cl.keys[:0], Write: cmd.Has(commands.FWrite) || c.srv.scriptWrites(cmd, args),
 		Asking: asking || cmd.Has(commands.FAsking), ReadOnly: c.cl.readonly.Load()}
 	if cmd.Name == "exec" {
 		if c.multi == nil {
@@ -750,7 +752,7 @@ func (c *Client) clusterRoute(cmd *commands.Command, args [][]byte) bool {
 			for _, p := range qd.cmd.KeyPositions(qd.args, nil) {
 				q.Keys = append(q.Keys, qd.args[p])
 			}
-			if qd.cmd.Has(commands.FWrite) {
+			if qd.cmd.Has(commands.FWrite) || qd.write {
 				q.QueuedWrite = true
 			}
 		}

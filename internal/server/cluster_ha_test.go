@@ -157,6 +157,18 @@ func TestClusterReplicaTakesOverCutMaster(t *testing.T) {
 		}
 		return nil
 	})
+	// On the replica's READONLY connection a script that may write (a
+	// shebang without no-writes) is redirected as a write, as Redis's
+	// evalGetCommandFlags makes it; a read-only or flag-less script runs.
+	if got := r.c.str("EVAL", "#!lua\nreturn redis.call('del', KEYS[1])", "1", key); !strings.HasPrefix(got, "MOVED ") {
+		t.Fatalf("writing script on a replica: %q, want MOVED", got)
+	}
+	if got := r.c.str("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", key); got != "before" {
+		t.Fatalf("no-writes script on a replica: %q", got)
+	}
+	if got := r.c.str("EVAL", "return redis.call('get', KEYS[1])", "1", key); got != "before" {
+		t.Fatalf("script without a shebang reading on a replica: %q", got)
+	}
 	// a is cut off from everyone: the majority fails it over to r.
 	partition([]*haNode{a}, nodes[1:])
 	eventually(t, 15*time.Second, func() error {
