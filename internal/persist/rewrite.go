@@ -33,6 +33,7 @@ import (
 	"redgo/internal/commands"
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
+	"redgo/internal/resp"
 	"redgo/internal/vfs"
 )
 
@@ -637,11 +638,11 @@ func appendBatched(b []byte, name string, key []byte, n, width int, each func(yi
 			b = append(b, '*')
 			b = strconv.AppendInt(b, int64(2+cnt*width), 10)
 			b = append(b, '\r', '\n')
-			b = appendBulk(b, []byte(name))
-			b = appendBulk(b, key)
+			b = resp.AppendBulk(b, []byte(name))
+			b = resp.AppendBulk(b, key)
 		}
 		for _, a := range item {
-			b = appendBulk(b, a)
+			b = resp.AppendBulk(b, a)
 		}
 		left--
 		if inCmd++; inCmd == itemsPerCmd {
@@ -649,14 +650,6 @@ func appendBatched(b []byte, name string, key []byte, n, width int, each func(yi
 		}
 	})
 	return b
-}
-
-func appendBulk(b, a []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(a)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, a...)
-	return append(b, '\r', '\n')
 }
 
 // lockAllOnce locks every shard of ks and returns the func that unlocks

@@ -44,20 +44,26 @@ func (w *Writer) Int(n int64) {
 	w.Buf = append(w.Buf, '\r', '\n')
 }
 
-func (w *Writer) Bulk(b []byte) {
-	w.Buf = append(w.Buf, '$')
-	w.Buf = strconv.AppendInt(w.Buf, int64(len(b)), 10)
-	w.Buf = append(w.Buf, '\r', '\n')
-	w.Buf = append(w.Buf, b...)
-	w.Buf = append(w.Buf, '\r', '\n')
+func (w *Writer) Bulk(b []byte) { w.Buf = AppendBulk(w.Buf, b) }
+
+func (w *Writer) BulkString(s string) { w.Buf = AppendBulkString(w.Buf, s) }
+
+// AppendBulk appends a as a RESP bulk string to b.
+func AppendBulk(b, a []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, a...)
+	return append(b, '\r', '\n')
 }
 
-func (w *Writer) BulkString(s string) {
-	w.Buf = append(w.Buf, '$')
-	w.Buf = strconv.AppendInt(w.Buf, int64(len(s)), 10)
-	w.Buf = append(w.Buf, '\r', '\n')
-	w.Buf = append(w.Buf, s...)
-	w.Buf = append(w.Buf, '\r', '\n')
+// AppendBulkString is AppendBulk of a string.
+func AppendBulkString(b []byte, a string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, a...)
+	return append(b, '\r', '\n')
 }
 
 // BulkInt writes n as a bulk string.

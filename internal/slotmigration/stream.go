@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"redgo/internal/commands"
+	"redgo/internal/resp"
 	"redgo/internal/slot"
 )
 
@@ -176,10 +177,10 @@ const (
 
 // add appends one key.
 func (b *batch) add(key string, payload []byte, expireAt int64) {
-	b.body = appendBulkString(b.body, key)
+	b.body = resp.AppendBulkString(b.body, key)
 	var num [20]byte
-	b.body = appendBulk(b.body, strconv.AppendInt(num[:0], expireAt, 10))
-	b.body = appendBulk(b.body, payload)
+	b.body = resp.AppendBulk(b.body, strconv.AppendInt(num[:0], expireAt, 10))
+	b.body = resp.AppendBulk(b.body, payload)
 	b.n++
 }
 
@@ -194,26 +195,8 @@ func (b *batch) appendTo(dst []byte, j int) []byte {
 	dst = strconv.AppendInt(dst, int64(4+3*b.n), 10)
 	dst = append(dst, "\r\n$7\r\nCLUSTER\r\n$9\r\nSYNCSLOTS\r\n$4\r\nKEYS\r\n"...)
 	var num [20]byte
-	dst = appendBulk(dst, strconv.AppendInt(num[:0], int64(j), 10))
+	dst = resp.AppendBulk(dst, strconv.AppendInt(num[:0], int64(j), 10))
 	return append(dst, b.body...)
-}
-
-// appendBulk appends a as a RESP bulk string.
-func appendBulk(b, a []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(a)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, a...)
-	return append(b, '\r', '\n')
-}
-
-// appendBulkString is appendBulk of a string.
-func appendBulkString(b []byte, a string) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(a)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, a...)
-	return append(b, '\r', '\n')
 }
 
 // Capture is the propagator (the server's Propagator interface) through
@@ -243,7 +226,7 @@ func appendCommand(b []byte, args [][]byte) []byte {
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, '\r', '\n')
 	for _, a := range args {
-		b = appendBulk(b, a)
+		b = resp.AppendBulk(b, a)
 	}
 	return b
 }
