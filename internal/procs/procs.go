@@ -59,9 +59,9 @@ type State struct {
 	sinceLast time.Duration // since the last probe or change
 }
 
-// NewState starts at one P, with at most max.
-func NewState(max int) *State {
-	return &State{Max: max, Procs: 1, wait: MinProbeWait}
+// NewState starts at one P, with at most `most` Ps.
+func NewState(most int) *State {
+	return &State{Max: most, Procs: 1, wait: MinProbeWait}
 }
 
 // Step records that the process used cpu of CPU time over the last
@@ -118,11 +118,11 @@ func (s *State) Hold() {
 // Start runs the Governor in the background unless GOMAXPROCS is set in
 // the environment or the runtime has a single P anyway. stop ends it.
 func Start() (stop func()) {
-	max := runtime.GOMAXPROCS(0)
-	if _, set := os.LookupEnv("GOMAXPROCS"); set || max <= 1 {
+	most := runtime.GOMAXPROCS(0)
+	if _, set := os.LookupEnv("GOMAXPROCS"); set || most <= 1 {
 		return func() {}
 	}
-	s := NewState(max)
+	s := NewState(most)
 	runtime.GOMAXPROCS(s.Procs)
 	done := make(chan struct{})
 	go func() {
@@ -137,7 +137,7 @@ func Start() (stop func()) {
 			case <-t.C:
 			}
 			c, now := cpuTime(), time.Now()
-			p := max
+			p := most
 			if holds.Load() == 0 {
 				p = s.Step(c-last, now.Sub(at))
 			} else {
