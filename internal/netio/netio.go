@@ -94,14 +94,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 // io.EOF when the peer closed, and the read's error otherwise (c closed,
 // its read deadline passed).
 //
-// The reads and got's calls all run inside one wait on the runtime's
-// poller, which is what saves a system call per request: after a read
-// that did not fill its buffer, the socket had nothing more at that
-// moment, so ReadLoop waits for the poller to report new input instead
-// of reading again to be told EAGAIN, as a loop of Read calls must (each
-// Read starts by forgetting what the poller reported before it, so it
-// has to read first). Input that arrives while got runs is reported by
-// the poller and read at once after got returns.
+// The reads and got's calls all run inside one RawConn.Read, whose
+// function waits for the poller only after a read found nothing
+// (EAGAIN). Waiting after any short read instead, which would save that
+// read, misses a close of the peer that arrived together with its last
+// data: the edge-triggered poller reports both at once, and the short
+// read returns the data without the end.
 //
 // got runs with c's read side held: nothing else may read c until
 // ReadLoop returns (got returns false first).
@@ -140,9 +138,9 @@ func ReadLoop(c net.Conn, space func() []byte, got func(n int) bool) error {
 				stop = true
 				return true
 			}
-			if n < len(b) {
-				return false // drained when read: wait for the poller
-			}
+			// Read on until EAGAIN, even after a short read: the peer's
+			// close may have come with the last data, and the poller
+			// reports it only once (edge-triggered), with that data.
 		}
 	})
 	switch {

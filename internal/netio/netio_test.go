@@ -262,3 +262,26 @@ func TestCloseDuringReadLoop(t *testing.T) {
 		t.Fatal("the loop did not end after Close")
 	}
 }
+
+// TestReadLoopCloseWithData: the peer's close arriving with its last
+// data (one report of the poller for both) still ends the loop.
+func TestReadLoopCloseWithData(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		w, cl := pair(t, "tcp")
+		cl.Write([]byte("partial request"))
+		cl.Close()
+		time.Sleep(time.Millisecond) // data and FIN queued before the first read
+		buf := make([]byte, 64)
+		done := make(chan error, 1)
+		go func() { done <- ReadLoop(w, func() []byte { return buf }, func(int) bool { return true }) }()
+		select {
+		case err := <-done:
+			if err != io.EOF {
+				t.Fatalf("ReadLoop: %v, want EOF", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the peer's close was missed")
+		}
+		w.Close()
+	}
+}
