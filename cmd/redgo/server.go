@@ -66,9 +66,9 @@ func runServer(args []string) int {
 		s.Log.Printf("# %v", err)
 		return 1
 	}
-	// One P until the load needs more (procs): fewer cross-thread
+	// One P until more get more done (procs): fewer cross-thread
 	// wake-ups per request.
-	defer procs.Start()()
+	defer procs.Start(s.Work)()
 	pidfile := cfg.Get("pidfile")
 	if pidfile == "" && cfg.Bool("daemonize") {
 		pidfile = "/var/run/redis_" + cfg.Get("port") + ".pid"

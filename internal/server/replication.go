@@ -95,6 +95,7 @@ type masterState struct {
 func (s *Server) applyFromMaster(args [][]byte, end int64) {
 	mc := s.masterClient
 	s.masterApplyEnd = end
+	s.masterApplied.Add(1)
 	switch {
 	case commands.EqualFold(args[0], "select") && len(args) == 2 && s.masterTx.tx == nil:
 		// (Inside MULTI a SELECT is queued: it moves the commands after

@@ -98,6 +98,7 @@ type Server struct {
 	masterApplyEnd int64
 	replicaExpires replicaExpires // keys with a TTL written on a writable replica (replica_expire.go)
 	masterWriteEnd atomic.Int64
+	masterApplied  atomic.Int64 // commands of the master's stream applied (Work)
 	masterStreamDB atomic.Int32
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
 	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
@@ -267,6 +268,10 @@ func (s *Server) Addr() net.Addr { return s.tcp.Addr() }
 // Port returns the port the server listens on (the configured one before
 // Listen or with no bind address).
 func (s *Server) Port() int { return s.tcp.Port() }
+
+// Work returns the commands run so far, clients' and the master stream's
+// (the GOMAXPROCS governor's measure of work done: procs.Start).
+func (s *Server) Work() int64 { return s.stats.Commands.Load() + s.masterApplied.Load() }
 
 // Serve accepts connections until Close. Background jobs (active expiry,
 // idle timeouts) run alongside.
