@@ -11,6 +11,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"redgo/internal/keyspace"
@@ -118,8 +119,7 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 	}
 	c.Held = held
 	if c.Now == 0 {
-		t := time.Now() // the wall clock for c.Now, the monotonic one for the duration
-		c.Now, c.Start = t.UnixMilli(), t
+		c.Now, c.Start = wallNow()
 	} else {
 		// Time was fixed by the caller (EXEC, a script): one reading of
 		// the monotonic clock is enough, and it is not a cheap call on
@@ -153,6 +153,30 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 
 // monoEpoch anchors monoNow.
 var monoEpoch = time.Now()
+
+// wallOff is the wall clock minus the monotonic one (ns since
+// monoEpoch), and wallAt when it was taken (monotonic ns): wallNow
+// derives the wall clock from one reading of the monotonic one, which
+// costs half of time.Now's two.
+var wallOff, wallAt atomic.Int64
+
+// wallRefresh is how often wallNow reads the wall clock itself, so that
+// a step of the system clock shows within it.
+const wallRefresh = 50 * time.Millisecond
+
+// wallNow returns the wall clock in unix ms and the current instant (for
+// durations) from one reading of the monotonic clock.
+func wallNow() (int64, time.Time) {
+	d := time.Since(monoEpoch)
+	if at := wallAt.Load(); at == 0 || int64(d)-at >= int64(wallRefresh) || int64(d) < at {
+		t := time.Now()
+		d = t.Sub(monoEpoch)
+		wallOff.Store(t.UnixNano() - int64(d))
+		wallAt.Store(int64(d))
+		return t.UnixMilli(), t
+	}
+	return (int64(d) + wallOff.Load()) / 1e6, monoEpoch.Add(d)
+}
 
 // monoNow is the current instant from one reading of the monotonic
 // clock (time.Now reads the wall clock too): a Time without a wall

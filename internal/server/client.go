@@ -23,13 +23,16 @@ type Client struct {
 	conn net.Conn
 	id   int64
 
-	w     resp.Writer // replies of the running batch (conn goroutine only)
-	qbuf  []byte      // query buffer
-	qr    int         // read position in qbuf
-	args  [][]byte
-	ctx   commands.Ctx
-	db    int
-	proto atomic.Int32
+	w    resp.Writer // replies of the running batch (conn goroutine only)
+	qbuf []byte      // query buffer
+	qr   int         // read position in qbuf
+	args [][]byte
+	ctx  commands.Ctx
+	// propOne is the one-command list a write is fed to the propagators
+	// as (propagateCmd).
+	propOne [1][][]byte
+	db      int
+	proto   atomic.Int32
 
 	authed    bool
 	user      atomic.Pointer[acl.User] // nil: an internal client that may run anything

@@ -90,6 +90,15 @@ func (s *Server) propagateCmd(c *Client, ctx *commands.Ctx) {
 		return
 	}
 	cmds := ctx.Props
+	if cmds == nil && c != nil {
+		// The client's own one-command list: the propagators encode what
+		// they are fed before Feed returns, and a list made here escaped
+		// to the heap on every write.
+		c.propOne[0] = ctx.Args
+		s.feed(c, ctx.DB.Index(), c.propOne[:])
+		c.propOne[0] = nil
+		return
+	}
 	if cmds == nil {
 		cmds = [][][]byte{ctx.Args}
 	}
