@@ -81,11 +81,14 @@ type Command struct {
 	// WakeOnDelete: a client blocked by this command is served (and gets
 	// an error) when a key it waits on is deleted (XREADGROUP).
 	WakeOnDelete bool
-	Info         resp.Value          // COMMAND INFO entry
-	Docs         resp.Value          // COMMAND DOCS value
-	Sub          map[string]*Command // subcommands by lower-case name
-	Parent       *Command
-	Extra        bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
+	// StringsOnly: an @string command, whose keys hold strings or
+	// nothing once it ran (no collection changed in place to account).
+	StringsOnly bool
+	Info        resp.Value          // COMMAND INFO entry
+	Docs        resp.Value          // COMMAND DOCS value
+	Sub         map[string]*Command // subcommands by lower-case name
+	Parent      *Command
+	Extra       bool // not a Redis 7.0 command (RegisterExtra): its metadata is redgo's
 
 	Calls, Usec, RejectedCalls, FailedCalls atomic.Int64
 	// Latency is the command's latency histogram (latency-tracking),
@@ -207,6 +210,9 @@ func Register(name string, h Handler, opts ...Option) {
 		c.Flags |= flagNames[f.Str]
 	}
 	c.First, c.Last, c.Step = int(in[3].Int), int(in[4].Int), int(in[5].Int)
+	for _, cat := range in[6].Elems {
+		c.StringsOnly = c.StringsOnly || cat.Str == "@string"
+	}
 	for _, o := range opts {
 		o(c)
 	}

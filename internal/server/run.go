@@ -225,9 +225,12 @@ func (s *Server) noteWrite(ctx *commands.Ctx, pos []int, ready []keyspace.KeyRef
 	s.trackWrite(writer, ctx, pos)
 	db, args := ctx.DB, ctx.Args
 	anyBlocked := s.stats.BlockedClients.Load() > 0
+	strs := ctx.Cmd.StringsOnly
 	for _, p := range pos {
 		db.Touch(args[p])
-		db.Resized(args[p]) // a collection changed in place: its accounted memory
+		if !strs {
+			db.Resized(args[p]) // a collection changed in place: its accounted memory
+		}
 		if anyBlocked && db.HasWaiters(args[p]) {
 			ready = append(ready, keyspace.KeyRef{DB: db.Index(), Key: string(args[p])})
 		}
