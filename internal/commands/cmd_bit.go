@@ -45,21 +45,23 @@ func bitOffsetArg(c *Ctx, arg []byte, hash bool, nbits int) (int64, bool) {
 // stringForBits returns the string at key grown with zero bytes to hold
 // bit maxbit, creating it if missing (lookupStringForBitCommand). The
 // string is marked raw: it is about to be modified in place.
-func stringForBits(c *Ctx, maxbit int64) (*keyspace.Object, bool) {
+func stringForBits(c *Ctx, maxbit int64) (o *keyspace.Object, grew, ok bool) {
 	key := c.Args[1]
-	o, ok := strWrite(c, key)
+	o, ok = strWrite(c, key)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
 	n := int(maxbit>>3) + 1
 	if o == nil {
 		o = keyspace.NewString(make([]byte, n))
 		c.DB.Set(key, o, false)
-	} else {
+		grew = true
+	} else if len(o.Bytes()) < n {
 		c.DB.SetBytes(key, o, strGrowZero(o.Bytes(), n))
+		grew = true
 	}
 	o.Flags |= keyspace.StrRaw
-	return o, true
+	return o, grew, true
 }
 
 func cmdSetbit(c *Ctx) {
@@ -72,16 +74,21 @@ func cmdSetbit(c *Ctx) {
 		c.W.Error(ErrBitValue)
 		return
 	}
-	o, ok := stringForBits(c, off)
+	o, grew, ok := stringForBits(c, off)
 	if !ok {
 		return
 	}
 	b := o.Bytes()
 	i, shift := off>>3, 7-uint(off&7)
 	old := b[i] >> shift & 1
-	b[i] = b[i]&^(1<<shift) | byte(on)<<shift
-	c.Dirty++
-	c.Notify(notify.String, "setbit", c.Args[1])
+	// A write only when the key was made or grew, or the bit changes, as
+	// Redis: a SETBIT that changes nothing is not counted, notified or
+	// propagated.
+	if grew || int64(old) != on {
+		b[i] = b[i]&^(1<<shift) | byte(on)<<shift
+		c.Dirty++
+		c.Notify(notify.String, "setbit", c.Args[1])
+	}
 	c.W.Int(int64(old))
 }
 
@@ -488,6 +495,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 	}
 
 	var o *keyspace.Object
+	grew := false // the key was made or lengthened (stringForBits)
 	if !writes {
 		var ok bool
 		if o, ok = strRead(c, args[1]); !ok {
@@ -499,7 +507,7 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 			return
 		}
 		var ok bool
-		if o, ok = stringForBits(c, highest); !ok {
+		if o, grew, ok = stringForBits(c, highest); !ok {
 			return
 		}
 	}
@@ -520,7 +528,6 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 			}
 			continue
 		}
-		changes++
 		var newVal, ret uint64
 		var overflow bool
 		old := bfGet(b, op.offset, op.bits)
@@ -563,6 +570,11 @@ func bitfieldGeneric(c *Ctx, readOnly bool) {
 		}
 		c.W.Int(int64(ret))
 		bfSet(b, op.offset, op.bits, newVal)
+		// Counted when the key was made or grew or the bits change, as
+		// Redis (an INCRBY always changes them).
+		if grew || bfGet(b, op.offset, op.bits) != old {
+			changes++
+		}
 	}
 	if changes > 0 {
 		c.Dirty += changes

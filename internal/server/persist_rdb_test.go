@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -931,5 +932,40 @@ func TestFlushAllAbortsBgsave(t *testing.T) {
 	})
 	if info := rc.Info(ctx, "persistence").Val(); strings.Contains(info, "rdb_changes_since_last_save:0\r\n") {
 		t.Fatalf("the aborted BGSAVE counted as a save:\n%s", info)
+	}
+}
+
+// SETBIT and BITFIELD SET count a change only when the key is made or
+// grows or the bits change (Redis's unit/bitops "SETBIT/BITFIELD only
+// increase dirty when the value changed").
+func TestBitWritesCountOnlyChanges(t *testing.T) {
+	s, rc := startServer(t, "--save", "")
+	ctx := context.Background()
+	dirty := func() int {
+		n, _ := strconv.Atoi(infoMap(s)["rdb_changes_since_last_save"])
+		return n
+	}
+	steps := []struct {
+		cmds [][]any
+		add  int
+	}{
+		{[][]any{{"SETBIT", "foo", 0, 0}, {"BITFIELD", "foo2", "SET", "i5", 0, 0}}, 2}, // made
+		{[][]any{{"SETBIT", "foo", 0, 0}, {"BITFIELD", "foo2", "SET", "i5", 0, 0}}, 0}, // no change
+		{[][]any{{"SETBIT", "foo", 0, 1}, {"SETBIT", "foo", 0, 1}, {"SETBIT", "foo", 0, 0}, {"SETBIT", "foo", 0, 0},
+			{"BITFIELD", "foo2", "SET", "i5", 0, 1}, {"BITFIELD", "foo2", "SET", "i5", 0, 1},
+			{"BITFIELD", "foo2", "SET", "i5", 0, 0}, {"BITFIELD", "foo2", "SET", "i5", 0, 0}}, 4},
+		{[][]any{{"BITFIELD", "foo3", "INCRBY", "i5", 0, 1}, {"BITFIELD", "foo3", "INCRBY", "i5", 0, 1}}, 2},
+		{[][]any{{"SETBIT", "foo", 90, 0}, {"BITFIELD", "foo2", "SET", "i5", 90, 0}}, 2}, // grew
+	}
+	for i, st := range steps {
+		before := dirty()
+		for _, c := range st.cmds {
+			if err := rc.Do(ctx, c...).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := dirty() - before; got != st.add {
+			t.Fatalf("step %d: %d changes, want %d", i, got, st.add)
+		}
 	}
 }
