@@ -17,22 +17,40 @@ const (
 
 func cmdDBSize(c *Ctx) { c.W.Int(int64(c.DB.Len())) }
 
-// flushArgs checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Freeing is
-// always synchronous here: the Go collector reclaims memory either way.
-func flushArgs(c *Ctx) bool {
-	if len(c.Args) == 1 || (len(c.Args) == 2 && (EqualFold(c.Args[1], "sync") || EqualFold(c.Args[1], "async"))) {
-		return true
+// flushArgs checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC and reports
+// whether Redis would free the keys in the background (ASYNC, or neither
+// with lazyfree-lazy-user-flush). Freeing is the same here either way:
+// the Go collector reclaims the memory; only lazyfreed_objects differs.
+func flushArgs(c *Ctx) (async, ok bool) {
+	switch {
+	case len(c.Args) == 1:
+		return c.KS.LazyUserFlush.Load(), true
+	case len(c.Args) == 2 && EqualFold(c.Args[1], "sync"):
+		return false, true
+	case len(c.Args) == 2 && EqualFold(c.Args[1], "async"):
+		return true, true
 	}
 	c.Error(ErrSyntax)
-	return false
+	return false, false
+}
+
+// flushed counts the keys a flush removed in lazyfreed_objects when Redis
+// would have freed them in the background (emptyDbAsync).
+func flushed(c *Ctx, async bool, removed int) {
+	if async {
+		c.KS.LazyFreed.Add(int64(removed))
+	}
 }
 
 func cmdFlushDB(c *Ctx) {
-	if !flushArgs(c) {
+	async, ok := flushArgs(c)
+	if !ok {
 		return
 	}
+	removed := c.DB.Flush()
+	flushed(c, async, removed)
 	// Propagated even when the database was already empty, as Redis.
-	c.Dirty += max(c.DB.Flush(), 1)
+	c.Dirty += max(removed, 1)
 	readyWaited(c, c.DB.Index())
 	c.W.OK()
 }
@@ -49,7 +67,8 @@ func readyWaited(c *Ctx, db int) {
 }
 
 func cmdFlushAll(c *Ctx) {
-	if !flushArgs(c) {
+	async, ok := flushArgs(c)
+	if !ok {
 		return
 	}
 	removed := 0
@@ -57,6 +76,7 @@ func cmdFlushAll(c *Ctx) {
 		removed += c.KS.DB(i).Flush()
 		readyWaited(c, i)
 	}
+	flushed(c, async, removed)
 	c.Dirty += removed + 1
 	c.W.OK()
 }

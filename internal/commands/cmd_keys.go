@@ -86,10 +86,14 @@ func lookupReadQuiet(c *Ctx, db *keyspace.DB, key []byte) *keyspace.Object {
 
 func cmdDel(c *Ctx) {
 	n := 0
+	lazy := c.Cmd.Name == "unlink" || c.KS.LazyUserDel.Load()
 	for _, k := range c.Args[1:] {
 		// The lookup reclaims (and propagates) an expired key first.
-		if c.DB.LookupWrite(k) != nil && c.DB.Delete(k) {
+		if o := c.DB.LookupWrite(k); o != nil && c.DB.Delete(k) {
 			n++
+			if lazy {
+				c.KS.FreedLazily(o)
+			}
 			c.Notify(notify.Generic, "del", k)
 		}
 	}

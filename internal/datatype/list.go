@@ -796,3 +796,6 @@ func (l *List) ApproxMemory() int {
 	}
 	return 48 + 8*len(l.nb) + int(l.cnt)*32 + sum*int(l.cnt)/8
 }
+
+// Nodes returns the number of nodes (Redis's quicklist length).
+func (l *List) Nodes() int { return int(l.cnt) }

@@ -58,6 +58,12 @@ type Keyspace struct {
 	// to the structures they create.
 	Limits *datatype.Limits
 
+	// LazyFreed counts the values dropped that Redis would have freed
+	// in the background (lazyfree.go): INFO's lazyfreed_objects.
+	LazyFreed atomic.Int64
+	// LazyUserDel and LazyUserFlush are lazyfree-lazy-user-del (DEL as
+	// UNLINK) and lazyfree-lazy-user-flush (FLUSHDB/FLUSHALL as ASYNC).
+	LazyUserDel, LazyUserFlush atomic.Bool
 	// MaxBulkLen is proto-max-bulk-len: the longest string a command may
 	// build (SETRANGE, APPEND, SETBIT...).
 	MaxBulkLen atomic.Int64

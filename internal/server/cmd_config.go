@@ -114,7 +114,7 @@ func (s *Server) resetStats() {
 	st := &s.stats
 	for _, a := range []interface{ Store(int64) }{&st.Connections, &st.Commands, &st.Rejected, &st.NetIn, &st.NetOut,
 		&st.ExpiredKeys, &st.PubsubMessages, &st.ErrorReplies, &st.UnexpectedErrReplies,
-		&st.IOReadsProcessed, &st.IOWritesProcessed, &s.KS.Hits, &s.KS.Misses, &s.KS.ExpiredKeys} {
+		&st.IOReadsProcessed, &st.IOWritesProcessed, &s.KS.Hits, &s.KS.Misses, &s.KS.ExpiredKeys, &s.KS.LazyFreed} {
 		a.Store(0)
 	}
 	st.errMu.Lock()

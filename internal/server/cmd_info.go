@@ -324,7 +324,7 @@ func infoMemory(s *Server, add func(k, v string)) {
 	add("mem_allocator", runtime.Version())
 	add("active_defrag_running", "0")
 	add("lazyfree_pending_objects", "0")
-	add("lazyfreed_objects", "0")
+	add("lazyfreed_objects", strconv.FormatInt(s.KS.LazyFreed.Load(), 10))
 }
 
 // infoPersistence reports "nothing happening" until persistence hooks in.

@@ -226,6 +226,9 @@ func (st evictStore) Evict(dbi int, key string, volatile bool) (int64, bool) {
 	}
 	cost := keyspace.KeyCost(key, o)
 	db.Delete(k)
+	if s.mem.lazy.Load() {
+		s.KS.FreedLazily(o)
+	}
 	s.mem.evicted.Add(1)
 	s.KS.Events.Fire(notify.Evicted, "evicted", dbi, k)
 	s.invalidate(k, nil)

@@ -199,6 +199,10 @@ func (s *Server) applyConfig() {
 	setNotify := func(v string) error { f, _ := notify.Parse(v); s.KS.Events.SetClasses(f); return nil }
 	_ = setNotify(cfg.Get("notify-keyspace-events"))
 	cfg.OnSet("notify-keyspace-events", setNotify)
+	for name, flag := range map[string]*atomic.Bool{"lazyfree-lazy-user-del": &s.KS.LazyUserDel, "lazyfree-lazy-user-flush": &s.KS.LazyUserFlush} {
+		flag.Store(cfg.Bool(name))
+		cfg.OnSet(name, func(v string) error { flag.Store(v == "yes"); return nil })
+	}
 	s.KS.MaxBulkLen.Store(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(v string) error {
 		n, _ := strconv.ParseInt(v, 10, 64)
