@@ -39,10 +39,15 @@ const (
 	ActStream
 	// ActLog: write Text to the log ("# " marks a warning).
 	ActLog
+	// ActFailoverRejected: the target of our FAILOVER refused the PSYNC
+	// that hands over to it (syncWithMaster's abortFailover): the
+	// failover ends and we are a master again.
+	ActFailoverRejected
 )
 
 var actionNames = [...]string{ActDial: "dial", ActSend: "send", ActClose: "close", ActReceive: "receive",
-	ActResetBacklog: "reset-backlog", ActDisconnectReplicas: "disconnect-replicas", ActStream: "stream", ActLog: "log"}
+	ActResetBacklog: "reset-backlog", ActDisconnectReplicas: "disconnect-replicas", ActStream: "stream", ActLog: "log",
+	ActFailoverRejected: "failover-rejected"}
 
 // Action is one thing the driver must do, in order.
 type Action struct {

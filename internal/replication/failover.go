@@ -29,6 +29,7 @@ type failover struct {
 	deadline time.Time // zero: no timeout
 	state    string
 	abort    chan struct{}
+	rejected bool // the target refused the hand-over's PSYNC (n.mu)
 }
 
 // FailoverState is master_failover_state.
@@ -191,6 +192,16 @@ func (n *Node) handOver(fo *failover, host string, port int, synced bool) {
 	for time.Now().Before(limit) {
 		if mi, ok := n.Following(); ok && mi.Link.Up {
 			n.endFailover(fo, "Failover target "+name+" is now master.")
+			return
+		}
+		n.mu.Lock()
+		rejected := fo.rejected
+		if rejected {
+			n.noOneLocked()
+		}
+		n.mu.Unlock()
+		if rejected {
+			n.endFailover(fo, "FAILOVER to "+name+" aborted: Failover target rejected psync request")
 			return
 		}
 		select {

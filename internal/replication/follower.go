@@ -62,6 +62,10 @@ func (f *follower) do(acts ...Action) {
 			}
 		case ActDisconnectReplicas:
 			n.disconnectReplicasLocked()
+		case ActFailoverRejected:
+			if fo := n.fo; fo != nil && fo.state == FailoverInProgress {
+				fo.rejected = true // handOver ends it
+			}
 		}
 	}
 }

@@ -105,6 +105,8 @@ type Replica struct {
 	master  *Master // the master being applied (CONNECTED)
 	cached  *Master // the master of a lost link, for PSYNC
 	preSYNC bool    // the master did not take PSYNC: no ACKs
+	// failoverSent: the PSYNC awaiting its reply carried FAILOVER.
+	failoverSent bool
 
 	fullID     string // +FULLRESYNC's replid ("" if bad or SYNC)
 	fullOffset int64  // +FULLRESYNC's offset (master_initial_offset); -1 unknown

@@ -133,6 +133,7 @@ func (r *Replica) sendPSYNC() []Action {
 	if r.cfg.Failover {
 		psync = sendAct("PSYNC", r.cached.ReplID, off, "FAILOVER")
 		r.cfg.Failover = false // once: a reconnection is an ordinary replica's
+		r.failoverSent = true
 	}
 	return []Action{logAct("Trying a partial resynchronization (request " + r.cached.ReplID + ":" + off + ")."), psync}
 }
@@ -140,9 +141,20 @@ func (r *Replica) sendPSYNC() []Action {
 // onPSYNCReply is the reading half of slaveTryPartialResynchronization
 // and what syncWithMaster does with its result.
 func (r *Replica) onPSYNCReply(now int64, line string) []Action {
-	switch {
-	case line == "": // a newline: the master keeps the link alive
+	if line == "" { // a newline: the master keeps the link alive
 		return nil
+	}
+	if r.failoverSent {
+		// Handing over with FAILOVER: anything but a partial or full
+		// sync ends the failover (Redis's "Failover target rejected
+		// psync request"); the server becomes a master again.
+		r.failoverSent = false
+		if !strings.HasPrefix(line, "+FULLRESYNC") && !(strings.HasPrefix(line, "+CONTINUE") && r.cached != nil) {
+			r.state = StateConnect
+			return []Action{logAct("Failover target replied to PSYNC: " + line), {Kind: ActClose}, {Kind: ActFailoverRejected}}
+		}
+	}
+	switch {
 	case strings.HasPrefix(line, "+FULLRESYNC"):
 		return append(r.parseFullResync(line), r.startTransfer(now)...)
 	case strings.HasPrefix(line, "+CONTINUE") && r.cached != nil:

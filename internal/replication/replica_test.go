@@ -5,7 +5,7 @@ package replication
 // returned ("> " lines). -rewrite regenerates the actions; review the
 // diff. Events:
 //
-//	config host=H port=P auth=A user=U ip=IP lport=N timeout=MS
+//	config host=H port=P auth=A user=U ip=IP lport=N timeout=MS failover=1
 //	cache-myself <offset>       dialed [<error>]      line "<quoted line>"
 //	tick <now>                  payload-done [<error>|truncated]
 //	applied <offset>            lost <error>          stop <offset>
@@ -105,6 +105,8 @@ func (s *scenario) config(t *testing.T, arg string) {
 			cfg.Timeout = atoi(t, v)
 		case "id":
 			s.ids.ID = v
+		case "failover": // the first PSYNC carries FAILOVER
+			cfg.Failover = v == "1"
 		case "load": // repl-diskless-load
 			cfg.DisklessLoad, cfg.SwapDB = v != "disabled", v == "swapdb"
 		}

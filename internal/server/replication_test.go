@@ -931,3 +931,51 @@ func TestFailoverForceLogs(t *testing.T) {
 		t.Errorf("a forced failover logged the target as synced:\n%s", rdbLog(ms))
 	}
 }
+
+// A FAILOVER whose target refuses the PSYNC that hands over (here its
+// default user may not run PSYNC) ends at once, not at its deadline: the
+// old master logs Redis's "Failover target rejected psync request", is a
+// master again and takes writes, and its replica follows it again.
+func TestFailoverTargetRejectsPsync(t *testing.T) {
+	ms, err := startRDB(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := goRedis(t, ms.Addr().String())
+	rs, replica := startServer(t)
+	host, port := hostPort(t, ms.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	master.Set(ctx, "k", "1", 0)
+	inSync(t, master, replica)
+	if err := replica.Do(ctx, "ACL", "SETUSER", "default", "-psync").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rh, rp := hostPort(t, rs.Addr().String())
+	start := time.Now()
+	if err := master.Do(ctx, "FAILOVER", "TO", rh, rp).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if st := infoOf(t, master, "replication", "master_failover_state"); st != "no-failover" {
+			return fmt.Errorf("failover state %s", st)
+		}
+		return nil
+	})
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("the failover ended after %v", d)
+	}
+	if !strings.Contains(rdbLog(ms), "FAILOVER to "+rh+":"+rp+" aborted: Failover target rejected psync request") {
+		t.Errorf("log:\n%s", rdbLog(ms))
+	}
+	if r := infoOf(t, master, "replication", "role"); r != "master" {
+		t.Fatalf("old master role %s", r)
+	}
+	if err := master.Set(ctx, "k", "2", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replica.Do(ctx, "ACL", "SETUSER", "default", "+psync")
+	inSync(t, master, replica)
+	if v, _ := replica.Get(ctx, "k").Result(); v != "2" {
+		t.Errorf("replica has k=%q", v)
+	}
+}
