@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -280,6 +281,46 @@ func (c *Config) markSeen(name string) {
 }
 
 // normalize validates vals and returns the canonical value.
+// shutdownFlags are shutdown-on-sigterm's and shutdown-on-sigint's flags
+// in the order CONFIG GET shows them ("default" is none of them); the
+// last, redgo's own, hands a master's slots to a replica first
+// (internal/server handover.go). The error lists Redis's.
+var shutdownFlags = []string{"save", "nosave", "now", "force", "failover"}
+
+// normalizeShutdownFlags checks a shutdown-on-sig* value as Redis's
+// flags enum does and returns its flags in their own order.
+func normalizeShutdownFlags(vals []string) (string, error) {
+	var words []string
+	for _, v := range vals {
+		words = append(words, strings.Fields(v)...)
+	}
+	bad := errors.New("argument(s) must be one of the following: default, save, nosave, now, force")
+	if len(words) == 0 {
+		return "", bad
+	}
+	set := map[string]bool{}
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if w != "default" && !slices.Contains(shutdownFlags, w) {
+			return "", bad
+		}
+		set[w] = true
+	}
+	if set["save"] && set["nosave"] {
+		return "", errors.New("shutdown options SAVE and NOSAVE can't be used simultaneously")
+	}
+	var out []string
+	for _, f := range shutdownFlags {
+		if set[f] {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return "default", nil
+	}
+	return strings.Join(out, " "), nil
+}
+
 func (p *Param) normalize(vals []string) (string, error) {
 	if p.Kind == Multi {
 		switch p.Name {
@@ -296,6 +337,8 @@ func (p *Param) normalize(vals []string) (string, error) {
 		case "oom-score-adj-values":
 			v := strings.Join(vals, " ")
 			return v, oomscore.Check(v)
+		case "shutdown-on-sigterm", "shutdown-on-sigint":
+			return normalizeShutdownFlags(vals)
 		}
 		return strings.Join(vals, " "), nil
 	}
@@ -448,7 +491,11 @@ func (e *SetError) Error() string { return e.Msg }
 
 // Set applies CONFIG SET name value [name value ...] atomically: every
 // pair is validated first, then hooks run and values are stored.
-func (c *Config) Set(pairs [][2]string) error {
+func (c *Config) Set(pairs [][2]string) error { return c.SetAs(pairs, true) }
+
+// SetAs is Set for a client that may (protectedOK) or may not set the
+// protected directives (enable-protected-configs).
+func (c *Config) SetAs(pairs [][2]string, protectedOK bool) error {
 	type change struct {
 		p *Param
 		v string
@@ -461,6 +508,9 @@ func (c *Config) Set(pairs [][2]string) error {
 		}
 		if !p.Mutable {
 			return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", kv[0])}
+		}
+		if p.Protected && !protectedOK {
+			return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected config", kv[0])}
 		}
 		var vals []string
 		if p.Kind == Multi {
@@ -491,9 +541,19 @@ func (c *Config) Set(pairs [][2]string) error {
 		c.mu.RUnlock()
 		changes = append(changes, change{p, v})
 	}
-	for _, ch := range changes {
+	for i, ch := range changes {
 		if h := c.hooks[ch.p.Name]; h != nil {
 			if err := h(ch.v); err != nil {
+				// Roll back what the earlier ones applied, as Redis
+				// restores and re-applies the old values.
+				for j := i - 1; j >= 0; j-- {
+					if h := c.hooks[changes[j].p.Name]; h != nil {
+						c.mu.RLock()
+						old := c.vals[changes[j].p.Name]
+						c.mu.RUnlock()
+						h(old)
+					}
+				}
 				return &SetError{fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", ch.p.Name, err)}
 			}
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -355,5 +356,31 @@ func TestRewriteAll(t *testing.T) {
 	}
 	if all(c) != all(c2) {
 		t.Fatalf("values changed by the rewrite:\n%s\n%s", all(c), all(c2))
+	}
+}
+
+// A CONFIG SET whose apply fails for one directive re-applies the old
+// values of those applied before it (Redis's rollback on apply error),
+// and a protected directive needs protectedOK.
+func TestSetRollsBackAppliedOnApplyError(t *testing.T) {
+	c := New()
+	var applied []string
+	c.OnSet("maxmemory", func(v string) error { applied = append(applied, "maxmemory="+v); return nil })
+	c.OnSet("port", func(v string) error { return errors.New("Unable to listen on this port") })
+	err := c.Set([][2]string{{"maxmemory", "1mb"}, {"port", "7000"}})
+	if err == nil || err.Error() != "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port" {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(applied, " ") != "maxmemory=1048576 maxmemory=0" {
+		t.Fatalf("applied %v", applied)
+	}
+	if c.Get("maxmemory") != "0" {
+		t.Fatalf("maxmemory %s", c.Get("maxmemory"))
+	}
+	if err := c.SetAs([][2]string{{"dir", "/tmp"}}, false); err == nil || !strings.Contains(err.Error(), "can't set protected config") {
+		t.Fatalf("protected: %v", err)
+	}
+	if err := c.SetAs([][2]string{{"dir", "/tmp"}}, true); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,6 +33,9 @@ type Param struct {
 	// Hidden directives (Redis's HIDDEN_CONFIG, used by its tests) are
 	// left out of CONFIG GET patterns; only their exact name matches.
 	Hidden bool
+	// Protected directives (Redis's PROTECTED_CONFIG: dir, dbfilename)
+	// are set by CONFIG SET only as enable-protected-configs allows.
+	Protected bool
 	// Check, when set, validates a value (Redis's apply-time validators).
 	Check func(v string) error
 	// Canon, when set, validates a value and returns the form CONFIG GET
@@ -85,7 +88,7 @@ var Params = []Param{
 	s("requirepass", "", true),
 	s("masterauth", "", true),
 	s("masteruser", "", true),
-	s("dir", ".", true),
+	{Name: "dir", Kind: String, Default: ".", Mutable: true, Protected: true},
 	s("unixsocket", "", false),
 	b("always-show-logo", "no", false),
 	b("set-proc-title", "yes", false),
@@ -113,7 +116,7 @@ var Params = []Param{
 	b("aof-timestamp-enabled", "no", true),
 	b("aof-rewrite-incremental-fsync", "yes", true),
 	{Name: "save", Kind: Multi, Default: "3600 1 300 100 60 10000", Mutable: true},
-	s("dbfilename", "dump.rdb", true),
+	{Name: "dbfilename", Kind: String, Default: "dump.rdb", Mutable: true, Protected: true},
 	b("rdbcompression", "yes", true),
 	b("rdbchecksum", "yes", true),
 	b("stop-writes-on-bgsave-error", "yes", true),
@@ -223,7 +226,7 @@ var Params = []Param{
 	s("ignore-warnings", "", true),
 	b("jemalloc-bg-thread", "yes", true),
 	{Name: "latency-tracking-info-percentiles", Kind: Multi, Default: "50 99 99.9", Mutable: true},
-	s("maxmemory-clients", "0", true),
+	{Name: "maxmemory-clients", Kind: String, Default: "0", Mutable: true, Canon: memoryOrPercent},
 	e("oom-score-adj", "no", true, "no", "yes", "relative", "absolute"),
 	{Name: "oom-score-adj-values", Kind: Multi, Default: "0 200 800", Mutable: true},
 	e("propagation-error-behavior", "ignore", true, "ignore", "panic", "panic-on-replicas"),
@@ -262,6 +265,27 @@ var Params = []Param{
 }
 
 // validHostname is config.c's isValidAnnouncedHostname.
+// memoryOrPercent validates maxmemory-clients (Redis's PERCENT_CONFIG
+// memory directive): bytes, shown as a number, or a percentage of
+// maxmemory up to 100, shown with its '%'.
+func memoryOrPercent(v string) (string, error) {
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		n, err := strconv.ParseInt(p, 10, 64)
+		switch {
+		case err != nil || n < 0:
+			return "", errors.New("argument must be a memory or percent value")
+		case n > 100:
+			return "", errors.New("percentage argument must be less or equal to 100")
+		}
+		return strconv.FormatInt(n, 10) + "%", nil
+	}
+	n, ok := ParseMemory(v)
+	if !ok || n < 0 {
+		return "", errors.New("argument must be a memory or percent value")
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
 func validHostname(v string) error {
 	if len(v) >= 256 { // NET_HOST_STR_LEN
 		return errors.New("Hostnames must be less than 256 characters")

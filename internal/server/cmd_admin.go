@@ -308,11 +308,22 @@ const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-c
 	"and then restart the server."
 
 // debugAllowed applies enable-debug-command: yes, or local for loopback clients.
-func debugAllowed(s *Server, cc *Client) bool {
-	switch s.Cfg.Get("enable-debug-command") {
+func debugAllowed(s *Server, cc *Client) bool { return allowedBy(s.Cfg.Get("enable-debug-command"), cc) }
+
+// allowedBy applies an enable-*-command / enable-protected-configs
+// setting (Redis's allowProtectedAction): yes, or local for a client on
+// a loopback address or a unix socket.
+func allowedBy(setting string, cc *Client) bool {
+	switch setting {
 	case "yes":
 		return true
 	case "local":
+		if cc == nil {
+			return true // no connection: the server itself
+		}
+		if cc.addr == unixPeer {
+			return true
+		}
 		host, _, err := net.SplitHostPort(cc.addr)
 		if err != nil {
 			return false

@@ -85,7 +85,7 @@ func cmdConfigSet(s *Server, cc *Client, c *commands.Ctx) {
 	for i := 2; i+1 < len(c.Args); i += 2 {
 		pairs = append(pairs, [2]string{string(c.Args[i]), string(c.Args[i+1])})
 	}
-	if err := s.Cfg.Set(pairs); err != nil {
+	if err := s.Cfg.SetAs(pairs, allowedBy(s.Cfg.Get("enable-protected-configs"), cc)); err != nil {
 		c.Error(err.Error())
 		return
 	}
