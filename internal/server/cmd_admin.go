@@ -308,7 +308,9 @@ const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-c
 	"and then restart the server."
 
 // debugAllowed applies enable-debug-command: yes, or local for loopback clients.
-func debugAllowed(s *Server, cc *Client) bool { return allowedBy(s.Cfg.Get("enable-debug-command"), cc) }
+func debugAllowed(s *Server, cc *Client) bool {
+	return allowedBy(s.Cfg.Get("enable-debug-command"), cc)
+}
 
 // allowedBy applies an enable-*-command / enable-protected-configs
 // setting (Redis's allowProtectedAction): yes, or local for a client on
