@@ -135,29 +135,75 @@ func readAllStdin() ([]byte, error) {
 }
 
 // ArgsToLines turns "--port 7000 --save ” " style arguments into config
-// lines, as redis-server does.
+// lines, as redis-server does: an option's values are quoted (so an error
+// shows 'port "6379" "6380"'), and an argument starting with "--" is a
+// value, not an option, while the option before it has none yet
+// ("--port --loglevel verbose" is port "--loglevel" "verbose"); a --save
+// followed by an option or nothing saves nothing.
 func ArgsToLines(args []string) (string, error) {
 	var b strings.Builder
-	first := true
-	for _, a := range args {
-		if strings.HasPrefix(a, "--") && len(a) > 2 {
+	first, handled := true, true // handled: the last option has a value
+	for j, a := range args {
+		if handled && strings.HasPrefix(a, "--") && len(a) > 2 {
 			if !first {
 				b.WriteByte('\n')
 			}
 			first = false
 			b.WriteString(a[2:])
+			b.WriteByte(' ')
+			parts, ok := resp.SplitArgs([]byte(a), nil)
+			if !ok || len(parts) != 1 {
+				continue // "--port 6380" in one argument: its value is in it
+			}
+			handled = false
+			if strings.EqualFold(a, "--save") && (j == len(args)-1 || strings.HasPrefix(args[j+1], "--")) {
+				b.WriteString(`""`)
+				handled = j != len(args)-1
+			}
 			continue
 		}
 		if first {
 			return "", fmt.Errorf("Invalid argument '%s': options must start with --", a)
 		}
+		b.WriteString(repr(a))
 		b.WriteByte(' ')
-		b.WriteString(quote(a))
+		handled = true
 	}
 	if !first {
 		b.WriteByte('\n')
 	}
 	return b.String(), nil
+}
+
+// repr quotes s as Redis's sdscatrepr does.
+func repr(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c < 32 || c > 126 {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // quote renders s as one argument for SplitArgs.
@@ -339,6 +385,16 @@ func (p *Param) normalize(vals []string) (string, error) {
 			return v, oomscore.Check(v)
 		case "shutdown-on-sigterm", "shutdown-on-sigint":
 			return normalizeShutdownFlags(vals)
+		case "replicaof": // setConfigReplicaOfOption
+			if len(vals) != 2 {
+				return "", errors.New("wrong number of arguments")
+			}
+			if !(strings.EqualFold(vals[0], "no") && strings.EqualFold(vals[1], "one")) {
+				if port, err := strconv.Atoi(vals[1]); err != nil || port < 0 || port > 65535 {
+					return "", errors.New("Invalid master port")
+				}
+			}
+			return strings.Join(vals, " "), nil
 		}
 		return strings.Join(vals, " "), nil
 	}
@@ -681,6 +737,9 @@ func (c *Config) lines(p *Param) []string {
 				out = append(out, "save "+f[k]+" "+f[k+1])
 			}
 			return out
+		}
+		if p.Name == "replicaof" && v == "" {
+			return nil // a master: no line, as Redis's rewrite
 		}
 		return []string{p.Name + " " + v}
 	}

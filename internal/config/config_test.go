@@ -160,12 +160,12 @@ func TestErrorNamesFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = Load(p[:0], []string{"--port", "1", "--appendonly", "maybe"})
-	if err == nil || !strings.Contains(err.Error(), "Reading the configuration file, at line 2\n>>> 'appendonly maybe'") {
+	if err == nil || !strings.Contains(err.Error(), "Reading the configuration file, at line 2\n>>> 'appendonly \"maybe\"'") { // quoted, as redis-server shows it
 		t.Fatalf("args err = %v", err)
 	}
 	good := write(t, "port 7000\n")
 	_, err = Load(good, []string{"--port", "abc"})
-	if err == nil || !strings.Contains(err.Error(), "at line 1\n>>> 'port abc'") || strings.Contains(err.Error(), good) {
+	if err == nil || !strings.Contains(err.Error(), "at line 1\n>>> 'port \"abc\"'") || strings.Contains(err.Error(), good) {
 		t.Fatalf("arg after file err = %v", err)
 	}
 }
@@ -382,5 +382,46 @@ func TestSetRollsBackAppliedOnApplyError(t *testing.T) {
 	}
 	if err := c.SetAs([][2]string{{"dir", "/tmp"}}, true); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Command-line arguments become config lines as redis-server makes them
+// (unit/introspection "redis-server command line arguments - error
+// cases"): values quoted, "--x" a value while the option before has none.
+func TestArgsToLinesAsRedis(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // the error's line, or "" for no error
+		msg  string
+	}{
+		{[]string{"--port"}, "'port'", "wrong number of arguments"},
+		{[]string{"--port", "6380", "--loglevel"}, "'loglevel'", "wrong number of arguments"},
+		{[]string{"--port", "6379", "6380"}, `'port "6379" "6380"'`, "wrong number of arguments"},
+		{[]string{"--port", "--loglevel", "verbose"}, `'port "--loglevel" "verbose"'`, "wrong number of arguments"},
+		{[]string{"--port", "--bla", "--loglevel", "verbose"}, `'port "--bla"'`, "argument couldn't be parsed into an integer"},
+		{[]string{"--logfile", "--my--log--file", "--loglevel", "--bla"}, `'loglevel "--bla"'`, "argument(s) must be one of the following"},
+		{[]string{"--shutdown-on-sigint"}, "'shutdown-on-sigint'", "argument(s) must be one of the following"},
+		{[]string{"--shutdown-on-sigint", "now force", "--shutdown-on-sigterm"}, "'shutdown-on-sigterm'", "argument(s) must be one of the following"},
+		{[]string{"--replicaof", "127.0.0.1", "abc"}, `'replicaof "127.0.0.1" "abc"'`, "Invalid master port"},
+		{[]string{"--replicaof", "--127.0.0.1", "abc"}, `'replicaof "--127.0.0.1" "abc"'`, "Invalid master port"},
+		{[]string{"--replicaof", "--127.0.0.1", "--abc"}, `'replicaof "--127.0.0.1"'`, "wrong number of arguments"},
+		{[]string{"--replicaof", "127.0.0.1", "6379"}, "", ""},
+		{[]string{"--replicaof", "no", "one"}, "", ""},
+		{[]string{"--save", "--port", "7000"}, "", ""},
+		{[]string{"--port", "7000", "--save"}, "", ""},
+		{[]string{"--maxmemory 700mb", "--maxmemory-policy volatile-lru"}, "", ""},
+	} {
+		c, err := Load("", tc.args)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.args, err)
+			} else if tc.args[0] == "--save" && c.Get("save") != "" {
+				t.Errorf("%q: save %q", tc.args, c.Get("save"))
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), ">>> "+tc.want+"\n") || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%q: %v", tc.args, err)
+		}
 	}
 }
