@@ -162,9 +162,9 @@ func ArgsToLines(args []string) (string, error) {
 			}
 			continue
 		}
-		if first {
-			return "", fmt.Errorf("Invalid argument '%s': options must start with --", a)
-		}
+		// (Before any option, a value still goes on the first line, as
+		// in Redis: "loglevel verbose --port 7000" works.)
+		first = false
 		b.WriteString(repr(a))
 		b.WriteByte(' ')
 		handled = true

@@ -77,8 +77,10 @@ func TestBadLines(t *testing.T) {
 	if _, err := Load("/nonexistent/redis.conf", nil); err == nil || !strings.Contains(err.Error(), "can't open config file") {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := Load("", []string{"port", "1"}); err == nil {
-		t.Errorf("argument without -- accepted")
+	// Values before any --option go on the first line, as Redis takes
+	// them (after the config file's path).
+	if c, err := Load("", []string{"port", "1"}); err != nil || c.Get("port") != "1" {
+		t.Errorf("port 1 without --: %v", err)
 	}
 }
 
@@ -423,5 +425,25 @@ func TestArgsToLinesAsRedis(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), ">>> "+tc.want+"\n") || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%q: %v", tc.args, err)
 		}
+	}
+}
+
+// Arguments Redis takes although they break its rules (unit/introspection
+// "wrong usage that we support anyway", "allow option value to use the
+// `--` prefix").
+func TestArgsRedisTakesAnyway(t *testing.T) {
+	c, err := Load("", []string{"loglevel", "verbose", "--maxmemory '700mb'", "--maxmemory-policy 'volatile-lru'"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("loglevel") != "verbose" || c.Get("maxmemory") != "734003200" || c.Get("maxmemory-policy") != "volatile-lru" {
+		t.Fatalf("%s %s %s", c.Get("loglevel"), c.Get("maxmemory"), c.Get("maxmemory-policy"))
+	}
+	c, err = Load("", []string{"--proc-title-template", "--my--title--template", "--loglevel", "verbose"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("proc-title-template") != "--my--title--template" || c.Get("loglevel") != "verbose" {
+		t.Fatalf("%s %s", c.Get("proc-title-template"), c.Get("loglevel"))
 	}
 }
