@@ -39,6 +39,10 @@ type Config struct {
 	// RewriteUsers, when set, gives the "user" lines CONFIG REWRITE
 	// writes in place of the file's (none when users live in an aclfile).
 	RewriteUsers func() []string
+	// Renames are the "rename-command <old> <new>" lines, in order (the
+	// server applies them; "" as the new name disables the command).
+	// CONFIG REWRITE keeps them as they are.
+	Renames []UserLine
 }
 
 // UserLine is one "user <name> [rule ...]" line of the config file.
@@ -277,10 +281,14 @@ func (c *Config) parse(text string) error {
 			c.Users = append(c.Users, UserLine{Line: n + 1, Text: line, Args: vals})
 			continue
 		}
-		if name == "rename-command" || name == "loadmodule" {
-			if name == "loadmodule" {
-				return fe("Modules are not supported by redgo")
+		if name == "loadmodule" {
+			return fe("Modules are not supported by redgo")
+		}
+		if name == "rename-command" {
+			if len(vals) != 2 {
+				return fe("Bad directive or wrong number of arguments")
 			}
+			c.Renames = append(c.Renames, UserLine{Line: n + 1, Text: line, Args: vals})
 			continue
 		}
 		p := c.params[name]

@@ -233,7 +233,7 @@ func cmdACLDryrun(s *Server, cc *Client, c *commands.Ctx) {
 		return
 	}
 	args := c.Args[3:]
-	cmd := commands.Lookup(args[0])
+	cmd := s.lookupCommand(args[0])
 	if cmd != nil && cmd.Sub != nil && len(args) > 1 {
 		cmd = cmd.Sub[string(lower(args[1]))]
 	}

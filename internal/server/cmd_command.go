@@ -211,6 +211,9 @@ func cmdCommandList(c *commands.Ctx) {
 func commandGetkeys(c *commands.Ctx, withFlags bool) {
 	args := c.Args[2:]
 	cmd := commands.Lookup(args[0])
+	if s, ok := c.Srv.(*Server); ok {
+		cmd = s.lookupCommand(args[0]) // after rename-command
+	}
 	if cmd != nil && cmd.Sub != nil && len(args) > 1 {
 		cmd = cmd.Sub[strings.ToLower(string(args[1]))]
 	}

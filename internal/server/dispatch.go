@@ -18,7 +18,7 @@ const (
 // MULTI queueing, then call.
 func (c *Client) execute(args [][]byte) {
 	s := c.srv
-	cmd := commands.Lookup(args[0])
+	cmd := s.lookupCommand(args[0])
 	if c.inLoop && cmd != nil && c.readsElsewhere(cmd) {
 		c.leaveLoop = true // not run: serve runs it outside its read loop
 		return

@@ -98,7 +98,7 @@ func (h host) PauseWrites(on bool) {
 func (h host) ReplInfo() (persist.ReplInfo, bool) { return h.s.replInfo() }
 
 func (h host) ExecLoaded(ks *keyspace.Keyspace, db int, args [][]byte, w *resp.Writer) {
-	cmd, errText := commands.Find(args)
+	cmd, errText := h.s.findCommand(args)
 	if errText != "" || cmd.Handler == nil {
 		return
 	}

@@ -113,7 +113,7 @@ func (s *Server) applyFromMaster(args [][]byte, end int64) {
 		// touches locked for its whole run, fed whole to our AOF.
 		mc.multi, s.masterTx.tx = s.masterTx.tx, nil
 	}
-	cmd, errText := commands.Find(args)
+	cmd, errText := s.findCommand(args)
 	if errText != "" || cmd.Handler == nil {
 		s.Log.Printf("# Command from the master refused: %s", errText)
 		return

@@ -99,6 +99,7 @@ type Server struct {
 	replicaExpires replicaExpires // keys with a TTL written on a writable replica (replica_expire.go)
 	masterWriteEnd atomic.Int64
 	masterApplied  atomic.Int64 // commands of the master's stream applied (Work)
+	renamed        renames      // rename-command's changes; nil without any (rename.go)
 	masterStreamDB atomic.Int32
 	isReplica      atomic.Bool  // we follow a master (writes refused, no active expiry)
 	replProp       atomic.Int32 // 1 + repl's index among the propagators; 0 before it is one
@@ -179,6 +180,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	s.stats.errCounts = map[string]int64{}
 	s.applyConfig()
 	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.initRenames(cfg); err != nil {
 		return nil, err
 	}
 	if err := s.initCluster(); err != nil {
