@@ -4,10 +4,10 @@ package server
 // or none ("" disables it), as Redis's, which operators use to hide
 // FLUSHALL, CONFIG, KEYS and the like. The command table is shared by
 // every server of the process, so the renames are this server's overlay
-// on it, consulted where a client names a command (dispatch, COMMAND
-// GETKEYS, ACL DRYRUN, the master's stream, the AOF); with no
-// rename-command line the lookup is the
-// table's. Scripts' redis.call still finds commands by their own names.
+// on it, consulted where a command is named (dispatch, COMMAND GETKEYS,
+// ACL DRYRUN, the master's stream, the AOF); with no rename-command line
+// the lookup is the table's. Scripts' redis.call still finds commands by
+// their own names.
 
 import (
 	"strings"
