@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"math"
+	"strconv"
 
 	"redgo/internal/datatype"
 	"redgo/internal/keyspace"
@@ -702,6 +703,12 @@ func listServePop(c *Ctx, keys [][]byte, left bool, count int64) bool {
 		l := o.List()
 		c.W.Array(2)
 		c.W.Bulk(key)
+		// Propagated as the pop it did, as Redis rewrites it: LPOP key for
+		// BLPOP, LPOP key n for [B]LMPOP (n what it popped).
+		pop := []byte("RPOP")
+		if left {
+			pop = []byte("LPOP")
+		}
 		if count < 0 {
 			if left {
 				c.W.Bulk(l.PopFront())
@@ -709,9 +716,12 @@ func listServePop(c *Ctx, keys [][]byte, left bool, count int64) bool {
 				c.W.Bulk(l.PopBack())
 			}
 			c.Dirty++
+			c.Propagate(pop, key)
 			listPopped(c, key, l, left)
 		} else {
+			n := min(count, int64(l.Len()))
 			listPopRange(c, key, l, left, count)
+			c.Propagate(pop, key, strconv.AppendInt(nil, n, 10))
 		}
 		return true
 	}

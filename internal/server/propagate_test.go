@@ -210,3 +210,23 @@ func TestPropagationPopsAndGetdel(t *testing.T) {
 		t.Fatalf("propagated %q, want %q", got, want)
 	}
 }
+
+// BLPOP/BRPOP reach the AOF and replicas as LPOP/RPOP key and [B]LMPOP as
+// LPOP/RPOP key n, n what they popped (unit/type/list "LMPOP propagate
+// as pop with count command to replica").
+func TestPropagationListPops(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.Do(ctx, "RPUSH", "l", "a", "b", "c", "d", "e")
+	rc.Do(ctx, "BLPOP", "l", "0")
+	rc.Do(ctx, "BRPOP", "l", "0")
+	rc.Do(ctx, "LMPOP", "1", "l", "LEFT")
+	rc.Do(ctx, "LMPOP", "2", "nosuch", "l", "RIGHT", "COUNT", "10")
+	rc.Do(ctx, "LMPOP", "1", "l", "LEFT") // empty: nothing sent
+	want := []string{"0 RPUSH l a b c d e", "0 LPOP l", "0 RPOP l", "0 LPOP l 1", "0 RPOP l 2"}
+	got := rec.lines()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("propagated %q, want %q", got, want)
+	}
+}
