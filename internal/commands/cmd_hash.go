@@ -330,6 +330,9 @@ func cmdHincrbyfloat(c *Ctx) {
 	c.Dirty++
 	c.Notify(notify.Hash, "hincrbyfloat", c.Args[1])
 	c.W.Bulk(b)
+	// Propagated as HSET of the result, as Redis: a replica must not
+	// redo the float arithmetic.
+	c.Propagate([]byte("HSET"), c.Args[1], c.Args[2], b)
 }
 
 // HRANDFIELD key [count [WITHVALUES]]

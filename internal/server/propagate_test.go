@@ -230,3 +230,18 @@ func TestPropagationListPops(t *testing.T) {
 		t.Fatalf("propagated %q, want %q", got, want)
 	}
 }
+
+// HINCRBYFLOAT reaches the AOF and replicas as HSET of its result, as
+// Redis sends it: a replica must not redo the float arithmetic.
+func TestPropagationHincrbyfloat(t *testing.T) {
+	s, rc := startServer(t)
+	rec := &propRecorder{}
+	s.AddPropagator(rec)
+	rc.Do(ctx, "HSET", "h", "f", "1")
+	rc.Do(ctx, "HINCRBYFLOAT", "h", "f", "1.5")
+	rc.Do(ctx, "HINCRBYFLOAT", "h", "g", "0.1")
+	want := []string{"0 HSET h f 1", "0 HSET h f 2.5", "0 HSET h g 0.1"}
+	if got := rec.lines(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("propagated %q, want %q", got, want)
+	}
+}
