@@ -298,6 +298,11 @@ func (c *Config) parse(text string) error {
 		if p.Kind != Multi && len(vals) != 1 {
 			return fe("wrong number of arguments")
 		}
+		if p.Kind == Multi && len(vals) == 1 {
+			// One value of a multi-argument directive is split at its
+			// spaces, as Redis does (--replicaof "host port").
+			vals = strings.Split(vals[0], " ")
+		}
 		v, err := p.normalize(vals)
 		if err != nil {
 			return fe(err.Error())

@@ -409,6 +409,8 @@ func TestArgsToLinesAsRedis(t *testing.T) {
 		{[]string{"--replicaof", "--127.0.0.1", "--abc"}, `'replicaof "--127.0.0.1"'`, "wrong number of arguments"},
 		{[]string{"--replicaof", "127.0.0.1", "6379"}, "", ""},
 		{[]string{"--replicaof", "no", "one"}, "", ""},
+		{[]string{"--replicaof", "127.0.0.1 6379"}, "", ""}, // one value, split at its spaces
+		{[]string{"--shutdown-on-sigterm", "nosave force"}, "", ""},
 		{[]string{"--save", "--port", "7000"}, "", ""},
 		{[]string{"--port", "7000", "--save"}, "", ""},
 		{[]string{"--maxmemory 700mb", "--maxmemory-policy volatile-lru"}, "", ""},
