@@ -107,7 +107,7 @@ func (m *Manifest) Format() []byte {
 	line := func(i Info) {
 		name := i.Name
 		if needsRepr(name) {
-			name = repr(name)
+			name = resp.Repr(name)
 		}
 		fmt.Fprintf(&b, "file %s seq %d type %c\n", name, i.Seq, i.Type)
 	}
@@ -134,38 +134,6 @@ func needsRepr(s string) bool {
 		}
 	}
 	return false
-}
-
-// repr quotes s as sdscatrepr does.
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString("\\n")
-		case '\r':
-			b.WriteString("\\r")
-		case '\t':
-			b.WriteString("\\t")
-		case '\a':
-			b.WriteString("\\a")
-		case '\b':
-			b.WriteString("\\b")
-		default:
-			if c >= 32 && c <= 126 {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, "\\x%02x", c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // ManifestError is a manifest that cannot be used, with Redis's wording.

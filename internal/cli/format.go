@@ -43,7 +43,7 @@ func formatTTY(b *strings.Builder, v resp.Value, prefix string) {
 		if v.Null {
 			b.WriteString("(nil)\n")
 		} else {
-			b.WriteString(Repr(v.Str) + "\n")
+			b.WriteString(resp.Repr(v.Str) + "\n")
 		}
 	case '*', '%', '~', '>':
 		if v.Null {
@@ -52,7 +52,7 @@ func formatTTY(b *strings.Builder, v resp.Value, prefix string) {
 		}
 		formatAggregateTTY(b, v, prefix)
 	default:
-		b.WriteString(Repr(v.Str) + "\n")
+		b.WriteString(resp.Repr(v.Str) + "\n")
 	}
 }
 
@@ -170,15 +170,15 @@ func formatRaw(b *strings.Builder, v resp.Value, mbDelim string) {
 func FormatCSV(v resp.Value) string {
 	switch v.Type {
 	case '-':
-		return "ERROR," + Repr(v.Str)
+		return "ERROR," + resp.Repr(v.Str)
 	case '+':
-		return Repr(v.Str)
+		return resp.Repr(v.Str)
 	case ':':
 		return strconv.FormatInt(v.Int, 10)
 	case ',', '(':
 		return v.Str
 	case '=':
-		return Repr(verbatim(v))
+		return resp.Repr(verbatim(v))
 	case '_':
 		return "NULL"
 	case '#':
@@ -199,7 +199,7 @@ func FormatCSV(v resp.Value) string {
 	if v.Null {
 		return "NULL"
 	}
-	return Repr(v.Str)
+	return resp.Repr(v.Str)
 }
 
 // verbatim is a verbatim string's text without its "txt:" format.
@@ -208,40 +208,4 @@ func verbatim(v resp.Value) string {
 		return v.Str[4:]
 	}
 	return v.Str
-}
-
-// Repr quotes s as sds's sdscatrepr does: printable ASCII as is, the
-// usual C escapes, \xHH for the other bytes.
-func Repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				const hex = "0123456789abcdef"
-				b.WriteString(`\x`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&15])
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

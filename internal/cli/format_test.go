@@ -65,7 +65,7 @@ func TestFormatRawAndCSV(t *testing.T) {
 }
 
 func TestRepr(t *testing.T) {
-	if got := Repr("a\x00\xff\\\"\t€"); got != `"a\x00\xff\\\"\t\xe2\x82\xac"` {
+	if got := resp.Repr("a\x00\xff\\\"\t€"); got != `"a\x00\xff\\\"\t\xe2\x82\xac"` {
 		t.Errorf("%s", got)
 	}
 }

@@ -169,7 +169,7 @@ func ArgsToLines(args []string) (string, error) {
 		// (Before any option, a value still goes on the first line, as
 		// in Redis: "loglevel verbose --port 7000" works.)
 		first = false
-		b.WriteString(repr(a))
+		b.WriteString(resp.Repr(a))
 		b.WriteByte(' ')
 		handled = true
 	}
@@ -179,66 +179,13 @@ func ArgsToLines(args []string) (string, error) {
 	return b.String(), nil
 }
 
-// repr quotes s as Redis's sdscatrepr does.
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c < 32 || c > 126 {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			} else {
-				b.WriteByte(c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// quote renders s as one argument for SplitArgs.
+// quote renders s as one argument for SplitArgs: as is when it needs
+// no quotes, else as sdscatrepr quotes it (CONFIG REWRITE's lines).
 func quote(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t\r\n\"'\\") {
 		return s
 	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if c < 32 || c > 126 {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			} else {
-				b.WriteByte(c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+	return resp.Repr(s)
 }
 
 func (c *Config) parse(text string) error {

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"redgo/internal/resp"
 )
 
 const (
@@ -693,10 +695,10 @@ func replyToHuman(b *strings.Builder, r []byte) int {
 		if n > len(r)-next {
 			return len(r)
 		}
-		b.WriteString(repr(r[next : next+n]))
+		b.Write(resp.AppendRepr(nil, r[next:next+n]))
 		return min(next+n+2, len(r))
 	case '+', '-':
-		b.WriteString(repr(r[:end]))
+		b.Write(resp.AppendRepr(nil, r[:end]))
 	case '*', '~', '%':
 		n := atoiC(line)
 		if n < 0 {
@@ -739,37 +741,6 @@ func replyToHuman(b *strings.Builder, r []byte) int {
 	return next
 }
 
-// repr quotes s as Redis's sdscatrepr.
-func repr(s []byte) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, c := range s {
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // ldbRepr shows a Lua value as the debugger does.
 func ldbRepr(v lua.LValue, level int) string {
 	if level == ldbMaxDepth {
@@ -778,7 +749,7 @@ func ldbRepr(v lua.LValue, level int) string {
 	level++
 	switch v := v.(type) {
 	case lua.LString:
-		return repr([]byte(v))
+		return resp.Repr(string(v))
 	case lua.LBool:
 		if v {
 			return "true"

@@ -231,7 +231,7 @@ func (ms *monitorSet) feed(c *Client, args [][]byte) {
 			b = append(b, "\"(redacted)\""...)
 			continue
 		}
-		b = appendRepr(b, a)
+		b = resp.AppendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
 	// A monitor's own RESET ends its MONITOR before Redis feeds the
@@ -245,35 +245,6 @@ func (ms *monitorSet) feed(c *Client, args [][]byte) {
 		}
 		m.push(b)
 	}
-}
-
-// appendRepr quotes a as Redis's sdscatrepr does.
-func appendRepr(b, a []byte) []byte {
-	b = append(b, '"')
-	for _, ch := range a {
-		switch ch {
-		case '\\', '"':
-			b = append(b, '\\', ch)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\a':
-			b = append(b, '\\', 'a')
-		case '\b':
-			b = append(b, '\\', 'b')
-		default:
-			if ch >= 32 && ch < 127 {
-				b = append(b, ch)
-			} else {
-				b = append(b, '\\', 'x')
-				b = append(b, "0123456789abcdef"[ch>>4], "0123456789abcdef"[ch&15])
-			}
-		}
-	}
-	return append(b, '"')
 }
 
 // slowlog keeps the slowest commands, as SLOWLOG.
