@@ -210,9 +210,11 @@ func cmdCommandList(c *commands.Ctx) {
 // the flags from the key spec that covers each position.
 func commandGetkeys(c *commands.Ctx, withFlags bool) {
 	args := c.Args[2:]
-	cmd := commands.Lookup(args[0])
+	var cmd *commands.Command
 	if s, ok := c.Srv.(*Server); ok {
 		cmd = s.lookupCommand(args[0]) // after rename-command
+	} else {
+		cmd = commands.Lookup(args[0])
 	}
 	if cmd != nil && cmd.Sub != nil && len(args) > 1 {
 		cmd = cmd.Sub[strings.ToLower(string(args[1]))]

@@ -2,12 +2,9 @@ package server
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"testing"
 
-	"redgo/internal/config"
 	"redgo/internal/replication"
 )
 
@@ -16,19 +13,7 @@ import (
 // buffer (processBuffer), replies left in the client's buffer; keys drawn
 // from 100000 as redis-benchmark -r does. Per op: one request.
 func BenchmarkPipeline(b *testing.B) {
-	cfg, err := config.Load("", []string{"--port", "0", "--save", "", "--dir", b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.Log.SetOutput(io.Discard)
-	b.Cleanup(func() { s.Close() })
-	here, there := net.Pipe()
-	b.Cleanup(func() { here.Close(); there.Close() })
-	c := newClient(s, here)
+	s, c := benchClient(b)
 	s.KS.TickClock() // as the cron does: lookups read the cached clock
 	for _, tc := range []struct{ name, format string }{
 		{"set", "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n"},

@@ -17,19 +17,7 @@ const benchScriptBody = "local v = redis.call('GET', KEYS[1]) redis.call('INCR',
 // call, from dispatch to the reply in its buffer (keys drawn from 100000
 // as redis-benchmark -r does).
 func BenchmarkScriptCalls(b *testing.B) {
-	cfg, err := config.Load("", []string{"--port", "0", "--save", "", "--dir", b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.Log.SetOutput(io.Discard)
-	b.Cleanup(func() { s.Close() })
-	here, there := net.Pipe()
-	b.Cleanup(func() { here.Close(); there.Close() })
-	c := newClient(s, here)
+	s, c := benchClient(b)
 	sc, msg := s.scripts.Load([]byte(benchScriptBody))
 	if sc == nil {
 		b.Fatal(msg)
@@ -58,6 +46,24 @@ func BenchmarkScriptCalls(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchClient starts a server that listens nowhere and returns it with a
+// client on one end of a pipe, for benchmarks of the command path.
+func benchClient(b *testing.B) (*Server, *Client) {
+	cfg, err := config.Load("", []string{"--port", "0", "--save", "", "--dir", b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Log.SetOutput(io.Discard)
+	b.Cleanup(func() { s.Close() })
+	here, there := net.Pipe()
+	b.Cleanup(func() { here.Close(); there.Close() })
+	return s, newClient(s, here)
 }
 
 func bulks(args ...string) [][]byte {
