@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -16,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"redgo/internal/aof"
 	"redgo/internal/netio"
+	"redgo/internal/resp"
 )
 
 // follower is our link to our master.
@@ -233,48 +234,102 @@ func (p *progress) Read(b []byte) (int, error) {
 // stream applies the master's stream after off: each command runs as the
 // master's client, is appended verbatim to our backlog for our own
 // replicas, and moves our offset.
+//
+// The stream is read into one buffer and its commands parsed in place
+// (their arguments alias it, as a client's do its query buffer). The
+// commands of one read are applied one by one, the keys of the next ones
+// read ahead (Host.Prefetch), then recorded together (our backlog, the
+// offset we acknowledge) under one lock: the stream arrives in big
+// chunks, and a lock per command cost as much as applying it. A GETACK
+// is answered with every command before it recorded.
 func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 	n := f.n
-	sc := aof.NewScanner(rd, 0, 1<<62)
-	// The commands of one read are applied one by one, then recorded
-	// together (our backlog, the offset we acknowledge) under one lock:
-	// the stream arrives in big chunks, and a lock per command cost as
-	// much as applying it. A GETACK is answered with every command before
-	// it recorded.
-	var enc []byte
-	for {
-		args, err := sc.Next()
-		if err != nil {
-			n.mu.Lock()
-			if f.current(c, gen) {
-				f.do(f.r.LinkLost(nowMs(), err)...)
-			}
-			n.mu.Unlock()
-			return
-		}
-		getack := len(args) >= 2 && strings.EqualFold(string(args[0]), "REPLCONF") && strings.EqualFold(string(args[1]), "GETACK")
-		if !getack && !(len(args) == 1 && strings.EqualFold(string(args[0]), "PING")) {
-			n.h.Apply(args, off+sc.Offset())
-		}
-		enc = aof.AppendCommand(enc, args...)
-		if !getack && sc.Buffered() > 0 && len(enc) < 64<<10 {
-			continue
-		}
+	buf := make([]byte, 0, streamBuf)
+	args := make([][]byte, 0, 8)
+	lost := func(err error) {
 		n.mu.Lock()
-		if !f.current(c, gen) {
-			n.mu.Unlock()
-			return
-		}
-		if n.backlog != nil {
-			n.backlog.Append(enc)
-		}
-		f.r.Applied(nowMs(), off+sc.Offset())
-		if getack {
-			f.do(f.r.Ack())
+		if f.current(c, gen) {
+			f.do(f.r.LinkLost(nowMs(), err)...)
 		}
 		n.mu.Unlock()
-		enc = enc[:0]
 	}
+	for {
+		if len(buf) == cap(buf) {
+			// A command longer than the buffer: grow it by what arrives,
+			// not by what its header claims.
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		k, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if k == 0 {
+			if err == nil {
+				continue
+			}
+			lost(err)
+			return
+		}
+		pos, recorded, ahead := 0, 0, 0
+		for pos < len(buf) {
+			if ahead == 0 {
+				ahead = n.h.Prefetch(buf[pos:])
+			}
+			cmd, m, _, err := resp.Parse(buf[pos:], args, resp.Limits{})
+			if err == resp.ErrIncomplete {
+				break
+			}
+			if err != nil {
+				lost(fmt.Errorf("master stream: %w", err))
+				return
+			}
+			pos += m
+			ahead = max(ahead-1, 0)
+			if len(cmd) == 0 {
+				continue // an empty line (a master's keepalive newline)
+			}
+			getack := len(cmd) >= 2 && strings.EqualFold(string(cmd[0]), "REPLCONF") && strings.EqualFold(string(cmd[1]), "GETACK")
+			if !getack && !(len(cmd) == 1 && strings.EqualFold(string(cmd[0]), "PING")) {
+				n.h.Apply(cmd, off+int64(pos))
+			}
+			if getack {
+				if !f.record(c, gen, buf[recorded:pos], off+int64(pos), true) {
+					return
+				}
+				recorded = pos
+			}
+		}
+		if pos > recorded && !f.record(c, gen, buf[recorded:pos], off+int64(pos), false) {
+			return
+		}
+		off += int64(pos)
+		buf = buf[:copy(buf, buf[pos:])]
+		if cap(buf) > 4*streamBuf && len(buf) <= streamBuf {
+			buf = append(make([]byte, 0, streamBuf), buf...)
+		}
+	}
+}
+
+// streamBuf is the size of the buffer a replica reads its master's
+// stream into (it grows for a longer command).
+const streamBuf = 64 << 10
+
+// record appends applied stream bytes to our backlog and moves our
+// offset to end, answering a GETACK with it; false when the link is no
+// longer the current one.
+func (f *follower) record(c net.Conn, gen int, p []byte, end int64, getack bool) bool {
+	n := f.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !f.current(c, gen) {
+		return false
+	}
+	if n.backlog != nil {
+		n.backlog.Append(p)
+	}
+	f.r.Applied(nowMs(), end)
+	if getack {
+		f.do(f.r.Ack())
+	}
+	return true
 }
 
 // tick is the replica half of the cron (n.mu held).

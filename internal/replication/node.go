@@ -42,6 +42,10 @@ type Host interface {
 	// Apply runs one command of the master's stream as the master's
 	// client (no reply is sent); end is the stream's offset after it.
 	Apply(args [][]byte, end int64)
+	// Prefetch may read ahead the keys of the commands at the front of
+	// stream, which Apply will run next; it returns how many commands it
+	// covered (0: none).
+	Prefetch(stream []byte) int
 	// PauseWrites pauses client writes (on) and returns once no write is
 	// still running, or lets them go (off): FAILOVER (Redis's
 	// PAUSE_DURING_FAILOVER). Called without any replication lock held.

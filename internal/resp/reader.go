@@ -321,3 +321,41 @@ func parseInt(b []byte) (int64, bool) {
 	}
 	return n, true
 }
+
+// SecondArgs appends to keys the second argument of each whole command
+// at the front of buf (for most commands, its first key), up to cap(keys)
+// of them; a command with one argument adds nothing. It stops at the
+// first command that is incomplete or not in the plain multibulk form
+// (Parse deals with those). The slices alias buf.
+func SecondArgs(buf []byte, keys [][]byte) [][]byte {
+	for len(buf) > 0 && len(keys) < cap(keys) && buf[0] == '*' {
+		count, pos, ok := shortHeader(buf)
+		if !ok {
+			break
+		}
+		var key []byte
+		for i := int64(0); i < count; i++ {
+			if pos >= len(buf) || buf[pos] != '$' {
+				return keys
+			}
+			blen, hdr, ok := shortHeader(buf[pos:])
+			if !ok {
+				return keys
+			}
+			start := pos + hdr
+			end := start + int(blen)
+			if end+2 > len(buf) {
+				return keys
+			}
+			if i == 1 {
+				key = buf[start:end:end]
+			}
+			pos = end + 2
+		}
+		if key != nil {
+			keys = append(keys, key)
+		}
+		buf = buf[pos:]
+	}
+	return keys
+}

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -209,4 +210,52 @@ func TestParseUnauthenticatedLimits(t *testing.T) {
 	if _, _, _, err := Parse([]byte("*100\r\n"), nil, Limits{}); err != ErrIncomplete {
 		t.Errorf("authenticated: %v", err)
 	}
+}
+
+func TestSecondArgs(t *testing.T) {
+	buf := []byte("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$2\r\nbb\r\n$1\r\nv\r\n*0\r\n*2\r\n$3\r\nGET\r\n$0\r\n\r\n*2\r\n$3\r\nGET\r\n$1\r\nc")
+	got := SecondArgs(buf, make([][]byte, 0, 8))
+	if want := []string{"a", "bb", ""}; fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("SecondArgs = %q, want %q (the incomplete last command adds nothing)", got, want)
+	}
+	if got := SecondArgs(buf, make([][]byte, 0, 1)); len(got) != 1 || string(got[0]) != "a" {
+		t.Fatalf("capacity 1: %q", got)
+	}
+	// It stops where the plain form ends: an inline command, a header
+	// with a sign.
+	for _, b := range []string{"GET a\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*-1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*2\r\n$+3\r\nGET\r\n$1\r\na\r\n"} {
+		if got := SecondArgs([]byte(b), make([][]byte, 0, 8)); len(got) != 0 {
+			t.Errorf("%q: %q", b, got)
+		}
+	}
+}
+
+// FuzzSecondArgs: the keys SecondArgs finds are the second arguments of
+// the commands Parse reads from the same bytes, in order (those of at
+// least two arguments), up to where it stops.
+func FuzzSecondArgs(f *testing.F) {
+	for _, s := range []string{
+		"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nv\r\n",
+		"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na", "*0\r\n*2\r\n$1\r\nx\r\n$0\r\n\r\n",
+		"*2\r\n$3\r\nGET\r\n$99\r\nab\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nab\r\n", "*1\r\n$1\r\n\r\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys := SecondArgs(data, make([][]byte, 0, 8))
+		var want [][]byte
+		for rest := data; len(rest) > 0 && len(want) < len(keys); {
+			args, n, _, err := Parse(rest, nil, Limits{})
+			if err != nil || rest[0] != '*' {
+				t.Fatalf("SecondArgs found %q where Parse fails (%v) on %q", keys, err, data)
+			}
+			if len(args) >= 2 {
+				want = append(want, args[1])
+			}
+			rest = rest[n:]
+		}
+		if fmt.Sprintf("%q", keys) != fmt.Sprintf("%q", want) {
+			t.Fatalf("SecondArgs %q, Parse %q, input %q", keys, want, data)
+		}
+	})
 }

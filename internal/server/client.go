@@ -19,9 +19,11 @@ import (
 // Client is one connection's state. The connection's goroutine owns every
 // field not marked otherwise.
 type Client struct {
-	srv  *Server
-	conn net.Conn
-	id   int64
+	prefetched int      // commands ahead whose keys were read ahead (prefetch)
+	pfKeys     [][]byte // prefetch's scratch
+	srv        *Server
+	conn       net.Conn
+	id         int64
 
 	w    resp.Writer // replies of the running batch (conn goroutine only)
 	qbuf []byte      // query buffer
@@ -247,6 +249,9 @@ func (c *Client) readsElsewhere(cmd *commands.Command) bool {
 func (c *Client) processBuffer() bool {
 	s := c.srv
 	for c.qr < len(c.qbuf) {
+		if c.prefetched == 0 {
+			c.prefetch()
+		}
 		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed && s.authRequired()})
 		if err == resp.ErrIncomplete {
 			if need > 0 && c.qr+need > cap(c.qbuf) {
@@ -270,6 +275,9 @@ func (c *Client) processBuffer() bool {
 			continue
 		}
 		c.execute(args)
+		if c.prefetched > 0 {
+			c.prefetched--
+		}
 		if c.leaveLoop {
 			c.qr -= n // it runs again outside the loop
 			return true
@@ -603,4 +611,10 @@ func (c *Client) unwatchAll() {
 	c.watch.dirty.Store(false)
 	c.addMem(-c.watch.mem)
 	c.watch.mem = 0
+}
+
+// prefetch reads ahead the keys of the whole commands waiting in the
+// query buffer (a pipeline): see prefetchKeys.
+func (c *Client) prefetch() {
+	c.prefetched = c.srv.prefetchKeys(c.db, c.qbuf[c.qr:], &c.pfKeys)
 }

@@ -54,6 +54,10 @@ func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMod
 	return err
 }
 func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, end) }
+func (h replHost) Prefetch(stream []byte) int {
+	s := h.s
+	return s.prefetchKeys(int(s.masterStreamDB.Load()), stream, &s.masterClient.pfKeys)
+}
 
 func (h replHost) PauseWrites(on bool) {
 	if !on {

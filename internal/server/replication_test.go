@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -311,6 +312,24 @@ func tornSnapshot(t *testing.T, load string) {
 
 // fakeTornMaster answers the handshake and sends half an RDB image.
 func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
+	fakeMaster(c, func([]string) bool {
+		syncs <- struct{}{}
+		img := []byte("REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x01\x00\x00\x01a\x01b")
+		c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+		c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
+		c.Write(img)
+		// Longer than a load may stay quiet before clients are told.
+		time.Sleep(1500 * time.Millisecond)
+		return false
+	}, nil)
+}
+
+// fakeMaster plays a master to the replica that connected on c, until
+// the connection ends: PING gets +PONG; PSYNC (or SYNC) calls psync,
+// which writes the answer and returns whether to go on; any other
+// command goes to other first, which returns whether it answered it,
+// and gets +OK if not. It closes c.
+func fakeMaster(c net.Conn, psync func(args []string) bool, other func(args []string) bool) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	for {
@@ -322,16 +341,13 @@ func fakeTornMaster(c net.Conn, syncs chan<- struct{}) {
 		case "PING":
 			c.Write([]byte("+PONG\r\n"))
 		case "PSYNC", "SYNC":
-			syncs <- struct{}{}
-			img := []byte("REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x01\x00\x00\x01a\x01b")
-			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
-			c.Write([]byte("$" + strconv.Itoa(len(img)+100) + "\r\n"))
-			c.Write(img)
-			// Longer than a load may stay quiet before clients are told.
-			time.Sleep(1500 * time.Millisecond)
-			return
+			if !psync(args) {
+				return
+			}
 		default:
-			c.Write([]byte("+OK\r\n"))
+			if other == nil || !other(args) {
+				c.Write([]byte("+OK\r\n"))
+			}
 		}
 	}
 }
@@ -535,29 +551,16 @@ func TestReplicaKeepsStreamAfterSizedPayload(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		for {
-			args, err := readCommand(r)
-			if err != nil {
-				return
-			}
-			switch strings.ToUpper(args[0]) {
-			case "PING":
-				c.Write([]byte("+PONG\r\n"))
-			case "PSYNC", "SYNC":
-				// An RDB with a=b (checksum 0: not checked), then the
-				// stream, all in one write.
-				img := "REDIS0010\xfe\x00\xfb\x01\x00\x00\x01a\x01b\xff" + strings.Repeat("\x00", 8)
-				stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n"
-				c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
-				c.Write([]byte("$" + strconv.Itoa(len(img)) + "\r\n" + img + stream))
-				time.Sleep(5 * time.Second)
-				return
-			default:
-				c.Write([]byte("+OK\r\n"))
-			}
-		}
+		fakeMaster(c, func([]string) bool {
+			// An RDB with a=b (checksum 0: not checked), then the
+			// stream, all in one write.
+			img := "REDIS0010\xfe\x00\xfb\x01\x00\x00\x01a\x01b\xff" + strings.Repeat("\x00", 8)
+			stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n"
+			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+			c.Write([]byte("$" + strconv.Itoa(len(img)) + "\r\n" + img + stream))
+			time.Sleep(5 * time.Second)
+			return false
+		}, nil)
 	}()
 	_, replica := startServer(t, "--appendonly", "no")
 	host, port := hostPort(t, ln.Addr().String())
@@ -977,5 +980,121 @@ func TestFailoverTargetRejectsPsync(t *testing.T) {
 	inSync(t, master, replica)
 	if v, _ := replica.Get(ctx, "k").Result(); v != "2" {
 		t.Errorf("replica has k=%q", v)
+	}
+}
+
+// TestReplicaStreamInPieces: a master's stream that arrives in pieces of
+// any size (a command cut anywhere, one longer than the replica's read
+// buffer, an empty line) is applied whole and counted byte for byte: the
+// replica acknowledges the stream's length and its own offset (what its
+// replicas continue from) is the same. Garbage in the stream drops the
+// link and the replica connects again.
+func TestReplicaStreamInPieces(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	big := strings.Repeat("v", 200<<10)
+	var stream strings.Builder
+	add := func(args ...string) {
+		fmt.Fprintf(&stream, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&stream, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	add("SELECT", "0")
+	add("SET", "x", "y")
+	stream.WriteString("\n")
+	add("SET", "big", big)
+	for i := 0; i < 300; i++ {
+		add("INCR", fmt.Sprintf("n%d", i%7))
+	}
+	add("PING")
+	whole := stream.String()
+	const getack = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+	getackEnd := strconv.Itoa(len(whole) + len(getack))
+	acks := make(chan string, 64)
+	reconnected := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		fakeMaster(c, func([]string) bool {
+			img := "REDIS0010\xfe\x00\xff" + strings.Repeat("\x00", 8)
+			c.Write([]byte("+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"))
+			c.Write([]byte("$" + strconv.Itoa(len(img)) + "\r\n" + img))
+			rng := rand.New(rand.NewPCG(3, 4))
+			for rest := whole; rest != ""; {
+				k := min(len(rest), 1+rng.IntN(3000))
+				c.Write([]byte(rest[:k]))
+				rest = rest[k:]
+				if rng.IntN(10) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			c.Write([]byte(getack))
+			return true
+		}, func(args []string) bool {
+			if len(args) != 3 || !strings.EqualFold(args[0], "REPLCONF") || !strings.EqualFold(args[1], "ACK") {
+				return false
+			}
+			select {
+			case acks <- args[2]:
+			default:
+			}
+			if args[2] == getackEnd {
+				c.Write([]byte("*1\r\nxx\r\n")) // garbage: not a bulk string
+			}
+			return true
+		})
+	}()
+	_, replica := startServer(t, "--appendonly", "no")
+	host, port := hostPort(t, ln.Addr().String())
+	replica.Do(ctx, "REPLICAOF", host, port)
+	deadline := time.After(10 * time.Second)
+	for acked := false; !acked; {
+		select {
+		case off := <-acks:
+			acked = off == getackEnd
+		case <-deadline:
+			t.Fatalf("no REPLCONF ACK %s (the stream with the GETACK)", getackEnd)
+		}
+	}
+	if v := replica.Get(ctx, "x").Val(); v != "y" {
+		t.Errorf("x = %q", v)
+	}
+	if v := replica.StrLen(ctx, "big").Val(); v != int64(len(big)) {
+		t.Errorf("STRLEN big = %d", v)
+	}
+	for i := 0; i < 7; i++ {
+		want := 300 / 7
+		if i < 300%7 {
+			want++
+		}
+		if v := replica.Get(ctx, fmt.Sprintf("n%d", i)).Val(); v != strconv.Itoa(want) {
+			t.Errorf("n%d = %q, want %d", i, v, want)
+		}
+	}
+	if v := infoOf(t, replica, "replication", "master_repl_offset"); v != getackEnd {
+		t.Errorf("master_repl_offset %s, want %s", v, getackEnd)
+	}
+	// Its backlog holds the stream as it came (its replicas' offsets are
+	// the master's).
+	if v := infoOf(t, replica, "replication", "repl_backlog_histlen"); v != getackEnd {
+		t.Errorf("repl_backlog_histlen %s, want %s", v, getackEnd)
+	}
+	// The garbage after the ACK drops the link: the replica connects again.
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+			close(reconnected)
+		}
+	}()
+	select {
+	case <-reconnected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the replica kept a link whose stream was garbage")
 	}
 }
