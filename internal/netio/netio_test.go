@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -281,6 +282,34 @@ func TestReadLoopCloseWithData(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("the peer's close was missed")
+		}
+		w.Close()
+	}
+}
+
+// TestReadLoopHangupWhileWaiting: a peer that sends its last data and
+// closes while ReadLoop waits on the poller: the data and the close
+// often arrive before the reader runs, and the short read that takes the
+// data leaves the close, which only the hangup watcher reports.
+func TestReadLoopHangupWhileWaiting(t *testing.T) {
+	for i := 0; i < 300; i++ {
+		w, cl := pair(t, "tcp")
+		buf := make([]byte, 64)
+		done := make(chan error, 1)
+		var got atomic.Int64
+		go func() {
+			done <- ReadLoop(w, func() []byte { return buf }, func(n int) bool { got.Add(int64(n)); return true })
+		}()
+		time.Sleep(200 * time.Microsecond) // waiting on the poller, mostly
+		cl.Write([]byte("partial request"))
+		cl.Close()
+		select {
+		case err := <-done:
+			if err != io.EOF || got.Load() != int64(len("partial request")) {
+				t.Fatalf("ReadLoop: %v after %d bytes, want EOF after 15", err, got.Load())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the peer's close was missed", i)
 		}
 		w.Close()
 	}
