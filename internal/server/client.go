@@ -249,9 +249,6 @@ func (c *Client) readsElsewhere(cmd *commands.Command) bool {
 func (c *Client) processBuffer() bool {
 	s := c.srv
 	for c.qr < len(c.qbuf) {
-		if c.prefetched == 0 {
-			c.prefetch()
-		}
 		args, n, need, err := resp.Parse(c.qbuf[c.qr:], c.args, resp.Limits{MaxBulkLen: s.maxBulk.Load(), Unauthenticated: !c.authed && s.authRequired()})
 		if err == resp.ErrIncomplete {
 			if need > 0 && c.qr+need > cap(c.qbuf) {
@@ -268,6 +265,12 @@ func (c *Client) processBuffer() bool {
 			c.w.Error("ERR " + err.Error())
 			s.Log.Printf("Protocol error (%s) from client: id=%d addr=%s", err.Error(), c.id, c.addr)
 			return false
+		}
+		if c.prefetched == 0 && c.qr+n < len(c.qbuf) {
+			// More than this command came (a pipeline): read ahead the
+			// keys of the commands from this one on. A lone request, the
+			// common case without a pipeline, does not pay for the look.
+			c.prefetch()
 		}
 		c.args = args
 		c.qr += n
