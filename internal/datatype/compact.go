@@ -71,13 +71,16 @@ func RoundAlloc(n int) int {
 // worth copying to its exact size: a smaller allocation holds it.
 func wasteful(n, c int) bool { return c > n && RoundAlloc(n) < c }
 
-// nodeWasteful is wasteful for the end nodes of a list of several nodes:
-// only spare room of more than an eighth (and 16 bytes) that a smaller
-// allocation would save. A node keeps the room pushes at its end left it:
-// trimming it after every push made each LPUSH onto a long list copy its
-// head node twice. A list of one node is trimmed as the other small
-// encodings are (growCap sizes it to its size class).
-func nodeWasteful(n, c int) bool { return c-n > 16 && c-n > n/8 && RoundAlloc(n) < c }
+// nodeWasteful is wasteful for the end nodes of a list of several nodes,
+// whose entry at the end that pushes and pops change is es bytes: only
+// spare room of more than an eighth plus two such entries (and 16 bytes)
+// that a smaller allocation would save. A node keeps the room pushes at
+// its end left it: trimming it after every push made each LPUSH onto a
+// long list copy its head node twice, and with entries of a kilobyte an
+// eighth of the node did not hold one, so each LPOP copied the node too.
+// A list of one node is trimmed as the other small encodings are (growCap
+// sizes it to its size class).
+func nodeWasteful(n, c, es int) bool { return c-n > 16 && c-n > n/8+2*es && RoundAlloc(n) < c }
 
 // clipBytes returns b in a buffer of its own size (rounded up to the
 // allocator's size class), or b itself when it has little spare room.
@@ -120,13 +123,21 @@ func (l *List) Compact() {
 	if l.cnt == 0 {
 		return
 	}
-	trim := nodeWasteful
-	if l.cnt == 1 { // a short list: its one node is all it holds
-		trim = wasteful
-	}
-	for _, i := range [2]int{int(l.off), int(l.off+l.cnt) - 1} {
+	for k, i := range [2]int{int(l.off), int(l.off+l.cnt) - 1} {
 		nd := l.nb[i]
-		if used := nd.used(); trim(used, cap(nd.b)) {
+		used := nd.used()
+		var trim bool
+		switch {
+		case l.cnt == 1: // a short list: its one node is all it holds
+			trim = wasteful(used, cap(nd.b))
+		case nd.n == 0:
+		case k == 0: // the head: its first entry
+			_, next := entryAt(nd.b, int(nd.h))
+			trim = nodeWasteful(used, cap(nd.b), next-int(nd.h))
+		default: // the tail: its last entry
+			trim = nodeWasteful(used, cap(nd.b), len(nd.b)-entryBefore(nd.b, len(nd.b)))
+		}
+		if trim {
 			nd.b, nd.h = append([]byte(nil), nd.b[nd.h:]...), 0
 		}
 	}

@@ -158,7 +158,7 @@ func (nd *lnode) roomBack(need int, lim *Limits, snug bool) {
 		nd.b, nd.h = nd.b[:used], 0
 		return
 	}
-	nb := make([]byte, used, growCap(cap(nd.b), used+need, lim, snug))
+	nb := make([]byte, used, growCap(cap(nd.b), used+need, need, lim, snug))
 	copy(nb, nd.b[nd.h:])
 	nd.b, nd.h = nb, 0
 }
@@ -176,21 +176,23 @@ func (nd *lnode) roomFront(need int, lim *Limits, snug bool) {
 		nd.b, nd.h = nb, int32(h)
 		return
 	}
-	c := growCap(cap(nd.b), used+need, lim, snug)
+	c := growCap(cap(nd.b), used+need, need, lim, snug)
 	nb := make([]byte, c)
 	copy(nb[c-used:], nd.b[nd.h:])
 	nd.b, nd.h = nb, int32(c-used)
 }
 
-// growCap picks a new buffer size for a node that needs min bytes, in
-// the allocator's size class, not past the node byte cap unless min needs
-// it. The only node of a list (snug) gets the smallest class that holds
-// min: Compact trims it to that after each write (wasteful), so more room
-// would be copied away at once, two copies of the list per push. An end
-// node of a longer list grows by an eighth, the room Compact leaves it
-// (nodeWasteful).
-func growCap(old, min int, lim *Limits, snug bool) int {
-	c := RoundAlloc(max(min, old+old/8))
+// growCap picks a new buffer size for a node that needs min bytes to
+// take an entry of es bytes, in the allocator's size class, not past the
+// node byte cap unless min needs it. The only node of a list (snug) gets
+// the smallest class that holds min: Compact trims it to that after each
+// write (wasteful), so more room would be copied away at once, two copies
+// of the list per push. An end node of a longer list grows by an eighth,
+// and by at least room for one more entry like this one, the room Compact
+// leaves it (nodeWasteful): with entries of a kilobyte, an eighth of a
+// node is less than one, and every push copied the node.
+func growCap(old, min, es int, lim *Limits, snug bool) int {
+	c := RoundAlloc(max(min+es, old+old/8))
 	if snug {
 		c = RoundAlloc(min)
 	}
@@ -535,7 +537,7 @@ func (l *List) insertIn(ni int, nd *lnode, off int, v []byte) {
 	for p := int(nd.h); p < off; k++ {
 		_, p = entryAt(nd.b, p)
 	}
-	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, l.lim, false)), n: nd.n - int32(k)}
+	tail := &lnode{b: make([]byte, len(nd.b)-off, growCap(0, len(nd.b)-off, 0, l.lim, false)), n: nd.n - int32(k)}
 	copy(tail.b, nd.b[off:])
 	nd.b = nd.b[:off]
 	nd.n = int32(k)

@@ -435,15 +435,20 @@ func TestListNodeTrim(t *testing.T) {
 	}
 	// An end node grown by growCap keeps its room; one that a smaller
 	// allocation holds with more than an eighth spare is trimmed.
-	for _, c := range []struct{ old, min int }{{1024, 1042}, {6144, 6162}, {6912, 6930}, {100, 118}} {
-		if g := growCap(c.old, c.min, NewLimits(), false); nodeWasteful(c.min, g) {
-			t.Errorf("growCap(%d, %d) = %d is trimmed at once", c.old, c.min, g)
+	for _, c := range []struct{ old, min, es int }{{1024, 1042, 18}, {6144, 6162, 18}, {6912, 6930, 18}, {100, 118, 18},
+		{1027, 2054, 1027}, {5135, 6162, 1027}, {6162, 7189, 1027}, {2000, 2300, 300}} {
+		g := growCap(c.old, c.min, c.es, NewLimits(), false)
+		if nodeWasteful(c.min, g, c.es) {
+			t.Errorf("growCap(%d, %d, %d) = %d is trimmed at once", c.old, c.min, c.es, g)
 		}
-		if g := growCap(c.old, c.min, NewLimits(), true); wasteful(c.min, g) {
-			t.Errorf("snug growCap(%d, %d) = %d is trimmed at once", c.old, c.min, g)
+		if g < min(8192, c.min+c.es) {
+			t.Errorf("growCap(%d, %d, %d) = %d: no room for the next entry", c.old, c.min, c.es, g)
+		}
+		if g := growCap(c.old, c.min, c.es, NewLimits(), true); wasteful(c.min, g) {
+			t.Errorf("snug growCap(%d, %d, %d) = %d is trimmed at once", c.old, c.min, c.es, g)
 		}
 	}
-	if !nodeWasteful(100, 512) || nodeWasteful(900, 1024) {
+	if !nodeWasteful(100, 512, 18) || nodeWasteful(900, 1024, 18) || nodeWasteful(6162, 8192, 1027) || !nodeWasteful(3081, 8192, 1027) {
 		t.Fatal("nodeWasteful")
 	}
 }
