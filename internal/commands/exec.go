@@ -104,6 +104,9 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 		return nil
 	}
 	pos := cmd.KeyPositions(c.Args, c.posBuf[:0])
+	if len(pos) > 1 {
+		prefetchKeys(c, pos)
+	}
 	if lk == LockHere {
 		switch {
 		case cmd.SerialIf != nil && cmd.SerialIf(c.Srv, c.Args):
@@ -149,6 +152,21 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 		h.Finished(c, replyStart, time.Since(c.Start))
 	}
 	return wait
+}
+
+// prefetchKeys reads ahead the keys of a command that names several
+// (MGET, MSET, DEL...), before its locks are taken: their lookups' cache
+// misses then overlap (keyspace.DB.Prefetch).
+func prefetchKeys(c *Ctx, pos []int) {
+	var buf [keyspace.PrefetchMax][]byte
+	keys := buf[:0]
+	for _, p := range pos {
+		if len(keys) == len(buf) {
+			break
+		}
+		keys = append(keys, c.Args[p])
+	}
+	c.DB.Prefetch(keys)
 }
 
 // monoEpoch anchors monoNow.
