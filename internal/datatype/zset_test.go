@@ -344,3 +344,44 @@ func TestBuildZSetCopiesMembers(t *testing.T) {
 	}
 	big.check(t, want)
 }
+
+// BenchmarkZSetUpdate is redis-benchmark's ZADD on a sorted set of
+// 100,000 members: a random member (mostly there) gets a random score
+// (a skiplist walk to unlink it, another to insert it).
+func BenchmarkZSetUpdate(b *testing.B) {
+	const n = 100000
+	z := NewZSet(nil)
+	ms := make([]string, n)
+	for i := range ms {
+		ms[i] = fmt.Sprintf("element:%012d", i)
+		z.Insert(ms[i], float64(i*7919%n))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for b.Loop() {
+		m, s := ms[rng.IntN(n)], float64(rng.IntN(n))
+		if _, ok := z.Score(m); ok {
+			z.Update(m, s)
+		} else {
+			z.Insert(m, s)
+		}
+	}
+}
+
+// BenchmarkZSetRange is redis-benchmark's ZRANGE 0 10 on that set.
+func BenchmarkZSetRange(b *testing.B) {
+	const n = 100000
+	z := NewZSet(nil)
+	for i := 0; i < n; i++ {
+		z.Insert(fmt.Sprintf("element:%012d", i), float64(i*7919%n))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		it := z.IterAt(0, false)
+		for k := 0; k < 11; k++ {
+			if _, ok := it.Next(); !ok {
+				break
+			}
+		}
+	}
+}
