@@ -1,6 +1,7 @@
 package netio
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -26,7 +27,8 @@ import (
 // registration does not ask for EPOLLIN).
 type hangupWatcher struct {
 	once  sync.Once
-	efd   int // -1: no watcher (ReadLoop reads until EAGAIN instead)
+	efd   int      // -1: no watcher (ReadLoop reads until EAGAIN instead)
+	file  *os.File // efd, waited on through the runtime's poller
 	mu    sync.Mutex
 	next  uint64
 	conns map[uint64]weak.Pointer[Conn] // by the token in the epoll event; an entry goes with its Conn
@@ -43,20 +45,41 @@ func (h *hangupWatcher) start() {
 	if err != nil {
 		return
 	}
-	h.efd, h.conns = efd, map[uint64]weak.Pointer[Conn]{}
-	go h.run()
+	// The goroutine must not wait in epoll_wait(2) itself: a goroutine in
+	// a blocking system call keeps its P until the runtime's monitor takes
+	// it back, up to 10 ms later on an idle server, and with one P nothing
+	// else runs meanwhile (requests waited that long). The epoll instance
+	// is itself a descriptor that becomes readable when it has events:
+	// the runtime's poller waits for that, and the goroutine parks.
+	if syscall.SetNonblock(efd, true) != nil {
+		syscall.Close(efd)
+		return
+	}
+	f := os.NewFile(uintptr(efd), "hangup-watcher")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return
+	}
+	h.efd, h.file, h.conns = efd, f, map[uint64]weak.Pointer[Conn]{}
+	go h.run(rc)
 }
 
 // run waits for hangups for the life of the process.
-func (h *hangupWatcher) run() {
+func (h *hangupWatcher) run(rc syscall.RawConn) {
 	events := make([]syscall.EpollEvent, 64)
 	for {
-		n, err := syscall.EpollWait(h.efd, events, -1)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
+		n := 0
+		err := rc.Read(func(fd uintptr) bool {
+			k, err := syscall.EpollWait(int(fd), events, 0)
+			if err != nil || k <= 0 {
+				return false // nothing yet (or EINTR): wait for the poller
 			}
-			return // cannot happen with a valid descriptor; readers still see data and errors
+			n = k
+			return true
+		})
+		if err != nil {
+			return // cannot happen: the descriptor is never closed
 		}
 		for _, ev := range events[:n] {
 			tok := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
