@@ -25,8 +25,7 @@ import (
 // Conn is a connection whose Read and Write use raw system calls.
 type Conn struct {
 	net.Conn
-	rc      syscall.RawConn
-	watched int8 // hangup watcher: 0 not asked yet, 1 watched, -1 not (watch)
+	rc syscall.RawConn
 }
 
 // Wrap returns c with cheaper reads and writes when the platform and the
@@ -96,14 +95,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 // its read deadline passed).
 //
 // The reads and got's calls all run inside one RawConn.Read, whose
-// function waits for the poller after a short read (one that did not
-// fill the space it was given): the socket is empty then, and a read to
-// make sure (EAGAIN) would cost a system call per request. A close of
-// the peer that arrived together with its last data would be missed
-// that way (the edge-triggered poller reports both at once, and the
-// short read returns the data without the end): the hangup watcher
-// (hangup_linux.go) wakes the reader for it. Where there is no watcher,
-// ReadLoop reads on until EAGAIN.
+// function waits for the poller only after a read found nothing
+// (EAGAIN). Waiting after any short read instead, which would save that
+// read, misses a close of the peer that arrived together with its last
+// data: the edge-triggered poller reports both at once, and the short
+// read returns the data without the end.
 //
 // got runs with c's read side held: nothing else may read c until
 // ReadLoop returns (got returns false first).
@@ -122,7 +118,6 @@ func ReadLoop(c net.Conn, space func() []byte, got func(n int) bool) error {
 	}
 	var errno syscall.Errno
 	eof, stop := false, false
-	watched := w.watch()
 	err := w.rc.Read(func(fd uintptr) bool {
 		for {
 			b := space()
@@ -143,9 +138,9 @@ func ReadLoop(c net.Conn, space func() []byte, got func(n int) bool) error {
 				stop = true
 				return true
 			}
-			if watched && n < len(b) {
-				return false // drained: wait for the poller
-			}
+			// Read on until EAGAIN, even after a short read: the peer's
+			// close may have come with the last data, and the poller
+			// reports it only once (edge-triggered), with that data.
 		}
 	})
 	switch {

@@ -290,7 +290,8 @@ func TestReadLoopCloseWithData(t *testing.T) {
 // TestReadLoopHangupWhileWaiting: a peer that sends its last data and
 // closes while ReadLoop waits on the poller: the data and the close
 // often arrive before the reader runs, and the short read that takes the
-// data leaves the close, which only the hangup watcher reports.
+// data leaves the close, which a loop that waited for the poller after a
+// short read would never see (the poller reported both at once).
 func TestReadLoopHangupWhileWaiting(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		w, cl := pair(t, "tcp")
