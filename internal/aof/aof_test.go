@@ -91,12 +91,12 @@ func TestFeedOffReturnsZero(t *testing.T) {
 func TestAlwaysAcknowledgedSurvivesCrash(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
 	// A slow disk: there is always written but unsynced data to lose.
-	fs.Fail = func(op, name string) error {
+	fs.SetFail(func(op, name string) error {
 		if op == "sync" {
 			time.Sleep(time.Millisecond)
 		}
 		return nil
-	}
+	})
 	var acked sync.Map
 	var wg sync.WaitGroup
 	var stop atomic.Bool
@@ -156,13 +156,13 @@ func TestAlwaysAcknowledgedSurvivesCrash(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
 	var syncs atomic.Int64
-	fs.Fail = func(op, name string) error {
+	fs.SetFail(func(op, name string) error {
 		if op == "sync" {
 			syncs.Add(1)
 			time.Sleep(time.Millisecond) // a slow disk
 		}
 		return nil
-	}
+	})
 	var wg sync.WaitGroup
 	const clients, per = 50, 20
 	for c := 0; c < clients; c++ {
@@ -185,12 +185,12 @@ func TestGroupCommit(t *testing.T) {
 func TestFailedFsyncRefusesThenRecovers(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
 	var broken atomic.Bool
-	fs.Fail = func(op, name string) error {
+	fs.SetFail(func(op, name string) error {
 		if broken.Load() && (op == "sync" || op == "write") {
 			return errors.New("No space left on device")
 		}
 		return nil
-	}
+	})
 	if err := w.WaitDurable(w.Feed(0, [][][]byte{cmd("SET", "a", "1")})); err != nil {
 		t.Fatal(err)
 	}
@@ -285,12 +285,12 @@ func TestCutBetweenFiles(t *testing.T) {
 func TestCutIsAnInstant(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
 	var broken atomic.Bool
-	fs.Fail = func(op, name string) error {
+	fs.SetFail(func(op, name string) error {
 		if broken.Load() && name == "d/a.aof" && op == "sync" {
 			return errors.New("I/O error")
 		}
 		return nil
-	}
+	})
 	w.WaitDurable(w.Feed(0, [][][]byte{cmd("SET", "a", "1")}))
 	broken.Store(true) // before the feed: the flusher could fsync it first
 	before := w.Feed(0, [][][]byte{cmd("SET", "b", "2")})
@@ -458,12 +458,12 @@ func TestCheck(t *testing.T) {
 // about half the clients. gather makes one fsync cover nearly all.
 func TestGroupCommitCoversAllClients(t *testing.T) {
 	fs, w := newMemWriter(t, Always)
-	fs.Fail = func(op, name string) error {
+	fs.SetFail(func(op, name string) error {
 		if op == "sync" {
 			time.Sleep(time.Millisecond)
 		}
 		return nil
-	}
+	})
 	const clients = 50
 	var n atomic.Int64
 	var stop atomic.Bool

@@ -57,12 +57,12 @@ func TestClusterConfOnMemFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var failed atomic.Bool
-	mem.Fail = func(op, name string) error {
+	mem.SetFail(func(op, name string) error {
 		if op == "write" && failed.CompareAndSwap(false, true) {
 			return errors.New("no space left on device")
 		}
 		return nil
-	}
+	})
 	// The node stops before it answers: the connection closes (EOF) or,
 	// if the reply raced the stop, it must not be +OK.
 	// Many single slots make the new file much longer than the old, so
@@ -82,7 +82,7 @@ func TestClusterConfOnMemFS(t *testing.T) {
 		}
 		return nil
 	})
-	mem.Fail = nil
+	mem.SetFail(nil)
 	if after, _ := mem.ReadFile(conf); !bytes.Equal(after, before) {
 		t.Fatalf("nodes.conf after a failed in-place save:\n%s\nwant:\n%s", after, before)
 	}

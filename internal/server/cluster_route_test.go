@@ -26,13 +26,14 @@ func TestClusterRouteRecheckedUnderLock(t *testing.T) {
 	// routed here and before it locks its shard.
 	var armed atomic.Value
 	armed.Store("")
-	var between func()
-	s.testAfterRoute = func(cmd *commands.Command, args [][]byte) {
+	var between atomic.Pointer[func()] // what the hook runs (set before arming it)
+	hook := func(cmd *commands.Command, args [][]byte) {
 		if armed.Load().(string) == cmd.Name {
 			armed.Store("")
-			between()
+			(*between.Load())()
 		}
 	}
+	s.testAfterRoute.Store(&hook)
 	step := func(cmd, want string) {
 		t.Helper()
 		if got := c.str(strings.Fields(cmd)...); got != want {
@@ -51,7 +52,7 @@ func TestClusterRouteRecheckedUnderLock(t *testing.T) {
 		s.KS.DB(0).Delete([]byte(key))
 		s.KS.Unlock(sh)
 	}
-	between = migrateAway
+	between.Store(&migrateAway)
 	setup := func() {
 		t.Helper()
 		step("CLUSTER SETSLOT "+strconv.Itoa(j)+" STABLE", "OK")
@@ -64,7 +65,11 @@ func TestClusterRouteRecheckedUnderLock(t *testing.T) {
 	setup()
 	armed.Store("set")
 	step("SET "+key+" v2", ask) // not a write left behind on the old node
-	if s.KS.DB(0).Exists([]byte(key)) {
+	sh := []int{keyspace.ShardOf([]byte(key))}
+	s.KS.Lock(sh)
+	exists := s.KS.DB(0).Exists([]byte(key))
+	s.KS.Unlock(sh)
+	if exists {
 		t.Fatal("SET created the key that had left")
 	}
 	setup()
@@ -77,14 +82,19 @@ func TestClusterRouteRecheckedUnderLock(t *testing.T) {
 	// The slot itself is given away between the check and the lock.
 	key2 := "{moved}k"
 	j2 := strconv.Itoa(slot.OfString(key2))
-	between = func() {
+	giveAway := func() {
 		if got := admin.str("CLUSTER", "SETSLOT", j2, "NODE", other); got != "OK" {
 			t.Errorf("SETSLOT: %s", got)
 		}
 	}
+	between.Store(&giveAway)
 	armed.Store("set")
 	step("SET "+key2+" x", "MOVED "+j2+" 10.1.2.3:7009")
-	if s.KS.DB(0).Exists([]byte(key2)) {
+	sh = []int{keyspace.ShardOf([]byte(key2))}
+	s.KS.Lock(sh)
+	exists = s.KS.DB(0).Exists([]byte(key2))
+	s.KS.Unlock(sh)
+	if exists {
 		t.Fatal("SET wrote to a slot served elsewhere")
 	}
 }

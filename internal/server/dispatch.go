@@ -64,8 +64,8 @@ func (c *Client) execute(args [][]byte) {
 		if !c.clusterRoute(cmd, args) {
 			return // redirected (cluster.go)
 		}
-		if s.testAfterRoute != nil {
-			s.testAfterRoute(cmd, args)
+		if h := s.testAfterRoute.Load(); h != nil {
+			(*h)(cmd, args)
 		}
 	}
 	if s.persist.Loading() && !cmd.Has(commands.FLoading) {

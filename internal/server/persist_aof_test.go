@@ -655,12 +655,12 @@ func TestAOFAutoRewrite(t *testing.T) {
 func TestAOFWriteErrorRefused(t *testing.T) {
 	mem := vfs.NewMemFS()
 	var broken atomic.Bool
-	mem.Fail = func(op, name string) error {
+	mem.SetFail(func(op, name string) error {
 		if broken.Load() && (op == "write" || op == "sync") {
 			return errors.New("No space left on device")
 		}
 		return nil
-	}
+	})
 	dir := "/mem"
 	s, rc := mustStartAOFOn(t, mem, dir)
 	do(t, rc, "SET", "a", "1")
@@ -720,12 +720,12 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 	mem := vfs.NewMemFS()
 	gate := make(chan struct{})
 	var hold atomic.Bool
-	mem.Fail = func(op, name string) error {
+	mem.SetFail(func(op, name string) error {
 		if op == "sync" && hold.Load() {
 			<-gate
 		}
 		return nil
-	}
+	})
 	s, rc := mustStartAOFOn(t, mem, "/mem")
 	var open sync.Once
 	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // before the server's Close
@@ -769,12 +769,12 @@ func TestAOFReadersWaitForFsync(t *testing.T) {
 func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 	mem := vfs.NewMemFS()
 	var broken atomic.Bool
-	mem.Fail = func(op, name string) error {
+	mem.SetFail(func(op, name string) error {
 		if broken.Load() && op == "write" {
 			return errors.New("No space left on device")
 		}
 		return nil
-	}
+	})
 	s, rc := mustStartAOFOn(t, mem, "/mem", "--appendfsync", "everysec")
 	do(t, rc, "SET", "a", "1")
 	broken.Store(true)
@@ -811,12 +811,12 @@ func TestAOFEverysecWriteErrorRefusesWrites(t *testing.T) {
 func TestAOFCrashKeepsAcknowledged(t *testing.T) {
 	mem := vfs.NewMemFS()
 	// A slow disk: there is always written but unsynced data to lose.
-	mem.Fail = func(op, name string) error {
+	mem.SetFail(func(op, name string) error {
 		if op == "sync" {
 			time.Sleep(time.Millisecond)
 		}
 		return nil
-	}
+	})
 	dir := "/mem"
 	s, _ := mustStartAOFOn(t, mem, dir)
 	var acked sync.Map

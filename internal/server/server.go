@@ -114,9 +114,9 @@ type Server struct {
 	scripts     *scripting.Engine // EVAL's script cache and Lua states (cmd_script.go)
 	fs          vfs.FS            // where the AOF, RDB files and nodes.conf live (WithFS)
 
-	// testAfterRoute, set by tests before Serve, runs between a command's
-	// cluster routing check and its locks (cluster_route_test.go).
-	testAfterRoute func(cmd *commands.Command, args [][]byte)
+	// testAfterRoute, set by tests, runs between a command's
+	// routing check and its locks (cluster_route_test.go).
+	testAfterRoute atomic.Pointer[func(cmd *commands.Command, args [][]byte)]
 }
 
 // Stats are the counters INFO stats reports.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // MemFS is an in-memory FS for crash tests, after pebble's vfs.MemFS: it
@@ -20,11 +21,20 @@ type MemFS struct {
 	durable map[string]*memNode // names that survive a crash
 	dirs    map[string]bool
 
-	// Fail, if set, is asked before each operation ("create", "write",
-	// "sync", "rename", "remove", "syncdir", "truncate") on a path; an
-	// error fails the operation. A failed write still writes the first
-	// half of the data (a short write, as a full disk does).
-	Fail func(op, name string) error
+	failFn atomic.Pointer[func(op, name string) error] // SetFail
+}
+
+// SetFail makes f, when not nil, be asked before each operation
+// ("create", "write", "sync", "rename", "remove", "syncdir", "truncate")
+// on a path; an error fails the operation. A failed write still writes
+// the first half of the data (a short write, as a full disk does). It may
+// be called while the file system is in use.
+func (m *MemFS) SetFail(f func(op, name string) error) {
+	if f == nil {
+		m.failFn.Store(nil)
+		return
+	}
+	m.failFn.Store(&f)
 }
 
 type memNode struct {
@@ -39,10 +49,11 @@ func NewMemFS() *MemFS {
 }
 
 func (m *MemFS) fail(op, name string) error {
-	if m.Fail == nil {
+	f := m.failFn.Load()
+	if f == nil {
 		return nil
 	}
-	return m.Fail(op, name)
+	return (*f)(op, name)
 }
 
 func clean(name string) string { return filepath.Clean(name) }
