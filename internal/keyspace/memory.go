@@ -131,8 +131,10 @@ func (db *DB) Resized(key []byte) {
 func (db *DB) SetBytes(key []byte, o *Object, b []byte) {
 	before := o.valueCost()
 	o.SetBytes(b)
-	d, _, _ := db.loc(key)
-	db.ks.account(d, o.valueCost()-before)
+	if delta := o.valueCost() - before; delta != 0 { // INCR in place mostly changes nothing
+		d, _, _ := db.loc(key)
+		db.ks.account(d, delta)
+	}
 }
 
 // OverwriteString is SET key value's fast path: when key holds a string
