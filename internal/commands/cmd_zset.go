@@ -684,10 +684,11 @@ func zrange(c *Ctx, src int, store bool, typ zrangeType, dir zrangeDir) {
 		return
 	}
 	var res []datatype.ZEntry
+	var small [16]datatype.ZEntry // a short rank range's entries, without garbage
 	if z != nil {
 		switch typ {
 		case zrRank:
-			res = zRangeByRank(z, start, end, rev)
+			res = zRangeByRank(z, start, end, rev, small[:0])
 		case zrScore:
 			res = zRangeByScore(z, &sr, offset, limit, rev)
 		case zrLex:
@@ -718,7 +719,7 @@ func zStoreEntries(c *Ctx, dst []byte, res []datatype.ZEntry, event string) {
 	c.W.Int(int64(len(res)))
 }
 
-func zRangeByRank(z *datatype.ZSet, start, end int64, rev bool) []datatype.ZEntry {
+func zRangeByRank(z *datatype.ZSet, start, end int64, rev bool, buf []datatype.ZEntry) []datatype.ZEntry {
 	n := int64(z.Len())
 	if start < 0 {
 		start += n
@@ -735,7 +736,10 @@ func zRangeByRank(z *datatype.ZSet, start, end int64, rev bool) []datatype.ZEntr
 	if end >= n {
 		end = n - 1
 	}
-	res := make([]datatype.ZEntry, 0, end-start+1)
+	res := buf[:0]
+	if int64(cap(buf)) < end-start+1 {
+		res = make([]datatype.ZEntry, 0, end-start+1)
+	}
 	rank := start
 	if rev {
 		rank = n - 1 - start
