@@ -684,15 +684,15 @@ func zrange(c *Ctx, src int, store bool, typ zrangeType, dir zrangeDir) {
 		return
 	}
 	var res []datatype.ZEntry
-	var small [16]datatype.ZEntry // a short rank range's entries, without garbage
+	var small [16]datatype.ZEntry // a short range's entries, without garbage
 	if z != nil {
 		switch typ {
 		case zrRank:
 			res = zRangeByRank(z, start, end, rev, small[:0])
 		case zrScore:
-			res = zRangeByScore(z, &sr, offset, limit, rev)
+			res = zRangeByScore(z, &sr, offset, limit, rev, small[:0])
 		case zrLex:
-			res = zRangeByLex(z, &lr, offset, limit, rev)
+			res = zRangeByLex(z, &lr, offset, limit, rev, small[:0])
 		}
 	}
 	if store {
@@ -755,7 +755,7 @@ func zRangeByRank(z *datatype.ZSet, start, end int64, rev bool, buf []datatype.Z
 // zRangeWalk collects entries from rank first while in(entry) holds,
 // skipping offset entries and stopping after limit (Redis's loops: a
 // negative offset skips everything, a negative limit is no limit).
-func zRangeWalk(z *datatype.ZSet, first int, rev bool, offset, limit int64, in func(datatype.ZEntry) bool) []datatype.ZEntry {
+func zRangeWalk(z *datatype.ZSet, first int, rev bool, offset, limit int64, in func(datatype.ZEntry) bool, buf []datatype.ZEntry) []datatype.ZEntry {
 	if first < 0 || (offset > 0 && offset >= int64(z.Len())) {
 		return nil
 	}
@@ -764,7 +764,7 @@ func zRangeWalk(z *datatype.ZSet, first int, rev bool, offset, limit int64, in f
 	for ; ok && offset != 0; offset-- {
 		e, ok = it.Next()
 	}
-	var res []datatype.ZEntry
+	res := buf[:0]
 	for ; ok && limit != 0; limit-- {
 		if !in(e) {
 			break
@@ -775,18 +775,18 @@ func zRangeWalk(z *datatype.ZSet, first int, rev bool, offset, limit int64, in f
 	return res
 }
 
-func zRangeByScore(z *datatype.ZSet, r *datatype.ScoreRange, offset, limit int64, rev bool) []datatype.ZEntry {
+func zRangeByScore(z *datatype.ZSet, r *datatype.ScoreRange, offset, limit int64, rev bool, buf []datatype.ZEntry) []datatype.ZEntry {
 	if rev {
-		return zRangeWalk(z, z.LastInScore(r), true, offset, limit, func(e datatype.ZEntry) bool { return r.GteMin(e.Score) })
+		return zRangeWalk(z, z.LastInScore(r), true, offset, limit, func(e datatype.ZEntry) bool { return r.GteMin(e.Score) }, buf)
 	}
-	return zRangeWalk(z, z.FirstInScore(r), false, offset, limit, func(e datatype.ZEntry) bool { return r.LteMax(e.Score) })
+	return zRangeWalk(z, z.FirstInScore(r), false, offset, limit, func(e datatype.ZEntry) bool { return r.LteMax(e.Score) }, buf)
 }
 
-func zRangeByLex(z *datatype.ZSet, r *datatype.LexRange, offset, limit int64, rev bool) []datatype.ZEntry {
+func zRangeByLex(z *datatype.ZSet, r *datatype.LexRange, offset, limit int64, rev bool, buf []datatype.ZEntry) []datatype.ZEntry {
 	if rev {
-		return zRangeWalk(z, z.LastInLex(r), true, offset, limit, func(e datatype.ZEntry) bool { return r.GteMin(e.Member) })
+		return zRangeWalk(z, z.LastInLex(r), true, offset, limit, func(e datatype.ZEntry) bool { return r.GteMin(e.Member) }, buf)
 	}
-	return zRangeWalk(z, z.FirstInLex(r), false, offset, limit, func(e datatype.ZEntry) bool { return r.LteMax(e.Member) })
+	return zRangeWalk(z, z.FirstInLex(r), false, offset, limit, func(e datatype.ZEntry) bool { return r.LteMax(e.Member) }, buf)
 }
 
 // ---- ZREMRANGEBY* ----
