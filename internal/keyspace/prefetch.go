@@ -10,6 +10,9 @@ import (
 // PrefetchMax is the most keys one Prefetch call reads ahead.
 const PrefetchMax = 32
 
+// Prefetch keeps the shards it holds in a uint64: there must be 64.
+var _ = [1]struct{}{}[NShards-64]
+
 // Prefetch reads ahead, for keys that commands about to run will look
 // up in this database, the memory those lookups will read: each key's
 // slot table, the entry its probe starts at, that entry's object and the
@@ -23,7 +26,8 @@ const PrefetchMax = 32
 // (a lock is a fence that would wait for the reads issued before it),
 // and skips the keys of a shard another thread holds. It changes
 // nothing, so a key it misses or a table that changes after it only
-// costs the lookup its misses back.
+// costs the lookup its misses back. A shard the caller holds itself
+// (EXEC's, a script's) fails its TryLock and is skipped too.
 func (db *DB) Prefetch(keys [][]byte) { db.prefetch(keys) }
 
 // prefetch is Prefetch. Its result, the sum of the bytes it read, has
