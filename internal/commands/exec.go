@@ -154,6 +154,28 @@ func Run(c *Ctx, lk Locking, eff Effects, h Host, held Held) (wait func()) {
 	return wait
 }
 
+// PrefetchQueued reads ahead, in db, the keys of the whole commands at
+// the front of buf (a client's pipeline, a master's stream) when there
+// are several of them: keyspace.DB.Prefetch, with each command's second
+// argument taken for its key, which it is for most commands (a wrong
+// guess only reads in memory nobody uses). It returns how many commands
+// it covered, 0 when it did nothing. scratch holds the keys' slices
+// between calls (none is kept).
+func PrefetchQueued(db *keyspace.DB, buf []byte, scratch *[][]byte) int {
+	if *scratch == nil {
+		*scratch = make([][]byte, 0, keyspace.PrefetchMax)
+	}
+	keys := resp.SecondArgs(buf, (*scratch)[:0])
+	n := len(keys)
+	if n > 1 {
+		db.Prefetch(keys)
+	} else {
+		n = 0
+	}
+	clear(keys)
+	return n
+}
+
 // prefetchKeys reads ahead the keys of a command that names several
 // (MGET, MSET, DEL...), before its locks are taken: their lookups' cache
 // misses then overlap (keyspace.DB.Prefetch).

@@ -130,7 +130,7 @@ func (l *List) Compact() {
 		switch {
 		case l.cnt == 1: // a short list: its one node is all it holds
 			trim = wasteful(used, cap(nd.b))
-		case nd.n == 0:
+		case nd.n == 0: // no end entry to size the room by (the node goes)
 		case k == 0: // the head: its first entry
 			_, next := entryAt(nd.b, int(nd.h))
 			trim = nodeWasteful(used, cap(nd.b), next-int(nd.h))

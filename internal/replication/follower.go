@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -257,7 +258,7 @@ func (f *follower) stream(c net.Conn, gen int, rd io.Reader, off int64) {
 		if len(buf) == cap(buf) {
 			// A command longer than the buffer: grow it by what arrives,
 			// not by what its header claims.
-			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+			buf = slices.Grow(buf, cap(buf))
 		}
 		k, err := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+k]

@@ -19,11 +19,9 @@ import (
 // Client is one connection's state. The connection's goroutine owns every
 // field not marked otherwise.
 type Client struct {
-	prefetched int      // commands ahead whose keys were read ahead (prefetch)
-	pfKeys     [][]byte // prefetch's scratch
-	srv        *Server
-	conn       net.Conn
-	id         int64
+	srv  *Server
+	conn net.Conn
+	id   int64
 
 	w    resp.Writer // replies of the running batch (conn goroutine only)
 	qbuf []byte      // query buffer
@@ -33,8 +31,12 @@ type Client struct {
 	// propOne is the one-command list a write is fed to the propagators
 	// as (propagateCmd).
 	propOne [1][][]byte
-	db      int
-	proto   atomic.Int32
+	// prefetched: commands ahead in qbuf whose keys were read ahead
+	// (prefetch); pfKeys is its scratch.
+	prefetched int
+	pfKeys     [][]byte
+	db         int
+	proto      atomic.Int32
 
 	authed    bool
 	user      atomic.Pointer[acl.User] // nil: an internal client that may run anything
@@ -617,7 +619,7 @@ func (c *Client) unwatchAll() {
 }
 
 // prefetch reads ahead the keys of the whole commands waiting in the
-// query buffer (a pipeline): see prefetchKeys.
+// query buffer (a pipeline): see commands.PrefetchQueued.
 func (c *Client) prefetch() {
-	c.prefetched = c.srv.prefetchKeys(c.db, c.qbuf[c.qr:], &c.pfKeys)
+	c.prefetched = commands.PrefetchQueued(c.srv.KS.DB(c.db), c.qbuf[c.qr:], &c.pfKeys)
 }

@@ -56,7 +56,7 @@ func (h replHost) LoadSnapshot(r io.Reader, size int64, mode replication.LoadMod
 func (h replHost) Apply(args [][]byte, end int64) { h.s.applyFromMaster(args, end) }
 func (h replHost) Prefetch(stream []byte) int {
 	s := h.s
-	return s.prefetchKeys(int(s.masterStreamDB.Load()), stream, &s.masterClient.pfKeys)
+	return commands.PrefetchQueued(s.KS.DB(int(s.masterStreamDB.Load())), stream, &s.masterClient.pfKeys)
 }
 
 func (h replHost) PauseWrites(on bool) {
